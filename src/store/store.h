@@ -1,0 +1,116 @@
+// Store: durable data — users, items, feedback. One interface, a backend per directory
+// (sqlite/ now; postgres/ later), one conformance suite (store_conformance_test.cc) for all.
+//
+// Thread-safety: a Store is safe for concurrent use from many threads without external
+// synchronisation. Every write call is atomic: all its rows are written or none, and a write
+// that returned ok survives a kill -9 of the process at any later moment.
+// Lifetime: the Store must outlive every call in flight; Close() (or the destructor) waits.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "store/types.h"
+
+namespace reco {
+
+// One page of a cursor listing. `next_cursor` is empty on the last page; it is opaque to
+// clients (they pass it back unchanged).
+template <typename T>
+struct Page {
+  std::vector<T> rows;
+  std::string next_cursor;
+};
+
+// Selects feedback rows; unset fields match everything.
+struct FeedbackFilter {
+  std::optional<std::string> feedback_type;
+  std::optional<std::string> user_id;
+  std::optional<std::string> item_id;
+};
+
+struct InsertFeedbackOptions {
+  // false (POST /api/feedback): an existing (type, user, item) row is kept unchanged.
+  // true (PUT /api/feedback): an existing row is replaced (value, timestamp, comment).
+  bool overwrite = false;
+  // Unknown user/item ids are inserted as bare users/items; when false they are an
+  // InvalidArgument error naming the row index and the id, and nothing of the batch is written.
+  bool auto_insert_users = true;
+  bool auto_insert_items = true;
+};
+
+struct StoreCounts {
+  int64_t users = 0;
+  int64_t items = 0;
+  int64_t feedback = 0;
+};
+
+// A feedback row as scanned in bulk, with the store's write sequence number: every insert or
+// overwrite takes the next number, so "rows with seq > watermark" are exactly the rows written
+// after the watermark was read.
+struct FeedbackRecord {
+  Feedback feedback;
+  int64_t seq = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // ---- users
+  // Inserts or replaces users (Gorse's POST /api/user(s) semantics). Returns rows affected.
+  virtual Result<int64_t> InsertUsers(std::span<const User> users) = 0;
+  virtual Result<User> GetUser(std::string_view user_id) = 0;  // NotFound
+  virtual Result<int64_t> ModifyUser(std::string_view user_id, const UserPatch& patch) = 0;
+  // Deletes the user and its feedback. Returns 1, or 0 when there was no such user.
+  virtual Result<int64_t> DeleteUser(std::string_view user_id) = 0;
+  // Ordered by user id; cursor "" starts at the beginning.
+  virtual Result<Page<User>> ListUsers(std::string_view cursor, int n) = 0;
+
+  // ---- items
+  virtual Result<int64_t> InsertItems(std::span<const Item> items) = 0;
+  virtual Result<Item> GetItem(std::string_view item_id) = 0;  // NotFound
+  virtual Result<int64_t> ModifyItem(std::string_view item_id, const ItemPatch& patch) = 0;
+  virtual Result<int64_t> DeleteItem(std::string_view item_id) = 0;  // and its feedback
+  virtual Result<int64_t> AddItemCategory(std::string_view item_id, std::string_view category) = 0;
+  virtual Result<int64_t> RemoveItemCategory(std::string_view item_id,
+                                             std::string_view category) = 0;
+  virtual Result<Page<Item>> ListItems(std::string_view cursor, int n) = 0;
+
+  // ---- feedback
+  // Returns the number of rows written (existing rows kept under overwrite=false don't count).
+  virtual Result<int64_t> InsertFeedback(std::span<const Feedback> feedback,
+                                         const InsertFeedbackOptions& options) = 0;
+  virtual Result<Page<Feedback>> ListFeedback(const FeedbackFilter& filter,
+                                              std::string_view cursor, int n) = 0;
+  virtual Result<int64_t> DeleteFeedback(const FeedbackFilter& filter) = 0;
+
+  // ---- bulk
+  // Users, items and feedback in one transaction (reco import): all or nothing.
+  virtual Status Import(std::span<const User> users, std::span<const Item> items,
+                        std::span<const Feedback> feedback,
+                        const InsertFeedbackOptions& options) = 0;
+  // Streams every row to `fn` (no particular order unless stated). Used by training and by
+  // serving at start-up; the callback must not call back into the store.
+  virtual Status ScanUsers(const std::function<void(const User&)>& fn) = 0;
+  virtual Status ScanItems(const std::function<void(const Item&)>& fn) = 0;
+  // Rows with seq > after_seq, in seq order.
+  virtual Status ScanFeedback(int64_t after_seq,
+                              const std::function<void(const FeedbackRecord&)>& fn) = 0;
+  virtual Result<int64_t> MaxFeedbackSeq() = 0;
+  virtual Result<StoreCounts> Counts() = 0;
+
+  // Ok when the backend is reachable (readiness probe).
+  virtual Status Ping() = 0;
+  // Flushes and closes; later calls fail with Unavailable. Idempotent.
+  virtual void Close() = 0;
+};
+
+}  // namespace reco
