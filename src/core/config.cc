@@ -1,0 +1,292 @@
+#include "core/config.h"
+
+#include <cstdlib>
+#include <toml++/toml.h>
+
+#include <functional>
+#include <sstream>
+
+namespace reco {
+namespace {
+
+// One settable key: its TOML path ("server.http_port"), environment names, and how to set it
+// from TOML or from a string.
+struct KeySpec {
+  std::string path;
+  std::vector<std::string> env_names;
+  std::function<Status(const toml::node&)> from_toml;
+  std::function<Status(std::string_view)> from_string;
+};
+
+Status TypeError(const std::string& key, const char* expected) {
+  return InvalidArgument("config key " + key + " must be " + expected, key);
+}
+
+KeySpec IntKey(std::string path, int64_t* target) {
+  KeySpec k;
+  k.path = path;
+  k.from_toml = [path, target](const toml::node& n) -> Status {
+    auto v = n.value<int64_t>();
+    if (!v) return TypeError(path, "an integer");
+    *target = *v;
+    return Status::Ok();
+  };
+  k.from_string = [path, target](std::string_view s) -> Status {
+    try {
+      size_t used = 0;
+      int64_t v = std::stoll(std::string(s), &used);
+      if (used != s.size()) return TypeError(path, "an integer");
+      *target = v;
+    } catch (...) {
+      return TypeError(path, "an integer");
+    }
+    return Status::Ok();
+  };
+  return k;
+}
+
+KeySpec IntKey(std::string path, int* target) {
+  // Stored through a 64-bit temporary so that out-of-range values are reported, not wrapped.
+  auto tmp = std::make_shared<int64_t>(0);
+  KeySpec k = IntKey(path, tmp.get());
+  auto wrap = [path, target, tmp](Status st) -> Status {
+    if (!st.ok()) return st;
+    if (*tmp < INT32_MIN || *tmp > INT32_MAX) return TypeError(path, "a 32-bit integer");
+    *target = static_cast<int>(*tmp);
+    return st;
+  };
+  auto t = k.from_toml;
+  auto s = k.from_string;
+  k.from_toml = [t, wrap](const toml::node& n) { return wrap(t(n)); };
+  k.from_string = [s, wrap](std::string_view v) { return wrap(s(v)); };
+  return k;
+}
+
+KeySpec DoubleKey(std::string path, double* target) {
+  KeySpec k;
+  k.path = path;
+  k.from_toml = [path, target](const toml::node& n) -> Status {
+    auto v = n.value<double>();
+    if (!v) return TypeError(path, "a number");
+    *target = *v;
+    return Status::Ok();
+  };
+  k.from_string = [path, target](std::string_view s) -> Status {
+    char* end = nullptr;
+    std::string str(s);
+    double v = std::strtod(str.c_str(), &end);
+    if (str.empty() || *end != '\0') return TypeError(path, "a number");
+    *target = v;
+    return Status::Ok();
+  };
+  return k;
+}
+
+KeySpec BoolKey(std::string path, bool* target) {
+  KeySpec k;
+  k.path = path;
+  k.from_toml = [path, target](const toml::node& n) -> Status {
+    auto v = n.value<bool>();
+    if (!v) return TypeError(path, "true or false");
+    *target = *v;
+    return Status::Ok();
+  };
+  k.from_string = [path, target](std::string_view s) -> Status {
+    if (s == "true" || s == "1") {
+      *target = true;
+    } else if (s == "false" || s == "0") {
+      *target = false;
+    } else {
+      return TypeError(path, "true or false");
+    }
+    return Status::Ok();
+  };
+  return k;
+}
+
+KeySpec StringKey(std::string path, std::string* target) {
+  KeySpec k;
+  k.path = path;
+  k.from_toml = [path, target](const toml::node& n) -> Status {
+    auto v = n.value<std::string>();
+    if (!v) return TypeError(path, "a string");
+    *target = *v;
+    return Status::Ok();
+  };
+  k.from_string = [target](std::string_view s) -> Status {
+    *target = std::string(s);
+    return Status::Ok();
+  };
+  return k;
+}
+
+// Lists: TOML arrays of strings; from the environment, comma-separated.
+KeySpec StringListKey(std::string path, std::vector<std::string>* target) {
+  KeySpec k;
+  k.path = path;
+  k.from_toml = [path, target](const toml::node& n) -> Status {
+    const toml::array* arr = n.as_array();
+    if (arr == nullptr) return TypeError(path, "an array of strings");
+    std::vector<std::string> out;
+    for (const auto& el : *arr) {
+      auto v = el.value<std::string>();
+      if (!v) return TypeError(path, "an array of strings");
+      out.push_back(*v);
+    }
+    *target = std::move(out);
+    return Status::Ok();
+  };
+  k.from_string = [target](std::string_view s) -> Status {
+    std::vector<std::string> out;
+    std::string item;
+    std::stringstream ss{std::string(s)};
+    while (std::getline(ss, item, ',')) {
+      if (!item.empty()) out.push_back(item);
+    }
+    *target = std::move(out);
+    return Status::Ok();
+  };
+  return k;
+}
+
+std::string DefaultEnvName(const std::string& path) {
+  std::string env = "RECO_";
+  for (char c : path) env.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(c)));
+  return env;
+}
+
+std::vector<KeySpec> Keys(RecoConfig& c) {
+  std::vector<KeySpec> keys = {
+      StringKey("server.host", &c.server.host),
+      IntKey("server.http_port", &c.server.http_port),
+      IntKey("server.threads", &c.server.threads),
+      StringKey("server.api_key", &c.server.api_key),
+      StringKey("server.reload_token", &c.server.reload_token),
+      IntKey("server.max_body_bytes", &c.server.max_body_bytes),
+      IntKey("server.default_n", &c.server.default_n),
+      IntKey("server.max_n", &c.server.max_n),
+      DoubleKey("server.drain_seconds", &c.server.drain_seconds),
+      StringKey("database.data_store", &c.database.data_store),
+      StringKey("database.sqlite_path", &c.database.sqlite_path),
+      BoolKey("database.auto_insert_user", &c.database.auto_insert_user),
+      BoolKey("database.auto_insert_item", &c.database.auto_insert_item),
+      StringListKey("recommend.positive_feedback_types", &c.recommend.feedback_types.positive),
+      StringListKey("recommend.read_feedback_types", &c.recommend.feedback_types.read),
+      StringListKey("recommend.negative_feedback_types", &c.recommend.feedback_types.negative),
+      IntKey("recommend.itemcf_neighbors", &c.recommend.itemcf_neighbors),
+      DoubleKey("recommend.itemcf_shrinkage", &c.recommend.itemcf_shrinkage),
+      IntKey("recommend.history_size", &c.recommend.history_size),
+      DoubleKey("recommend.popularity_half_life_days", &c.recommend.popularity_half_life_days),
+      IntKey("recommend.popular_list_size", &c.recommend.popular_list_size),
+      StringKey("log.level", &c.log_level),
+  };
+  for (auto& k : keys) k.env_names.push_back(DefaultEnvName(k.path));
+  // The names operators already use.
+  for (auto& k : keys) {
+    if (k.path == "server.reload_token") k.env_names.push_back("MODEL_RELOAD_TOKEN");
+    if (k.path == "log.level") k.env_names.push_back("RECO_LOG_LEVEL");
+  }
+  return keys;
+}
+
+const toml::node* FindNode(const toml::table& root, const std::string& path) {
+  auto dot = path.find('.');
+  const toml::table* section = root[path.substr(0, dot)].as_table();
+  if (section == nullptr) return nullptr;
+  return section->get(path.substr(dot + 1));
+}
+
+// Reports keys in the file that reco does not know (typos would otherwise be silently ignored).
+Status CheckUnknownKeys(const toml::table& root, const std::vector<KeySpec>& keys,
+                        const std::filesystem::path& path) {
+  for (const auto& [section, node] : root) {
+    const toml::table* t = node.as_table();
+    std::string sec(section.str());
+    if (t == nullptr) {
+      return InvalidArgument(path.string() + ": unknown top-level key \"" + sec + "\"", sec);
+    }
+    for (const auto& [key, unused] : *t) {
+      std::string full = sec + "." + std::string(key.str());
+      bool known = false;
+      for (const auto& k : keys) known = known || k.path == full;
+      if (!known) {
+        return InvalidArgument(path.string() + ": unknown key \"" + full + "\"", full);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status Range(bool ok, const std::string& key, const std::string& accepted) {
+  if (ok) return Status::Ok();
+  return InvalidArgument("config key " + key + " out of range (accepted: " + accepted + ")", key);
+}
+
+}  // namespace
+
+Result<RecoConfig> RecoConfig::Load(const std::filesystem::path& path) {
+  RecoConfig config;
+  std::vector<KeySpec> keys = Keys(config);
+  if (!path.empty()) {
+    toml::table root;
+    try {
+      root = toml::parse_file(path.string());
+    } catch (const toml::parse_error& e) {
+      std::ostringstream msg;
+      msg << path.string() << ":" << e.source().begin.line << ": " << e.description();
+      return InvalidArgument(msg.str(), "config");
+    }
+    RECO_RETURN_IF_ERROR(CheckUnknownKeys(root, keys, path));
+    for (auto& k : keys) {
+      if (const toml::node* n = FindNode(root, k.path)) {
+        RECO_RETURN_IF_ERROR(k.from_toml(*n).WithPrefix(path.string()));
+      }
+    }
+  }
+  for (auto& k : keys) {
+    for (const auto& env : k.env_names) {
+      if (const char* v = std::getenv(env.c_str())) {
+        RECO_RETURN_IF_ERROR(k.from_string(v).WithPrefix("environment variable " + env));
+      }
+    }
+  }
+  RECO_RETURN_IF_ERROR(config.Validate());
+  return config;
+}
+
+Status RecoConfig::Validate() const {
+  RECO_RETURN_IF_ERROR(Range(server.http_port >= 0 && server.http_port <= 65535,
+                             "server.http_port", "0..65535"));
+  RECO_RETURN_IF_ERROR(Range(server.threads >= 0 && server.threads <= 256, "server.threads",
+                             "0..256, 0 = number of cores"));
+  RECO_RETURN_IF_ERROR(Range(server.max_body_bytes >= 1024, "server.max_body_bytes", ">= 1024"));
+  RECO_RETURN_IF_ERROR(Range(server.max_n >= 1 && server.max_n <= 100000, "server.max_n",
+                             "1..100000"));
+  RECO_RETURN_IF_ERROR(Range(server.default_n >= 1 && server.default_n <= server.max_n,
+                             "server.default_n", "1..server.max_n"));
+  RECO_RETURN_IF_ERROR(Range(server.drain_seconds >= 0 && server.drain_seconds <= 600,
+                             "server.drain_seconds", "0..600"));
+  RECO_RETURN_IF_ERROR(Range(database.data_store == "sqlite", "database.data_store", "sqlite"));
+  RECO_RETURN_IF_ERROR(Range(!database.sqlite_path.empty(), "database.sqlite_path",
+                             "a non-empty path"));
+  RECO_RETURN_IF_ERROR(Range(recommend.itemcf_neighbors >= 1 && recommend.itemcf_neighbors <= 10000,
+                             "recommend.itemcf_neighbors", "1..10000"));
+  RECO_RETURN_IF_ERROR(Range(recommend.itemcf_shrinkage >= 0, "recommend.itemcf_shrinkage",
+                             ">= 0"));
+  RECO_RETURN_IF_ERROR(Range(recommend.history_size >= 1 && recommend.history_size <= 10000,
+                             "recommend.history_size", "1..10000"));
+  RECO_RETURN_IF_ERROR(Range(recommend.popularity_half_life_days > 0,
+                             "recommend.popularity_half_life_days", "> 0"));
+  RECO_RETURN_IF_ERROR(Range(recommend.popular_list_size >= 1 &&
+                                 recommend.popular_list_size <= 1000000,
+                             "recommend.popular_list_size", "1..1000000"));
+  RECO_RETURN_IF_ERROR(Range(!recommend.feedback_types.positive.empty(),
+                             "recommend.positive_feedback_types", "at least one type"));
+  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  bool level_ok = false;
+  for (const char* l : kLevels) level_ok = level_ok || log_level == l;
+  RECO_RETURN_IF_ERROR(Range(level_ok, "log.level", "trace, debug, info, warn, error, off"));
+  return Status::Ok();
+}
+
+}  // namespace reco

@@ -1,0 +1,78 @@
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace reco {
+namespace {
+
+std::filesystem::path WriteToml(const std::string& name, const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() /
+              ("reco_config_" + name + "_" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(RecoConfig, DefaultsAreValid) {
+  auto c = RecoConfig::Load("");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.http_port, 8000);
+  EXPECT_TRUE(c->database.auto_insert_user);
+}
+
+TEST(RecoConfig, ReadsFileThenEnvironmentOverrides) {
+  auto path = WriteToml("env", R"([server]
+http_port = 9000
+api_key = "from-file"
+[recommend]
+positive_feedback_types = ["star", "like"]
+)");
+  ::setenv("RECO_SERVER_API_KEY", "from-env", 1);
+  ::setenv("MODEL_RELOAD_TOKEN", "tok", 1);
+  auto c = RecoConfig::Load(path);
+  ::unsetenv("RECO_SERVER_API_KEY");
+  ::unsetenv("MODEL_RELOAD_TOKEN");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.http_port, 9000);
+  EXPECT_EQ(c->server.api_key, "from-env");
+  EXPECT_EQ(c->server.reload_token, "tok");
+  EXPECT_EQ(c->recommend.feedback_types.positive, (std::vector<std::string>{"star", "like"}));
+  std::filesystem::remove(path);
+}
+
+TEST(RecoConfig, BadValuesNameTheKey) {
+  struct Case {
+    const char* toml;
+    const char* key;
+  } cases[] = {
+      {"[server]\nhttp_port = 70000\n", "server.http_port"},
+      {"[server]\nhttp_port = \"x\"\n", "server.http_port"},
+      {"[server]\nhttpport = 1\n", "server.httpport"},
+      {"[recommend]\nitemcf_neighbors = 0\n", "recommend.itemcf_neighbors"},
+      {"[log]\nlevel = \"loud\"\n", "log.level"},
+  };
+  for (const auto& c : cases) {
+    auto path = WriteToml("bad", c.toml);
+    auto r = RecoConfig::Load(path);
+    ASSERT_FALSE(r.ok()) << c.toml;
+    EXPECT_EQ(r.status().field(), c.key) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(c.key), std::string::npos) << r.status().ToString();
+    std::filesystem::remove(path);
+  }
+}
+
+TEST(RecoConfig, SyntaxErrorNamesFileAndLine) {
+  auto path = WriteToml("syntax", "[server]\nhttp_port = = 1\n");
+  auto r = RecoConfig::Load(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(path.string() + ":2"), std::string::npos)
+      << r.status().ToString();
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace reco
