@@ -1,0 +1,101 @@
+#include "api/api_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/json_writer.h"
+
+namespace reco::api {
+
+// Per-route metric series, looked up once per (route, status) and then cached: the request
+// path takes no mutex once warm.
+struct ApiService::RouteMetrics {
+  std::string route;
+  bool recommendation = false;
+  Histogram* seconds = nullptr;
+  Histogram* recommendation_seconds = nullptr;
+  std::array<std::atomic<Counter*>, 600> by_status{};
+};
+
+ApiService::ApiService(ApiDeps deps) : d_(deps) {
+  requests_total_ = d_.metrics->AddCounter("http_requests_total",
+                                           "HTTP requests by route, method and status.",
+                                           {"route", "method", "status"});
+  request_seconds_ = d_.metrics->AddHistogram(
+      "http_request_duration_seconds", "Time to answer an HTTP request, by route.", {"route"});
+  recommendation_seconds_ = d_.metrics->AddHistogram(
+      "recommendation_latency_seconds", "Time to answer a recommendation request, by route.",
+      {"route"});
+  feedback_ingested_ = d_.metrics->AddCounter(
+      "feedback_ingested_total", "Feedback rows written through the API, by kind.", {"kind"});
+  unmatched_metrics_ = std::make_unique<RouteMetrics>();
+  unmatched_metrics_->route = std::string(kUnmatchedRoute);
+  unmatched_metrics_->seconds = request_seconds_->WithLabels({unmatched_metrics_->route});
+}
+
+ApiService::~ApiService() = default;
+
+void ApiService::Add(Router& router, RouteDoc doc, HttpHandler handler) {
+  auto metrics = std::make_unique<RouteMetrics>();
+  metrics->route = doc.pattern;
+  metrics->recommendation = doc.recommendation;
+  metrics->seconds = request_seconds_->WithLabels({doc.pattern});
+  if (doc.recommendation) {
+    metrics->recommendation_seconds = recommendation_seconds_->WithLabels({doc.pattern});
+  }
+  route_metrics_[doc.method + " " + doc.pattern] = std::move(metrics);
+  const std::string& api_key = d_.config->server.api_key;
+  if (doc.needs_api_key && !api_key.empty()) {
+    handler = [api_key, inner = std::move(handler)](HttpRequest& req, HttpResponse& res) {
+      std::string_view given = req.Header("X-API-Key");
+      if (given != api_key) {
+        SetJsonError(res, 401,
+                     given.empty() ? "missing X-API-Key header" : "invalid X-API-Key header",
+                     "X-API-Key");
+        return;
+      }
+      inner(req, res);
+    };
+  }
+  router.Add(doc.method, doc.pattern, std::move(handler));
+  docs_.push_back(std::move(doc));
+}
+
+void ApiService::RegisterRoutes(Router& router) {
+  AddUserRoutes(router);
+  AddItemRoutes(router);
+  AddFeedbackRoutes(router);
+  AddRecommendRoutes(router);
+  AddOperatorRoutes(router);
+}
+
+void ApiService::OnRequestDone(std::string_view route, std::string_view method, int status,
+                               double seconds) {
+  RouteMetrics* m = unmatched_metrics_.get();
+  if (route != kUnmatchedRoute) {
+    std::string key;
+    key.reserve(method.size() + 1 + route.size());
+    key.append(method).push_back(' ');
+    key.append(route);
+    auto it = route_metrics_.find(key);
+    // HEAD requests are routed to GET handlers.
+    if (it == route_metrics_.end()) it = route_metrics_.find("GET " + std::string(route));
+    if (it != route_metrics_.end()) m = it->second.get();
+  }
+  m->seconds->Observe(seconds);
+  if (m->recommendation_seconds != nullptr && status < 500) {
+    m->recommendation_seconds->Observe(seconds);
+  }
+  if (status < 100 || status >= 600) status = 599;
+  if (m == unmatched_metrics_.get()) {
+    requests_total_->WithLabels({m->route, std::string(method), std::to_string(status)})->Inc();
+    return;
+  }
+  Counter* counter = m->by_status[status].load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    counter = requests_total_->WithLabels({m->route, std::string(method), std::to_string(status)});
+    m->by_status[status].store(counter, std::memory_order_release);
+  }
+  counter->Inc();
+}
+
+}  // namespace reco::api

@@ -1,0 +1,89 @@
+// ApiService: every REST route of `reco serve` — Gorse's API (users, items, feedback,
+// recommendations), the operators' routes (/similar, /recommend/detail, /models/reload, /health)
+// and /metrics, /api/v1/openapi.json — registered on a Router from one table that also feeds
+// the OpenAPI document.
+//
+// Thread-safety: handlers run concurrently on the server's threads; ApiService holds no
+// mutable state of its own beyond metrics (atomic). Lifetime: borrows everything in ApiDeps,
+// which must outlive the HTTP server that calls its handlers.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "api/http/http_message.h"
+#include "api/http/router.h"
+#include "core/config.h"
+#include "core/time.h"
+#include "ops/metrics.h"
+#include "serving/model_manager.h"
+#include "serving/online_state.h"
+#include "serving/recommender.h"
+#include "store/store.h"
+
+namespace reco::api {
+
+struct ApiDeps {
+  const RecoConfig* config = nullptr;
+  Store* store = nullptr;
+  OnlineState* state = nullptr;
+  Recommender* recommender = nullptr;
+  ModelManager* models = nullptr;
+  MetricsRegistry* metrics = nullptr;
+  const Clock* clock = nullptr;
+};
+
+// What /api/v1/openapi.json says about one route.
+struct RouteDoc {
+  std::string method;
+  std::string pattern;
+  std::string summary;
+  std::string tag;
+  std::vector<std::pair<std::string, std::string>> query;  // name, description
+  std::string request_schema;   // "" or a schema name; "X[]" for arrays
+  std::string response_schema;  // a schema name; "X[]" for arrays
+  bool recommendation = false;  // observed in recommendation_latency_seconds
+  bool needs_api_key = true;    // X-API-Key checked when server.api_key is set
+};
+
+class ApiService {
+ public:
+  explicit ApiService(ApiDeps deps);
+  ~ApiService();
+
+  void RegisterRoutes(Router& router);
+  // Called by the server after every response (metrics).
+  void OnRequestDone(std::string_view route, std::string_view method, int status, double seconds);
+
+  const std::vector<RouteDoc>& docs() const { return docs_; }
+  std::string OpenApiJson() const;
+
+ private:
+  struct RouteMetrics;
+
+  void Add(Router& router, RouteDoc doc, HttpHandler handler);
+  void AddUserRoutes(Router& router);
+  void AddItemRoutes(Router& router);
+  void AddFeedbackRoutes(Router& router);
+  void AddRecommendRoutes(Router& router);
+  void AddOperatorRecommendRoutes(Router& router);
+  void AddOperatorRoutes(Router& router);
+  // The serving models' version (creation time of the newest file), "" when none is loaded.
+  std::string ModelVersion() const;
+
+  ApiDeps d_;
+  std::vector<RouteDoc> docs_;
+  std::unordered_map<std::string, std::unique_ptr<RouteMetrics>> route_metrics_;
+  std::unique_ptr<RouteMetrics> unmatched_metrics_;
+  CounterFamily* requests_total_ = nullptr;
+  HistogramFamily* request_seconds_ = nullptr;
+  HistogramFamily* recommendation_seconds_ = nullptr;
+  CounterFamily* feedback_ingested_ = nullptr;
+};
+
+}  // namespace reco::api

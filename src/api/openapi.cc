@@ -1,0 +1,128 @@
+// GET /api/v1/openapi.json: built from the same RouteDoc table the router is filled from, so
+// every route is described.
+#include <map>
+
+#include "api/api_service.h"
+#include "core/json_writer.h"
+
+namespace reco::api {
+namespace {
+
+constexpr const char* kSchemas = R"({
+"User":{"type":"object","required":["UserId"],"properties":{"UserId":{"type":"string","maxLength":256},"Labels":{"description":"any JSON value"},"Subscribe":{"nullable":true},"Comment":{"type":"string"}}},
+"UserPatch":{"type":"object","properties":{"Labels":{},"Comment":{"type":"string"}}},
+"Item":{"type":"object","required":["ItemId"],"properties":{"ItemId":{"type":"string","maxLength":256},"IsHidden":{"type":"boolean"},"Categories":{"type":"array","items":{"type":"string"}},"Timestamp":{"type":"string","format":"date-time"},"Labels":{},"Comment":{"type":"string"}}},
+"ItemPatch":{"type":"object","properties":{"IsHidden":{"type":"boolean"},"Categories":{"type":"array","items":{"type":"string"}},"Timestamp":{"type":"string","format":"date-time"},"Labels":{},"Comment":{"type":"string"}}},
+"Feedback":{"type":"object","required":["FeedbackType","UserId","ItemId"],"properties":{"FeedbackType":{"type":"string"},"UserId":{"type":"string","maxLength":256},"ItemId":{"type":"string","maxLength":256},"Value":{"type":"number"},"Timestamp":{"type":"string","format":"date-time"},"Comment":{"type":"string"}}},
+"Score":{"type":"object","properties":{"Id":{"type":"string"},"Score":{"type":"number"}}},
+"RowAffected":{"type":"object","properties":{"RowAffected":{"type":"integer"}}},
+"UserCursor":{"type":"object","properties":{"Cursor":{"type":"string"},"Users":{"type":"array","items":{"$ref":"#/components/schemas/User"}}}},
+"ItemCursor":{"type":"object","properties":{"Cursor":{"type":"string"},"Items":{"type":"array","items":{"$ref":"#/components/schemas/Item"}}}},
+"FeedbackCursor":{"type":"object","properties":{"Cursor":{"type":"string"},"Feedback":{"type":"array","items":{"$ref":"#/components/schemas/Feedback"}}}},
+"GorseHealth":{"type":"object","properties":{"Ready":{"type":"boolean"},"DataStoreError":{"type":"string","nullable":true},"CacheStoreError":{"type":"string","nullable":true},"DataStoreConnected":{"type":"boolean"},"CacheStoreConnected":{"type":"boolean"}}},
+"Health":{"type":"object","properties":{"status":{"type":"string","enum":["healthy","degraded"]},"models_loaded":{"type":"boolean"},"store_ok":{"type":"boolean"},"model_version":{"type":"string"},"snapshot_id":{"type":"string"},"models":{"type":"object"}}},
+"ScoredItem":{"type":"object","properties":{"item_id":{"type":"string"},"score":{"type":"number"}}},
+"SimilarResponse":{"type":"object","properties":{"item_id":{"type":"string"},"similar_items":{"type":"array","items":{"$ref":"#/components/schemas/ScoredItem"}},"model_version":{"type":"string"}}},
+"DetailResponse":{"type":"object","properties":{"item_id":{"type":"string"},"user_id":{"type":"string"},"recommendations":{"type":"array","items":{"$ref":"#/components/schemas/ScoredItem"}},"model_version":{"type":"string"}}},
+"ReloadResponse":{"type":"object","properties":{"status":{"type":"string"},"model_version":{"type":"string"},"snapshot_id":{"type":"string"},"files":{"type":"array","items":{"type":"string"}},"seconds":{"type":"number"}}},
+"Error":{"type":"object","properties":{"error":{"type":"object","properties":{"code":{"type":"integer"},"status":{"type":"string"},"message":{"type":"string"},"field":{"type":"string"}}}}}
+})";
+
+void WriteSchemaRef(JsonWriter& w, const std::string& name) {
+  w.BeginObject();
+  if (name == "text") {
+    w.Key("type").String("string");
+  } else if (name == "object") {
+    w.Key("type").String("object");
+  } else if (name == "string[]") {
+    w.Key("type").String("array").Key("items").BeginObject().Key("type").String("string").EndObject();
+  } else if (name.size() > 2 && name.compare(name.size() - 2, 2, "[]") == 0) {
+    w.Key("type").String("array").Key("items").BeginObject();
+    w.Key("$ref").String("#/components/schemas/" + name.substr(0, name.size() - 2));
+    w.EndObject();
+  } else {
+    w.Key("$ref").String("#/components/schemas/" + name);
+  }
+  w.EndObject();
+}
+
+std::vector<std::string> PathParams(const std::string& pattern) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while ((pos = pattern.find('{', pos)) != std::string::npos) {
+    size_t end = pattern.find('}', pos);
+    out.push_back(pattern.substr(pos + 1, end - pos - 1));
+    pos = end;
+  }
+  return out;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::string ApiService::OpenApiJson() const {
+  std::map<std::string, std::vector<const RouteDoc*>> by_path;
+  for (const RouteDoc& doc : docs_) by_path[doc.pattern].push_back(&doc);
+  JsonWriter w;
+  w.BeginObject().Key("openapi").String("3.0.3");
+  w.Key("info").BeginObject().Key("title").String("reco REST API");
+  w.Key("version").String(RECO_VERSION);
+  w.Key("description").String(
+      "Gorse-compatible recommendation API plus operations routes. Errors are JSON: "
+      "{\"error\":{\"code\",\"status\",\"message\",\"field\"}}.");
+  w.EndObject();
+  w.Key("paths").BeginObject();
+  for (const auto& [path, ops] : by_path) {
+    w.Key(path).BeginObject();
+    for (const RouteDoc* doc : ops) {
+      w.Key(Lower(doc->method)).BeginObject();
+      w.Key("summary").String(doc->summary);
+      w.Key("tags").BeginArray().String(doc->tag).EndArray();
+      w.Key("parameters").BeginArray();
+      for (const auto& p : PathParams(doc->pattern)) {
+        w.BeginObject().Key("name").String(p).Key("in").String("path").Key("required").Bool(true);
+        w.Key("schema").BeginObject().Key("type").String("string").EndObject().EndObject();
+      }
+      for (const auto& [name, description] : doc->query) {
+        w.BeginObject().Key("name").String(name).Key("in").String("query");
+        w.Key("description").String(description);
+        w.Key("schema").BeginObject().Key("type").String("string").EndObject().EndObject();
+      }
+      if (doc->needs_api_key) {
+        w.BeginObject().Key("name").String("X-API-Key").Key("in").String("header");
+        w.Key("description").String("required when server.api_key is configured");
+        w.Key("schema").BeginObject().Key("type").String("string").EndObject().EndObject();
+      }
+      w.EndArray();
+      if (!doc->request_schema.empty()) {
+        w.Key("requestBody").BeginObject().Key("required").Bool(true).Key("content").BeginObject();
+        w.Key("application/json").BeginObject().Key("schema");
+        WriteSchemaRef(w, doc->request_schema);
+        w.EndObject().EndObject().EndObject();
+      }
+      w.Key("responses").BeginObject();
+      w.Key("200").BeginObject().Key("description").String("OK").Key("content").BeginObject();
+      w.Key(doc->response_schema == "text" ? "text/plain" : "application/json").BeginObject();
+      w.Key("schema");
+      WriteSchemaRef(w, doc->response_schema);
+      w.EndObject().EndObject().EndObject();
+      w.Key("default").BeginObject().Key("description").String("error");
+      w.Key("content").BeginObject().Key("application/json").BeginObject().Key("schema");
+      WriteSchemaRef(w, "Error");
+      w.EndObject().EndObject().EndObject();
+      w.EndObject();
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  w.Key("components").BeginObject().Key("schemas").Raw(kSchemas).EndObject();
+  w.EndObject();
+  return w.Take();
+}
+
+}  // namespace reco::api

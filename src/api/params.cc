@@ -1,0 +1,48 @@
+#include "api/params.h"
+
+#include <charconv>
+#include <string>
+
+#include "store/types.h"
+
+namespace reco::api {
+
+Result<int> IntParam(const HttpRequest& req, std::string_view name, int fallback, int min,
+                     int max) {
+  auto raw = req.Query(name);
+  if (!raw) return fallback;
+  long long v = 0;
+  auto [ptr, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), v);
+  std::string field(name);
+  if (raw->empty() || ec != std::errc() || ptr != raw->data() + raw->size()) {
+    return InvalidArgument("query parameter " + field + " must be an integer, got \"" +
+                               std::string(raw->substr(0, 32)) + "\"",
+                           field);
+  }
+  if (v < min || v > max) {
+    return InvalidArgument("query parameter " + field + " must be between " + std::to_string(min) +
+                               " and " + std::to_string(max) + ", got " + std::to_string(v),
+                           field);
+  }
+  return static_cast<int>(v);
+}
+
+Result<PageParams> ParsePage(const HttpRequest& req, int default_n, int max_n,
+                             std::string_view n_name) {
+  PageParams page;
+  RECO_ASSIGN_OR_RETURN(page.n, IntParam(req, n_name, default_n, 1, max_n));
+  RECO_ASSIGN_OR_RETURN(page.offset, IntParam(req, "offset", 0, 0, 1000000));
+  return page;
+}
+
+Status CheckId(std::string_view id, std::string_view field) {
+  if (id.empty()) return InvalidArgument(std::string(field) + " must not be empty", std::string(field));
+  if (id.size() > kMaxIdBytes) {
+    return InvalidArgument(std::string(field) + " is " + std::to_string(id.size()) +
+                               " bytes, over the limit of " + std::to_string(kMaxIdBytes),
+                           std::string(field));
+  }
+  return Status::Ok();
+}
+
+}  // namespace reco::api

@@ -1,0 +1,39 @@
+// RecoServer: the all-in-one `reco serve` — opens the store, loads the online state and the
+// newest models, and serves the REST API until Stop(). Start-up is "ready" when Start()
+// returns: the port is bound and the models (if any) are loaded.
+//
+// Thread-safety: Start() and Stop() from one controlling thread. Lifetime: Stop() (or the
+// destructor) stops accepting, drains in-flight requests and closes the store.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "core/time.h"
+
+namespace reco {
+
+struct RecoServerOptions {
+  std::filesystem::path data_dir;
+  RecoConfig config;
+};
+
+class RecoServer {
+ public:
+  RecoServer(RecoServerOptions options, const Clock& clock);
+  ~RecoServer();
+
+  Status Start();
+  int port() const;
+  void Stop();
+
+ private:
+  struct Parts;
+  RecoServerOptions options_;
+  const Clock& clock_;
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace reco

@@ -1,0 +1,39 @@
+#include "api/responses.h"
+
+#include "core/json_writer.h"
+
+namespace reco::api {
+
+void WriteRowAffected(HttpResponse& res, int64_t n) {
+  JsonWriter w(std::move(res.body));
+  w.BeginObject().Key("RowAffected").Int(n).EndObject();
+  res.body = w.Take();
+}
+
+void WriteScores(HttpResponse& res, const std::vector<ScoredId>& items) {
+  JsonWriter w(std::move(res.body));
+  w.BeginArray();
+  for (const auto& item : items) {
+    w.BeginObject().Key("Id").String(item.id).Key("Score").Double(item.score).EndObject();
+  }
+  w.EndArray();
+  res.body = w.Take();
+}
+
+void WriteIds(HttpResponse& res, const std::vector<ScoredId>& items) {
+  JsonWriter w(std::move(res.body));
+  w.BeginArray();
+  for (const auto& item : items) w.String(item.id);
+  w.EndArray();
+  res.body = w.Take();
+}
+
+ingest::GorseJsonParser& BodyParser(TimestampUs now) {
+  thread_local ingest::GorseJsonParser parser;
+  ingest::ParseOptions options = parser.options();
+  options.default_timestamp = now;
+  parser.set_options(options);
+  return parser;
+}
+
+}  // namespace reco::api

@@ -1,0 +1,25 @@
+// JSON response bodies shared by the routes, in Gorse's shapes.
+//
+// Thread-safety: pure functions; a thread-local parser per thread for request bodies.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "api/http/http_message.h"
+#include "ingest/gorse_json.h"
+#include "serving/recommender.h"
+
+namespace reco::api {
+
+// {"RowAffected": n}
+void WriteRowAffected(HttpResponse& res, int64_t n);
+// [{"Id": "...", "Score": 1.5}, ...]
+void WriteScores(HttpResponse& res, const std::vector<ScoredId>& items);
+// ["id1", "id2", ...]
+void WriteIds(HttpResponse& res, const std::vector<ScoredId>& items);
+
+// The calling thread's reusable Gorse JSON parser, with "now" as the default timestamp.
+ingest::GorseJsonParser& BodyParser(TimestampUs now);
+
+}  // namespace reco::api

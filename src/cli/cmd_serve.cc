@@ -1,0 +1,76 @@
+// `reco serve`: the all-in-one server. SIGTERM/SIGINT stop accepting, drain in-flight requests
+// and close the store.
+#include <signal.h>
+
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "api/reco_server.h"
+#include "cli/commands.h"
+#include "cli/config_loader.h"
+#include "core/logging.h"
+
+namespace reco::cli {
+namespace {
+
+struct ServeFlags {
+  std::string data_dir;
+  std::string config;
+  int http_port = -1;
+  std::string host;
+};
+
+// Blocks until SIGTERM or SIGINT arrives (the signals are blocked in every thread first, so
+// that this thread is the one that takes them).
+int WaitForStopSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+void RunServe(const ServeFlags& flags) {
+  auto config = LoadCommandConfig(flags.config, flags.data_dir);
+  if (flags.http_port >= 0) config.server.http_port = flags.http_port;
+  if (!flags.host.empty()) config.server.host = flags.host;
+  if (Status st = config.Validate(); !st.ok()) throw CommandFailed{2, st.message()};
+
+  // Block the stop signals before any thread starts so they are delivered to sigwait only.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  RecoServer server(RecoServerOptions{.data_dir = flags.data_dir, .config = config},
+                    SystemClock::Get());
+  if (Status st = server.Start(); !st.ok()) {
+    throw CommandFailed{1, "reco serve: " + st.ToString()};
+  }
+  int sig = WaitForStopSignal();
+  spdlog::info("received {}, draining in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  server.Stop();
+  spdlog::default_logger()->flush();
+}
+
+}  // namespace
+
+void RegisterServeCommand(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Run the all-in-one server: Gorse-compatible REST API, item-CF recommendations, "
+               "metrics. Loads the newest models of DIR/models.");
+  cmd->add_option("--data-dir", flags->data_dir, "Data directory (store, models)")->required();
+  cmd->add_option("--config", flags->config, "TOML config file (default: DIR/reco.toml if present)");
+  cmd->add_option("--http-port", flags->http_port,
+                  "HTTP port (default server.http_port = 8000; 0 picks a free port, logged)");
+  cmd->add_option("--host", flags->host, "Listen address (default server.host = 127.0.0.1)");
+  cmd->callback([flags] { RunServe(*flags); });
+}
+
+}  // namespace reco::cli

@@ -1,0 +1,281 @@
+#include "serving/online_state.h"
+
+#include <algorithm>
+#include <mutex>
+
+namespace reco {
+namespace {
+
+void InsertSorted(std::vector<uint32_t>& v, uint32_t x) {
+  auto it = std::lower_bound(v.begin(), v.end(), x);
+  if (it == v.end() || *it != x) v.insert(it, x);
+}
+
+}  // namespace
+
+OnlineState::OnlineState(OnlineStateOptions options)
+    : options_(std::move(options)), shards_(new UserShard[kShards]) {
+  for (const auto& t : options_.feedback_types.read) kinds_[t] = FeedbackKind::kRead;
+  for (const auto& t : options_.feedback_types.negative) kinds_[t] = FeedbackKind::kNegative;
+  for (const auto& t : options_.feedback_types.positive) kinds_[t] = FeedbackKind::kPositive;
+}
+
+FeedbackKind OnlineState::KindOf(std::string_view feedback_type) const {
+  auto it = kinds_.find(feedback_type);
+  return it == kinds_.end() ? FeedbackKind::kOther : it->second;
+}
+
+OnlineState::UserShard& OnlineState::ShardFor(std::string_view user_id) const {
+  return shards_[std::hash<std::string_view>{}(user_id) % kShards];
+}
+
+Result<int64_t> OnlineState::LoadFromStore(Store& store) {
+  Status st = store.ScanItems([this](const Item& item) { UpsertItem(item); });
+  if (!st.ok()) return st.WithPrefix("loading items");
+  // Feedback arrives in write order, so "recent" history is by write time.
+  int64_t max_seq = 0;
+  st = store.ScanFeedback(0, [&](const FeedbackRecord& rec) {
+    ApplyFeedback(rec.feedback);
+    max_seq = std::max(max_seq, rec.seq);
+  });
+  if (!st.ok()) return st.WithPrefix("loading feedback");
+  ResetLiveCounts();
+  return max_seq;
+}
+
+uint32_t OnlineState::CategoryIndexLocked(std::string_view category) {
+  auto it = category_index_.find(category);
+  if (it != category_index_.end()) return it->second;
+  uint32_t idx = static_cast<uint32_t>(category_index_.size());
+  category_index_.emplace(std::string(category), idx);
+  return idx;
+}
+
+uint32_t OnlineState::FindOrAddItemLocked(std::string_view item_id) {
+  auto it = item_index_.find(item_id);
+  if (it != item_index_.end()) return it->second;
+  uint32_t idx = static_cast<uint32_t>(item_ids_.size());
+  item_index_.emplace(std::string(item_id), idx);
+  item_ids_.emplace_back(item_id);
+  items_.emplace_back();
+  return idx;
+}
+
+void OnlineState::SetItemLocked(uint32_t index, const Item& item) {
+  ItemState& s = items_[index];
+  s.hidden = item.is_hidden;
+  s.deleted = false;
+  s.timestamp_s = item.timestamp / kMicrosPerSecond;
+  s.categories.clear();
+  for (const auto& c : item.categories) s.categories.push_back(CategoryIndexLocked(c));
+}
+
+void OnlineState::UpsertItem(const Item& item) {
+  std::unique_lock lock(catalog_mu_);
+  SetItemLocked(FindOrAddItemLocked(item.item_id), item);
+}
+
+void OnlineState::PatchItem(std::string_view item_id, const ItemPatch& patch) {
+  std::unique_lock lock(catalog_mu_);
+  ItemState& s = items_[FindOrAddItemLocked(item_id)];
+  if (patch.is_hidden) s.hidden = *patch.is_hidden;
+  if (patch.timestamp) s.timestamp_s = *patch.timestamp / kMicrosPerSecond;
+  if (patch.categories) {
+    s.categories.clear();
+    for (const auto& c : *patch.categories) s.categories.push_back(CategoryIndexLocked(c));
+  }
+}
+
+void OnlineState::SetItemCategories(std::string_view item_id, std::vector<std::string> categories) {
+  ItemPatch patch;
+  patch.categories = std::move(categories);
+  PatchItem(item_id, patch);
+}
+
+void OnlineState::DeleteItem(std::string_view item_id) {
+  std::unique_lock lock(catalog_mu_);
+  auto it = item_index_.find(item_id);
+  if (it != item_index_.end()) items_[it->second].deleted = true;
+}
+
+void OnlineState::UpsertUser(std::string_view user_id) {
+  UserShard& shard = ShardFor(user_id);
+  std::unique_lock lock(shard.mu);
+  shard.users.try_emplace(std::string(user_id));
+}
+
+void OnlineState::DeleteUser(std::string_view user_id) {
+  UserShard& shard = ShardFor(user_id);
+  std::unique_lock lock(shard.mu);
+  auto it = shard.users.find(user_id);
+  if (it != shard.users.end()) shard.users.erase(it);
+}
+
+void OnlineState::ApplyToUserLocked(UserState& user, uint32_t item, FeedbackKind kind) {
+  InsertSorted(user.seen, item);
+  if (kind != FeedbackKind::kPositive) return;
+  auto& recent = user.recent_positive;
+  auto it = std::find(recent.begin(), recent.end(), item);
+  if (it != recent.end()) recent.erase(it);
+  recent.push_back(item);
+  if (recent.size() > static_cast<size_t>(options_.history_size)) recent.erase(recent.begin());
+}
+
+void OnlineState::ApplyFeedback(const Feedback& feedback) {
+  FeedbackKind kind = KindOf(feedback.feedback_type);
+  uint32_t item;
+  {
+    std::unique_lock lock(catalog_mu_);
+    item = FindOrAddItemLocked(feedback.item_id);
+  }
+  bool new_positive = false;
+  {
+    UserShard& shard = ShardFor(feedback.user_id);
+    std::unique_lock lock(shard.mu);
+    UserState& user = shard.users.try_emplace(feedback.user_id).first->second;
+    ApplyToUserLocked(user, item, kind);
+    if (kind == FeedbackKind::kPositive) {
+      auto pos = std::lower_bound(user.positive_all.begin(), user.positive_all.end(), item);
+      if (pos == user.positive_all.end() || *pos != item) {
+        user.positive_all.insert(pos, item);
+        new_positive = true;
+      }
+    }
+  }
+  if (kind != FeedbackKind::kPositive) return;
+  std::unique_lock lock(index_mu_);
+  live_counts_[item] += 1.0;
+  if (!new_positive) return;
+  auto [uit, inserted] =
+      user_index_.try_emplace(feedback.user_id, static_cast<uint32_t>(user_ids_.size()));
+  if (inserted) user_ids_.push_back(feedback.user_id);
+  if (item_users_.size() <= item) item_users_.resize(item + 1);
+  item_users_[item].push_back(uit->second);
+}
+
+void OnlineState::ResetUserFeedback(std::string_view user_id, std::vector<Feedback> rows) {
+  // Recent history is by feedback time.
+  std::stable_sort(rows.begin(), rows.end(), [](const Feedback& a, const Feedback& b) {
+    return a.timestamp < b.timestamp;
+  });
+  std::vector<uint32_t> items;
+  {
+    std::unique_lock lock(catalog_mu_);
+    for (const auto& f : rows) items.push_back(FindOrAddItemLocked(f.item_id));
+  }
+  UserShard& shard = ShardFor(user_id);
+  std::unique_lock lock(shard.mu);
+  UserState fresh;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    FeedbackKind kind = KindOf(rows[i].feedback_type);
+    ApplyToUserLocked(fresh, items[i], kind);
+    if (kind == FeedbackKind::kPositive) InsertSorted(fresh.positive_all, items[i]);
+  }
+  shard.users[std::string(user_id)] = std::move(fresh);
+}
+
+std::optional<uint32_t> OnlineState::FindItem(std::string_view item_id) const {
+  std::shared_lock lock(catalog_mu_);
+  auto it = item_index_.find(item_id);
+  if (it == item_index_.end() || items_[it->second].deleted) return std::nullopt;
+  return it->second;
+}
+
+uint32_t OnlineState::FindOrAddItem(std::string_view item_id) {
+  {
+    std::shared_lock lock(catalog_mu_);
+    auto it = item_index_.find(item_id);
+    if (it != item_index_.end()) return it->second;
+  }
+  std::unique_lock lock(catalog_mu_);
+  uint32_t idx = FindOrAddItemLocked(item_id);
+  // Known to a model but not (yet) to the store: not recommendable until the store has it.
+  if (idx + 1 == items_.size()) items_[idx].deleted = true;
+  return idx;
+}
+
+std::string OnlineState::ItemId(uint32_t index) const {
+  std::shared_lock lock(catalog_mu_);
+  return index < item_ids_.size() ? item_ids_[index] : std::string();
+}
+
+size_t OnlineState::ItemCount() const {
+  std::shared_lock lock(catalog_mu_);
+  return item_ids_.size();
+}
+
+OnlineState::CatalogView::CatalogView(const OnlineState* state, std::string_view category)
+    : state_(state), lock_(state->catalog_mu_) {
+  if (category.empty()) return;
+  has_category_ = true;
+  auto it = state_->category_index_.find(category);
+  if (it == state_->category_index_.end()) {
+    category_ok_ = false;
+  } else {
+    category_ = it->second;
+  }
+}
+
+bool OnlineState::CatalogView::IsRecommendable(uint32_t item) const {
+  if (item >= state_->items_.size()) return false;
+  const ItemState& s = state_->items_[item];
+  if (s.hidden || s.deleted) return false;
+  if (!has_category_) return true;
+  if (!category_ok_) return false;
+  return std::find(s.categories.begin(), s.categories.end(), category_) != s.categories.end();
+}
+
+int64_t OnlineState::ItemTimestampSeconds(uint32_t item) const {
+  std::shared_lock lock(catalog_mu_);
+  return item < items_.size() ? items_[item].timestamp_s : 0;
+}
+
+UserSnapshot OnlineState::GetUser(std::string_view user_id) const {
+  UserSnapshot snap;
+  UserShard& shard = ShardFor(user_id);
+  std::shared_lock lock(shard.mu);
+  auto it = shard.users.find(user_id);
+  if (it == shard.users.end()) return snap;
+  snap.known = true;
+  snap.recent_positive = it->second.recent_positive;
+  snap.seen = it->second.seen;
+  return snap;
+}
+
+std::vector<uint32_t> OnlineState::UserPositiveItems(std::string_view user_id) const {
+  UserShard& shard = ShardFor(user_id);
+  std::shared_lock lock(shard.mu);
+  auto it = shard.users.find(user_id);
+  return it == shard.users.end() ? std::vector<uint32_t>{} : it->second.positive_all;
+}
+
+std::vector<std::string> OnlineState::ItemUsers(uint32_t item, size_t limit) const {
+  std::shared_lock lock(index_mu_);
+  std::vector<std::string> out;
+  if (item >= item_users_.size()) return out;
+  const auto& users = item_users_[item];
+  size_t start = users.size() > limit ? users.size() - limit : 0;
+  for (size_t i = start; i < users.size(); ++i) out.push_back(user_ids_[users[i]]);
+  return out;
+}
+
+double OnlineState::LiveCount(uint32_t item) const {
+  std::shared_lock lock(index_mu_);
+  auto it = live_counts_.find(item);
+  return it == live_counts_.end() ? 0.0 : it->second;
+}
+
+std::vector<uint32_t> OnlineState::LiveItems() const {
+  std::shared_lock lock(index_mu_);
+  std::vector<uint32_t> out;
+  out.reserve(live_counts_.size());
+  for (const auto& [item, count] : live_counts_) out.push_back(item);
+  return out;
+}
+
+void OnlineState::ResetLiveCounts() {
+  std::unique_lock lock(index_mu_);
+  live_counts_.clear();
+}
+
+}  // namespace reco

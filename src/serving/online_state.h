@@ -1,0 +1,151 @@
+// OnlineState: what the server knows right now, updated by every write without retraining —
+// the item catalogue (hidden flag, categories, timestamp), each user's recent positive history
+// and seen set, the item → users index and live popularity counters.
+//
+// Thread-safety: every method is safe to call concurrently. Users are sharded behind
+// shared_mutexes; the catalogue has its own shared_mutex. Item indices ("catalog index") are
+// dense, assigned on first sight and never reused, so remaps built from them stay valid.
+// Lifetime: loaded once at start-up from the Store, then owned by the server.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "store/store.h"
+#include "store/types.h"
+
+namespace reco {
+
+struct OnlineStateOptions {
+  FeedbackTypes feedback_types;
+  int history_size = 50;  // recent positive items kept per user
+};
+
+// How a feedback type counts.
+enum class FeedbackKind : uint8_t { kOther = 0, kPositive, kRead, kNegative };
+
+struct UserSnapshot {
+  bool known = false;
+  std::vector<uint32_t> recent_positive;  // catalog indices, oldest first
+  std::vector<uint32_t> seen;             // sorted catalog indices with any feedback
+};
+
+// Transparent hashing so that lookups by string_view allocate nothing.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using IdIndex = std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>;
+
+class OnlineState {
+ public:
+  explicit OnlineState(OnlineStateOptions options);
+
+  // Replaces everything with the store's contents (start-up). Returns the max feedback seq read.
+  Result<int64_t> LoadFromStore(Store& store);
+
+  FeedbackKind KindOf(std::string_view feedback_type) const;
+
+  // ---- writes (call after the store accepted the write)
+  void UpsertItem(const Item& item);
+  void PatchItem(std::string_view item_id, const ItemPatch& patch);
+  void SetItemCategories(std::string_view item_id, std::vector<std::string> categories);
+  void DeleteItem(std::string_view item_id);
+  void UpsertUser(std::string_view user_id);
+  void DeleteUser(std::string_view user_id);
+  void ApplyFeedback(const Feedback& feedback);
+  // After feedback rows were deleted from the store: rebuilds the user's state from `rows`
+  // (all of its remaining feedback).
+  void ResetUserFeedback(std::string_view user_id, std::vector<Feedback> rows);
+
+  // ---- reads
+  std::optional<uint32_t> FindItem(std::string_view item_id) const;
+  uint32_t FindOrAddItem(std::string_view item_id);
+  std::string ItemId(uint32_t index) const;
+  size_t ItemCount() const;
+  // A read lock on the catalogue for filtering many candidates at once (one lock per request,
+  // not per item). Writers wait while a view is alive: keep it short-lived.
+  class CatalogView {
+   public:
+    // False for hidden, deleted or unknown items, and for items outside the view's category.
+    bool IsRecommendable(uint32_t item) const;
+    // False when the view names a category that no item has.
+    bool CategoryExists() const { return category_ok_; }
+    size_t ItemCount() const { return state_->items_.size(); }
+    const std::string& ItemId(uint32_t item) const { return state_->item_ids_[item]; }
+    int64_t TimestampSeconds(uint32_t item) const { return state_->items_[item].timestamp_s; }
+
+   private:
+    friend class OnlineState;
+    CatalogView(const OnlineState* state, std::string_view category);
+    const OnlineState* state_;
+    std::shared_lock<std::shared_mutex> lock_;
+    bool has_category_ = false;
+    bool category_ok_ = true;
+    uint32_t category_ = 0;
+  };
+  // `category` "" = no category filter.
+  CatalogView View(std::string_view category) const { return CatalogView(this, category); }
+  int64_t ItemTimestampSeconds(uint32_t item) const;
+  UserSnapshot GetUser(std::string_view user_id) const;
+  // Users (by id) who gave positive feedback to `item`, newest last; at most `limit`.
+  std::vector<std::string> ItemUsers(uint32_t item, size_t limit) const;
+  std::vector<uint32_t> UserPositiveItems(std::string_view user_id) const;
+  // Positive feedback counted since start-up / the last ResetLiveCounts (hot counters).
+  double LiveCount(uint32_t item) const;
+  // Items with live counts, for merging into popularity lists.
+  std::vector<uint32_t> LiveItems() const;
+  void ResetLiveCounts();
+
+
+ private:
+  struct ItemState {
+    bool hidden = false;
+    bool deleted = false;
+    int64_t timestamp_s = 0;
+    std::vector<uint32_t> categories;  // category indices
+  };
+  struct UserState {
+    std::vector<uint32_t> recent_positive;
+    std::vector<uint32_t> seen;  // sorted
+    std::vector<uint32_t> positive_all;
+  };
+  struct UserShard {
+    mutable std::shared_mutex mu;
+    std::unordered_map<std::string, UserState, StringHash, std::equal_to<>> users;
+  };
+  static constexpr size_t kShards = 64;
+
+  UserShard& ShardFor(std::string_view user_id) const;
+  uint32_t FindOrAddItemLocked(std::string_view item_id);
+  uint32_t CategoryIndexLocked(std::string_view category);
+  void SetItemLocked(uint32_t index, const Item& item);
+  void ApplyToUserLocked(UserState& user, uint32_t item, FeedbackKind kind);
+
+  OnlineStateOptions options_;
+  std::unordered_map<std::string, FeedbackKind, StringHash, std::equal_to<>> kinds_;
+
+  mutable std::shared_mutex catalog_mu_;  // guards the catalogue below
+  IdIndex item_index_;
+  std::vector<std::string> item_ids_;
+  std::vector<ItemState> items_;
+  IdIndex category_index_;
+
+  mutable std::shared_mutex index_mu_;  // guards the item -> users index and live counts
+  std::vector<std::vector<uint32_t>> item_users_;  // catalog index -> user indices
+  IdIndex user_index_;                             // for item_users_
+  std::vector<std::string> user_ids_;
+  std::unordered_map<uint32_t, double> live_counts_;
+
+  mutable std::unique_ptr<UserShard[]> shards_;
+};
+
+}  // namespace reco
