@@ -1,0 +1,81 @@
+// FakeStore: an in-memory Store for tests of code that only scans the store (dataset building,
+// training). Scans and counts work; every other call returns Unimplemented.
+//
+// Thread-safety: none; tests use it from one thread. Lifetime: plain value owned by the test.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace reco::testing {
+
+class FakeStore final : public Store {
+ public:
+  std::vector<User> users;
+  std::vector<Item> items;
+  std::vector<Feedback> feedback;  // seq = position + 1
+  bool fail_scans = false;
+
+  Result<int64_t> InsertUsers(std::span<const User>) override { return Unsupported(); }
+  Result<User> GetUser(std::string_view) override { return Unsupported(); }
+  Result<int64_t> ModifyUser(std::string_view, const UserPatch&) override { return Unsupported(); }
+  Result<int64_t> DeleteUser(std::string_view) override { return Unsupported(); }
+  Result<Page<User>> ListUsers(std::string_view, int) override { return Unsupported(); }
+  Result<int64_t> InsertItems(std::span<const Item>) override { return Unsupported(); }
+  Result<Item> GetItem(std::string_view) override { return Unsupported(); }
+  Result<int64_t> ModifyItem(std::string_view, const ItemPatch&) override { return Unsupported(); }
+  Result<int64_t> DeleteItem(std::string_view) override { return Unsupported(); }
+  Result<int64_t> AddItemCategory(std::string_view, std::string_view) override {
+    return Unsupported();
+  }
+  Result<int64_t> RemoveItemCategory(std::string_view, std::string_view) override {
+    return Unsupported();
+  }
+  Result<Page<Item>> ListItems(std::string_view, int) override { return Unsupported(); }
+  Result<int64_t> InsertFeedback(std::span<const Feedback>, const InsertFeedbackOptions&) override {
+    return Unsupported();
+  }
+  Result<Page<Feedback>> ListFeedback(const FeedbackFilter&, std::string_view, int) override {
+    return Unsupported();
+  }
+  Result<int64_t> DeleteFeedback(const FeedbackFilter&) override { return Unsupported(); }
+  Status Import(std::span<const User>, std::span<const Item>, std::span<const Feedback>,
+                const InsertFeedbackOptions&) override {
+    return Unsupported();
+  }
+
+  Status ScanUsers(const std::function<void(const User&)>& fn) override {
+    if (fail_scans) return Unavailable("fake store is down");
+    for (const User& u : users) fn(u);
+    return Status::Ok();
+  }
+  Status ScanItems(const std::function<void(const Item&)>& fn) override {
+    if (fail_scans) return Unavailable("fake store is down");
+    for (const Item& i : items) fn(i);
+    return Status::Ok();
+  }
+  Status ScanFeedback(int64_t after_seq,
+                      const std::function<void(const FeedbackRecord&)>& fn) override {
+    if (fail_scans) return Unavailable("fake store is down");
+    for (size_t k = static_cast<size_t>(std::max<int64_t>(after_seq, 0)); k < feedback.size();
+         ++k) {
+      fn(FeedbackRecord{feedback[k], static_cast<int64_t>(k + 1)});
+    }
+    return Status::Ok();
+  }
+  Result<int64_t> MaxFeedbackSeq() override { return static_cast<int64_t>(feedback.size()); }
+  Result<StoreCounts> Counts() override {
+    return StoreCounts{static_cast<int64_t>(users.size()), static_cast<int64_t>(items.size()),
+                       static_cast<int64_t>(feedback.size())};
+  }
+  Status Ping() override { return Status::Ok(); }
+  void Close() override {}
+
+ private:
+  static Status Unsupported() { return Unimplemented("FakeStore supports scans only"); }
+};
+
+}  // namespace reco::testing

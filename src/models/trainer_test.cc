@@ -1,0 +1,106 @@
+#include "models/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include "data/testing/fake_store.h"
+#include "data/testing/temp_dir.h"
+#include "models/model_files.h"
+
+namespace reco {
+namespace {
+
+testing::FakeStore ShopStore() {
+  testing::FakeStore store;
+  for (int i = 0; i < 6; ++i) {
+    Item item;
+    item.item_id = "item" + std::to_string(i);
+    item.timestamp = (100 + i) * kMicrosPerSecond;
+    item.categories = {i % 2 == 0 ? "even" : "odd"};
+    item.is_hidden = i == 5;
+    store.items.push_back(item);
+  }
+  for (int u = 0; u < 8; ++u) {
+    User user;
+    user.user_id = "user" + std::to_string(u);
+    store.users.push_back(user);
+    for (int i = 0; i <= u % 6; ++i) {
+      Feedback f;
+      f.feedback_type = u % 3 == 0 ? "star" : "like";
+      f.user_id = "user" + std::to_string(u);
+      f.item_id = "item" + std::to_string(i);
+      f.timestamp = (1000 + u) * kMicrosPerSecond;
+      store.feedback.push_back(f);
+    }
+  }
+  return store;
+}
+
+TEST(Trainer, TrainsWritesAndReloadsAllModels) {
+  testing::FakeStore store = ShopStore();
+  testing::TempDir dir("trainer");
+  FakeClock clock(1'700'000'000'000'000);
+  RecoConfig config;
+  config.recommend.itemcf_neighbors = 3;
+  Result<TrainReport> report = TrainModels(store, config, dir.path() / "models", clock);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->users, 8u);
+  EXPECT_EQ(report->items, 6u);
+  EXPECT_EQ(report->created, clock.NowMicros());
+  ASSERT_EQ(report->models.size(), 3u);
+  EXPECT_EQ(report->models[0].kind, "popularity");
+  EXPECT_EQ(report->models[1].kind, "latest");
+  EXPECT_EQ(report->models[2].kind, "itemcf");
+  EXPECT_EQ(report->models[1].entries, 5u);  // item5 is hidden
+  for (const ModelTrainStats& stats : report->models) {
+    EXPECT_TRUE(std::filesystem::exists(stats.file)) << stats.kind;
+    EXPECT_EQ(stats.file.filename().string(), ModelFileName(stats.kind, clock.NowMicros()));
+  }
+  Result<ModelSet> set = LoadNewestModels(dir.path() / "models");
+  ASSERT_TRUE(set.ok());
+  ASSERT_TRUE(set->popularity && set->latest && set->itemcf);
+  EXPECT_TRUE(set->rejected.empty());
+  EXPECT_EQ(set->snapshot_id, report->snapshot_id);
+  EXPECT_EQ(set->latest->item_ids()[set->latest->Top()[0].item], "item4");
+  EXPECT_EQ(set->popularity->item_ids()[set->popularity->Top()[0].item], "item0");
+  EXPECT_LE(set->itemcf->NeighborIds(0).size(), 3u);
+  EXPECT_FALSE(set->itemcf->NeighborIds(0).empty());
+}
+
+TEST(Trainer, RetentionKeepsThreeRunsPerKind) {
+  testing::FakeStore store = ShopStore();
+  testing::TempDir dir("trainer");
+  FakeClock clock(1'700'000'000'000'000);
+  for (int run = 0; run < 5; ++run) {
+    clock.Advance(kMicrosPerSecond);
+    ASSERT_TRUE(TrainModels(store, RecoConfig{}, dir.path(), clock).ok());
+  }
+  Result<std::vector<ModelFile>> files = ListModelFiles(dir.path());
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(files->size(), 9u);
+}
+
+TEST(Trainer, StoreFailureWritesNothing) {
+  testing::FakeStore store = ShopStore();
+  store.fail_scans = true;
+  testing::TempDir dir("trainer");
+  FakeClock clock(1);
+  Result<TrainReport> report = TrainModels(store, RecoConfig{}, dir.path() / "models", clock);
+  EXPECT_EQ(report.status().code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "models"));
+}
+
+TEST(Trainer, BadConfigFailsBeforeWriting) {
+  testing::FakeStore store = ShopStore();
+  testing::TempDir dir("trainer");
+  FakeClock clock(1);
+  RecoConfig config;
+  config.recommend.itemcf_neighbors = 0;
+  Result<TrainReport> report = TrainModels(store, config, dir.path() / "models", clock);
+  EXPECT_EQ(report.status().code(), StatusCode::kInvalidArgument);
+  Result<std::vector<ModelFile>> files = ListModelFiles(dir.path() / "models");
+  ASSERT_TRUE(files.ok());
+  EXPECT_TRUE(files->empty());
+}
+
+}  // namespace
+}  // namespace reco
