@@ -1,0 +1,376 @@
+#include "api/http/http_connection.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/status.hpp>
+#include <charconv>
+#include <ctime>
+#include <random>
+
+namespace reco {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+constexpr size_t kReadChunk = 8192;
+constexpr size_t kMaxLingerBytes = 1 << 20;
+
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, r.ptr);
+}
+
+// "Tue, 24 Nov 2026 07:56:00 GMT", formatted at most once per second per thread.
+std::string_view HttpDate() {
+  thread_local std::time_t cached_second = -1;
+  thread_local char buf[40];
+  thread_local size_t len = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    std::tm tm;
+    gmtime_r(&now, &tm);
+    len = std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached_second = now;
+  }
+  return std::string_view(buf, len);
+}
+
+bool SaneRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// "<8 random hex digits of this thread>-<per-thread counter in hex>".
+void GenerateRequestId(std::string& out) {
+  struct Generator {
+    char prefix[9];
+    uint64_t counter = 0;
+    Generator() {
+      std::random_device rd;
+      fmt::format_to_n(prefix, 8, "{:08x}", rd());
+      prefix[8] = '\0';
+    }
+  };
+  thread_local Generator gen;
+  out.assign(gen.prefix, 8);
+  out += '-';
+  char buf[20];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), ++gen.counter, 16);
+  out.append(buf, r.ptr);
+}
+
+double Seconds(SteadyTime from, SteadyTime to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+}  // namespace
+
+HttpServer::Connection::Connection(HttpServer* server, Worker* worker,
+                                   boost::asio::ip::tcp::socket socket)
+    : server_(server), worker_(worker), socket_(std::move(socket)) {
+  worker_->connections.insert(this);
+  server_->ConnectionOpened();
+  error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  const auto endpoint = socket_.remote_endpoint(ec);
+  if (!ec) {
+    request_.SetRemoteAddress(
+        fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port()));
+  }
+  last_activity_ = std::chrono::steady_clock::now();
+}
+
+HttpServer::Connection::~Connection() {
+  worker_->connections.erase(this);
+  server_->ConnectionClosed();
+}
+
+void HttpServer::Connection::Start() {
+  if (server_->stopping_.load(std::memory_order_relaxed)) {
+    Close();
+    return;
+  }
+  BeginRequest();
+}
+
+void HttpServer::Connection::CloseIfIdle() {
+  const bool waiting =
+      state_ == State::kReading && parser_ && !parser_->got_some() && buffer_.size() == 0;
+  if (waiting || state_ == State::kLingering) Close();
+}
+
+void HttpServer::Connection::CloseIfStale(SteadyTime now) {
+  if (state_ == State::kHandling || state_ == State::kClosed) return;
+  const double limit = state_ == State::kLingering
+                           ? std::min(server_->options_.idle_timeout_seconds, 5.0)
+                           : server_->options_.idle_timeout_seconds;
+  if (Seconds(last_activity_, now) > limit) Close();
+}
+
+void HttpServer::Connection::BeginRequest() {
+  state_ = State::kReading;
+  request_.Reset();
+  response_.Reset();
+  parser_.emplace(request_, static_cast<uint64_t>(server_->options_.max_body_bytes));
+  continue_sent_ = false;
+  if (buffer_.size() > 0) {
+    Parse();
+  } else {
+    DoRead();
+  }
+}
+
+void HttpServer::Connection::DoRead() {
+  socket_.async_read_some(
+      buffer_.prepare(kReadChunk),
+      [self = shared_from_this()](const error_code& ec, size_t bytes) { self->OnRead(ec, bytes); });
+}
+
+void HttpServer::Connection::OnRead(const error_code& ec, size_t bytes) {
+  if (state_ == State::kClosed) return;
+  if (ec) {
+    Close();  // end of stream, reset, or closed by Stop()/the idle sweep
+    return;
+  }
+  buffer_.commit(bytes);
+  last_activity_ = std::chrono::steady_clock::now();
+  if (state_ == State::kLingering) {
+    lingered_bytes_ += buffer_.size();
+    buffer_.consume(buffer_.size());
+    if (lingered_bytes_ > kMaxLingerBytes) {
+      Close();
+    } else {
+      DoRead();
+    }
+    return;
+  }
+  Parse();
+}
+
+void HttpServer::Connection::Parse() {
+  for (;;) {
+    error_code ec;
+    const size_t n = buffer_.size() == 0 ? 0 : parser_->put(buffer_.data(), ec);
+    buffer_.consume(n);
+    if (ec && ec != http::error::need_more) {
+      HandleParseError(ec);
+      return;
+    }
+    if (parser_->is_done()) {
+      HandleRequest();
+      return;
+    }
+    if (parser_->is_header_done() && parser_->expect_continue() && !continue_sent_) {
+      WriteContinue();
+      return;
+    }
+    if (n == 0 || buffer_.size() == 0) break;
+  }
+  DoRead();
+}
+
+void HttpServer::Connection::WriteContinue() {
+  continue_sent_ = true;
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                    [self = shared_from_this()](const error_code& ec, size_t) {
+                      if (self->state_ == State::kClosed) return;
+                      if (ec) {
+                        self->Close();
+                      } else {
+                        self->Parse();
+                      }
+                    });
+}
+
+void HttpServer::Connection::HandleRequest() {
+  state_ = State::kHandling;
+  request_start_ = std::chrono::steady_clock::now();
+  AssignRequestId();
+  keep_alive_ = parser_->keep_alive();
+  omit_body_ = request_.method() == "HEAD";
+  const HttpHandler* handler = server_->router_.Match(request_, response_);
+  if (handler != nullptr) RunHandler(*handler);
+  WriteResponse();
+}
+
+void HttpServer::Connection::RunHandler(const HttpHandler& handler) {
+  const char* what = nullptr;
+  try {
+    handler(request_, response_);
+    return;
+  } catch (const std::exception& e) {
+    spdlog::warn("handler exception route={} method={} request_id={} error={}", request_.route(),
+                 request_.method(), request_.request_id(), e.what());
+    what = "internal error";
+  } catch (...) {
+    spdlog::warn("handler exception route={} method={} request_id={} error=unknown",
+                 request_.route(), request_.method(), request_.request_id());
+    what = "internal error";
+  }
+  response_.Reset();
+  SetJsonError(response_, 500, what);
+}
+
+void HttpServer::Connection::HandleParseError(const error_code& ec) {
+  state_ = State::kHandling;
+  request_start_ = std::chrono::steady_clock::now();
+  keep_alive_ = false;
+  omit_body_ = false;
+  if (request_.method().empty()) request_.SetMethod("-");
+  if (!request_.target().empty()) request_.SetRoute(server_->router_.RouteName(request_.path()));
+  AssignRequestId();
+  response_.Reset();
+  if (ec == http::error::body_limit) {
+    SetJsonError(response_, 413,
+                 fmt::format("request body exceeds {} bytes", server_->options_.max_body_bytes));
+  } else if (ec == http::error::header_limit) {
+    SetJsonError(response_, 431, "request header too large");
+  } else {
+    SetJsonError(response_, 400, fmt::format("malformed HTTP request: {}", ec.message()));
+  }
+  WriteResponse();
+}
+
+void HttpServer::Connection::AssignRequestId() {
+  const std::string_view given = request_.Header("X-Request-Id");
+  if (SaneRequestId(given)) {
+    request_.SetRequestId(given);
+  } else {
+    std::string id;
+    GenerateRequestId(id);
+    request_.SetRequestId(id);
+  }
+}
+
+void HttpServer::Connection::WriteResponse() {
+  if (server_->stopping_.load(std::memory_order_relaxed)) keep_alive_ = false;
+  if (response_.status < 100 || response_.status > 599) {
+    spdlog::warn("handler set invalid HTTP status {} route={} request_id={}", response_.status,
+                 request_.route(), request_.request_id());
+    response_.Reset();
+    SetJsonError(response_, 500, "internal error");
+  }
+  const int status = response_.status;
+  const bool no_content = status == 204 || status == 304 || (status >= 100 && status < 200);
+  head_.clear();
+  head_ += request_.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  AppendInt(head_, status);
+  head_ += ' ';
+  const auto reason = http::obsolete_reason(http::int_to_status(static_cast<unsigned>(status)));
+  head_.append(reason.data(), reason.size());
+  head_ += "\r\nDate: ";
+  head_ += HttpDate();
+  if (!no_content) {
+    head_ += "\r\nContent-Type: ";
+    head_ += response_.content_type;
+    head_ += "\r\nContent-Length: ";
+    AppendInt(head_, static_cast<int64_t>(response_.body.size()));
+  }
+  head_ += "\r\nX-Request-Id: ";
+  head_ += request_.request_id();
+  for (const auto& [name, value] : response_.headers) {
+    head_ += "\r\n";
+    head_ += name;
+    head_ += ": ";
+    head_ += value;
+  }
+  if (!keep_alive_) {
+    head_ += "\r\nConnection: close";
+  } else if (request_.version() == 10) {
+    head_ += "\r\nConnection: keep-alive";
+  }
+  head_ += "\r\n\r\n";
+  const size_t body_size = (omit_body_ || no_content) ? 0 : response_.body.size();
+  const std::array<asio::const_buffer, 2> buffers = {
+      asio::buffer(head_), asio::buffer(response_.body.data(), body_size)};
+  state_ = State::kWriting;
+  asio::async_write(socket_, buffers, [self = shared_from_this()](const error_code& ec, size_t) {
+    self->OnWritten(ec);
+  });
+}
+
+void HttpServer::Connection::OnWritten(const error_code& ec) {
+  const SteadyTime now = std::chrono::steady_clock::now();
+  FinishRequest(now);
+  if (state_ == State::kClosed) return;
+  if (ec) {
+    Close();
+    return;
+  }
+  last_activity_ = now;
+  if (server_->stopping_.load(std::memory_order_relaxed)) {
+    Close();  // draining: don't keep the server waiting on the client's EOF
+  } else if (keep_alive_) {
+    BeginRequest();
+  } else {
+    Linger();
+  }
+}
+
+void HttpServer::Connection::FinishRequest(SteadyTime now) {
+  const int status = response_.status;
+  const double seconds = Seconds(request_start_, now);
+  if (status >= 500) {
+    spdlog::warn("request method={} route={} status={} duration_ms={:.3f} request_id={} remote={}",
+                 request_.method(), request_.route(), status, seconds * 1e3, request_.request_id(),
+                 request_.remote_address());
+  } else if (status >= 400) {
+    spdlog::info("request method={} route={} status={} duration_ms={:.3f} request_id={} remote={}",
+                 request_.method(), request_.route(), status, seconds * 1e3, request_.request_id(),
+                 request_.remote_address());
+  } else {
+    spdlog::debug("request method={} route={} status={} duration_ms={:.3f} request_id={} remote={}",
+                  request_.method(), request_.route(), status, seconds * 1e3, request_.request_id(),
+                  request_.remote_address());
+  }
+  const auto& callback = server_->options_.on_request_done;
+  if (!callback) return;
+  RequestLog log;
+  log.route = request_.route();
+  log.method = request_.method();
+  log.status = status;
+  log.duration_seconds = seconds;
+  log.request_id = request_.request_id();
+  try {
+    callback(log);
+  } catch (const std::exception& e) {
+    spdlog::warn("on_request_done threw: {}", e.what());
+  } catch (...) {
+    spdlog::warn("on_request_done threw an unknown exception");
+  }
+}
+
+void HttpServer::Connection::Linger() {
+  // Half-close and drain what the client still sends, so that it reads our response instead of
+  // a reset; the connection closes at the client's EOF, after kMaxLingerBytes, or when stale.
+  state_ = State::kLingering;
+  lingered_bytes_ = 0;
+  buffer_.consume(buffer_.size());
+  error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec) {
+    Close();
+    return;
+  }
+  DoRead();
+}
+
+void HttpServer::Connection::Close() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+}  // namespace reco
