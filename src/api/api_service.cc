@@ -17,14 +17,14 @@ struct ApiService::RouteMetrics {
 };
 
 ApiService::ApiService(ApiDeps deps) : d_(deps) {
-  requests_total_ = d_.metrics->AddCounter("http_requests_total",
-                                           "HTTP requests by route, method and status.",
-                                           {"route", "method", "status"});
+  requests_total_ =
+      d_.metrics->AddCounter("http_requests_total", "HTTP requests by route, method and status.",
+                             {"route", "method", "status"});
   request_seconds_ = d_.metrics->AddHistogram(
       "http_request_duration_seconds", "Time to answer an HTTP request, by route.", {"route"});
-  recommendation_seconds_ = d_.metrics->AddHistogram(
-      "recommendation_latency_seconds", "Time to answer a recommendation request, by route.",
-      {"route"});
+  recommendation_seconds_ =
+      d_.metrics->AddHistogram("recommendation_latency_seconds",
+                               "Time to answer a recommendation request, by route.", {"route"});
   feedback_ingested_ = d_.metrics->AddCounter(
       "feedback_ingested_total", "Feedback rows written through the API, by kind.", {"kind"});
   unmatched_metrics_ = std::make_unique<RouteMetrics>();

@@ -45,8 +45,8 @@ struct RouteDoc {
   std::string summary;
   std::string tag;
   std::vector<std::pair<std::string, std::string>> query;  // name, description
-  std::string request_schema;   // "" or a schema name; "X[]" for arrays
-  std::string response_schema;  // a schema name; "X[]" for arrays
+  std::string request_schema;                              // "" or a schema name; "X[]" for arrays
+  std::string response_schema;                             // a schema name; "X[]" for arrays
   bool recommendation = false;  // observed in recommendation_latency_seconds
   bool needs_api_key = true;    // X-API-Key checked when server.api_key is set
 };

@@ -35,7 +35,13 @@ void WriteSchemaRef(JsonWriter& w, const std::string& name) {
   } else if (name == "object") {
     w.Key("type").String("object");
   } else if (name == "string[]") {
-    w.Key("type").String("array").Key("items").BeginObject().Key("type").String("string").EndObject();
+    w.Key("type")
+        .String("array")
+        .Key("items")
+        .BeginObject()
+        .Key("type")
+        .String("string")
+        .EndObject();
   } else if (name.size() > 2 && name.compare(name.size() - 2, 2, "[]") == 0) {
     w.Key("type").String("array").Key("items").BeginObject();
     w.Key("$ref").String("#/components/schemas/" + name.substr(0, name.size() - 2));
@@ -71,9 +77,10 @@ std::string ApiService::OpenApiJson() const {
   w.BeginObject().Key("openapi").String("3.0.3");
   w.Key("info").BeginObject().Key("title").String("reco REST API");
   w.Key("version").String(RECO_VERSION);
-  w.Key("description").String(
-      "Gorse-compatible recommendation API plus operations routes. Errors are JSON: "
-      "{\"error\":{\"code\",\"status\",\"message\",\"field\"}}.");
+  w.Key("description")
+      .String(
+          "Gorse-compatible recommendation API plus operations routes. Errors are JSON: "
+          "{\"error\":{\"code\",\"status\",\"message\",\"field\"}}.");
   w.EndObject();
   w.Key("paths").BeginObject();
   for (const auto& [path, ops] : by_path) {

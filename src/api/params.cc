@@ -36,7 +36,8 @@ Result<PageParams> ParsePage(const HttpRequest& req, int default_n, int max_n,
 }
 
 Status CheckId(std::string_view id, std::string_view field) {
-  if (id.empty()) return InvalidArgument(std::string(field) + " must not be empty", std::string(field));
+  if (id.empty())
+    return InvalidArgument(std::string(field) + " must not be empty", std::string(field));
   if (id.size() > kMaxIdBytes) {
     return InvalidArgument(std::string(field) + " is " + std::to_string(id.size()) +
                                " bytes, over the limit of " + std::to_string(kMaxIdBytes),

@@ -1,11 +1,10 @@
 #include "api/reco_server.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
-
-#include <spdlog/spdlog.h>
 
 #include "api/api_service.h"
 #include "api/http/http_server.h"
@@ -51,14 +50,14 @@ Status RecoServer::Start() {
   Parts& p = *parts_;
   RECO_ASSIGN_OR_RETURN(p.store, OpenStore(config, options_.data_dir));
 
-  p.state = std::make_unique<OnlineState>(OnlineStateOptions{
-      .feedback_types = config.recommend.feedback_types,
-      .history_size = config.recommend.history_size});
+  p.state = std::make_unique<OnlineState>(
+      OnlineStateOptions{.feedback_types = config.recommend.feedback_types,
+                         .history_size = config.recommend.history_size});
   RECO_ASSIGN_OR_RETURN(int64_t max_seq, p.state->LoadFromStore(*p.store));
   spdlog::info("online state loaded items={} feedback_seq={}", p.state->ItemCount(), max_seq);
 
-  Gauge* loaded_ts = p.metrics.GetGauge(
-      "model_loaded_timestamp_seconds", "Unix time at which the serving models were loaded.");
+  Gauge* loaded_ts = p.metrics.GetGauge("model_loaded_timestamp_seconds",
+                                        "Unix time at which the serving models were loaded.");
   p.models = std::make_unique<ModelManager>(
       options_.data_dir / "models", *p.state, clock_, [loaded_ts](const ReloadReport& r) {
         loaded_ts->Set(static_cast<double>(r.loaded_at) / kMicrosPerSecond);

@@ -14,7 +14,12 @@ void WriteScores(HttpResponse& res, const std::vector<ScoredId>& items) {
   JsonWriter w(std::move(res.body));
   w.BeginArray();
   for (const auto& item : items) {
-    w.BeginObject().Key("Id").String(item.id).Key("Score").Double(item.score).EndObject();
+    w.BeginObject()
+        .Key("Id")
+        .String(item.id)
+        .Key("Score")
+        .Float(static_cast<float>(item.score))
+        .EndObject();
   }
   w.EndArray();
   res.body = w.Take();

@@ -38,8 +38,13 @@ Status CheckParams(const HttpRequest& req, std::initializer_list<const char*> na
 }  // namespace
 
 void ApiService::AddUserRoutes(Router& r) {
-  Add(r, {.method = "POST", .pattern = "/api/user", .summary = "Insert or replace a user.",
-          .tag = "user", .request_schema = "User", .response_schema = "RowAffected"},
+  Add(r,
+      {.method = "POST",
+       .pattern = "/api/user",
+       .summary = "Insert or replace a user.",
+       .tag = "user",
+       .request_schema = "User",
+       .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
         auto user = BodyParser(d_.clock->NowMicros()).ParseObject<User>(req.body());
         if (!user.ok()) return SetStatusError(res, user.status());
@@ -48,8 +53,13 @@ void ApiService::AddUserRoutes(Router& r) {
         d_.state->UpsertUser(user->user_id);
         WriteRowAffected(res, *n);
       });
-  Add(r, {.method = "POST", .pattern = "/api/users", .summary = "Insert or replace users (atomic batch).",
-          .tag = "user", .request_schema = "User[]", .response_schema = "RowAffected"},
+  Add(r,
+      {.method = "POST",
+       .pattern = "/api/users",
+       .summary = "Insert or replace users (atomic batch).",
+       .tag = "user",
+       .request_schema = "User[]",
+       .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
         auto users = BodyParser(d_.clock->NowMicros()).ParseArray<User>(req.body());
         if (!users.ok()) return SetStatusError(res, users.status());
@@ -58,8 +68,12 @@ void ApiService::AddUserRoutes(Router& r) {
         for (const auto& u : *users) d_.state->UpsertUser(u.user_id);
         WriteRowAffected(res, *n);
       });
-  Add(r, {.method = "GET", .pattern = "/api/user/{user_id}", .summary = "Get a user.",
-          .tag = "user", .response_schema = "User"},
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/user/{user_id}",
+       .summary = "Get a user.",
+       .tag = "user",
+       .response_schema = "User"},
       [this](HttpRequest& req, HttpResponse& res) {
         if (Status st = CheckParams(req, {"user_id"}); !st.ok()) return SetStatusError(res, st);
         auto user = d_.store->GetUser(req.Param("user_id"));
@@ -68,8 +82,13 @@ void ApiService::AddUserRoutes(Router& r) {
         ingest::WriteUser(w, *user);
         res.body = w.Take();
       });
-  Add(r, {.method = "PATCH", .pattern = "/api/user/{user_id}", .summary = "Modify a user.",
-          .tag = "user", .request_schema = "UserPatch", .response_schema = "RowAffected"},
+  Add(r,
+      {.method = "PATCH",
+       .pattern = "/api/user/{user_id}",
+       .summary = "Modify a user.",
+       .tag = "user",
+       .request_schema = "UserPatch",
+       .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
         if (Status st = CheckParams(req, {"user_id"}); !st.ok()) return SetStatusError(res, st);
         auto patch = ingest::ParseUserPatch(req.body());
@@ -78,9 +97,12 @@ void ApiService::AddUserRoutes(Router& r) {
         if (!n.ok()) return SetStatusError(res, n.status());
         WriteRowAffected(res, *n);
       });
-  Add(r, {.method = "DELETE", .pattern = "/api/user/{user_id}",
-          .summary = "Delete a user and its feedback.", .tag = "user",
-          .response_schema = "RowAffected"},
+  Add(r,
+      {.method = "DELETE",
+       .pattern = "/api/user/{user_id}",
+       .summary = "Delete a user and its feedback.",
+       .tag = "user",
+       .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
         if (Status st = CheckParams(req, {"user_id"}); !st.ok()) return SetStatusError(res, st);
         auto n = d_.store->DeleteUser(req.Param("user_id"));
@@ -88,9 +110,13 @@ void ApiService::AddUserRoutes(Router& r) {
         d_.state->DeleteUser(req.Param("user_id"));
         WriteRowAffected(res, *n);
       });
-  Add(r, {.method = "GET", .pattern = "/api/users", .summary = "List users with a cursor.",
-          .tag = "user", .query = {{"n", "page size"}, {"cursor", "from the previous page"}},
-          .response_schema = "UserCursor"},
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/users",
+       .summary = "List users with a cursor.",
+       .tag = "user",
+       .query = {{"n", "page size"}, {"cursor", "from the previous page"}},
+       .response_schema = "UserCursor"},
       [this](HttpRequest& req, HttpResponse& res) {
         auto n = IntParam(req, "n", d_.config->server.default_n, 1, d_.config->server.max_n);
         if (!n.ok()) return SetStatusError(res, n.status());
@@ -105,8 +131,13 @@ void ApiService::AddUserRoutes(Router& r) {
 }
 
 void ApiService::AddItemRoutes(Router& r) {
-  Add(r, {.method = "POST", .pattern = "/api/item", .summary = "Insert or replace an item.",
-          .tag = "item", .request_schema = "Item", .response_schema = "RowAffected"},
+  Add(r,
+      {.method = "POST",
+       .pattern = "/api/item",
+       .summary = "Insert or replace an item.",
+       .tag = "item",
+       .request_schema = "Item",
+       .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
         auto item = BodyParser(d_.clock->NowMicros()).ParseObject<Item>(req.body());
         if (!item.ok()) return SetStatusError(res, item.status());
@@ -115,8 +146,13 @@ void ApiService::AddItemRoutes(Router& r) {
         d_.state->UpsertItem(*item);
         WriteRowAffected(res, *n);
       });
-  Add(r, {.method = "POST", .pattern = "/api/items", .summary = "Insert or replace items (atomic batch).",
-          .tag = "item", .request_schema = "Item[]", .response_schema = "RowAffected"},
+  Add(r,
+      {.method = "POST",
+       .pattern = "/api/items",
+       .summary = "Insert or replace items (atomic batch).",
+       .tag = "item",
+       .request_schema = "Item[]",
+       .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
         auto items = BodyParser(d_.clock->NowMicros()).ParseArray<Item>(req.body());
         if (!items.ok()) return SetStatusError(res, items.status());
@@ -125,8 +161,12 @@ void ApiService::AddItemRoutes(Router& r) {
         for (const auto& item : *items) d_.state->UpsertItem(item);
         WriteRowAffected(res, *n);
       });
-  Add(r, {.method = "GET", .pattern = "/api/item/{item_id}", .summary = "Get an item.",
-          .tag = "item", .response_schema = "Item"},
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/item/{item_id}",
+       .summary = "Get an item.",
+       .tag = "item",
+       .response_schema = "Item"},
       [this](HttpRequest& req, HttpResponse& res) {
         if (Status st = CheckParams(req, {"item_id"}); !st.ok()) return SetStatusError(res, st);
         auto item = d_.store->GetItem(req.Param("item_id"));
@@ -135,8 +175,13 @@ void ApiService::AddItemRoutes(Router& r) {
         ingest::WriteItem(w, *item);
         res.body = w.Take();
       });
-  Add(r, {.method = "PATCH", .pattern = "/api/item/{item_id}", .summary = "Modify an item.",
-          .tag = "item", .request_schema = "ItemPatch", .response_schema = "RowAffected"},
+  Add(r,
+      {.method = "PATCH",
+       .pattern = "/api/item/{item_id}",
+       .summary = "Modify an item.",
+       .tag = "item",
+       .request_schema = "ItemPatch",
+       .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
         if (Status st = CheckParams(req, {"item_id"}); !st.ok()) return SetStatusError(res, st);
         auto patch = ingest::ParseItemPatch(req.body());
@@ -146,9 +191,12 @@ void ApiService::AddItemRoutes(Router& r) {
         d_.state->PatchItem(req.Param("item_id"), *patch);
         WriteRowAffected(res, *n);
       });
-  Add(r, {.method = "DELETE", .pattern = "/api/item/{item_id}",
-          .summary = "Delete an item and its feedback.", .tag = "item",
-          .response_schema = "RowAffected"},
+  Add(r,
+      {.method = "DELETE",
+       .pattern = "/api/item/{item_id}",
+       .summary = "Delete an item and its feedback.",
+       .tag = "item",
+       .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
         if (Status st = CheckParams(req, {"item_id"}); !st.ok()) return SetStatusError(res, st);
         auto n = d_.store->DeleteItem(req.Param("item_id"));
@@ -158,9 +206,12 @@ void ApiService::AddItemRoutes(Router& r) {
       });
   for (const char* method : {"PUT", "DELETE"}) {
     bool add = std::string_view(method) == "PUT";
-    Add(r, {.method = method, .pattern = "/api/item/{item_id}/category/{category}",
-            .summary = add ? "Add a category to an item." : "Remove a category from an item.",
-            .tag = "item", .response_schema = "RowAffected"},
+    Add(r,
+        {.method = method,
+         .pattern = "/api/item/{item_id}/category/{category}",
+         .summary = add ? "Add a category to an item." : "Remove a category from an item.",
+         .tag = "item",
+         .response_schema = "RowAffected"},
         [this, add](HttpRequest& req, HttpResponse& res) {
           if (Status st = CheckParams(req, {"item_id", "category"}); !st.ok()) {
             return SetStatusError(res, st);
@@ -174,9 +225,13 @@ void ApiService::AddItemRoutes(Router& r) {
           WriteRowAffected(res, *n);
         });
   }
-  Add(r, {.method = "GET", .pattern = "/api/items", .summary = "List items with a cursor.",
-          .tag = "item", .query = {{"n", "page size"}, {"cursor", "from the previous page"}},
-          .response_schema = "ItemCursor"},
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/items",
+       .summary = "List items with a cursor.",
+       .tag = "item",
+       .query = {{"n", "page size"}, {"cursor", "from the previous page"}},
+       .response_schema = "ItemCursor"},
       [this](HttpRequest& req, HttpResponse& res) {
         auto n = IntParam(req, "n", d_.config->server.default_n, 1, d_.config->server.max_n);
         if (!n.ok()) return SetStatusError(res, n.status());
@@ -193,10 +248,14 @@ void ApiService::AddItemRoutes(Router& r) {
 void ApiService::AddFeedbackRoutes(Router& r) {
   for (const char* method : {"POST", "PUT"}) {
     bool overwrite = std::string_view(method) == "PUT";
-    Add(r, {.method = method, .pattern = "/api/feedback",
-            .summary = overwrite ? "Upsert feedback: existing (type, user, item) rows are replaced."
-                                 : "Insert feedback: existing (type, user, item) rows are kept.",
-            .tag = "feedback", .request_schema = "Feedback[]", .response_schema = "RowAffected"},
+    Add(r,
+        {.method = method,
+         .pattern = "/api/feedback",
+         .summary = overwrite ? "Upsert feedback: existing (type, user, item) rows are replaced."
+                              : "Insert feedback: existing (type, user, item) rows are kept.",
+         .tag = "feedback",
+         .request_schema = "Feedback[]",
+         .response_schema = "RowAffected"},
         [this, overwrite](HttpRequest& req, HttpResponse& res) {
           auto rows = BodyParser(d_.clock->NowMicros()).ParseArray<Feedback>(req.body());
           if (!rows.ok()) return SetStatusError(res, rows.status());
@@ -222,7 +281,10 @@ void ApiService::AddFeedbackRoutes(Router& r) {
   }
   auto list_route = [this](const char* pattern, const char* summary, bool by_type) {
     return std::make_pair(
-        RouteDoc{.method = "GET", .pattern = pattern, .summary = summary, .tag = "feedback",
+        RouteDoc{.method = "GET",
+                 .pattern = pattern,
+                 .summary = summary,
+                 .tag = "feedback",
                  .query = {{"n", "page size"}, {"cursor", "from the previous page"}},
                  .response_schema = "FeedbackCursor"},
         HttpHandler([this, by_type](HttpRequest& req, HttpResponse& res) {
@@ -269,16 +331,24 @@ void ApiService::AddFeedbackRoutes(Router& r) {
     return f;
   };
   for (const FilterRoute& fr : filter_routes) {
-    Add(r, {.method = "GET", .pattern = fr.pattern, .summary = fr.summary, .tag = "feedback",
-            .response_schema = "Feedback[]"},
+    Add(r,
+        {.method = "GET",
+         .pattern = fr.pattern,
+         .summary = fr.summary,
+         .tag = "feedback",
+         .response_schema = "Feedback[]"},
         [this, fr, make_filter](HttpRequest& req, HttpResponse& res) {
           auto rows = AllFeedback(*d_.store, make_filter(req, fr.type, fr.user, fr.item));
           if (!rows.ok()) return SetStatusError(res, rows.status());
           WriteFeedbackArray(res, *rows);
         });
   }
-  Add(r, {.method = "GET", .pattern = "/api/feedback/{feedback_type}/{user_id}/{item_id}",
-          .summary = "Get one feedback row.", .tag = "feedback", .response_schema = "Feedback"},
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/feedback/{feedback_type}/{user_id}/{item_id}",
+       .summary = "Get one feedback row.",
+       .tag = "feedback",
+       .response_schema = "Feedback"},
       [this, make_filter](HttpRequest& req, HttpResponse& res) {
         auto rows = AllFeedback(*d_.store, make_filter(req, true, true, true));
         if (!rows.ok()) return SetStatusError(res, rows.status());
@@ -288,11 +358,14 @@ void ApiService::AddFeedbackRoutes(Router& r) {
         res.body = w.Take();
       });
   for (bool typed : {false, true}) {
-    Add(r, {.method = "DELETE",
-            .pattern = typed ? "/api/feedback/{feedback_type}/{user_id}/{item_id}"
-                             : "/api/feedback/{user_id}/{item_id}",
-            .summary = typed ? "Delete one feedback row." : "Delete feedback between a user and an item.",
-            .tag = "feedback", .response_schema = "RowAffected"},
+    Add(r,
+        {.method = "DELETE",
+         .pattern = typed ? "/api/feedback/{feedback_type}/{user_id}/{item_id}"
+                          : "/api/feedback/{user_id}/{item_id}",
+         .summary =
+             typed ? "Delete one feedback row." : "Delete feedback between a user and an item.",
+         .tag = "feedback",
+         .response_schema = "RowAffected"},
         [this, typed, make_filter](HttpRequest& req, HttpResponse& res) {
           FeedbackFilter filter = make_filter(req, typed, true, true);
           auto n = d_.store->DeleteFeedback(filter);

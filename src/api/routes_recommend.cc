@@ -25,11 +25,15 @@ Result<int64_t> ParseDelayMicros(std::string_view text) {
     int64_t unit = kMicrosPerSecond;
     if (i < text.size()) {
       char u = text[i++];
-      if (u == 'h') unit = 3600 * kMicrosPerSecond;
-      else if (u == 'm') unit = 60 * kMicrosPerSecond;
-      else if (u == 's') unit = kMicrosPerSecond;
-      else return InvalidArgument("write-back-delay: unknown unit in \"" + std::string(text) + "\"",
-                                  "write-back-delay");
+      if (u == 'h')
+        unit = 3600 * kMicrosPerSecond;
+      else if (u == 'm')
+        unit = 60 * kMicrosPerSecond;
+      else if (u == 's')
+        unit = kMicrosPerSecond;
+      else
+        return InvalidArgument("write-back-delay: unknown unit in \"" + std::string(text) + "\"",
+                               "write-back-delay");
     }
     total += v * unit;
     any = true;
@@ -55,7 +59,12 @@ void MarkDegraded(HttpResponse& res, const RecommendResult& result) {
 void WriteOperatorList(JsonWriter& w, std::string_view key, const RecommendResult& result) {
   w.Key(key).BeginArray();
   for (const auto& item : result.items) {
-    w.BeginObject().Key("item_id").String(item.id).Key("score").Double(item.score).EndObject();
+    w.BeginObject()
+        .Key("item_id")
+        .String(item.id)
+        .Key("score")
+        .Float(static_cast<float>(item.score))
+        .EndObject();
   }
   w.EndArray();
 }
@@ -66,14 +75,18 @@ void ApiService::AddRecommendRoutes(Router& r) {
   const int default_n = d_.config->server.default_n;
   const int max_n = d_.config->server.max_n;
   for (const char* pattern : {"/api/recommend/{user_id}", "/api/recommend/{user_id}/{category}"}) {
-    Add(r, {.method = "GET", .pattern = pattern,
-            .summary = "Recommend items to a user (item-CF over recent history; falls back to "
-                       "popular, then latest). Returns item ids.",
-            .tag = "recommendation",
-            .query = {{"n", "number of items (1..max_n)"}, {"offset", "items to skip"},
-                      {"write-back-type", "insert this feedback type for the returned items"},
-                      {"write-back-delay", "timestamp offset of the written-back feedback, e.g. 10m"}},
-            .response_schema = "string[]", .recommendation = true},
+    Add(r,
+        {.method = "GET",
+         .pattern = pattern,
+         .summary = "Recommend items to a user (item-CF over recent history; falls back to "
+                    "popular, then latest). Returns item ids.",
+         .tag = "recommendation",
+         .query = {{"n", "number of items (1..max_n)"},
+                   {"offset", "items to skip"},
+                   {"write-back-type", "insert this feedback type for the returned items"},
+                   {"write-back-delay", "timestamp offset of the written-back feedback, e.g. 10m"}},
+         .response_schema = "string[]",
+         .recommendation = true},
         [this, default_n, max_n](HttpRequest& req, HttpResponse& res) {
           std::string_view user = req.Param("user_id");
           if (Status st = CheckId(user, "user_id"); !st.ok()) return SetStatusError(res, st);
@@ -98,10 +111,15 @@ void ApiService::AddRecommendRoutes(Router& r) {
         });
   }
   for (const char* pattern : {"/api/session/recommend", "/api/session/recommend/{category}"}) {
-    Add(r, {.method = "POST", .pattern = pattern,
-            .summary = "Recommend items for a session given as a list of feedback.",
-            .tag = "recommendation", .query = {{"n", "number of items"}, {"offset", "items to skip"}},
-            .request_schema = "Feedback[]", .response_schema = "Score[]", .recommendation = true},
+    Add(r,
+        {.method = "POST",
+         .pattern = pattern,
+         .summary = "Recommend items for a session given as a list of feedback.",
+         .tag = "recommendation",
+         .query = {{"n", "number of items"}, {"offset", "items to skip"}},
+         .request_schema = "Feedback[]",
+         .response_schema = "Score[]",
+         .recommendation = true},
         [this, default_n, max_n](HttpRequest& req, HttpResponse& res) {
           auto page = ParsePage(req, default_n, max_n);
           if (!page.ok()) return SetStatusError(res, page.status());
@@ -127,27 +145,37 @@ void ApiService::AddRecommendRoutes(Router& r) {
     for (bool by_category : {false, true}) {
       std::string pattern = latest ? "/api/latest" : "/api/popular";
       if (by_category) pattern += "/{category}";
-      Add(r, {.method = "GET", .pattern = pattern,
-              .summary = latest ? "Latest items (score = timestamp in seconds)."
-                                : "Popular items (time-decayed positive feedback, live counters).",
-              .tag = "recommendation", .query = {{"n", "number of items"}, {"offset", "items to skip"}},
-              .response_schema = "Score[]", .recommendation = true},
+      Add(r,
+          {.method = "GET",
+           .pattern = pattern,
+           .summary = latest ? "Latest items (score = timestamp in seconds)."
+                             : "Popular items (time-decayed positive feedback, live counters).",
+           .tag = "recommendation",
+           .query = {{"n", "number of items"}, {"offset", "items to skip"}},
+           .response_schema = "Score[]",
+           .recommendation = true},
           [this, latest, default_n, max_n](HttpRequest& req, HttpResponse& res) {
             auto page = ParsePage(req, default_n, max_n);
             if (!page.ok()) return SetStatusError(res, page.status());
             std::string_view category = req.Param("category");
-            RecommendResult result =
-                latest ? d_.recommender->Latest(category, page->n, page->offset)
-                       : d_.recommender->Popular(category, page->n, page->offset);
+            RecommendResult result = latest
+                                         ? d_.recommender->Latest(category, page->n, page->offset)
+                                         : d_.recommender->Popular(category, page->n, page->offset);
             MarkDegraded(res, result);
             WriteScores(res, result.items);
           });
     }
   }
-  for (const char* pattern : {"/api/item/{item_id}/neighbors", "/api/item/{item_id}/neighbors/{category}"}) {
-    Add(r, {.method = "GET", .pattern = pattern, .summary = "Similar items (item-CF neighbours).",
-            .tag = "recommendation", .query = {{"n", "number of items"}, {"offset", "items to skip"}},
-            .response_schema = "Score[]", .recommendation = true},
+  for (const char* pattern :
+       {"/api/item/{item_id}/neighbors", "/api/item/{item_id}/neighbors/{category}"}) {
+    Add(r,
+        {.method = "GET",
+         .pattern = pattern,
+         .summary = "Similar items (item-CF neighbours).",
+         .tag = "recommendation",
+         .query = {{"n", "number of items"}, {"offset", "items to skip"}},
+         .response_schema = "Score[]",
+         .recommendation = true},
         [this, default_n, max_n](HttpRequest& req, HttpResponse& res) {
           std::string_view item = req.Param("item_id");
           if (Status st = CheckId(item, "item_id"); !st.ok()) return SetStatusError(res, st);
@@ -160,10 +188,14 @@ void ApiService::AddRecommendRoutes(Router& r) {
           WriteScores(res, result->items);
         });
   }
-  Add(r, {.method = "GET", .pattern = "/api/user/{user_id}/neighbors",
-          .summary = "Similar users (shared positive items, cosine).", .tag = "recommendation",
-          .query = {{"n", "number of users"}, {"offset", "users to skip"}},
-          .response_schema = "Score[]", .recommendation = true},
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/user/{user_id}/neighbors",
+       .summary = "Similar users (shared positive items, cosine).",
+       .tag = "recommendation",
+       .query = {{"n", "number of users"}, {"offset", "users to skip"}},
+       .response_schema = "Score[]",
+       .recommendation = true},
       [this, default_n, max_n](HttpRequest& req, HttpResponse& res) {
         std::string_view user = req.Param("user_id");
         if (Status st = CheckId(user, "user_id"); !st.ok()) return SetStatusError(res, st);
@@ -176,10 +208,14 @@ void ApiService::AddRecommendRoutes(Router& r) {
 
 void ApiService::AddOperatorRecommendRoutes(Router& r) {
   const int max_n = d_.config->server.max_n;
-  Add(r, {.method = "GET", .pattern = "/similar/{item_id}",
-          .summary = "Similar items for the operators' tools.", .tag = "operators",
-          .query = {{"top_n", "number of items (default 5)"}},
-          .response_schema = "SimilarResponse", .recommendation = true},
+  Add(r,
+      {.method = "GET",
+       .pattern = "/similar/{item_id}",
+       .summary = "Similar items for the operators' tools.",
+       .tag = "operators",
+       .query = {{"top_n", "number of items (default 5)"}},
+       .response_schema = "SimilarResponse",
+       .recommendation = true},
       [this, max_n](HttpRequest& req, HttpResponse& res) {
         std::string_view item = req.Param("item_id");
         if (Status st = CheckId(item, "item_id"); !st.ok()) return SetStatusError(res, st);
@@ -194,12 +230,16 @@ void ApiService::AddOperatorRecommendRoutes(Router& r) {
         w.Key("model_version").String(ModelVersion()).EndObject();
         res.body = w.Take();
       });
-  Add(r, {.method = "GET", .pattern = "/recommend/detail/{item_id}",
-          .summary = "Recommendations for an item-detail page: the item's neighbours re-weighted "
-                     "by the user's history, without what the user has seen.",
-          .tag = "operators",
-          .query = {{"user_id", "the viewing user (optional)"}, {"top_n", "number of items (default 5)"}},
-          .response_schema = "DetailResponse", .recommendation = true},
+  Add(r,
+      {.method = "GET",
+       .pattern = "/recommend/detail/{item_id}",
+       .summary = "Recommendations for an item-detail page: the item's neighbours re-weighted "
+                  "by the user's history, without what the user has seen.",
+       .tag = "operators",
+       .query = {{"user_id", "the viewing user (optional)"},
+                 {"top_n", "number of items (default 5)"}},
+       .response_schema = "DetailResponse",
+       .recommendation = true},
       [this, max_n](HttpRequest& req, HttpResponse& res) {
         std::string_view item = req.Param("item_id");
         if (Status st = CheckId(item, "item_id"); !st.ok()) return SetStatusError(res, st);

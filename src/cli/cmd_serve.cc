@@ -1,10 +1,9 @@
 // `reco serve`: the all-in-one server. SIGTERM/SIGINT stop accepting, drain in-flight requests
 // and close the store.
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
 #include <filesystem>
-
-#include <spdlog/spdlog.h>
 
 #include "api/reco_server.h"
 #include "cli/commands.h"
@@ -63,10 +62,12 @@ void RunServe(const ServeFlags& flags) {
 void RegisterServeCommand(CLI::App& app) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "serve", "Run the all-in-one server: Gorse-compatible REST API, item-CF recommendations, "
-               "metrics. Loads the newest models of DIR/models.");
+      "serve",
+      "Run the all-in-one server: Gorse-compatible REST API, item-CF recommendations, "
+      "metrics. Loads the newest models of DIR/models.");
   cmd->add_option("--data-dir", flags->data_dir, "Data directory (store, models)")->required();
-  cmd->add_option("--config", flags->config, "TOML config file (default: DIR/reco.toml if present)");
+  cmd->add_option("--config", flags->config,
+                  "TOML config file (default: DIR/reco.toml if present)");
   cmd->add_option("--http-port", flags->http_port,
                   "HTTP port (default server.http_port = 8000; 0 picks a free port, logged)");
   cmd->add_option("--host", flags->host, "Listen address (default server.host = 127.0.0.1)");

@@ -1,15 +1,15 @@
 // reco: one binary, one subcommand per role. This file only wires the subcommands.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "core/logging.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"reco — a self-hosted recommender system: import data, train, serve."};
-  app.set_version_flag("--version", std::string("reco ") + RECO_VERSION + " (" + RECO_GIT_REV + ")");
+  app.set_version_flag("--version",
+                       std::string("reco ") + RECO_VERSION + " (" + RECO_GIT_REV + ")");
   std::string log_level = std::getenv("RECO_LOG_LEVEL") ? std::getenv("RECO_LOG_LEVEL") : "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off (RECO_LOG_LEVEL)");
   app.require_subcommand(1);

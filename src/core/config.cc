@@ -1,8 +1,8 @@
 #include "core/config.h"
 
-#include <cstdlib>
 #include <toml++/toml.h>
 
+#include <cstdlib>
 #include <functional>
 #include <sstream>
 
@@ -255,31 +255,31 @@ Result<RecoConfig> RecoConfig::Load(const std::filesystem::path& path) {
 }
 
 Status RecoConfig::Validate() const {
-  RECO_RETURN_IF_ERROR(Range(server.http_port >= 0 && server.http_port <= 65535,
-                             "server.http_port", "0..65535"));
+  RECO_RETURN_IF_ERROR(
+      Range(server.http_port >= 0 && server.http_port <= 65535, "server.http_port", "0..65535"));
   RECO_RETURN_IF_ERROR(Range(server.threads >= 0 && server.threads <= 256, "server.threads",
                              "0..256, 0 = number of cores"));
   RECO_RETURN_IF_ERROR(Range(server.max_body_bytes >= 1024, "server.max_body_bytes", ">= 1024"));
-  RECO_RETURN_IF_ERROR(Range(server.max_n >= 1 && server.max_n <= 100000, "server.max_n",
-                             "1..100000"));
+  RECO_RETURN_IF_ERROR(
+      Range(server.max_n >= 1 && server.max_n <= 100000, "server.max_n", "1..100000"));
   RECO_RETURN_IF_ERROR(Range(server.default_n >= 1 && server.default_n <= server.max_n,
                              "server.default_n", "1..server.max_n"));
   RECO_RETURN_IF_ERROR(Range(server.drain_seconds >= 0 && server.drain_seconds <= 600,
                              "server.drain_seconds", "0..600"));
   RECO_RETURN_IF_ERROR(Range(database.data_store == "sqlite", "database.data_store", "sqlite"));
-  RECO_RETURN_IF_ERROR(Range(!database.sqlite_path.empty(), "database.sqlite_path",
-                             "a non-empty path"));
+  RECO_RETURN_IF_ERROR(
+      Range(!database.sqlite_path.empty(), "database.sqlite_path", "a non-empty path"));
   RECO_RETURN_IF_ERROR(Range(recommend.itemcf_neighbors >= 1 && recommend.itemcf_neighbors <= 10000,
                              "recommend.itemcf_neighbors", "1..10000"));
-  RECO_RETURN_IF_ERROR(Range(recommend.itemcf_shrinkage >= 0, "recommend.itemcf_shrinkage",
-                             ">= 0"));
+  RECO_RETURN_IF_ERROR(
+      Range(recommend.itemcf_shrinkage >= 0, "recommend.itemcf_shrinkage", ">= 0"));
   RECO_RETURN_IF_ERROR(Range(recommend.history_size >= 1 && recommend.history_size <= 10000,
                              "recommend.history_size", "1..10000"));
-  RECO_RETURN_IF_ERROR(Range(recommend.popularity_half_life_days > 0,
-                             "recommend.popularity_half_life_days", "> 0"));
-  RECO_RETURN_IF_ERROR(Range(recommend.popular_list_size >= 1 &&
-                                 recommend.popular_list_size <= 1000000,
-                             "recommend.popular_list_size", "1..1000000"));
+  RECO_RETURN_IF_ERROR(
+      Range(recommend.popularity_half_life_days > 0, "recommend.popularity_half_life_days", "> 0"));
+  RECO_RETURN_IF_ERROR(
+      Range(recommend.popular_list_size >= 1 && recommend.popular_list_size <= 1000000,
+            "recommend.popular_list_size", "1..1000000"));
   RECO_RETURN_IF_ERROR(Range(!recommend.feedback_types.positive.empty(),
                              "recommend.positive_feedback_types", "at least one type"));
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};

@@ -18,30 +18,30 @@ namespace reco {
 
 struct ServerConfig {
   std::string host = "127.0.0.1";
-  int http_port = 8000;                         // 0 picks a free port
-  int threads = 0;                              // 0 = number of cores
-  std::string api_key;                          // X-API-Key required when set
-  std::string reload_token;                     // Bearer token for POST /models/reload
-  int64_t max_body_bytes = 16 * 1024 * 1024;    // larger bodies get 413
-  int default_n = 10;                           // n when a request names none
-  int max_n = 1000;                             // n above this is a 400
-  double drain_seconds = 10.0;                  // SIGTERM: wait this long for in-flight requests
+  int http_port = 8000;                       // 0 picks a free port
+  int threads = 0;                            // 0 = number of cores
+  std::string api_key;                        // X-API-Key required when set
+  std::string reload_token;                   // Bearer token for POST /models/reload
+  int64_t max_body_bytes = 16 * 1024 * 1024;  // larger bodies get 413
+  int default_n = 10;                         // n when a request names none
+  int max_n = 1000;                           // n above this is a 400
+  double drain_seconds = 10.0;                // SIGTERM: wait this long for in-flight requests
 };
 
 struct DatabaseConfig {
-  std::string data_store = "sqlite";            // only "sqlite" for now
-  std::string sqlite_path = "reco.db";          // relative to the data dir
-  bool auto_insert_user = true;                 // unknown user ids on feedback are inserted
-  bool auto_insert_item = true;                 // unknown item ids on feedback are inserted
+  std::string data_store = "sqlite";    // only "sqlite" for now
+  std::string sqlite_path = "reco.db";  // relative to the data dir
+  bool auto_insert_user = true;         // unknown user ids on feedback are inserted
+  bool auto_insert_item = true;         // unknown item ids on feedback are inserted
 };
 
 struct RecommendConfig {
-  FeedbackTypes feedback_types;                 // positive_/read_/negative_feedback_types
-  int itemcf_neighbors = 100;                   // top-K neighbours kept per item
-  double itemcf_shrinkage = 10.0;               // cosine shrinkage term
-  int history_size = 50;                        // recent positive items used per user
-  double popularity_half_life_days = 7.0;       // time decay of popularity
-  int popular_list_size = 1000;                 // items kept per popularity / latest list
+  FeedbackTypes feedback_types;            // positive_/read_/negative_feedback_types
+  int itemcf_neighbors = 100;              // top-K neighbours kept per item
+  double itemcf_shrinkage = 10.0;          // cosine shrinkage term
+  int history_size = 50;                   // recent positive items used per user
+  double popularity_half_life_days = 7.0;  // time decay of popularity
+  int popular_list_size = 1000;            // items kept per popularity / latest list
 };
 
 struct RecoConfig {

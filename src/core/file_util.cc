@@ -23,8 +23,8 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view conte
   auto dir = path.parent_path();
   if (!dir.empty()) RECO_RETURN_IF_ERROR(EnsureDirectory(dir));
   auto tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid()) + "." +
-         std::to_string(SystemClock::Get().NowMicros());
+  tmp +=
+      ".tmp." + std::to_string(::getpid()) + "." + std::to_string(SystemClock::Get().NowMicros());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("cannot create", tmp);
   const char* p = contents.data();

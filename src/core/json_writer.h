@@ -27,6 +27,7 @@ class JsonWriter {
   JsonWriter& String(std::string_view s);
   JsonWriter& Int(int64_t v);
   JsonWriter& Double(double v);  // shortest round-trip form; NaN/Inf are written as null
+  JsonWriter& Float(float v);    // shortest form that round-trips as a float (scores)
   JsonWriter& Bool(bool v);
   JsonWriter& Null();
   // Inserts already-serialised JSON (e.g. stored labels) verbatim.

@@ -21,6 +21,12 @@ TEST(JsonWriter, EscapesControlCharactersAndKeepsUtf8) {
   EXPECT_EQ(out, "\"\\u0001推荐\"");
 }
 
+TEST(JsonWriter, FloatsUseTheShortestFloatForm) {
+  JsonWriter w;
+  w.BeginArray().Float(104.652f).Float(0.1f).EndArray();
+  EXPECT_EQ(w.str(), "[104.652,0.1]");
+}
+
 TEST(JsonWriter, NonFiniteDoublesBecomeNull) {
   JsonWriter w;
   w.BeginArray().Double(1.0 / 0.0).EndArray();

@@ -85,7 +85,7 @@ inline Status Internal(std::string msg) { return Status(StatusCode::kInternal, s
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result constructed from an ok Status");
   }
@@ -112,9 +112,9 @@ class [[nodiscard]] Result {
 #define RECO_CONCAT_INNER_(a, b) a##b
 #define RECO_CONCAT_(a, b) RECO_CONCAT_INNER_(a, b)
 
-#define RECO_RETURN_IF_ERROR(expr)             \
-  do {                                         \
-    ::reco::Status reco_status_ = (expr);      \
+#define RECO_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::reco::Status reco_status_ = (expr);        \
     if (!reco_status_.ok()) return reco_status_; \
   } while (0)
 

@@ -12,9 +12,9 @@ std::vector<uint32_t> Remap(const std::vector<std::string>& item_ids, OnlineStat
 }
 
 template <typename M>
-void CopyLists(const M& model, OnlineState& state,
-               std::unordered_map<std::string, std::vector<ScoredIndex>, StringHash,
-                                  std::equal_to<>>& lists) {
+void CopyLists(
+    const M& model, OnlineState& state,
+    std::unordered_map<std::string, std::vector<ScoredIndex>, StringHash, std::equal_to<>>& lists) {
   std::vector<uint32_t> remap = Remap(model.item_ids(), state);
   auto copy = [&](std::string_view category) {
     std::vector<ScoredIndex> out;

@@ -54,8 +54,8 @@ class ModelBundle {
   int64_t latest_horizon_seconds() const { return latest_horizon_s_; }
 
  private:
-  using Lists = std::unordered_map<std::string, std::vector<ScoredIndex>, StringHash,
-                                   std::equal_to<>>;
+  using Lists =
+      std::unordered_map<std::string, std::vector<ScoredIndex>, StringHash, std::equal_to<>>;
   static std::span<const ScoredIndex> Find(const Lists& lists, std::string_view category);
 
   bool has_itemcf_ = false;

@@ -1,15 +1,15 @@
 #include "serving/model_manager.h"
 
-#include <chrono>
-
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 #include "models/model_files.h"
 
 namespace reco {
 
-ModelManager::ModelManager(std::filesystem::path models_dir, OnlineState& state,
-                           const Clock& clock, std::function<void(const ReloadReport&)> on_loaded)
+ModelManager::ModelManager(std::filesystem::path models_dir, OnlineState& state, const Clock& clock,
+                           std::function<void(const ReloadReport&)> on_loaded)
     : models_dir_(std::move(models_dir)),
       state_(state),
       clock_(clock),
@@ -24,7 +24,8 @@ Result<ReloadReport> ModelManager::Reload(bool fail_on_rejected) {
   std::lock_guard lock(reload_mu_);
   auto start = std::chrono::steady_clock::now();
   Result<ModelSet> loaded = LoadNewestModels(models_dir_);
-  if (!loaded.ok()) return loaded.status().WithPrefix("loading models from " + models_dir_.string());
+  if (!loaded.ok())
+    return loaded.status().WithPrefix("loading models from " + models_dir_.string());
   ModelSet& set = *loaded;
   ReloadReport report;
   report.rejected = set.rejected;
@@ -43,8 +44,7 @@ Result<ReloadReport> ModelManager::Reload(bool fail_on_rejected) {
   report.snapshot_id = set.snapshot_id;
   report.created = set.created;
   report.files = set.files;
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("models loaded snapshot={} files={} seconds={:.3f}", report.snapshot_id,
                report.files.size(), report.seconds);
   if (on_loaded_) on_loaded_(report);

@@ -155,9 +155,8 @@ void OnlineState::ApplyFeedback(const Feedback& feedback) {
 
 void OnlineState::ResetUserFeedback(std::string_view user_id, std::vector<Feedback> rows) {
   // Recent history is by feedback time.
-  std::stable_sort(rows.begin(), rows.end(), [](const Feedback& a, const Feedback& b) {
-    return a.timestamp < b.timestamp;
-  });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Feedback& a, const Feedback& b) { return a.timestamp < b.timestamp; });
   std::vector<uint32_t> items;
   {
     std::unique_lock lock(catalog_mu_);

@@ -105,7 +105,6 @@ class OnlineState {
   std::vector<uint32_t> LiveItems() const;
   void ResetLiveCounts();
 
-
  private:
   struct ItemState {
     bool hidden = false;
@@ -139,7 +138,7 @@ class OnlineState {
   std::vector<ItemState> items_;
   IdIndex category_index_;
 
-  mutable std::shared_mutex index_mu_;  // guards the item -> users index and live counts
+  mutable std::shared_mutex index_mu_;             // guards the item -> users index and live counts
   std::vector<std::vector<uint32_t>> item_users_;  // catalog index -> user indices
   IdIndex user_index_;                             // for item_users_
   std::vector<std::string> user_ids_;

@@ -110,8 +110,8 @@ void Recommender::FillFrom(std::span<const ScoredIndex> list, const OnlineState:
 
 RecommendResult Recommender::RecommendFromHistory(const std::vector<uint32_t>& history,
                                                   const std::vector<uint32_t>& exclude,
-                                                  bool known_user, std::string_view category,
-                                                  int n, int offset) const {
+                                                  bool known_user, std::string_view category, int n,
+                                                  int offset) const {
   RecommendResult result;
   auto bundle = bundles_.Get();
   size_t want = static_cast<size_t>(offset) + static_cast<size_t>(n);
@@ -155,8 +155,7 @@ RecommendResult Recommender::Recommend(std::string_view user_id, std::string_vie
 
 RecommendResult Recommender::SessionRecommend(const std::vector<std::string>& positive_items,
                                               const std::vector<std::string>& seen_items,
-                                              std::string_view category, int n,
-                                              int offset) const {
+                                              std::string_view category, int n, int offset) const {
   std::vector<uint32_t> history;
   std::vector<uint32_t> exclude;
   for (const auto& id : positive_items) {
@@ -166,8 +165,7 @@ RecommendResult Recommender::SessionRecommend(const std::vector<std::string>& po
     if (auto idx = state_.FindItem(id)) exclude.push_back(*idx);
   }
   exclude.insert(exclude.end(), history.begin(), history.end());
-  return RecommendFromHistory(history, SortedUnique(std::move(exclude)), true, category, n,
-                              offset);
+  return RecommendFromHistory(history, SortedUnique(std::move(exclude)), true, category, n, offset);
 }
 
 Result<RecommendResult> Recommender::Similar(std::string_view item_id, std::string_view category,
@@ -191,8 +189,8 @@ Result<RecommendResult> Recommender::Similar(std::string_view item_id, std::stri
   return result;
 }
 
-Result<RecommendResult> Recommender::ItemDetail(std::string_view item_id,
-                                                std::string_view user_id, int n) const {
+Result<RecommendResult> Recommender::ItemDetail(std::string_view item_id, std::string_view user_id,
+                                                int n) const {
   auto idx = state_.FindItem(item_id);
   if (!idx) return NotFound("item " + std::string(item_id) + " not found");
   RecommendResult result;
@@ -211,8 +209,8 @@ Result<RecommendResult> Recommender::ItemDetail(std::string_view item_id,
         if (nb.item < acc.scores.size()) acc.Add(nb.item, nb.score);
       }
     }
-    float norm = user.recent_positive.empty() ? 1.0f
-                                              : static_cast<float>(user.recent_positive.size());
+    float norm =
+        user.recent_positive.empty() ? 1.0f : static_cast<float>(user.recent_positive.size());
     for (const ScoredIndex& nb : bundle->Neighbors(*idx)) {
       if (Contains(exclude, nb.item) || !view.IsRecommendable(nb.item)) continue;
       float history_score = nb.item < acc.scores.size() ? acc.scores[nb.item] / norm : 0.0f;
@@ -307,15 +305,15 @@ RecommendResult Recommender::UserNeighbors(std::string_view user_id, int n, int 
   for (auto& [id, common] : overlap) {
     size_t theirs = state_.UserPositiveItems(id).size();
     if (theirs == 0) continue;
-    float cos = static_cast<float>(common / std::sqrt(static_cast<double>(mine.size()) *
-                                                      static_cast<double>(theirs)));
+    float cos = static_cast<float>(
+        common / std::sqrt(static_cast<double>(mine.size()) * static_cast<double>(theirs)));
     scored.push_back({id, cos});
   }
   std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
     return a.score != b.score ? a.score > b.score : a.id < b.id;
   });
-  for (size_t i = static_cast<size_t>(offset); i < scored.size() && result.items.size() <
-                                                   static_cast<size_t>(n); ++i) {
+  for (size_t i = static_cast<size_t>(offset);
+       i < scored.size() && result.items.size() < static_cast<size_t>(n); ++i) {
     result.items.push_back({scored[i].id, scored[i].score});
   }
   return result;

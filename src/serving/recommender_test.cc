@@ -191,8 +191,8 @@ TEST_F(RecommenderTest, UserNeighborsShareItems) {
 }
 
 TEST(ModelManager, CorruptNewestFileIsRejectedAndOldBundleKeepsServing) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("reco_model_manager_" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("reco_model_manager_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   World w = MakeWorld();

@@ -1,0 +1,91 @@
+#include "store/sqlite/schema.h"
+
+#include <string>
+
+namespace reco::sqlite {
+namespace {
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// Append only: a released step is never edited, a change is a new step.
+constexpr Migration kMigrations[] = {
+    {1,
+     // Ids are interned: feedback rows hold integer indexes into users/items/feedback_types.
+     "CREATE TABLE users("
+     "  idx INTEGER PRIMARY KEY, user_id TEXT UNIQUE NOT NULL,"
+     "  labels TEXT NOT NULL DEFAULT 'null', comment TEXT NOT NULL DEFAULT '');"
+     "CREATE TABLE items("
+     "  idx INTEGER PRIMARY KEY, item_id TEXT UNIQUE NOT NULL,"
+     "  is_hidden INTEGER NOT NULL DEFAULT 0, categories TEXT NOT NULL DEFAULT '[]',"
+     "  labels TEXT NOT NULL DEFAULT 'null', timestamp INTEGER NOT NULL DEFAULT 0,"
+     "  comment TEXT NOT NULL DEFAULT '');"
+     "CREATE TABLE feedback_types(idx INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);"
+     "CREATE TABLE feedback("
+     "  user_idx INTEGER NOT NULL, item_idx INTEGER NOT NULL, type_idx INTEGER NOT NULL,"
+     "  value REAL NOT NULL, timestamp INTEGER NOT NULL, comment TEXT NOT NULL DEFAULT '',"
+     "  seq INTEGER NOT NULL,"
+     "  PRIMARY KEY(user_idx, item_idx, type_idx)) WITHOUT ROWID;"
+     "CREATE INDEX feedback_by_item ON feedback(item_idx);"
+     "CREATE INDEX feedback_by_seq ON feedback(seq);"},
+    {2,
+     // A covering index makes ScanFeedback(after_seq) one sequential index read, and a
+     // persisted sequence counter keeps seq monotonic even after the newest rows are deleted.
+     "DROP INDEX feedback_by_seq;"
+     "CREATE INDEX feedback_scan ON feedback(seq, value, timestamp, comment);"
+     "CREATE TABLE store_counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+     "INSERT INTO store_counters(name, value)"
+     "  SELECT 'feedback_seq', coalesce(max(seq), 0) FROM feedback;"},
+};
+
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations("
+    "  version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)";
+
+}  // namespace
+
+const char* const kDropFeedbackIndexes = "DROP INDEX feedback_by_item; DROP INDEX feedback_scan;";
+const char* const kCreateFeedbackIndexes =
+    "CREATE INDEX feedback_by_item ON feedback(item_idx);"
+    "CREATE INDEX feedback_scan ON feedback(seq, value, timestamp, comment);";
+
+int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+Result<int> CurrentSchemaVersion(Connection& conn) {
+  RECO_ASSIGN_OR_RETURN(
+      int64_t exists,
+      conn.QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'"));
+  if (exists == 0) return 0;
+  RECO_ASSIGN_OR_RETURN(int64_t version,
+                        conn.QueryInt("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+  return static_cast<int>(version);
+}
+
+Status MigrateSchema(Connection& conn, int target_version, TimestampUs applied_at) {
+  WriteTxn txn(conn);
+  RECO_RETURN_IF_ERROR(txn.Begin());
+  RECO_RETURN_IF_ERROR(conn.Exec(kCreateMigrationsTable));
+  RECO_ASSIGN_OR_RETURN(int current, CurrentSchemaVersion(conn));
+  if (current > LatestSchemaVersion()) {
+    return FailedPrecondition("database " + conn.path().string() + " has schema version " +
+                              std::to_string(current) + " but this reco supports up to " +
+                              std::to_string(LatestSchemaVersion()) +
+                              "; it was written by a newer reco, upgrade reco to open it");
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= current || m.version > target_version) continue;
+    Status st = conn.Exec(m.sql);
+    if (!st.ok()) return st.WithPrefix("schema migration " + std::to_string(m.version));
+    RECO_ASSIGN_OR_RETURN(
+        auto insert,
+        conn.Prepare("INSERT INTO schema_migrations(version, applied_at) VALUES(?, ?)"));
+    insert.Bind(1, static_cast<int64_t>(m.version));
+    insert.Bind(2, static_cast<int64_t>(applied_at));
+    RECO_RETURN_IF_ERROR(insert.Run("record schema migration"));
+  }
+  return txn.Commit();
+}
+
+}  // namespace reco::sqlite

@@ -1,0 +1,162 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include "store/sqlite/schema.h"
+#include "store/sqlite/sqlite_store_impl.h"
+
+namespace reco {
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options) {
+  if (options.path.empty()) return InvalidArgument("sqlite store: empty database path", "path");
+  if (options.reader_connections < 1) {
+    return InvalidArgument("sqlite store: reader_connections must be at least 1",
+                           "reader_connections");
+  }
+  auto store = std::make_unique<sqlite::SqliteStore>(options);
+  Status st = store->Init();
+  if (!st.ok()) return st;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace reco
+
+namespace reco::sqlite {
+namespace {
+
+std::string Pragma(std::string_view name, int64_t value) {
+  return "PRAGMA " + std::string(name) + " = " + std::to_string(value);
+}
+
+}  // namespace
+
+Status SqliteStore::ConfigureWriter() {
+  Connection& conn = *writer_;
+  RECO_RETURN_IF_ERROR(conn.Exec("PRAGMA page_size = 4096"));
+  {
+    RECO_ASSIGN_OR_RETURN(Stmt wal, conn.Prepare("PRAGMA journal_mode = WAL"));
+    int rc = wal.Step();
+    if (rc != SQLITE_ROW) return wal.Error(rc, "set WAL mode");
+    if (wal.Text(0) != "wal") {
+      return FailedPrecondition("cannot use WAL mode for " + options_.path.string() +
+                                " (journal mode stays \"" + std::string(wal.Text(0)) + "\")");
+    }
+  }
+  RECO_RETURN_IF_ERROR(conn.Exec("PRAGMA synchronous = NORMAL"));
+  RECO_RETURN_IF_ERROR(conn.Exec(Pragma("cache_size", -1024LL * options_.writer_cache_mib)));
+  RECO_RETURN_IF_ERROR(conn.Exec("PRAGMA temp_store = MEMORY"));
+  RECO_RETURN_IF_ERROR(conn.Exec(Pragma("journal_size_limit", 64LL << 20)));
+  RECO_RETURN_IF_ERROR(conn.Exec(Pragma("wal_autocheckpoint", options_.wal_autocheckpoint_pages)));
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Connection>> SqliteStore::OpenReader() {
+  RECO_ASSIGN_OR_RETURN(
+      auto conn, Connection::Open(options_.path, /*create=*/false, options_.busy_timeout_ms));
+  RECO_RETURN_IF_ERROR(conn->Exec(Pragma("cache_size", -1024LL * options_.reader_cache_mib)));
+  RECO_RETURN_IF_ERROR(conn->Exec("PRAGMA temp_store = MEMORY"));
+  RECO_RETURN_IF_ERROR(conn->Exec(Pragma("mmap_size", 256LL << 20)));
+  RECO_RETURN_IF_ERROR(conn->Exec("PRAGMA query_only = 1"));
+  return conn;
+}
+
+Status SqliteStore::Init() {
+  const Clock& clock = options_.clock != nullptr ? *options_.clock : SystemClock::Get();
+  std::lock_guard lock(writer_mu_);
+  RECO_ASSIGN_OR_RETURN(writer_,
+                        Connection::Open(options_.path, /*create=*/true, options_.busy_timeout_ms));
+  Status st = ConfigureWriter();
+  if (st.ok()) st = MigrateSchema(*writer_, LatestSchemaVersion(), clock.NowMicros());
+  if (st.ok()) st = LoadIds(*writer_);
+  if (!st.ok()) {
+    writer_.reset();
+    return st;
+  }
+  for (int i = 0; i < options_.reader_connections; ++i) {
+    auto reader = OpenReader();
+    if (!reader.ok()) {
+      writer_.reset();
+      readers_.Close();
+      return reader.status();
+    }
+    readers_.Add(std::move(reader).value());
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::LoadIds(Connection& conn) {
+  struct Source {
+    IdIndex* index;
+    const char* sql;
+  };
+  const Source sources[] = {{&users_, "SELECT idx, user_id FROM users"},
+                            {&items_, "SELECT idx, item_id FROM items"},
+                            {&types_, "SELECT idx, name FROM feedback_types"}};
+  std::vector<IdIndex> fresh(std::size(sources));
+  for (size_t s = 0; s < std::size(sources); ++s) {
+    RECO_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare(sources[s].sql));
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) fresh[s].Load(stmt.Int(0), stmt.Text(1));
+    if (rc != SQLITE_DONE) return stmt.Error(rc, "load ids");
+  }
+  RECO_ASSIGN_OR_RETURN(
+      seq_, conn.QueryInt("SELECT value FROM store_counters WHERE name = 'feedback_seq'"));
+  RECO_ASSIGN_OR_RETURN(data_version_, conn.QueryInt("PRAGMA data_version"));
+  std::unique_lock ids_lock(ids_mu_);
+  for (size_t s = 0; s < std::size(sources); ++s) {
+    sources[s].index->ReplaceWith(std::move(fresh[s]));
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::SyncWithOtherWriters(Connection& conn) {
+  RECO_ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA data_version"));
+  if (version == data_version_) return Status::Ok();
+  return LoadIds(conn);
+}
+
+Status SqliteStore::RefreshIds() {
+  std::lock_guard lock(writer_mu_);
+  if (writer_ == nullptr) return Unavailable("store is closed");
+  return LoadIds(*writer_);
+}
+
+Status SqliteStore::SaveSeq(Connection& conn) {
+  RECO_ASSIGN_OR_RETURN(
+      Stmt stmt, conn.Prepare("UPDATE store_counters SET value = ? WHERE name = 'feedback_seq'"));
+  stmt.Bind(1, seq_);
+  return stmt.Run("save feedback sequence");
+}
+
+void SqliteStore::Close() {
+  {
+    std::lock_guard lock(writer_mu_);
+    if (writer_ != nullptr) {
+      writer_->Exec("PRAGMA optimize").ok();
+      writer_.reset();
+    }
+  }
+  readers_.Close();
+}
+
+Status SqliteStore::Ping() {
+  auto r = Read<int64_t>([](Connection& conn) { return conn.QueryInt("SELECT 1"); });
+  return r.status();
+}
+
+Result<int64_t> SqliteStore::MaxFeedbackSeq() {
+  return Read<int64_t>([](Connection& conn) {
+    return conn.QueryInt("SELECT value FROM store_counters WHERE name = 'feedback_seq'");
+  });
+}
+
+Result<StoreCounts> SqliteStore::Counts() {
+  return Read<StoreCounts>([](Connection& conn) -> Result<StoreCounts> {
+    RECO_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("SELECT (SELECT count(*) FROM users),"
+                                                  " (SELECT count(*) FROM items),"
+                                                  " (SELECT count(*) FROM feedback)"));
+    int rc = stmt.Step();
+    if (rc != SQLITE_ROW) return stmt.Error(rc, "count rows");
+    return StoreCounts{stmt.Int(0), stmt.Int(1), stmt.Int(2)};
+  });
+}
+
+}  // namespace reco::sqlite

@@ -1,0 +1,31 @@
+// The embedded SQLite Store backend (the default): one database file in WAL mode, one writer
+// connection behind a mutex and a small pool of reader connections, ids interned to integers.
+//
+// Thread-safety and lifetime: as for every Store (see store/store.h). The returned store owns
+// its connections; Close() or destruction waits for calls in flight and closes the file.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "store/store.h"
+
+namespace reco {
+
+struct SqliteStoreOptions {
+  std::filesystem::path path;            // database file; created (with its schema) when absent
+  int reader_connections = 4;            // concurrent readers; at least 1
+  int busy_timeout_ms = 5000;            // wait this long for a lock held by another process
+  int writer_cache_mib = 64;             // page cache of the writer connection
+  int reader_cache_mib = 16;             // page cache of each reader connection
+  int wal_autocheckpoint_pages = 16384;  // checkpoint the WAL into the file past this size
+  const Clock* clock = nullptr;          // records migration times; nullptr = system clock
+};
+
+// Opens (or creates) the database, applying missing schema migrations in one transaction.
+// FailedPrecondition when the file was written by a newer schema version.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options);
+
+}  // namespace reco

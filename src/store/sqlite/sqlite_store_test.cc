@@ -1,0 +1,139 @@
+// Behaviour specific to the sqlite backend: schema migrations, OpenStore, several stores (as
+// several processes would) on one file.
+#include "store/sqlite/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "core/config.h"
+#include "store/open_store.h"
+#include "store/sqlite/schema.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace reco::sqlite {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("reco_sqlite_store_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    options_.path = dir_ / "reco.db";
+    options_.reader_connections = 2;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Store> Open() {
+    auto store = OpenSqliteStore(options_);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+  std::unique_ptr<Connection> Raw() {
+    auto conn = Connection::Open(options_.path, /*create=*/true, 1000);
+    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+    return std::move(conn).value();
+  }
+
+  std::filesystem::path dir_;
+  SqliteStoreOptions options_;
+};
+
+TEST_F(SqliteStoreTest, UpgradesAVersion1Database) {
+  {
+    auto raw = Raw();
+    ASSERT_TRUE(MigrateSchema(*raw, 1, 0).ok());
+    ASSERT_TRUE(raw->Exec("INSERT INTO users(idx, user_id) VALUES(1, 'u1');"
+                          "INSERT INTO items(idx, item_id, categories) VALUES(1, 'i1', '[\"c\"]');"
+                          "INSERT INTO feedback_types(idx, name) VALUES(1, 'like');"
+                          "INSERT INTO feedback VALUES(1, 1, 1, 2.5, 7, '', 41);")
+                    .ok());
+    EXPECT_EQ(CurrentSchemaVersion(*raw).value(), 1);
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->MaxFeedbackSeq().value(), 41);
+  std::vector<FeedbackRecord> rows;
+  ASSERT_TRUE(store->ScanFeedback(0, [&](const FeedbackRecord& r) { rows.push_back(r); }).ok());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].feedback.user_id, "u1");
+  EXPECT_DOUBLE_EQ(rows[0].feedback.value, 2.5);
+  std::vector<Feedback> more = {{"like", "u2", "i1", 1.0, 0, ""}};
+  ASSERT_TRUE(store->InsertFeedback(more, {}).ok());
+  EXPECT_EQ(store->MaxFeedbackSeq().value(), 42);
+  EXPECT_EQ(store->GetItem("i1")->categories, std::vector<std::string>{"c"});
+  store->Close();
+  EXPECT_EQ(CurrentSchemaVersion(*Raw()).value(), LatestSchemaVersion());
+}
+
+TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerVersion) {
+  Open()->Close();
+  ASSERT_TRUE(Raw()
+                  ->Exec("INSERT INTO schema_migrations VALUES(" +
+                         std::to_string(LatestSchemaVersion() + 1) + ", 0)")
+                  .ok());
+  auto store = OpenSqliteStore(options_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("newer"), std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, MigrationsAreRecordedWithTheirTime) {
+  FakeClock clock(1'700'000'000'000'000);
+  options_.clock = &clock;
+  Open()->Close();
+  auto raw = Raw();
+  EXPECT_EQ(raw->QueryInt("SELECT count(*) FROM schema_migrations").value(), LatestSchemaVersion());
+  EXPECT_EQ(raw->QueryInt("SELECT min(applied_at) FROM schema_migrations").value(),
+            1'700'000'000'000'000);
+  EXPECT_EQ(
+      raw->QueryInt("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'").value(),
+      1);
+}
+
+TEST_F(SqliteStoreTest, TwoStoresOnOneFileDoNotMixUpIds) {
+  auto a = Open();
+  auto b = Open();
+  std::vector<Feedback> fa = {{"like", "alice", "apple", 1.0, 0, ""}};
+  std::vector<Feedback> fb = {{"star", "bob", "banana", 1.0, 0, ""}};
+  ASSERT_TRUE(a->InsertFeedback(fa, {}).ok());
+  ASSERT_TRUE(b->InsertFeedback(fb, {}).ok());
+  ASSERT_TRUE(a->InsertFeedback(fb, {}).ok());
+  std::vector<std::string> seen;
+  ASSERT_TRUE(a->ScanFeedback(0, [&](const FeedbackRecord& r) {
+                 seen.push_back(r.feedback.feedback_type + "/" + r.feedback.user_id + "/" +
+                                r.feedback.item_id);
+               }).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"like/alice/apple", "star/bob/banana"}));
+  EXPECT_EQ(b->Counts()->users, 2);
+  EXPECT_EQ(b->GetUser("alice")->user_id, "alice");
+}
+
+TEST(OpenStore, RejectsUnknownBackendNamingTheKey) {
+  RecoConfig config;
+  config.database.data_store = "mongodb";
+  auto store = OpenStore(config, std::filesystem::temp_directory_path());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.status().field(), "database.data_store");
+  EXPECT_NE(store.status().message().find("sqlite"), std::string::npos);
+}
+
+TEST(OpenStore, CreatesTheDataDirectory) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("reco_open_store_" + std::to_string(::getpid())) / "nested";
+  RecoConfig config;
+  auto store = OpenStore(config, dir);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_TRUE((*store)->Ping().ok());
+  (*store)->Close();
+  EXPECT_TRUE(std::filesystem::exists(dir / config.database.sqlite_path));
+  std::filesystem::remove_all(dir.parent_path());
+}
+
+}  // namespace
+}  // namespace reco::sqlite

@@ -1,0 +1,526 @@
+// The behaviour every Store backend must have. Value-parameterised over a backend factory:
+// add a backend by adding a StoreBackend to the INSTANTIATE_TEST_SUITE_P list at the bottom.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
+
+namespace reco {
+namespace {
+
+struct StoreBackend {
+  std::string name;
+  // Opens (or reopens) the store whose data lives in `dir`.
+  std::function<Result<std::unique_ptr<Store>>(const std::filesystem::path& dir)> open;
+};
+
+Feedback Fb(std::string type, std::string user, std::string item, double value = 1.0,
+            TimestampUs ts = 0) {
+  Feedback f;
+  f.feedback_type = std::move(type);
+  f.user_id = std::move(user);
+  f.item_id = std::move(item);
+  f.value = value;
+  f.timestamp = ts;
+  return f;
+}
+
+Item MakeItem(std::string id, std::vector<std::string> categories = {}, bool hidden = false) {
+  Item item;
+  item.item_id = std::move(id);
+  item.categories = std::move(categories);
+  item.is_hidden = hidden;
+  return item;
+}
+
+FeedbackFilter Filter(std::optional<std::string> type, std::optional<std::string> user,
+                      std::optional<std::string> item) {
+  FeedbackFilter filter;
+  filter.feedback_type = std::move(type);
+  filter.user_id = std::move(user);
+  filter.item_id = std::move(item);
+  return filter;
+}
+
+User U(std::string id, std::string labels = "null", std::string comment = "") {
+  return User{std::move(id), std::move(labels), std::move(comment)};
+}
+
+std::string Key(const Feedback& f) { return f.feedback_type + "/" + f.user_id + "/" + f.item_id; }
+
+class StoreConformanceTest : public ::testing::TestWithParam<StoreBackend> {
+ protected:
+  void SetUp() override {
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');  // "Case/backend"
+    dir_ = std::filesystem::temp_directory_path() /
+           ("reco_store_conformance_" + std::to_string(::getpid()) + "_" + name);
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    if (store_) store_->Close();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    if (store_) store_->Close();
+    store_.reset();
+    auto opened = GetParam().open(dir_);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
+  }
+  void Insert(std::vector<Feedback> rows, bool overwrite = false) {
+    InsertFeedbackOptions options;
+    options.overwrite = overwrite;
+    auto r = store_->InsertFeedback(rows, options);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  // Every feedback row matching `filter`, paging with `n`; fails on a row seen twice.
+  std::vector<Feedback> ListAll(const FeedbackFilter& filter, int n = 2) {
+    std::vector<Feedback> out;
+    std::set<std::string> seen;
+    std::string cursor;
+    for (int page = 0; page < 1000; ++page) {
+      auto r = store_->ListFeedback(filter, cursor, n);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (!r.ok()) break;
+      EXPECT_LE(r->rows.size(), static_cast<size_t>(n));
+      for (auto& f : r->rows) {
+        EXPECT_TRUE(seen.insert(Key(f)).second) << "listed twice: " << Key(f);
+        out.push_back(f);
+      }
+      cursor = r->next_cursor;
+      if (cursor.empty()) break;
+    }
+    return out;
+  }
+  std::set<std::string> Keys(const std::vector<Feedback>& rows) {
+    std::set<std::string> keys;
+    for (const auto& f : rows) keys.insert(Key(f));
+    return keys;
+  }
+  StoreCounts Counts() {
+    auto c = store_->Counts();
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? *c : StoreCounts{};
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreConformanceTest, InsertedUserReadsBackAndReplaces) {
+  User u{"alice", R"({"age":30})", "first"};
+  ASSERT_EQ(store_->InsertUsers(std::vector<User>{u}).value(), 1);
+  auto got = store_->GetUser("alice");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->labels_json, R"({"age":30})");
+  EXPECT_EQ(got->comment, "first");
+  u.labels_json = "[1,2]";
+  ASSERT_TRUE(store_->InsertUsers(std::vector<User>{u}).ok());
+  EXPECT_EQ(store_->GetUser("alice")->labels_json, "[1,2]");
+  EXPECT_EQ(Counts().users, 1);
+  EXPECT_EQ(store_->GetUser("nobody").status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, ModifyUserPatchesOnlyGivenFields) {
+  ASSERT_TRUE(store_->InsertUsers(std::vector<User>{U("bob", "[\"a\"]", "c1")}).ok());
+  UserPatch patch;
+  patch.comment = "c2";
+  ASSERT_EQ(store_->ModifyUser("bob", patch).value(), 1);
+  auto got = store_->GetUser("bob");
+  EXPECT_EQ(got->labels_json, "[\"a\"]");
+  EXPECT_EQ(got->comment, "c2");
+  EXPECT_EQ(store_->ModifyUser("nobody", patch).status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, InsertedItemReadsBackWithAllFields) {
+  Item item = MakeItem("i1", {"news", "sport \"x\" é"}, true);
+  item.labels_json = R"({"tags":["a"]})";
+  item.timestamp = 1'660'000'000'000'000;
+  item.comment = "line\nbreak";
+  ASSERT_EQ(store_->InsertItems(std::vector<Item>{item}).value(), 1);
+  auto got = store_->GetItem("i1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(got->is_hidden);
+  EXPECT_EQ(got->categories, item.categories);
+  EXPECT_EQ(got->labels_json, item.labels_json);
+  EXPECT_EQ(got->timestamp, item.timestamp);
+  EXPECT_EQ(got->comment, item.comment);
+  EXPECT_EQ(store_->GetItem("nope").status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, ModifyItemPatchesOnlyGivenFields) {
+  ASSERT_TRUE(store_->InsertItems(std::vector<Item>{MakeItem("i1", {"a"})}).ok());
+  ItemPatch patch;
+  patch.is_hidden = true;
+  patch.categories = std::vector<std::string>{"b", "c"};
+  ASSERT_EQ(store_->ModifyItem("i1", patch).value(), 1);
+  auto got = store_->GetItem("i1");
+  EXPECT_TRUE(got->is_hidden);
+  EXPECT_EQ(got->categories, (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(got->labels_json, "null");
+  EXPECT_EQ(store_->ModifyItem("nope", patch).status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, ItemCategoriesAreASet) {
+  ASSERT_TRUE(store_->InsertItems(std::vector<Item>{MakeItem("i1", {"a"})}).ok());
+  EXPECT_EQ(store_->AddItemCategory("i1", "b").value(), 1);
+  EXPECT_EQ(store_->AddItemCategory("i1", "b").value(), 0);
+  EXPECT_EQ(store_->AddItemCategory("i1", "a").value(), 0);
+  EXPECT_EQ(store_->GetItem("i1")->categories, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(store_->RemoveItemCategory("i1", "a").value(), 1);
+  EXPECT_EQ(store_->RemoveItemCategory("i1", "a").value(), 0);
+  EXPECT_EQ(store_->GetItem("i1")->categories, (std::vector<std::string>{"b"}));
+  EXPECT_EQ(store_->AddItemCategory("nope", "x").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->RemoveItemCategory("nope", "x").status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, ListUsersAndItemsPageThroughEveryRowOnce) {
+  std::vector<User> users;
+  std::vector<Item> items;
+  for (std::string id : {"u5", "u1", "u3", "u2", "u4", "u7", "u6"}) {
+    users.push_back(U(id));
+    items.push_back(MakeItem("i" + id));
+  }
+  ASSERT_TRUE(store_->InsertUsers(users).ok());
+  ASSERT_TRUE(store_->InsertItems(items).ok());
+  std::vector<std::string> listed;
+  std::string cursor;
+  do {
+    auto page = store_->ListUsers(cursor, 2);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_LE(page->rows.size(), 2u);
+    for (const auto& u : page->rows) listed.push_back(u.user_id);
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+  EXPECT_EQ(listed, (std::vector<std::string>{"u1", "u2", "u3", "u4", "u5", "u6", "u7"}));
+  listed.clear();
+  do {
+    auto page = store_->ListItems(cursor, 2);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const auto& i : page->rows) listed.push_back(i.item_id);
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+  EXPECT_EQ(listed.size(), 7u);
+  EXPECT_TRUE(std::is_sorted(listed.begin(), listed.end()));
+}
+
+TEST_P(StoreConformanceTest, MalformedCursorIsInvalidArgument) {
+  for (std::string bad : {"%%%", "Zm9v", "x"}) {
+    auto users = store_->ListUsers(bad, 2);
+    EXPECT_EQ(users.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(users.status().field(), "cursor");
+    auto fb = store_->ListFeedback({}, bad, 2);
+    EXPECT_EQ(fb.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(fb.status().field(), "cursor");
+  }
+  ASSERT_TRUE(store_->InsertUsers(std::vector<User>{U("a"), U("b")}).ok());
+  auto page = store_->ListUsers("", 1);
+  ASSERT_FALSE(page->next_cursor.empty());
+  EXPECT_EQ(store_->ListItems(page->next_cursor, 1).status().field(), "cursor");
+}
+
+TEST_P(StoreConformanceTest, ListFeedbackFiltersByTypeUserAndItem) {
+  Insert({Fb("click", "u1", "i1"), Fb("click", "u1", "i2"), Fb("like", "u1", "i1"),
+          Fb("click", "u2", "i1"), Fb("like", "u2", "i3"), Fb("read", "u3", "i2")});
+  auto keys = [&](FeedbackFilter f) { return Keys(ListAll(f)); };
+  using S = std::set<std::string>;
+  EXPECT_EQ(keys({}).size(), 6u);
+  EXPECT_EQ(keys(Filter("click", {}, {})), (S{"click/u1/i1", "click/u1/i2", "click/u2/i1"}));
+  EXPECT_EQ(keys(Filter({}, "u1", {})), (S{"click/u1/i1", "click/u1/i2", "like/u1/i1"}));
+  EXPECT_EQ(keys(Filter({}, {}, "i1")), (S{"click/u1/i1", "like/u1/i1", "click/u2/i1"}));
+  EXPECT_EQ(keys(Filter("like", "u2", {})), (S{"like/u2/i3"}));
+  EXPECT_EQ(keys(Filter("click", {}, "i1")), (S{"click/u1/i1", "click/u2/i1"}));
+  EXPECT_EQ(keys(Filter({}, "u1", "i1")), (S{"click/u1/i1", "like/u1/i1"}));
+  EXPECT_EQ(keys(Filter("like", "u1", "i1")), (S{"like/u1/i1"}));
+  EXPECT_TRUE(keys(Filter({}, "ghost", {})).empty());
+  EXPECT_TRUE(keys(Filter("ghost", {}, {})).empty());
+}
+
+TEST_P(StoreConformanceTest, ListFeedbackPagesCollectEveryRowExactlyOnce) {
+  std::vector<Feedback> rows;
+  for (int u = 0; u < 5; ++u) {
+    for (int i = 0; i < 3; ++i)
+      rows.push_back(Fb(i % 2 ? "like" : "click", "u" + std::to_string(u), "i" + std::to_string(i),
+                        u + i * 0.5, u * 10 + i));
+  }
+  Insert(rows);
+  auto listed = ListAll({}, 2);
+  ASSERT_EQ(listed.size(), rows.size());
+  EXPECT_EQ(Keys(listed), Keys(rows));
+  for (const auto& f : listed) {
+    auto it =
+        std::find_if(rows.begin(), rows.end(), [&](const Feedback& r) { return Key(r) == Key(f); });
+    EXPECT_DOUBLE_EQ(f.value, it->value);
+    EXPECT_EQ(f.timestamp, it->timestamp);
+  }
+  EXPECT_EQ(ListAll(Filter("like", {}, {}), 2).size(), 5u);
+  EXPECT_EQ(ListAll(Filter({}, {}, "i1"), 2).size(), 5u);
+}
+
+TEST_P(StoreConformanceTest, InsertKeepsExistingRowsAndOverwriteReplacesThem) {
+  InsertFeedbackOptions insert;
+  InsertFeedbackOptions overwrite;
+  overwrite.overwrite = true;
+  std::vector<Feedback> first = {Fb("like", "u1", "i1", 1.0, 100)};
+  EXPECT_EQ(store_->InsertFeedback(first, insert).value(), 1);
+  std::vector<Feedback> again = {Fb("like", "u1", "i1", 5.0, 200), Fb("like", "u1", "i2", 2.0)};
+  EXPECT_EQ(store_->InsertFeedback(again, insert).value(), 1);
+  EXPECT_DOUBLE_EQ(ListAll(Filter({}, {}, "i1"))[0].value, 1.0);
+  EXPECT_EQ(store_->InsertFeedback(again, overwrite).value(), 2);
+  auto row = ListAll(Filter({}, {}, "i1"));
+  EXPECT_DOUBLE_EQ(row[0].value, 5.0);
+  EXPECT_EQ(row[0].timestamp, 200);
+  // Duplicates within one batch: first wins for insert, last for overwrite.
+  std::vector<Feedback> dups = {Fb("star", "u9", "i9", 1.0), Fb("star", "u9", "i9", 2.0)};
+  EXPECT_EQ(store_->InsertFeedback(dups, insert).value(), 1);
+  EXPECT_DOUBLE_EQ(ListAll(Filter({}, "u9", {}))[0].value, 1.0);
+  EXPECT_EQ(store_->InsertFeedback(dups, overwrite).value(), 1);
+  EXPECT_DOUBLE_EQ(ListAll(Filter({}, "u9", {}))[0].value, 2.0);
+}
+
+TEST_P(StoreConformanceTest, AutoInsertCreatesBareUsersAndItems) {
+  Insert({Fb("like", "new_user", "new_item")});
+  EXPECT_TRUE(store_->GetUser("new_user").ok());
+  auto item = store_->GetItem("new_item");
+  ASSERT_TRUE(item.ok());
+  EXPECT_FALSE(item->is_hidden);
+  EXPECT_TRUE(item->categories.empty());
+}
+
+TEST_P(StoreConformanceTest, AutoInsertOffRejectsUnknownIdsAndWritesNothing) {
+  ASSERT_TRUE(store_->InsertUsers(std::vector<User>{U("u1")}).ok());
+  ASSERT_TRUE(store_->InsertItems(std::vector<Item>{MakeItem("i1")}).ok());
+  InsertFeedbackOptions strict;
+  strict.auto_insert_users = false;
+  strict.auto_insert_items = false;
+  std::vector<Feedback> rows = {Fb("like", "u1", "i1"), Fb("like", "u1", "ghost_item")};
+  auto r = store_->InsertFeedback(rows, strict);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().field(), "[1].ItemId");
+  EXPECT_NE(r.status().message().find("ghost_item"), std::string::npos);
+  rows = {Fb("like", "ghost_user", "i1")};
+  EXPECT_EQ(store_->InsertFeedback(rows, strict).status().field(), "[0].UserId");
+  EXPECT_EQ(Counts().feedback, 0);
+  EXPECT_EQ(Counts().users, 1);
+  EXPECT_EQ(Counts().items, 1);
+  rows = {Fb("like", "u1", "i1")};
+  EXPECT_EQ(store_->InsertFeedback(rows, strict).value(), 1);
+}
+
+TEST_P(StoreConformanceTest, BatchWithOneInvalidRowWritesNothing) {
+  std::vector<Feedback> rows = {Fb("like", "u1", "i1"), Fb("like", "u2", "i2"),
+                                Fb("like", "u3", "i3"), Fb("like", "", "i4")};
+  auto r = store_->InsertFeedback(rows, {});
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "feedback[3].UserId: empty id");
+  EXPECT_EQ(r.status().field(), "[3].UserId");
+  rows[3].user_id = std::string(kMaxIdBytes + 1, 'x');
+  EXPECT_EQ(store_->InsertFeedback(rows, {}).status().field(), "[3].UserId");
+  rows[3].user_id = std::string(kMaxIdBytes, 'x');
+  rows[3].feedback_type = "";
+  EXPECT_EQ(store_->InsertFeedback(rows, {}).status().field(), "[3].FeedbackType");
+  std::vector<User> users = {U("ok"), U("")};
+  EXPECT_EQ(store_->InsertUsers(users).status().field(), "[1].UserId");
+  std::vector<Item> items = {MakeItem("")};
+  EXPECT_EQ(store_->InsertItems(items).status().field(), "[0].ItemId");
+  StoreCounts c = Counts();
+  EXPECT_EQ(c.users + c.items + c.feedback, 0);
+}
+
+TEST_P(StoreConformanceTest, DeleteUserAndItemRemoveTheirFeedback) {
+  Insert({Fb("like", "u1", "i1"), Fb("like", "u1", "i2"), Fb("like", "u2", "i1"),
+          Fb("like", "u2", "i2")});
+  EXPECT_EQ(store_->DeleteUser("u1").value(), 1);
+  EXPECT_EQ(store_->DeleteUser("u1").value(), 0);
+  EXPECT_EQ(store_->GetUser("u1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Keys(ListAll({})), (std::set<std::string>{"like/u2/i1", "like/u2/i2"}));
+  EXPECT_EQ(store_->DeleteItem("i1").value(), 1);
+  EXPECT_EQ(Keys(ListAll({})), (std::set<std::string>{"like/u2/i2"}));
+  EXPECT_EQ(store_->DeleteItem("i1").value(), 0);
+  // A deleted id can come back as a new user.
+  Insert({Fb("like", "u1", "i2")});
+  EXPECT_EQ(ListAll(Filter({}, "u1", {})).size(), 1u);
+}
+
+TEST_P(StoreConformanceTest, DeleteFeedbackByFilter) {
+  Insert({Fb("like", "u1", "i1"), Fb("click", "u1", "i1"), Fb("like", "u2", "i1"),
+          Fb("like", "u2", "i2")});
+  EXPECT_EQ(store_->DeleteFeedback(Filter({}, "u1", "i1")).value(), 2);
+  EXPECT_EQ(store_->DeleteFeedback(Filter("like", {}, "i2")).value(), 1);
+  EXPECT_EQ(store_->DeleteFeedback(Filter({}, "ghost", {})).value(), 0);
+  EXPECT_EQ(Keys(ListAll({})), (std::set<std::string>{"like/u2/i1"}));
+}
+
+TEST_P(StoreConformanceTest, ImportIsAllOrNothing) {
+  std::vector<User> users = {U("u1"), U("u2")};
+  std::vector<Item> items = {MakeItem("i1", {"c"}), MakeItem("i2")};
+  std::vector<Feedback> fb = {Fb("like", "u1", "i1"), Fb("like", "u2", "i2"), Fb("like", "u3", "")};
+  Status st = store_->Import(users, items, fb, {});
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.field(), "[2].ItemId");
+  InsertFeedbackOptions strict;
+  strict.auto_insert_users = false;
+  fb[2] = Fb("like", "u3", "i1");
+  EXPECT_EQ(store_->Import(users, items, fb, strict).code(), StatusCode::kInvalidArgument);
+  StoreCounts c = Counts();
+  EXPECT_EQ(c.users + c.items + c.feedback, 0);
+  fb.pop_back();
+  ASSERT_TRUE(store_->Import(users, items, fb, strict).ok());
+  c = Counts();
+  EXPECT_EQ(c.users, 2);
+  EXPECT_EQ(c.items, 2);
+  EXPECT_EQ(c.feedback, 2);
+  EXPECT_EQ(store_->GetItem("i1")->categories, std::vector<std::string>{"c"});
+}
+
+TEST_P(StoreConformanceTest, LargeImportKeepsEveryRowAndIndex) {
+  std::vector<Feedback> fb;
+  for (int i = 0; i < 120'000; ++i) {
+    fb.push_back(Fb("like", "u" + std::to_string(i % 997), "i" + std::to_string(i % 1009)));
+  }
+  ASSERT_TRUE(store_->Import({}, {}, fb, {}).ok());
+  StoreCounts c = Counts();
+  EXPECT_EQ(c.feedback, 120'000);
+  EXPECT_EQ(c.users, 997);
+  EXPECT_EQ(c.items, 1009);
+  auto page = store_->ListFeedback(Filter({}, {}, "i5"), "", 1000);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->rows.size(), 119u);  // i ≡ 5 (mod 1009) below 120000
+  int64_t scanned = 0;
+  int64_t last_seq = 0;
+  ASSERT_TRUE(store_
+                  ->ScanFeedback(0,
+                                 [&](const FeedbackRecord& r) {
+                                   EXPECT_GT(r.seq, last_seq);
+                                   last_seq = r.seq;
+                                   ++scanned;
+                                 })
+                  .ok());
+  EXPECT_EQ(scanned, 120'000);
+}
+
+TEST_P(StoreConformanceTest, ScanFeedbackAfterSeqReturnsExactlyTheLaterRows) {
+  Insert({Fb("like", "u1", "i1"), Fb("like", "u1", "i2")});
+  auto watermark = store_->MaxFeedbackSeq();
+  ASSERT_TRUE(watermark.ok());
+  EXPECT_GT(*watermark, 0);
+  Insert({Fb("like", "u2", "i1"), Fb("click", "u3", "i3")});
+  Insert({Fb("like", "u1", "i1", 7.0)}, /*overwrite=*/true);
+  Insert({Fb("like", "u1", "i2", 9.0)});  // kept, not written
+  std::vector<FeedbackRecord> later;
+  ASSERT_TRUE(
+      store_->ScanFeedback(*watermark, [&](const FeedbackRecord& r) { later.push_back(r); }).ok());
+  ASSERT_EQ(later.size(), 3u);
+  EXPECT_EQ(Key(later[0].feedback) + Key(later[1].feedback), "like/u2/i1click/u3/i3");
+  EXPECT_EQ(Key(later[2].feedback), "like/u1/i1");
+  EXPECT_DOUBLE_EQ(later[2].feedback.value, 7.0);
+  for (size_t i = 1; i < later.size(); ++i) EXPECT_GT(later[i].seq, later[i - 1].seq);
+  EXPECT_EQ(later.back().seq, store_->MaxFeedbackSeq().value());
+  int64_t all = 0;
+  ASSERT_TRUE(store_->ScanFeedback(0, [&](const FeedbackRecord&) { ++all; }).ok());
+  EXPECT_EQ(all, 4);
+}
+
+TEST_P(StoreConformanceTest, SeqStaysMonotonicAfterNewestRowsAreDeleted) {
+  Insert({Fb("like", "u1", "i1"), Fb("like", "u2", "i2")});
+  int64_t before = store_->MaxFeedbackSeq().value();
+  ASSERT_EQ(store_->DeleteUser("u2").value(), 1);
+  Reopen();
+  Insert({Fb("like", "u3", "i3")});
+  std::vector<FeedbackRecord> later;
+  ASSERT_TRUE(
+      store_->ScanFeedback(before, [&](const FeedbackRecord& r) { later.push_back(r); }).ok());
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].feedback.user_id, "u3");
+}
+
+TEST_P(StoreConformanceTest, ReopenKeepsData) {
+  ASSERT_TRUE(store_->InsertUsers(std::vector<User>{U("u1", "[\"x\"]")}).ok());
+  ASSERT_TRUE(store_->InsertItems(std::vector<Item>{MakeItem("i1", {"c"})}).ok());
+  Insert({Fb("like", "u1", "i1", 3.0, 42), Fb("click", "u2", "i1")});
+  Reopen();
+  EXPECT_EQ(store_->GetUser("u1")->labels_json, "[\"x\"]");
+  EXPECT_EQ(store_->GetItem("i1")->categories, std::vector<std::string>{"c"});
+  auto rows = ListAll(Filter("like", {}, {}));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_DOUBLE_EQ(rows[0].value, 3.0);
+  EXPECT_EQ(rows[0].timestamp, 42);
+  // Ids interned before the reopen keep resolving for new writes.
+  Insert({Fb("like", "u2", "i1")});
+  EXPECT_EQ(ListAll(Filter({}, "u2", {})).size(), 2u);
+  EXPECT_EQ(Counts().users, 2);
+}
+
+TEST_P(StoreConformanceTest, ClosedStoreIsUnavailable) {
+  store_->Close();
+  store_->Close();
+  EXPECT_EQ(store_->GetUser("u").status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store_->InsertUsers(std::vector<User>{U("u")}).status().code(),
+            StatusCode::kUnavailable);
+  EXPECT_EQ(store_->Ping().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store_->ScanFeedback(0, [](const FeedbackRecord&) {}).code(), StatusCode::kUnavailable);
+}
+
+TEST_P(StoreConformanceTest, ConcurrentWritersAndReadersSeeConsistentData) {
+  constexpr int kThreads = 3;
+  constexpr int kBatches = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> read_errors{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<Feedback> rows;
+        for (int i = 0; i < 10; ++i) {
+          rows.push_back(Fb("like", "u" + std::to_string(t), "i" + std::to_string(b * 10 + i)));
+        }
+        if (!store_->InsertFeedback(rows, {}).ok()) ++read_errors;
+        if (!store_->ListFeedback(Filter({}, "u" + std::to_string(t), {}), "", 5).ok())
+          ++read_errors;
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int i = 0; i < 50; ++i) {
+      if (!store_
+               ->ScanFeedback(0,
+                              [&](const FeedbackRecord& r) {
+                                if (r.feedback.user_id.empty()) ++read_errors;
+                              })
+               .ok()) {
+        ++read_errors;
+      }
+    }
+  });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(read_errors.load(), 0);
+  EXPECT_EQ(Counts().feedback, kThreads * kBatches * 10);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
+                         ::testing::Values(StoreBackend{"sqlite",
+                                                        [](const std::filesystem::path& dir) {
+                                                          SqliteStoreOptions options;
+                                                          options.path = dir / "reco.db";
+                                                          options.reader_connections = 2;
+                                                          return OpenSqliteStore(options);
+                                                        }}),
+                         [](const ::testing::TestParamInfo<StoreBackend>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace reco
