@@ -37,6 +37,8 @@ void RunServe(const ServeFlags& flags) {
   if (flags.http_port >= 0) config.server.http_port = flags.http_port;
   if (!flags.host.empty()) config.server.host = flags.host;
   if (Status st = config.Validate(); !st.ok()) throw CommandFailed{2, st.message()};
+  // log.level from the file or RECO_LOG_LEVEL; the --log-level flag was applied before.
+  if (config.log_level != "info") spdlog::set_level(spdlog::level::from_str(config.log_level));
 
   // Block the stop signals before any thread starts so they are delivered to sigwait only.
   sigset_t set;
