@@ -35,6 +35,14 @@ Status CheckParams(const HttpRequest& req, std::initializer_list<const char*> na
   return Status::Ok();
 }
 
+// Path ids of the feedback filter routes: non-empty and at most kMaxIdBytes.
+Status CheckFilterParams(const HttpRequest& req, bool type, bool user, bool item) {
+  if (type) RECO_RETURN_IF_ERROR(CheckId(req.Param("feedback_type"), "feedback_type"));
+  if (user) RECO_RETURN_IF_ERROR(CheckId(req.Param("user_id"), "user_id"));
+  if (item) RECO_RETURN_IF_ERROR(CheckId(req.Param("item_id"), "item_id"));
+  return Status::Ok();
+}
+
 }  // namespace
 
 void ApiService::AddUserRoutes(Router& r) {
@@ -288,6 +296,9 @@ void ApiService::AddFeedbackRoutes(Router& r) {
                  .query = {{"n", "page size"}, {"cursor", "from the previous page"}},
                  .response_schema = "FeedbackCursor"},
         HttpHandler([this, by_type](HttpRequest& req, HttpResponse& res) {
+          if (Status st = CheckFilterParams(req, by_type, false, false); !st.ok()) {
+            return SetStatusError(res, st);
+          }
           auto n = IntParam(req, "n", d_.config->server.default_n, 1, d_.config->server.max_n);
           if (!n.ok()) return SetStatusError(res, n.status());
           FeedbackFilter filter;
@@ -338,6 +349,9 @@ void ApiService::AddFeedbackRoutes(Router& r) {
          .tag = "feedback",
          .response_schema = "Feedback[]"},
         [this, fr, make_filter](HttpRequest& req, HttpResponse& res) {
+          if (Status st = CheckFilterParams(req, fr.type, fr.user, fr.item); !st.ok()) {
+            return SetStatusError(res, st);
+          }
           auto rows = AllFeedback(*d_.store, make_filter(req, fr.type, fr.user, fr.item));
           if (!rows.ok()) return SetStatusError(res, rows.status());
           WriteFeedbackArray(res, *rows);
@@ -350,6 +364,9 @@ void ApiService::AddFeedbackRoutes(Router& r) {
        .tag = "feedback",
        .response_schema = "Feedback"},
       [this, make_filter](HttpRequest& req, HttpResponse& res) {
+        if (Status st = CheckFilterParams(req, true, true, true); !st.ok()) {
+          return SetStatusError(res, st);
+        }
         auto rows = AllFeedback(*d_.store, make_filter(req, true, true, true));
         if (!rows.ok()) return SetStatusError(res, rows.status());
         if (rows->empty()) return SetStatusError(res, NotFound("feedback not found"));
@@ -367,6 +384,9 @@ void ApiService::AddFeedbackRoutes(Router& r) {
          .tag = "feedback",
          .response_schema = "RowAffected"},
         [this, typed, make_filter](HttpRequest& req, HttpResponse& res) {
+          if (Status st = CheckFilterParams(req, typed, true, true); !st.ok()) {
+            return SetStatusError(res, st);
+          }
           FeedbackFilter filter = make_filter(req, typed, true, true);
           auto n = d_.store->DeleteFeedback(filter);
           if (!n.ok()) return SetStatusError(res, n.status());

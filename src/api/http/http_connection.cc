@@ -103,8 +103,12 @@ void HttpServer::Connection::Start() {
 }
 
 void HttpServer::Connection::CloseIfIdle() {
-  const bool waiting =
-      state_ == State::kReading && parser_ && !parser_->got_some() && buffer_.size() == 0;
+  // A request the client already sent but this connection has not read yet is in flight, not
+  // idle: it is read, answered (with Connection: close) and only then the connection closes.
+  boost::system::error_code ec;
+  const size_t unread = socket_.is_open() ? socket_.available(ec) : 0;
+  const bool waiting = state_ == State::kReading && parser_ && !parser_->got_some() &&
+                       buffer_.size() == 0 && (ec || unread == 0);
   if (waiting || state_ == State::kLingering) Close();
 }
 

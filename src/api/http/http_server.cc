@@ -150,7 +150,14 @@ void HttpServer::Stop() {
   });
   closed.get_future().wait();
 
-  // 2. Close idle keep-alive connections; busy ones close after their response.
+  // 2. A request the client sent just before the signal may not have been read yet (its
+  // connection looks idle): give such requests a short grace to be read, then close idle
+  // keep-alive connections; busy ones close after their response.
+  {
+    std::unique_lock<std::mutex> lock(live_mu_);
+    live_cv_.wait_for(lock, std::chrono::milliseconds(100),
+                      [this] { return live_connections_ == 0; });
+  }
   for (auto& worker : workers_) {
     asio::post(worker->ioc, [w = worker.get()] {
       for (Connection* c : w->connections) c->CloseIfIdle();

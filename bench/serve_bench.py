@@ -1,0 +1,511 @@
+#!/usr/bin/env python3
+"""Serving benchmark of `reco` on the LightGCN Gowalla split.
+
+Imports train.txt into a fresh temporary data directory, trains, starts `reco serve`, measures
+time-to-ready, drives GET /api/recommend and GET /similar with wrk, ingests feedback batches with
+wrk, checks that every acknowledged event is in the store after SIGTERM, reads the server's
+memory, then prints a table against the targets and writes bench/results/serve-*.json.
+
+Usage: python3 bench/serve_bench.py [--reco BUILD/src/cli/reco] [--duration 20] [--connections 64]
+Standard library only; needs wrk (apt-get install wrk). See bench/README.md.
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+DEFAULT_DATA = REPO.parent / "shared" / "datasets" / "gowalla"
+
+# name: (comparison, target value, unit)
+TARGETS = {
+    "import_rows_per_s": (">=", 1_000_000, "rows/s"),
+    "itemcf_fit_s": ("<=", 5.0, "s"),
+    "ready_s": ("<=", 1.0, "s"),
+    "recommend_req_per_s": (">=", 25_000, "req/s"),
+    "recommend_p99_ms": ("<=", 10.0, "ms"),
+    "similar_req_per_s": (">=", 35_000, "req/s"),
+    "feedback_events_per_s": (">=", 100_000, "events/s"),
+    "feedback_durable": ("==", True, ""),
+    "rss_peak_mb": ("<=", 300.0, "MB"),
+    "http_errors": ("==", 0, ""),
+}
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def die(msg):
+    print(f"serve_bench: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--reco", help="reco binary (default: $RECO_BIN, build/src/cli/reco, or the "
+                   "newest build-*/src/cli/reco)")
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="Gowalla LightGCN split directory")
+    p.add_argument("--duration", type=int, default=20, help="seconds per read load (wrk -d)")
+    p.add_argument("--connections", type=int, default=64, help="wrk -c for the read loads")
+    p.add_argument("--threads", type=int, default=2, help="wrk -t")
+    p.add_argument("--server-threads", type=int, default=0,
+                   help="server.threads of reco serve (0 = number of cores)")
+    p.add_argument("--warmup", type=int, default=2,
+                   help="seconds of unrecorded load before each read load")
+    p.add_argument("--feedback-duration", type=int, default=10)
+    p.add_argument("--feedback-connections", type=int, default=4)
+    p.add_argument("--feedback-batch", type=int, default=1000, help="events per POST")
+    p.add_argument("--feedback-new-items", type=int, default=1,
+                   help="events per batch that name a new item (auto-insert)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    p.add_argument("--results-dir", default=str(BENCH_DIR / "results"))
+    return p.parse_args()
+
+
+def find_reco(flag):
+    candidates = []
+    if flag:
+        candidates = [Path(flag)]
+    elif os.environ.get("RECO_BIN"):
+        candidates = [Path(os.environ["RECO_BIN"])]
+    else:
+        default = REPO / "build" / "src" / "cli" / "reco"
+        others = sorted(REPO.glob("build-*/src/cli/reco"), key=lambda p: p.stat().st_mtime,
+                        reverse=True)
+        candidates = [default] + others
+    for c in candidates:
+        if c.is_file() and os.access(c, os.X_OK):
+            return c.resolve()
+    die("no reco binary found (tried " + ", ".join(map(str, candidates)) + "); build it with "
+        "`cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build reco` "
+        "or pass --reco")
+
+
+def machine_info():
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu_model": model,
+            "memory_gb": round(mem_kb / 1024 / 1024, 1), "kernel": platform.release()}
+
+
+def git_revision():
+    def git(*args):
+        r = subprocess.run(["git", "--no-optional-locks", *args], cwd=REPO, capture_output=True,
+                           text=True)
+        return r.stdout.strip() if r.returncode == 0 else ""
+    rev = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return rev + ("-dirty" if dirty else "")
+
+
+def read_split(data_dir):
+    """Returns (user ids, item ids, interactions) of train.txt."""
+    train = data_dir / "train.txt"
+    if not train.is_file():
+        die(f"{train} not found: the LightGCN Gowalla split (train.txt) is expected in "
+            f"{data_dir} (pass --data DIR)")
+    users, items, interactions = [], set(), 0
+    with open(train) as f:
+        for line in f:
+            tok = line.split()
+            if not tok:
+                continue
+            users.append(tok[0])
+            items.update(tok[1:])
+            interactions += len(tok) - 1
+    return users, sorted(items, key=int), interactions
+
+
+def run_timed(cmd, env=None):
+    log("$ " + " ".join(map(str, cmd)))
+    start = time.monotonic()
+    r = subprocess.run(list(map(str, cmd)), capture_output=True, text=True, env=env)
+    secs = time.monotonic() - start
+    if r.returncode != 0:
+        sys.stderr.write(r.stdout + r.stderr)
+        die(f"command failed with exit code {r.returncode}: {' '.join(map(str, cmd))}")
+    return secs, r.stdout, r.stderr
+
+
+def parse_itemcf_seconds(train_stdout):
+    for line in train_stdout.splitlines():
+        cols = line.split()
+        if len(cols) >= 4 and cols[0] == "itemcf":
+            return float(cols[3])
+    return None
+
+
+class Server:
+    """A `reco serve` child process; its output goes to a log file and is scanned for the port."""
+
+    def __init__(self, reco, data_dir, server_threads, log_path):
+        self.cmd = [str(reco), "serve", "--data-dir", str(data_dir), "--http-port", "0"]
+        self.env = dict(os.environ)
+        if server_threads:
+            self.env["RECO_SERVER_THREADS"] = str(server_threads)
+        self.log_path = log_path
+        self.port = None
+        self.ready_log_seconds = None
+        self._port_event = threading.Event()
+
+    def start(self):
+        threads = self.env.get("RECO_SERVER_THREADS")
+        log("$ " + " ".join(self.cmd) + (f"  (RECO_SERVER_THREADS={threads})" if threads else ""))
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(self.cmd, env=self.env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        pattern = re.compile(r"listening on http://[^:]+:(\d+) ready_seconds=([\d.]+)")
+        with open(self.log_path, "w") as out:
+            for line in self.proc.stdout:
+                out.write(line)
+                out.flush()
+                m = pattern.search(line)
+                if m and self.port is None:
+                    self.port = int(m.group(1))
+                    self.ready_log_seconds = float(m.group(2))
+                    self._port_event.set()
+        self._port_event.set()
+
+    def wait_ready(self, timeout=120.0):
+        """Seconds from process start until GET /health says models_loaded=true."""
+        if not self._port_event.wait(timeout) or self.port is None:
+            die(f"reco serve did not log its port; see {self.log_path}")
+        deadline = self.started + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                die(f"reco serve exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                status, body = http_get(self.port, "/health")
+                if status == 200 and json.loads(body).get("models_loaded") is True:
+                    return time.monotonic() - self.started, json.loads(body)
+            except (OSError, ValueError, http.client.HTTPException):
+                pass
+            time.sleep(0.002)
+        die(f"/health did not report models_loaded=true within {timeout} s")
+
+    def cpu_seconds(self):
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def memory_mb(self):
+        out = {}
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            key = line.split(":", 1)[0]
+            if key in ("VmRSS", "VmHWM", "Threads"):
+                val = int(line.split()[1])
+                out[key] = val if key == "Threads" else round(val / 1024, 1)
+        return out
+
+    def stop(self, timeout=60.0):
+        self.proc.send_signal(signal.SIGTERM)
+        start = time.monotonic()
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            die(f"reco serve did not stop within {timeout} s of SIGTERM")
+        return code, time.monotonic() - start
+
+
+def http_get(port, path):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
+def sanity_check(port, user, item):
+    """One request of each read route, so a load of errors is not mistaken for speed."""
+    status, body = http_get(port, f"/api/recommend/{user}?n=20")
+    recs = json.loads(body) if status == 200 else None
+    if not isinstance(recs, list) or not recs:
+        die(f"GET /api/recommend/{user}?n=20 answered {status} {body[:200]}")
+    status, body = http_get(port, f"/similar/{item}?top_n=5")
+    if status != 200:
+        die(f"GET /similar/{item}?top_n=5 answered {status} {body[:200]}")
+    return {"recommend_sample": recs[:5], "recommend_len": len(recs),
+            "similar_sample": body[:200]}
+
+
+def busy_cpu_seconds():
+    """CPU seconds used by the whole machine since boot, idle and iowait excluded."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_wrk(server, script, args, threads, connections, duration):
+    url = f"http://127.0.0.1:{server.port}"
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+           "--timeout", "10s", "-s", str(BENCH_DIR / script), url, "--", *map(str, args)]
+    log("$ " + " ".join(cmd))
+    load = Path("/proc/loadavg").read_text().split()[0]
+    cpu0, busy0, kids0 = server.cpu_seconds(), busy_cpu_seconds(), children_cpu_seconds()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    cpu1, busy1, kids1 = server.cpu_seconds(), busy_cpu_seconds(), children_cpu_seconds()
+    if r.returncode != 0:
+        sys.stderr.write(r.stdout + r.stderr)
+        die(f"wrk failed with exit code {r.returncode}")
+    for line in r.stdout.splitlines():
+        if line.startswith("RECO_BENCH_JSON "):
+            result = json.loads(line[len("RECO_BENCH_JSON "):])
+            # CPU seconds of the server, of wrk, and of everything else on the machine (other
+            # processes compete for the same cores and make the figures lower).
+            result["server_cpu_s"] = round(cpu1 - cpu0, 2)
+            result["wrk_cpu_s"] = round(kids1 - kids0, 2)
+            result["other_cpu_s"] = round(max(0.0, (busy1 - busy0) - (cpu1 - cpu0)
+                                              - (kids1 - kids0)), 2)
+            result["loadavg_1m_before"] = float(load)
+            result["command"] = " ".join(cmd)
+            return result
+    sys.stderr.write(r.stdout + r.stderr)
+    die(f"wrk printed no RECO_BENCH_JSON line for {script}")
+
+
+def read_load(server, script, ids_file, a):
+    if a.warmup > 0:
+        run_wrk(server, script, [ids_file, a.threads], a.threads, a.connections, a.warmup)
+    r = run_wrk(server, script, [ids_file, a.threads], a.threads, a.connections, a.duration)
+    log(f"  {r['requests_per_s']:,.0f} req/s  p50 {r['latency_p50_ms']:.2f} ms  "
+        f"p90 {r['latency_p90_ms']:.2f} ms  p99 {r['latency_p99_ms']:.2f} ms  "
+        f"max {r['latency_max_ms']:.2f} ms  non-2xx {r['non_2xx_3xx']:.0f}  "
+        f"CPU s: server {r['server_cpu_s']:.1f} wrk {r['wrk_cpu_s']:.1f} "
+        f"other processes {r['other_cpu_s']:.1f}")
+    return r
+
+
+def count_feedback(db_path):
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return con.execute("SELECT count(*) FROM feedback").fetchone()[0]
+    finally:
+        con.close()
+
+
+def check(name, value):
+    op, target, _ = TARGETS[name]
+    if value is None:
+        return "n/a"
+    ok = {">=": value >= target, "<=": value <= target, "==": value == target}[op]
+    return "pass" if ok else "FAIL"
+
+
+def fmt(value):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def print_table(figures):
+    rows = [("metric", "value", "target", "result")]
+    for name, (op, target, unit) in TARGETS.items():
+        value = figures.get(name)
+        rows.append((name, fmt(value) if value is not None else "n/a",
+                     f"{op} {fmt(target)} {unit}".strip(), check(name, value)))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for i, r in enumerate(rows):
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def main():
+    a = parse_args()
+    if shutil.which("wrk") is None:
+        die("wrk not found: apt-get install wrk")
+    if a.connections < a.threads:
+        die("--connections must be >= --threads")
+    data = Path(a.data).resolve()
+    reco = find_reco(a.reco)
+    log(f"reco binary {reco}; data {data}")
+    users, items, interactions = read_split(data)
+    log(f"train.txt: {interactions:,} interactions, {len(users):,} users, {len(items):,} items")
+
+    work = Path(tempfile.mkdtemp(prefix=f"reco-serve-bench-{os.getpid()}-"))
+    data_dir = work / "data"
+    data_dir.mkdir()
+    users_file, items_file = work / "users.txt", work / "items.txt"
+    users_file.write_text("\n".join(users) + "\n")
+    items_file.write_text("\n".join(items) + "\n")
+    results = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+               "git_revision": git_revision(), "machine": machine_info(), "reco": str(reco),
+               "dataset": {"path": str(data), "interactions": interactions,
+                           "users": len(users), "items": len(items)},
+               "config": {k: v for k, v in vars(a).items() if k not in ("reco",)},
+               "commands": {}}
+    figures = {}
+    server = None
+    try:
+        log("1. import")
+        cmd = [reco, "import", "--data-dir", data_dir, "--format", "lightgcn", data / "train.txt"]
+        secs, out, _ = run_timed(cmd)
+        figures["import_s"] = round(secs, 3)
+        figures["import_rows_per_s"] = round(interactions / secs)
+        results["commands"]["import"] = " ".join(map(str, cmd))
+        results["import_output"] = out.strip()
+        log(f"  {secs:.2f} s wall, {interactions / secs:,.0f} rows/s  ({out.strip()})")
+
+        log("2. train")
+        cmd = [reco, "train", "--data-dir", data_dir]
+        secs, out, _ = run_timed(cmd)
+        figures["train_s"] = round(secs, 3)
+        figures["itemcf_fit_s"] = parse_itemcf_seconds(out)
+        results["commands"]["train"] = " ".join(map(str, cmd))
+        results["train_output"] = out.strip()
+        log(f"  {secs:.2f} s total, item-CF fit {figures['itemcf_fit_s']} s")
+        print(out.rstrip())
+
+        log("3. serve: time to ready")
+        server = Server(reco, data_dir, a.server_threads, work / "serve.log")
+        server.start()
+        ready, health = server.wait_ready()
+        figures["ready_s"] = round(ready, 3)
+        figures["ready_logged_s"] = server.ready_log_seconds
+        results["commands"]["serve"] = " ".join(server.cmd)
+        results["health"] = health
+        log(f"  ready with models in {ready:.3f} s (server log says "
+            f"{server.ready_log_seconds} s); port {server.port}")
+        results["sanity"] = sanity_check(server.port, users[0], items[0])
+
+        log(f"4a. GET /api/recommend/{{user}}?n=20 over {len(users):,} users, "
+            f"{a.connections} connections, {a.duration} s")
+        rec = read_load(server, "recommend.lua", users_file, a)
+        log(f"4b. GET /similar/{{item}}?top_n=5 over {len(items):,} items")
+        sim = read_load(server, "similar.lua", items_file, a)
+        results["recommend"], results["similar"] = rec, sim
+        results["commands"]["recommend"] = rec["command"]
+        results["commands"]["similar"] = sim["command"]
+        figures["recommend_req_per_s"] = round(rec["requests_per_s"])
+        figures["recommend_p99_ms"] = round(rec["latency_p99_ms"], 2)
+        figures["similar_req_per_s"] = round(sim["requests_per_s"])
+        figures["similar_p99_ms"] = round(sim["latency_p99_ms"], 2)
+        # Server CPU per request: the cost figure that other load on the machine does not skew.
+        figures["recommend_server_cpu_us_per_req"] = round(
+            1e6 * rec["server_cpu_s"] / max(1, rec["requests"]), 1)
+        figures["similar_server_cpu_us_per_req"] = round(
+            1e6 * sim["server_cpu_s"] / max(1, sim["requests"]), 1)
+        figures["other_processes_cpu_s_during_reads"] = round(
+            rec["other_cpu_s"] + sim["other_cpu_s"], 1)
+
+        log(f"5. POST /api/feedback, batches of {a.feedback_batch}, "
+            f"{a.feedback_connections} connections, {a.feedback_duration} s")
+        fb_threads = min(a.threads, a.feedback_connections)
+        fb = run_wrk(server, "feedback.lua",
+                     [users_file, items_file, data / "train.txt", fb_threads, a.feedback_batch,
+                      a.feedback_new_items],
+                     fb_threads, a.feedback_connections, a.feedback_duration)
+        results["feedback"] = fb
+        results["commands"]["feedback"] = fb["command"]
+        acked = int(fb["ok_responses"]) * a.feedback_batch
+        figures["feedback_events_per_s"] = round(acked / fb["duration_s"])
+        figures["feedback_acknowledged_events"] = acked
+        figures["feedback_rows_affected"] = int(fb["rows_affected"])
+        figures["feedback_server_cpu_us_per_event"] = round(
+            1e6 * fb["server_cpu_s"] / max(1, acked), 2)
+        log(f"  {figures['feedback_events_per_s']:,} events/s ({int(fb['ok_responses'])} batches "
+            f"acknowledged, RowAffected sum {int(fb['rows_affected']):,}, p99 "
+            f"{fb['latency_p99_ms']:.1f} ms, non-2xx {fb['non_2xx_3xx']:.0f})")
+
+        log("6. server memory after the loads")
+        mem = server.memory_mb()
+        figures["rss_mb"], figures["rss_peak_mb"] = mem.get("VmRSS"), mem.get("VmHWM")
+        figures["server_threads_os"] = mem.get("Threads")
+        log(f"  VmRSS {mem.get('VmRSS')} MB, VmHWM {mem.get('VmHWM')} MB")
+
+        log("   durability: SIGTERM, then count the feedback rows in the store")
+        code, stop_s = server.stop()
+        figures["stop_s"] = round(stop_s, 3)
+        stored = count_feedback(data_dir / "reco.db")
+        expected = interactions + int(fb["rows_affected"])
+        # wrk stops at its deadline with up to one batch per connection still in flight: the
+        # server may commit those without wrk reading the answer, so they are stored but not
+        # counted as acknowledged. Fewer rows than acknowledged means lost writes.
+        in_flight_max = a.feedback_connections * a.feedback_batch
+        figures["feedback_stored_rows"] = stored
+        figures["feedback_expected_rows"] = expected
+        figures["feedback_durable"] = (code == 0 and expected <= stored <= expected + in_flight_max
+                                       and int(fb["rows_affected"]) == acked)
+        log(f"  exit code {code} after {stop_s:.2f} s; stored {stored:,} rows; imported "
+            f"{interactions:,} + acknowledged {int(fb['rows_affected']):,} = {expected:,} "
+            f"(unacknowledged in-flight at wrk's deadline: {stored - expected:,}, "
+            f"at most {in_flight_max:,})")
+        server = None
+
+        errors = 0
+        for r in (rec, sim, fb):
+            errors += int(r["non_2xx_3xx"] + r["socket_errors_connect"] + r["socket_errors_read"]
+                          + r["socket_errors_write"] + r["socket_errors_timeout"])
+        figures["http_errors"] = errors
+    finally:
+        if server is not None and server.proc.poll() is None:
+            server.stop()
+        if a.keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+    results["figures"] = figures
+    results["verdict"] = {name: check(name, figures.get(name)) for name in TARGETS}
+    print()
+    print(f"reco serving benchmark, {results['date']}, rev {results['git_revision']}, "
+          f"{results['machine']['nproc']} x {results['machine']['cpu_model']}, "
+          f"wrk -t{a.threads} -c{a.connections} -d{a.duration}s, server threads "
+          f"{a.server_threads or 'auto'}")
+    print_table(figures)
+    print(f"server CPU per request: recommend {figures.get('recommend_server_cpu_us_per_req')} us, "
+          f"similar {figures.get('similar_server_cpu_us_per_req')} us, feedback "
+          f"{figures.get('feedback_server_cpu_us_per_event')} us/event; CPU seconds used by other "
+          f"processes during the read loads: {figures.get('other_processes_cpu_s_during_reads')} "
+          f"(of {2 * a.duration * (os.cpu_count() or 1)} available)")
+    out_dir = Path(a.results_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"serve-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nresults written to {out}")
+
+
+if __name__ == "__main__":
+    main()
