@@ -9,6 +9,7 @@ namespace reco::api {
 // Per-route metric series, looked up once per (route, status) and then cached: the request
 // path takes no mutex once warm.
 struct ApiService::RouteMetrics {
+  std::string method;
   std::string route;
   bool recommendation = false;
   Histogram* seconds = nullptr;
@@ -36,13 +37,15 @@ ApiService::~ApiService() = default;
 
 void ApiService::Add(Router& router, RouteDoc doc, HttpHandler handler) {
   auto metrics = std::make_unique<RouteMetrics>();
+  metrics->method = doc.method;
   metrics->route = doc.pattern;
   metrics->recommendation = doc.recommendation;
   metrics->seconds = request_seconds_->WithLabels({doc.pattern});
   if (doc.recommendation) {
     metrics->recommendation_seconds = recommendation_seconds_->WithLabels({doc.pattern});
   }
-  route_metrics_[doc.method + " " + doc.pattern] = std::move(metrics);
+  by_route_[doc.pattern].push_back(metrics.get());
+  route_metrics_.push_back(std::move(metrics));
   const std::string& api_key = d_.config->server.api_key;
   if (doc.needs_api_key && !api_key.empty()) {
     handler = [api_key, inner = std::move(handler)](HttpRequest& req, HttpResponse& res) {
@@ -72,14 +75,15 @@ void ApiService::OnRequestDone(std::string_view route, std::string_view method, 
                                double seconds) {
   RouteMetrics* m = unmatched_metrics_.get();
   if (route != kUnmatchedRoute) {
-    std::string key;
-    key.reserve(method.size() + 1 + route.size());
-    key.append(method).push_back(' ');
-    key.append(route);
-    auto it = route_metrics_.find(key);
-    // HEAD requests are routed to GET handlers.
-    if (it == route_metrics_.end()) it = route_metrics_.find("GET " + std::string(route));
-    if (it != route_metrics_.end()) m = it->second.get();
+    auto it = by_route_.find(std::string_view(route));
+    if (it != by_route_.end()) {
+      // HEAD requests are answered by GET handlers.
+      for (RouteMetrics* candidate : it->second) {
+        if (candidate->method == method || (method == "HEAD" && candidate->method == "GET")) {
+          m = candidate;
+        }
+      }
+    }
   }
   m->seconds->Observe(seconds);
   if (m->recommendation_seconds != nullptr && status < 500) {

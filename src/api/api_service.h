@@ -78,7 +78,10 @@ class ApiService {
 
   ApiDeps d_;
   std::vector<RouteDoc> docs_;
-  std::unordered_map<std::string, std::unique_ptr<RouteMetrics>> route_metrics_;
+  std::vector<std::unique_ptr<RouteMetrics>> route_metrics_;
+  // Route pattern text -> its metrics per method; filled before the server starts, then read-only.
+  std::unordered_map<std::string, std::vector<RouteMetrics*>, StringHash, std::equal_to<>>
+      by_route_;
   std::unique_ptr<RouteMetrics> unmatched_metrics_;
   CounterFamily* requests_total_ = nullptr;
   HistogramFamily* request_seconds_ = nullptr;

@@ -32,14 +32,30 @@ OnlineState::UserShard& OnlineState::ShardFor(std::string_view user_id) const {
 Result<int64_t> OnlineState::LoadFromStore(Store& store) {
   Status st = store.ScanItems([this](const Item& item) { UpsertItem(item); });
   if (!st.ok()) return st.WithPrefix("loading items");
+  // Start-up is single-threaded: take every lock once instead of once per row.
+  std::unique_lock catalog_lock(catalog_mu_);
+  std::unique_lock index_lock(index_mu_);
+  std::vector<std::unique_lock<std::shared_mutex>> shard_locks;
+  for (size_t i = 0; i < kShards; ++i) shard_locks.emplace_back(shards_[i].mu);
+  if (auto counts = store.Counts(); counts.ok()) {
+    item_index_.reserve(static_cast<size_t>(counts->items));
+    user_index_.reserve(static_cast<size_t>(counts->users));
+  }
   // Feedback arrives in write order, so "recent" history is by write time.
   int64_t max_seq = 0;
   st = store.ScanFeedback(0, [&](const FeedbackRecord& rec) {
-    ApplyFeedback(rec.feedback);
+    const Feedback& f = rec.feedback;
+    FeedbackKind kind = KindOf(f.feedback_type);
+    uint32_t item = FindOrAddItemLocked(f.item_id);
+    UserState& user = ShardFor(f.user_id).users.try_emplace(f.user_id).first->second;
+    bool new_positive = ApplyToUserLocked(user, item, kind);
+    if (kind == FeedbackKind::kPositive) {
+      IndexPositiveLocked(f.user_id, item, new_positive, /*count_live=*/false);
+    }
     max_seq = std::max(max_seq, rec.seq);
   });
   if (!st.ok()) return st.WithPrefix("loading feedback");
-  ResetLiveCounts();
+  live_counts_.clear();
   return max_seq;
 }
 
@@ -58,6 +74,7 @@ uint32_t OnlineState::FindOrAddItemLocked(std::string_view item_id) {
   item_index_.emplace(std::string(item_id), idx);
   item_ids_.emplace_back(item_id);
   items_.emplace_back();
+  blocked_.push_back(0);
   return idx;
 }
 
@@ -68,6 +85,7 @@ void OnlineState::SetItemLocked(uint32_t index, const Item& item) {
   s.timestamp_s = item.timestamp / kMicrosPerSecond;
   s.categories.clear();
   for (const auto& c : item.categories) s.categories.push_back(CategoryIndexLocked(c));
+  blocked_[index] = s.hidden ? 1 : 0;
 }
 
 void OnlineState::UpsertItem(const Item& item) {
@@ -77,8 +95,10 @@ void OnlineState::UpsertItem(const Item& item) {
 
 void OnlineState::PatchItem(std::string_view item_id, const ItemPatch& patch) {
   std::unique_lock lock(catalog_mu_);
-  ItemState& s = items_[FindOrAddItemLocked(item_id)];
+  uint32_t index = FindOrAddItemLocked(item_id);
+  ItemState& s = items_[index];
   if (patch.is_hidden) s.hidden = *patch.is_hidden;
+  blocked_[index] = s.hidden || s.deleted ? 1 : 0;
   if (patch.timestamp) s.timestamp_s = *patch.timestamp / kMicrosPerSecond;
   if (patch.categories) {
     s.categories.clear();
@@ -95,7 +115,10 @@ void OnlineState::SetItemCategories(std::string_view item_id, std::vector<std::s
 void OnlineState::DeleteItem(std::string_view item_id) {
   std::unique_lock lock(catalog_mu_);
   auto it = item_index_.find(item_id);
-  if (it != item_index_.end()) items_[it->second].deleted = true;
+  if (it != item_index_.end()) {
+    items_[it->second].deleted = true;
+    blocked_[it->second] = 1;
+  }
 }
 
 void OnlineState::UpsertUser(std::string_view user_id) {
@@ -111,14 +134,29 @@ void OnlineState::DeleteUser(std::string_view user_id) {
   if (it != shard.users.end()) shard.users.erase(it);
 }
 
-void OnlineState::ApplyToUserLocked(UserState& user, uint32_t item, FeedbackKind kind) {
+bool OnlineState::ApplyToUserLocked(UserState& user, uint32_t item, FeedbackKind kind) {
   InsertSorted(user.seen, item);
-  if (kind != FeedbackKind::kPositive) return;
+  if (kind != FeedbackKind::kPositive) return false;
   auto& recent = user.recent_positive;
   auto it = std::find(recent.begin(), recent.end(), item);
   if (it != recent.end()) recent.erase(it);
   recent.push_back(item);
   if (recent.size() > static_cast<size_t>(options_.history_size)) recent.erase(recent.begin());
+  auto pos = std::lower_bound(user.positive_all.begin(), user.positive_all.end(), item);
+  if (pos != user.positive_all.end() && *pos == item) return false;
+  user.positive_all.insert(pos, item);
+  return true;
+}
+
+void OnlineState::IndexPositiveLocked(std::string_view user_id, uint32_t item, bool new_positive,
+                                      bool count_live) {
+  if (count_live) live_counts_[item] += 1.0;
+  if (!new_positive) return;
+  auto [uit, inserted] =
+      user_index_.try_emplace(std::string(user_id), static_cast<uint32_t>(user_ids_.size()));
+  if (inserted) user_ids_.emplace_back(user_id);
+  if (item_users_.size() <= item) item_users_.resize(item + 1);
+  item_users_[item].push_back(uit->second);
 }
 
 void OnlineState::ApplyFeedback(const Feedback& feedback) {
@@ -128,29 +166,16 @@ void OnlineState::ApplyFeedback(const Feedback& feedback) {
     std::unique_lock lock(catalog_mu_);
     item = FindOrAddItemLocked(feedback.item_id);
   }
-  bool new_positive = false;
+  bool new_positive;
   {
     UserShard& shard = ShardFor(feedback.user_id);
     std::unique_lock lock(shard.mu);
     UserState& user = shard.users.try_emplace(feedback.user_id).first->second;
-    ApplyToUserLocked(user, item, kind);
-    if (kind == FeedbackKind::kPositive) {
-      auto pos = std::lower_bound(user.positive_all.begin(), user.positive_all.end(), item);
-      if (pos == user.positive_all.end() || *pos != item) {
-        user.positive_all.insert(pos, item);
-        new_positive = true;
-      }
-    }
+    new_positive = ApplyToUserLocked(user, item, kind);
   }
   if (kind != FeedbackKind::kPositive) return;
   std::unique_lock lock(index_mu_);
-  live_counts_[item] += 1.0;
-  if (!new_positive) return;
-  auto [uit, inserted] =
-      user_index_.try_emplace(feedback.user_id, static_cast<uint32_t>(user_ids_.size()));
-  if (inserted) user_ids_.push_back(feedback.user_id);
-  if (item_users_.size() <= item) item_users_.resize(item + 1);
-  item_users_[item].push_back(uit->second);
+  IndexPositiveLocked(feedback.user_id, item, new_positive, /*count_live=*/true);
 }
 
 void OnlineState::ResetUserFeedback(std::string_view user_id, std::vector<Feedback> rows) {
@@ -166,9 +191,7 @@ void OnlineState::ResetUserFeedback(std::string_view user_id, std::vector<Feedba
   std::unique_lock lock(shard.mu);
   UserState fresh;
   for (size_t i = 0; i < rows.size(); ++i) {
-    FeedbackKind kind = KindOf(rows[i].feedback_type);
-    ApplyToUserLocked(fresh, items[i], kind);
-    if (kind == FeedbackKind::kPositive) InsertSorted(fresh.positive_all, items[i]);
+    ApplyToUserLocked(fresh, items[i], KindOf(rows[i].feedback_type));
   }
   shard.users[std::string(user_id)] = std::move(fresh);
 }
@@ -189,7 +212,10 @@ uint32_t OnlineState::FindOrAddItem(std::string_view item_id) {
   std::unique_lock lock(catalog_mu_);
   uint32_t idx = FindOrAddItemLocked(item_id);
   // Known to a model but not (yet) to the store: not recommendable until the store has it.
-  if (idx + 1 == items_.size()) items_[idx].deleted = true;
+  if (idx + 1 == items_.size()) {
+    items_[idx].deleted = true;
+    blocked_[idx] = 1;
+  }
   return idx;
 }
 
@@ -215,13 +241,10 @@ OnlineState::CatalogView::CatalogView(const OnlineState* state, std::string_view
   }
 }
 
-bool OnlineState::CatalogView::IsRecommendable(uint32_t item) const {
-  if (item >= state_->items_.size()) return false;
-  const ItemState& s = state_->items_[item];
-  if (s.hidden || s.deleted) return false;
-  if (!has_category_) return true;
+bool OnlineState::CatalogView::InCategory(uint32_t item) const {
   if (!category_ok_) return false;
-  return std::find(s.categories.begin(), s.categories.end(), category_) != s.categories.end();
+  const auto& cats = state_->items_[item].categories;
+  return std::find(cats.begin(), cats.end(), category_) != cats.end();
 }
 
 int64_t OnlineState::ItemTimestampSeconds(uint32_t item) const {
@@ -231,14 +254,21 @@ int64_t OnlineState::ItemTimestampSeconds(uint32_t item) const {
 
 UserSnapshot OnlineState::GetUser(std::string_view user_id) const {
   UserSnapshot snap;
+  GetUser(user_id, snap);
+  return snap;
+}
+
+void OnlineState::GetUser(std::string_view user_id, UserSnapshot& out) const {
+  out.known = false;
+  out.recent_positive.clear();
+  out.seen.clear();
   UserShard& shard = ShardFor(user_id);
   std::shared_lock lock(shard.mu);
   auto it = shard.users.find(user_id);
-  if (it == shard.users.end()) return snap;
-  snap.known = true;
-  snap.recent_positive = it->second.recent_positive;
-  snap.seen = it->second.seen;
-  return snap;
+  if (it == shard.users.end()) return;
+  out.known = true;
+  out.recent_positive.assign(it->second.recent_positive.begin(), it->second.recent_positive.end());
+  out.seen.assign(it->second.seen.begin(), it->second.seen.end());
 }
 
 std::vector<uint32_t> OnlineState::UserPositiveItems(std::string_view user_id) const {

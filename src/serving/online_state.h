@@ -76,7 +76,10 @@ class OnlineState {
   class CatalogView {
    public:
     // False for hidden, deleted or unknown items, and for items outside the view's category.
-    bool IsRecommendable(uint32_t item) const;
+    bool IsRecommendable(uint32_t item) const {
+      if (item >= state_->blocked_.size() || state_->blocked_[item] != 0) return false;
+      return !has_category_ || InCategory(item);
+    }
     // False when the view names a category that no item has.
     bool CategoryExists() const { return category_ok_; }
     size_t ItemCount() const { return state_->items_.size(); }
@@ -86,6 +89,7 @@ class OnlineState {
    private:
     friend class OnlineState;
     CatalogView(const OnlineState* state, std::string_view category);
+    bool InCategory(uint32_t item) const;
     const OnlineState* state_;
     std::shared_lock<std::shared_mutex> lock_;
     bool has_category_ = false;
@@ -96,6 +100,8 @@ class OnlineState {
   CatalogView View(std::string_view category) const { return CatalogView(this, category); }
   int64_t ItemTimestampSeconds(uint32_t item) const;
   UserSnapshot GetUser(std::string_view user_id) const;
+  // Same, into `out` (its vectors' capacity is reused: no allocation on a warm thread).
+  void GetUser(std::string_view user_id, UserSnapshot& out) const;
   // Users (by id) who gave positive feedback to `item`, newest last; at most `limit`.
   std::vector<std::string> ItemUsers(uint32_t item, size_t limit) const;
   std::vector<uint32_t> UserPositiveItems(std::string_view user_id) const;
@@ -127,7 +133,11 @@ class OnlineState {
   uint32_t FindOrAddItemLocked(std::string_view item_id);
   uint32_t CategoryIndexLocked(std::string_view category);
   void SetItemLocked(uint32_t index, const Item& item);
-  void ApplyToUserLocked(UserState& user, uint32_t item, FeedbackKind kind);
+  // Returns true when `item` became a positive of the user for the first time.
+  bool ApplyToUserLocked(UserState& user, uint32_t item, FeedbackKind kind);
+  // Needs index_mu_: the item -> users index, and the live counter when `count_live`.
+  void IndexPositiveLocked(std::string_view user_id, uint32_t item, bool new_positive,
+                           bool count_live);
 
   OnlineStateOptions options_;
   std::unordered_map<std::string, FeedbackKind, StringHash, std::equal_to<>> kinds_;
@@ -136,6 +146,7 @@ class OnlineState {
   IdIndex item_index_;
   std::vector<std::string> item_ids_;
   std::vector<ItemState> items_;
+  std::vector<uint8_t> blocked_;  // 1 = hidden or deleted; dense for the filtering hot path
   IdIndex category_index_;
 
   mutable std::shared_mutex index_mu_;             // guards the item -> users index and live counts

@@ -20,6 +20,10 @@ struct Accumulator {
     if (scores[item] == 0.0f) touched.push_back(item);
     scores[item] += w;
   }
+  void Exclude(uint32_t item) {
+    if (scores[item] == 0.0f) touched.push_back(item);
+    scores[item] = -1e30f;
+  }
   void Clear() {
     for (uint32_t i : touched) scores[i] = 0.0f;
     touched.clear();
@@ -36,16 +40,24 @@ bool Contains(const std::vector<uint32_t>& sorted, uint32_t x) {
 }
 
 template <typename C>
-void RankTop(std::vector<C>& c, size_t keep) {
-  auto better = [](const C& a, const C& b) {
-    return a.score != b.score ? a.score > b.score : a.item < b.item;
-  };
-  if (keep < c.size()) {
-    std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(keep), c.end(), better);
-    c.resize(keep);
+bool Better(const C& a, const C& b) {
+  return a.score != b.score ? a.score > b.score : a.item < b.item;
+}
+
+// Sorts so that the first `n` elements are the best n, in order (the rest unordered).
+template <typename C>
+void RankPrefix(std::vector<C>& c, size_t n) {
+  if (n < c.size()) {
+    std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(n), c.end(), Better<C>);
   } else {
-    std::sort(c.begin(), c.end(), better);
+    std::sort(c.begin(), c.end(), Better<C>);
   }
+}
+
+template <typename C>
+void RankTop(std::vector<C>& c, size_t keep) {
+  RankPrefix(c, keep);
+  if (keep < c.size()) c.resize(keep);
 }
 
 std::vector<uint32_t> SortedUnique(std::vector<uint32_t> v) {
@@ -73,12 +85,16 @@ void Recommender::ToResult(const OnlineState::CatalogView& view,
   }
 }
 
-void Recommender::ScoreHistory(const ModelBundle& bundle, const OnlineState::CatalogView& view,
+void Recommender::ScoreHistory(const ModelBundle& bundle, size_t catalog_size,
                                const std::vector<uint32_t>& history,
                                const std::vector<uint32_t>& exclude,
                                std::vector<Candidate>& out) const {
   Accumulator& acc = ThreadAccumulator();
-  acc.Prepare(view.ItemCount());
+  acc.Prepare(catalog_size);
+  // Excluded items start far below zero, so they never surface: no lookup per candidate.
+  for (uint32_t item : exclude) {
+    if (item < acc.scores.size()) acc.Exclude(item);
+  }
   float weight = 1.0f;
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     for (const ScoredIndex& nb : bundle.Neighbors(*it)) {
@@ -86,13 +102,31 @@ void Recommender::ScoreHistory(const ModelBundle& bundle, const OnlineState::Cat
     }
     weight *= static_cast<float>(options_.recency_decay);
   }
+  out.clear();
   out.reserve(acc.touched.size());
   for (uint32_t item : acc.touched) {
-    if (acc.scores[item] > 0.0f && !Contains(exclude, item) && view.IsRecommendable(item)) {
-      out.push_back({item, acc.scores[item]});
-    }
+    if (acc.scores[item] > 0.0f) out.push_back({item, acc.scores[item]});
   }
   acc.Clear();
+}
+
+void Recommender::SelectTop(const OnlineState::CatalogView& view, std::vector<Candidate>& ranked,
+                            size_t want) {
+  // Rank a prefix, filter it in rank order, and widen the prefix only when filtering removed
+  // too much: most candidates are never checked.
+  size_t prefix = std::min(ranked.size(), want * 2 + 16);
+  std::vector<Candidate> kept;
+  kept.reserve(want);
+  size_t checked = 0;
+  while (true) {
+    RankPrefix(ranked, prefix);
+    for (; checked < prefix && kept.size() < want; ++checked) {
+      if (view.IsRecommendable(ranked[checked].item)) kept.push_back(ranked[checked]);
+    }
+    if (kept.size() >= want || prefix == ranked.size()) break;
+    prefix = std::min(ranked.size(), prefix * 4);
+  }
+  ranked.swap(kept);
 }
 
 void Recommender::FillFrom(std::span<const ScoredIndex> list, const OnlineState::CatalogView& view,
@@ -122,8 +156,8 @@ RecommendResult Recommender::RecommendFromHistory(const std::vector<uint32_t>& h
   } else if (history.empty()) {
     Degraded(result, known_user ? "no_positive_history" : "cold_user");
   } else {
-    ScoreHistory(*bundle, view, history, exclude, ranked);
-    RankTop(ranked, want);
+    ScoreHistory(*bundle, view.ItemCount(), history, exclude, ranked);
+    SelectTop(view, ranked, want);
     if (ranked.size() < want) Degraded(result, "itemcf_insufficient");
   }
   if (ranked.size() < want) {
@@ -149,7 +183,8 @@ RecommendResult Recommender::RecommendFromHistory(const std::vector<uint32_t>& h
 
 RecommendResult Recommender::Recommend(std::string_view user_id, std::string_view category, int n,
                                        int offset) const {
-  UserSnapshot user = state_.GetUser(user_id);
+  thread_local UserSnapshot user;
+  state_.GetUser(user_id, user);
   return RecommendFromHistory(user.recent_positive, user.seen, user.known, category, n, offset);
 }
 

@@ -73,11 +73,14 @@ class Recommender {
     uint32_t item;
     float score;
   };
-  // Accumulates item-CF scores of `history` (catalog indices, oldest first) into `out`,
-  // keeping only recommendable items not in `exclude` (sorted).
-  void ScoreHistory(const ModelBundle& bundle, const OnlineState::CatalogView& view,
+  // Item-CF scores of `history` (catalog indices, oldest first, the newest weighs most) for
+  // every item with a positive score that is not in `exclude` (sorted); unfiltered, unranked.
+  void ScoreHistory(const ModelBundle& bundle, size_t catalog_size,
                     const std::vector<uint32_t>& history, const std::vector<uint32_t>& exclude,
                     std::vector<Candidate>& out) const;
+  // Keeps the best `want` recommendable candidates of `ranked`, best first.
+  static void SelectTop(const OnlineState::CatalogView& view, std::vector<Candidate>& ranked,
+                        size_t want);
   // Appends items of `list` not yet present and not excluded until `want` items are held.
   void FillFrom(std::span<const ScoredIndex> list, const OnlineState::CatalogView& view,
                 const std::vector<uint32_t>& exclude, size_t want,
