@@ -301,10 +301,11 @@ def run_wrk(server, script, args, threads, connections, duration):
     die(f"wrk printed no RECO_BENCH_JSON line for {script}")
 
 
-def read_load(server, script, ids_file, a):
+def read_load(server, name, path_template, ids_file, a):
+    args = [ids_file, a.threads, name, path_template]
     if a.warmup > 0:
-        run_wrk(server, script, [ids_file, a.threads], a.threads, a.connections, a.warmup)
-    r = run_wrk(server, script, [ids_file, a.threads], a.threads, a.connections, a.duration)
+        run_wrk(server, "cycle_ids.lua", args, a.threads, a.connections, a.warmup)
+    r = run_wrk(server, "cycle_ids.lua", args, a.threads, a.connections, a.duration)
     log(f"  {r['requests_per_s']:,.0f} req/s  p50 {r['latency_p50_ms']:.2f} ms  "
         f"p90 {r['latency_p90_ms']:.2f} ms  p99 {r['latency_p99_ms']:.2f} ms  "
         f"max {r['latency_max_ms']:.2f} ms  non-2xx {r['non_2xx_3xx']:.0f}  "
@@ -412,9 +413,9 @@ def main():
 
         log(f"4a. GET /api/recommend/{{user}}?n=20 over {len(users):,} users, "
             f"{a.connections} connections, {a.duration} s")
-        rec = read_load(server, "recommend.lua", users_file, a)
+        rec = read_load(server, "recommend", "/api/recommend/{id}?n=20", users_file, a)
         log(f"4b. GET /similar/{{item}}?top_n=5 over {len(items):,} items")
-        sim = read_load(server, "similar.lua", items_file, a)
+        sim = read_load(server, "similar", "/similar/{id}?top_n=5", items_file, a)
         results["recommend"], results["similar"] = rec, sim
         results["commands"]["recommend"] = rec["command"]
         results["commands"]["similar"] = sim["command"]

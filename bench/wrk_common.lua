@@ -15,6 +15,11 @@ function M.setup(thread)
   table.insert(threads, thread)
 end
 
+-- The value of global `name` in the first thread's state (done() runs in the main state).
+function M.thread_global(name)
+  return threads[1] and threads[1]:get(name)
+end
+
 -- Reads one id per line, skipping blank lines.
 function M.read_ids(path)
   local ids = {}

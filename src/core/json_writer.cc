@@ -48,6 +48,22 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+namespace {
+
+// Shortest form that round-trips in T; NaN and infinities have no JSON form and become null.
+template <typename T>
+void AppendNumber(std::string& out, T v) {
+  if (!std::isfinite(v)) {
+    out.append("null");
+    return;
+  }
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, r.ptr);
+}
+
+}  // namespace
+
 void JsonWriter::Separate() {
   if (need_comma_) out_.push_back(',');
   need_comma_ = true;
@@ -103,25 +119,13 @@ JsonWriter& JsonWriter::Int(int64_t v) {
 
 JsonWriter& JsonWriter::Double(double v) {
   Separate();
-  if (!std::isfinite(v)) {
-    out_.append("null");
-    return *this;
-  }
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out_.append(buf, r.ptr);
+  AppendNumber(out_, v);
   return *this;
 }
 
 JsonWriter& JsonWriter::Float(float v) {
   Separate();
-  if (!std::isfinite(v)) {
-    out_.append("null");
-    return *this;
-  }
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out_.append(buf, r.ptr);
+  AppendNumber(out_, v);
   return *this;
 }
 
