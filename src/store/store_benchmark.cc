@@ -1,5 +1,6 @@
 // store_benchmark: timings of the sqlite Store on a Gowalla-sized data set (30k users, 41k
-// items, 810k feedback rows): Import, ScanFeedback, InsertFeedback in batches of 1,000.
+// items, 810k feedback rows): Import, ScanFeedback, InsertFeedback in batches of 1,000 (into
+// a store holding only the users and items, and into one already holding every feedback row).
 //
 // Usage: store_benchmark [train.txt]   ("user item item ..." per line; synthetic data when
 // absent). Prints one line per measurement.
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -123,9 +125,12 @@ void BenchImportAndScan(const DataSet& data, const std::filesystem::path& dir) {
   store->Close();
 }
 
-void BenchInsertBatches(const DataSet& data, const std::filesystem::path& dir) {
+void BenchInsertBatches(const DataSet& data, const std::filesystem::path& dir,
+                        bool with_feedback) {
   auto store = OpenFresh(dir);
-  Check(store->Import(data.users, data.items, {}, {}), "import ids");
+  std::span<const Feedback> existing;
+  if (with_feedback) existing = data.feedback;
+  Check(store->Import(data.users, data.items, existing, {}), "import");
   std::mt19937_64 rng(7);
   constexpr int kBatch = 1000;
   constexpr int kBatches = 300;
@@ -147,9 +152,9 @@ void BenchInsertBatches(const DataSet& data, const std::filesystem::path& dir) {
   double s = Seconds(start);
   cpu = CpuSeconds() - cpu;
   std::printf(
-      "InsertFeedback: %d batches of %d rows (%lld written) in %.3f s = %.0f rows/s"
+      "InsertFeedback into %s: %d batches of %d rows (%lld written) in %.3f s = %.0f rows/s"
       " (cpu %.3f s = %.0f rows/cpu-s)\n",
-      kBatches, kBatch, static_cast<long long>(written), s, kBatches * kBatch / s, cpu,
+      with_feedback ? "full store" : "empty feedback", kBatches, kBatch, static_cast<long long>(written), s, kBatches * kBatch / s, cpu,
       kBatches * kBatch / cpu);
   store->Close();
 }
@@ -164,7 +169,8 @@ int main(int argc, char** argv) {
   auto dir = std::filesystem::temp_directory_path() /
              ("reco_store_benchmark_" + std::to_string(::getpid()));
   reco::BenchImportAndScan(data, dir);
-  reco::BenchInsertBatches(data, dir);
+  reco::BenchInsertBatches(data, dir, /*with_feedback=*/false);
+  reco::BenchInsertBatches(data, dir, /*with_feedback=*/true);
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -38,6 +38,22 @@ constexpr Migration kMigrations[] = {
      "CREATE TABLE store_counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
      "INSERT INTO store_counters(name, value)"
      "  SELECT 'feedback_seq', coalesce(max(seq), 0) FROM feedback;"},
+    {3,
+     // The write sequence number becomes the rowid: ScanFeedback(after_seq) is a rowid range
+     // scan of the table itself, and new rows append to the table's B-tree. The (user, item,
+     // type) key moves to a unique index; the item index carries the rest of the key so that
+     // listing one item's feedback stays in key order without sorting.
+     "CREATE TABLE feedback_v3("
+     "  seq INTEGER PRIMARY KEY,"
+     "  user_idx INTEGER NOT NULL, item_idx INTEGER NOT NULL, type_idx INTEGER NOT NULL,"
+     "  value REAL NOT NULL, timestamp INTEGER NOT NULL, comment TEXT NOT NULL DEFAULT '');"
+     "INSERT INTO feedback_v3(seq, user_idx, item_idx, type_idx, value, timestamp, comment)"
+     "  SELECT seq, user_idx, item_idx, type_idx, value, timestamp, comment FROM feedback"
+     "  ORDER BY seq;"
+     "DROP TABLE feedback;"
+     "ALTER TABLE feedback_v3 RENAME TO feedback;"
+     "CREATE UNIQUE INDEX feedback_key ON feedback(user_idx, item_idx, type_idx);"
+     "CREATE INDEX feedback_by_item ON feedback(item_idx, user_idx, type_idx);"},
 };
 
 constexpr const char* kCreateMigrationsTable =
@@ -46,10 +62,10 @@ constexpr const char* kCreateMigrationsTable =
 
 }  // namespace
 
-const char* const kDropFeedbackIndexes = "DROP INDEX feedback_by_item; DROP INDEX feedback_scan;";
+const char* const kDropFeedbackIndexes = "DROP INDEX feedback_by_item; DROP INDEX feedback_key;";
 const char* const kCreateFeedbackIndexes =
-    "CREATE INDEX feedback_by_item ON feedback(item_idx);"
-    "CREATE INDEX feedback_scan ON feedback(seq, value, timestamp, comment);";
+    "CREATE UNIQUE INDEX feedback_key ON feedback(user_idx, item_idx, type_idx);"
+    "CREATE INDEX feedback_by_item ON feedback(item_idx, user_idx, type_idx);";
 
 int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
 

@@ -18,6 +18,20 @@ constexpr const char* kUpsertFeedback =
     " value = excluded.value, timestamp = excluded.timestamp, comment = excluded.comment,"
     " seq = excluded.seq";
 
+// Columns bound per feedback row, in this order by BindFeedback.
+constexpr int kFeedbackColumns = 7;
+// Rows per statement when appending to an empty table (fewer statement executions).
+constexpr size_t kAppendRowsPerStatement = 64;
+
+// "INSERT INTO feedback(...) VALUES(...), ..." for `rows` rows. Only for a table without
+// rows or secondary indexes: no conflict is possible there.
+std::string AppendSql(size_t rows) {
+  std::string sql =
+      "INSERT INTO feedback(user_idx, item_idx, type_idx, value, timestamp, comment, seq) VALUES";
+  for (size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?)";
+  return sql;
+}
+
 // Imports at least this large into an empty feedback table build the secondary indexes once
 // at the end (same transaction) instead of row by row.
 constexpr size_t kDeferIndexRows = 100'000;
@@ -25,7 +39,7 @@ constexpr size_t kDeferIndexRows = 100'000;
 // Rows resolved per hold of the id lock while scanning.
 constexpr size_t kScanChunk = 1024;
 
-// Reads the rows after a watermark through the covering (seq, ...) index: sequential.
+// Reads the rows after a watermark: seq is the rowid, so this is a range scan of the table.
 constexpr const char* kScanBySeq =
     "SELECT seq, user_idx, item_idx, type_idx, value, timestamp, comment"
     " FROM feedback WHERE seq > ? ORDER BY seq";
@@ -68,7 +82,36 @@ void ReadRaw(const Stmt& stmt, int first, RawFeedback& out) {
   out.comment.assign(stmt.Text(first + 5));
 }
 
+// Sorts rows by `less` (which orders by user first). Batches and imports usually arrive grouped
+// by user in increasing order: then only each user's run needs sorting.
+template <typename Row, typename Less>
+void SortByKey(std::vector<Row>& rows, Less less) {
+  const bool grouped_by_user = std::is_sorted(
+      rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.user < b.user; });
+  if (!grouped_by_user) {
+    std::sort(rows.begin(), rows.end(), less);
+    return;
+  }
+  for (auto begin = rows.begin(); begin != rows.end();) {
+    auto end = begin + 1;
+    while (end != rows.end() && end->user == begin->user) ++end;
+    if (!std::is_sorted(begin, end, less)) std::sort(begin, end, less);
+    begin = end;
+  }
+}
+
 }  // namespace
+
+void SqliteStore::BindFeedback(Stmt& stmt, int first, const KeyedRow& r, const Feedback& f,
+                               int64_t seq) {
+  stmt.Bind(first + 1, r.user);
+  stmt.Bind(first + 2, r.item);
+  stmt.Bind(first + 3, r.type);
+  stmt.Bind(first + 4, f.value);
+  stmt.Bind(first + 5, static_cast<int64_t>(f.timestamp));
+  stmt.BindText(first + 6, f.comment);
+  stmt.Bind(first + 7, seq);
+}
 
 Result<std::vector<SqliteStore::KeyedRow>> SqliteStore::ResolveFeedback(
     std::span<const Feedback> feedback, const InsertFeedbackOptions& options) {
@@ -109,9 +152,7 @@ Result<std::vector<SqliteStore::KeyedRow>> SqliteStore::ResolveFeedback(
     if (a.type != b.type) return a.type < b.type;
     return a.row < b.row;
   };
-  if (!std::is_sorted(rows.begin(), rows.end(), key_less)) {
-    std::sort(rows.begin(), rows.end(), key_less);
-  }
+  SortByKey(rows, key_less);
   size_t kept = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
     const bool duplicate = kept > 0 && rows[kept - 1].user == rows[i].user &&
@@ -141,7 +182,7 @@ Status SqliteStore::WriteNewIds(Connection& conn, const IdIndex& index, int64_t 
 }
 
 Result<int64_t> SqliteStore::WriteFeedback(Connection& conn, std::span<const Feedback> feedback,
-                                           const InsertFeedbackOptions& options) {
+                                           const InsertFeedbackOptions& options, bool into_empty) {
   const int64_t user_mark = users_.NextIdx();
   const int64_t item_mark = items_.NextIdx();
   const int64_t type_mark = types_.NextIdx();
@@ -152,21 +193,15 @@ Result<int64_t> SqliteStore::WriteFeedback(Connection& conn, std::span<const Fee
       WriteNewIds(conn, items_, item_mark, "INSERT INTO items(idx, item_id) VALUES(?, ?)"));
   RECO_RETURN_IF_ERROR(
       WriteNewIds(conn, types_, type_mark, "INSERT INTO feedback_types(idx, name) VALUES(?, ?)"));
+  if (into_empty) return AppendFeedback(conn, feedback, rows);
   RECO_ASSIGN_OR_RETURN(Stmt stmt,
                         conn.Prepare(options.overwrite ? kUpsertFeedback : kInsertFeedback));
   int64_t written = 0;
   for (const KeyedRow& r : rows) {
-    const Feedback& f = feedback[r.row];
-    stmt.Reset();
-    stmt.Bind(1, r.user);
-    stmt.Bind(2, r.item);
-    stmt.Bind(3, r.type);
-    stmt.Bind(4, f.value);
-    stmt.Bind(5, static_cast<int64_t>(f.timestamp));
-    stmt.BindText(6, f.comment);
-    stmt.Bind(7, seq_ + 1);
+    BindFeedback(stmt, 0, r, feedback[r.row], seq_ + 1);
     int rc = stmt.Step();
     if (rc != SQLITE_DONE) return stmt.Error(rc, "write feedback");
+    stmt.Reset();
     if (conn.Changes() > 0) {
       ++seq_;
       ++written;
@@ -175,11 +210,36 @@ Result<int64_t> SqliteStore::WriteFeedback(Connection& conn, std::span<const Fee
   return written;
 }
 
+Result<int64_t> SqliteStore::AppendFeedback(Connection& conn, std::span<const Feedback> feedback,
+                                            const std::vector<KeyedRow>& rows) {
+  RECO_ASSIGN_OR_RETURN(Stmt many, conn.Prepare(AppendSql(kAppendRowsPerStatement)));
+  RECO_ASSIGN_OR_RETURN(Stmt one, conn.Prepare(AppendSql(1)));
+  size_t i = 0;
+  for (; i + kAppendRowsPerStatement <= rows.size(); i += kAppendRowsPerStatement) {
+    for (size_t k = 0; k < kAppendRowsPerStatement; ++k) {
+      const KeyedRow& r = rows[i + k];
+      BindFeedback(many, static_cast<int>(k * kFeedbackColumns), r, feedback[r.row], ++seq_);
+    }
+    int rc = many.Step();
+    if (rc != SQLITE_DONE) return many.Error(rc, "write feedback");
+    many.Reset();
+  }
+  for (; i < rows.size(); ++i) {
+    BindFeedback(one, 0, rows[i], feedback[rows[i].row], ++seq_);
+    int rc = one.Step();
+    if (rc != SQLITE_DONE) return one.Error(rc, "write feedback");
+    one.Reset();
+  }
+  return static_cast<int64_t>(rows.size());
+}
+
 Result<int64_t> SqliteStore::InsertFeedback(std::span<const Feedback> feedback,
                                             const InsertFeedbackOptions& options) {
   RECO_RETURN_IF_ERROR(CheckFeedbackIds(feedback));
   return Write(
-      [&](Connection& conn) -> Result<int64_t> { return WriteFeedback(conn, feedback, options); });
+      [&](Connection& conn) -> Result<int64_t> {
+        return WriteFeedback(conn, feedback, options, /*into_empty=*/false);
+      });
 }
 
 Status SqliteStore::Import(std::span<const User> users, std::span<const Item> items,
@@ -202,7 +262,8 @@ Status SqliteStore::Import(std::span<const User> users, std::span<const Item> it
       defer_indexes = any == 0;
     }
     if (defer_indexes) RECO_RETURN_IF_ERROR(conn.Exec(kDropFeedbackIndexes));
-    RECO_ASSIGN_OR_RETURN(int64_t written, WriteFeedback(conn, feedback, options));
+    RECO_ASSIGN_OR_RETURN(int64_t written,
+                          WriteFeedback(conn, feedback, options, /*into_empty=*/defer_indexes));
     if (defer_indexes) RECO_RETURN_IF_ERROR(conn.Exec(kCreateFeedbackIndexes));
     return written;
   });

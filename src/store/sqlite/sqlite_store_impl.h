@@ -116,8 +116,16 @@ class SqliteStore final : public Store {
                                                 const InsertFeedbackOptions& options);
   Status WriteNewIds(Connection& conn, const IdIndex& index, int64_t from_idx,
                      const std::string& sql);
+  // `into_empty`: the table has no rows and no secondary indexes (a bulk load).
   Result<int64_t> WriteFeedback(Connection& conn, std::span<const Feedback> feedback,
-                                const InsertFeedbackOptions& options);
+                                const InsertFeedbackOptions& options, bool into_empty);
+  // Appends resolved rows to an empty, index-free feedback table, each with the next seq.
+  Result<int64_t> AppendFeedback(Connection& conn, std::span<const Feedback> feedback,
+                                 const std::vector<KeyedRow>& rows);
+  // Binds one row's 7 columns (user, item, type, value, timestamp, comment, seq) after the
+  // first `first` parameters.
+  static void BindFeedback(Stmt& stmt, int first, const KeyedRow& r, const Feedback& f,
+                           int64_t seq);
   // Names `rows` in chunks and passes them to `fn`.
   Status EmitScanned(const std::vector<ScannedRow>& rows, const std::string& comments,
                      const std::function<void(const FeedbackRecord&)>& fn);

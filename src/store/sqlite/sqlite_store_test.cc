@@ -70,6 +70,83 @@ TEST_F(SqliteStoreTest, UpgradesAVersion1Database) {
   EXPECT_EQ(CurrentSchemaVersion(*Raw()).value(), LatestSchemaVersion());
 }
 
+TEST_F(SqliteStoreTest, UpgradesAVersion2DatabaseKeepingSeqOrderAndKeys) {
+  {
+    auto raw = Raw();
+    ASSERT_TRUE(MigrateSchema(*raw, 2, 0).ok());
+    ASSERT_TRUE(raw->Exec("INSERT INTO users(idx, user_id) VALUES(1, 'u1'), (2, 'u2');"
+                          "INSERT INTO items(idx, item_id) VALUES(1, 'i1'), (2, 'i2');"
+                          "INSERT INTO feedback_types(idx, name) VALUES(1, 'like');"
+                          "INSERT INTO feedback VALUES(1, 1, 1, 1.0, 5, 'a', 30);"
+                          "INSERT INTO feedback VALUES(2, 1, 1, 2.0, 6, '', 10);"
+                          "INSERT INTO feedback VALUES(1, 2, 1, 3.0, 7, 'c', 20);"
+                          "UPDATE store_counters SET value = 35 WHERE name = 'feedback_seq';")
+                    .ok());
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->MaxFeedbackSeq().value(), 35);
+  std::vector<std::string> scanned;
+  ASSERT_TRUE(store
+                  ->ScanFeedback(0,
+                                 [&](const FeedbackRecord& r) {
+                                   scanned.push_back(std::to_string(r.seq) + ":" +
+                                                     r.feedback.user_id + "/" +
+                                                     r.feedback.item_id + "/" + r.feedback.comment);
+                                 })
+                  .ok());
+  EXPECT_EQ(scanned, (std::vector<std::string>{"10:u2/i1/", "20:u1/i2/c", "30:u1/i1/a"}));
+  // The (type, user, item) key is still unique: a plain insert keeps the existing row.
+  std::vector<Feedback> again = {{"like", "u1", "i1", 9.0, 0, "x"}};
+  EXPECT_EQ(store->InsertFeedback(again, {}).value(), 0);
+  InsertFeedbackOptions overwrite;
+  overwrite.overwrite = true;
+  EXPECT_EQ(store->InsertFeedback(again, overwrite).value(), 1);
+  std::vector<FeedbackRecord> later;
+  ASSERT_TRUE(store->ScanFeedback(30, [&](const FeedbackRecord& r) { later.push_back(r); }).ok());
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].seq, 36);
+  EXPECT_DOUBLE_EQ(later[0].feedback.value, 9.0);
+  FeedbackFilter by_item;
+  by_item.item_id = "i1";
+  auto page = store->ListFeedback(by_item, "", 10);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->rows.size(), 2u);
+  EXPECT_EQ(page->rows[0].user_id, "u1");
+  EXPECT_EQ(page->rows[1].user_id, "u2");
+  EXPECT_EQ(store->Counts()->feedback, 3);
+  store->Close();
+  EXPECT_EQ(CurrentSchemaVersion(*Raw()).value(), LatestSchemaVersion());
+}
+
+TEST_F(SqliteStoreTest, BulkImportIntoEmptyStoreRebuildsTheKeyIndexes) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  std::vector<Feedback> fb;
+  constexpr int kRows = 100'037;  // past the bulk-load threshold, not a multiple of a chunk
+  for (int i = 0; i < kRows; ++i) {
+    fb.push_back({"like", "u" + std::to_string(i % 331), "i" + std::to_string(i), 1.0, i, ""});
+  }
+  fb.push_back(fb[17]);  // a duplicate key within the import is written once
+  ASSERT_TRUE(store->Import({}, {}, fb, {}).ok());
+  EXPECT_EQ(store->Counts()->feedback, kRows);
+  EXPECT_EQ(store->MaxFeedbackSeq().value(), kRows);
+  std::vector<Feedback> existing = {fb[5]};
+  EXPECT_EQ(store->InsertFeedback(existing, {}).value(), 0);
+  auto raw = Raw();
+  EXPECT_EQ(raw->QueryInt("SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                          " AND tbl_name = 'feedback'")
+                .value(),
+            2);
+  FeedbackFilter by_item;
+  by_item.item_id = "i99999";
+  auto page = store->ListFeedback(by_item, "", 10);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->rows.size(), 1u);
+  EXPECT_EQ(page->rows[0].user_id, "u" + std::to_string(99999 % 331));
+  EXPECT_EQ(page->rows[0].timestamp, 99999);
+}
+
 TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerVersion) {
   Open()->Close();
   ASSERT_TRUE(Raw()
