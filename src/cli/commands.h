@@ -17,5 +17,6 @@ void RegisterDemoDataCommand(CLI::App& app);  // cmd_demo_data.cc
 void RegisterImportCommand(CLI::App& app);    // cmd_import.cc
 void RegisterTrainCommand(CLI::App& app);     // cmd_train.cc
 void RegisterServeCommand(CLI::App& app);     // cmd_serve.cc
+void RegisterEvalCommand(CLI::App& app);      // cmd_eval.cc
 
 }  // namespace reco::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   reco::cli::RegisterImportCommand(app);
   reco::cli::RegisterTrainCommand(app);
   reco::cli::RegisterServeCommand(app);
+  reco::cli::RegisterEvalCommand(app);
   app.parse_complete_callback([&] {
     if (auto st = reco::InitLogging(log_level); !st.ok()) {
       throw CLI::ValidationError("--log-level", st.message());

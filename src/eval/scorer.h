@@ -1,0 +1,81 @@
+// Scorer: the interface any model implements to be evaluated by full ranking, plus the scorers
+// available now (popularity by training counts, item-CF) and a factory that fits one by name
+// from "algo.key=value" settings.
+//
+// Thread-safety: Score() is const and is called from several threads at once; implementations
+// must not mutate shared state. Lifetime: a scorer owns its model; the Dataset passed to
+// FitScorer is not referenced after it returns.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "data/dataset.h"
+#include "models/itemcf.h"
+
+namespace reco::eval {
+
+class Scorer {
+ public:
+  virtual ~Scorer() = default;
+  // Writes a score for every item into `scores` (size num_items, higher is better) for `user`
+  // (an index of the training Dataset) whose known items are `history` (ascending item indices).
+  // The evaluator masks the history items afterwards.
+  virtual void Score(uint32_t user, std::span<const uint32_t> history,
+                     std::span<float> scores) const = 0;
+};
+
+// score(i) = number of training users with a positive on i.
+class PopularityScorer final : public Scorer {
+ public:
+  explicit PopularityScorer(const Dataset& train);
+  void Score(uint32_t user, std::span<const uint32_t> history,
+             std::span<float> scores) const override;
+
+ private:
+  std::vector<float> counts_;
+};
+
+// score(j) = sum over h in history of sim(h, j), over h's stored neighbours.
+class ItemCfScorer final : public Scorer {
+ public:
+  explicit ItemCfScorer(ItemCfModel model) : model_(std::move(model)) {}
+  void Score(uint32_t user, std::span<const uint32_t> history,
+             std::span<float> scores) const override;
+  const ItemCfModel& model() const { return model_; }
+
+ private:
+  ItemCfModel model_;
+};
+
+using Setting = std::pair<std::string, std::string>;  // "itemcf.neighbors", "200"
+
+struct FittedScorer {
+  std::unique_ptr<Scorer> scorer;
+  std::string algo;              // "popular", "itemcf"
+  std::vector<Setting> options;  // every effective option, "key" -> value as text
+  double train_seconds = 0;
+};
+
+// "popular", "itemcf".
+std::vector<std::string> KnownAlgorithms();
+
+// Fits algorithm `algo` on `train`. Settings are "algo.key" = value (e.g. itemcf.neighbors=200,
+// itemcf.shrinkage=5, itemcf.threads=2); an unknown algorithm, key or bad value is
+// InvalidArgument naming it. `show_progress` prints a training progress line on stderr.
+Result<FittedScorer> FitScorer(std::string_view algo, const Dataset& train,
+                               const std::vector<Setting>& settings, bool show_progress = false);
+
+// The checks of FitScorer on the algorithm name and settings, without fitting anything.
+Status CheckScorerSettings(std::string_view algo, const std::vector<Setting>& settings);
+
+// Parses "key=value" (as given to --set).
+Result<Setting> ParseSetting(std::string_view text);
+
+}  // namespace reco::eval
