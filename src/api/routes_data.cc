@@ -275,8 +275,8 @@ void ApiService::AddFeedbackRoutes(Router& r) {
           if (!n.ok()) return SetStatusError(res, n.status());
           static const char* kKindNames[] = {"other", "positive", "read", "negative"};
           std::array<int64_t, 4> by_kind{};
+          d_.state->ApplyFeedback(*rows);
           for (const auto& f : *rows) {
-            d_.state->ApplyFeedback(f);
             ++by_kind[static_cast<size_t>(d_.state->KindOf(f.feedback_type))];
           }
           for (size_t k = 0; k < by_kind.size(); ++k) {

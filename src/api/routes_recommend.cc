@@ -104,7 +104,7 @@ void ApiService::AddRecommendRoutes(Router& r) {
             }
             auto n = d_.store->InsertFeedback(rows, InsertFeedbackOptions{.overwrite = true});
             if (!n.ok()) return SetStatusError(res, n.status());
-            for (const auto& f : rows) d_.state->ApplyFeedback(f);
+            d_.state->ApplyFeedback(rows);
           }
           MarkDegraded(res, result);
           WriteIds(res, result.items);

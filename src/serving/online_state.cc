@@ -160,22 +160,35 @@ void OnlineState::IndexPositiveLocked(std::string_view user_id, uint32_t item, b
 }
 
 void OnlineState::ApplyFeedback(const Feedback& feedback) {
-  FeedbackKind kind = KindOf(feedback.feedback_type);
-  uint32_t item;
+  ApplyFeedback(std::span<const Feedback>(&feedback, 1));
+}
+
+void OnlineState::ApplyFeedback(std::span<const Feedback> rows) {
+  // One lock of the catalogue and of the index per batch, not per row.
+  thread_local std::vector<uint32_t> items;
+  thread_local std::vector<uint8_t> new_positive;
+  items.resize(rows.size());
+  new_positive.assign(rows.size(), 0);
   {
     std::unique_lock lock(catalog_mu_);
-    item = FindOrAddItemLocked(feedback.item_id);
+    for (size_t i = 0; i < rows.size(); ++i) items[i] = FindOrAddItemLocked(rows[i].item_id);
   }
-  bool new_positive;
-  {
-    UserShard& shard = ShardFor(feedback.user_id);
+  bool any_positive = false;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Feedback& f = rows[i];
+    FeedbackKind kind = KindOf(f.feedback_type);
+    any_positive = any_positive || kind == FeedbackKind::kPositive;
+    UserShard& shard = ShardFor(f.user_id);
     std::unique_lock lock(shard.mu);
-    UserState& user = shard.users.try_emplace(feedback.user_id).first->second;
-    new_positive = ApplyToUserLocked(user, item, kind);
+    UserState& user = shard.users.try_emplace(f.user_id).first->second;
+    new_positive[i] = ApplyToUserLocked(user, items[i], kind) ? 1 : 0;
   }
-  if (kind != FeedbackKind::kPositive) return;
+  if (!any_positive) return;
   std::unique_lock lock(index_mu_);
-  IndexPositiveLocked(feedback.user_id, item, new_positive, /*count_live=*/true);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (KindOf(rows[i].feedback_type) != FeedbackKind::kPositive) continue;
+    IndexPositiveLocked(rows[i].user_id, items[i], new_positive[i] != 0, /*count_live=*/true);
+  }
 }
 
 void OnlineState::ResetUserFeedback(std::string_view user_id, std::vector<Feedback> rows) {

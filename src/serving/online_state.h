@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -62,6 +63,7 @@ class OnlineState {
   void UpsertUser(std::string_view user_id);
   void DeleteUser(std::string_view user_id);
   void ApplyFeedback(const Feedback& feedback);
+  void ApplyFeedback(std::span<const Feedback> rows);
   // After feedback rows were deleted from the store: rebuilds the user's state from `rows`
   // (all of its remaining feedback).
   void ResetUserFeedback(std::string_view user_id, std::vector<Feedback> rows);
