@@ -8,44 +8,18 @@
 #include <string>
 #include <vector>
 
-#include "store/store.h"
+#include "store/testing/unimplemented_store.h"
 
 namespace reco::testing {
 
-class FakeStore final : public Store {
+class FakeStore final : public UnimplementedStore {
  public:
+  FakeStore() : UnimplementedStore("FakeStore (scans only)") {}
+
   std::vector<User> users;
   std::vector<Item> items;
   std::vector<Feedback> feedback;  // seq = position + 1
   bool fail_scans = false;
-
-  Result<int64_t> InsertUsers(std::span<const User>) override { return Unsupported(); }
-  Result<User> GetUser(std::string_view) override { return Unsupported(); }
-  Result<int64_t> ModifyUser(std::string_view, const UserPatch&) override { return Unsupported(); }
-  Result<int64_t> DeleteUser(std::string_view) override { return Unsupported(); }
-  Result<Page<User>> ListUsers(std::string_view, int) override { return Unsupported(); }
-  Result<int64_t> InsertItems(std::span<const Item>) override { return Unsupported(); }
-  Result<Item> GetItem(std::string_view) override { return Unsupported(); }
-  Result<int64_t> ModifyItem(std::string_view, const ItemPatch&) override { return Unsupported(); }
-  Result<int64_t> DeleteItem(std::string_view) override { return Unsupported(); }
-  Result<int64_t> AddItemCategory(std::string_view, std::string_view) override {
-    return Unsupported();
-  }
-  Result<int64_t> RemoveItemCategory(std::string_view, std::string_view) override {
-    return Unsupported();
-  }
-  Result<Page<Item>> ListItems(std::string_view, int) override { return Unsupported(); }
-  Result<int64_t> InsertFeedback(std::span<const Feedback>, const InsertFeedbackOptions&) override {
-    return Unsupported();
-  }
-  Result<Page<Feedback>> ListFeedback(const FeedbackFilter&, std::string_view, int) override {
-    return Unsupported();
-  }
-  Result<int64_t> DeleteFeedback(const FeedbackFilter&) override { return Unsupported(); }
-  Status Import(std::span<const User>, std::span<const Item>, std::span<const Feedback>,
-                const InsertFeedbackOptions&) override {
-    return Unsupported();
-  }
 
   Status ScanUsers(const std::function<void(const User&)>& fn) override {
     if (fail_scans) return Unavailable("fake store is down");
@@ -71,11 +45,6 @@ class FakeStore final : public Store {
     return StoreCounts{static_cast<int64_t>(users.size()), static_cast<int64_t>(items.size()),
                        static_cast<int64_t>(feedback.size())};
   }
-  Status Ping() override { return Status::Ok(); }
-  void Close() override {}
-
- private:
-  static Status Unsupported() { return Unimplemented("FakeStore supports scans only"); }
 };
 
 }  // namespace reco::testing

@@ -6,12 +6,14 @@
 
 #include <vector>
 
-#include "store/store.h"
+#include "store/testing/unimplemented_store.h"
 
 namespace reco::ingest::testing {
 
-class RecordingStore final : public Store {
+class RecordingStore final : public reco::testing::UnimplementedStore {
  public:
+  RecordingStore() : UnimplementedStore("RecordingStore (Import only)") {}
+
   std::vector<User> users;
   std::vector<Item> items;
   std::vector<Feedback> feedback;
@@ -29,41 +31,10 @@ class RecordingStore final : public Store {
     last_options = options;
     return Status::Ok();
   }
-
-  Result<int64_t> InsertUsers(std::span<const User>) override { return No(); }
-  Result<User> GetUser(std::string_view) override { return No(); }
-  Result<int64_t> ModifyUser(std::string_view, const UserPatch&) override { return No(); }
-  Result<int64_t> DeleteUser(std::string_view) override { return No(); }
-  Result<Page<User>> ListUsers(std::string_view, int) override { return No(); }
-  Result<int64_t> InsertItems(std::span<const Item>) override { return No(); }
-  Result<Item> GetItem(std::string_view) override { return No(); }
-  Result<int64_t> ModifyItem(std::string_view, const ItemPatch&) override { return No(); }
-  Result<int64_t> DeleteItem(std::string_view) override { return No(); }
-  Result<int64_t> AddItemCategory(std::string_view, std::string_view) override { return No(); }
-  Result<int64_t> RemoveItemCategory(std::string_view, std::string_view) override { return No(); }
-  Result<Page<Item>> ListItems(std::string_view, int) override { return No(); }
-  Result<int64_t> InsertFeedback(std::span<const Feedback>, const InsertFeedbackOptions&) override {
-    return No();
-  }
-  Result<Page<Feedback>> ListFeedback(const FeedbackFilter&, std::string_view, int) override {
-    return No();
-  }
-  Result<int64_t> DeleteFeedback(const FeedbackFilter&) override { return No(); }
-  Status ScanUsers(const std::function<void(const User&)>&) override { return No(); }
-  Status ScanItems(const std::function<void(const Item&)>&) override { return No(); }
-  Status ScanFeedback(int64_t, const std::function<void(const FeedbackRecord&)>&) override {
-    return No();
-  }
-  Result<int64_t> MaxFeedbackSeq() override { return No(); }
   Result<StoreCounts> Counts() override {
     return StoreCounts{static_cast<int64_t>(users.size()), static_cast<int64_t>(items.size()),
                        static_cast<int64_t>(feedback.size())};
   }
-  Status Ping() override { return Status::Ok(); }
-  void Close() override {}
-
- private:
-  static Status No() { return Unimplemented("RecordingStore only records Import()"); }
 };
 
 }  // namespace reco::ingest::testing

@@ -1,0 +1,67 @@
+// UnimplementedStore: a Store whose every call returns Unimplemented. Test doubles derive from it
+// and override only what the code under test may call, so an unexpected call fails loudly.
+//
+// Thread-safety: none of its own; derived doubles state theirs.
+#pragma once
+
+#include <string>
+
+#include "store/store.h"
+
+namespace reco::testing {
+
+class UnimplementedStore : public Store {
+ public:
+  explicit UnimplementedStore(std::string name) : name_(std::move(name)) {}
+
+  Result<int64_t> InsertUsers(std::span<const User>) override { return No("InsertUsers"); }
+  Result<User> GetUser(std::string_view) override { return No("GetUser"); }
+  Result<int64_t> ModifyUser(std::string_view, const UserPatch&) override {
+    return No("ModifyUser");
+  }
+  Result<int64_t> DeleteUser(std::string_view) override { return No("DeleteUser"); }
+  Result<Page<User>> ListUsers(std::string_view, int) override { return No("ListUsers"); }
+  Result<int64_t> InsertItems(std::span<const Item>) override { return No("InsertItems"); }
+  Result<Item> GetItem(std::string_view) override { return No("GetItem"); }
+  Result<int64_t> ModifyItem(std::string_view, const ItemPatch&) override {
+    return No("ModifyItem");
+  }
+  Result<int64_t> DeleteItem(std::string_view) override { return No("DeleteItem"); }
+  Result<int64_t> AddItemCategory(std::string_view, std::string_view) override {
+    return No("AddItemCategory");
+  }
+  Result<int64_t> RemoveItemCategory(std::string_view, std::string_view) override {
+    return No("RemoveItemCategory");
+  }
+  Result<Page<Item>> ListItems(std::string_view, int) override { return No("ListItems"); }
+  Result<int64_t> InsertFeedback(std::span<const Feedback>, const InsertFeedbackOptions&) override {
+    return No("InsertFeedback");
+  }
+  Result<Page<Feedback>> ListFeedback(const FeedbackFilter&, std::string_view, int) override {
+    return No("ListFeedback");
+  }
+  Result<int64_t> DeleteFeedback(const FeedbackFilter&) override { return No("DeleteFeedback"); }
+  Status Import(std::span<const User>, std::span<const Item>, std::span<const Feedback>,
+                const InsertFeedbackOptions&) override {
+    return No("Import");
+  }
+  Status ScanUsers(const std::function<void(const User&)>&) override { return No("ScanUsers"); }
+  Status ScanItems(const std::function<void(const Item&)>&) override { return No("ScanItems"); }
+  Status ScanFeedback(int64_t, const std::function<void(const FeedbackRecord&)>&) override {
+    return No("ScanFeedback");
+  }
+  Result<int64_t> MaxFeedbackSeq() override { return No("MaxFeedbackSeq"); }
+  Result<StoreCounts> Counts() override { return No("Counts"); }
+  Status Ping() override { return Status::Ok(); }
+  void Close() override {}
+
+ protected:
+  Status No(const char* method) const {
+    return Unimplemented(name_ + " does not support " + method);
+  }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace reco::testing
