@@ -3,7 +3,6 @@
 #include <charconv>
 #include <string>
 
-#include "store/types.h"
 
 namespace reco::api {
 
@@ -33,17 +32,6 @@ Result<PageParams> ParsePage(const HttpRequest& req, int default_n, int max_n,
   RECO_ASSIGN_OR_RETURN(page.n, IntParam(req, n_name, default_n, 1, max_n));
   RECO_ASSIGN_OR_RETURN(page.offset, IntParam(req, "offset", 0, 0, 1000000));
   return page;
-}
-
-Status CheckId(std::string_view id, std::string_view field) {
-  if (id.empty())
-    return InvalidArgument(std::string(field) + " must not be empty", std::string(field));
-  if (id.size() > kMaxIdBytes) {
-    return InvalidArgument(std::string(field) + " is " + std::to_string(id.size()) +
-                               " bytes, over the limit of " + std::to_string(kMaxIdBytes),
-                           std::string(field));
-  }
-  return Status::Ok();
 }
 
 }  // namespace reco::api

@@ -9,6 +9,7 @@
 
 #include "api/http/http_message.h"
 #include "core/status.h"
+#include "store/id_check.h"
 
 namespace reco::api {
 
@@ -25,7 +26,7 @@ Result<int> IntParam(const HttpRequest& req, std::string_view name, int fallback
 Result<PageParams> ParsePage(const HttpRequest& req, int default_n, int max_n,
                              std::string_view n_name = "n");
 
-// Non-empty and at most kMaxIdBytes bytes; `field` names it in the error.
-Status CheckId(std::string_view id, std::string_view field);
+// Path ids are checked with reco::CheckId (store/id_check.h).
+using ::reco::CheckId;
 
 }  // namespace reco::api
