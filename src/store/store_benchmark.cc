@@ -1,9 +1,10 @@
 // store_benchmark: timings of the sqlite Store on a Gowalla-sized data set (30k users, 41k
 // items, 810k feedback rows): Import, ScanFeedback, InsertFeedback in batches of 1,000 (into
-// a store holding only the users and items, and into one already holding every feedback row).
+// a store holding only the users and items, and into one already holding every feedback row),
+// and InsertFeedback from T concurrent writers (4, 8, 16) into the full store.
 //
-// Usage: store_benchmark [train.txt]   ("user item item ..." per line; synthetic data when
-// absent). Prints one line per measurement.
+// Usage: store_benchmark [train.txt] [concurrent-only [writers]]   ("user item item ..." per
+// line; synthetic data when absent). Prints one line per measurement.
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <span>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/sqlite/sqlite_store.h"
@@ -125,8 +127,7 @@ void BenchImportAndScan(const DataSet& data, const std::filesystem::path& dir) {
   store->Close();
 }
 
-void BenchInsertBatches(const DataSet& data, const std::filesystem::path& dir,
-                        bool with_feedback) {
+void BenchInsertBatches(const DataSet& data, const std::filesystem::path& dir, bool with_feedback) {
   auto store = OpenFresh(dir);
   std::span<const Feedback> existing;
   if (with_feedback) existing = data.feedback;
@@ -154,8 +155,56 @@ void BenchInsertBatches(const DataSet& data, const std::filesystem::path& dir,
   std::printf(
       "InsertFeedback into %s: %d batches of %d rows (%lld written) in %.3f s = %.0f rows/s"
       " (cpu %.3f s = %.0f rows/cpu-s)\n",
-      with_feedback ? "full store" : "empty feedback", kBatches, kBatch, static_cast<long long>(written), s, kBatches * kBatch / s, cpu,
-      kBatches * kBatch / cpu);
+      with_feedback ? "full store" : "empty feedback", kBatches, kBatch,
+      static_cast<long long>(written), s, kBatches * kBatch / s, cpu, kBatches * kBatch / cpu);
+  store->Close();
+}
+
+// Random 1,000-row batches of new (user, item) pairs under a type the store does not hold yet.
+std::vector<std::vector<Feedback>> RandomBatches(const DataSet& data, int batches, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  constexpr int kBatch = 1000;
+  std::vector<std::vector<Feedback>> out(batches);
+  for (auto& batch : out) {
+    for (int i = 0; i < kBatch; ++i) {
+      batch.push_back(Feedback{"like", data.users[rng() % data.users.size()].user_id,
+                               data.items[rng() % data.items.size()].item_id, 1.0, 0, ""});
+    }
+  }
+  return out;
+}
+
+// `threads` writers each insert their own batches into a store holding every feedback row.
+void BenchConcurrentInserts(const DataSet& data, const std::filesystem::path& dir, int threads) {
+  auto store = OpenFresh(dir);
+  Check(store->Import(data.users, data.items, data.feedback, {}), "import");
+  constexpr int kBatchesTotal = 480;
+  const int per_thread = kBatchesTotal / threads;
+  std::vector<std::vector<std::vector<Feedback>>> work;
+  for (int t = 0; t < threads; ++t) work.push_back(RandomBatches(data, per_thread, 100 + t));
+  std::vector<int64_t> written(threads, 0);
+  auto start = std::chrono::steady_clock::now();
+  double cpu = CpuSeconds();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (const auto& batch : work[t]) {
+        auto r = store->InsertFeedback(batch, {});
+        Check(r.status(), "insert");
+        written[t] += *r;
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  double s = Seconds(start);
+  cpu = CpuSeconds() - cpu;
+  int64_t total = 0;
+  for (int64_t w : written) total += w;
+  const double rows = static_cast<double>(threads) * per_thread * 1000;
+  std::printf(
+      "InsertFeedback into full store, %d writers: %d batches of 1000 rows (%lld written) in"
+      " %.3f s = %.0f rows/s (cpu %.3f s = %.0f rows/cpu-s)\n",
+      threads, threads * per_thread, static_cast<long long>(total), s, rows / s, cpu, rows / cpu);
   store->Close();
 }
 
@@ -168,9 +217,15 @@ int main(int argc, char** argv) {
                                                      : reco::Synthetic(30'000, 41'000, 810'000);
   auto dir = std::filesystem::temp_directory_path() /
              ("reco_store_benchmark_" + std::to_string(::getpid()));
-  reco::BenchImportAndScan(data, dir);
-  reco::BenchInsertBatches(data, dir, /*with_feedback=*/false);
-  reco::BenchInsertBatches(data, dir, /*with_feedback=*/true);
+  const bool concurrent_only = argc > 2 && std::string(argv[2]) == "concurrent-only";
+  if (!concurrent_only) {
+    reco::BenchImportAndScan(data, dir);
+    reco::BenchInsertBatches(data, dir, /*with_feedback=*/false);
+    reco::BenchInsertBatches(data, dir, /*with_feedback=*/true);
+  }
+  std::vector<int> writers = {4, 8, 16};
+  if (concurrent_only && argc > 3) writers = {std::stoi(argv[3])};
+  for (int threads : writers) reco::BenchConcurrentInserts(data, dir, threads);
   std::filesystem::remove_all(dir);
   return 0;
 }

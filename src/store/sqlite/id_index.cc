@@ -40,14 +40,18 @@ void IdIndex::Commit() {
   removed_.clear();
 }
 
-void IdIndex::Rollback() {
-  for (int64_t idx = txn_start_idx_; idx < next_idx_; ++idx) {
+void IdIndex::RollbackTo(const Mark& mark) {
+  for (int64_t idx = mark.next_idx; idx < next_idx_; ++idx) {
     by_id_.erase(names_[idx]);
     names_[idx].clear();
   }
-  next_idx_ = txn_start_idx_;
-  for (auto& [id, idx] : removed_) by_id_.emplace(std::move(id), idx);
-  removed_.clear();
+  next_idx_ = mark.next_idx;
+  // Ids removed since the mark come back, unless they were themselves added since the mark.
+  for (size_t i = mark.removed; i < removed_.size(); ++i) {
+    auto& [id, idx] = removed_[i];
+    if (idx < mark.next_idx) by_id_.emplace(std::move(id), idx);
+  }
+  removed_.resize(mark.removed);
 }
 
 }  // namespace reco::sqlite

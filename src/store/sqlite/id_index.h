@@ -44,9 +44,18 @@ class IdIndex {
   // keeping the names of indexes that `fresh` no longer has.
   void ReplaceWith(IdIndex&& fresh);
 
+  // A point inside the current transaction that RollbackTo() can return to (a savepoint).
+  struct Mark {
+    int64_t next_idx;
+    size_t removed;
+  };
+  Mark MarkNow() const { return Mark{next_idx_, removed_.size()}; }
+  // Undoes the adds and removes made since `mark`; the transaction stays open.
+  void RollbackTo(const Mark& mark);
+
   // Ends the current transaction: Commit keeps its changes, Rollback undoes them.
   void Commit();
-  void Rollback();
+  void Rollback() { RollbackTo(Mark{txn_start_idx_, 0}); }
 
  private:
   struct Hash {

@@ -145,10 +145,12 @@ Result<int64_t> SqliteStore::InsertUsers(std::span<const User> users) {
   for (size_t i = 0; i < users.size(); ++i) {
     RECO_RETURN_IF_ERROR(CheckBatchId(users[i].user_id, "users", i, "UserId"));
   }
-  return Write([&](Connection& conn) -> Result<int64_t> {
-    RECO_RETURN_IF_ERROR(WriteUsers(conn, users));
-    return static_cast<int64_t>(users.size());
-  });
+  return Write(
+      [&](Connection& conn) -> Result<int64_t> {
+        RECO_RETURN_IF_ERROR(WriteUsers(conn, users));
+        return static_cast<int64_t>(users.size());
+      },
+      users.size());
 }
 
 Result<User> SqliteStore::GetUser(std::string_view user_id) {
@@ -212,10 +214,12 @@ Result<int64_t> SqliteStore::InsertItems(std::span<const Item> items) {
   for (size_t i = 0; i < items.size(); ++i) {
     RECO_RETURN_IF_ERROR(CheckBatchId(items[i].item_id, "items", i, "ItemId"));
   }
-  return Write([&](Connection& conn) -> Result<int64_t> {
-    RECO_RETURN_IF_ERROR(WriteItems(conn, items));
-    return static_cast<int64_t>(items.size());
-  });
+  return Write(
+      [&](Connection& conn) -> Result<int64_t> {
+        RECO_RETURN_IF_ERROR(WriteItems(conn, items));
+        return static_cast<int64_t>(items.size());
+      },
+      items.size());
 }
 
 Result<Item> SqliteStore::GetItem(std::string_view item_id) {

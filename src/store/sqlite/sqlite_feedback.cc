@@ -239,7 +239,8 @@ Result<int64_t> SqliteStore::InsertFeedback(std::span<const Feedback> feedback,
   return Write(
       [&](Connection& conn) -> Result<int64_t> {
         return WriteFeedback(conn, feedback, options, /*into_empty=*/false);
-      });
+      },
+      feedback.size());
 }
 
 Status SqliteStore::Import(std::span<const User> users, std::span<const Item> items,
@@ -252,21 +253,23 @@ Status SqliteStore::Import(std::span<const User> users, std::span<const Item> it
     RECO_RETURN_IF_ERROR(CheckBatchId(items[i].item_id, "items", i, "ItemId"));
   }
   RECO_RETURN_IF_ERROR(CheckFeedbackIds(feedback));
-  auto result = Write([&](Connection& conn) -> Result<int64_t> {
-    RECO_RETURN_IF_ERROR(WriteUsers(conn, users));
-    RECO_RETURN_IF_ERROR(WriteItems(conn, items));
-    bool defer_indexes = false;
-    if (feedback.size() >= kDeferIndexRows) {
-      RECO_ASSIGN_OR_RETURN(int64_t any, conn.QueryInt("SELECT count(*) FROM"
-                                                       " (SELECT 1 FROM feedback LIMIT 1)"));
-      defer_indexes = any == 0;
-    }
-    if (defer_indexes) RECO_RETURN_IF_ERROR(conn.Exec(kDropFeedbackIndexes));
-    RECO_ASSIGN_OR_RETURN(int64_t written,
-                          WriteFeedback(conn, feedback, options, /*into_empty=*/defer_indexes));
-    if (defer_indexes) RECO_RETURN_IF_ERROR(conn.Exec(kCreateFeedbackIndexes));
-    return written;
-  });
+  auto result = Write(
+      [&](Connection& conn) -> Result<int64_t> {
+        RECO_RETURN_IF_ERROR(WriteUsers(conn, users));
+        RECO_RETURN_IF_ERROR(WriteItems(conn, items));
+        bool defer_indexes = false;
+        if (feedback.size() >= kDeferIndexRows) {
+          RECO_ASSIGN_OR_RETURN(int64_t any, conn.QueryInt("SELECT count(*) FROM"
+                                                           " (SELECT 1 FROM feedback LIMIT 1)"));
+          defer_indexes = any == 0;
+        }
+        if (defer_indexes) RECO_RETURN_IF_ERROR(conn.Exec(kDropFeedbackIndexes));
+        RECO_ASSIGN_OR_RETURN(int64_t written,
+                              WriteFeedback(conn, feedback, options, /*into_empty=*/defer_indexes));
+        if (defer_indexes) RECO_RETURN_IF_ERROR(conn.Exec(kCreateFeedbackIndexes));
+        return written;
+      },
+      users.size() + items.size() + feedback.size(), /*solo=*/true);
   return result.status();
 }
 

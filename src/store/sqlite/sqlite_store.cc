@@ -22,11 +22,135 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options
 namespace reco::sqlite {
 namespace {
 
+// Bounds of one group commit.
+constexpr size_t kMaxGroupOps = 64;
+constexpr size_t kMaxGroupRows = 65'536;
+
 std::string Pragma(std::string_view name, int64_t value) {
   return "PRAGMA " + std::string(name) + " = " + std::to_string(value);
 }
 
 }  // namespace
+
+Result<int64_t> SqliteStore::RunQueued(WriteOp& op) {
+  std::unique_lock lock(queue_mu_);
+  queue_.push_back(&op);
+  op.cv.wait(lock, [&] { return op.done || queue_.front() == &op; });
+  if (op.done) return std::move(*op.result);
+  lock.unlock();
+  const size_t n = RunGroup();
+  lock.lock();
+  for (size_t i = 0; i < n; ++i) {
+    WriteOp* member = queue_.front();
+    queue_.pop_front();
+    member->done = true;
+    if (member != &op) member->cv.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  return std::move(*op.result);
+}
+
+size_t SqliteStore::QueuedWrites() {
+  std::lock_guard lock(queue_mu_);
+  return queue_.size();
+}
+
+std::vector<SqliteStore::WriteOp*> SqliteStore::TakeGroup() {
+  std::lock_guard lock(queue_mu_);
+  size_t n = 1;
+  size_t rows = queue_.front()->rows;
+  while (!queue_.front()->solo && n < queue_.size() && n < kMaxGroupOps) {
+    const WriteOp* next = queue_[n];
+    if (next->solo || rows + next->rows > kMaxGroupRows) break;
+    rows += next->rows;
+    ++n;
+  }
+  return std::vector<WriteOp*>(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
+}
+
+Status SqliteStore::BeginGroup(WriteTxn& txn) {
+  RECO_RETURN_IF_ERROR(txn.Begin());
+  return SyncWithOtherWriters(*writer_);
+}
+
+size_t SqliteStore::RunGroup() {
+  std::lock_guard lock(writer_mu_);
+  std::optional<WriteTxn> txn;
+  Status st = Unavailable("store is closed");
+  if (writer_ != nullptr) st = BeginGroup(txn.emplace(*writer_));
+  // Taken only now: the calls that queued up while the transaction waited for the lock join.
+  const std::vector<WriteOp*> group = TakeGroup();
+  std::vector<WriteOp*> pending = group;
+  while (st.ok()) {
+    pending = RunInTxn(*txn, pending);
+    if (pending.empty()) break;
+    st = BeginGroup(txn.emplace(*writer_));  // the previous transaction rolls back first
+  }
+  if (!st.ok()) {
+    for (WriteOp* op : pending) op->result = st;
+  }
+  return group.size();
+}
+
+std::vector<SqliteStore::WriteOp*> SqliteStore::RunInTxn(WriteTxn& txn,
+                                                         std::span<WriteOp* const> ops) {
+  Connection& conn = *writer_;
+  const int64_t seq_before = seq_;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (RunOp(conn, *ops[i], /*alone=*/ops.size() == 1)) continue;
+    // ops[i] failed after writing: drop the transaction and run the others again without it.
+    RollbackIds(seq_before);
+    std::vector<WriteOp*> rerun;
+    for (size_t k = 0; k < ops.size(); ++k) {
+      if (k > i || (k < i && ops[k]->result->ok())) rerun.push_back(ops[k]);
+    }
+    return rerun;
+  }
+  Status st = Status::Ok();
+  if (seq_ != seq_before) st = SaveSeq(conn);
+  if (st.ok()) st = txn.Commit();
+  if (st.ok()) {
+    users_.Commit();
+    items_.Commit();
+    types_.Commit();
+    group_commits_.fetch_add(1, std::memory_order_relaxed);
+    return {};
+  }
+  RollbackIds(seq_before);
+  // Nothing of the group is durable: the calls that succeeded get the error.
+  for (WriteOp* op : ops) {
+    if (op->result->ok()) op->result = st;
+  }
+  return {};
+}
+
+bool SqliteStore::RunOp(Connection& conn, WriteOp& op, bool alone) {
+  const int64_t seq_before = seq_;
+  const IdIndex::Mark marks[] = {users_.MarkNow(), items_.MarkNow(), types_.MarkNow()};
+  const int64_t changes_before = sqlite3_total_changes64(conn.db());
+  op.result = op.fn(conn);
+  if (op.result->ok()) return true;
+  seq_ = seq_before;
+  {
+    std::unique_lock ids_lock(ids_mu_);
+    users_.RollbackTo(marks[0]);
+    items_.RollbackTo(marks[1]);
+    types_.RollbackTo(marks[2]);
+  }
+  // Most failures (unknown ids, missing rows) happen before the call wrote anything; then the
+  // rest of the group goes on in the same transaction. A solo call may have changed the schema.
+  const bool wrote = alone || op.solo || sqlite3_total_changes64(conn.db()) != changes_before ||
+                     sqlite3_get_autocommit(conn.db()) != 0;
+  return !wrote;
+}
+
+void SqliteStore::RollbackIds(int64_t seq) {
+  seq_ = seq;
+  std::unique_lock ids_lock(ids_mu_);
+  users_.Rollback();
+  items_.Rollback();
+  types_.Rollback();
+}
 
 Status SqliteStore::ConfigureWriter() {
   Connection& conn = *writer_;

@@ -1,5 +1,7 @@
 // The embedded SQLite Store backend (the default): one database file in WAL mode, one writer
-// connection behind a mutex and a small pool of reader connections, ids interned to integers.
+// connection fed by a queue (concurrent write calls are group-committed: one transaction and one
+// commit for the calls queued together, each with its own result), a small pool of reader
+// connections, ids interned to integers.
 //
 // Thread-safety and lifetime: as for every Store (see store/store.h). The returned store owns
 // its connections; Close() or destruction waits for calls in flight and closes the file.

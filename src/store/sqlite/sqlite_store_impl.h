@@ -1,15 +1,23 @@
 // SqliteStore: the Store implementation behind OpenSqliteStore (private to this directory).
 //
-// Concurrency: writes serialise on writer_mu_ and run one transaction each on the writer
-// connection; reads borrow a connection from readers_. The interned id tables are guarded by
+// Concurrency: write calls queue up (queue_mu_); the call at the front leads a group of the
+// calls queued behind it, runs them in order on the writer connection (writer_mu_) in one
+// transaction, commits once and hands each call its own result, exactly as if the calls had run
+// one after another. Reads borrow a connection from readers_. The interned id tables are guarded by
 // ids_mu_ (exclusive to modify — only ever done while holding writer_mu_ — shared to read).
 // Lifetime: Close() takes the writer and every reader back, then closes them.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,6 +67,9 @@ class SqliteStore final : public Store {
   Result<StoreCounts> Counts() override;
 
   Status Ping() override;
+  // Write calls waiting or running, and transactions committed so far (tests, metrics).
+  size_t QueuedWrites();
+  int64_t GroupCommits() const { return group_commits_.load(std::memory_order_relaxed); }
   void Close() override;
 
  private:
@@ -88,10 +99,38 @@ class SqliteStore final : public Store {
     bool empty = false;
   };
 
-  // Runs `fn(writer)` in one write transaction under writer_mu_. On any failure the
-  // transaction, the id tables and the sequence counter are rolled back.
+  // One queued write call: `fn` runs on the writer connection inside a transaction.
+  struct WriteOp {
+    std::function<Result<int64_t>(Connection&)> fn;
+    size_t rows = 1;    // weight against the group's row bound
+    bool solo = false;  // runs in a transaction of its own (bulk import)
+    std::optional<Result<int64_t>> result;
+    bool done = false;  // result is set (guarded by queue_mu_)
+    std::condition_variable cv;
+  };
+
+  // Runs `fn(writer)` atomically: committed with the other calls of its group, or (on failure)
+  // undone alone together with its id-table changes and sequence numbers. Returns only after
+  // the group's COMMIT. `rows` is the call's size (bounds group sizes).
   template <typename Fn>
-  Result<int64_t> Write(Fn&& fn);
+  Result<int64_t> Write(Fn&& fn, size_t rows = 1, bool solo = false);
+  Result<int64_t> RunQueued(WriteOp& op);
+  // The group led by queue_.front(): that op and the groupable ops right behind it.
+  std::vector<WriteOp*> TakeGroup();
+  // BEGIN IMMEDIATE and reload the id tables if another process wrote (writer_mu_ held).
+  Status BeginGroup(WriteTxn& txn);
+  // Leads a group (takes writer_mu_): sets the result of each of its ops, returns their number.
+  size_t RunGroup();
+  // Runs `ops` in order in the open transaction and commits once. An op that fails before
+  // writing is undone alone (its id-table changes and sequence numbers); one that fails after
+  // writing aborts the transaction: the returned ops (the others without a final result) must
+  // then run again in a new one, which gives each the result it would have had without it.
+  std::vector<WriteOp*> RunInTxn(WriteTxn& txn, std::span<WriteOp* const> ops);
+  // Runs `op`; false when it failed and the transaction must not commit (it wrote something,
+  // ran `alone`, is solo, or SQLite ended the transaction).
+  bool RunOp(Connection& conn, WriteOp& op, bool alone);
+  // Undoes the id-table changes of the transaction and resets the sequence counter to `seq`.
+  void RollbackIds(int64_t seq);
   // Runs `fn(reader)` on a pooled reader connection.
   template <typename T, typename Fn>
   Result<T> Read(Fn&& fn);
@@ -135,6 +174,10 @@ class SqliteStore final : public Store {
 
   SqliteStoreOptions options_;
 
+  std::mutex queue_mu_;
+  std::deque<WriteOp*> queue_;  // waiting and running write calls, in arrival order
+  std::atomic<int64_t> group_commits_{0};
+
   std::mutex writer_mu_;
   std::unique_ptr<Connection> writer_;  // null once closed
   int64_t data_version_ = 0;            // writer's PRAGMA data_version after our last write
@@ -149,32 +192,12 @@ class SqliteStore final : public Store {
 };
 
 template <typename Fn>
-Result<int64_t> SqliteStore::Write(Fn&& fn) {
-  std::lock_guard lock(writer_mu_);
-  if (writer_ == nullptr) return Unavailable("store is closed");
-  Connection& conn = *writer_;
-  const int64_t seq_before = seq_;
-  WriteTxn txn(conn);
-  Status st = txn.Begin();
-  if (st.ok()) st = SyncWithOtherWriters(conn);
-  Result<int64_t> result = st.ok() ? Result<int64_t>(fn(conn)) : Result<int64_t>(st);
-  if (result.ok() && seq_ != seq_before) st = SaveSeq(conn);
-  if (result.ok() && st.ok()) st = txn.Commit();
-  if (result.ok() && st.ok()) {
-    users_.Commit();
-    items_.Commit();
-    types_.Commit();
-    return result;
-  }
-  seq_ = seq_before;
-  {
-    std::unique_lock ids_lock(ids_mu_);
-    users_.Rollback();
-    items_.Rollback();
-    types_.Rollback();
-  }
-  if (!result.ok()) return result;
-  return st;
+Result<int64_t> SqliteStore::Write(Fn&& fn, size_t rows, bool solo) {
+  WriteOp op;
+  op.fn = std::forward<Fn>(fn);
+  op.rows = rows;
+  op.solo = solo;
+  return RunQueued(op);
 }
 
 template <typename T, typename Fn>
