@@ -59,7 +59,8 @@ void ApiService::Add(Router& router, RouteDoc doc, HttpHandler handler) {
       inner(req, res);
     };
   }
-  router.Add(doc.method, doc.pattern, std::move(handler));
+  // Writes may wait on a store commit: they run on the server's blocking pool.
+  router.Add(doc.method, doc.pattern, std::move(handler), /*blocking=*/doc.method != "GET");
   docs_.push_back(std::move(doc));
 }
 

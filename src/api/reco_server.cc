@@ -91,6 +91,7 @@ Status RecoServer::Start() {
   http.host = config.server.host;
   http.port = config.server.http_port;
   http.threads = config.server.threads;
+  http.blocking_threads = config.server.blocking_threads;
   http.max_body_bytes = config.server.max_body_bytes;
   http.drain_seconds = config.server.drain_seconds;
   api::ApiService* service = p.api.get();

@@ -160,6 +160,7 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       StringKey("server.host", &c.server.host),
       IntKey("server.http_port", &c.server.http_port),
       IntKey("server.threads", &c.server.threads),
+      IntKey("server.blocking_threads", &c.server.blocking_threads),
       StringKey("server.api_key", &c.server.api_key),
       StringKey("server.reload_token", &c.server.reload_token),
       IntKey("server.max_body_bytes", &c.server.max_body_bytes),
@@ -259,6 +260,8 @@ Status RecoConfig::Validate() const {
       Range(server.http_port >= 0 && server.http_port <= 65535, "server.http_port", "0..65535"));
   RECO_RETURN_IF_ERROR(Range(server.threads >= 0 && server.threads <= 256, "server.threads",
                              "0..256, 0 = number of cores"));
+  RECO_RETURN_IF_ERROR(Range(server.blocking_threads >= 1 && server.blocking_threads <= 1024,
+                             "server.blocking_threads", "1..1024"));
   RECO_RETURN_IF_ERROR(Range(server.max_body_bytes >= 1024, "server.max_body_bytes", ">= 1024"));
   RECO_RETURN_IF_ERROR(
       Range(server.max_n >= 1 && server.max_n <= 100000, "server.max_n", "1..100000"));

@@ -20,6 +20,7 @@ struct ServerConfig {
   std::string host = "127.0.0.1";
   int http_port = 8000;                       // 0 picks a free port
   int threads = 0;                            // 0 = number of cores
+  int blocking_threads = 16;                  // threads for write requests (store commits)
   std::string api_key;                        // X-API-Key required when set
   std::string reload_token;                   // Bearer token for POST /models/reload
   int64_t max_body_bytes = 16 * 1024 * 1024;  // larger bodies get 413

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/status.hpp>
@@ -203,6 +204,15 @@ void HttpServer::Connection::HandleRequest() {
   keep_alive_ = parser_->keep_alive();
   omit_body_ = request_.method() == "HEAD";
   const HttpHandler* handler = server_->router_.Match(request_, response_);
+  if (handler != nullptr && request_.blocking()) {
+    // The connection reads nothing until its response is written, so the pool thread is the
+    // only one touching request_/response_ until it posts the write back to this worker.
+    boost::asio::post(*server_->blocking_pool_, [self = shared_from_this(), handler] {
+      self->RunHandler(*handler);
+      boost::asio::post(self->socket_.get_executor(), [self] { self->WriteResponse(); });
+    });
+    return;
+  }
   if (handler != nullptr) RunHandler(*handler);
   WriteResponse();
 }

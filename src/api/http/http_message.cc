@@ -96,6 +96,7 @@ void HttpRequest::Reset() {
     body_.clear();
   }
   route_ = kUnmatchedRoute;
+  blocking_ = false;
   request_id_.clear();
 }
 

@@ -80,6 +80,8 @@ Status HttpServer::Start() {
     worker->guard.emplace(worker->ioc.get_executor());
     workers_.push_back(std::move(worker));
   }
+  blocking_pool_ =
+      std::make_unique<boost::asio::thread_pool>(std::max(1, options_.blocking_threads));
   for (auto& worker : workers_) {
     ArmSweep(worker.get());
     worker->thread = std::thread([w = worker.get()] { RunLoop(w->ioc, "worker"); });
@@ -176,7 +178,10 @@ void HttpServer::Stop() {
     }
   }
 
-  // 4. Stop the loops and join. Handlers still running finish before their thread joins.
+  // 4. Blocking handlers still running finish (their responses are posted to the workers,
+  // which still run), then stop the loops and join.
+  if (blocking_pool_) blocking_pool_->join();
+  // Stop the loops and join. Handlers still running finish before their thread joins.
   for (auto& worker : workers_) {
     worker->guard.reset();
     worker->ioc.stop();

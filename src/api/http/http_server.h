@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -38,8 +39,12 @@ struct RequestLog {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  int port = 0;                       // 0 = an ephemeral port (see HttpServer::port())
-  int threads = 0;                    // worker threads; 0 = number of cores
+  int port = 0;     // 0 = an ephemeral port (see HttpServer::port())
+  int threads = 0;  // worker threads; 0 = number of cores
+  // Threads that run the handlers of routes registered as blocking (store writes), so that a
+  // handler waiting on a commit does not hold a worker; waiting writers also form bigger
+  // group commits.
+  int blocking_threads = 16;
   int64_t max_body_bytes = 16 << 20;  // larger bodies get 413 without being read
   double drain_seconds = 10;          // Stop(): how long in-flight requests may take
   double idle_timeout_seconds = 60;   // a connection with no progress this long is closed
@@ -93,6 +98,7 @@ class HttpServer {
 
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Acceptor> acceptor_;
+  std::unique_ptr<boost::asio::thread_pool> blocking_pool_;
   size_t next_worker_ = 0;  // used by the acceptor thread only
 };
 

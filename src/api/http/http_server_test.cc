@@ -317,6 +317,37 @@ TEST_F(HttpServerTest, GracefulStopFinishesInFlightRequestAndRefusesNewConnectio
   EXPECT_EQ(logs[0].status, 200);
 }
 
+TEST_F(HttpServerTest, BlockingRouteRunsOffTheWorkerSoOtherRequestsAreServed) {
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> release_future = release.get_future().share();
+  Router router;
+  router.Add(
+      "POST", "/api/write",
+      [&](HttpRequest&, HttpResponse& resp) {
+        started.set_value();
+        release_future.wait();
+        resp.body = "{\"written\":true}";
+      },
+      /*blocking=*/true);
+  router.Add("GET", "/api/read", [](HttpRequest&, HttpResponse& resp) { resp.body = "{}"; });
+  HttpServerOptions options;
+  options.threads = 1;  // one worker: a handler blocking on it would stall the read below
+  StartServer(std::move(router), options);
+
+  TestClient writer(server_->port());
+  writer.Send("POST /api/write HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+  started.get_future().wait();
+  TestClient reader(server_->port());
+  EXPECT_EQ(reader.Get("/api/read").result_int(), 200);  // served while the write waits
+  release.set_value();
+  const Response resp = writer.Read();
+  EXPECT_EQ(resp.result_int(), 200);
+  EXPECT_EQ(resp.body(), "{\"written\":true}");
+  EXPECT_TRUE(resp.keep_alive());
+  EXPECT_EQ(writer.Get("/api/read").result_int(), 200);  // the connection keeps working
+}
+
 TEST_F(HttpServerTest, IdleConnectionIsClosedAfterIdleTimeout) {
   HttpServerOptions options;
   options.idle_timeout_seconds = 0.05;

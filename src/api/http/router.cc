@@ -34,11 +34,16 @@ bool MoreSpecific(const P* a, const P* b) {
 struct Router::Pattern {
   std::string text;
   std::vector<Segment> segments;
-  std::vector<std::pair<std::string, HttpHandler>> methods;
+  struct MethodRoute {
+    std::string method;
+    HttpHandler handler;
+    bool blocking = false;
+  };
+  std::vector<MethodRoute> methods;
 
-  const HttpHandler* Find(std::string_view method) const {
-    for (const auto& [m, h] : methods) {
-      if (m == method) return &h;
+  const MethodRoute* Find(std::string_view method) const {
+    for (const auto& r : methods) {
+      if (r.method == method) return &r;
     }
     return nullptr;
   }
@@ -49,7 +54,8 @@ Router::~Router() = default;
 Router::Router(Router&&) noexcept = default;
 Router& Router::operator=(Router&&) noexcept = default;
 
-void Router::Add(std::string_view method, std::string_view pattern, HttpHandler handler) {
+void Router::Add(std::string_view method, std::string_view pattern, HttpHandler handler,
+                 bool blocking) {
   if (pattern.empty() || pattern[0] != '/') Fatal(fmt::format("bad pattern '{}'", pattern));
   if (method.empty()) Fatal(fmt::format("empty method for '{}'", pattern));
   std::string_view normalized = pattern;
@@ -85,13 +91,13 @@ void Router::Add(std::string_view method, std::string_view pattern, HttpHandler 
     if (p->Find(method) != nullptr) {
       Fatal(fmt::format("route {} {} registered twice", method, pattern));
     }
-    p->methods.emplace_back(std::string(method), std::move(handler));
+    p->methods.push_back({std::string(method), std::move(handler), blocking});
     return;
   }
   auto p = std::make_unique<Pattern>();
   p->text = std::string(normalized);
   p->segments = std::move(segments);
-  p->methods.emplace_back(std::string(method), std::move(handler));
+  p->methods.push_back({std::string(method), std::move(handler), blocking});
   const size_t count = p->segments.size();
   if (by_count_.size() <= count) by_count_.resize(count + 1);
   auto& list = by_count_[count];
@@ -140,10 +146,11 @@ const HttpHandler* Router::Match(HttpRequest& request, HttpResponse& response) c
     const std::string_view method = request.method();
     for (const Pattern* p : by_count_[count]) {
       if (!Matches(*p, segments)) continue;
-      const HttpHandler* h = p->Find(method);
+      const Pattern::MethodRoute* h = p->Find(method);
       if (h == nullptr && method == "HEAD") h = p->Find("GET");
       if (h != nullptr) {
         request.SetRoute(p->text);
+        request.SetBlocking(h->blocking);
         for (size_t i = 0; i < p->segments.size(); ++i) {
           if (!p->segments[i].is_param) continue;
           if (!request.AddEncodedParam(p->segments[i].text, segments[i])) {
@@ -151,10 +158,11 @@ const HttpHandler* Router::Match(HttpRequest& request, HttpResponse& response) c
             return nullptr;
           }
         }
-        return h;
+        return &h->handler;
       }
       if (allowed_by == nullptr) allowed_by = p;
-      for (const auto& [m, unused] : p->methods) {
+      for (const auto& route : p->methods) {
+        const std::string& m = route.method;
         if (allow.find(m) != std::string::npos) continue;
         if (!allow.empty()) allow += ", ";
         allow += m;

@@ -34,7 +34,10 @@ class Router {
   // Registers `handler` for `method` ("GET", "POST", ...) on `pattern`. An invalid pattern
   // (not starting with '/', a '{' that is not a whole segment, a repeated parameter name) or a
   // duplicate (method, pattern) is a programming error and aborts with a message.
-  void Add(std::string_view method, std::string_view pattern, HttpHandler handler);
+  // `blocking`: the handler may wait (e.g. on a store write); the server runs it on its
+  // blocking pool so that the worker thread keeps serving other connections meanwhile.
+  void Add(std::string_view method, std::string_view pattern, HttpHandler handler,
+           bool blocking = false);
 
   // Finds the handler for request.method() and request.path(), sets request.route() and the
   // path parameters. Returns nullptr when there is none, with `response` already holding the
