@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libboost-dev libsqlite3-dev libssl-dev libfmt-dev libspdlog-dev libsimdjson-dev
-  libcli11-dev libtomlplusplus-dev
+  libcli11-dev libtomlplusplus-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk sqlite3 python3
 )

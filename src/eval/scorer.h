@@ -1,6 +1,6 @@
 // Scorer: the interface any model implements to be evaluated by full ranking, plus the scorers
-// available now (popularity by training counts, item-CF) and a factory that fits one by name
-// from "algo.key=value" settings.
+// available now (popularity by training counts, item-CF, RP3beta, EASE, iALS) and a factory that
+// fits one by name from "algo.key=value" settings.
 //
 // Thread-safety: Score() is const and is called from several threads at once; implementations
 // must not mutate shared state. Lifetime: a scorer owns its model; the Dataset passed to
@@ -17,7 +17,10 @@
 
 #include "core/status.h"
 #include "data/dataset.h"
+#include "models/ease.h"
+#include "models/ials.h"
 #include "models/itemcf.h"
+#include "models/rp3beta.h"
 
 namespace reco::eval {
 
@@ -54,21 +57,59 @@ class ItemCfScorer final : public Scorer {
   ItemCfModel model_;
 };
 
+// score(j) = Σ over h in history of W(h, j), over h's stored random-walk targets.
+class Rp3betaScorer final : public Scorer {
+ public:
+  explicit Rp3betaScorer(Rp3betaModel model) : model_(std::move(model)) {}
+  void Score(uint32_t user, std::span<const uint32_t> history,
+             std::span<float> scores) const override;
+  const Rp3betaModel& model() const { return model_; }
+
+ private:
+  Rp3betaModel model_;
+};
+
+// score(j) = Σ over h in history of B(h, j) (dense EASE weights).
+class EaseScorer final : public Scorer {
+ public:
+  explicit EaseScorer(EaseModel model) : model_(std::move(model)) {}
+  void Score(uint32_t user, std::span<const uint32_t> history,
+             std::span<float> scores) const override;
+  const EaseModel& model() const { return model_; }
+
+ private:
+  EaseModel model_;
+};
+
+// score(j) = x · y_j, where x is the exact least-squares user factor folded in from `history`
+// (IalsModel::FoldIn), so users unseen in training (strong generalisation) are scored too.
+class IalsScorer final : public Scorer {
+ public:
+  explicit IalsScorer(IalsModel model) : model_(std::move(model)) {}
+  void Score(uint32_t user, std::span<const uint32_t> history,
+             std::span<float> scores) const override;
+  const IalsModel& model() const { return model_; }
+
+ private:
+  IalsModel model_;
+};
+
 using Setting = std::pair<std::string, std::string>;  // "itemcf.neighbors", "200"
 
 struct FittedScorer {
   std::unique_ptr<Scorer> scorer;
-  std::string algo;              // "popular", "itemcf"
+  std::string algo;              // "popular", "itemcf", "rp3beta", "ease", "ials"
   std::vector<Setting> options;  // every effective option, "key" -> value as text
   double train_seconds = 0;
 };
 
-// "popular", "itemcf".
+// "popular", "itemcf", "rp3beta", "ease", "ials".
 std::vector<std::string> KnownAlgorithms();
 
 // Fits algorithm `algo` on `train`. Settings are "algo.key" = value (e.g. itemcf.neighbors=200,
-// itemcf.shrinkage=5, itemcf.threads=2); an unknown algorithm, key or bad value is
-// InvalidArgument naming it. `show_progress` prints a training progress line on stderr.
+// rp3beta.beta=0.6, ease.lambda=300, ials.factors=128, <algo>.threads=2); an unknown algorithm,
+// key or bad value is InvalidArgument naming it. A model that does not fit in its memory budget
+// (ease.max_memory_gib) is ResourceExhausted. `show_progress` prints progress lines on stderr.
 Result<FittedScorer> FitScorer(std::string_view algo, const Dataset& train,
                                const std::vector<Setting>& settings, bool show_progress = false);
 
