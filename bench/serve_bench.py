@@ -69,7 +69,7 @@ def parse_args():
     p.add_argument("--warmup", type=int, default=2,
                    help="seconds of unrecorded load before each read load")
     p.add_argument("--feedback-duration", type=int, default=10)
-    p.add_argument("--feedback-connections", type=int, default=4)
+    p.add_argument("--feedback-connections", type=int, default=16)
     p.add_argument("--feedback-batch", type=int, default=1000, help="events per POST")
     p.add_argument("--feedback-new-items", type=int, default=1,
                    help="events per batch that name a new item (auto-insert)")

@@ -22,7 +22,9 @@ struct SqliteStoreOptions {
   int busy_timeout_ms = 5000;            // wait this long for a lock held by another process
   int writer_cache_mib = 64;             // page cache of the writer connection
   int reader_cache_mib = 16;             // page cache of each reader connection
-  int wal_autocheckpoint_pages = 16384;  // checkpoint the WAL into the file past this size
+  // Checkpoint the WAL into the main file past this many pages (256 MiB at 4 KiB pages):
+  // fewer checkpoints of a page that many write batches dirty.
+  int wal_autocheckpoint_pages = 65536;
   const Clock* clock = nullptr;          // records migration times; nullptr = system clock
 };
 
