@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/progress.h"
+#include "core/threads.h"
 
 namespace reco::eval {
 namespace {
@@ -59,12 +60,6 @@ void RankInto(const EvalSplit& split, const Scorer& scorer, const HeldOutUser& u
   scorer.Score(user.user, history, w.scores);
   for (uint32_t h : history) w.scores[h] = kMasked;
   SelectTopK(w.scores, k, w.buffer, w.top);
-}
-
-int ThreadCount(int requested, size_t chunks) {
-  int n = requested > 0 ? requested : static_cast<int>(std::thread::hardware_concurrency());
-  n = std::max(n, 1);
-  return static_cast<int>(std::min<size_t>(static_cast<size_t>(n), std::max<size_t>(chunks, 1)));
 }
 
 }  // namespace

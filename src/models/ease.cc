@@ -10,18 +10,13 @@
 #include <thread>
 
 #include "core/progress.h"
+#include "core/threads.h"
 #include "models/binary_io.h"
 
 namespace reco {
 namespace {
 
 using MatrixMap = Eigen::Map<Eigen::MatrixXf>;
-
-int ThreadCount(int requested, size_t work) {
-  int n = requested > 0 ? requested : static_cast<int>(std::thread::hardware_concurrency());
-  n = std::max(n, 1);
-  return static_cast<int>(std::min<size_t>(static_cast<size_t>(n), std::max<size_t>(work, 1)));
-}
 
 // Calls fn(begin, end) on consecutive blocks of [0, n) from `threads` threads.
 void ParallelBlocks(size_t n, size_t block, int threads,

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/progress.h"
+#include "core/threads.h"
 #include "models/binary_io.h"
 
 namespace reco {
@@ -17,12 +18,6 @@ namespace {
 
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using ConstFactorMap = Eigen::Map<const RowMatrix>;
-
-int ThreadCount(int requested, size_t work) {
-  int n = requested > 0 ? requested : static_cast<int>(std::thread::hardware_concurrency());
-  n = std::max(n, 1);
-  return static_cast<int>(std::min<size_t>(static_cast<size_t>(n), std::max<size_t>(work, 1)));
-}
 
 Status ValidateOptions(const IalsOptions& o) {
   auto bad = [](const std::string& what, const std::string& key) {

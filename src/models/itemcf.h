@@ -18,6 +18,7 @@
 #include "core/status.h"
 #include "data/dataset.h"
 #include "models/model_io.h"
+#include "models/neighbor_lists.h"
 
 namespace reco {
 
@@ -40,7 +41,7 @@ class ItemCfModel {
   // Neighbours of `item`, most similar first; empty for an out-of-range index.
   std::span<const uint32_t> NeighborIds(uint32_t item) const;
   std::span<const float> NeighborSims(uint32_t item) const;
-  size_t num_neighbor_entries() const { return neighbor_ids_.size(); }
+  size_t num_neighbor_entries() const { return lists_.num_entries(); }
   int neighbors() const { return neighbors_; }
   double shrinkage() const { return shrinkage_; }
 
@@ -58,9 +59,7 @@ class ItemCfModel {
 
  private:
   std::vector<std::string> item_ids_;
-  std::vector<uint64_t> offsets_;  // size num_items + 1
-  std::vector<uint32_t> neighbor_ids_;
-  std::vector<float> neighbor_sims_;
+  NeighborLists lists_;  // weights are the similarities
   int neighbors_ = 0;
   double shrinkage_ = 0;
   ModelInfo info_;

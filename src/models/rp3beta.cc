@@ -7,18 +7,10 @@
 
 #include "core/progress.h"
 #include "models/binary_io.h"
+#include "models/neighbor_lists.h"
 
 namespace reco {
 namespace {
-
-struct Candidate {
-  float weight;
-  uint32_t item;
-};
-
-bool Better(const Candidate& a, const Candidate& b) {
-  return a.weight > b.weight || (a.weight == b.weight && a.item < b.item);
-}
 
 // Per-item factors of the walk: step[x] = (1/d(x))^alpha, penalty[j] = d(j)^-beta.
 struct WalkTables {
@@ -54,7 +46,7 @@ class WalkFinder {
       : dataset_(dataset), tables_(tables), k_(k), acc_(dataset.num_items(), 0.0f) {}
 
   // Fills `out` with the top-K targets of item `i`, best first.
-  void Find(uint32_t i, std::vector<Candidate>& out) {
+  void Find(uint32_t i, std::vector<ScoredNeighbor>& out) {
     touched_.clear();
     const float step_i = tables_.item_step[i];
     for (uint32_t u : dataset_.ItemUsers(i)) {
@@ -64,20 +56,14 @@ class WalkFinder {
         acc_[j] += w;
       }
     }
-    candidates_.clear();
+    out.clear();
     for (uint32_t j : touched_) {
       const float p = acc_[j];
       acc_[j] = 0.0f;
       if (j == i || !tables_.allowed[j]) continue;
-      candidates_.push_back({p * tables_.penalty[j], j});
+      out.push_back({p * tables_.penalty[j], j});
     }
-    if (candidates_.size() > k_) {
-      std::nth_element(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(k_),
-                       candidates_.end(), Better);
-      candidates_.resize(k_);
-    }
-    std::sort(candidates_.begin(), candidates_.end(), Better);
-    out.assign(candidates_.begin(), candidates_.end());
+    KeepTopK(out, k_);
   }
 
  private:
@@ -86,14 +72,7 @@ class WalkFinder {
   size_t k_;
   std::vector<float> acc_;
   std::vector<uint32_t> touched_;
-  std::vector<Candidate> candidates_;
 };
-
-int ThreadCount(int requested, size_t work) {
-  int n = requested > 0 ? requested : static_cast<int>(std::thread::hardware_concurrency());
-  n = std::max(n, 1);
-  return static_cast<int>(std::min<size_t>(static_cast<size_t>(n), std::max<size_t>(work, 1)));
-}
 
 Status ValidateOptions(const Rp3betaOptions& options) {
   if (!(options.alpha > 0) || !std::isfinite(options.alpha)) {
@@ -116,57 +95,26 @@ Result<Rp3betaModel> Rp3betaModel::Fit(const Dataset& dataset, const Rp3betaOpti
   RECO_RETURN_IF_ERROR(ValidateOptions(options));
   const size_t n = dataset.num_items();
   const WalkTables tables = MakeTables(dataset, options);
-  std::vector<std::vector<Candidate>> results(n);
-  constexpr uint32_t kBlock = 64;
-  std::atomic<uint32_t> next{0};
   Progress progress("rp3beta", n, "items", options.show_progress);
-  auto work = [&] {
-    WalkFinder finder(dataset, tables, static_cast<size_t>(options.neighbors));
-    for (;;) {
-      uint32_t begin = next.fetch_add(kBlock);
-      if (begin >= n) break;
-      uint32_t end = static_cast<uint32_t>(std::min<size_t>(n, begin + size_t{kBlock}));
-      for (uint32_t i = begin; i < end; ++i) finder.Find(i, results[i]);
-      progress.Add(end - begin);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < ThreadCount(options.num_threads, n); ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
-  if (options.show_progress) progress.Finish();
-
   Rp3betaModel model;
+  model.lists_ = NeighborLists::Build(n, options.num_threads, progress, [&] {
+    return WalkFinder(dataset, tables, static_cast<size_t>(options.neighbors));
+  });
+  if (options.show_progress) progress.Finish();
   model.item_ids_ = dataset.item_ids();
   model.alpha_ = options.alpha;
   model.beta_ = options.beta;
   model.neighbors_ = options.neighbors;
-  model.offsets_.assign(n + 1, 0);
-  for (size_t i = 0; i < n; ++i) model.offsets_[i + 1] = model.offsets_[i] + results[i].size();
-  model.neighbor_ids_.resize(model.offsets_[n]);
-  model.neighbor_weights_.resize(model.offsets_[n]);
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t pos = model.offsets_[i];
-    for (const Candidate& c : results[i]) {
-      model.neighbor_ids_[pos] = c.item;
-      model.neighbor_weights_[pos++] = c.weight;
-    }
-    std::vector<Candidate>().swap(results[i]);
-  }
   model.info_.snapshot_id = dataset.snapshot_id();
   return model;
 }
 
 std::span<const uint32_t> Rp3betaModel::NeighborIds(uint32_t item) const {
-  if (item >= num_items()) return {};
-  return std::span<const uint32_t>(neighbor_ids_.data() + offsets_[item],
-                                   offsets_[item + 1] - offsets_[item]);
+  return lists_.Ids(item);
 }
 
 std::span<const float> Rp3betaModel::NeighborWeights(uint32_t item) const {
-  if (item >= num_items()) return {};
-  return std::span<const float>(neighbor_weights_.data() + offsets_[item],
-                                offsets_[item + 1] - offsets_[item]);
+  return lists_.Weights(item);
 }
 
 void Rp3betaModel::Score(std::span<const uint32_t> history, std::span<float> scores) const {
@@ -184,9 +132,7 @@ std::string Rp3betaModel::Serialize() const {
   w.F64(beta_);
   w.U32(static_cast<uint32_t>(neighbors_));
   w.StringArray(item_ids_);
-  w.U64Array(offsets_);
-  w.U32Array(neighbor_ids_);
-  w.F32Array(neighbor_weights_);
+  lists_.Write(w);
   return w.Take();
 }
 
@@ -199,21 +145,8 @@ Result<Rp3betaModel> Rp3betaModel::Deserialize(std::string_view payload) {
   RECO_RETURN_IF_ERROR(r.U32(neighbors));
   m.neighbors_ = static_cast<int>(std::min<uint32_t>(neighbors, INT32_MAX));
   RECO_RETURN_IF_ERROR(r.StringArray(m.item_ids_));
-  RECO_RETURN_IF_ERROR(r.U64Array(m.offsets_));
-  RECO_RETURN_IF_ERROR(r.U32Array(m.neighbor_ids_));
-  RECO_RETURN_IF_ERROR(r.F32Array(m.neighbor_weights_));
+  RECO_RETURN_IF_ERROR(m.lists_.Read(r, m.item_ids_.size()));
   RECO_RETURN_IF_ERROR(r.ExpectEnd());
-  const size_t n = m.item_ids_.size();
-  if (m.offsets_.size() != n + 1 || m.offsets_[0] != 0 || m.offsets_[n] != m.neighbor_ids_.size() ||
-      m.neighbor_weights_.size() != m.neighbor_ids_.size()) {
-    return r.Corrupt("neighbour table sizes are inconsistent");
-  }
-  for (size_t i = 0; i < n; ++i) {
-    if (m.offsets_[i] > m.offsets_[i + 1]) return r.Corrupt("neighbour offsets decrease");
-  }
-  for (uint32_t j : m.neighbor_ids_) {
-    if (j >= n) return r.Corrupt("neighbour index out of range");
-  }
   return m;
 }
 

@@ -19,6 +19,7 @@
 #include "core/status.h"
 #include "data/dataset.h"
 #include "models/model_io.h"
+#include "models/neighbor_lists.h"
 
 namespace reco {
 
@@ -42,7 +43,7 @@ class Rp3betaModel {
   // Targets of `item`, highest weight first; empty for an out-of-range index.
   std::span<const uint32_t> NeighborIds(uint32_t item) const;
   std::span<const float> NeighborWeights(uint32_t item) const;
-  size_t num_neighbor_entries() const { return neighbor_ids_.size(); }
+  size_t num_neighbor_entries() const { return lists_.num_entries(); }
   double alpha() const { return alpha_; }
   double beta() const { return beta_; }
   int neighbors() const { return neighbors_; }
@@ -64,9 +65,7 @@ class Rp3betaModel {
 
  private:
   std::vector<std::string> item_ids_;
-  std::vector<uint64_t> offsets_;  // size num_items + 1
-  std::vector<uint32_t> neighbor_ids_;
-  std::vector<float> neighbor_weights_;
+  NeighborLists lists_;
   double alpha_ = 0;
   double beta_ = 0;
   int neighbors_ = 0;
