@@ -1,5 +1,5 @@
 // Times dataset building, item-CF training and model save/load on the Gowalla split
-// (/work/shared/datasets/gowalla/train.txt, or $RECO_GOWALLA_TRAIN): one line per user,
+// (../shared/datasets/gowalla/train.txt relative to the source tree, or $RECO_GOWALLA_TRAIN): one line per user,
 // "user item item ...". Skips with a message when the file is absent.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -26,7 +26,7 @@ struct Rows {
 
 std::string TrainPath() {
   const char* env = std::getenv("RECO_GOWALLA_TRAIN");
-  return env != nullptr ? env : "/work/shared/datasets/gowalla/train.txt";
+  return env != nullptr ? env : RECO_SOURCE_DIR "/../shared/datasets/gowalla/train.txt";
 }
 
 const std::optional<Rows>& GowallaRows() {

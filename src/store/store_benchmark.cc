@@ -212,7 +212,7 @@ void BenchConcurrentInserts(const DataSet& data, const std::filesystem::path& di
 }  // namespace reco
 
 int main(int argc, char** argv) {
-  std::string path = argc > 1 ? argv[1] : "/work/shared/datasets/gowalla/train.txt";
+  std::string path = argc > 1 ? argv[1] : RECO_SOURCE_DIR "/../shared/datasets/gowalla/train.txt";
   reco::DataSet data = std::filesystem::exists(path) ? reco::LoadGowalla(path)
                                                      : reco::Synthetic(30'000, 41'000, 810'000);
   auto dir = std::filesystem::temp_directory_path() /
