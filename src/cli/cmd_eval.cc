@@ -144,8 +144,9 @@ void RunEval(const EvalFlags& flags) {
   std::vector<eval::Setting> settings;
   for (const std::string& text : flags.settings)
     settings.push_back(OrFail(eval::ParseSetting(text)));
-  if (flags.algo == "itemcf" && flags.threads > 0) {
-    settings.emplace_back("itemcf.threads", std::to_string(flags.threads));
+  // --threads also bounds model fitting, for every algorithm that trains in parallel.
+  if (flags.algo != "popular" && flags.threads > 0) {
+    settings.emplace_back(flags.algo + ".threads", std::to_string(flags.threads));
   }
   if (Status st = eval::CheckScorerSettings(flags.algo, settings); !st.ok()) Fail(st.ToString());
   for (size_t k : flags.ks) {
