@@ -3,7 +3,6 @@
 #include <charconv>
 #include <string>
 
-
 namespace reco::api {
 
 Result<int> IntParam(const HttpRequest& req, std::string_view name, int fallback, int min,
@@ -32,6 +31,12 @@ Result<PageParams> ParsePage(const HttpRequest& req, int default_n, int max_n,
   RECO_ASSIGN_OR_RETURN(page.n, IntParam(req, n_name, default_n, 1, max_n));
   RECO_ASSIGN_OR_RETURN(page.offset, IntParam(req, "offset", 0, 0, 1000000));
   return page;
+}
+
+Result<PageParams> ParseIdAndPage(const HttpRequest& req, std::string_view id_param, int default_n,
+                                  int max_n) {
+  RECO_RETURN_IF_ERROR(CheckId(req.Param(id_param), id_param));
+  return ParsePage(req, default_n, max_n);
 }
 
 }  // namespace reco::api

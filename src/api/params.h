@@ -26,6 +26,10 @@ Result<int> IntParam(const HttpRequest& req, std::string_view name, int fallback
 Result<PageParams> ParsePage(const HttpRequest& req, int default_n, int max_n,
                              std::string_view n_name = "n");
 
+// CheckId on the path parameter `id_param`, then ParsePage.
+Result<PageParams> ParseIdAndPage(const HttpRequest& req, std::string_view id_param, int default_n,
+                                  int max_n);
+
 // Path ids are checked with reco::CheckId (store/id_check.h).
 using ::reco::CheckId;
 

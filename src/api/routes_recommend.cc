@@ -88,10 +88,9 @@ void ApiService::AddRecommendRoutes(Router& r) {
          .response_schema = "string[]",
          .recommendation = true},
         [this, default_n, max_n](HttpRequest& req, HttpResponse& res) {
-          std::string_view user = req.Param("user_id");
-          if (Status st = CheckId(user, "user_id"); !st.ok()) return SetStatusError(res, st);
-          auto page = ParsePage(req, default_n, max_n);
+          auto page = ParseIdAndPage(req, "user_id", default_n, max_n);
           if (!page.ok()) return SetStatusError(res, page.status());
+          std::string_view user = req.Param("user_id");
           auto delay = ParseDelayMicros(req.Query("write-back-delay").value_or(""));
           if (!delay.ok()) return SetStatusError(res, delay.status());
           RecommendResult result =
@@ -177,10 +176,9 @@ void ApiService::AddRecommendRoutes(Router& r) {
          .response_schema = "Score[]",
          .recommendation = true},
         [this, default_n, max_n](HttpRequest& req, HttpResponse& res) {
-          std::string_view item = req.Param("item_id");
-          if (Status st = CheckId(item, "item_id"); !st.ok()) return SetStatusError(res, st);
-          auto page = ParsePage(req, default_n, max_n);
+          auto page = ParseIdAndPage(req, "item_id", default_n, max_n);
           if (!page.ok()) return SetStatusError(res, page.status());
+          std::string_view item = req.Param("item_id");
           auto result = d_.recommender->Similar(item, req.Param("category"), page->n, page->offset);
           // Like Gorse, an item without neighbours (or unknown) gives an empty list.
           if (!result.ok()) return WriteScores(res, {});
@@ -197,10 +195,9 @@ void ApiService::AddRecommendRoutes(Router& r) {
        .response_schema = "Score[]",
        .recommendation = true},
       [this, default_n, max_n](HttpRequest& req, HttpResponse& res) {
-        std::string_view user = req.Param("user_id");
-        if (Status st = CheckId(user, "user_id"); !st.ok()) return SetStatusError(res, st);
-        auto page = ParsePage(req, default_n, max_n);
+        auto page = ParseIdAndPage(req, "user_id", default_n, max_n);
         if (!page.ok()) return SetStatusError(res, page.status());
+        std::string_view user = req.Param("user_id");
         WriteScores(res, d_.recommender->UserNeighbors(user, page->n, page->offset).items);
       });
   AddOperatorRecommendRoutes(r);
