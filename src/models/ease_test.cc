@@ -5,38 +5,14 @@
 #include <Eigen/Dense>
 #include <random>
 
+#include "data/testing/synthetic_dataset.h"
 #include "data/testing/temp_dir.h"
 
 namespace reco {
 namespace {
 
-// "u7", "i3": built by append (GCC 12 warns falsely on "literal" + std::string).
-std::string Id(char prefix, int n) {
-  std::string id(1, prefix);
-  id += std::to_string(n);
-  return id;
-}
-
-Dataset MakeDataset(int num_items, const std::vector<std::pair<int, int>>& likes,
-                    int hidden_item = -1) {
-  DatasetBuilder b;
-  for (int i = 0; i < num_items; ++i) b.AddItem(Id('i', i), i == hidden_item);
-  int max_user = 0;
-  for (auto [u, i] : likes) max_user = std::max(max_user, u);
-  for (int u = 0; u <= max_user; ++u) b.AddUser(Id('u', u));
-  for (auto [u, i] : likes) b.AddPositive(uint32_t(u), uint32_t(i), 0);
-  return std::move(b).Build();
-}
-
-Dataset RandomDataset(int users, int items, int per_user, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> pick(0, items - 1);
-  std::vector<std::pair<int, int>> likes;
-  for (int u = 0; u < users; ++u) {
-    for (int k = 0; k < per_user; ++k) likes.emplace_back(u, std::min(pick(rng), pick(rng)));
-  }
-  return MakeDataset(items, likes);
-}
+using testing::LikesDataset;
+using testing::RandomLikesDataset;
 
 EaseOptions Options(double lambda, int threads = 1) {
   EaseOptions o;
@@ -47,7 +23,7 @@ EaseOptions Options(double lambda, int threads = 1) {
 
 TEST(Ease, TwoItemWeightsMatchHandComputedInverse) {
   // u0: i0 i1, u1: i0. XᵀX + I = [[3, 1], [1, 2]], P = [[2, -1], [-1, 3]] / 5.
-  Dataset d = MakeDataset(2, {{0, 0}, {0, 1}, {1, 0}});
+  Dataset d = LikesDataset(2, 2, {{0, 0}, {0, 1}, {1, 0}});
   Result<EaseModel> m = EaseModel::Fit(d, Options(1.0));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   // B(i, j) = -P(i, j) / P(j, j); diag(B) = 0.
@@ -59,7 +35,8 @@ TEST(Ease, TwoItemWeightsMatchHandComputedInverse) {
 }
 
 TEST(Ease, MatchesDenseClosedFormAndIsIndependentOfThreadCount) {
-  Dataset d = RandomDataset(150, 300, 9, 11);  // more items than users: lambda keeps it regular
+  Dataset d =
+      RandomLikesDataset(150, 300, 9, 11);  // more items than users: lambda keeps it regular
   const double lambda = 20.0;
   Result<EaseModel> one = EaseModel::Fit(d, Options(lambda, 1));
   Result<EaseModel> two = EaseModel::Fit(d, Options(lambda, 2));
@@ -86,8 +63,8 @@ TEST(Ease, MatchesDenseClosedFormAndIsIndependentOfThreadCount) {
 }
 
 TEST(Ease, ScoresSumHistoryRowsAndZeroHiddenColumns) {
-  Dataset d = MakeDataset(4, {{0, 0}, {0, 1}, {0, 3}, {1, 0}, {1, 2}, {2, 1}, {2, 2}, {3, 3}},
-                          /*hidden_item=*/3);
+  Dataset d = LikesDataset(4, 4, {{0, 0}, {0, 1}, {0, 3}, {1, 0}, {1, 2}, {2, 1}, {2, 2}, {3, 3}},
+                           /*hidden_item=*/3);
   Result<EaseModel> m = EaseModel::Fit(d, Options(2.0));
   ASSERT_TRUE(m.ok());
   std::vector<float> scores(4);
@@ -99,7 +76,7 @@ TEST(Ease, ScoresSumHistoryRowsAndZeroHiddenColumns) {
 }
 
 TEST(Ease, MemoryGuardRefusesOverBudget) {
-  Dataset d = RandomDataset(20, 50, 4, 5);
+  Dataset d = RandomLikesDataset(20, 50, 4, 5);
   EaseOptions o = Options(10.0);
   o.max_memory_bytes = EaseModel::FitMemoryBytes(50) - 1;
   Result<EaseModel> m = EaseModel::Fit(d, o);
@@ -112,12 +89,12 @@ TEST(Ease, MemoryGuardRefusesOverBudget) {
 }
 
 TEST(Ease, RejectsNonPositiveLambda) {
-  Dataset d = RandomDataset(20, 10, 4, 5);
+  Dataset d = RandomLikesDataset(20, 10, 4, 5);
   EXPECT_EQ(EaseModel::Fit(d, Options(0.0)).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(Ease, SaveLoadGivesIdenticalScores) {
-  Dataset d = RandomDataset(100, 60, 8, 21);
+  Dataset d = RandomLikesDataset(100, 60, 8, 21);
   Result<EaseModel> m = EaseModel::Fit(d, Options(5.0, 2));
   ASSERT_TRUE(m.ok());
   testing::TempDir dir("ease");

@@ -5,35 +5,14 @@
 #include <Eigen/Dense>
 #include <random>
 
+#include "data/testing/synthetic_dataset.h"
 #include "data/testing/temp_dir.h"
 
 namespace reco {
 namespace {
 
-// "u7", "i3": built by append (GCC 12 warns falsely on "literal" + std::string).
-std::string Id(char prefix, int n) {
-  std::string id(1, prefix);
-  id += std::to_string(n);
-  return id;
-}
-
-Dataset MakeDataset(int users, int items, const std::vector<std::pair<int, int>>& likes) {
-  DatasetBuilder b;
-  for (int i = 0; i < items; ++i) b.AddItem(Id('i', i));
-  for (int u = 0; u < users; ++u) b.AddUser(Id('u', u));
-  for (auto [u, i] : likes) b.AddPositive(uint32_t(u), uint32_t(i), 0);
-  return std::move(b).Build();
-}
-
-Dataset RandomDataset(int users, int items, int per_user, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> pick(0, items - 1);
-  std::vector<std::pair<int, int>> likes;
-  for (int u = 0; u < users; ++u) {
-    for (int k = 0; k < per_user; ++k) likes.emplace_back(u, std::min(pick(rng), pick(rng)));
-  }
-  return MakeDataset(users, items, likes);
-}
+using testing::LikesDataset;
+using testing::RandomLikesDataset;
 
 IalsOptions Options(int factors, int iterations, int cg_steps, int threads = 1) {
   IalsOptions o;
@@ -66,7 +45,7 @@ Eigen::VectorXd ExactRow(const std::vector<std::span<const float>>& others,
 }
 
 TEST(Ials, FullConjugateGradientSolvesItemNormalEquations) {
-  Dataset d = RandomDataset(40, 25, 5, 8);
+  Dataset d = RandomLikesDataset(40, 25, 5, 8);
   const IalsOptions o = Options(4, 3, /*cg_steps=*/8);
   Result<IalsModel> m = IalsModel::Fit(d, o);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
@@ -80,7 +59,7 @@ TEST(Ials, FullConjugateGradientSolvesItemNormalEquations) {
 }
 
 TEST(Ials, FoldInIsTheExactUserStep) {
-  Dataset d = RandomDataset(40, 25, 5, 9);
+  Dataset d = RandomLikesDataset(40, 25, 5, 9);
   const IalsOptions o = Options(6, 4, 3);
   Result<IalsModel> m = IalsModel::Fit(d, o);
   ASSERT_TRUE(m.ok());
@@ -103,7 +82,7 @@ TEST(Ials, RanksItemsOfTheUsersOwnCommunityFirst) {
       if (!(u == 0 && i == 4)) likes.emplace_back(u, i);
     }
   }
-  Dataset d = MakeDataset(20, 10, likes);
+  Dataset d = LikesDataset(20, 10, likes);
   Result<IalsModel> m = IalsModel::Fit(d, Options(4, 10, 3));
   ASSERT_TRUE(m.ok());
   std::vector<float> scores(10);
@@ -114,7 +93,7 @@ TEST(Ials, RanksItemsOfTheUsersOwnCommunityFirst) {
 }
 
 TEST(Ials, SeededFitIsReproducibleAndIndependentOfThreadCount) {
-  Dataset d = RandomDataset(60, 30, 6, 10);
+  Dataset d = RandomLikesDataset(60, 30, 6, 10);
   Result<IalsModel> a = IalsModel::Fit(d, Options(8, 3, 3, 1));
   Result<IalsModel> b = IalsModel::Fit(d, Options(8, 3, 3, 3));
   IalsOptions other_seed = Options(8, 3, 3, 1);
@@ -132,7 +111,7 @@ TEST(Ials, SeededFitIsReproducibleAndIndependentOfThreadCount) {
 }
 
 TEST(Ials, RejectsBadOptions) {
-  Dataset d = RandomDataset(10, 10, 3, 1);
+  Dataset d = RandomLikesDataset(10, 10, 3, 1);
   EXPECT_EQ(IalsModel::Fit(d, Options(0, 3, 3)).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(IalsModel::Fit(d, Options(4, 0, 3)).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(IalsModel::Fit(d, Options(4, 3, 0)).status().code(), StatusCode::kInvalidArgument);
@@ -142,7 +121,7 @@ TEST(Ials, RejectsBadOptions) {
 }
 
 TEST(Ials, SaveLoadGivesIdenticalScores) {
-  Dataset d = RandomDataset(50, 40, 6, 12);
+  Dataset d = RandomLikesDataset(50, 40, 6, 12);
   Result<IalsModel> m = IalsModel::Fit(d, Options(8, 4, 3, 2));
   ASSERT_TRUE(m.ok());
   testing::TempDir dir("ials");

@@ -6,10 +6,13 @@
 #include <map>
 #include <random>
 
+#include "data/testing/synthetic_dataset.h"
 #include "data/testing/temp_dir.h"
 
 namespace reco {
 namespace {
+
+using testing::RandomLikesDataset;
 
 // u1: a b c, u2: a b, u3: b c, u4: a; h (hidden) is liked by u1 and u2.
 Dataset SmallDataset() {
@@ -84,24 +87,8 @@ TEST(ItemCf, RejectsBadOptions) {
   EXPECT_EQ(ItemCfModel::Fit(d, Options(5, -1.0)).status().code(), StatusCode::kInvalidArgument);
 }
 
-Dataset RandomDataset(int users, int items, int per_user, uint32_t seed) {
-  std::mt19937 rng(seed);
-  DatasetBuilder b;
-  for (int i = 0; i < items; ++i) b.AddItem("i" + std::to_string(i), i % 17 == 0);
-  for (int u = 0; u < users; ++u) b.AddUser("u" + std::to_string(u));
-  std::uniform_int_distribution<int> pick(0, items - 1);
-  for (int u = 0; u < users; ++u) {
-    for (int k = 0; k < per_user; ++k) {
-      // Skewed towards low indices so that some items are popular.
-      int i = std::min(pick(rng), pick(rng));
-      b.AddPositive(static_cast<uint32_t>(u), static_cast<uint32_t>(i), 0);
-    }
-  }
-  return std::move(b).Build();
-}
-
 TEST(ItemCf, MatchesBruteForceAndIsIndependentOfThreadCount) {
-  Dataset d = RandomDataset(300, 120, 12, 12345);
+  Dataset d = RandomLikesDataset(300, 120, 12, 12345, /*hidden_every=*/17);
   Result<ItemCfModel> one = ItemCfModel::Fit(d, Options(5, 10.0, 1));
   Result<ItemCfModel> four = ItemCfModel::Fit(d, Options(5, 10.0, 4));
   ASSERT_TRUE(one.ok());
@@ -134,7 +121,7 @@ TEST(ItemCf, MatchesBruteForceAndIsIndependentOfThreadCount) {
 }
 
 TEST(ItemCf, SaveLoadGivesIdenticalNeighbors) {
-  Dataset d = RandomDataset(200, 80, 10, 7);
+  Dataset d = RandomLikesDataset(200, 80, 10, 7, /*hidden_every=*/17);
   Result<ItemCfModel> m = ItemCfModel::Fit(d, Options(8, 5.0, 2));
   ASSERT_TRUE(m.ok());
   testing::TempDir dir("itemcf");
@@ -156,7 +143,7 @@ TEST(ItemCf, SaveLoadGivesIdenticalNeighbors) {
 }
 
 TEST(ItemCf, CorruptPayloadsAreRejectedWithoutCrashing) {
-  Dataset d = RandomDataset(50, 30, 6, 99);
+  Dataset d = RandomLikesDataset(50, 30, 6, 99, /*hidden_every=*/17);
   Result<ItemCfModel> m = ItemCfModel::Fit(d, Options(4, 1.0, 1));
   ASSERT_TRUE(m.ok());
   const std::string payload = m->Serialize();

@@ -6,17 +6,13 @@
 #include <map>
 #include <random>
 
+#include "data/testing/synthetic_dataset.h"
 #include "data/testing/temp_dir.h"
 
 namespace reco {
 namespace {
 
-// "u7", "i3": built by append (GCC 12 warns falsely on "literal" + std::string).
-std::string Id(char prefix, int n) {
-  std::string id(1, prefix);
-  id += std::to_string(n);
-  return id;
-}
+using testing::RandomLikesDataset;
 
 // u1: a b c, u2: a b, u3: b c, u4: a; h (hidden) is liked by u4.
 Dataset SmallDataset() {
@@ -32,21 +28,6 @@ Dataset SmallDataset() {
     f.user_id = user;
     f.item_id = item;
     b.AddFeedback(f);
-  }
-  return std::move(b).Build();
-}
-
-Dataset RandomDataset(int users, int items, int per_user, uint32_t seed) {
-  std::mt19937 rng(seed);
-  DatasetBuilder b;
-  for (int i = 0; i < items; ++i) b.AddItem(Id('i', i));
-  for (int u = 0; u < users; ++u) b.AddUser(Id('u', u));
-  std::uniform_int_distribution<int> pick(0, items - 1);
-  for (int u = 0; u < users; ++u) {
-    for (int k = 0; k < per_user; ++k) {
-      int i = std::min(pick(rng), pick(rng));
-      b.AddPositive(static_cast<uint32_t>(u), static_cast<uint32_t>(i), 0);
-    }
   }
   return std::move(b).Build();
 }
@@ -125,7 +106,7 @@ TEST(Rp3beta, RejectsBadOptions) {
 }
 
 TEST(Rp3beta, IsIndependentOfThreadCount) {
-  Dataset d = RandomDataset(300, 120, 12, 3);
+  Dataset d = RandomLikesDataset(300, 120, 12, 3);
   Result<Rp3betaModel> one = Rp3betaModel::Fit(d, Options(0.8, 0.4, 7, 1));
   Result<Rp3betaModel> three = Rp3betaModel::Fit(d, Options(0.8, 0.4, 7, 3));
   ASSERT_TRUE(one.ok());
@@ -140,7 +121,7 @@ TEST(Rp3beta, IsIndependentOfThreadCount) {
 }
 
 TEST(Rp3beta, SaveLoadGivesIdenticalScores) {
-  Dataset d = RandomDataset(200, 80, 10, 7);
+  Dataset d = RandomLikesDataset(200, 80, 10, 7);
   Result<Rp3betaModel> m = Rp3betaModel::Fit(d, Options(1.0, 0.5, 8, 2));
   ASSERT_TRUE(m.ok());
   testing::TempDir dir("rp3beta");
