@@ -1,6 +1,7 @@
-// Scorer: the interface any model implements to be evaluated by full ranking, plus the scorers
-// available now (popularity by training counts, item-CF, RP3beta, EASE, iALS) and a factory that
-// fits one by name from "algo.key=value" settings.
+// Scorer: the interface any model implements to be evaluated by full ranking, tuned and trained,
+// the scorers of the classic models (popularity by training counts, item-CF, RP3beta, EASE,
+// iALS), and the table of algorithms (Algorithms()) from which FitScorer fits one by name with
+// "algo.key=value" settings. Each algorithm's entry lives in src/eval/algo_<name>.cc.
 //
 // Thread-safety: Score() is const and is called from several threads at once; implementations
 // must not mutate shared state. Lifetime: a scorer owns its model; the Dataset passed to
@@ -8,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/time.h"
 #include "data/dataset.h"
 #include "models/ease.h"
 #include "models/ials.h"
@@ -32,6 +36,9 @@ class Scorer {
   // The evaluator masks the history items afterwards.
   virtual void Score(uint32_t user, std::span<const uint32_t> history,
                      std::span<float> scores) const = 0;
+  // Writes the fitted model as an artifact file (models/artifact.h) for `reco train`; scorers
+  // without a model file return Unimplemented.
+  virtual Status Save(const std::filesystem::path& path, TimestampUs created) const;
 };
 
 // score(i) = number of training users with a positive on i.
@@ -51,6 +58,9 @@ class ItemCfScorer final : public Scorer {
   explicit ItemCfScorer(ItemCfModel model) : model_(std::move(model)) {}
   void Score(uint32_t user, std::span<const uint32_t> history,
              std::span<float> scores) const override;
+  Status Save(const std::filesystem::path& path, TimestampUs created) const override {
+    return model_.Save(path, created);
+  }
   const ItemCfModel& model() const { return model_; }
 
  private:
@@ -63,6 +73,9 @@ class Rp3betaScorer final : public Scorer {
   explicit Rp3betaScorer(Rp3betaModel model) : model_(std::move(model)) {}
   void Score(uint32_t user, std::span<const uint32_t> history,
              std::span<float> scores) const override;
+  Status Save(const std::filesystem::path& path, TimestampUs created) const override {
+    return model_.Save(path, created);
+  }
   const Rp3betaModel& model() const { return model_; }
 
  private:
@@ -75,6 +88,9 @@ class EaseScorer final : public Scorer {
   explicit EaseScorer(EaseModel model) : model_(std::move(model)) {}
   void Score(uint32_t user, std::span<const uint32_t> history,
              std::span<float> scores) const override;
+  Status Save(const std::filesystem::path& path, TimestampUs created) const override {
+    return model_.Save(path, created);
+  }
   const EaseModel& model() const { return model_; }
 
  private:
@@ -88,6 +104,9 @@ class IalsScorer final : public Scorer {
   explicit IalsScorer(IalsModel model) : model_(std::move(model)) {}
   void Score(uint32_t user, std::span<const uint32_t> history,
              std::span<float> scores) const override;
+  Status Save(const std::filesystem::path& path, TimestampUs created) const override {
+    return model_.Save(path, created);
+  }
   const IalsModel& model() const { return model_; }
 
  private:
@@ -103,7 +122,20 @@ struct FittedScorer {
   double train_seconds = 0;
 };
 
-// "popular", "itemcf", "rp3beta", "ease", "ials".
+// One algorithm that can be fitted by name. `check` validates settings without fitting; `fit`
+// fits on `train` (settings already checked), printing progress on stderr when asked.
+struct Algorithm {
+  std::string name;
+  std::function<Status(const std::vector<Setting>&)> check;
+  std::function<Result<FittedScorer>(const Dataset& train, const std::vector<Setting>& settings,
+                                     bool show_progress)>
+      fit;
+};
+
+// Every algorithm, in the order of the documentation.
+const std::vector<Algorithm>& Algorithms();
+
+// The names of Algorithms().
 std::vector<std::string> KnownAlgorithms();
 
 // Fits algorithm `algo` on `train`. Settings are "algo.key" = value (e.g. itemcf.neighbors=200,

@@ -1,0 +1,96 @@
+// Helpers shared by the algorithm entries (src/eval/algo_*.cc): parsing "algo.key=value"
+// settings into an options struct, and wrapping a fitted model into a FittedScorer.
+//
+// Thread-safety: stateless functions. Used only inside src/eval.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "data/dataset.h"
+#include "eval/scorer.h"
+
+namespace reco::eval {
+
+Result<double> ParseNumber(const Setting& s);
+Result<int> ParseInt(const Setting& s);
+// "1", "true", "0", "false".
+Result<bool> ParseBool(const Setting& s);
+std::string FormatDouble(double v);
+Status UnknownKey(const Setting& s, std::string_view algo, std::string_view accepted);
+
+// One accepted "algo.key" of an options struct O and how its text value is stored.
+template <typename O>
+struct OptionField {
+  std::string_view key;
+  std::function<Status(const Setting&, O&)> set;
+};
+
+template <typename O>
+OptionField<O> IntField(std::string_view key, int O::*member) {
+  return {key, [member](const Setting& s, O& o) -> Status {
+            RECO_ASSIGN_OR_RETURN(o.*member, ParseInt(s));
+            return Status::Ok();
+          }};
+}
+
+template <typename O>
+OptionField<O> NumberField(std::string_view key, double O::*member) {
+  return {key, [member](const Setting& s, O& o) -> Status {
+            RECO_ASSIGN_OR_RETURN(o.*member, ParseNumber(s));
+            return Status::Ok();
+          }};
+}
+
+template <typename O>
+OptionField<O> BoolField(std::string_view key, bool O::*member) {
+  return {key, [member](const Setting& s, O& o) -> Status {
+            RECO_ASSIGN_OR_RETURN(o.*member, ParseBool(s));
+            return Status::Ok();
+          }};
+}
+
+// Applies every setting to a default-constructed O; an unknown key is InvalidArgument listing
+// the accepted ones.
+template <typename O>
+Result<O> ParseFields(std::string_view algo, const std::vector<Setting>& settings,
+                      const std::vector<OptionField<O>>& fields) {
+  O options;
+  for (const Setting& s : settings) {
+    auto it = std::find_if(fields.begin(), fields.end(),
+                           [&](const OptionField<O>& f) { return f.key == s.first; });
+    if (it == fields.end()) {
+      std::string accepted;
+      for (const OptionField<O>& f : fields) {
+        accepted += (accepted.empty() ? "" : ", ") + std::string(f.key);
+      }
+      return UnknownKey(s, algo, accepted);
+    }
+    RECO_RETURN_IF_ERROR(it->set(s, options));
+  }
+  return options;
+}
+
+// Fits model M with `options` and wraps it in scorer S; `effective` lists the options reported.
+template <typename M, typename S, typename O>
+Result<FittedScorer> FitWith(std::string_view algo, const Dataset& train, const O& options,
+                             std::vector<Setting> effective) {
+  auto start = std::chrono::steady_clock::now();
+  Result<M> model = M::Fit(train, options);
+  if (!model.ok()) return model.status().WithPrefix(algo);
+  FittedScorer fitted;
+  fitted.train_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fitted.algo = std::string(algo);
+  fitted.options = std::move(effective);
+  fitted.scorer = std::make_unique<S>(std::move(model).value());
+  return fitted;
+}
+
+}  // namespace reco::eval

@@ -1,0 +1,18 @@
+// The entries of the algorithm table (eval::Algorithms()), one function per algorithm, each
+// defined in src/eval/algo_<name>.cc. To add an algorithm: write its model in src/models, its
+// entry in a new algo_<name>.cc, and list it in Algorithms() (scorer.cc).
+//
+// Thread-safety: the returned entries are immutable; their functions are thread-safe.
+#pragma once
+
+#include "eval/scorer.h"
+
+namespace reco::eval {
+
+Algorithm PopularAlgorithm();  // algo_classic.cc
+Algorithm ItemCfAlgorithm();   // algo_classic.cc
+Algorithm Rp3betaAlgorithm();  // algo_classic.cc
+Algorithm EaseAlgorithm();     // algo_classic.cc
+Algorithm IalsAlgorithm();     // algo_classic.cc
+
+}  // namespace reco::eval
