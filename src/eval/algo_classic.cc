@@ -117,36 +117,34 @@ Algorithm PopularAlgorithm() {
 }
 
 Algorithm ItemCfAlgorithm() {
-  return {"itemcf",
-          [](const std::vector<Setting>& settings) {
-            return ParseItemCfOptions(settings).status();
-          },
-          [](const Dataset& train, const std::vector<Setting>& settings,
-             bool show_progress) -> Result<FittedScorer> {
-            RECO_ASSIGN_OR_RETURN(ItemCfOptions o, ParseItemCfOptions(settings));
-            o.show_progress = show_progress;
-            return FitWith<ItemCfModel, ItemCfScorer>(
-                "itemcf", train, o,
-                {{"itemcf.neighbors", std::to_string(o.neighbors)},
-                 {"itemcf.shrinkage", FormatDouble(o.shrinkage)}});
-          }};
+  return {
+      "itemcf",
+      [](const std::vector<Setting>& settings) { return ParseItemCfOptions(settings).status(); },
+      [](const Dataset& train, const std::vector<Setting>& settings,
+         bool show_progress) -> Result<FittedScorer> {
+        RECO_ASSIGN_OR_RETURN(ItemCfOptions o, ParseItemCfOptions(settings));
+        o.show_progress = show_progress;
+        return FitWith<ItemCfModel, ItemCfScorer>(
+            "itemcf", train, o,
+            {{"itemcf.neighbors", std::to_string(o.neighbors)},
+             {"itemcf.shrinkage", FormatDouble(o.shrinkage)}});
+      }};
 }
 
 Algorithm Rp3betaAlgorithm() {
-  return {"rp3beta",
-          [](const std::vector<Setting>& settings) {
-            return ParseRp3betaOptions(settings).status();
-          },
-          [](const Dataset& train, const std::vector<Setting>& settings,
-             bool show_progress) -> Result<FittedScorer> {
-            RECO_ASSIGN_OR_RETURN(Rp3betaOptions o, ParseRp3betaOptions(settings));
-            o.show_progress = show_progress;
-            return FitWith<Rp3betaModel, Rp3betaScorer>(
-                "rp3beta", train, o,
-                {{"rp3beta.alpha", FormatDouble(o.alpha)},
-                 {"rp3beta.beta", FormatDouble(o.beta)},
-                 {"rp3beta.neighbors", std::to_string(o.neighbors)}});
-          }};
+  return {
+      "rp3beta",
+      [](const std::vector<Setting>& settings) { return ParseRp3betaOptions(settings).status(); },
+      [](const Dataset& train, const std::vector<Setting>& settings,
+         bool show_progress) -> Result<FittedScorer> {
+        RECO_ASSIGN_OR_RETURN(Rp3betaOptions o, ParseRp3betaOptions(settings));
+        o.show_progress = show_progress;
+        return FitWith<Rp3betaModel, Rp3betaScorer>(
+            "rp3beta", train, o,
+            {{"rp3beta.alpha", FormatDouble(o.alpha)},
+             {"rp3beta.beta", FormatDouble(o.beta)},
+             {"rp3beta.neighbors", std::to_string(o.neighbors)}});
+      }};
 }
 
 Algorithm EaseAlgorithm() {
@@ -159,8 +157,7 @@ Algorithm EaseAlgorithm() {
             return FitWith<EaseModel, EaseScorer>(
                 "ease", train, o,
                 {{"ease.lambda", FormatDouble(o.lambda)},
-                 {"ease.max_memory_gib",
-                  FormatDouble(double(o.max_memory_bytes) / (1u << 30))}});
+                 {"ease.max_memory_gib", FormatDouble(double(o.max_memory_bytes) / (1u << 30))}});
           }};
 }
 

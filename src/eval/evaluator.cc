@@ -45,21 +45,40 @@ MetricContext MakeContext(const Dataset& train, std::vector<size_t> ks) {
   return context;
 }
 
+constexpr size_t kBatchUsers = 32;  // users scored by one ScoreBatch call
+
 // Per-thread scratch space.
 struct Worker {
-  explicit Worker(size_t num_items) : scores(num_items), coverage(num_items) {}
-  std::vector<float> scores;
+  explicit Worker(size_t num_items)
+      : num_items(num_items), scores(num_items * kBatchUsers), coverage(num_items) {}
+  size_t num_items;
+  std::vector<float> scores;  // kBatchUsers rows of num_items
   std::vector<Candidate> buffer;
   std::vector<uint32_t> top;
+  std::vector<uint32_t> batch_users;
+  std::vector<std::span<const uint32_t>> batch_histories;
   Coverage coverage;
 };
 
-void RankInto(const EvalSplit& split, const Scorer& scorer, const HeldOutUser& user, size_t k,
-              Worker& w) {
-  std::span<const uint32_t> history = UserHistory(split, user);
-  scorer.Score(user.user, history, w.scores);
-  for (uint32_t h : history) w.scores[h] = kMasked;
-  SelectTopK(w.scores, k, w.buffer, w.top);
+// Scores `batch` (indices into split.users) with one ScoreBatch call; `on_ranked(i, top)` is
+// called for each with its top-k list, history items masked.
+template <typename F>
+void RankBatch(const EvalSplit& split, const Scorer& scorer, std::span<const size_t> batch,
+               size_t k, Worker& w, F&& on_ranked) {
+  w.batch_users.clear();
+  w.batch_histories.clear();
+  for (size_t i : batch) {
+    w.batch_users.push_back(split.users[i].user);
+    w.batch_histories.push_back(UserHistory(split, split.users[i]));
+  }
+  std::span<float> all(w.scores.data(), batch.size() * w.num_items);
+  scorer.ScoreBatch(w.batch_users, w.batch_histories, all);
+  for (size_t r = 0; r < batch.size(); ++r) {
+    std::span<float> row = all.subspan(r * w.num_items, w.num_items);
+    for (uint32_t h : w.batch_histories[r]) row[h] = kMasked;
+    SelectTopK(row, k, w.buffer, w.top);
+    on_ranked(batch[r], w.top);
+  }
 }
 
 }  // namespace
@@ -99,9 +118,14 @@ void SelectTopK(std::span<const float> scores, size_t k, std::vector<Candidate>&
 
 std::vector<uint32_t> RankForUser(const EvalSplit& split, const Scorer& scorer,
                                   const HeldOutUser& user, size_t k) {
-  Worker w(split.train.num_items());
-  RankInto(split, scorer, user, k, w);
-  return w.top;
+  std::vector<float> scores(split.train.num_items());
+  std::span<const uint32_t> history = UserHistory(split, user);
+  scorer.Score(user.user, history, scores);
+  for (uint32_t h : history) scores[h] = kMasked;
+  std::vector<Candidate> buffer;
+  std::vector<uint32_t> top;
+  SelectTopK(scores, k, buffer, top);
+  return top;
 }
 
 Result<EvalResult> Evaluate(const EvalSplit& split, const Scorer& scorer,
@@ -125,16 +149,24 @@ Result<EvalResult> Evaluate(const EvalSplit& split, const Scorer& scorer,
       const size_t chunk = next.fetch_add(1);
       if (chunk >= num_chunks) break;
       const size_t end = std::min(num_users, (chunk + 1) * kChunkUsers);
+      std::vector<size_t> batch;
+      auto flush = [&] {
+        RankBatch(split, scorer, batch, max_k, w, [&](size_t i, const std::vector<uint32_t>& top) {
+          chunk_sums[chunk].AddUser(context, top, split.users[i].test);
+          w.coverage.Add(top);
+        });
+        batch.clear();
+      };
       for (size_t i = chunk * kChunkUsers; i < end; ++i) {
         const HeldOutUser& user = split.users[i];
         if (user.test.empty()) {
           chunk_sums[chunk].AddUser(context, {}, user.test);
           continue;
         }
-        RankInto(split, scorer, user, max_k, w);
-        chunk_sums[chunk].AddUser(context, w.top, user.test);
-        w.coverage.Add(w.top);
+        batch.push_back(i);
+        if (batch.size() == kBatchUsers) flush();
       }
+      if (!batch.empty()) flush();
       progress.Add(end - chunk * kChunkUsers);
     }
   };

@@ -33,8 +33,7 @@ Result<int> ParseInt(const Setting& s) {
 Result<bool> ParseBool(const Setting& s) {
   if (s.second == "1" || s.second == "true") return true;
   if (s.second == "0" || s.second == "false") return false;
-  return InvalidArgument("--set " + s.first + ": \"" + s.second + "\" is not true/false",
-                         s.first);
+  return InvalidArgument("--set " + s.first + ": \"" + s.second + "\" is not true/false", s.first);
 }
 
 std::string FormatDouble(double v) {
@@ -49,14 +48,23 @@ Status UnknownKey(const Setting& s, std::string_view algo, std::string_view acce
                          s.first);
 }
 
+void Scorer::ScoreBatch(std::span<const uint32_t> users,
+                        std::span<const std::span<const uint32_t>> histories,
+                        std::span<float> scores) const {
+  if (users.empty()) return;
+  const size_t n = scores.size() / users.size();
+  for (size_t r = 0; r < users.size(); ++r) {
+    Score(users[r], histories[r], scores.subspan(r * n, n));
+  }
+}
+
 Status Scorer::Save(const std::filesystem::path& /*path*/, TimestampUs /*created*/) const {
   return Unimplemented("this algorithm has no model file");
 }
 
 const std::vector<Algorithm>& Algorithms() {
   static const std::vector<Algorithm>* const kAlgorithms = new std::vector<Algorithm>{
-      PopularAlgorithm(), ItemCfAlgorithm(), Rp3betaAlgorithm(), EaseAlgorithm(),
-      IalsAlgorithm(),
+      PopularAlgorithm(), ItemCfAlgorithm(), Rp3betaAlgorithm(), EaseAlgorithm(), IalsAlgorithm(),
   };
   return *kAlgorithms;
 }
@@ -81,9 +89,8 @@ Status UnknownAlgorithm(std::string_view algo) {
   for (const std::string& name : KnownAlgorithms()) {
     accepted += (accepted.empty() ? "" : ", ") + name;
   }
-  return InvalidArgument("unknown algorithm \"" + std::string(algo) + "\" (accepted: " +
-                             accepted + ")",
-                         "--algo");
+  return InvalidArgument(
+      "unknown algorithm \"" + std::string(algo) + "\" (accepted: " + accepted + ")", "--algo");
 }
 
 }  // namespace

@@ -36,6 +36,12 @@ class Scorer {
   // The evaluator masks the history items afterwards.
   virtual void Score(uint32_t user, std::span<const uint32_t> history,
                      std::span<float> scores) const = 0;
+  // Scores several users at once: row r of `scores` (size users.size() * num_items, row-major)
+  // is what Score(users[r], histories[r], row r) writes. The default calls Score row by row;
+  // models whose scoring is a matrix product override it to use one matrix-matrix product.
+  virtual void ScoreBatch(std::span<const uint32_t> users,
+                          std::span<const std::span<const uint32_t>> histories,
+                          std::span<float> scores) const;
   // Writes the fitted model as an artifact file (models/artifact.h) for `reco train`; scorers
   // without a model file return Unimplemented.
   virtual Status Save(const std::filesystem::path& path, TimestampUs created) const;
