@@ -179,6 +179,37 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       IntKey("recommend.history_size", &c.recommend.history_size),
       DoubleKey("recommend.popularity_half_life_days", &c.recommend.popularity_half_life_days),
       IntKey("recommend.popular_list_size", &c.recommend.popular_list_size),
+      StringKey("sources.json_dir", &c.sources.json_dir),
+      StringKey("sources.matomo_host", &c.sources.matomo_host),
+      IntKey("sources.matomo_port", &c.sources.matomo_port),
+      StringKey("sources.matomo_user", &c.sources.matomo_user),
+      StringKey("sources.matomo_password", &c.sources.matomo_password),
+      StringKey("sources.matomo_database", &c.sources.matomo_database),
+      StringKey("sources.matomo_table_prefix", &c.sources.matomo_table_prefix),
+      IntKey("sources.matomo_site_id", &c.sources.matomo_site_id),
+      StringKey("sources.matomo_item_url_pattern", &c.sources.matomo_item_url_pattern),
+      StringKey("sources.matomo_feedback_type", &c.sources.matomo_feedback_type),
+      DoubleKey("pipeline.min_data_quality", &c.pipeline.min_data_quality),
+      StringKey("pipeline.model_config", &c.pipeline.model_config),
+      StringKey("pipeline.gate_metric", &c.pipeline.gate_metric),
+      DoubleKey("pipeline.gate_min_ratio", &c.pipeline.gate_min_ratio),
+      IntKey("pipeline.task_retries", &c.pipeline.task_retries),
+      DoubleKey("pipeline.reconcile_divergence", &c.pipeline.reconcile_divergence),
+      BoolKey("worker.in_serve", &c.worker.in_serve),
+      StringKey("worker.train_cron", &c.worker.train_cron),
+      StringKey("worker.item_vectors_cron", &c.worker.item_vectors_cron),
+      StringKey("worker.user_profiles_cron", &c.worker.user_profiles_cron),
+      StringKey("worker.precompute_cron", &c.worker.precompute_cron),
+      StringKey("worker.cache_cleanup_cron", &c.worker.cache_cleanup_cron),
+      IntKey("worker.max_retries", &c.worker.max_retries),
+      DoubleKey("worker.retry_backoff_seconds", &c.worker.retry_backoff_seconds),
+      DoubleKey("worker.job_timeout_seconds", &c.worker.job_timeout_seconds),
+      DoubleKey("worker.lease_seconds", &c.worker.lease_seconds),
+      IntKey("registry.keep_versions", &c.registry.keep_versions),
+      IntKey("registry.canary_min_exposures", &c.registry.canary_min_exposures),
+      DoubleKey("registry.canary_max_error_rate", &c.registry.canary_max_error_rate),
+      DoubleKey("registry.canary_min_ctr_ratio", &c.registry.canary_min_ctr_ratio),
+      IntKey("registry.exposure_log_max_mb", &c.registry.exposure_log_max_mb),
       StringKey("log.level", &c.log_level),
   };
   for (auto& k : keys) k.env_names.push_back(DefaultEnvName(k.path));
@@ -186,6 +217,7 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
   for (auto& k : keys) {
     if (k.path == "server.reload_token") k.env_names.push_back("MODEL_RELOAD_TOKEN");
     if (k.path == "log.level") k.env_names.push_back("RECO_LOG_LEVEL");
+    if (k.path == "sources.json_dir") k.env_names.push_back("DATA_JSON_DIR");
   }
   return keys;
 }
@@ -285,6 +317,30 @@ Status RecoConfig::Validate() const {
             "recommend.popular_list_size", "1..1000000"));
   RECO_RETURN_IF_ERROR(Range(!recommend.feedback_types.positive.empty(),
                              "recommend.positive_feedback_types", "at least one type"));
+  RECO_RETURN_IF_ERROR(Range(sources.matomo_port >= 1 && sources.matomo_port <= 65535,
+                             "sources.matomo_port", "1..65535"));
+  RECO_RETURN_IF_ERROR(Range(sources.matomo_site_id >= 0, "sources.matomo_site_id", ">= 0"));
+  RECO_RETURN_IF_ERROR(Range(pipeline.min_data_quality >= 0 && pipeline.min_data_quality <= 1,
+                             "pipeline.min_data_quality", "0..1"));
+  RECO_RETURN_IF_ERROR(Range(pipeline.gate_min_ratio >= 0, "pipeline.gate_min_ratio", ">= 0"));
+  RECO_RETURN_IF_ERROR(Range(pipeline.task_retries >= 0 && pipeline.task_retries <= 10,
+                             "pipeline.task_retries", "0..10"));
+  RECO_RETURN_IF_ERROR(
+      Range(worker.max_retries >= 0 && worker.max_retries <= 100, "worker.max_retries", "0..100"));
+  RECO_RETURN_IF_ERROR(
+      Range(worker.retry_backoff_seconds >= 0, "worker.retry_backoff_seconds", ">= 0"));
+  RECO_RETURN_IF_ERROR(Range(worker.job_timeout_seconds > 0, "worker.job_timeout_seconds", "> 0"));
+  RECO_RETURN_IF_ERROR(Range(worker.lease_seconds > 0, "worker.lease_seconds", "> 0"));
+  RECO_RETURN_IF_ERROR(Range(registry.keep_versions >= 1, "registry.keep_versions", ">= 1"));
+  RECO_RETURN_IF_ERROR(
+      Range(registry.canary_min_exposures >= 1, "registry.canary_min_exposures", ">= 1"));
+  RECO_RETURN_IF_ERROR(
+      Range(registry.canary_max_error_rate >= 0 && registry.canary_max_error_rate <= 1,
+            "registry.canary_max_error_rate", "0..1"));
+  RECO_RETURN_IF_ERROR(
+      Range(registry.canary_min_ctr_ratio >= 0, "registry.canary_min_ctr_ratio", ">= 0"));
+  RECO_RETURN_IF_ERROR(
+      Range(registry.exposure_log_max_mb >= 1, "registry.exposure_log_max_mb", ">= 1"));
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
   bool level_ok = false;
   for (const char* l : kLevels) level_ok = level_ok || log_level == l;

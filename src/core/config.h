@@ -45,10 +45,63 @@ struct RecommendConfig {
   int popular_list_size = 1000;            // items kept per popularity / latest list
 };
 
+// Where `reco pipeline`'s extract task reads new data from (besides the store itself).
+struct SourcesConfig {
+  std::string json_dir;  // DATA_JSON_DIR: Gorse-format JSON/JSON-lines files; empty = unused
+  // Matomo analytics database (MariaDB/MySQL); empty host = unused.
+  std::string matomo_host;
+  int matomo_port = 3306;
+  std::string matomo_user = "matomo";
+  std::string matomo_password;
+  std::string matomo_database = "matomo";
+  std::string matomo_table_prefix = "matomo_";
+  int matomo_site_id = 0;  // idsite to read; 0 = every site
+  // ECMAScript regex applied to the action URL; capture group 1 is the item id.
+  std::string matomo_item_url_pattern = "/items?/([^/?#]+)";
+  std::string matomo_feedback_type = "read";  // feedback type given to each page view
+};
+
+// The offline DAG (`reco pipeline`).
+struct PipelineConfig {
+  double min_data_quality = 0.7;        // runs stop before publishing under this score, [0,1]
+  std::string model_config;             // CONFIG.toml written by `reco tune`; empty = defaults
+  std::string gate_metric = "ndcg@10";  // offline metric compared with production
+  double gate_min_ratio = 0.98;         // new / production must reach this to publish
+  int task_retries = 1;                 // retries of a failed task within one run
+  double reconcile_divergence = 0.3;    // |online CTR rank - offline rank| flags above this
+};
+
+// The scheduler (`reco worker`, and in-process in `reco serve`).
+struct WorkerConfig {
+  bool in_serve = true;  // run the scheduler inside `reco serve`
+  std::string train_cron = "0 3 * * *";
+  std::string item_vectors_cron = "0 * * * *";
+  std::string user_profiles_cron = "0 */2 * * *";
+  std::string precompute_cron = "0 */4 * * *";
+  std::string cache_cleanup_cron = "0 4 * * *";
+  int max_retries = 3;
+  double retry_backoff_seconds = 60;  // doubled after each failed attempt
+  double job_timeout_seconds = 3600;
+  double lease_seconds = 30;  // leader lock; a dead leader is replaced after this
+};
+
+// Model registry and rollout guardrails.
+struct RegistryConfig {
+  int keep_versions = 5;                // newest versions kept besides those with aliases
+  int canary_min_exposures = 1000;      // exposures before the guardrails are judged
+  double canary_max_error_rate = 0.05;  // canary withdrawn above this error rate
+  double canary_min_ctr_ratio = 0.8;    // ... or below this share of the primary's CTR
+  int exposure_log_max_mb = 256;        // exposure_log.jsonl is rotated past this size
+};
+
 struct RecoConfig {
   ServerConfig server;
   DatabaseConfig database;
   RecommendConfig recommend;
+  SourcesConfig sources;
+  PipelineConfig pipeline;
+  WorkerConfig worker;
+  RegistryConfig registry;
   std::string log_level = "info";
 
   // Reads `path` (empty = only defaults + environment), applies the environment, validates.
