@@ -73,6 +73,9 @@ def parse_args():
     p.add_argument("--feedback-batch", type=int, default=1000, help="events per POST")
     p.add_argument("--feedback-new-items", type=int, default=1,
                    help="events per batch that name a new item (auto-insert)")
+    p.add_argument("--train-config", default="",
+                   help="CONFIG.toml from `reco tune` (or any reco train --config): the server then "
+                        "answers from that algorithm's precomputed per-user lists")
     p.add_argument("--keep", action="store_true", help="keep the temporary data directory")
     p.add_argument("--results-dir", default=str(BENCH_DIR / "results"))
     return p.parse_args()
@@ -391,6 +394,8 @@ def main():
 
         log("2. train")
         cmd = [reco, "train", "--data-dir", data_dir]
+        if a.train_config:
+            cmd += ["--config", os.path.abspath(a.train_config)]
         secs, out, _ = run_timed(cmd)
         figures["train_s"] = round(secs, 3)
         figures["itemcf_fit_s"] = parse_itemcf_seconds(out)

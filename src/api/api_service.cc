@@ -70,6 +70,9 @@ void ApiService::RegisterRoutes(Router& router) {
   AddFeedbackRoutes(router);
   AddRecommendRoutes(router);
   AddOperatorRoutes(router);
+  AddRegistryRoutes(router);
+  AddJobRoutes(router);
+  AddPipelineRoutes(router);
 }
 
 void ApiService::OnRequestDone(std::string_view route, std::string_view method, int status,

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,10 +22,16 @@
 #include "core/config.h"
 #include "core/time.h"
 #include "ops/metrics.h"
+#include "scheduler/scheduler.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
 #include "serving/recommender.h"
+#include "serving/rollout.h"
 #include "store/store.h"
+
+namespace reco::pipeline {
+class PipelineLauncher;
+}  // namespace reco::pipeline
 
 namespace reco::api {
 
@@ -36,6 +43,10 @@ struct ApiDeps {
   ModelManager* models = nullptr;
   MetricsRegistry* metrics = nullptr;
   const Clock* clock = nullptr;
+  std::filesystem::path data_dir;  // runs/ and models/model_registry.json live here
+  Scheduler* scheduler = nullptr;  // /api/v1/jobs routes (503 when null)
+  Rollout* rollout = nullptr;      // canary/shadow split, exposure log, click join (optional)
+  pipeline::PipelineLauncher* pipeline = nullptr;  // /api/v1/pipeline routes (503 when null)
 };
 
 // What /api/v1/openapi.json says about one route.
@@ -73,6 +84,9 @@ class ApiService {
   void AddRecommendRoutes(Router& router);
   void AddOperatorRecommendRoutes(Router& router);
   void AddOperatorRoutes(Router& router);
+  void AddRegistryRoutes(Router& router);  // routes_registry.cc
+  void AddJobRoutes(Router& router);       // routes_jobs.cc
+  void AddPipelineRoutes(Router& router);  // routes_pipeline.cc
   // The serving models' version (creation time of the newest file), "" when none is loaded.
   std::string ModelVersion() const;
 

@@ -4,14 +4,21 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 
 #include "api/api_service.h"
+#include "api/http/http_client.h"
 #include "api/http/http_server.h"
 #include "ops/metrics.h"
+#include "pipeline/data_quality.h"
+#include "pipeline/launcher.h"
+#include "scheduler/default_jobs.h"
+#include "scheduler/scheduler.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
 #include "serving/recommender.h"
+#include "serving/rollout.h"
 #include "store/open_store.h"
 
 namespace reco {
@@ -24,6 +31,50 @@ double ResidentBytes() {
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
 }
 
+// The pipeline of this server: MODEL_RELOAD_URL (env) receives the publish task's reload; when
+// unset, the server's own /models/reload is used once the port is known.
+pipeline::PipelineEnv MakePipelineEnv(const RecoConfig& config,
+                                      const std::filesystem::path& data_dir, Store& store,
+                                      const Clock& clock) {
+  pipeline::PipelineEnv env;
+  env.config = &config;
+  env.store = &store;
+  env.data_dir = data_dir;
+  env.clock = &clock;
+  const char* url = std::getenv("MODEL_RELOAD_URL");
+  env.reload_url = url != nullptr ? url : "";
+  env.reload_token = config.server.reload_token;
+  env.post = HttpPostJson;
+  return env;
+}
+
+// The jobs of `reco worker`, run in-process unless worker.in_serve = false (then the scheduler
+// only lists jobs and queues manual runs for a separate worker). A train or item_vectors run
+// that succeeds reloads the serving models.
+Result<std::unique_ptr<Scheduler>> MakeScheduler(const RecoConfig& config,
+                                                 const std::filesystem::path& data_dir,
+                                                 Store& store, ModelManager& models,
+                                                 const Clock& clock) {
+  RECO_RETURN_IF_ERROR(ValidateWorkerConfig(config.worker));
+  JobCatalog catalog = BuiltinJobCatalog(store, config, data_dir, clock);
+  // train = a whole pipeline run (extract ... publish).
+  catalog[std::string(kJobTrain)] = [env = MakePipelineEnv(config, data_dir, store, clock),
+                                     &config](const JobContext&) {
+    return pipeline::RunPipelineJob(env, config.pipeline.task_retries, "scheduler");
+  };
+  for (std::string_view name : {kJobTrain, kJobItemVectors}) {
+    auto it = catalog.find(name);
+    if (it == catalog.end()) continue;
+    it->second = [inner = it->second, &models](const JobContext& context) -> Status {
+      RECO_RETURN_IF_ERROR(inner(context));
+      return models.Reload(/*fail_on_rejected=*/false).status();
+    };
+  }
+  SchedulerOptions options = SchedulerOptionsFromConfig(config.worker);
+  options.take_lease = config.worker.in_serve;
+  return Scheduler::Create(DefaultJobSpecs(config.worker, catalog), store, clock, options);
+}
+
 }  // namespace
 
 struct RecoServer::Parts {
@@ -32,8 +83,12 @@ struct RecoServer::Parts {
   std::unique_ptr<OnlineState> state;
   std::unique_ptr<ModelManager> models;
   std::unique_ptr<Recommender> recommender;
+  std::unique_ptr<ExposureLog> exposure_log;  // null when the file cannot be opened
+  std::unique_ptr<Rollout> rollout;           // canary/shadow split, click join, guardrails
   std::unique_ptr<api::ApiService> api;
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<Scheduler> scheduler;  // destroyed first: its jobs use the parts above
+  std::unique_ptr<pipeline::PipelineLauncher> pipeline;  // runs started over REST
 };
 
 RecoServer::RecoServer(RecoServerOptions options, const Clock& clock)
@@ -67,6 +122,7 @@ Status RecoServer::Start() {
     spdlog::warn("serving without models: {}", report.status().message());
   } else {
     for (const auto& r : report->rejected) spdlog::warn("model file rejected: {}", r);
+    p.models->RestoreVariants();  // canary / shadow active before a restart
   }
 
   CounterFamily* degraded = p.metrics.AddCounter(
@@ -77,14 +133,44 @@ Status RecoServer::Start() {
       [degraded](std::string_view reason) { degraded->WithLabels({std::string(reason)})->Inc(); });
   p.metrics.AddCallbackGauge("process_resident_memory_bytes", "Resident memory size in bytes.",
                              ResidentBytes);
+  auto exposure_log = ExposureLog::Open(
+      {.path = options_.data_dir / "evaluation" / "exposure_log.jsonl",
+       .max_bytes = static_cast<uint64_t>(config.registry.exposure_log_max_mb) << 20});
+  if (exposure_log.ok()) {
+    p.exposure_log = std::move(exposure_log).value();
+  } else {
+    spdlog::warn("exposure log disabled: {}", exposure_log.status().ToString());
+  }
+  p.rollout = std::make_unique<Rollout>(
+      *p.models, *p.recommender, *p.state, RecommenderOptions{}, p.exposure_log.get(), p.metrics,
+      clock_,
+      RolloutOptions{.guardrails = {.min_exposures = config.registry.canary_min_exposures,
+                                    .max_error_rate = config.registry.canary_max_error_rate,
+                                    .min_ctr_ratio = config.registry.canary_min_ctr_ratio}});
 
+  RECO_ASSIGN_OR_RETURN(p.scheduler,
+                        MakeScheduler(config, options_.data_dir, *p.store, *p.models, clock_));
+  p.metrics.AddCallbackGauge(
+      "scheduler_is_leader", "1 when this process's scheduler holds the leader lease, else 0.",
+      [scheduler = p.scheduler.get()] { return scheduler->is_leader() ? 1.0 : 0.0; });
+  p.pipeline = std::make_unique<pipeline::PipelineLauncher>(
+      MakePipelineEnv(config, options_.data_dir, *p.store, clock_), config.pipeline.task_retries);
+  p.metrics.AddCallbackGauge(pipeline::kDataQualityScoreGauge,
+                             "Score in [0,1] of the last pipeline data_quality task.",
+                             [dir = options_.data_dir] {
+                               return pipeline::LastDataQualityScore(dir);
+                             });
   p.api = std::make_unique<api::ApiService>(api::ApiDeps{.config = &config,
                                                          .store = p.store.get(),
                                                          .state = p.state.get(),
                                                          .recommender = p.recommender.get(),
                                                          .models = p.models.get(),
                                                          .metrics = &p.metrics,
-                                                         .clock = &clock_});
+                                                         .clock = &clock_,
+                                                         .data_dir = options_.data_dir,
+                                                         .scheduler = p.scheduler.get(),
+                                                         .rollout = p.rollout.get(),
+                                                         .pipeline = p.pipeline.get()});
   Router router;
   p.api->RegisterRoutes(router);
   HttpServerOptions http;
@@ -100,6 +186,13 @@ Status RecoServer::Start() {
   };
   p.http = std::make_unique<HttpServer>(std::move(http), std::move(router));
   RECO_RETURN_IF_ERROR(p.http->Start());
+  p.pipeline->SetDefaultReloadUrl(
+      "http://" + (config.server.host == "0.0.0.0" ? std::string("127.0.0.1") : config.server.host) +
+      ":" + std::to_string(p.http->port()) + "/models/reload");
+  if (config.worker.in_serve) {
+    p.scheduler->Start();
+    spdlog::info("scheduler running in-process holder={}", p.scheduler->holder());
+  }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("reco serve listening on http://{}:{} ready_seconds={:.3f} models_loaded={}",
                config.server.host, p.http->port(), secs, p.models->models_loaded());
@@ -109,6 +202,8 @@ Status RecoServer::Start() {
 void RecoServer::Stop() {
   if (!parts_) return;
   if (parts_->http) parts_->http->Stop();
+  if (parts_->scheduler) parts_->scheduler->Stop();
+  parts_->pipeline.reset();  // waits for a run in progress
   if (parts_->store) parts_->store->Close();
   parts_.reset();
   spdlog::info("reco serve stopped");

@@ -276,6 +276,7 @@ void ApiService::AddFeedbackRoutes(Router& r) {
           static const char* kKindNames[] = {"other", "positive", "read", "negative"};
           std::array<int64_t, 4> by_kind{};
           d_.state->ApplyFeedback(*rows);
+          if (d_.rollout != nullptr) d_.rollout->OnFeedback(*rows);
           for (const auto& f : *rows) {
             ++by_kind[static_cast<size_t>(d_.state->KindOf(f.feedback_type))];
           }

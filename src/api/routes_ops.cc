@@ -1,5 +1,9 @@
-// Operations routes: health probes, Prometheus metrics, model reload, the OpenAPI document.
+// Operations routes: health probes, Prometheus metrics, model reload (primary, canary,
+// shadow), the OpenAPI document.
+#include <simdjson.h>
 #include <spdlog/spdlog.h>
+
+#include <cctype>
 
 #include "api/api_service.h"
 #include "core/json_writer.h"
@@ -22,6 +26,69 @@ void WriteGorseHealth(HttpResponse& res, const Status& store_status) {
   w.EndObject();
   res.body = w.Take();
   if (!store_status.ok()) res.status = 503;
+}
+
+// POST /models/reload body: {"run_id"?, "mode"?, "rollout"?}; empty = reload production.
+Result<ReloadRequest> ParseReloadBody(std::string_view body) {
+  ReloadRequest request;
+  if (std::all_of(body.begin(), body.end(), [](unsigned char c) { return std::isspace(c); })) {
+    return request;
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(std::string(body)).get(doc) != simdjson::SUCCESS) {
+    return InvalidArgument("request body is not valid JSON", "body");
+  }
+  simdjson::dom::object object;
+  if (doc.get_object().get(object) != simdjson::SUCCESS) {
+    return InvalidArgument(
+        "request body must be a JSON object like {\"run_id\": \"...\", \"mode\": \"canary\", "
+        "\"rollout\": 0.1}",
+        "body");
+  }
+  for (auto field : object) {
+    const std::string_view key = field.key;
+    if (key == "run_id") {
+      if (field.value.is_null()) continue;
+      std::string_view run_id;
+      if (field.value.get_string().get(run_id) != simdjson::SUCCESS) {
+        return InvalidArgument("run_id must be a string", "run_id");
+      }
+      request.run_id = std::string(run_id);
+    } else if (key == "mode") {
+      std::string_view mode;
+      if (field.value.get_string().get(mode) != simdjson::SUCCESS) {
+        return InvalidArgument("mode must be \"primary\", \"canary\" or \"shadow\"", "mode");
+      }
+      RECO_ASSIGN_OR_RETURN(request.mode, ParseVariant(mode));
+    } else if (key == "rollout") {
+      double rollout = 0;
+      if (field.value.get_double().get(rollout) != simdjson::SUCCESS) {
+        return InvalidArgument("rollout must be a number in (0, 1]", "rollout");
+      }
+      request.rollout = rollout;
+    } else {
+      return InvalidArgument(
+          "unknown field \"" + std::string(key) + "\" (expected run_id, mode, rollout)",
+          std::string(key));
+    }
+  }
+  return request;
+}
+
+// {"run_id", "model_version"[, "rollout"]} of a serving bundle, null when none.
+void WriteVariant(JsonWriter& w, std::string_view key,
+                  const std::shared_ptr<const ModelBundle>& bundle, double rollout,
+                  bool with_rollout) {
+  w.Key(key);
+  if (bundle == nullptr) {
+    w.Null();
+    return;
+  }
+  w.BeginObject().Key("run_id").String(bundle->run_id());
+  w.Key("model_version").String(bundle->version_label());
+  if (with_rollout) w.Key("rollout").Double(rollout);
+  w.EndObject();
 }
 
 }  // namespace
@@ -64,7 +131,13 @@ void ApiService::AddOperatorRoutes(Router& r) {
         w.Key("itemcf").Bool(loaded && bundle->has_itemcf());
         w.Key("popularity").Bool(loaded && bundle->has_popularity());
         w.Key("latest").Bool(loaded && bundle->has_latest());
-        w.EndObject().EndObject();
+        w.EndObject();
+        WriteVariant(w, "primary", bundle, 1.0, false);
+        WriteVariant(w, "canary", d_.models->canary_bundles().Get(), d_.models->canary_rollout(),
+                     true);
+        WriteVariant(w, "shadow", d_.models->shadow_bundles().Get(), d_.models->shadow_rollout(),
+                     true);
+        w.EndObject();
         res.body = w.Take();
       });
   Add(r,
@@ -76,6 +149,7 @@ void ApiService::AddOperatorRoutes(Router& r) {
        .needs_api_key = false},
       [this](HttpRequest&, HttpResponse& res) {
         res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        if (d_.rollout != nullptr) d_.rollout->SyncVersionInfo();
         res.body = d_.metrics->RenderText();
       });
   Add(r,
@@ -91,9 +165,14 @@ void ApiService::AddOperatorRoutes(Router& r) {
   Add(r,
       {.method = "POST",
        .pattern = "/models/reload",
-       .summary = "Load the newest model files and swap them in atomically (Bearer token "
-                  "from MODEL_RELOAD_TOKEN). A failed reload keeps the current models.",
+       .summary = "Load a model version and swap it in atomically (Bearer token from "
+                  "MODEL_RELOAD_TOKEN). Empty body: the registry's production version, or the "
+                  "newest files without a registry. Body {\"run_id\", \"mode\": "
+                  "primary|canary|shadow, \"rollout\": 0.1}: serve that version as primary, "
+                  "as a canary for a hash fraction of users, or as a shadow scored and logged "
+                  "only. A failed reload keeps the current models.",
        .tag = "operators",
+       .request_schema = "ReloadRequest",
        .response_schema = "ReloadResponse",
        .needs_api_key = false},
       [this, reloads](HttpRequest& req, HttpResponse& res) {
@@ -105,7 +184,12 @@ void ApiService::AddOperatorRoutes(Router& r) {
               "Authorization");
           return;
         }
-        auto report = d_.models->Reload(true);
+        Result<ReloadRequest> request = ParseReloadBody(req.body());
+        if (!request.ok()) {
+          reloads->WithLabels({"failed"})->Inc();
+          return SetStatusError(res, request.status());
+        }
+        auto report = d_.models->Reload(*request);
         if (!report.ok()) {
           reloads
               ->WithLabels(
@@ -119,6 +203,9 @@ void ApiService::AddOperatorRoutes(Router& r) {
         w.BeginObject().Key("status").String("reloaded");
         w.Key("model_version").String(FormatTimestamp(report->created));
         w.Key("snapshot_id").String(report->snapshot_id);
+        w.Key("run_id").String(report->run_id);
+        w.Key("mode").String(VariantName(report->variant));
+        w.Key("rollout").Double(report->rollout);
         w.Key("files").StringArray(report->files);
         w.Key("seconds").Double(report->seconds).EndObject();
         res.body = w.Take();

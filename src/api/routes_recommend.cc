@@ -93,8 +93,16 @@ void ApiService::AddRecommendRoutes(Router& r) {
           std::string_view user = req.Param("user_id");
           auto delay = ParseDelayMicros(req.Query("write-back-delay").value_or(""));
           if (!delay.ok()) return SetStatusError(res, delay.status());
-          RecommendResult result =
-              d_.recommender->Recommend(user, req.Param("category"), page->n, page->offset);
+          RecommendResult result;
+          if (d_.rollout != nullptr) {
+            Rollout::Served served = d_.rollout->Recommend(
+                req.request_id(), user, req.Param("category"), page->n, page->offset);
+            res.AddHeader("X-Reco-Model-Version", served.model_version);
+            res.AddHeader("X-Reco-Variant", VariantName(served.variant));
+            result = std::move(served.result);
+          } else {
+            result = d_.recommender->Recommend(user, req.Param("category"), page->n, page->offset);
+          }
           if (auto type = req.Query("write-back-type"); type && !type->empty()) {
             std::vector<Feedback> rows;
             TimestampUs ts = d_.clock->NowMicros() + *delay;
@@ -160,6 +168,11 @@ void ApiService::AddRecommendRoutes(Router& r) {
             RecommendResult result = latest
                                          ? d_.recommender->Latest(category, page->n, page->offset)
                                          : d_.recommender->Popular(category, page->n, page->offset);
+            if (d_.rollout != nullptr) {
+              std::string scenario = latest ? "latest" : "popular";
+              if (!category.empty()) scenario += "/" + std::string(category);
+              d_.rollout->RecordServed(req.request_id(), "", scenario, result);
+            }
             MarkDegraded(res, result);
             WriteScores(res, result.items);
           });

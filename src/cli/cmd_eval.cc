@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/commands.h"
@@ -18,6 +19,7 @@
 #include "eval/protocol.h"
 #include "eval/report.h"
 #include "eval/scorer.h"
+#include "eval/tuned_config.h"
 
 namespace reco::cli {
 namespace {
@@ -136,19 +138,35 @@ std::string DatasetLabel(const EvalFlags& flags) {
   return flags.train + " + " + flags.test;
 }
 
-void RunEval(const EvalFlags& flags) {
-  if (!flags.config.empty()) {
-    Fail(Unimplemented("--config is not implemented yet: reco tune writes it").ToString());
+// The algorithm and settings to evaluate: --config (a file from `reco tune`) or --algo/--set.
+std::pair<std::string, std::vector<eval::Setting>> ModelFromFlags(const EvalFlags& flags) {
+  if (flags.config.empty() == flags.algo.empty()) {
+    Fail("give either --algo (with --set key=value) or --config FILE from `reco tune`");
   }
-  const eval::ProtocolOptions protocol = ProtocolFromFlags(flags);
+  if (!flags.config.empty() && !flags.settings.empty()) {
+    Fail("--set cannot be combined with --config (edit the config file instead)");
+  }
+  std::string algo = flags.algo;
   std::vector<eval::Setting> settings;
+  if (!flags.config.empty()) {
+    eval::TunedConfig config = OrFail(eval::LoadTunedConfig(flags.config));
+    algo = config.algo;
+    settings = std::move(config.settings);
+  }
   for (const std::string& text : flags.settings)
     settings.push_back(OrFail(eval::ParseSetting(text)));
   // --threads also bounds model fitting, for every algorithm that trains in parallel.
-  if (flags.algo != "popular" && flags.threads > 0) {
-    settings.emplace_back(flags.algo + ".threads", std::to_string(flags.threads));
+  if (flags.threads > 0) {
+    settings.emplace_back(algo + ".threads", std::to_string(flags.threads));
+    if (!eval::CheckScorerSettings(algo, settings).ok()) settings.pop_back();
   }
-  if (Status st = eval::CheckScorerSettings(flags.algo, settings); !st.ok()) Fail(st.ToString());
+  if (Status st = eval::CheckScorerSettings(algo, settings); !st.ok()) Fail(st.ToString());
+  return {algo, settings};
+}
+
+void RunEval(const EvalFlags& flags) {
+  const eval::ProtocolOptions protocol = ProtocolFromFlags(flags);
+  const auto [algo, settings] = ModelFromFlags(flags);
   for (size_t k : flags.ks) {
     if (k == 0) Fail("--k: cut-offs must be > 0");
   }
@@ -157,7 +175,7 @@ void RunEval(const EvalFlags& flags) {
   const double load_seconds = SecondsSince(start);
   PrintSplit(split, load_seconds);
   std::fflush(stdout);
-  eval::FittedScorer fitted = OrFail(eval::FitScorer(flags.algo, split.train, settings, true));
+  eval::FittedScorer fitted = OrFail(eval::FitScorer(algo, split.train, settings, true));
   std::printf("model: %s fitted in %.2f s\n", fitted.algo.c_str(), fitted.train_seconds);
   std::fflush(stdout);
   eval::EvalOptions options;
@@ -215,14 +233,16 @@ void RegisterEvalCommand(CLI::App& app) {
   cmd->add_option("--time-cut", flags->time_cut,
                   "temporal: hold out positives at/after a time (RFC 3339 or Unix seconds) or a "
                   "quantile in (0, 1)");
-  cmd->add_option("--algo", flags->algo, "popular, itemcf")->required();
+  cmd->add_option("--algo", flags->algo,
+                  "Algorithm: popular, itemcf, rp3beta, ease, ials, blend, ... (or --config)");
   cmd->add_option("--set", flags->settings,
                   "Model option key=value, repeatable (itemcf.neighbors, itemcf.shrinkage)");
   cmd->add_option("--k", flags->ks, "Cut-offs, comma separated")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--json", flags->json, "Write the JSON report to this file");
-  cmd->add_option("--config", flags->config, "Tuned model configuration (not implemented yet)");
+  cmd->add_option("--config", flags->config,
+                  "Config written by `reco tune` (instead of --algo/--set)");
   cmd->add_option("--threads", flags->threads, "Threads (0 = number of cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([flags] { RunEval(*flags); });

@@ -65,8 +65,9 @@ void RegisterServeCommand(CLI::App& app) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* cmd = app.add_subcommand(
       "serve",
-      "Run the all-in-one server: Gorse-compatible REST API, item-CF recommendations, "
-      "metrics. Loads the newest models of DIR/models.");
+      "Run the all-in-one server: Gorse-compatible REST API, recommendations, scheduler, "
+      "pipeline runs, metrics. Serves the registry's production version of DIR/models (the "
+      "newest model files when there is no registry).");
   cmd->add_option("--data-dir", flags->data_dir, "Data directory (store, models)")->required();
   cmd->add_option("--config", flags->config,
                   "TOML config file (default: DIR/reco.toml if present)");

@@ -1,14 +1,25 @@
-// `reco train --data-dir DIR [--config FILE] [--threads N]`: fits the popularity, latest and
-// item-CF models from the store in DIR and writes them to DIR/models.
+// `reco train --data-dir DIR [--config FILE] [--algo NAME [--set key=value]...] [--threads N]`:
+// fits the popularity, latest and item-CF models from the store in DIR and writes them to
+// DIR/models; with --algo (or a tuned config from `reco tune`) also fits that algorithm and
+// writes its precomputed per-user lists ("recs"), which `reco serve` answers from first.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/config_loader.h"
 #include "core/time.h"
+#include "eval/recs_trainer.h"
+#include "eval/tuned_config.h"
 #include "models/trainer.h"
+#include "pipeline/evaluation.h"
+#include "registry/model_registry.h"
+#include "registry/run_tracker.h"
+#include "registry/training_run.h"
 #include "store/open_store.h"
 
 namespace reco::cli {
@@ -17,7 +28,10 @@ namespace {
 struct TrainFlags {
   std::string data_dir;
   std::string config;
+  std::string algo;
+  std::vector<std::string> sets;
   int threads = 0;
+  bool no_promote = false;
 };
 
 [[noreturn]] void Fail(const std::string& message) { throw CommandFailed{1, message}; }
@@ -35,12 +49,89 @@ void PrintSummary(const TrainReport& report) {
               report.removed.size());
 }
 
+struct AlgorithmChoice {
+  std::string algo;
+  std::vector<eval::Setting> settings;
+};
+
+// True when `path` is a configuration written by `reco tune` (it has an [algorithm] table).
+bool IsTunedConfig(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t b = line.find_first_not_of(" \t");
+    size_t e = line.find_last_not_of(" \t\r");
+    if (b != std::string::npos && line.substr(b, e - b + 1) == "[algorithm]") return true;
+  }
+  return false;
+}
+
+AlgorithmChoice FromTunedConfig(const std::filesystem::path& path) {
+  Result<eval::TunedConfig> tuned = eval::LoadTunedConfig(path);
+  if (!tuned.ok()) Fail("train: " + tuned.status().message());
+  return AlgorithmChoice{tuned->algo, tuned->settings};
+}
+
+// The algorithm whose per-user lists this run precomputes: --algo/--set, else a tuned config
+// given as --config, else recommend.model_config of the configuration; none without any.
+std::optional<AlgorithmChoice> ChooseAlgorithm(const TrainFlags& flags,
+                                               const std::string& tuned_config,
+                                               const RecoConfig& config) {
+  if (flags.algo.empty()) {
+    if (!flags.sets.empty()) Fail("train: --set needs --algo");
+    if (!tuned_config.empty()) return FromTunedConfig(tuned_config);
+    if (config.recommend.model_config.empty()) return std::nullopt;
+    std::filesystem::path path = config.recommend.model_config;
+    if (path.is_relative()) path = std::filesystem::path(flags.data_dir) / path;
+    return FromTunedConfig(path);
+  }
+  AlgorithmChoice choice{flags.algo, {}};
+  for (const std::string& text : flags.sets) {
+    Result<eval::Setting> setting = eval::ParseSetting(text);
+    if (!setting.ok()) Fail("train: " + setting.status().message());
+    choice.settings.push_back(std::move(setting).value());
+  }
+  if (Status st = eval::CheckScorerSettings(choice.algo, choice.settings); !st.ok()) {
+    Fail("train: " + st.message());
+  }
+  return choice;
+}
+
+// Records the algorithm in the run's params (so the pipeline's evaluate task can refit it) and,
+// unless --no-promote, makes the new version production.
+Status RecordAndPromote(const TrainFlags& flags, const std::optional<AlgorithmChoice>& choice,
+                        const registry::TrainedVersion& trained) {
+  const Clock& clock = SystemClock::Get();
+  if (choice) {
+    registry::RunTracker tracker(flags.data_dir, clock);
+    RECO_ASSIGN_OR_RETURN(registry::RunRecord run, tracker.Get(trained.run.run_id));
+    pipeline::ModelChoice model{choice->algo, choice->settings, "reco train"};
+    for (auto& [k, v] : pipeline::ChoiceParams(model)) run.params[k] = v;
+    RECO_RETURN_IF_ERROR(tracker.Save(run));
+  }
+  std::printf("run %s registered", trained.run.run_id.c_str());
+  if (!flags.no_promote) {
+    registry::ModelRegistry reg(flags.data_dir, clock);
+    RECO_RETURN_IF_ERROR(reg.Promote(trained.run.run_id, "production").status());
+    std::printf(" as production (POST /models/reload to serve it)");
+  }
+  std::printf("\n");
+  return Status::Ok();
+}
+
 void RunTrain(const TrainFlags& flags) {
   std::error_code ec;
   if (!std::filesystem::is_directory(flags.data_dir, ec)) {
     Fail("train: data directory " + flags.data_dir + " does not exist (--data-dir)");
   }
-  RecoConfig config = LoadCommandConfig(flags.config, flags.data_dir);
+  // --config takes either reco's configuration or a CONFIG.toml written by `reco tune`.
+  std::string tuned_config;
+  std::string config_file = flags.config;
+  if (!config_file.empty() && IsTunedConfig(config_file)) {
+    tuned_config = config_file;
+    config_file.clear();
+  }
+  RecoConfig config = LoadCommandConfig(config_file, flags.data_dir);
   Result<std::unique_ptr<Store>> store = OpenStore(config, flags.data_dir);
   if (!store.ok()) {
     Fail("train: cannot open the store in " + flags.data_dir + ": " + store.status().ToString());
@@ -48,23 +139,45 @@ void RunTrain(const TrainFlags& flags) {
   TrainOptions options;
   options.num_threads = flags.threads;
   options.show_progress = true;
-  std::filesystem::path models_dir = std::filesystem::path(flags.data_dir) / "models";
-  Result<TrainReport> report =
-      TrainModels(**store, config, models_dir, SystemClock::Get(), options);
+  std::optional<AlgorithmChoice> choice = ChooseAlgorithm(flags, tuned_config, config);
+  if (choice) {
+    eval::PrecomputeOptions precompute;
+    precompute.list_size = static_cast<size_t>(config.recommend.recs_per_user);
+    precompute.num_threads = flags.threads;
+    precompute.show_progress = true;
+    std::vector<eval::Setting> settings = choice->settings;
+    if (flags.threads > 0) {
+      settings.emplace_back(choice->algo + ".threads", std::to_string(flags.threads));
+      if (!eval::CheckScorerSettings(choice->algo, settings).ok()) settings.pop_back();
+    }
+    options.extra.push_back(
+        std::make_shared<eval::RecsTrainer>(choice->algo, std::move(settings), precompute));
+  }
+  Result<registry::TrainedVersion> trained =
+      registry::TrainAndRegister(**store, config, flags.data_dir, SystemClock::Get(), options);
   (*store)->Close();
-  if (!report.ok()) Fail("train: " + report.status().ToString());
-  PrintSummary(*report);
+  if (!trained.ok()) Fail("train: " + trained.status().ToString());
+  PrintSummary(trained->report);
+  Status registered = RecordAndPromote(flags, choice, *trained);
+  if (!registered.ok()) Fail("train: " + registered.ToString());
 }
 
 }  // namespace
 
 void RegisterTrainCommand(CLI::App& app) {
   auto flags = std::make_shared<TrainFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "train", "Train the popularity, latest and item-CF models into DATA_DIR/models");
+  CLI::App* cmd = app.add_subcommand("train",
+                                     "Train the popularity, latest and item-CF models (plus --algo "
+                                     "or a tuned config) into DATA_DIR/models");
   cmd->add_option("--data-dir", flags->data_dir, "Data directory (store and models)")->required();
   cmd->add_option("--config", flags->config,
-                  "Configuration file (default: DATA_DIR/reco.toml when present)");
+                  "reco.toml (default: DATA_DIR/reco.toml when present), or a CONFIG.toml "
+                  "written by reco tune: its algorithm is fitted and its per-user lists written");
+  cmd->add_option("--algo", flags->algo,
+                  "Also fit this algorithm (as in reco eval) and precompute per-user lists");
+  cmd->add_option("--set", flags->sets, "Option of --algo as key=value (repeatable)");
+  cmd->add_flag("--no-promote", flags->no_promote,
+                "Register the new version without making it production (e.g. for a canary)");
   cmd->add_option("--threads", flags->threads, "Training threads (0 = number of cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([flags] { RunTrain(*flags); });

@@ -18,5 +18,11 @@ void RegisterImportCommand(CLI::App& app);    // cmd_import.cc
 void RegisterTrainCommand(CLI::App& app);     // cmd_train.cc
 void RegisterServeCommand(CLI::App& app);     // cmd_serve.cc
 void RegisterEvalCommand(CLI::App& app);      // cmd_eval.cc
+void RegisterWorkerCommand(CLI::App& app);    // cmd_worker.cc
+void RegisterTuneCommand(CLI::App& app);      // cmd_tune.cc
+void RegisterRunsCommand(CLI::App& app);      // cmd_runs.cc
+void RegisterModelsCommand(CLI::App& app);    // cmd_runs.cc
+void RegisterPipelineCommand(CLI::App& app);  // cmd_pipeline.cc
+void RegisterReleaseCommand(CLI::App& app);   // cmd_release.cc
 
 }  // namespace reco::cli

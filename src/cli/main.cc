@@ -18,6 +18,12 @@ int main(int argc, char** argv) {
   reco::cli::RegisterTrainCommand(app);
   reco::cli::RegisterServeCommand(app);
   reco::cli::RegisterEvalCommand(app);
+  reco::cli::RegisterWorkerCommand(app);
+  reco::cli::RegisterTuneCommand(app);
+  reco::cli::RegisterRunsCommand(app);
+  reco::cli::RegisterModelsCommand(app);
+  reco::cli::RegisterPipelineCommand(app);
+  reco::cli::RegisterReleaseCommand(app);
   app.parse_complete_callback([&] {
     if (auto st = reco::InitLogging(log_level); !st.ok()) {
       throw CLI::ValidationError("--log-level", st.message());

@@ -179,6 +179,8 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       IntKey("recommend.history_size", &c.recommend.history_size),
       DoubleKey("recommend.popularity_half_life_days", &c.recommend.popularity_half_life_days),
       IntKey("recommend.popular_list_size", &c.recommend.popular_list_size),
+      StringKey("recommend.model_config", &c.recommend.model_config),
+      IntKey("recommend.recs_per_user", &c.recommend.recs_per_user),
       StringKey("sources.json_dir", &c.sources.json_dir),
       StringKey("sources.matomo_host", &c.sources.matomo_host),
       IntKey("sources.matomo_port", &c.sources.matomo_port),
@@ -190,7 +192,6 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       StringKey("sources.matomo_item_url_pattern", &c.sources.matomo_item_url_pattern),
       StringKey("sources.matomo_feedback_type", &c.sources.matomo_feedback_type),
       DoubleKey("pipeline.min_data_quality", &c.pipeline.min_data_quality),
-      StringKey("pipeline.model_config", &c.pipeline.model_config),
       StringKey("pipeline.gate_metric", &c.pipeline.gate_metric),
       DoubleKey("pipeline.gate_min_ratio", &c.pipeline.gate_min_ratio),
       IntKey("pipeline.task_retries", &c.pipeline.task_retries),
@@ -315,6 +316,8 @@ Status RecoConfig::Validate() const {
   RECO_RETURN_IF_ERROR(
       Range(recommend.popular_list_size >= 1 && recommend.popular_list_size <= 1000000,
             "recommend.popular_list_size", "1..1000000"));
+  RECO_RETURN_IF_ERROR(Range(recommend.recs_per_user >= 1 && recommend.recs_per_user <= 10000,
+                             "recommend.recs_per_user", "1..10000"));
   RECO_RETURN_IF_ERROR(Range(!recommend.feedback_types.positive.empty(),
                              "recommend.positive_feedback_types", "at least one type"));
   RECO_RETURN_IF_ERROR(Range(sources.matomo_port >= 1 && sources.matomo_port <= 65535,

@@ -43,6 +43,10 @@ struct RecommendConfig {
   int history_size = 50;                   // recent positive items used per user
   double popularity_half_life_days = 7.0;  // time decay of popularity
   int popular_list_size = 1000;            // items kept per popularity / latest list
+  // CONFIG.toml written by `reco tune`: `reco train` also fits that algorithm and writes its
+  // per-user lists, which `reco serve` answers from first. Empty = item-CF only.
+  std::string model_config;
+  int recs_per_user = 200;  // length of each precomputed per-user list
 };
 
 // Where `reco pipeline`'s extract task reads new data from (besides the store itself).
@@ -64,7 +68,6 @@ struct SourcesConfig {
 // The offline DAG (`reco pipeline`).
 struct PipelineConfig {
   double min_data_quality = 0.7;        // runs stop before publishing under this score, [0,1]
-  std::string model_config;             // CONFIG.toml written by `reco tune`; empty = defaults
   std::string gate_metric = "ndcg@10";  // offline metric compared with production
   double gate_min_ratio = 0.98;         // new / production must reach this to publish
   int task_retries = 1;                 // retries of a failed task within one run

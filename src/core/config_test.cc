@@ -76,3 +76,22 @@ TEST(RecoConfig, SyntaxErrorNamesFileAndLine) {
 
 }  // namespace
 }  // namespace reco
+
+namespace reco {
+namespace {
+
+// reco.toml.example documents every key with its default: it must load, and give the defaults.
+TEST(RecoConfig, ExampleFileLoadsWithTheDefaults) {
+  Result<RecoConfig> loaded = RecoConfig::Load(RECO_SOURCE_DIR "/reco.toml.example");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  RecoConfig defaults;
+  EXPECT_EQ(loaded->server.http_port, defaults.server.http_port);
+  EXPECT_EQ(loaded->recommend.recs_per_user, defaults.recommend.recs_per_user);
+  EXPECT_EQ(loaded->sources.matomo_item_url_pattern, defaults.sources.matomo_item_url_pattern);
+  EXPECT_EQ(loaded->worker.train_cron, defaults.worker.train_cron);
+  EXPECT_DOUBLE_EQ(loaded->pipeline.gate_min_ratio, defaults.pipeline.gate_min_ratio);
+  EXPECT_EQ(loaded->registry.keep_versions, defaults.registry.keep_versions);
+}
+
+}  // namespace
+}  // namespace reco

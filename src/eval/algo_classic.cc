@@ -10,10 +10,23 @@ namespace {
 
 Result<ItemCfOptions> ParseItemCfOptions(const std::vector<Setting>& settings) {
   using O = ItemCfOptions;
-  return ParseFields<O>("itemcf", settings,
-                        {IntField<O>("itemcf.neighbors", &O::neighbors),
-                         NumberField<O>("itemcf.shrinkage", &O::shrinkage),
-                         IntField<O>("itemcf.threads", &O::num_threads)});
+  OptionField<O> similarity{"itemcf.similarity", [](const Setting& s, O& o) -> Status {
+                              RECO_ASSIGN_OR_RETURN(o.similarity,
+                                                    ParseItemCfSimilarity(s.second, s.first));
+                              return Status::Ok();
+                            }};
+  OptionField<O> weighting{"itemcf.weighting", [](const Setting& s, O& o) -> Status {
+                             RECO_ASSIGN_OR_RETURN(o.weighting,
+                                                   ParseItemCfWeighting(s.second, s.first));
+                             return Status::Ok();
+                           }};
+  return ParseFields<O>(
+      "itemcf", settings,
+      {IntField<O>("itemcf.neighbors", &O::neighbors),
+       NumberField<O>("itemcf.shrinkage", &O::shrinkage), similarity,
+       NumberField<O>("itemcf.asymmetric_alpha", &O::asymmetric_alpha), weighting,
+       NumberField<O>("itemcf.bm25_k1", &O::bm25_k1), NumberField<O>("itemcf.bm25_b", &O::bm25_b),
+       IntField<O>("itemcf.threads", &O::num_threads)});
 }
 
 Result<Rp3betaOptions> ParseRp3betaOptions(const std::vector<Setting>& settings) {
@@ -127,7 +140,12 @@ Algorithm ItemCfAlgorithm() {
         return FitWith<ItemCfModel, ItemCfScorer>(
             "itemcf", train, o,
             {{"itemcf.neighbors", std::to_string(o.neighbors)},
-             {"itemcf.shrinkage", FormatDouble(o.shrinkage)}});
+             {"itemcf.shrinkage", FormatDouble(o.shrinkage)},
+             {"itemcf.similarity", std::string(ItemCfSimilarityName(o.similarity))},
+             {"itemcf.asymmetric_alpha", FormatDouble(o.asymmetric_alpha)},
+             {"itemcf.weighting", std::string(ItemCfWeightingName(o.weighting))},
+             {"itemcf.bm25_k1", FormatDouble(o.bm25_k1)},
+             {"itemcf.bm25_b", FormatDouble(o.bm25_b)}});
       }};
 }
 

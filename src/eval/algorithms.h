@@ -14,5 +14,9 @@ Algorithm ItemCfAlgorithm();   // algo_classic.cc
 Algorithm Rp3betaAlgorithm();  // algo_classic.cc
 Algorithm EaseAlgorithm();     // algo_classic.cc
 Algorithm IalsAlgorithm();     // algo_classic.cc
+Algorithm BlendAlgorithm();    // algo_blend.cc
+Algorithm SwingAlgorithm();    // algo_swing.cc
+Algorithm RankerAlgorithm();   // algo_ranker.cc (model in src/rank)
+Algorithm GfcfAlgorithm();     // algo_gfcf.cc
 
 }  // namespace reco::eval

@@ -65,6 +65,10 @@ Status Scorer::Save(const std::filesystem::path& /*path*/, TimestampUs /*created
 const std::vector<Algorithm>& Algorithms() {
   static const std::vector<Algorithm>* const kAlgorithms = new std::vector<Algorithm>{
       PopularAlgorithm(), ItemCfAlgorithm(), Rp3betaAlgorithm(), EaseAlgorithm(), IalsAlgorithm(),
+      BlendAlgorithm(),
+      SwingAlgorithm(),
+      RankerAlgorithm(),
+      GfcfAlgorithm(),
   };
   return *kAlgorithms;
 }

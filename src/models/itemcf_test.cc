@@ -8,6 +8,7 @@
 
 #include "data/testing/synthetic_dataset.h"
 #include "data/testing/temp_dir.h"
+#include "models/binary_io.h"
 
 namespace reco {
 namespace {
@@ -140,6 +141,173 @@ TEST(ItemCf, SaveLoadGivesIdenticalNeighbors) {
     auto sb = loaded->NeighborSims(i);
     ASSERT_TRUE(std::equal(sa.begin(), sa.end(), sb.begin(), sb.end()));
   }
+}
+
+ItemCfOptions Variant(ItemCfSimilarity similarity, double alpha, ItemCfWeighting weighting,
+                      double shrinkage = 0.0) {
+  ItemCfOptions o = Options(10, shrinkage);
+  o.similarity = similarity;
+  o.asymmetric_alpha = alpha;
+  o.weighting = weighting;
+  return o;
+}
+
+TEST(ItemCf, AsymmetricCosineMatchesHandComputedValues) {
+  Dataset d = SmallDataset();
+  // a = 0.8: sim(i, j) = |U_i ∩ U_j| / (|U_i|^0.8 |U_j|^0.2 + 1).
+  Result<ItemCfModel> m =
+      ItemCfModel::Fit(d, Variant(ItemCfSimilarity::kAsymmetric, 0.8, ItemCfWeighting::kNone, 1.0));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  auto a = NeighborsOf(*m, d, "a");
+  EXPECT_NEAR(a["b"], 2.0 / (std::pow(3.0, 0.8) * std::pow(3.0, 0.2) + 1.0), 1e-6);
+  EXPECT_NEAR(a["c"], 1.0 / (std::pow(3.0, 0.8) * std::pow(2.0, 0.2) + 1.0), 1e-6);
+  auto c = NeighborsOf(*m, d, "c");
+  EXPECT_NEAR(c["a"], 1.0 / (std::pow(2.0, 0.8) * std::pow(3.0, 0.2) + 1.0), 1e-6);
+  EXPECT_NEAR(c["b"], 2.0 / (std::pow(2.0, 0.8) * std::pow(3.0, 0.2) + 1.0), 1e-6);
+  // a = 1 without shrinkage is the conditional probability |U_i ∩ U_j| / |U_i|.
+  Result<ItemCfModel> p =
+      ItemCfModel::Fit(d, Variant(ItemCfSimilarity::kAsymmetric, 1.0, ItemCfWeighting::kNone));
+  ASSERT_TRUE(p.ok());
+  EXPECT_NEAR(NeighborsOf(*p, d, "c")["b"], 1.0, 1e-6);
+  EXPECT_NEAR(NeighborsOf(*p, d, "b")["c"], 2.0 / 3.0, 1e-6);
+  EXPECT_EQ(p->similarity(), ItemCfSimilarity::kAsymmetric);
+  EXPECT_EQ(p->asymmetric_alpha(), 1.0);
+}
+
+// N = 4 items; |I_u1| = 4 (with h), |I_u2| = 3, |I_u3| = 2, |I_u4| = 1.
+double Idf(int user_items) { return std::max(0.0, std::log(4.0 / (1.0 + user_items))); }
+
+TEST(ItemCf, IdfWeightingMatchesHandComputedValues) {
+  Dataset d = SmallDataset();
+  Result<ItemCfModel> m =
+      ItemCfModel::Fit(d, Variant(ItemCfSimilarity::kCosine, 0.5, ItemCfWeighting::kIdf));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  // idf(u1) = max(0, ln 4/5) = 0: u1 contributes nothing.
+  const double g2 = Idf(3) * Idf(3), g3 = Idf(2) * Idf(2), g4 = Idf(1) * Idf(1);
+  ASSERT_EQ(Idf(4), 0.0);
+  const double na = g2 + g4, nb = g2 + g3, nc = g3;  // |x_i|², U_a = u1 u2 u4, ...
+  auto a = NeighborsOf(*m, d, "a");
+  EXPECT_NEAR(a["b"], g2 / std::sqrt(na * nb), 1e-6);
+  EXPECT_EQ(a.count("c"), 0u);  // only u1 likes a and c
+  auto b = NeighborsOf(*m, d, "b");
+  EXPECT_NEAR(b["c"], g3 / std::sqrt(nb * nc), 1e-6);
+  EXPECT_EQ(m->weighting(), ItemCfWeighting::kIdf);
+}
+
+TEST(ItemCf, Bm25WeightingMatchesHandComputedValues) {
+  Dataset d = SmallDataset();
+  ItemCfOptions o = Variant(ItemCfSimilarity::kCosine, 0.5, ItemCfWeighting::kBm25, 0.5);
+  o.bm25_k1 = 2.0;
+  o.bm25_b = 0.5;
+  Result<ItemCfModel> m = ItemCfModel::Fit(d, o);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  // avgdl = 10 positives / 4 items = 2.5; f_i = 3 / (1 + 2 (0.5 + 0.5 |U_i| / 2.5)).
+  auto f = [](double users) { return 3.0 / (1.0 + 2.0 * (0.5 + 0.5 * users / 2.5)); };
+  const double fa = f(3), fb = f(3), fc = f(2);
+  const double g2 = Idf(3) * Idf(3), g3 = Idf(2) * Idf(2), g4 = Idf(1) * Idf(1);
+  const double na = fa * fa * (g2 + g4), nb = fb * fb * (g2 + g3), nc = fc * fc * g3;
+  auto b = NeighborsOf(*m, d, "b");
+  EXPECT_NEAR(b["a"], fa * fb * g2 / (std::sqrt(na * nb) + 0.5), 1e-6);
+  EXPECT_NEAR(b["c"], fb * fc * g3 / (std::sqrt(nb * nc) + 0.5), 1e-6);
+  EXPECT_EQ(m->bm25_k1(), 2.0);
+  EXPECT_EQ(m->bm25_b(), 0.5);
+}
+
+TEST(ItemCf, ScoreSumsTheSimilaritiesOfTheHistory) {
+  Dataset d = SmallDataset();
+  Result<ItemCfModel> m = ItemCfModel::Fit(d, Options(10, 1.0));
+  ASSERT_TRUE(m.ok());
+  std::vector<float> scores(d.num_items(), -1.0f);
+  const uint32_t history[] = {d.ItemIndex("a"), d.ItemIndex("b")};
+  m->Score(history, scores);
+  EXPECT_NEAR(scores[d.ItemIndex("c")], 1.0 / (std::sqrt(6.0) + 1.0) + 2.0 / (std::sqrt(6.0) + 1),
+              1e-6);
+  EXPECT_NEAR(scores[d.ItemIndex("a")], 0.5, 1e-6);  // from b
+  EXPECT_EQ(scores[d.ItemIndex("h")], 0.0f);
+}
+
+TEST(ItemCf, RejectsBadVariantOptions) {
+  Dataset d = SmallDataset();
+  auto code = [&](const ItemCfOptions& o) { return ItemCfModel::Fit(d, o).status().code(); };
+  EXPECT_EQ(code(Variant(ItemCfSimilarity::kAsymmetric, 1.5, ItemCfWeighting::kNone)),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(Variant(ItemCfSimilarity::kAsymmetric, -0.1, ItemCfWeighting::kNone)),
+            StatusCode::kInvalidArgument);
+  // The cosine has a fixed alpha; bm25 parameters need bm25 weighting.
+  EXPECT_EQ(code(Variant(ItemCfSimilarity::kCosine, 0.7, ItemCfWeighting::kNone)),
+            StatusCode::kInvalidArgument);
+  ItemCfOptions k1 = Variant(ItemCfSimilarity::kCosine, 0.5, ItemCfWeighting::kIdf);
+  k1.bm25_k1 = 2;
+  EXPECT_EQ(code(k1), StatusCode::kInvalidArgument);
+  ItemCfOptions b = Variant(ItemCfSimilarity::kCosine, 0.5, ItemCfWeighting::kBm25);
+  b.bm25_b = 1.5;
+  EXPECT_EQ(code(b), StatusCode::kInvalidArgument);
+  b.bm25_b = 1.0;
+  EXPECT_TRUE(ItemCfModel::Fit(d, b).ok());
+}
+
+TEST(ItemCf, ParsesAndNamesVariants) {
+  EXPECT_EQ(*ParseItemCfSimilarity("asymmetric", "f"), ItemCfSimilarity::kAsymmetric);
+  EXPECT_EQ(*ParseItemCfWeighting("bm25", "f"), ItemCfWeighting::kBm25);
+  EXPECT_EQ(ItemCfWeightingName(ItemCfWeighting::kIdf), "idf");
+  EXPECT_EQ(ItemCfSimilarityName(ItemCfSimilarity::kCosine), "cosine");
+  Result<ItemCfWeighting> bad = ParseItemCfWeighting("tfidf", "itemcf.weighting");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().ToString().find("itemcf.weighting"), std::string::npos);
+  EXPECT_FALSE(ParseItemCfSimilarity("jaccard", "f").ok());
+}
+
+TEST(ItemCf, SaveLoadKeepsTheVariant) {
+  Dataset d = RandomLikesDataset(200, 80, 10, 7, /*hidden_every=*/17);
+  ItemCfOptions o = Variant(ItemCfSimilarity::kAsymmetric, 0.3, ItemCfWeighting::kBm25, 2.0);
+  o.bm25_k1 = 0.9;
+  o.bm25_b = 0.4;
+  Result<ItemCfModel> m = ItemCfModel::Fit(d, o);
+  ASSERT_TRUE(m.ok());
+  testing::TempDir dir("itemcf");
+  auto path = dir.path() / "v.rmdl";
+  ASSERT_TRUE(m->Save(path, 5).ok());
+  Result<ItemCfModel> loaded = ItemCfModel::Load(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->similarity(), ItemCfSimilarity::kAsymmetric);
+  EXPECT_EQ(loaded->asymmetric_alpha(), 0.3);
+  EXPECT_EQ(loaded->weighting(), ItemCfWeighting::kBm25);
+  EXPECT_EQ(loaded->bm25_k1(), 0.9);
+  EXPECT_EQ(loaded->bm25_b(), 0.4);
+  EXPECT_EQ(loaded->shrinkage(), 2.0);
+  for (uint32_t i = 0; i < m->num_items(); ++i) {
+    auto sa = m->NeighborSims(i);
+    auto sb = loaded->NeighborSims(i);
+    ASSERT_TRUE(std::equal(sa.begin(), sa.end(), sb.begin(), sb.end()));
+  }
+}
+
+TEST(ItemCf, ReadsVersionOnePayloadsAsPlainCosine) {
+  // The version-1 layout: u32 neighbours, f64 shrinkage, item ids, CSR neighbour lists.
+  BinaryWriter w;
+  w.U32(7);
+  w.F64(3.0);
+  w.StringArray(std::vector<std::string>{"x", "y"});
+  w.U64Array(std::vector<uint64_t>{0, 1, 2});
+  w.U32Array(std::vector<uint32_t>{1, 0});
+  w.F32Array(std::vector<float>{0.25f, 0.5f});
+  Result<ItemCfModel> m = ItemCfModel::Deserialize(w.data());
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->neighbors(), 7);
+  EXPECT_EQ(m->shrinkage(), 3.0);
+  EXPECT_EQ(m->similarity(), ItemCfSimilarity::kCosine);
+  EXPECT_EQ(m->asymmetric_alpha(), 0.5);
+  EXPECT_EQ(m->weighting(), ItemCfWeighting::kNone);
+  ASSERT_EQ(m->NeighborIds(1).size(), 1u);
+  EXPECT_EQ(m->NeighborIds(1)[0], 0u);
+  EXPECT_EQ(m->NeighborSims(1)[0], 0.5f);
+  // What this build writes starts with 0 and payload version 2, then the version-1 layout.
+  const std::string v2 = m->Serialize();
+  EXPECT_EQ(v2.substr(v2.size() - w.data().size()), w.data());
+  EXPECT_EQ(v2.substr(0, 8), std::string("\0\0\0\0\2\0\0\0", 8));
+  std::string future = v2;
+  future[4] = 3;
+  EXPECT_EQ(ItemCfModel::Deserialize(future).status().code(), StatusCode::kDataLoss);
 }
 
 TEST(ItemCf, CorruptPayloadsAreRejectedWithoutCrashing) {

@@ -42,6 +42,26 @@ void LoadNewestOfKind(const std::vector<ModelFile>& files, std::optional<M>& slo
   }
 }
 
+// Loads `file` into `slot` when it is of M's kind; true when it was.
+template <typename M>
+Result<bool> LoadIfKind(const ModelFile& file, std::optional<M>& slot, ModelSet& set) {
+  if (file.kind != M::kKind) return false;
+  if (slot) {
+    return InvalidArgument("two model files of kind " + file.kind + " in one version: " +
+                               set.files.back() + " and " + file.path.string(),
+                           "paths");
+  }
+  Result<M> model = M::Load(file.path);
+  if (!model.ok()) return model.status().WithPrefix("model file " + file.path.string());
+  set.files.push_back(file.path.string());
+  if (set.snapshot_id.empty() || file.created > set.created) {
+    set.snapshot_id = model->info().snapshot_id;
+    set.created = file.created;
+  }
+  slot = std::move(model).value();
+  return true;
+}
+
 }  // namespace
 
 std::string ModelFileName(std::string_view kind, TimestampUs created) {
@@ -106,6 +126,41 @@ Result<ModelSet> LoadNewestModels(const std::filesystem::path& dir) {
   LoadNewestOfKind(files, set.popularity, set);
   LoadNewestOfKind(files, set.latest, set);
   LoadNewestOfKind(files, set.itemcf, set);
+  // Lists are current when written by the newest full training run (the one that wrote the
+  // newest popularity model); a partial refresh of item-CF alone does not make them stale.
+  const TimestampUs newest_full_run = set.popularity ? set.popularity->info().created : 0;
+  std::vector<ModelFile> current_recs;
+  for (const ModelFile& file : files) {
+    if (file.kind == UserRecsModel::kKind && file.created >= newest_full_run) {
+      current_recs.push_back(file);
+    }
+  }
+  LoadNewestOfKind(current_recs, set.recs, set);
+  return set;
+}
+
+Result<ModelSet> LoadModelFiles(const std::vector<std::filesystem::path>& paths) {
+  ModelSet set;
+  for (const std::filesystem::path& path : paths) {
+    std::optional<ModelFile> file = ParseModelFileName(path);
+    if (!file) {
+      return InvalidArgument(
+          "not a model file name (<kind>-<yyyymmddTHHMMSSffffffZ>.rmdl): " + path.string(),
+          "paths");
+    }
+    RECO_ASSIGN_OR_RETURN(bool popularity, LoadIfKind(*file, set.popularity, set));
+    RECO_ASSIGN_OR_RETURN(bool latest, LoadIfKind(*file, set.latest, set));
+    RECO_ASSIGN_OR_RETURN(bool itemcf, LoadIfKind(*file, set.itemcf, set));
+    RECO_ASSIGN_OR_RETURN(bool recs, LoadIfKind(*file, set.recs, set));
+    const bool loaded = popularity || latest || itemcf || recs;
+    if (!loaded)
+      spdlog::debug("model file {} is of a kind the server does not load", path.string());
+  }
+  if (!set.popularity && !set.latest && !set.itemcf) {
+    return FailedPrecondition(
+        "none of the model version's files is a popularity, latest or itemcf "
+        "model");
+  }
   return set;
 }
 

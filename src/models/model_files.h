@@ -16,6 +16,7 @@
 #include "models/itemcf.h"
 #include "models/latest.h"
 #include "models/popularity.h"
+#include "models/user_recs.h"
 
 namespace reco {
 
@@ -40,16 +41,29 @@ struct ModelSet {
   std::optional<PopularityModel> popularity;
   std::optional<LatestModel> latest;
   std::optional<ItemCfModel> itemcf;
+  // Per-user lists; only loaded when written by the newest full training run (see below).
+  std::optional<UserRecsModel> recs;
   // Of the newest loaded file ("" / 0 when nothing loaded). Each model's info() has its own.
   std::string snapshot_id;
   TimestampUs created = 0;
   std::vector<std::string> files;     // paths of the loaded files
   std::vector<std::string> rejected;  // "<path>: <reason>" of newer files that failed to load
+  // Registry run id of the version these files belong to; "" when loaded as the newest files.
+  std::string run_id;
 };
 
 // For each kind, the newest file that reads, verifies and decodes; newer files that fail are
-// skipped (spdlog::warn) and listed in `rejected`. A missing directory gives an empty set.
+// skipped (spdlog::warn) and listed in `rejected`. A "recs" file older than the newest popularity
+// model is stale (a later full training run had no tuned algorithm) and is not loaded. A missing
+// directory gives an empty set.
 Result<ModelSet> LoadNewestModels(const std::filesystem::path& dir);
+
+// Loads exactly `paths` (one model version's files, named by ModelFileName): each file fills the
+// slot of its kind. Files of kinds the server does not load (other algorithms' artifacts) are
+// skipped. InvalidArgument for a name that is not a model file name or two files of one kind;
+// the load error (NotFound, DataLoss, ...) prefixed with the path for a file that does not
+// load; FailedPrecondition when no file is of a served kind.
+Result<ModelSet> LoadModelFiles(const std::vector<std::filesystem::path>& paths);
 
 // Keeps the newest `keep` files of each kind in `dir` and deletes the older ones. Returns the
 // removed paths.

@@ -100,5 +100,41 @@ TEST(ModelFiles, RetentionKeepsTheNewestFilesPerKind) {
   EXPECT_TRUE(std::filesystem::exists(dir.path() / ModelFileName("other", 1)));
 }
 
+TEST(ModelFiles, LoadModelFilesLoadsExactlyTheGivenFiles) {
+  testing::TempDir dir("model_files");
+  Dataset old_data = TinyDataset("old");
+  Dataset new_data = TinyDataset("new");
+  Result<LatestModel> old_latest = LatestModel::Fit(old_data, {});
+  Result<LatestModel> new_latest = LatestModel::Fit(new_data, {});
+  ASSERT_TRUE(old_latest.ok() && new_latest.ok());
+  const TimestampUs t1 = 1'700'000'000'000'000, t2 = t1 + 1;
+  auto old_path = dir.path() / ModelFileName("latest", t1);
+  auto new_path = dir.path() / ModelFileName("latest", t2);
+  auto other = dir.path() / ModelFileName("ials", t1);  // a kind the server does not load
+  ASSERT_TRUE(old_latest->Save(old_path, t1).ok());
+  ASSERT_TRUE(new_latest->Save(new_path, t2).ok());
+  ASSERT_TRUE(WriteFileAtomic(other, "not read").ok());
+
+  // The older file although a newer one exists: a version is its own files.
+  Result<ModelSet> set = LoadModelFiles({old_path, other});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  ASSERT_TRUE(set->latest.has_value());
+  EXPECT_EQ(set->latest->item_ids()[set->latest->Top()[0].item], "old");
+  EXPECT_EQ(set->files, std::vector<std::string>{old_path.string()});
+  EXPECT_EQ(set->created, t1);
+
+  Result<ModelSet> twice = LoadModelFiles({old_path, new_path});
+  EXPECT_EQ(twice.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(twice.status().message().find("two model files of kind latest"), std::string::npos);
+  Result<ModelSet> bad_name = LoadModelFiles({dir.path() / "latest.rmdl"});
+  EXPECT_EQ(bad_name.status().code(), StatusCode::kInvalidArgument);
+  Result<ModelSet> none = LoadModelFiles({other});
+  EXPECT_EQ(none.status().code(), StatusCode::kFailedPrecondition);
+  Result<ModelSet> missing = LoadModelFiles({dir.path() / ModelFileName("latest", t2 + 5)});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find(ModelFileName("latest", t2 + 5)), std::string::npos)
+      << missing.status().ToString();
+}
+
 }  // namespace
 }  // namespace reco

@@ -60,6 +60,14 @@ Result<FittedModels> FitAll(const Dataset& dataset, const RecommendConfig& confi
   RECO_ASSIGN_OR_RETURN(ItemCfModel itemcf, ItemCfModel::Fit(dataset, itemcf_options));
   report.models.push_back(
       {"itemcf", itemcf.num_items(), itemcf.num_neighbor_entries(), itemcf_watch.Seconds(), {}});
+  for (const auto& extra : options.extra) {
+    ModelTrainStats stats;
+    stats.kind = extra->kind();
+    Stopwatch watch;
+    RECO_RETURN_IF_ERROR(extra->Fit(dataset, stats).WithPrefix(stats.kind));
+    stats.seconds = watch.Seconds();
+    report.models.push_back(std::move(stats));
+  }
   for (const ModelTrainStats& stats : report.models) {
     spdlog::info("event=model_fitted kind={} items={} entries={} seconds={:.3f}", stats.kind,
                  stats.items, stats.entries, stats.seconds);
@@ -68,7 +76,8 @@ Result<FittedModels> FitAll(const Dataset& dataset, const RecommendConfig& confi
 }
 
 // Writes every model; on the first failure removes the files this call already wrote.
-Status WriteAll(const FittedModels& models, const std::filesystem::path& dir, TrainReport& report) {
+Status WriteAll(const FittedModels& models, const TrainOptions& options,
+                const std::filesystem::path& dir, TrainReport& report) {
   RECO_RETURN_IF_ERROR(EnsureDirectory(dir));
   std::vector<std::filesystem::path> written;
   auto write = [&](const auto& model, ModelTrainStats& stats) -> Status {
@@ -81,6 +90,9 @@ Status WriteAll(const FittedModels& models, const std::filesystem::path& dir, Tr
   Status status = write(models.popularity, report.models[0]);
   if (status.ok()) status = write(models.latest, report.models[1]);
   if (status.ok()) status = write(models.itemcf, report.models[2]);
+  for (size_t e = 0; status.ok() && e < options.extra.size(); ++e) {
+    status = write(*options.extra[e], report.models[3 + e]);
+  }
   if (!status.ok()) {
     for (const std::filesystem::path& path : written) {
       std::error_code ec;
@@ -112,7 +124,7 @@ Result<TrainReport> TrainModels(Store& store, const RecoConfig& config,
   RECO_ASSIGN_OR_RETURN(FittedModels models, FitAll(dataset, config.recommend, options, report));
   report.created = clock.NowMicros();
   Stopwatch write_watch;
-  RECO_RETURN_IF_ERROR(WriteAll(models, models_dir, report));
+  RECO_RETURN_IF_ERROR(WriteAll(models, options, models_dir, report));
   report.write_seconds = write_watch.Seconds();
 
   Result<std::vector<std::filesystem::path>> removed =

@@ -33,6 +33,7 @@ std::shared_ptr<const ModelBundle> ModelBundle::Build(const ModelSet& models, On
                                                       TimestampUs loaded_at) {
   auto bundle = std::make_shared<ModelBundle>();
   bundle->snapshot_id_ = models.snapshot_id;
+  bundle->run_id_ = models.run_id;
   bundle->created_ = models.created;
   bundle->loaded_at_ = loaded_at;
   bundle->files_ = models.files;
@@ -67,7 +68,35 @@ std::shared_ptr<const ModelBundle> ModelBundle::Build(const ModelSet& models, On
     bundle->neighbor_offsets_[catalog_size] = static_cast<uint32_t>(bundle->neighbors_.size());
     bundle->has_itemcf_ = true;
   }
+  if (models.recs) bundle->CopyUserRecs(*models.recs, state);
   return bundle;
+}
+
+void ModelBundle::CopyUserRecs(const UserRecsModel& recs, OnlineState& state) {
+  std::vector<uint32_t> remap = Remap(recs.item_ids(), state);
+  user_recs_.reserve(recs.num_entries());
+  user_recs_index_.reserve(recs.num_users());
+  for (uint32_t u = 0; u < recs.num_users(); ++u) {
+    auto items = recs.Items(u);
+    if (items.empty()) continue;
+    auto scores = recs.Scores(u);
+    const auto begin = static_cast<uint32_t>(user_recs_.size());
+    for (size_t k = 0; k < items.size(); ++k) user_recs_.push_back({remap[items[k]], scores[k]});
+    user_recs_index_.emplace(recs.user_ids()[u],
+                             std::make_pair(begin, static_cast<uint32_t>(user_recs_.size())));
+  }
+  user_recs_algorithm_ = recs.algorithm();
+}
+
+std::string ModelBundle::version_label() const {
+  return run_id_.empty() ? FormatTimestamp(created_) : run_id_;
+}
+
+std::span<const ScoredIndex> ModelBundle::UserRecs(std::string_view user_id) const {
+  auto it = user_recs_index_.find(user_id);
+  if (it == user_recs_index_.end()) return {};
+  return std::span<const ScoredIndex>(user_recs_.data() + it->second.first,
+                                      it->second.second - it->second.first);
 }
 
 std::span<const ScoredIndex> ModelBundle::Neighbors(uint32_t item) const {

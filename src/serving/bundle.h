@@ -38,6 +38,7 @@ class ModelBundle {
   bool has_itemcf() const { return has_itemcf_; }
   bool has_popularity() const { return has_popularity_; }
   bool has_latest() const { return has_latest_; }
+  bool has_user_recs() const { return !user_recs_index_.empty(); }
   bool empty() const { return !has_itemcf_ && !has_popularity_ && !has_latest_; }
 
   // Neighbours of a catalogue item by similarity, best first (empty when unknown).
@@ -45,8 +46,17 @@ class ModelBundle {
   // Ranked lists; category "" = overall. Empty for an unknown category.
   std::span<const ScoredIndex> Popular(std::string_view category) const;
   std::span<const ScoredIndex> Latest(std::string_view category) const;
+  // The user's precomputed list (model "recs"), best first; empty for a user it does not know.
+  std::span<const ScoredIndex> UserRecs(std::string_view user_id) const;
+  // Algorithm of the precomputed lists ("" when there are none).
+  const std::string& user_recs_algorithm() const { return user_recs_algorithm_; }
 
   const std::string& snapshot_id() const { return snapshot_id_; }
+  // Registry run id of the loaded version ("" when the newest files were loaded).
+  const std::string& run_id() const { return run_id_; }
+  // run_id(), or the creation time of the newest file when there is no run id: what the
+  // exposure log and metrics call the model version.
+  std::string version_label() const;
   TimestampUs created() const { return created_; }
   TimestampUs loaded_at() const { return loaded_at_; }
   const std::vector<std::string>& files() const { return files_; }
@@ -57,6 +67,7 @@ class ModelBundle {
   using Lists =
       std::unordered_map<std::string, std::vector<ScoredIndex>, StringHash, std::equal_to<>>;
   static std::span<const ScoredIndex> Find(const Lists& lists, std::string_view category);
+  void CopyUserRecs(const UserRecsModel& recs, OnlineState& state);
 
   bool has_itemcf_ = false;
   bool has_popularity_ = false;
@@ -65,7 +76,13 @@ class ModelBundle {
   std::vector<ScoredIndex> neighbors_;
   Lists popular_;
   Lists latest_;
+  // user id -> [begin, end) in user_recs_
+  std::unordered_map<std::string, std::pair<uint32_t, uint32_t>, StringHash, std::equal_to<>>
+      user_recs_index_;
+  std::vector<ScoredIndex> user_recs_;
+  std::string user_recs_algorithm_;
   std::string snapshot_id_;
+  std::string run_id_;
   TimestampUs created_ = 0;
   TimestampUs loaded_at_ = 0;
   std::vector<std::string> files_;

@@ -142,7 +142,8 @@ void Recommender::FillFrom(std::span<const ScoredIndex> list, const OnlineState:
   }
 }
 
-RecommendResult Recommender::RecommendFromHistory(const std::vector<uint32_t>& history,
+RecommendResult Recommender::RecommendFromHistory(std::string_view user_id,
+                                                  const std::vector<uint32_t>& history,
                                                   const std::vector<uint32_t>& exclude,
                                                   bool known_user, std::string_view category, int n,
                                                   int offset) const {
@@ -151,13 +152,27 @@ RecommendResult Recommender::RecommendFromHistory(const std::vector<uint32_t>& h
   size_t want = static_cast<size_t>(offset) + static_cast<size_t>(n);
   auto view = state_.View(category);
   std::vector<Candidate> ranked;
-  if (bundle == nullptr || !bundle->has_itemcf()) {
+  // The precomputed list of the tuned algorithm comes first, minus what was seen since.
+  if (bundle != nullptr && !user_id.empty()) {
+    FillFrom(bundle->UserRecs(user_id), view, exclude, want, ranked);
+  }
+  if (ranked.size() >= want) {
+    // answered in full from the precomputed list
+  } else if (bundle == nullptr || !bundle->has_itemcf()) {
     Degraded(result, "itemcf_model_missing");
   } else if (history.empty()) {
     Degraded(result, known_user ? "no_positive_history" : "cold_user");
   } else {
-    ScoreHistory(*bundle, view.ItemCount(), history, exclude, ranked);
-    SelectTop(view, ranked, want);
+    std::vector<Candidate> cf;
+    ScoreHistory(*bundle, view.ItemCount(), history, exclude, cf);
+    SelectTop(view, cf, want);
+    if (ranked.empty()) {
+      ranked.swap(cf);
+    } else {
+      std::vector<ScoredIndex> as_list;
+      for (const auto& c : cf) as_list.push_back({c.item, c.score});
+      FillFrom(as_list, view, exclude, want, ranked);
+    }
     if (ranked.size() < want) Degraded(result, "itemcf_insufficient");
   }
   if (ranked.size() < want) {
@@ -185,7 +200,8 @@ RecommendResult Recommender::Recommend(std::string_view user_id, std::string_vie
                                        int offset) const {
   thread_local UserSnapshot user;
   state_.GetUser(user_id, user);
-  return RecommendFromHistory(user.recent_positive, user.seen, user.known, category, n, offset);
+  return RecommendFromHistory(user_id, user.recent_positive, user.seen, user.known, category, n,
+                              offset);
 }
 
 RecommendResult Recommender::SessionRecommend(const std::vector<std::string>& positive_items,
@@ -200,7 +216,8 @@ RecommendResult Recommender::SessionRecommend(const std::vector<std::string>& po
     if (auto idx = state_.FindItem(id)) exclude.push_back(*idx);
   }
   exclude.insert(exclude.end(), history.begin(), history.end());
-  return RecommendFromHistory(history, SortedUnique(std::move(exclude)), true, category, n, offset);
+  return RecommendFromHistory("", history, SortedUnique(std::move(exclude)), true, category, n,
+                              offset);
 }
 
 Result<RecommendResult> Recommender::Similar(std::string_view item_id, std::string_view category,

@@ -1,8 +1,9 @@
 // Recommender: answers every recommendation question from the current ModelBundle plus the
 // OnlineState (so a feedback event changes the user's next answer without retraining).
-// Recommend = item-CF over the user's recent positive history, minus seen and hidden items,
-// filtered by category; the fallback chain item-CF → popular → latest fills what is missing and
-// reports why (`degraded`). A request never fails because a model is absent.
+// Recommend = the user's precomputed list of the tuned algorithm (model "recs", when trained),
+// then item-CF over the user's recent positive history, minus seen and hidden items, filtered by
+// category; the fallback chain item-CF → popular → latest fills what is missing and reports why
+// (`degraded`). A request never fails because a model is absent.
 //
 // Thread-safety: all methods are const and safe to call concurrently.
 // Lifetime: borrows the OnlineState and BundleHolder, which must outlive it.
@@ -90,7 +91,9 @@ class Recommender {
                                            std::string_view category) const;
   std::vector<Candidate> LatestCandidates(const ModelBundle* bundle,
                                           const OnlineState::CatalogView& view) const;
-  RecommendResult RecommendFromHistory(const std::vector<uint32_t>& history,
+  // `user_id` selects the precomputed list (none when empty).
+  RecommendResult RecommendFromHistory(std::string_view user_id,
+                                       const std::vector<uint32_t>& history,
                                        const std::vector<uint32_t>& exclude, bool known_user,
                                        std::string_view category, int n, int offset) const;
   static void ToResult(const OnlineState::CatalogView& view, const std::vector<Candidate>& ranked,

@@ -233,3 +233,55 @@ TEST(ModelManager, EmptyDirectoryIsAClearError) {
 
 }  // namespace
 }  // namespace reco
+
+namespace reco {
+namespace {
+
+// Adds a precomputed list for "ab1": [e, c, d, a] (a was seen by ab1 and must be skipped).
+ModelSet WithUserRecs(ModelSet set) {
+  std::vector<std::string> items = {"a", "c", "d", "e"};
+  std::vector<std::vector<std::pair<uint32_t, float>>> lists = {
+      {{3, 0.9f}, {1, 0.8f}, {2, 0.7f}, {0, 0.6f}}};
+  set.recs = std::move(UserRecsModel::Build({"ab1"}, items, lists, "test", {})).value();
+  return set;
+}
+
+TEST_F(RecommenderTest, PrecomputedListComesFirstWithoutSeenItems) {
+  holder_.Set(ModelBundle::Build(WithUserRecs(FitModels(world_)), state_, 7));
+  ASSERT_TRUE(holder_.Get()->has_user_recs());
+  RecommendResult r = rec_.Recommend("ab1", "", 3, 0);
+  EXPECT_EQ(Ids(r), (std::vector<std::string>{"e", "c", "d"}));
+  EXPECT_TRUE(r.degraded.empty());
+  // A new like of c removes it from the precomputed answer at once.
+  state_.ApplyFeedback({"like", "ab1", "c", 1.0, 0, ""});
+  EXPECT_EQ(Ids(rec_.Recommend("ab1", "", 2, 0)), (std::vector<std::string>{"e", "d"}));
+  // Category filter applies to the precomputed list too: only y items (c, d, e).
+  EXPECT_EQ(Ids(rec_.Recommend("ab1", "y", 2, 0)), (std::vector<std::string>{"e", "d"}));
+}
+
+TEST_F(RecommenderTest, ShortPrecomputedListIsFilledByItemCf) {
+  holder_.Set(ModelBundle::Build(WithUserRecs(FitModels(world_)), state_, 7));
+  state_.ApplyFeedback({"like", "ab1", "c", 1.0, 0, ""});
+  // e and d remain of the list; item-CF then adds nothing new (c's neighbour d is present), so
+  // popular fills the rest; no item is repeated and nothing seen is returned.
+  RecommendResult r = rec_.Recommend("ab1", "", 5, 0);
+  std::vector<std::string> ids = Ids(r);
+  ASSERT_GE(ids.size(), 2u);
+  EXPECT_EQ(ids[0], "e");
+  EXPECT_EQ(ids[1], "d");
+  std::vector<std::string> sorted = ids;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(std::adjacent_find(sorted.begin(), sorted.end()), sorted.end());
+  for (const auto& id : ids) {
+    EXPECT_NE(id, "a");
+    EXPECT_NE(id, "b");
+    EXPECT_NE(id, "c");
+    EXPECT_NE(id, "f");
+  }
+  // Other users have no list: item-CF answers as before.
+  state_.ApplyFeedback({"like", "new_user", "c", 1.0, 0, ""});
+  EXPECT_EQ(Ids(rec_.Recommend("new_user", "", 1, 0)), std::vector<std::string>{"d"});
+}
+
+}  // namespace
+}  // namespace reco

@@ -60,6 +60,36 @@ struct FeedbackRecord {
   int64_t seq = 0;
 };
 
+// A named lease (leader lock) held by `holder` until `expires_at` (exclusive).
+struct LeaseRecord {
+  std::string name;
+  std::string holder;
+  TimestampUs expires_at = 0;
+};
+
+// One run of a scheduled job (scheduler/scheduler.h), shared by every process on the store.
+struct JobRunRecord {
+  int64_t id = 0;  // assigned by InsertJobRun, increasing
+  std::string job;
+  std::string trigger;  // "scheduled" | "manual"
+  std::string status;   // "queued" | "running" | "succeeded" | "failed" | "timed_out"
+  int attempts = 0;
+  TimestampUs scheduled_for = 0;  // the cron time of a scheduled run; 0 for manual runs
+  TimestampUs created = 0;
+  TimestampUs started = 0;   // 0 until the first attempt starts
+  TimestampUs finished = 0;  // 0 until the run ends
+  std::string holder;        // the scheduler instance that runs it ("" while queued)
+  std::string error;         // the last attempt's error, "" when none
+};
+
+// Selects job runs; unset fields match everything.
+struct JobRunFilter {
+  std::optional<std::string> job;
+  std::optional<std::string> trigger;
+  std::optional<std::string> status;
+  int limit = 100;  // newest `limit` rows
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -106,6 +136,26 @@ class Store {
                               const std::function<void(const FeedbackRecord&)>& fn) = 0;
   virtual Result<int64_t> MaxFeedbackSeq() = 0;
   virtual Result<StoreCounts> Counts() = 0;
+
+  // ---- scheduler: leases (leader election) and job runs
+  // Takes or renews lease `name` for `holder` until now + ttl_us when it is free, expired
+  // (expires_at <= now) or already held by `holder`; atomic across processes sharing the store.
+  // Returns whether `holder` holds the lease after the call.
+  virtual Result<bool> TryAcquireLease(std::string_view name, std::string_view holder,
+                                       TimestampUs now, int64_t ttl_us) = 0;
+  // Drops the lease when `holder` holds it; a no-op otherwise.
+  virtual Status ReleaseLease(std::string_view name, std::string_view holder) = 0;
+  virtual Result<LeaseRecord> GetLease(std::string_view name) = 0;  // NotFound when not held
+  // Returns the new run's id (run.id is ignored).
+  virtual Result<int64_t> InsertJobRun(const JobRunRecord& run) = 0;
+  // Replaces every field of run `run.id`; NotFound when there is no such run.
+  virtual Status UpdateJobRun(const JobRunRecord& run) = 0;
+  // Moves run `id` from "queued" to "running" for `holder` (started = now, when unset).
+  // Returns false when the run is not queued (e.g. another process claimed it first).
+  virtual Result<bool> ClaimJobRun(int64_t id, std::string_view holder, TimestampUs now) = 0;
+  virtual Result<JobRunRecord> GetJobRun(int64_t id) = 0;  // NotFound
+  // Matching runs, newest (highest id) first.
+  virtual Result<std::vector<JobRunRecord>> ListJobRuns(const JobRunFilter& filter) = 0;
 
   // Ok when the backend is reachable (readiness probe).
   virtual Status Ping() = 0;

@@ -510,6 +510,131 @@ TEST_P(StoreConformanceTest, ConcurrentWritersAndReadersSeeConsistentData) {
   EXPECT_EQ(Counts().feedback, kThreads * kBatches * 10);
 }
 
+JobRunRecord QueuedRun(std::string job, std::string trigger = "manual", TimestampUs created = 100) {
+  JobRunRecord run;
+  run.job = std::move(job);
+  run.trigger = std::move(trigger);
+  run.status = "queued";
+  run.created = created;
+  return run;
+}
+
+TEST_P(StoreConformanceTest, LeaseIsExclusiveUntilItExpires) {
+  constexpr int64_t kTtl = 30;
+  EXPECT_EQ(store_->GetLease("scheduler").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->TryAcquireLease("scheduler", "a", 1000, kTtl).value());
+  EXPECT_FALSE(store_->TryAcquireLease("scheduler", "b", 1010, kTtl).value());
+  EXPECT_TRUE(store_->TryAcquireLease("other", "b", 1010, kTtl).value());  // another name
+  // The holder renews; the expiry moves.
+  EXPECT_TRUE(store_->TryAcquireLease("scheduler", "a", 1020, kTtl).value());
+  EXPECT_EQ(store_->GetLease("scheduler")->expires_at, 1050);
+  EXPECT_FALSE(store_->TryAcquireLease("scheduler", "b", 1049, kTtl).value());
+  // Expired (expires_at <= now): taken over.
+  EXPECT_TRUE(store_->TryAcquireLease("scheduler", "b", 1050, kTtl).value());
+  LeaseRecord lease = store_->GetLease("scheduler").value();
+  EXPECT_EQ(lease.holder, "b");
+  EXPECT_EQ(lease.expires_at, 1080);
+  EXPECT_FALSE(store_->TryAcquireLease("scheduler", "a", 1051, kTtl).value());
+}
+
+TEST_P(StoreConformanceTest, ReleaseLeaseOnlyByItsHolder) {
+  ASSERT_TRUE(store_->TryAcquireLease("scheduler", "a", 0, 100).value());
+  ASSERT_TRUE(store_->ReleaseLease("scheduler", "b").ok());
+  EXPECT_EQ(store_->GetLease("scheduler")->holder, "a");
+  ASSERT_TRUE(store_->ReleaseLease("scheduler", "a").ok());
+  EXPECT_EQ(store_->GetLease("scheduler").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->TryAcquireLease("scheduler", "b", 1, 100).value());
+  EXPECT_EQ(store_->TryAcquireLease("", "b", 1, 100).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformanceTest, JobRunsInsertUpdateGetAndList) {
+  int64_t first = store_->InsertJobRun(QueuedRun("train", "scheduled", 100)).value();
+  int64_t second = store_->InsertJobRun(QueuedRun("cleanup", "manual", 200)).value();
+  int64_t third = store_->InsertJobRun(QueuedRun("train", "manual", 300)).value();
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+
+  JobRunRecord run = store_->GetJobRun(first).value();
+  EXPECT_EQ(run.job, "train");
+  EXPECT_EQ(run.trigger, "scheduled");
+  EXPECT_EQ(run.status, "queued");
+  EXPECT_EQ(run.created, 100);
+  run.status = "failed";
+  run.attempts = 2;
+  run.scheduled_for = 60;
+  run.started = 110;
+  run.finished = 150;
+  run.holder = "worker-1";
+  run.error = "INTERNAL: disk full";
+  ASSERT_TRUE(store_->UpdateJobRun(run).ok());
+  JobRunRecord back = store_->GetJobRun(first).value();
+  EXPECT_EQ(back.status, "failed");
+  EXPECT_EQ(back.attempts, 2);
+  EXPECT_EQ(back.scheduled_for, 60);
+  EXPECT_EQ(back.started, 110);
+  EXPECT_EQ(back.finished, 150);
+  EXPECT_EQ(back.holder, "worker-1");
+  EXPECT_EQ(back.error, "INTERNAL: disk full");
+
+  auto ids = [](const std::vector<JobRunRecord>& runs) {
+    std::vector<int64_t> out;
+    for (const auto& r : runs) out.push_back(r.id);
+    return out;
+  };
+  EXPECT_EQ(ids(store_->ListJobRuns({}).value()), (std::vector<int64_t>{third, second, first}));
+  JobRunFilter by_job;
+  by_job.job = "train";
+  EXPECT_EQ(ids(store_->ListJobRuns(by_job).value()), (std::vector<int64_t>{third, first}));
+  by_job.trigger = "scheduled";
+  EXPECT_EQ(ids(store_->ListJobRuns(by_job).value()), (std::vector<int64_t>{first}));
+  JobRunFilter queued;
+  queued.status = "queued";
+  queued.limit = 1;
+  EXPECT_EQ(ids(store_->ListJobRuns(queued).value()), (std::vector<int64_t>{third}));
+  queued.limit = 0;
+  EXPECT_EQ(store_->ListJobRuns(queued).status().code(), StatusCode::kInvalidArgument);
+
+  EXPECT_EQ(store_->GetJobRun(third + 100).status().code(), StatusCode::kNotFound);
+  run.id = third + 100;
+  EXPECT_EQ(store_->UpdateJobRun(run).code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, ClaimJobRunSucceedsOnceWhileQueued) {
+  int64_t id = store_->InsertJobRun(QueuedRun("train")).value();
+  EXPECT_TRUE(store_->ClaimJobRun(id, "worker-1", 500).value());
+  EXPECT_FALSE(store_->ClaimJobRun(id, "worker-2", 501).value());
+  JobRunRecord run = store_->GetJobRun(id).value();
+  EXPECT_EQ(run.status, "running");
+  EXPECT_EQ(run.holder, "worker-1");
+  EXPECT_EQ(run.started, 500);
+  EXPECT_FALSE(store_->ClaimJobRun(id + 1, "worker-1", 500).value());  // no such run
+}
+
+TEST_P(StoreConformanceTest, TwoHandlesOnOneDatabaseShareLeasesAndRuns) {
+  auto other_or = GetParam().open(dir_);
+  ASSERT_TRUE(other_or.ok()) << other_or.status().ToString();
+  std::unique_ptr<Store> other = std::move(other_or).value();
+  ASSERT_TRUE(store_->TryAcquireLease("scheduler", "a", 0, 100).value());
+  EXPECT_FALSE(other->TryAcquireLease("scheduler", "b", 50, 100).value());
+  EXPECT_EQ(other->GetLease("scheduler")->holder, "a");
+  EXPECT_TRUE(other->TryAcquireLease("scheduler", "b", 100, 100).value());
+  EXPECT_FALSE(store_->TryAcquireLease("scheduler", "a", 101, 100).value());
+
+  int64_t id = store_->InsertJobRun(QueuedRun("train")).value();
+  int64_t id2 = other->InsertJobRun(QueuedRun("cleanup")).value();
+  EXPECT_NE(id, id2);
+  EXPECT_EQ(other->GetJobRun(id)->job, "train");
+  // Exactly one of two concurrent claimers wins.
+  std::atomic<int> wins{0};
+  std::thread t1([&] { wins += store_->ClaimJobRun(id, "a", 1).value() ? 1 : 0; });
+  std::thread t2([&] { wins += other->ClaimJobRun(id, "b", 1).value() ? 1 : 0; });
+  t1.join();
+  t2.join();
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_EQ(store_->ListJobRuns({})->size(), 2u);
+  other->Close();
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
                          ::testing::Values(StoreBackend{"sqlite",
                                                         [](const std::filesystem::path& dir) {

@@ -439,10 +439,19 @@ TEST_F(ApiRoutes, MetricsAndOpenApiDescribeEveryRoute) {
                            "/api/v1/openapi.json",
                            "/similar/{item_id}",
                            "/recommend/detail/{item_id}",
-                           "/models/reload"}) {
+                           "/models/reload",
+                           "/api/v1/jobs",
+                           "/api/v1/jobs/runs",
+                           "/api/v1/jobs/runs/{id}",
+                           "/api/v1/jobs/{name}/run",
+                           "/api/v1/models",
+                           "/api/v1/runs",
+                           "/api/v1/runs/{run_id}",
+                           "/api/v1/pipeline/runs",
+                           "/api/v1/pipeline/runs/{id}"}) {
     EXPECT_TRUE(paths.count(path)) << path << " missing from openapi.json";
   }
-  EXPECT_EQ(paths.size(), 34u);
+  EXPECT_EQ(paths.size(), 43u);
 }
 
 TEST(ApiKey, RequiredOnDataRoutesWhenConfiguredButNotOnHealth) {

@@ -60,5 +60,83 @@ TEST(CliEval, UnknownAlgorithmAndMissingFileAreClearErrors) {
   EXPECT_NE(ReadFile(dir.path() / "missing.log").find("missing.txt"), std::string::npos);
 }
 
+// 48 users in 4 groups; group g likes items 10g..10g+9: user u has 5 of them in train and one
+// more in test. A tiny budget and trial limit keep `reco tune` fast.
+void WriteGroupedSplit(const std::filesystem::path& dir) {
+  std::ofstream train(dir / "train.txt");
+  std::ofstream test(dir / "test.txt");
+  for (int u = 0; u < 48; ++u) {
+    const int g = u % 4;
+    train << u;
+    for (int i = 0; i < 5; ++i) train << ' ' << 10 * g + (u + i) % 10;
+    train << '\n';
+    test << u << ' ' << 10 * g + (u + 5) % 10 << '\n';
+  }
+}
+
+TEST(CliTune, TuneWritesAConfigThatEvalAccepts) {
+  TempDataDir dir("cli_tune");
+  WriteGroupedSplit(dir.path());
+  const auto config = dir.path() / "model.toml";
+  ExitStatus st =
+      RunReco({"tune", "--train", (dir.path() / "train.txt").string(), "--format", "lightgcn",
+               "--budget-seconds", "60", "--max-trials", "4", "--algorithms", "popular,rp3beta",
+               "--metric", "recall@5", "--out", config.string()},
+              dir.path() / "tune.log");
+  ASSERT_TRUE(st.Ok()) << st.ToString() << "\n" << ReadFile(dir.path() / "tune.log");
+  const std::string toml = ReadFile(config);
+  EXPECT_NE(toml.find("[algorithm]"), std::string::npos) << toml;
+  EXPECT_NE(toml.find("metric = \"recall@5\""), std::string::npos) << toml;
+  Json trials(ReadFile(dir.path() / "model.toml.trials.json"));
+  ASSERT_TRUE(trials.ok()) << trials.error();
+
+  const auto report = dir.path() / "report.json";
+  st = RunReco({"eval", "--train", (dir.path() / "train.txt").string(), "--test",
+                (dir.path() / "test.txt").string(), "--format", "lightgcn", "--config",
+                config.string(), "--k", "5", "--json", report.string()},
+               dir.path() / "eval.log");
+  ASSERT_TRUE(st.Ok()) << st.ToString() << "\n" << ReadFile(dir.path() / "eval.log");
+  Json json(ReadFile(report));
+  ASSERT_TRUE(json.ok()) << json.error();
+  double recall5 = -1;
+  ASSERT_FALSE(json["metrics"]["recall@5"].get(recall5));
+  // Popularity cannot find the group items; the tuned model does for most users.
+  EXPECT_GT(recall5, 0.5);
+  EXPECT_NE(StringField(json.root(), "model"), "popular");
+}
+
+TEST(CliTune, ConfigExcludesAlgoAndSet) {
+  TempDataDir dir("cli_tune_errors");
+  WriteSplit(dir.path());
+  const auto config = dir.path() / "model.toml";
+  std::ofstream(config) << "[algorithm]\nname = \"popular\"\n";
+  const std::vector<std::string> base = {"eval",
+                                         "--train",
+                                         (dir.path() / "train.txt").string(),
+                                         "--test",
+                                         (dir.path() / "test.txt").string(),
+                                         "--format",
+                                         "lightgcn",
+                                         "--k",
+                                         "5"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  ExitStatus st = RunReco(with({"--config", config.string()}), dir.path() / "ok.log");
+  EXPECT_TRUE(st.Ok()) << ReadFile(dir.path() / "ok.log");
+  st = RunReco(with({"--config", config.string(), "--algo", "itemcf"}), dir.path() / "a.log");
+  EXPECT_FALSE(st.Ok());
+  EXPECT_NE(ReadFile(dir.path() / "a.log").find("either --algo"), std::string::npos);
+  st = RunReco(with({"--config", config.string(), "--set", "itemcf.neighbors=3"}),
+               dir.path() / "s.log");
+  EXPECT_FALSE(st.Ok());
+  EXPECT_NE(ReadFile(dir.path() / "s.log").find("--set cannot be combined"), std::string::npos);
+  st = RunReco(with({"--config", (dir.path() / "nope.toml").string()}), dir.path() / "n.log");
+  EXPECT_FALSE(st.Ok());
+  EXPECT_NE(ReadFile(dir.path() / "n.log").find("nope.toml"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace reco::itest

@@ -1,5 +1,6 @@
-// Model reload of a real `reco serve`: under load without a failed request, a corrupt newest
-// model file rejected while the old models keep serving, and the reload token enforced.
+// Model reload of a real `reco serve`: under load without a failed request, a corrupt
+// production model file rejected (sha256 mismatch) while the old models keep serving, and the
+// reload token enforced.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -88,7 +89,7 @@ TEST(Reload, UnderLoadNoRequestFailsAndVersionChanges) {
   EXPECT_TRUE(server.Stop(SIGTERM).Ok());
 }
 
-TEST(Reload, CorruptNewestModelIsRejectedAndOldModelsKeepServing) {
+TEST(Reload, CorruptProductionModelIsRejectedAndOldModelsKeepServing) {
   TempDataDir dir("corrupt");
   auto data = dir.path() / "data";
   ASSERT_EQ(PrepareDemoData(data, {.users = 60, .items = 80, .seed = 9}), "");
@@ -121,15 +122,19 @@ TEST(Reload, CorruptNewestModelIsRejectedAndOldModelsKeepServing) {
     std::string file;
     std::string bytes;
   };
+  // The production version's own item-CF file is damaged in place: its sha256 no longer matches
+  // the registry, so the reload is refused and the file named.
+  const std::string file = good.filename().string();
   const std::vector<Corruption> corruptions = {
-      {"truncated", "itemcf-20990101T000000000000Z.rmdl", bytes.substr(0, bytes.size() / 2)},
-      {"bit flip", "itemcf-20990102T000000000000Z.rmdl", flipped},
-      {"empty", "itemcf-20990103T000000000000Z.rmdl", ""},
+      {"truncated", file, bytes.substr(0, bytes.size() / 2)},
+      {"bit flip", file, flipped},
+      {"empty", file, ""},
   };
   for (const Corruption& bad : corruptions) {
     SCOPED_TRACE(bad.name);
     WriteBytes(models / bad.file, bad.bytes);
     r = c.Post("/models/reload", "", auth);
+    WriteBytes(good, bytes);
     EXPECT_GE(r.status, 400) << r.body;
     EXPECT_NE(ErrorMessage(r.body).find(bad.file), std::string::npos)
         << "the error should name the file: " << r.body;

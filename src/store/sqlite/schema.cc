@@ -54,6 +54,18 @@ constexpr Migration kMigrations[] = {
      "ALTER TABLE feedback_v3 RENAME TO feedback;"
      "CREATE UNIQUE INDEX feedback_key ON feedback(user_idx, item_idx, type_idx);"
      "CREATE INDEX feedback_by_item ON feedback(item_idx, user_idx, type_idx);"},
+    {4,
+     // The scheduler: named leases (leader election across processes) and job run history.
+     "CREATE TABLE leases("
+     "  name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);"
+     "CREATE TABLE job_runs("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, trigger_kind TEXT NOT NULL,"
+     "  status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+     "  scheduled_for INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL,"
+     "  started INTEGER NOT NULL DEFAULT 0, finished INTEGER NOT NULL DEFAULT 0,"
+     "  holder TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '');"
+     "CREATE INDEX job_runs_by_job ON job_runs(job, id);"
+     "CREATE INDEX job_runs_by_status ON job_runs(status, id);"},
 };
 
 constexpr const char* kCreateMigrationsTable =

@@ -224,6 +224,7 @@ Status SqliteStore::LoadIds(Connection& conn) {
   RECO_ASSIGN_OR_RETURN(
       seq_, conn.QueryInt("SELECT value FROM store_counters WHERE name = 'feedback_seq'"));
   RECO_ASSIGN_OR_RETURN(data_version_, conn.QueryInt("PRAGMA data_version"));
+  RECO_ASSIGN_OR_RETURN(ids_fingerprint_, IdsFingerprint(conn));
   std::unique_lock ids_lock(ids_mu_);
   for (size_t s = 0; s < std::size(sources); ++s) {
     sources[s].index->ReplaceWith(std::move(fresh[s]));
@@ -231,10 +232,36 @@ Status SqliteStore::LoadIds(Connection& conn) {
   return Status::Ok();
 }
 
+// Changes whenever another process adds or removes a user, item or feedback type: the count,
+// the highest index and the length of the id at that index of each id table (a re-used highest
+// index after a delete is caught unless the new id has the same length). Cheap next to
+// reloading the id tables.
+Result<std::string> SqliteStore::IdsFingerprint(Connection& conn) {
+  std::string fingerprint;
+  for (const auto& [table, column] : {std::pair{"users", "user_id"}, std::pair{"items", "item_id"},
+                                      std::pair{"feedback_types", "name"}}) {
+    const std::string sql = std::string(
+                                "SELECT count(*) * 1000003 + ifnull(max(idx), 0) * 131 + "
+                                "ifnull((SELECT length(") +
+                            column + ") FROM " + table + " ORDER BY idx DESC LIMIT 1), 0) FROM " +
+                            table;
+    RECO_ASSIGN_OR_RETURN(int64_t v, conn.QueryInt(sql));
+    fingerprint += std::to_string(v) + ",";
+  }
+  return fingerprint;
+}
+
 Status SqliteStore::SyncWithOtherWriters(Connection& conn) {
   RECO_ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA data_version"));
   if (version == data_version_) return Status::Ok();
-  return LoadIds(conn);
+  // Another process committed. Reload the id tables only when they changed (a worker's lease
+  // renewals and job-run updates do not touch them); the feedback sequence is always re-read.
+  RECO_ASSIGN_OR_RETURN(std::string fingerprint, IdsFingerprint(conn));
+  if (fingerprint != ids_fingerprint_) return LoadIds(conn);
+  RECO_ASSIGN_OR_RETURN(
+      seq_, conn.QueryInt("SELECT value FROM store_counters WHERE name = 'feedback_seq'"));
+  data_version_ = version;
+  return Status::Ok();
 }
 
 Status SqliteStore::RefreshIds() {

@@ -66,6 +66,17 @@ class SqliteStore final : public Store {
   Result<int64_t> MaxFeedbackSeq() override;
   Result<StoreCounts> Counts() override;
 
+  // Leases and job runs: sqlite_jobs.cc.
+  Result<bool> TryAcquireLease(std::string_view name, std::string_view holder, TimestampUs now,
+                               int64_t ttl_us) override;
+  Status ReleaseLease(std::string_view name, std::string_view holder) override;
+  Result<LeaseRecord> GetLease(std::string_view name) override;
+  Result<int64_t> InsertJobRun(const JobRunRecord& run) override;
+  Status UpdateJobRun(const JobRunRecord& run) override;
+  Result<bool> ClaimJobRun(int64_t id, std::string_view holder, TimestampUs now) override;
+  Result<JobRunRecord> GetJobRun(int64_t id) override;
+  Result<std::vector<JobRunRecord>> ListJobRuns(const JobRunFilter& filter) override;
+
   Status Ping() override;
   // Write calls waiting or running, and transactions committed so far (tests, metrics).
   size_t QueuedWrites();
@@ -142,6 +153,7 @@ class SqliteStore final : public Store {
   Status SaveSeq(Connection& conn);
   // Reloads when another connection (another process) committed since our last look.
   Status SyncWithOtherWriters(Connection& conn);
+  static Result<std::string> IdsFingerprint(Connection& conn);
   // Reloads the id tables when a reader met an index it cannot resolve.
   Status RefreshIds();
 
@@ -181,6 +193,7 @@ class SqliteStore final : public Store {
   std::mutex writer_mu_;
   std::unique_ptr<Connection> writer_;  // null once closed
   int64_t data_version_ = 0;            // writer's PRAGMA data_version after our last write
+  std::string ids_fingerprint_;         // IdsFingerprint() when the id tables were loaded
   int64_t seq_ = 0;                     // last feedback seq issued
 
   ReaderPool readers_;

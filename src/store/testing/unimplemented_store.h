@@ -52,6 +52,20 @@ class UnimplementedStore : public Store {
   }
   Result<int64_t> MaxFeedbackSeq() override { return No("MaxFeedbackSeq"); }
   Result<StoreCounts> Counts() override { return No("Counts"); }
+  Result<bool> TryAcquireLease(std::string_view, std::string_view, TimestampUs, int64_t) override {
+    return No("TryAcquireLease");
+  }
+  Status ReleaseLease(std::string_view, std::string_view) override { return No("ReleaseLease"); }
+  Result<LeaseRecord> GetLease(std::string_view) override { return No("GetLease"); }
+  Result<int64_t> InsertJobRun(const JobRunRecord&) override { return No("InsertJobRun"); }
+  Status UpdateJobRun(const JobRunRecord&) override { return No("UpdateJobRun"); }
+  Result<bool> ClaimJobRun(int64_t, std::string_view, TimestampUs) override {
+    return No("ClaimJobRun");
+  }
+  Result<JobRunRecord> GetJobRun(int64_t) override { return No("GetJobRun"); }
+  Result<std::vector<JobRunRecord>> ListJobRuns(const JobRunFilter&) override {
+    return No("ListJobRuns");
+  }
   Status Ping() override { return Status::Ok(); }
   void Close() override {}
 

@@ -1,0 +1,99 @@
+#include "api/http/http_client.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <charconv>
+#include <chrono>
+
+namespace reco {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+
+Result<HttpUrl> HttpUrl::Parse(std::string_view url, std::string_view field) {
+  constexpr std::string_view kScheme = "http://";
+  auto bad = [&](std::string_view why) {
+    return InvalidArgument("URL \"" + std::string(url) + "\" " + std::string(why),
+                           std::string(field));
+  };
+  if (url.substr(0, kScheme.size()) != kScheme) return bad("must start with http://");
+  std::string_view rest = url.substr(kScheme.size());
+  size_t slash = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, slash);
+  HttpUrl out;
+  out.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  if (out.target.front() == '?') out.target = "/" + out.target;
+  size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+    std::string_view port = authority.substr(colon + 1);
+    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
+    if (ec != std::errc() || ptr != port.data() + port.size() || out.port <= 0 ||
+        out.port > 65535) {
+      return bad("has a bad port");
+    }
+    authority = authority.substr(0, colon);
+  }
+  if (authority.empty()) return bad("has no host");
+  out.host = std::string(authority);
+  return out;
+}
+
+Result<HttpFetchResult> HttpFetch(std::string_view method, std::string_view url,
+                                  std::string_view body, const HttpHeaders& headers,
+                                  double timeout_seconds) {
+  RECO_ASSIGN_OR_RETURN(HttpUrl u, HttpUrl::Parse(url));
+  std::string where = u.host + ":" + std::to_string(u.port);
+  try {
+    asio::io_context io;
+    asio::ip::tcp::resolver resolver(io);
+    beast::tcp_stream stream(io);
+    auto deadline = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000));
+    stream.expires_after(deadline);
+    auto endpoints = resolver.resolve(u.host, std::to_string(u.port));
+    stream.connect(endpoints);
+    http::request<http::string_body> req(
+        http::string_to_verb(beast::string_view(method.data(), method.size())), u.target, 11);
+    req.set(http::field::host, u.host);
+    req.set(http::field::user_agent, "reco");
+    for (const auto& [name, value] : headers) {
+      req.set(beast::string_view(name.data(), name.size()),
+              beast::string_view(value.data(), value.size()));
+    }
+    if (!body.empty() || method == "POST" || method == "PUT") {
+      req.set(http::field::content_type, "application/json");
+      req.body() = std::string(body);
+      req.prepare_payload();
+    }
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    http::read(stream, buffer, parser);
+    beast::error_code ec;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    HttpFetchResult out;
+    out.status = static_cast<int>(parser.get().result_int());
+    out.body = std::move(parser.get().body());
+    return out;
+  } catch (const std::exception& e) {
+    return Unavailable(std::string(method) + " " + std::string(url) + ": cannot reach " + where +
+                       " (" + e.what() + ")");
+  }
+}
+
+}  // namespace reco
+
+namespace reco {
+
+Result<int> HttpPostJson(const std::string& url, const std::string& body,
+                         const std::string& token) {
+  HttpHeaders headers;
+  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+  RECO_ASSIGN_OR_RETURN(HttpFetchResult result, HttpFetch("POST", url, body, headers));
+  return result.status;
+}
+
+}  // namespace reco

@@ -1,0 +1,123 @@
+// Pipeline routes: start a `reco pipeline` run in the server (202 with its run_id; 409 while one
+// runs), read one run's record (run.json) and list recent runs.
+#include <simdjson.h>
+
+#include <algorithm>
+
+#include "api/api_service.h"
+#include "api/params.h"
+#include "core/json_writer.h"
+#include "pipeline/launcher.h"
+
+namespace reco::api {
+namespace {
+
+constexpr int kDefaultRuns = 20;
+constexpr int kMaxRuns = 1000;
+
+bool NoPipeline(pipeline::PipelineLauncher* launcher, HttpResponse& res) {
+  if (launcher != nullptr) return false;
+  SetJsonError(res, 503, "this server runs no pipeline");
+  return true;
+}
+
+// {"date","full_refresh","only","from","resume","mode","rollout"}; every field optional.
+Result<pipeline::RunRequest> ParseRunRequest(const HttpRequest& req) {
+  pipeline::RunRequest request;
+  request.trigger = "api";
+  std::string_view body = req.body();
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return request;
+  simdjson::dom::parser parser;
+  simdjson::dom::object o;
+  if (parser.parse(simdjson::padded_string(body)).get_object().get(o)) {
+    return InvalidArgument("the body must be a JSON object");
+  }
+  for (auto [key, value] : o) {
+    std::string_view k = key;
+    std::string_view text;
+    if (k == "full_refresh") {
+      if (value.get_bool().get(request.full_refresh)) {
+        return InvalidArgument("full_refresh must be a boolean", "full_refresh");
+      }
+    } else if (k == "rollout") {
+      if (value.get_double().get(request.rollout)) {
+        return InvalidArgument("rollout must be a number in (0, 1]", "rollout");
+      }
+    } else if (k == "date" || k == "only" || k == "from" || k == "resume" || k == "mode") {
+      if (value.get_string().get(text)) {
+        return InvalidArgument(std::string(k) + " must be a string", std::string(k));
+      }
+      std::string* out = k == "date"   ? &request.date
+                         : k == "only" ? &request.only
+                         : k == "from" ? &request.from
+                         : k == "mode" ? &request.mode
+                                       : &request.resume;
+      *out = std::string(text);
+    } else {
+      return InvalidArgument("unknown field \"" + std::string(k) + "\"", std::string(k));
+    }
+  }
+  return request;
+}
+
+}  // namespace
+
+void ApiService::AddPipelineRoutes(Router& r) {
+  Add(r,
+      {.method = "POST",
+       .pattern = "/api/v1/pipeline/runs",
+       .summary = "Start a pipeline run in this server (202 with its run_id); 409 while a run "
+                  "holds the data dir's lock. Body (optional): date, full_refresh, only, from, "
+                  "resume, mode (primary|canary), rollout.",
+       .tag = "pipeline",
+       .request_schema = "PipelineRunRequest",
+       .response_schema = "PipelineRunId"},
+      [this](HttpRequest& req, HttpResponse& res) {
+        if (NoPipeline(d_.pipeline, res)) return;
+        Result<pipeline::RunRequest> request = ParseRunRequest(req);
+        if (!request.ok()) return SetStatusError(res, request.status());
+        Result<std::string> id = d_.pipeline->Start(std::move(request).value());
+        if (!id.ok()) return SetStatusError(res, id.status());
+        res.status = 202;
+        JsonWriter w(std::move(res.body));
+        w.BeginObject().Key("run_id").String(*id).Key("status").String("running").EndObject();
+        res.body = w.Take();
+      });
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/v1/pipeline/runs",
+       .summary = "Pipeline runs, newest first, with their tasks.",
+       .tag = "pipeline",
+       .query = {{"n", "at most this many runs (1-1000, default 20)"}},
+       .response_schema = "PipelineRunList"},
+      [this](HttpRequest& req, HttpResponse& res) {
+        if (NoPipeline(d_.pipeline, res)) return;
+        Result<int> n = IntParam(req, "n", kDefaultRuns, 1, kMaxRuns);
+        if (!n.ok()) return SetStatusError(res, n.status());
+        std::vector<std::string> problems;
+        Result<std::vector<pipeline::PipelineRun>> runs = d_.pipeline->List(&problems);
+        if (!runs.ok()) return SetStatusError(res, runs.status());
+        std::reverse(runs->begin(), runs->end());
+        if (runs->size() > static_cast<size_t>(*n)) runs->resize(static_cast<size_t>(*n));
+        JsonWriter w(std::move(res.body));
+        w.BeginObject().Key("runs").BeginArray();
+        for (const pipeline::PipelineRun& run : *runs) w.Raw(pipeline::PipelineRunToJson(run));
+        w.EndArray().Key("problems").StringArray(problems).EndObject();
+        res.body = w.Take();
+      });
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/v1/pipeline/runs/{id}",
+       .summary = "One pipeline run: status, date, published and why, and per task its status, "
+                  "start/end, attempts, message and log file.",
+       .tag = "pipeline",
+       .response_schema = "PipelineRun"},
+      [this](HttpRequest& req, HttpResponse& res) {
+        if (NoPipeline(d_.pipeline, res)) return;
+        Result<pipeline::PipelineRun> run = d_.pipeline->Get(req.Param("id"));
+        if (!run.ok()) return SetStatusError(res, run.status());
+        res.body = pipeline::PipelineRunToJson(*run);
+      });
+}
+
+}  // namespace reco::api

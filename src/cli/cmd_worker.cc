@@ -1,0 +1,112 @@
+// `reco worker --data-dir DIR [--config FILE] [--holder ID]`: runs the scheduled jobs of the
+// [worker] config section (train, item_vectors, user_profiles, precompute, cache_cleanup) until
+// SIGTERM/SIGINT. Several workers may run on one store: only the holder of the "scheduler" lease
+// starts runs; the others stand by and take over when it stops renewing.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/config_loader.h"
+#include "api/http/http_client.h"
+#include "core/time.h"
+#include "pipeline/launcher.h"
+#include "scheduler/default_jobs.h"
+#include "scheduler/scheduler.h"
+#include "store/open_store.h"
+
+namespace reco::cli {
+namespace {
+
+struct WorkerFlags {
+  std::string data_dir;
+  std::string config;
+  std::string holder;
+};
+
+[[noreturn]] void Fail(int code, const std::string& message) { throw CommandFailed{code, message}; }
+
+// Blocks SIGTERM/SIGINT in every thread started after this call; returns the set to wait on.
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+void RunWorker(const WorkerFlags& flags) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(flags.data_dir, ec)) {
+    Fail(1, "reco worker: data directory " + flags.data_dir + " does not exist (--data-dir)");
+  }
+  RecoConfig config = LoadCommandConfig(flags.config, flags.data_dir);
+  if (Status st = config.Validate(); !st.ok()) Fail(2, "reco worker: " + st.message());
+  if (Status st = ValidateWorkerConfig(config.worker); !st.ok()) {
+    Fail(2, "reco worker: " + st.message());
+  }
+  if (config.log_level != "info") spdlog::set_level(spdlog::level::from_str(config.log_level));
+  sigset_t stop_signals = BlockStopSignals();
+
+  Result<std::unique_ptr<Store>> store = OpenStore(config, flags.data_dir);
+  if (!store.ok()) {
+    Fail(1, "reco worker: cannot open the store in " + flags.data_dir + ": " +
+                store.status().ToString());
+  }
+  const Clock& clock = SystemClock::Get();
+  JobCatalog catalog = BuiltinJobCatalog(**store, config, flags.data_dir, clock);
+  // train = a whole pipeline run (extract ... publish), announced to MODEL_RELOAD_URL if set.
+  pipeline::PipelineEnv pipeline_env{.config = &config,
+                                     .store = store->get(),
+                                     .data_dir = flags.data_dir,
+                                     .clock = &clock,
+                                     .reload_url = std::getenv("MODEL_RELOAD_URL") != nullptr
+                                                       ? std::getenv("MODEL_RELOAD_URL")
+                                                       : "",
+                                     .reload_token = config.server.reload_token,
+                                     .post = HttpPostJson};
+  catalog[std::string(kJobTrain)] = [&pipeline_env, &config](const JobContext&) {
+    return pipeline::RunPipelineJob(pipeline_env, config.pipeline.task_retries, "scheduler");
+  };
+  SchedulerOptions options = SchedulerOptionsFromConfig(config.worker);
+  options.holder = flags.holder;
+  Result<std::unique_ptr<Scheduler>> scheduler =
+      Scheduler::Create(DefaultJobSpecs(config.worker, catalog), **store, clock, options);
+  if (!scheduler.ok()) Fail(2, "reco worker: " + scheduler.status().message());
+  (*scheduler)->Start();
+  spdlog::info("reco worker started holder={} lease_seconds={} data_dir={}", (*scheduler)->holder(),
+               config.worker.lease_seconds, flags.data_dir);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("received {}, stopping the scheduler (running jobs are cancelled)",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*scheduler)->Stop();
+  (*store)->Close();
+  spdlog::info("reco worker stopped");
+  spdlog::default_logger()->flush();
+}
+
+}  // namespace
+
+void RegisterWorkerCommand(CLI::App& app) {
+  auto flags = std::make_shared<WorkerFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "worker",
+      "Run the scheduled jobs (train, item_vectors, user_profiles, precompute, cache_cleanup) "
+      "on their [worker] cron schedules until SIGTERM; one leader among several workers.");
+  cmd->add_option("--data-dir", flags->data_dir, "Data directory (store, models)")->required();
+  cmd->add_option("--config", flags->config,
+                  "TOML config file (default: DIR/reco.toml if present)");
+  cmd->add_option("--holder", flags->holder,
+                  "This worker's name in the leader lease and job runs "
+                  "(default: hostname:pid:random)");
+  cmd->callback([flags] { RunWorker(*flags); });
+}
+
+}  // namespace reco::cli

@@ -1,0 +1,66 @@
+// Algorithm entry of the GF-CF graph-filter model (models/gfcf.h): "gfcf".
+#include "eval/algorithm_options.h"
+#include "eval/algorithms.h"
+#include "eval/gfcf_scorer.h"
+
+namespace reco::eval {
+namespace {
+
+Result<GfcfOptions> ParseGfcfOptions(const std::vector<Setting>& settings) {
+  using O = GfcfOptions;
+  OptionField<O> seed{"gfcf.seed", [](const Setting& s, O& o) -> Status {
+                        RECO_ASSIGN_OR_RETURN(int seed, ParseInt(s));
+                        if (seed < 0)
+                          return InvalidArgument("--set gfcf.seed must be >= 0", s.first);
+                        o.seed = static_cast<uint64_t>(seed);
+                        return Status::Ok();
+                      }};
+  OptionField<O> solver{"gfcf.sharpen_solver", [](const Setting& s, O& o) -> Status {
+                          if (s.second == "euler") {
+                            o.sharpen_solver = SharpenSolver::kEuler;
+                          } else if (s.second == "rk4") {
+                            o.sharpen_solver = SharpenSolver::kRk4;
+                          } else {
+                            return InvalidArgument("--set gfcf.sharpen_solver must be euler or rk4",
+                                                   s.first);
+                          }
+                          return Status::Ok();
+                        }};
+  return ParseFields<O>(
+      "gfcf", settings,
+      {IntField<O>("gfcf.factors", &O::factors), NumberField<O>("gfcf.alpha", &O::ideal_weight),
+       NumberField<O>("gfcf.user_exponent", &O::user_exponent),
+       NumberField<O>("gfcf.item_exponent", &O::item_exponent),
+       IntField<O>("gfcf.power_iterations", &O::power_iterations),
+       IntField<O>("gfcf.oversampling", &O::oversampling),
+       NumberField<O>("gfcf.sharpen_time", &O::sharpen_time),
+       IntField<O>("gfcf.sharpen_steps", &O::sharpen_steps), solver, seed,
+       IntField<O>("gfcf.threads", &O::num_threads)});
+}
+
+}  // namespace
+
+Algorithm GfcfAlgorithm() {
+  return {
+      "gfcf",
+      [](const std::vector<Setting>& settings) { return ParseGfcfOptions(settings).status(); },
+      [](const Dataset& train, const std::vector<Setting>& settings,
+         bool show_progress) -> Result<FittedScorer> {
+        RECO_ASSIGN_OR_RETURN(GfcfOptions o, ParseGfcfOptions(settings));
+        o.show_progress = show_progress;
+        return FitWith<GfcfModel, GfcfScorer>(
+            "gfcf", train, o,
+            {{"gfcf.factors", std::to_string(o.factors)},
+             {"gfcf.alpha", FormatDouble(o.ideal_weight)},
+             {"gfcf.user_exponent", FormatDouble(o.user_exponent)},
+             {"gfcf.item_exponent", FormatDouble(o.item_exponent)},
+             {"gfcf.power_iterations", std::to_string(o.power_iterations)},
+             {"gfcf.oversampling", std::to_string(o.oversampling)},
+             {"gfcf.sharpen_time", FormatDouble(o.sharpen_time)},
+             {"gfcf.sharpen_steps", std::to_string(o.sharpen_steps)},
+             {"gfcf.sharpen_solver", o.sharpen_solver == SharpenSolver::kEuler ? "euler" : "rk4"},
+             {"gfcf.seed", std::to_string(o.seed)}});
+      }};
+}
+
+}  // namespace reco::eval

@@ -1,0 +1,92 @@
+#include "pipeline/launcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <fstream>
+#include <future>
+#include <limits>
+
+#include "pipeline/data_quality.h"
+
+namespace reco::pipeline {
+
+PipelineLauncher::PipelineLauncher(PipelineEnv env, int task_retries,
+                                   std::function<void(const PipelineRun&)> on_finished)
+    : env_(std::move(env)), on_finished_(std::move(on_finished)) {
+  runner_ = std::make_unique<PipelineRunner>(env_.data_dir, MakePipelineTasks(env_), *env_.clock,
+                                             PipelineRunnerOptions{.task_retries = task_retries});
+}
+
+PipelineLauncher::~PipelineLauncher() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void PipelineLauncher::SetDefaultReloadUrl(std::string url) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (env_.reload_url.empty() && !busy_) env_.reload_url = std::move(url);
+}
+
+Result<std::string> PipelineLauncher::Start(RunRequest request) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (busy_) {
+    Result<std::vector<PipelineRun>> runs = runner_->List();
+    std::string id = runs.ok() && !runs->empty() ? runs->back().run_id : "(starting)";
+    return FailedPrecondition("pipeline run " + id + " is already running in " +
+                              env_.data_dir.string());
+  }
+  if (thread_.joinable()) thread_.join();
+  if (request.dry_run)
+    return InvalidArgument("a dry run is only available from the CLI", "dry_run");
+  auto started = std::make_shared<std::promise<Result<std::string>>>();
+  std::future<Result<std::string>> id = started->get_future();
+  busy_ = true;
+  thread_ = std::thread([this, request, started] {
+    bool announced = false;
+    Result<PipelineRun> run = runner_->Run(request, [&](const PipelineRun& r) {
+      announced = true;
+      started->set_value(r.run_id);
+    });
+    if (!announced) started->set_value(run.status());
+    if (run.ok()) {
+      spdlog::info("event=pipeline_run_finished run_id={} status={} published={} reason=\"{}\"",
+                   run->run_id, TaskStateName(run->state), run->published, run->reason);
+      if (on_finished_) on_finished_(*run);
+    } else if (announced) {
+      spdlog::error("event=pipeline_run_error reason=\"{}\"", run.status().ToString());
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    busy_ = false;
+  });
+  lock.unlock();  // the thread takes mu_ when it ends
+  return id.get();
+}
+
+Status RunPipelineJob(const PipelineEnv& env, int task_retries, std::string trigger) {
+  PipelineRunner runner(env.data_dir, MakePipelineTasks(env), *env.clock,
+                        {.task_retries = task_retries});
+  RECO_ASSIGN_OR_RETURN(PipelineRun run, runner.Run({.trigger = std::move(trigger)}));
+  spdlog::info("event=pipeline_run_finished run_id={} status={} published={} reason=\"{}\"",
+               run.run_id, TaskStateName(run.state), run.published, run.reason);
+  if (run.state != TaskState::kSucceeded) {
+    return Internal("pipeline run " + run.run_id + " failed: " + run.reason);
+  }
+  return Status::Ok();
+}
+
+double LastDataQualityScore(const std::filesystem::path& data_dir) {
+  std::ifstream in(data_dir / kDataQualityMetricsFile);
+  std::string line;
+  const std::string prefix = std::string(kDataQualityScoreGauge) + " ";
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    try {
+      return std::stod(line.substr(prefix.size()));
+    } catch (...) {
+      break;
+    }
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace reco::pipeline

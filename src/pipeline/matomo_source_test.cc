@@ -1,0 +1,340 @@
+// The Matomo source against a real MariaDB server (Debian's mariadb-server), started in a temp
+// dir on 127.0.0.1 with a free port, with Matomo's layout of the two tables it reads.
+#include "pipeline/matomo_source.h"
+
+#include <gtest/gtest.h>
+#include <mysql.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "data/testing/temp_dir.h"
+#include "pipeline/extract.h"
+#include "store/sqlite/sqlite_store.h"
+
+extern char** environ;
+
+namespace reco::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(MatomoUrlMapper, TakesGroupOneAndSkipsUrlsThatDoNotMatch) {
+  auto mapper = MatomoUrlMapper::Create("/items?/([^/?#]+)");
+  ASSERT_TRUE(mapper.ok());
+  EXPECT_EQ(mapper->ItemId("https://shop.example.com/items/42?ref=home"), "42");
+  EXPECT_EQ(mapper->ItemId("http://shop.example.com/item/abc#top"), "abc");
+  EXPECT_EQ(mapper->ItemId("https://shop.example.com/about"), std::nullopt);
+}
+
+TEST(MatomoUrlMapper, RejectsBadPatternsNamingTheKey) {
+  auto no_group = MatomoUrlMapper::Create("/items/.*");
+  ASSERT_FALSE(no_group.ok());
+  EXPECT_NE(no_group.status().message().find("sources.matomo_item_url_pattern"), std::string::npos);
+  EXPECT_FALSE(MatomoUrlMapper::Create("/items/(").ok());
+}
+
+TEST(MatomoHelpers, VisitorHexAndUrlPrefix) {
+  EXPECT_EQ(MatomoVisitorHex(std::string("\x01\x02\xab\xff\x00\x10\x7f\x80", 8)),
+            "0102abff00107f80");
+  EXPECT_EQ(MatomoFullUrl("example.com/items/1", 0), "http://example.com/items/1");
+  EXPECT_EQ(MatomoFullUrl("example.com/items/1", 3), "https://www.example.com/items/1");
+  EXPECT_EQ(MatomoFullUrl("example.com/items/1", std::nullopt), "example.com/items/1");
+}
+
+TEST(MatomoHelpers, ConfigErrorsNameTheKey) {
+  SourcesConfig c;
+  c.matomo_host = "127.0.0.1";
+  c.matomo_table_prefix = "matomo_; DROP";
+  Status s = ValidateMatomoConfig(c);
+  EXPECT_EQ(s.field(), "sources.matomo_table_prefix");
+}
+
+// ---- real server
+
+std::string FindTool(const std::string& name) {
+  for (const char* dir : {"/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"}) {
+    fs::path p = fs::path(dir) / name;
+    if (access(p.c_str(), X_OK) == 0) return p.string();
+  }
+  return "";
+}
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A mariadbd in its own temp dir; stopped (SIGTERM, then SIGKILL) by the destructor.
+class MariaDbServer {
+ public:
+  ~MariaDbServer() { Stop(); }
+
+  // Empty string on success, else why the server could not be started.
+  std::string Start() {
+    const std::string mariadbd = FindTool("mariadbd");
+    const std::string install = FindTool("mariadb-install-db");
+    if (mariadbd.empty() || install.empty()) return "skip";
+    data_ = dir_.path() / "data";
+    socket_ = (dir_.path() / "mysqld.sock").string();
+    const std::string cmd = install + " --no-defaults --datadir=" + data_.string() +
+                            " --user=root --auth-root-authentication-method=normal" +
+                            " --skip-test-db > " + (dir_.path() / "install.log").string() + " 2>&1";
+    if (std::system(cmd.c_str()) != 0) return "mariadb-install-db failed: see install.log";
+    port_ = FreePort();
+    std::vector<std::string> args = {
+        mariadbd, "--no-defaults", "--datadir=" + data_.string(), "--socket=" + socket_,
+        "--port=" + std::to_string(port_), "--bind-address=127.0.0.1", "--user=root",
+        "--log-error=" + (dir_.path() / "error.log").string(),
+        "--pid-file=" + (dir_.path() / "mysqld.pid").string(), "--skip-log-bin",
+        "--innodb-buffer-pool-size=16M", "--skip-name-resolve",
+        // A non-UTC server zone: the reader must still read server_time as UTC.
+        "--default-time-zone=+05:00"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, mariadbd.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
+      pid_ = 0;
+      return "cannot spawn mariadbd";
+    }
+    for (int i = 0; i < 400; ++i) {  // up to 20 s for the server to accept connections
+      MYSQL* m = RootConnection();
+      if (m != nullptr) {
+        mysql_close(m);
+        return "";
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = 0;
+        return "mariadbd exited at start-up: see error.log";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return "mariadbd did not accept connections within 20 s";
+  }
+
+  // Root over the Unix socket (caller closes), or nullptr.
+  MYSQL* RootConnection() const {
+    MYSQL* m = mysql_init(nullptr);
+    if (mysql_real_connect(m, nullptr, "root", "", nullptr, 0, socket_.c_str(), 0) == nullptr) {
+      mysql_close(m);
+      return nullptr;
+    }
+    return m;
+  }
+
+  void Stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 400; ++i) {
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = 0;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ::kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = 0;
+  }
+
+  int port() const { return port_; }
+
+ private:
+  reco::testing::TempDir dir_{"mariadb"};
+  fs::path data_;
+  std::string socket_;
+  int port_ = 0;
+  pid_t pid_ = 0;
+};
+
+// Matomo's layout (core/Db/Schema/Mysql.php plus the Actions plugin's columns) of the two tables.
+constexpr const char* kSchema[] = {
+    "CREATE DATABASE matomo",
+    "CREATE TABLE matomo.matomo_log_action ("
+    " idaction INTEGER(10) UNSIGNED NOT NULL AUTO_INCREMENT, name VARCHAR(4096),"
+    " hash INTEGER(10) UNSIGNED NOT NULL, type TINYINT UNSIGNED NULL, url_prefix TINYINT(2) NULL,"
+    " PRIMARY KEY(idaction), INDEX index_type_hash (type, hash))"
+    " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    "CREATE TABLE matomo.matomo_log_link_visit_action ("
+    " idlink_va BIGINT(10) UNSIGNED NOT NULL AUTO_INCREMENT, idsite INT(10) UNSIGNED NOT NULL,"
+    " idvisitor BINARY(8) NOT NULL, idvisit BIGINT(10) UNSIGNED NOT NULL,"
+    " idaction_url_ref INTEGER(10) UNSIGNED NULL DEFAULT 0,"
+    " idaction_name_ref INTEGER(10) UNSIGNED NULL, custom_float DOUBLE NULL DEFAULT NULL,"
+    " pageview_position MEDIUMINT UNSIGNED DEFAULT NULL, server_time DATETIME NOT NULL,"
+    " idpageview CHAR(6) NULL DEFAULT NULL, idaction_name INTEGER(10) UNSIGNED DEFAULT NULL,"
+    " idaction_url INTEGER(10) UNSIGNED DEFAULT NULL,"
+    " time_spent_ref_action INTEGER(10) UNSIGNED DEFAULT NULL,"
+    " PRIMARY KEY(idlink_va), INDEX index_idvisit(idvisit),"
+    " INDEX index_idsite_servertime (idsite, server_time))"
+    " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    "INSERT INTO matomo.matomo_log_action(idaction, name, hash, type, url_prefix) VALUES"
+    " (1, 'shop.example.com/items/42', CRC32('shop.example.com/items/42'), 1, 2),"
+    " (2, 'shop.example.com/about', CRC32('shop.example.com/about'), 1, 2),"
+    " (3, 'Item 42', CRC32('Item 42'), 4, NULL),"
+    " (4, 'shop.example.com/item/abc?x=1', CRC32('shop.example.com/item/abc?x=1'), 1, 0)",
+    "INSERT INTO matomo.matomo_log_link_visit_action"
+    " (idlink_va, idsite, idvisitor, idvisit, server_time, idaction_name, idaction_url) VALUES"
+    " (1, 1, UNHEX('0102030405060708'), 1, '2024-03-01 10:00:00', 3, 1),"
+    " (2, 1, UNHEX('a1a2a3a4a5a6a7a8'), 2, '2024-03-01 11:00:00', NULL, 2),"
+    " (3, 1, UNHEX('a1a2a3a4a5a6a7a8'), 2, '2024-03-01 11:05:00', NULL, 4),"
+    " (4, 2, UNHEX('b1b2b3b4b5b6b7b8'), 3, '2024-03-01 12:00:00', 3, 1),"
+    " (5, 1, UNHEX('0102030405060708'), 1, '2024-03-01 12:30:00', NULL, NULL)",
+    "CREATE USER 'matomo'@'127.0.0.1' IDENTIFIED BY 'secret'",
+    "GRANT SELECT ON matomo.* TO 'matomo'@'127.0.0.1'",
+};
+
+class MatomoServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new MariaDbServer();
+    start_error_ = server_->Start();
+    if (!start_error_.empty()) return;
+    MYSQL* m = server_->RootConnection();
+    for (const char* sql : kSchema) {
+      if (mysql_query(m, sql) != 0) {
+        start_error_ = std::string(sql) + ": " + mysql_error(m);
+        break;
+      }
+    }
+    mysql_close(m);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (start_error_ == "skip") GTEST_SKIP() << "mariadbd / mariadb-install-db not installed";
+    ASSERT_EQ(start_error_, "");
+    SqliteStoreOptions opts;
+    opts.path = dir_.path() / "reco.db";
+    auto store = OpenSqliteStore(opts);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    config_.sources.matomo_host = "127.0.0.1";
+    config_.sources.matomo_port = server_->port();
+    config_.sources.matomo_user = "matomo";
+    config_.sources.matomo_password = "secret";
+    config_.sources.matomo_site_id = 1;
+  }
+
+  void Exec(const std::string& sql) {
+    MYSQL* m = server_->RootConnection();
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(mysql_query(m, sql.c_str()), 0) << mysql_error(m);
+    mysql_close(m);
+  }
+
+  Result<ExtractReport> Run(ExtractOptions options = {}) {
+    return RunExtract(options, config_, *store_, dir_.path() / "data", clock_);
+  }
+
+  std::vector<Feedback> StoredFeedback() {
+    std::vector<Feedback> rows;
+    EXPECT_TRUE(
+        store_->ScanFeedback(0, [&](const FeedbackRecord& r) { rows.push_back(r.feedback); }).ok());
+    return rows;
+  }
+
+  static MariaDbServer* server_;
+  static std::string start_error_;
+  reco::testing::TempDir dir_{"matomo_extract"};
+  std::unique_ptr<Store> store_;
+  RecoConfig config_;
+  FakeClock clock_{1'710'000'000LL * kMicrosPerSecond};
+};
+
+MariaDbServer* MatomoServerTest::server_ = nullptr;
+std::string MatomoServerTest::start_error_;
+
+TEST_F(MatomoServerTest, ImportsPageViewsThenOnlyNewOnes) {
+  ExtractOptions dry;
+  dry.dry_run = true;
+  Result<ExtractReport> preview = Run(dry);
+  ASSERT_TRUE(preview.ok()) << preview.status().ToString();
+  EXPECT_EQ(preview->Find(kMatomoSource)->rows_read, 3);  // site 1 page views 1..3
+  EXPECT_EQ(StoredFeedback().size(), 0u);
+
+  Result<ExtractReport> first = Run();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const SourceReport* m = first->Find(kMatomoSource);
+  EXPECT_EQ(m->rows_read, 3);
+  EXPECT_EQ(m->rows_skipped, 1);  // /about
+  EXPECT_EQ(m->rows_written, 2);
+  EXPECT_EQ(m->watermark_after, "idlink_va 3");
+  std::vector<Feedback> rows = StoredFeedback();
+  ASSERT_EQ(rows.size(), 2u);
+  std::sort(rows.begin(), rows.end(),
+            [](const Feedback& a, const Feedback& b) { return a.timestamp < b.timestamp; });
+  EXPECT_EQ(rows[0].feedback_type, "read");
+  EXPECT_EQ(rows[0].user_id, "0102030405060708");
+  EXPECT_EQ(rows[0].item_id, "42");
+  // 2024-03-01T10:00:00Z, although the server's own time zone is +05:00.
+  EXPECT_EQ(rows[0].timestamp, 1'709'287'200LL * kMicrosPerSecond);
+  EXPECT_EQ(rows[1].user_id, "a1a2a3a4a5a6a7a8");
+  EXPECT_EQ(rows[1].item_id, "abc");
+
+  Exec(
+      "INSERT INTO matomo.matomo_log_link_visit_action"
+      " (idlink_va, idsite, idvisitor, idvisit, server_time, idaction_url) VALUES"
+      " (6, 1, UNHEX('c1c2c3c4c5c6c7c8'), 4, '2024-03-02 00:00:00', 1)");
+  Result<ExtractReport> second = Run();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->Find(kMatomoSource)->rows_read, 1);
+  EXPECT_EQ(second->Find(kMatomoSource)->rows_written, 1);
+  EXPECT_EQ(second->Find(kMatomoSource)->watermark_after, "idlink_va 6");
+  EXPECT_EQ(StoredFeedback().size(), 3u);
+
+  Result<ExtractReport> third = Run();
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->Find(kMatomoSource)->rows_read, 0);
+
+  // Small batches walk the same rows; a full refresh writes nothing new.
+  ExtractOptions full;
+  full.full_refresh = true;
+  full.batch_rows = 1;
+  Result<ExtractReport> refresh = Run(full);
+  ASSERT_TRUE(refresh.ok());
+  EXPECT_EQ(refresh->Find(kMatomoSource)->rows_read, 4);
+  EXPECT_EQ(refresh->Find(kMatomoSource)->rows_written, 0);
+}
+
+TEST_F(MatomoServerTest, WrongPasswordIsUnavailableNamingTheServer) {
+  config_.sources.matomo_password = "wrong";
+  Result<ExtractReport> r = Run();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("matomo@127.0.0.1:" + std::to_string(server_->port())),
+            std::string::npos);
+}
+
+TEST_F(MatomoServerTest, MissingTableIsNotFoundNamingIt) {
+  config_.sources.matomo_table_prefix = "piwik_";
+  Result<ExtractReport> r = Run();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(r.status().message().find("piwik_log_link_visit_action"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace reco::pipeline

@@ -1,0 +1,45 @@
+// The jobs of `reco worker` (and of the scheduler inside `reco serve`): their names, schedules
+// from the [worker] config section, and the built-in bodies. Callers build a JobCatalog from
+// BuiltinJobCatalog, replace or add bodies (e.g. `train` = a pipeline run), then DefaultJobSpecs.
+//
+// Thread-safety: pure functions. Lifetime: the bodies borrow `store`, `config` and `clock`,
+// which must outlive the scheduler that runs them.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+#include <vector>
+
+#include "core/config.h"
+#include "core/time.h"
+#include "scheduler/scheduler.h"
+#include "store/store.h"
+
+namespace reco {
+
+inline constexpr std::string_view kJobTrain = "train";
+inline constexpr std::string_view kJobItemVectors = "item_vectors";
+inline constexpr std::string_view kJobUserProfiles = "user_profiles";
+inline constexpr std::string_view kJobPrecompute = "precompute";
+inline constexpr std::string_view kJobCacheCleanup = "cache_cleanup";
+
+// train: TrainModels into DATA_DIR/models (popularity, latest, item-CF; retention);
+// item_vectors: refits the item-CF model alone and writes it;
+// cache_cleanup: model-file retention in DATA_DIR/models (newest 3 per kind).
+// user_profiles and precompute have no built-in body (see DefaultJobSpecs).
+JobCatalog BuiltinJobCatalog(Store& store, const RecoConfig& config,
+                             const std::filesystem::path& data_dir, const Clock& clock);
+
+// The five default jobs with worker.*_cron, max_retries, retry_backoff_seconds and
+// job_timeout_seconds; bodies from `catalog`. A job without a body in the catalogue is still
+// listed and scheduled, and each run fails with Unimplemented naming the job.
+std::vector<JobSpec> DefaultJobSpecs(const WorkerConfig& worker, const JobCatalog& catalog);
+
+// Parses every worker.*_cron; InvalidArgument naming the key, e.g.
+// `worker.train_cron: cron "0 25 * * *": hour: 25 is out of range 0-23`.
+Status ValidateWorkerConfig(const WorkerConfig& worker);
+
+// lease_seconds from the config; the rest default.
+SchedulerOptions SchedulerOptionsFromConfig(const WorkerConfig& worker);
+
+}  // namespace reco

@@ -1,0 +1,111 @@
+#include "serving/exposure_log.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "data/testing/synthetic_dataset.h"
+#include "data/testing/temp_dir.h"
+
+namespace reco {
+namespace {
+
+std::vector<std::string> Lines(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+ExposureRecord Record(int k) {
+  // k < 10 keeps every line the same length.
+  return {.ts = 1'795'489'200'000'000,
+          .request_id = testing::Id('r', k),
+          .user_id = testing::Id('"', k),
+          .scenario = "recommend",
+          .model_version = "20261124T030000Z-abc123",
+          .variant = "canary",
+          .items = {"i1", "i2"}};
+}
+
+TEST(ExposureLog, LineHasTheContractFieldsInOrder) {
+  EXPECT_EQ(ExposureToJson(Record(0)),
+            "{\"ts\":\"2026-11-24T03:00:00Z\",\"request_id\":\"r0\",\"user_id\":\"\\\"0\","
+            "\"scenario\":\"recommend\",\"model_version\":\"20261124T030000Z-abc123\","
+            "\"variant\":\"canary\",\"items\":[\"i1\",\"i2\"]}");
+}
+
+TEST(ExposureLog, AppendsLinesInOrderAndCreatesTheDirectory) {
+  testing::TempDir dir("exposure_log");
+  auto path = dir.path() / "evaluation" / "exposure_log.jsonl";
+  auto log = ExposureLog::Open({.path = path});
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  for (int k = 0; k < 3; ++k) ASSERT_TRUE((*log)->Append(Record(k)));
+  (*log)->Flush();
+  EXPECT_EQ((*log)->written(), 3u);
+  std::vector<std::string> lines = Lines(path);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[2], ExposureToJson(Record(2)));
+}
+
+TEST(ExposureLog, RotatesPastTheSizeAndKeepsNFiles) {
+  testing::TempDir dir("exposure_log");
+  auto path = dir.path() / "exposure_log.jsonl";
+  const size_t line_bytes = ExposureToJson(Record(0)).size() + 1;
+  // Two lines fit; the third starts a new file. Keep two rotated files.
+  auto log = ExposureLog::Open({.path = path, .max_bytes = 2 * line_bytes, .keep_rotated = 2});
+  ASSERT_TRUE(log.ok());
+  for (int k = 0; k < 7; ++k) {  // files: [0,1] [2,3] [4,5] [6]
+    ASSERT_TRUE((*log)->Append(Record(k)));
+    (*log)->Flush();
+  }
+  EXPECT_EQ((*log)->rotations(), 3u);
+  EXPECT_EQ(Lines(path), std::vector<std::string>{ExposureToJson(Record(6))});
+  EXPECT_EQ(Lines(path.string() + ".1"),
+            (std::vector<std::string>{ExposureToJson(Record(4)), ExposureToJson(Record(5))}));
+  EXPECT_EQ(Lines(path.string() + ".2"),
+            (std::vector<std::string>{ExposureToJson(Record(2)), ExposureToJson(Record(3))}));
+  EXPECT_FALSE(std::filesystem::exists(path.string() + ".3"));
+}
+
+TEST(ExposureLog, ReopeningAppendsAndCountsTheExistingSize) {
+  testing::TempDir dir("exposure_log");
+  auto path = dir.path() / "exposure_log.jsonl";
+  const size_t line_bytes = ExposureToJson(Record(0)).size() + 1;
+  {
+    auto log = ExposureLog::Open({.path = path});
+    ASSERT_TRUE(log.ok());
+    (*log)->Append(Record(0));
+  }  // the destructor writes what is queued
+  auto log = ExposureLog::Open({.path = path, .max_bytes = line_bytes + 1});
+  ASSERT_TRUE(log.ok());
+  (*log)->Append(Record(1));
+  (*log)->Flush();
+  EXPECT_EQ(Lines(path), std::vector<std::string>{ExposureToJson(Record(1))});
+  EXPECT_EQ(Lines(path.string() + ".1"), std::vector<std::string>{ExposureToJson(Record(0))});
+}
+
+TEST(ExposureLog, DropsWhenTheQueueIsFullInsteadOfBlocking) {
+  testing::TempDir dir("exposure_log");
+  auto log = ExposureLog::Open({.path = dir.path() / "x.jsonl", .queue_capacity = 0});
+  ASSERT_TRUE(log.ok());
+  EXPECT_FALSE((*log)->Append(Record(0)));
+  EXPECT_FALSE((*log)->Append(Record(1)));
+  EXPECT_EQ((*log)->dropped(), 2u);
+  (*log)->Flush();
+  EXPECT_EQ((*log)->written(), 0u);
+}
+
+TEST(ExposureLog, OpenNamesAPathThatCannotBeCreated) {
+  testing::TempDir dir("exposure_log");
+  ASSERT_TRUE(std::ofstream(dir.path() / "file").good());
+  auto log = ExposureLog::Open({.path = dir.path() / "file" / "sub" / "x.jsonl"});
+  ASSERT_FALSE(log.ok());
+  EXPECT_NE(log.status().message().find((dir.path() / "file").string()), std::string::npos)
+      << log.status().ToString();
+}
+
+}  // namespace
+}  // namespace reco

@@ -1,0 +1,181 @@
+// Scheduled jobs over REST on a real `reco serve`: list, trigger, run history, errors; and a
+// separate `reco worker` process leading the scheduler and running runs queued through serve.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/test_server.h"
+
+extern char** environ;
+
+namespace reco::itest {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::vector<simdjson::dom::element> Elements(JsonValue value) {
+  std::vector<simdjson::dom::element> out;
+  simdjson::dom::array array;
+  if (value.get_array().get(array) != simdjson::SUCCESS) return out;
+  for (simdjson::dom::element e : array) out.push_back(e);
+  return out;
+}
+
+bool IsNull(JsonValue value) {
+  simdjson::dom::element e;
+  return value.get(e) == simdjson::SUCCESS && e.is_null();
+}
+
+// Polls GET /api/v1/jobs/runs/{id} until the run is no longer queued/running (bounded).
+std::string WaitForRunEnd(HttpClient& client, int64_t id, std::string* body = nullptr) {
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
+  std::string status;
+  while (SteadyClock::now() < deadline) {
+    HttpResult r = client.Get("/api/v1/jobs/runs/" + std::to_string(id));
+    status = r.status == 200 ? StringField(Json(r.body).root(), "status")
+                             : "http " + std::to_string(r.status);
+    if (body != nullptr) *body = r.body;
+    if (status != "queued" && status != "running") return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "still " + status;
+}
+
+int64_t TriggerRun(HttpClient& client, const std::string& job) {
+  HttpResult r = client.Post("/api/v1/jobs/" + job + "/run", "");
+  EXPECT_EQ(r.status, 202) << r.body;
+  int64_t id = -1;
+  if (Json(r.body)["run_id"].get_int64().get(id) != simdjson::SUCCESS) return -1;
+  EXPECT_EQ(StringField(Json(r.body).root(), "status"), "queued");
+  return id;
+}
+
+std::string Leader(HttpClient& client) {
+  return StringField(Json(client.Get("/api/v1/jobs").body).root(), "leader");
+}
+
+// A `reco worker` child process; SIGKILLed with the test process.
+pid_t SpawnWorker(const std::vector<std::string>& args, const std::filesystem::path& log) {
+  std::vector<std::string> argv_strings = {RecoBinary(), "worker"};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) ::_exit(127);
+    ::execve(argv[0], argv.data(), environ);
+    ::_exit(127);
+  }
+  return pid;
+}
+
+TEST(Jobs, ServeRunsTriggeredJobsAndKeepsTheirHistory) {
+  TempDataDir dir("reco_itest_jobs");
+  DemoDataOptions demo;
+  demo.train = false;
+  ASSERT_EQ(PrepareDemoData(dir.path(), demo), "");
+  TestServer server;
+  ASSERT_EQ(server.Start(dir.path(), {.env = {{"RECO_WORKER_MAX_RETRIES", "0"}}}), "");
+  HttpClient client(server.port());
+
+  HttpResult jobs = client.Get("/api/v1/jobs");
+  ASSERT_EQ(jobs.status, 200) << jobs.body;
+  Json doc(jobs.body);
+  std::vector<std::string> names;
+  std::vector<simdjson::dom::element> listed = Elements(doc["jobs"]);
+  for (simdjson::dom::element job : listed) {
+    names.push_back(StringField(job, "name"));
+    EXPECT_TRUE(IsNull(job["last_run"]));
+    EXPECT_FALSE(StringField(job, "next_run").empty()) << jobs.body;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"train", "item_vectors", "user_profiles", "precompute",
+                                             "cache_cleanup"}));
+  ASSERT_EQ(listed.size(), 5u);
+  EXPECT_EQ(StringField(listed[0], "cron"), "0 3 * * *");
+
+  // train writes the models and the server reloads them.
+  EXPECT_EQ(StringField(Json(client.Get("/health").body).root(), "status"), "degraded");
+  int64_t train = TriggerRun(client, "train");
+  std::string body;
+  ASSERT_EQ(WaitForRunEnd(client, train, &body), "succeeded") << body << server.log();
+  Json run(body);
+  EXPECT_EQ(StringField(run.root(), "trigger"), "manual");
+  EXPECT_EQ(StringField(run.root(), "error"), "");
+  EXPECT_FALSE(StringField(run.root(), "end").empty());
+  EXPECT_EQ(StringField(Json(client.Get("/health").body).root(), "status"), "healthy");
+
+  int64_t profiles = TriggerRun(client, "user_profiles");
+  ASSERT_EQ(WaitForRunEnd(client, profiles, &body), "failed");
+  EXPECT_EQ(StringField(Json(body).root(), "error"),
+            "UNIMPLEMENTED: job user_profiles has no body in this version of reco");
+
+  HttpResult unknown = client.Post("/api/v1/jobs/nope/run", "");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(ErrorMessage(unknown.body), "no job named \"nope\"");
+  HttpResult bad_id = client.Get("/api/v1/jobs/runs/abc");
+  EXPECT_EQ(bad_id.status, 400);
+  EXPECT_EQ(ErrorField(bad_id.body), "id");
+  EXPECT_EQ(client.Get("/api/v1/jobs/runs/999999").status, 404);
+
+  Json after(client.Get("/api/v1/jobs").body);
+  std::vector<simdjson::dom::element> jobs_after = Elements(after["jobs"]);
+  ASSERT_EQ(jobs_after.size(), 5u);
+  simdjson::dom::element train_job = jobs_after[0];
+  int64_t last_id = -1;
+  ASSERT_EQ(train_job["last_run"]["id"].get_int64().get(last_id), simdjson::SUCCESS);
+  EXPECT_EQ(last_id, train);
+  EXPECT_EQ(StringField(train_job["last_run"], "status"), "succeeded");
+  EXPECT_EQ(ArraySize(client.Get("/api/v1/jobs/runs?job=train").body), 1);
+  EXPECT_EQ(ArraySize(client.Get("/api/v1/jobs/runs?status=failed").body), 1);
+  EXPECT_EQ(ArraySize(client.Get("/api/v1/jobs/runs").body), 2);
+  EXPECT_EQ(client.Get("/api/v1/jobs/runs?n=0").status, 400);
+  EXPECT_NE(client.Get("/api/v1/openapi.json").body.find("\"/api/v1/jobs/{name}/run\""),
+            std::string::npos);
+  EXPECT_TRUE(server.Stop(SIGTERM).Ok()) << server.log();
+}
+
+TEST(Jobs, SeparateWorkerLeadsAndRunsWhatServeQueued) {
+  TempDataDir dir("reco_itest_jobs_worker");
+  DemoDataOptions demo;
+  demo.train = false;
+  ASSERT_EQ(PrepareDemoData(dir.path(), demo), "");
+  TestServer server;
+  ASSERT_EQ(server.Start(dir.path(), {.env = {{"RECO_WORKER_IN_SERVE", "false"}}}), "");
+  HttpClient client(server.port());
+  EXPECT_EQ(Leader(client), "");
+  int64_t id = TriggerRun(client, "cache_cleanup");
+  EXPECT_EQ(StringField(Json(client.Get("/api/v1/jobs/runs/" + std::to_string(id)).body).root(),
+                        "status"),
+            "queued");  // serve does not run jobs itself
+
+  std::filesystem::path log = dir.path() / "worker.log";
+  pid_t worker = SpawnWorker({"--data-dir", dir.str(), "--holder", "itest-worker"}, log);
+  ASSERT_GT(worker, 0);
+  std::string body;
+  EXPECT_EQ(WaitForRunEnd(client, id, &body), "succeeded") << body << ReadFile(log);
+  EXPECT_EQ(StringField(Json(body).root(), "holder"), "itest-worker");
+  EXPECT_EQ(Leader(client), "itest-worker");
+
+  ::kill(worker, SIGTERM);
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(worker, &wstatus, 0), worker);
+  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << ReadFile(log);
+  EXPECT_EQ(Leader(client), "");  // released on a clean stop
+  EXPECT_TRUE(server.Stop(SIGTERM).Ok()) << server.log();
+}
+
+}  // namespace
+}  // namespace reco::itest
