@@ -135,7 +135,7 @@ void RegisterTuneCommand(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--algorithms", flags->algorithms,
-                  "Algorithms searched, comma separated (default: all but blend)")
+                  "Algorithms searched, comma separated (default: the search-space table)")
       ->delimiter(',');
   cmd->add_option("--max-trials", flags->max_trials, "Single-model trials at most (0 = no limit)")
       ->check(CLI::NonNegativeNumber);

@@ -56,6 +56,20 @@ inline void Axpy(float s, const float* src, float* dst, size_t n) {
   for (size_t b = 0; b < n; ++b) dst[b] += s * src[b];
 }
 
+// Hot numeric kernel: out(r, :) = scale[r] · Σ_{p in offsets[r]..offsets[r+1]} w(index[p]) ·
+// in(index[p], :), where w = weight (1 when null); in and out are row-major, rows of `batch`.
+void GatherRows(size_t rows, const uint64_t* offsets, const uint32_t* index, const float* weight,
+                const float* scale, const float* in, size_t batch, float* out) {
+  for (size_t r = 0; r < rows; ++r) {
+    float* dst = out + r * batch;
+    std::fill(dst, dst + batch, 0.0f);
+    for (uint64_t p = offsets[r]; p < offsets[r + 1]; ++p) {
+      Axpy(weight == nullptr ? 1.0f : weight[index[p]], in + size_t{index[p]} * batch, dst, batch);
+    }
+    for (size_t b = 0; b < batch; ++b) dst[b] *= scale[r];
+  }
+}
+
 // R~ = D_U^-a R D_I^-b as a sparse row-major matrix.
 SparseRowMatrix NormalizedMatrix(const Dataset& d, double user_exponent, double item_exponent) {
   std::vector<float> item_scale(d.num_items());
@@ -153,36 +167,17 @@ void GfcfModel::Prepare() {
   for (uint32_t i : hidden_items_) output_mask_[i] = 0.0f;
 }
 
-// Hot numeric kernels. With y an items × batch matrix: t(u, :) = d(u)^-2a Σ_{j in items(u)}
-// d(j)^-b y(j, :) (UsersFromItems), then out(j, :) = d(j)^-b Σ_{u in users(j)} t(u, :)
-// (ItemsFromUsers): together out = y·P~, two gathers over the training matrix.
+// out = y·P~ for y an items × batch matrix: t(u, :) = d(u)^-2a Σ_{j in items(u)} d(j)^-b y(j, :),
+// then out(j, :) = d(j)^-b Σ_{u in users(j)} t(u, :): two gathers over the training matrix.
 void GfcfModel::ApplyLinearFilter(const float* y, size_t batch, float* t, float* out) const {
-  const size_t nu = num_users();
-  for (size_t u = 0; u < nu; ++u) {
-    float* tu = t + u * batch;
-    std::fill(tu, tu + batch, 0.0f);
-    for (uint64_t p = user_offsets_[u]; p < user_offsets_[u + 1]; ++p) {
-      const uint32_t j = user_items_[p];
-      Axpy(item_scale_[j], y + size_t{j} * batch, tu, batch);
-    }
-    const float s = user_scale_[u];
-    for (size_t b = 0; b < batch; ++b) tu[b] *= s;
-  }
+  GatherRows(num_users(), user_offsets_.data(), user_items_.data(), item_scale_.data(),
+             user_scale_.data(), y, batch, t);
   ItemsFromUsers(t, batch, out);
 }
 
 void GfcfModel::ItemsFromUsers(const float* t, size_t batch, float* out) const {
-  const size_t ni = num_items();
-  for (size_t j = 0; j < ni; ++j) {
-    float* oj = out + j * batch;
-    std::fill(oj, oj + batch, 0.0f);
-    for (uint64_t p = item_offsets_[j]; p < item_offsets_[j + 1]; ++p) {
-      const float* tu = t + size_t{item_users_[p]} * batch;
-      for (size_t b = 0; b < batch; ++b) oj[b] += tu[b];
-    }
-    const float s = item_scale_[j];
-    for (size_t b = 0; b < batch; ++b) oj[b] *= s;
-  }
+  GatherRows(num_items(), item_offsets_.data(), item_users_.data(), nullptr, item_scale_.data(), t,
+             batch, out);
 }
 
 void GfcfModel::Score(std::span<const uint32_t> history, std::span<float> scores) const {

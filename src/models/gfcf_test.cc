@@ -168,6 +168,24 @@ TEST(Gfcf, EulerSharpeningIsOneFilterStepPerStep) {
   for (int j = 0; j < 3; ++j) EXPECT_NEAR(s[j], s0[j] - 0.5f * s0_p[j], 1e-6) << j;
 }
 
+TEST(Gfcf, BatchOfThirtyTwoMatchesSingleScores) {
+  const Dataset d = RandomLikesDataset(60, 30, 5, 13);
+  GfcfOptions o = Options(0.3, 6);
+  o.sharpen_time = 1.0;
+  Result<GfcfModel> m = GfcfModel::Fit(d, o);
+  ASSERT_TRUE(m.ok());
+  std::vector<std::vector<uint32_t>> histories(32);
+  for (uint32_t r = 0; r < 32; ++r) histories[r] = {r % 30, (r * 7 + 3) % 30};
+  std::vector<std::span<const uint32_t>> spans(histories.begin(), histories.end());
+  const size_t n = m->num_items();
+  std::vector<float> batch(32 * n);
+  m->ScoreBatch(spans, batch);
+  for (size_t r = 0; r < 32; ++r) {
+    const std::vector<float> single = ScoresOf(*m, histories[r]);
+    for (size_t j = 0; j < n; ++j) EXPECT_NEAR(batch[r * n + j], single[j], 1e-5) << r << " " << j;
+  }
+}
+
 TEST(Gfcf, FactorsAreClampedToTheMatrixSize) {
   Result<GfcfModel> m = GfcfModel::Fit(TinyDataset(), Options(0.3, 256));
   ASSERT_TRUE(m.ok()) << m.status().ToString();

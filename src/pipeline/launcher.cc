@@ -29,6 +29,15 @@ void PipelineLauncher::SetDefaultReloadUrl(std::string url) {
 
 Result<std::string> PipelineLauncher::Start(RunRequest request) {
   std::unique_lock<std::mutex> lock(mu_);
+  // A client that saw the previous run's final record must not get "already running" while its
+  // thread releases the lock: wait for that thread instead.
+  if (busy_ && !current_run_id_.empty()) {
+    Result<PipelineRun> current = runner_->Get(current_run_id_);
+    if (current.ok() && current->state != TaskState::kRunning) {
+      const std::string ending = current_run_id_;  // not the run another Start may begin
+      idle_.wait(lock, [&] { return !busy_ || current_run_id_ != ending; });
+    }
+  }
   if (busy_) {
     Result<std::vector<PipelineRun>> runs = runner_->List();
     std::string id = runs.ok() && !runs->empty() ? runs->back().run_id : "(starting)";
@@ -44,6 +53,10 @@ Result<std::string> PipelineLauncher::Start(RunRequest request) {
   thread_ = std::thread([this, request, started] {
     bool announced = false;
     Result<PipelineRun> run = runner_->Run(request, [&](const PipelineRun& r) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        current_run_id_ = r.run_id;
+      }
       announced = true;
       started->set_value(r.run_id);
     });
@@ -57,6 +70,8 @@ Result<std::string> PipelineLauncher::Start(RunRequest request) {
     }
     std::lock_guard<std::mutex> lock(mu_);
     busy_ = false;
+    current_run_id_.clear();
+    idle_.notify_all();
   });
   lock.unlock();  // the thread takes mu_ when it ends
   return id.get();

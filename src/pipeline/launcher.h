@@ -7,6 +7,7 @@
 // the PipelineEnv must outlive the launcher; the destructor waits for a run in progress.
 #pragma once
 
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -47,6 +48,8 @@ class PipelineLauncher {
   std::function<void(const PipelineRun&)> on_finished_;
   std::thread thread_;
   bool busy_ = false;
+  std::string current_run_id_;    // the run of `thread_` once its record exists
+  std::condition_variable idle_;  // notified when `busy_` turns false
 };
 
 // Runs the whole pipeline to its end (the scheduler's `train` job). Ok when the run succeeded

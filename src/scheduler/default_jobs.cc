@@ -2,17 +2,80 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+#include <set>
+
 #include "core/file_util.h"
 #include "data/dataset.h"
 #include "models/itemcf.h"
 #include "models/model_files.h"
 #include "models/trainer.h"
+#include "registry/model_registry.h"
+#include "registry/run_tracker.h"
 
 namespace reco {
 namespace {
 
 Status Cancelled(const JobContext& context, std::string_view step) {
   return Unavailable("job " + context.job() + " cancelled " + std::string(step));
+}
+
+// With a model registry, the server serves the production version's exact files, so a new
+// item-CF file is published as a new version: production's artifacts with the item-CF file
+// replaced, registered and promoted (the previous version stays one rollback away).
+Status PublishItemVectors(const std::filesystem::path& data_dir,
+                          const std::filesystem::path& itemcf_file, const Clock& clock) {
+  registry::ModelRegistry reg(data_dir, clock);
+  Result<registry::ModelVersion> production = reg.Resolve("production");
+  if (!production.ok()) return Status::Ok();  // no registry or no production: files only
+  registry::RunTracker tracker(data_dir, clock);
+  RECO_ASSIGN_OR_RETURN(registry::RunRecord base, tracker.Get(production->run_id));
+  std::map<std::string, std::string> params = base.params;
+  params["item_vectors.based_on"] = production->run_id;
+  RECO_ASSIGN_OR_RETURN(registry::RunRecord run,
+                        tracker.Start(production->algorithm + " (item_vectors refresh)", params));
+  RECO_ASSIGN_OR_RETURN(
+      registry::RunArtifact fresh,
+      registry::DescribeArtifact(
+          data_dir, itemcf_file.lexically_relative(data_dir).generic_string(), "itemcf"));
+  for (const registry::RunArtifact& a : production->artifacts) {
+    if (a.kind != "itemcf") run.artifacts.push_back(a);
+  }
+  run.artifacts.push_back(fresh);
+  run.data = base.data;
+  RECO_RETURN_IF_ERROR(tracker.Finish(run, Status::Ok()));
+  RECO_RETURN_IF_ERROR(reg.Register(run).status());
+  RECO_RETURN_IF_ERROR(reg.Promote(run.run_id, "production").status());
+  spdlog::info("event=item_vectors_published run_id={} based_on={}", run.run_id,
+               production->run_id);
+  return Status::Ok();
+}
+
+// Model files no registry version refers to, beyond the newest `keep` per kind, are deleted;
+// without a registry, the newest `keep` files per kind are kept (ApplyRetention).
+Result<size_t> CleanModelFiles(const std::filesystem::path& data_dir, size_t keep,
+                               const Clock& clock) {
+  const std::filesystem::path models_dir = data_dir / "models";
+  registry::ModelRegistry reg(data_dir, clock);
+  if (!std::filesystem::exists(reg.registry_path())) {
+    RECO_ASSIGN_OR_RETURN(auto removed, ApplyRetention(models_dir, keep));
+    return removed.size();
+  }
+  RECO_ASSIGN_OR_RETURN(registry::RetentionReport report, reg.ApplyRetention());
+  RECO_ASSIGN_OR_RETURN(registry::RegistryContents contents, reg.Load());
+  std::set<std::filesystem::path> referenced;
+  for (const auto& v : contents.versions) {
+    for (const auto& a : v.artifacts) referenced.insert(reg.ArtifactPath(a).lexically_normal());
+  }
+  RECO_ASSIGN_OR_RETURN(std::vector<ModelFile> files, ListModelFiles(models_dir));
+  std::map<std::string, size_t> seen;
+  size_t removed = report.removed_files.size();
+  for (const ModelFile& file : files) {  // newest first
+    if (referenced.count(file.path.lexically_normal()) || ++seen[file.kind] <= keep) continue;
+    std::error_code ec;
+    if (std::filesystem::remove(file.path, ec)) ++removed;
+  }
+  return removed;
 }
 
 Status RetrainItemVectors(Store& store, const RecoConfig& config,
@@ -30,6 +93,7 @@ Status RetrainItemVectors(Store& store, const RecoConfig& config,
   const TimestampUs created = clock.NowMicros();
   const std::filesystem::path path = models_dir / ModelFileName("itemcf", created);
   RECO_RETURN_IF_ERROR(model.Save(path, created));
+  RECO_RETURN_IF_ERROR(PublishItemVectors(models_dir.parent_path(), path, clock));
   spdlog::info("event=item_vectors_written file={} items={} entries={}", path.string(),
                model.num_items(), model.num_neighbor_entries());
   return Status::Ok();
@@ -54,9 +118,10 @@ JobCatalog BuiltinJobCatalog(Store& store, const RecoConfig& config,
                   [&store, &config, &clock, models_dir](const JobContext& context) {
                     return RetrainItemVectors(store, config, models_dir, clock, context);
                   });
-  catalog.emplace(kJobCacheCleanup, [models_dir](const JobContext&) -> Status {
-    RECO_ASSIGN_OR_RETURN(auto removed, ApplyRetention(models_dir, TrainOptions{}.keep_files));
-    spdlog::info("event=cache_cleanup removed_files={}", removed.size());
+  catalog.emplace(kJobCacheCleanup, [data_dir, &clock](const JobContext&) -> Status {
+    RECO_ASSIGN_OR_RETURN(size_t removed,
+                          CleanModelFiles(data_dir, TrainOptions{}.keep_files, clock));
+    spdlog::info("event=cache_cleanup removed_files={}", removed);
     return Status::Ok();
   });
   return catalog;

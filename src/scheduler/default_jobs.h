@@ -23,9 +23,12 @@ inline constexpr std::string_view kJobUserProfiles = "user_profiles";
 inline constexpr std::string_view kJobPrecompute = "precompute";
 inline constexpr std::string_view kJobCacheCleanup = "cache_cleanup";
 
-// train: TrainModels into DATA_DIR/models (popularity, latest, item-CF; retention);
-// item_vectors: refits the item-CF model alone and writes it;
-// cache_cleanup: model-file retention in DATA_DIR/models (newest 3 per kind).
+// train: TrainModels into DATA_DIR/models (popularity, latest, item-CF; retention) — `reco
+// worker` and `reco serve` replace it with a pipeline run;
+// item_vectors: refits the item-CF model alone and writes it; with a model registry, publishes
+// it as a new production version (production's files with item-CF replaced);
+// cache_cleanup: without a registry, the newest 3 model files per kind are kept; with one, the
+// registry's retention runs and files no version refers to are kept only among the newest 3.
 // user_profiles and precompute have no built-in body (see DefaultJobSpecs).
 JobCatalog BuiltinJobCatalog(Store& store, const RecoConfig& config,
                              const std::filesystem::path& data_dir, const Clock& clock);

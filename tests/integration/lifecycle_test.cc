@@ -171,7 +171,7 @@ TEST_F(LifecycleTest, PublishGateCanaryAutoRollbackAndRollbackByRunId) {
   EXPECT_EQ(worse.reason.rfind("gate: ndcg@10 ", 0), 0u) << worse.reason;
   EXPECT_NE(worse.reason.find(" < 0.98"), std::string::npos) << worse.reason;
   EXPECT_EQ(worse.production_run_id, v1);
-  const std::string v2 = worse.model_run_id; fprintf(stderr, "DBG %s\n%s\n", worse.reason.c_str(), "");
+  const std::string v2 = worse.model_run_id;
   ASSERT_FALSE(v2.empty());
   EXPECT_EQ(Aliases(), (std::map<std::string, AliasList>{{v1, {"production"}}, {v2, {}}}));
   EXPECT_EQ(HealthRunId("primary"), v1);
