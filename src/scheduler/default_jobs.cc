@@ -7,9 +7,13 @@
 
 #include "core/file_util.h"
 #include "data/dataset.h"
+#include "eval/precompute.h"
+#include "eval/scorer.h"
+#include "eval/tuned_config.h"
 #include "models/itemcf.h"
 #include "models/model_files.h"
 #include "models/trainer.h"
+#include "models/user_recs.h"
 #include "registry/model_registry.h"
 #include "registry/run_tracker.h"
 
@@ -20,34 +24,39 @@ Status Cancelled(const JobContext& context, std::string_view step) {
   return Unavailable("job " + context.job() + " cancelled " + std::string(step));
 }
 
-// With a model registry, the server serves the production version's exact files, so a new
-// item-CF file is published as a new version: production's artifacts with the item-CF file
-// replaced, registered and promoted (the previous version stays one rollback away).
-Status PublishItemVectors(const std::filesystem::path& data_dir,
-                          const std::filesystem::path& itemcf_file, const Clock& clock) {
+// With a model registry, the server serves the production version's exact files, so a file a
+// job rewrites is published as a new version: production's artifacts with the artifact of kind
+// `kind` replaced (or added), registered and promoted (the previous version stays one rollback
+// away). `params` are set on top of production's run params.
+Status PublishReplacedArtifact(const std::filesystem::path& data_dir, std::string_view job,
+                               std::string_view kind, const std::filesystem::path& file,
+                               const std::map<std::string, std::string>& params,
+                               const Clock& clock) {
   registry::ModelRegistry reg(data_dir, clock);
   Result<registry::ModelVersion> production = reg.Resolve("production");
   if (!production.ok()) return Status::Ok();  // no registry or no production: files only
   registry::RunTracker tracker(data_dir, clock);
   RECO_ASSIGN_OR_RETURN(registry::RunRecord base, tracker.Get(production->run_id));
-  std::map<std::string, std::string> params = base.params;
-  params["item_vectors.based_on"] = production->run_id;
-  RECO_ASSIGN_OR_RETURN(registry::RunRecord run,
-                        tracker.Start(production->algorithm + " (item_vectors refresh)", params));
+  std::map<std::string, std::string> run_params = base.params;
+  for (const auto& [key, value] : params) run_params[key] = value;
+  run_params[std::string(job) + ".based_on"] = production->run_id;
+  RECO_ASSIGN_OR_RETURN(
+      registry::RunRecord run,
+      tracker.Start(production->algorithm + " (" + std::string(job) + " refresh)", run_params));
   RECO_ASSIGN_OR_RETURN(
       registry::RunArtifact fresh,
-      registry::DescribeArtifact(
-          data_dir, itemcf_file.lexically_relative(data_dir).generic_string(), "itemcf"));
+      registry::DescribeArtifact(data_dir, file.lexically_relative(data_dir).generic_string(),
+                                 std::string(kind)));
   for (const registry::RunArtifact& a : production->artifacts) {
-    if (a.kind != "itemcf") run.artifacts.push_back(a);
+    if (a.kind != kind) run.artifacts.push_back(a);
   }
   run.artifacts.push_back(fresh);
   run.data = base.data;
   RECO_RETURN_IF_ERROR(tracker.Finish(run, Status::Ok()));
   RECO_RETURN_IF_ERROR(reg.Register(run).status());
   RECO_RETURN_IF_ERROR(reg.Promote(run.run_id, "production").status());
-  spdlog::info("event=item_vectors_published run_id={} based_on={}", run.run_id,
-               production->run_id);
+  spdlog::info("event={}_published run_id={} based_on={} kind={}", job, run.run_id,
+               production->run_id, kind);
   return Status::Ok();
 }
 
@@ -93,9 +102,63 @@ Status RetrainItemVectors(Store& store, const RecoConfig& config,
   const TimestampUs created = clock.NowMicros();
   const std::filesystem::path path = models_dir / ModelFileName("itemcf", created);
   RECO_RETURN_IF_ERROR(model.Save(path, created));
-  RECO_RETURN_IF_ERROR(PublishItemVectors(models_dir.parent_path(), path, clock));
+  RECO_RETURN_IF_ERROR(
+      PublishReplacedArtifact(models_dir.parent_path(), kJobItemVectors, "itemcf", path, {}, clock));
   spdlog::info("event=item_vectors_written file={} items={} entries={}", path.string(),
                model.num_items(), model.num_neighbor_entries());
+  return Status::Ok();
+}
+
+// The tuned config of recommend.model_config (relative paths are under `data_dir`).
+Result<eval::TunedConfig> LoadModelConfig(const RecoConfig& config,
+                                          const std::filesystem::path& data_dir) {
+  if (config.recommend.model_config.empty()) {
+    return FailedPrecondition(
+        "precompute needs recommend.model_config (a CONFIG.toml from reco tune)");
+  }
+  std::filesystem::path path = config.recommend.model_config;
+  if (path.is_relative()) path = data_dir / path;
+  Result<eval::TunedConfig> tuned = eval::LoadTunedConfig(path);
+  if (!tuned.ok()) return tuned.status().WithPrefix("recommend.model_config");
+  return tuned;
+}
+
+// The run params naming the algorithm of the per-user lists, as `reco train` and the pipeline
+// record them ("eval.algo", "eval.<algo>.<key>"), so that evaluate refits the same algorithm.
+std::map<std::string, std::string> AlgorithmParams(const UserRecsModel& recs,
+                                                   const eval::TunedConfig& tuned) {
+  std::map<std::string, std::string> params{{"eval.algo", tuned.algo}};
+  for (const auto& [key, value] : tuned.settings) params["eval." + key] = value;
+  return params;
+}
+
+// Fits the algorithm of recommend.model_config on the store's snapshot, writes its per-user lists
+// (kind "recs") and, with a model registry, publishes them as a new production version.
+Status PrecomputeRecs(Store& store, const RecoConfig& config, const std::filesystem::path& data_dir,
+                      const Clock& clock, const JobContext& context) {
+  RECO_ASSIGN_OR_RETURN(eval::TunedConfig tuned, LoadModelConfig(config, data_dir));
+  RECO_ASSIGN_OR_RETURN(Dataset dataset,
+                        Dataset::FromStore(store, config.recommend.feedback_types));
+  if (context.cancelled()) return Cancelled(context, "after loading the dataset");
+  RECO_ASSIGN_OR_RETURN(eval::FittedScorer fitted,
+                        eval::FitScorer(tuned.algo, dataset, tuned.settings));
+  if (context.cancelled()) return Cancelled(context, "after fitting " + tuned.algo);
+  eval::PrecomputeOptions options;
+  options.list_size = static_cast<size_t>(config.recommend.recs_per_user);
+  RECO_ASSIGN_OR_RETURN(UserRecsModel recs,
+                        eval::PrecomputeUserRecs(*fitted.scorer, dataset, tuned.algo,
+                                                 fitted.options, options));
+  if (context.cancelled()) return Cancelled(context, "before writing the model");
+  const std::filesystem::path models_dir = data_dir / "models";
+  RECO_RETURN_IF_ERROR(EnsureDirectory(models_dir));
+  const TimestampUs created = clock.NowMicros();
+  const std::filesystem::path path = models_dir / ModelFileName(UserRecsModel::kKind, created);
+  RECO_RETURN_IF_ERROR(recs.Save(path, created));
+  RECO_RETURN_IF_ERROR(PublishReplacedArtifact(data_dir, kJobPrecompute, UserRecsModel::kKind,
+                                               path, AlgorithmParams(recs, tuned), clock));
+  spdlog::info("event=precompute_written file={} algo={} users={} entries={} fit_s={:.3f}",
+               path.string(), tuned.algo, recs.num_users(), recs.num_entries(),
+               fitted.train_seconds);
   return Status::Ok();
 }
 
@@ -118,6 +181,9 @@ JobCatalog BuiltinJobCatalog(Store& store, const RecoConfig& config,
                   [&store, &config, &clock, models_dir](const JobContext& context) {
                     return RetrainItemVectors(store, config, models_dir, clock, context);
                   });
+  catalog.emplace(kJobPrecompute, [&store, &config, &clock, data_dir](const JobContext& context) {
+    return PrecomputeRecs(store, config, data_dir, clock, context);
+  });
   catalog.emplace(kJobCacheCleanup, [data_dir, &clock](const JobContext&) -> Status {
     RECO_ASSIGN_OR_RETURN(size_t removed,
                           CleanModelFiles(data_dir, TrainOptions{}.keep_files, clock));

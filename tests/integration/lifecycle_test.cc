@@ -38,8 +38,8 @@ struct FinishedRun {
   std::string status;
   bool published = false;
   std::string reason;
-  std::string model_run_id;        // outputs["train_models.run_id"]: the registered version
-  std::string production_run_id;   // outputs["evaluate.production_run_id"]
+  std::string model_run_id;       // outputs["train_models.run_id"]: the registered version
+  std::string production_run_id;  // outputs["evaluate.production_run_id"]
 };
 
 class LifecycleTest : public ::testing::Test {
@@ -121,8 +121,8 @@ class LifecycleTest : public ::testing::Test {
   }
 
   std::string Reload(const std::string& run_id) {
-    HttpResult r = client_->Post(
-        "/models/reload", "{\"run_id\":\"" + run_id + "\",\"mode\":\"primary\"}", kAuth);
+    HttpResult r = client_->Post("/models/reload",
+                                 "{\"run_id\":\"" + run_id + "\",\"mode\":\"primary\"}", kAuth);
     EXPECT_EQ(r.status, 200) << r.body;
     return StringField(Json(r.body).root(), "run_id");
   }
@@ -222,8 +222,8 @@ TEST_F(LifecycleTest, PublishGateCanaryAutoRollbackAndRollbackByRunId) {
   // The split is by user: the same user gets the same variant again.
   EXPECT_EQ(ServedBy(canary_users.front()), "canary " + v3);
   EXPECT_EQ(HealthRunId("canary"), v3) << "no clicks yet: no decision";
-  EXPECT_NE(client_->Get("/metrics").body.find("reco_model_version_info{run_id=\"" + v3 +
-                                               "\",variant=\"canary\"} 1"),
+  EXPECT_NE(client_->Get("/metrics")
+                .body.find("reco_model_version_info{run_id=\"" + v3 + "\",variant=\"canary\"} 1"),
             std::string::npos);
 
   // Users of the primary click their first item, canary users never click: CTR 0 < 0.8 x the
@@ -242,8 +242,7 @@ TEST_F(LifecycleTest, PublishGateCanaryAutoRollbackAndRollbackByRunId) {
     EXPECT_EQ(StringField(health["primary"], "run_id"), v1);
   }
   std::string metrics = client_->Get("/metrics").body;
-  EXPECT_NE(metrics.find("canary_rollbacks_total{reason=\"ctr\"} 1"), std::string::npos)
-      << metrics;
+  EXPECT_NE(metrics.find("canary_rollbacks_total{reason=\"ctr\"} 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("model_clicks_total{run_id=\"" + v1 + "\",variant=\"primary\"} " +
                          std::to_string(primary_first_item.size())),
             std::string::npos)
@@ -260,13 +259,13 @@ TEST_F(LifecycleTest, PublishGateCanaryAutoRollbackAndRollbackByRunId) {
   // 5. Forcing the withdrawn version to primary, then rolling back to the first run by run_id.
   EXPECT_EQ(Reload(v3), v3);
   EXPECT_EQ(HealthRunId("primary"), v3);
-  EXPECT_EQ(Aliases(), (std::map<std::string, AliasList>{
-                           {v1, {"previous"}}, {v2, {}}, {v3, {"production"}}}));
+  EXPECT_EQ(Aliases(),
+            (std::map<std::string, AliasList>{{v1, {"previous"}}, {v2, {}}, {v3, {"production"}}}));
   EXPECT_EQ(ServedBy("u1"), "primary " + v3);
   EXPECT_EQ(Reload(v1), v1);
   EXPECT_EQ(HealthRunId("primary"), v1);
-  EXPECT_EQ(Aliases(), (std::map<std::string, AliasList>{
-                           {v1, {"production"}}, {v2, {}}, {v3, {"previous"}}}));
+  EXPECT_EQ(Aliases(),
+            (std::map<std::string, AliasList>{{v1, {"production"}}, {v2, {}}, {v3, {"previous"}}}));
   EXPECT_EQ(ServedBy("u1"), "primary " + v1);
   EXPECT_EQ(ServedBy(canary_users.front()), "primary " + v1);
 
