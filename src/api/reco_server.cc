@@ -62,7 +62,7 @@ Result<std::unique_ptr<Scheduler>> MakeScheduler(const RecoConfig& config,
                                      &config](const JobContext&) {
     return pipeline::RunPipelineJob(env, config.pipeline.task_retries, "scheduler");
   };
-  for (std::string_view name : {kJobTrain, kJobItemVectors}) {
+  for (std::string_view name : {kJobTrain, kJobItemVectors, kJobPrecompute}) {
     auto it = catalog.find(name);
     if (it == catalog.end()) continue;
     it->second = [inner = it->second, &models](const JobContext& context) -> Status {

@@ -112,9 +112,7 @@ Status ParseBlendKey(const Setting& s, BlendOptions& o) {
     return Status::Ok();
   }
   if (k == "blend.seed") {
-    RECO_ASSIGN_OR_RETURN(int seed, ParseInt(s));
-    if (seed < 0) return InvalidArgument("blend.seed must be >= 0", k);
-    o.seed = static_cast<uint64_t>(seed);
+    RECO_ASSIGN_OR_RETURN(o.seed, ParseSeed(s));
     return Status::Ok();
   }
   return UnknownKey(s, "blend", kBlendKeys);
@@ -138,19 +136,9 @@ Result<BlendOptions> ParseBlendOptions(const std::vector<Setting>& settings) {
                                " values for " + std::to_string(o.components.size()) + " components",
                            "blend.weights");
   }
-  o.component_settings.resize(o.components.size());
-  for (const Setting& s : rest) {
-    const std::string prefix = s.first.substr(0, s.first.find('.'));
-    auto it = std::find(o.components.begin(), o.components.end(), prefix);
-    if (it == o.components.end()) {
-      return InvalidArgument("setting \"" + s.first + "\" belongs to no blend component (" +
-                                 "blend.components = " + JoinComponents(o.components) + ")",
-                             s.first);
-    }
-    o.component_settings[static_cast<size_t>(it - o.components.begin())].push_back(s);
-  }
+  RECO_ASSIGN_OR_RETURN(o.component_settings,
+                        RouteSettings(rest, o.components, "blend.components"));
   for (size_t c = 0; c < o.components.size(); ++c) {
-    RECO_RETURN_IF_ERROR(CheckScorerSettings(o.components[c], o.component_settings[c]));
     if (o.threads > 0) {
       Setting threads{o.components[c] + ".threads", std::to_string(o.threads)};
       std::vector<Setting> with = o.component_settings[c];

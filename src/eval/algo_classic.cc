@@ -56,14 +56,7 @@ Result<EaseOptions> ParseEaseOptions(const std::vector<Setting>& settings) {
 
 Result<IalsOptions> ParseIalsOptions(const std::vector<Setting>& settings) {
   using O = IalsOptions;
-  OptionField<O> seed{"ials.seed", [](const Setting& s, O& o) -> Status {
-                        RECO_ASSIGN_OR_RETURN(int seed, ParseInt(s));
-                        if (seed < 0) {
-                          return InvalidArgument("--set ials.seed must be >= 0", s.first);
-                        }
-                        o.seed = static_cast<uint64_t>(seed);
-                        return Status::Ok();
-                      }};
+  OptionField<O> seed = SeedField<O>("ials.seed", &O::seed);
   return ParseFields<O>(
       "ials", settings,
       {IntField<O>("ials.factors", &O::factors),

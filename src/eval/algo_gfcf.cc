@@ -8,13 +8,7 @@ namespace {
 
 Result<GfcfOptions> ParseGfcfOptions(const std::vector<Setting>& settings) {
   using O = GfcfOptions;
-  OptionField<O> seed{"gfcf.seed", [](const Setting& s, O& o) -> Status {
-                        RECO_ASSIGN_OR_RETURN(int seed, ParseInt(s));
-                        if (seed < 0)
-                          return InvalidArgument("--set gfcf.seed must be >= 0", s.first);
-                        o.seed = static_cast<uint64_t>(seed);
-                        return Status::Ok();
-                      }};
+  OptionField<O> seed = SeedField<O>("gfcf.seed", &O::seed);
   OptionField<O> solver{"gfcf.sharpen_solver", [](const Setting& s, O& o) -> Status {
                           if (s.second == "euler") {
                             o.sharpen_solver = SharpenSolver::kEuler;

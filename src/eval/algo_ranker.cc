@@ -86,9 +86,7 @@ Status ParseRankerKey(const Setting& s, rank::RankerOptions& o) {
     return Status::Ok();
   }
   if (k == "ranker.seed") {
-    RECO_ASSIGN_OR_RETURN(int seed, ParseInt(s));
-    if (seed < 0) return InvalidArgument("--set ranker.seed must be >= 0", k);
-    o.seed = static_cast<uint64_t>(seed);
+    RECO_ASSIGN_OR_RETURN(o.seed, ParseSeed(s));
     return Status::Ok();
   }
   return UnknownKey(s, "ranker", kRankerKeys);
@@ -108,16 +106,14 @@ Result<RankerSettings> ParseRankerSettings(const std::vector<Setting>& settings)
   if (Status st = rank::CheckRankerOptions(r.model); !st.ok()) {
     return InvalidArgument("--set " + st.message(), "ranker." + st.field());
   }
-  r.source_settings.resize(r.model.sources.size());
   for (const Setting& s : rest) {
     const std::string prefix = s.first.substr(0, s.first.find('.'));
-    auto it = std::find(r.model.sources.begin(), r.model.sources.end(), prefix);
-    if (it == r.model.sources.end()) return UnknownKey(s, "ranker", kRankerKeys);
-    r.source_settings[static_cast<size_t>(it - r.model.sources.begin())].push_back(s);
+    if (std::find(r.model.sources.begin(), r.model.sources.end(), prefix) ==
+        r.model.sources.end()) {
+      return UnknownKey(s, "ranker", kRankerKeys);
+    }
   }
-  for (size_t i = 0; i < r.model.sources.size(); ++i) {
-    RECO_RETURN_IF_ERROR(CheckScorerSettings(r.model.sources[i], r.source_settings[i]));
-  }
+  RECO_ASSIGN_OR_RETURN(r.source_settings, RouteSettings(rest, r.model.sources, "ranker.sources"));
   return r;
 }
 

@@ -24,6 +24,15 @@ Result<int> ParseInt(const Setting& s);
 Result<bool> ParseBool(const Setting& s);
 std::string FormatDouble(double v);
 Status UnknownKey(const Setting& s, std::string_view algo, std::string_view accepted);
+// A seed: an integer >= 0.
+Result<uint64_t> ParseSeed(const Setting& s);
+
+// Routes the settings of the parts of a composed algorithm (blend components, ranker sources):
+// group i holds the settings whose "<name>." prefix is names[i], checked by that algorithm's
+// own entry. A setting of no part is InvalidArgument naming it and listing `owner`'s parts.
+Result<std::vector<std::vector<Setting>>> RouteSettings(const std::vector<Setting>& settings,
+                                                        const std::vector<std::string>& names,
+                                                        std::string_view owner);
 
 // One accepted "algo.key" of an options struct O and how its text value is stored.
 template <typename O>
@@ -52,6 +61,14 @@ template <typename O>
 OptionField<O> BoolField(std::string_view key, bool O::*member) {
   return {key, [member](const Setting& s, O& o) -> Status {
             RECO_ASSIGN_OR_RETURN(o.*member, ParseBool(s));
+            return Status::Ok();
+          }};
+}
+
+template <typename O>
+OptionField<O> SeedField(std::string_view key, uint64_t O::*member) {
+  return {key, [member](const Setting& s, O& o) -> Status {
+            RECO_ASSIGN_OR_RETURN(o.*member, ParseSeed(s));
             return Status::Ok();
           }};
 }

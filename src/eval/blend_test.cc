@@ -146,7 +146,7 @@ TEST(Blend, BadSettingsAreClearErrors) {
       ErrorOf({{"blend.components", "rp3beta,itemcf"}, {"blend.weights", "1,-1"}}).find(">= 0"),
       std::string::npos);
   EXPECT_NE(ErrorOf({{"blend.components", "rp3beta"}, {"ials.factors", "8"}})
-                .find("belongs to no blend component"),
+                .find("belongs to no part of blend.components"),
             std::string::npos);
   EXPECT_NE(ErrorOf({{"blend.components", "rp3beta"}, {"rp3beta.nope", "1"}}).find("rp3beta.nope"),
             std::string::npos);

@@ -48,6 +48,34 @@ Status UnknownKey(const Setting& s, std::string_view algo, std::string_view acce
                          s.first);
 }
 
+Result<uint64_t> ParseSeed(const Setting& s) {
+  RECO_ASSIGN_OR_RETURN(int seed, ParseInt(s));
+  if (seed < 0) return InvalidArgument("--set " + s.first + " must be >= 0", s.first);
+  return static_cast<uint64_t>(seed);
+}
+
+Result<std::vector<std::vector<Setting>>> RouteSettings(const std::vector<Setting>& settings,
+                                                        const std::vector<std::string>& names,
+                                                        std::string_view owner) {
+  std::vector<std::vector<Setting>> groups(names.size());
+  for (const Setting& s : settings) {
+    const std::string prefix = s.first.substr(0, s.first.find('.'));
+    auto it = std::find(names.begin(), names.end(), prefix);
+    if (it == names.end()) {
+      std::string parts;
+      for (const std::string& n : names) parts += (parts.empty() ? "" : ",") + n;
+      return InvalidArgument("setting \"" + s.first + "\" belongs to no part of " +
+                                 std::string(owner) + " (" + parts + ")",
+                             s.first);
+    }
+    groups[static_cast<size_t>(it - names.begin())].push_back(s);
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    RECO_RETURN_IF_ERROR(CheckScorerSettings(names[i], groups[i]));
+  }
+  return groups;
+}
+
 void Scorer::ScoreBatch(std::span<const uint32_t> users,
                         std::span<const std::span<const uint32_t>> histories,
                         std::span<float> scores) const {
@@ -65,10 +93,7 @@ Status Scorer::Save(const std::filesystem::path& /*path*/, TimestampUs /*created
 const std::vector<Algorithm>& Algorithms() {
   static const std::vector<Algorithm>* const kAlgorithms = new std::vector<Algorithm>{
       PopularAlgorithm(), ItemCfAlgorithm(), Rp3betaAlgorithm(), EaseAlgorithm(), IalsAlgorithm(),
-      BlendAlgorithm(),
-      SwingAlgorithm(),
-      RankerAlgorithm(),
-      GfcfAlgorithm(),
+      BlendAlgorithm(),   SwingAlgorithm(),  RankerAlgorithm(),  GfcfAlgorithm(),
   };
   return *kAlgorithms;
 }

@@ -27,9 +27,11 @@ Status Cancelled(const JobContext& context, std::string_view step) {
 // With a model registry, the server serves the production version's exact files, so a file a
 // job rewrites is published as a new version: production's artifacts with the artifact of kind
 // `kind` replaced (or added), registered and promoted (the previous version stays one rollback
-// away). `params` are set on top of production's run params.
+// away). The new run has production's params without those starting with `drop_prefix` (none
+// when empty), plus `params`.
 Status PublishReplacedArtifact(const std::filesystem::path& data_dir, std::string_view job,
                                std::string_view kind, const std::filesystem::path& file,
+                               std::string_view drop_prefix,
                                const std::map<std::string, std::string>& params,
                                const Clock& clock) {
   registry::ModelRegistry reg(data_dir, clock);
@@ -37,7 +39,10 @@ Status PublishReplacedArtifact(const std::filesystem::path& data_dir, std::strin
   if (!production.ok()) return Status::Ok();  // no registry or no production: files only
   registry::RunTracker tracker(data_dir, clock);
   RECO_ASSIGN_OR_RETURN(registry::RunRecord base, tracker.Get(production->run_id));
-  std::map<std::string, std::string> run_params = base.params;
+  std::map<std::string, std::string> run_params;
+  for (const auto& [key, value] : base.params) {
+    if (drop_prefix.empty() || !key.starts_with(drop_prefix)) run_params[key] = value;
+  }
   for (const auto& [key, value] : params) run_params[key] = value;
   run_params[std::string(job) + ".based_on"] = production->run_id;
   RECO_ASSIGN_OR_RETURN(
@@ -102,8 +107,8 @@ Status RetrainItemVectors(Store& store, const RecoConfig& config,
   const TimestampUs created = clock.NowMicros();
   const std::filesystem::path path = models_dir / ModelFileName("itemcf", created);
   RECO_RETURN_IF_ERROR(model.Save(path, created));
-  RECO_RETURN_IF_ERROR(
-      PublishReplacedArtifact(models_dir.parent_path(), kJobItemVectors, "itemcf", path, {}, clock));
+  RECO_RETURN_IF_ERROR(PublishReplacedArtifact(models_dir.parent_path(), kJobItemVectors, "itemcf",
+                                               path, "", {}, clock));
   spdlog::info("event=item_vectors_written file={} items={} entries={}", path.string(),
                model.num_items(), model.num_neighbor_entries());
   return Status::Ok();
@@ -125,8 +130,7 @@ Result<eval::TunedConfig> LoadModelConfig(const RecoConfig& config,
 
 // The run params naming the algorithm of the per-user lists, as `reco train` and the pipeline
 // record them ("eval.algo", "eval.<algo>.<key>"), so that evaluate refits the same algorithm.
-std::map<std::string, std::string> AlgorithmParams(const UserRecsModel& recs,
-                                                   const eval::TunedConfig& tuned) {
+std::map<std::string, std::string> AlgorithmParams(const eval::TunedConfig& tuned) {
   std::map<std::string, std::string> params{{"eval.algo", tuned.algo}};
   for (const auto& [key, value] : tuned.settings) params["eval." + key] = value;
   return params;
@@ -145,17 +149,17 @@ Status PrecomputeRecs(Store& store, const RecoConfig& config, const std::filesys
   if (context.cancelled()) return Cancelled(context, "after fitting " + tuned.algo);
   eval::PrecomputeOptions options;
   options.list_size = static_cast<size_t>(config.recommend.recs_per_user);
-  RECO_ASSIGN_OR_RETURN(UserRecsModel recs,
-                        eval::PrecomputeUserRecs(*fitted.scorer, dataset, tuned.algo,
-                                                 fitted.options, options));
+  RECO_ASSIGN_OR_RETURN(
+      UserRecsModel recs,
+      eval::PrecomputeUserRecs(*fitted.scorer, dataset, tuned.algo, fitted.options, options));
   if (context.cancelled()) return Cancelled(context, "before writing the model");
   const std::filesystem::path models_dir = data_dir / "models";
   RECO_RETURN_IF_ERROR(EnsureDirectory(models_dir));
   const TimestampUs created = clock.NowMicros();
   const std::filesystem::path path = models_dir / ModelFileName(UserRecsModel::kKind, created);
   RECO_RETURN_IF_ERROR(recs.Save(path, created));
-  RECO_RETURN_IF_ERROR(PublishReplacedArtifact(data_dir, kJobPrecompute, UserRecsModel::kKind,
-                                               path, AlgorithmParams(recs, tuned), clock));
+  RECO_RETURN_IF_ERROR(PublishReplacedArtifact(data_dir, kJobPrecompute, UserRecsModel::kKind, path,
+                                               "eval.", AlgorithmParams(tuned), clock));
   spdlog::info("event=precompute_written file={} algo={} users={} entries={} fit_s={:.3f}",
                path.string(), tuned.algo, recs.num_users(), recs.num_entries(),
                fitted.train_seconds);

@@ -29,7 +29,11 @@ inline constexpr std::string_view kJobCacheCleanup = "cache_cleanup";
 // it as a new production version (production's files with item-CF replaced);
 // cache_cleanup: without a registry, the newest 3 model files per kind are kept; with one, the
 // registry's retention runs and files no version refers to are kept only among the newest 3.
-// user_profiles and precompute have no built-in body (see DefaultJobSpecs).
+// precompute: fits the algorithm of recommend.model_config (a CONFIG.toml from `reco tune`,
+// relative to the data dir) and writes its per-user lists (kind "recs"); with a model registry,
+// publishes them as a new production version (production's files with the recs file replaced).
+// Without recommend.model_config each run fails with FailedPrecondition naming the key;
+// user_profiles has no built-in body (see DefaultJobSpecs).
 JobCatalog BuiltinJobCatalog(Store& store, const RecoConfig& config,
                              const std::filesystem::path& data_dir, const Clock& clock);
 

@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "data/testing/fake_store.h"
 #include "data/testing/temp_dir.h"
 #include "models/model_files.h"
+#include "models/user_recs.h"
 #include "registry/model_registry.h"
+#include "registry/run_tracker.h"
 #include "registry/training_run.h"
 
 namespace reco {
@@ -86,6 +90,126 @@ TEST(DefaultJobs, CacheCleanupNeverDeletesFilesOfRegisteredVersions) {
   ASSERT_TRUE(files.ok());
   // 3 files of the production version + the newest 3 unregistered per kind (3 kinds).
   EXPECT_EQ(files->size(), 3u + 9u);
+}
+
+// A production version trained and promoted in `data_dir`; its run id.
+std::string TrainProduction(testing::FakeStore& store, const RecoConfig& config,
+                            const std::filesystem::path& data_dir, const Clock& clock) {
+  Result<registry::TrainedVersion> trained =
+      registry::TrainAndRegister(store, config, data_dir, clock);
+  EXPECT_TRUE(trained.ok()) << trained.status().ToString();
+  if (!trained.ok()) return "";
+  registry::ModelRegistry reg(data_dir, clock);
+  EXPECT_TRUE(reg.Promote(trained->run.run_id, "production").ok());
+  return trained->run.run_id;
+}
+
+const registry::RunArtifact* FindKind(const registry::ModelVersion& version,
+                                      std::string_view kind) {
+  for (const auto& a : version.artifacts) {
+    if (a.kind == kind) return &a;
+  }
+  return nullptr;
+}
+
+TEST(DefaultJobs, PrecomputeWritesTheTunedAlgorithmsListsAndPublishesThem) {
+  testing::FakeStore store = Store();
+  testing::TempDir dir("default_jobs");
+  FakeClock clock(1'700'000'000'000'000);
+  RecoConfig config;
+  const std::string trained = TrainProduction(store, config, dir.path(), clock);
+  ASSERT_FALSE(trained.empty());
+  std::ofstream(dir.path() / "tuned.toml") << "[algorithm]\nname = \"popular\"\n[settings]\n";
+  config.recommend.model_config = "tuned.toml";
+  config.recommend.recs_per_user = 3;
+
+  clock.Advance(60 * kMicrosPerSecond);
+  JobCatalog catalog = BuiltinJobCatalog(store, config, dir.path(), clock);
+  Status status = RunJob(catalog, kJobPrecompute);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  registry::ModelRegistry reg(dir.path(), clock);
+  Result<registry::ModelVersion> first = reg.Resolve("production");
+  ASSERT_TRUE(first.ok());
+  EXPECT_NE(first->run_id, trained);
+  EXPECT_EQ(reg.Resolve("previous")->run_id, trained);
+  // The trained version had no recs file: popularity, latest and item-CF shared, recs added.
+  const registry::RunArtifact* recs_artifact = FindKind(*first, "recs");
+  ASSERT_NE(recs_artifact, nullptr);
+  EXPECT_EQ(recs_artifact->path, "models/" + ModelFileName("recs", clock.NowMicros()));
+  EXPECT_EQ(first->artifacts.size(), reg.Resolve("previous")->artifacts.size() + 1);
+  EXPECT_TRUE(reg.VerifyArtifacts(*first).ok());
+  Result<registry::RunRecord> run = registry::RunTracker(dir.path(), clock).Get(first->run_id);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->params.at("eval.algo"), "popular");
+  EXPECT_EQ(run->params.at("precompute.based_on"), trained);
+
+  // Popularity i0:8 i1:6 i2:4 i3:2 i4:1; u0 liked i0 only, so its 3 items are i1, i2, i3.
+  Result<UserRecsModel> recs = UserRecsModel::Load(reg.ArtifactPath(*recs_artifact));
+  ASSERT_TRUE(recs.ok()) << recs.status().ToString();
+  EXPECT_EQ(recs->algorithm(), "popular");
+  EXPECT_EQ(recs->num_users(), 8u);
+  uint32_t u0 = 0;
+  while (u0 < recs->num_users() && recs->user_ids()[u0] != "u0") ++u0;
+  ASSERT_LT(u0, recs->num_users());
+  std::vector<std::string> items;
+  for (uint32_t i : recs->Items(u0)) items.push_back(recs->item_ids()[i]);
+  EXPECT_EQ(items, (std::vector<std::string>{"i1", "i2", "i3"}));
+
+  // A second run replaces the recs file and shares every other file.
+  clock.Advance(4 * 3600 * kMicrosPerSecond);
+  ASSERT_TRUE(RunJob(catalog, kJobPrecompute).ok());
+  Result<registry::ModelVersion> second = reg.Resolve("production");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(reg.Resolve("previous")->run_id, first->run_id);
+  ASSERT_EQ(second->artifacts.size(), first->artifacts.size());
+  for (const auto& a : second->artifacts) {
+    bool shared = false;
+    for (const auto& b : first->artifacts) shared = shared || a.path == b.path;
+    EXPECT_EQ(shared, a.kind != "recs") << a.path;
+  }
+  EXPECT_TRUE(reg.VerifyArtifacts(*second).ok());
+}
+
+TEST(DefaultJobs, PrecomputeWithoutAModelConfigFailsNamingTheKey) {
+  testing::FakeStore store = Store();
+  testing::TempDir dir("default_jobs");
+  FakeClock clock(1'700'000'000'000'000);
+  RecoConfig config;
+  JobCatalog catalog = BuiltinJobCatalog(store, config, dir.path(), clock);
+  Status status = RunJob(catalog, kJobPrecompute);
+  EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.message(),
+            "precompute needs recommend.model_config (a CONFIG.toml from reco tune)");
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "models"));
+}
+
+TEST(DefaultJobs, PrecomputeWithAMissingModelConfigFileNamesTheKey) {
+  testing::FakeStore store = Store();
+  testing::TempDir dir("default_jobs");
+  FakeClock clock(1'700'000'000'000'000);
+  RecoConfig config;
+  config.recommend.model_config = "missing.toml";
+  JobCatalog catalog = BuiltinJobCatalog(store, config, dir.path(), clock);
+  Status status = RunJob(catalog, kJobPrecompute);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("recommend.model_config"), std::string::npos)
+      << status.ToString();
+  EXPECT_NE(status.message().find("missing.toml"), std::string::npos) << status.ToString();
+}
+
+TEST(DefaultJobs, PrecomputeStopsWhenCancelled) {
+  testing::FakeStore store = Store();
+  testing::TempDir dir("default_jobs");
+  FakeClock clock(1'700'000'000'000'000);
+  RecoConfig config;
+  std::ofstream(dir.path() / "tuned.toml") << "[algorithm]\nname = \"popular\"\n[settings]\n";
+  config.recommend.model_config = "tuned.toml";
+  JobCatalog catalog = BuiltinJobCatalog(store, config, dir.path(), clock);
+  JobContext context(1, std::string(kJobPrecompute), 1, 0,
+                     std::make_shared<std::atomic<bool>>(true));
+  Status status = catalog.at(std::string(kJobPrecompute))(context);
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "models"));
 }
 
 }  // namespace
