@@ -131,7 +131,11 @@ void ApiService::AddOperatorRoutes(Router& r) {
         w.Key("itemcf").Bool(loaded && bundle->has_itemcf());
         w.Key("popularity").Bool(loaded && bundle->has_popularity());
         w.Key("latest").Bool(loaded && bundle->has_latest());
+        w.Key("recs").Bool(loaded && bundle->has_user_recs());
         w.EndObject();
+        if (loaded && bundle->has_user_recs()) {
+          w.Key("recs_algorithm").String(bundle->user_recs_algorithm());
+        }
         WriteVariant(w, "primary", bundle, 1.0, false);
         WriteVariant(w, "canary", d_.models->canary_bundles().Get(), d_.models->canary_rollout(),
                      true);

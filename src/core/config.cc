@@ -6,6 +6,8 @@
 #include <functional>
 #include <sstream>
 
+#include "core/toml_util.h"
+
 namespace reco {
 namespace {
 
@@ -262,14 +264,7 @@ Result<RecoConfig> RecoConfig::Load(const std::filesystem::path& path) {
   RecoConfig config;
   std::vector<KeySpec> keys = Keys(config);
   if (!path.empty()) {
-    toml::table root;
-    try {
-      root = toml::parse_file(path.string());
-    } catch (const toml::parse_error& e) {
-      std::ostringstream msg;
-      msg << path.string() << ":" << e.source().begin.line << ": " << e.description();
-      return InvalidArgument(msg.str(), "config");
-    }
+    RECO_ASSIGN_OR_RETURN(toml::table root, ParseTomlFile(path, "config"));
     RECO_RETURN_IF_ERROR(CheckUnknownKeys(root, keys, path));
     for (auto& k : keys) {
       if (const toml::node* n = FindNode(root, k.path)) {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "data/testing/fake_store.h"
+#include "data/testing/shop_store.h"
 #include "data/testing/temp_dir.h"
 #include "models/model_files.h"
 
@@ -44,19 +44,13 @@ TEST(Precompute, ListsExcludeTrainingAndHiddenItemsBestFirst) {
 }
 
 testing::FakeStore Store() {
-  testing::FakeStore store;
-  for (int i = 0; i < 5; ++i) {
-    Item item;
-    item.item_id = "item" + std::to_string(i);
-    store.items.push_back(item);
-  }
-  for (int u = 0; u < 6; ++u) {
-    for (int i = 0; i <= u % 4; ++i) {
-      store.feedback.push_back(
-          {"like", "user" + std::to_string(u), "item" + std::to_string(i), 1, 0, ""});
-    }
-  }
-  return store;
+  return testing::ShopStore({.items = 5,
+                             .users = 6,
+                             .likes_cycle = 4,
+                             .list_users = false,
+                             .timed_items = false,
+                             .feedback_seconds = 0,
+                             .feedback_seconds_per_user = 0});
 }
 
 TEST(RecsTrainer, TrainWritesListsThatServingLoadsUntilARunWithoutThem) {

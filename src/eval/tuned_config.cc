@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <sstream>
 
 #include "core/file_util.h"
+#include "core/toml_util.h"
 
 namespace reco::eval {
 namespace {
@@ -73,14 +73,7 @@ Result<TunedConfig> LoadTunedConfig(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) {
     return NotFound("config file " + path.string() + " does not exist");
   }
-  toml::table root;
-  try {
-    root = toml::parse_file(path.string());
-  } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << path.string() << ":" << e.source().begin.line << ": " << e.description();
-    return InvalidArgument(msg.str(), "--config");
-  }
+  RECO_ASSIGN_OR_RETURN(toml::table root, ParseTomlFile(path, "--config"));
   TunedConfig config;
   for (const auto& [key, node] : root) {
     const std::string section(key.str());

@@ -4,11 +4,11 @@
 
 #include <cmath>
 #include <map>
-#include <random>
 
 #include "data/testing/synthetic_dataset.h"
 #include "data/testing/temp_dir.h"
 #include "models/binary_io.h"
+#include "models/testing/neighbor_model_checks.h"
 
 namespace reco {
 namespace {
@@ -133,14 +133,7 @@ TEST(ItemCf, SaveLoadGivesIdenticalNeighbors) {
   EXPECT_EQ(loaded->item_ids(), m->item_ids());
   EXPECT_EQ(loaded->neighbors(), 8);
   EXPECT_EQ(loaded->shrinkage(), 5.0);
-  for (uint32_t i = 0; i < m->num_items(); ++i) {
-    auto a = m->NeighborIds(i);
-    auto b = loaded->NeighborIds(i);
-    ASSERT_TRUE(std::equal(a.begin(), a.end(), b.begin(), b.end()));
-    auto sa = m->NeighborSims(i);
-    auto sb = loaded->NeighborSims(i);
-    ASSERT_TRUE(std::equal(sa.begin(), sa.end(), sb.begin(), sb.end()));
-  }
+  testing::ExpectSameNeighborLists(*m, *loaded);
 }
 
 ItemCfOptions Variant(ItemCfSimilarity similarity, double alpha, ItemCfWeighting weighting,
@@ -275,11 +268,7 @@ TEST(ItemCf, SaveLoadKeepsTheVariant) {
   EXPECT_EQ(loaded->bm25_k1(), 0.9);
   EXPECT_EQ(loaded->bm25_b(), 0.4);
   EXPECT_EQ(loaded->shrinkage(), 2.0);
-  for (uint32_t i = 0; i < m->num_items(); ++i) {
-    auto sa = m->NeighborSims(i);
-    auto sb = loaded->NeighborSims(i);
-    ASSERT_TRUE(std::equal(sa.begin(), sa.end(), sb.begin(), sb.end()));
-  }
+  testing::ExpectSameNeighborLists(*m, *loaded);
 }
 
 TEST(ItemCf, ReadsVersionOnePayloadsAsPlainCosine) {
@@ -316,26 +305,8 @@ TEST(ItemCf, CorruptPayloadsAreRejectedWithoutCrashing) {
   ASSERT_TRUE(m.ok());
   const std::string payload = m->Serialize();
   ASSERT_TRUE(ItemCfModel::Deserialize(payload).ok());
-  for (size_t len = 0; len < payload.size(); len += 7) {
-    EXPECT_FALSE(ItemCfModel::Deserialize(std::string_view(payload).substr(0, len)).ok());
-  }
-  std::mt19937 rng(2024);
-  int rejected = 0;
-  for (int trial = 0; trial < 2000; ++trial) {
-    std::string bad = payload;
-    size_t pos = rng() % bad.size();
-    bad[pos] = static_cast<char>(rng());
-    Result<ItemCfModel> r = ItemCfModel::Deserialize(bad);
-    if (!r.ok()) {
-      ++rejected;
-      EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
-    } else {
-      for (uint32_t i = 0; i < r->num_items(); ++i) {
-        for (uint32_t j : r->NeighborIds(i)) ASSERT_LT(j, r->num_items());
-      }
-    }
-  }
-  EXPECT_GT(rejected, 0);
+  testing::ExpectCorruptPayloadsRejected<ItemCfModel>(payload, /*step=*/7, /*seed=*/2024,
+                                                      /*flips=*/2000);
 }
 
 }  // namespace

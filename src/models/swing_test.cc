@@ -4,10 +4,10 @@
 
 #include <cmath>
 #include <map>
-#include <random>
 
 #include "data/testing/synthetic_dataset.h"
 #include "data/testing/temp_dir.h"
+#include "models/testing/neighbor_model_checks.h"
 
 namespace reco {
 namespace {
@@ -24,14 +24,12 @@ Dataset SmallDataset(int hidden_item = -1) {
 
 // alpha 0.5, w_u = (|I_u| + 1)^-0.5: w0 = w2 = 1/2, w1 = w3 = 1/sqrt(3).
 SwingOptions SmallOptions(int threads = 1) {
-  SwingOptions o;
-  o.alpha = 0.5;
-  o.user_offset = 1.0;
-  o.user_exponent = 0.5;
-  o.neighbors = 10;
-  o.normalize = false;
-  o.num_threads = threads;
-  return o;
+  return {.alpha = 0.5,
+          .user_offset = 1.0,
+          .user_exponent = 0.5,
+          .neighbors = 10,
+          .normalize = false,
+          .num_threads = threads};
 }
 
 std::map<uint32_t, float> NeighborsOf(const SwingModel& m, uint32_t i) {
@@ -156,12 +154,8 @@ double BruteForceSwing(const Dataset& d, uint32_t i, uint32_t j, const SwingOpti
 
 TEST(Swing, MatchesBruteForceAndIsIndependentOfThreadCount) {
   Dataset d = RandomLikesDataset(150, 60, 8, 4242, /*hidden_every=*/13);
-  SwingOptions o;
-  o.alpha = 2.0;
-  o.user_exponent = 0.3;
-  o.neighbors = 1000;
-  o.normalize = false;
-  o.num_threads = 1;
+  SwingOptions o{
+      .alpha = 2.0, .user_exponent = 0.3, .neighbors = 1000, .normalize = false, .num_threads = 1};
   Result<SwingModel> one = SwingModel::Fit(d, o);
   o.num_threads = 3;
   Result<SwingModel> three = SwingModel::Fit(d, o);
@@ -190,15 +184,14 @@ TEST(Swing, MatchesBruteForceAndIsIndependentOfThreadCount) {
 
 TEST(Swing, SaveLoadGivesIdenticalModel) {
   Dataset d = RandomLikesDataset(120, 50, 8, 77, /*hidden_every=*/11);
-  SwingOptions o;
-  o.alpha = 3.0;
-  o.user_offset = 2.0;
-  o.user_exponent = 0.4;
-  o.neighbors = 6;
-  o.max_users_per_item = 20;
-  o.max_user_items = 7;
-  o.normalize = false;
-  o.num_threads = 2;
+  SwingOptions o{.alpha = 3.0,
+                 .user_offset = 2.0,
+                 .user_exponent = 0.4,
+                 .neighbors = 6,
+                 .max_users_per_item = 20,
+                 .max_user_items = 7,
+                 .normalize = false,
+                 .num_threads = 2};
   Result<SwingModel> m = SwingModel::Fit(d, o);
   ASSERT_TRUE(m.ok());
   ASSERT_GT(m->num_neighbor_entries(), 0u);
@@ -217,14 +210,7 @@ TEST(Swing, SaveLoadGivesIdenticalModel) {
   EXPECT_EQ(loaded->options().max_users_per_item, 20);
   EXPECT_EQ(loaded->options().max_user_items, 7);
   EXPECT_FALSE(loaded->options().normalize);
-  for (uint32_t i = 0; i < m->num_items(); ++i) {
-    auto a = m->NeighborIds(i);
-    auto b = loaded->NeighborIds(i);
-    ASSERT_TRUE(std::equal(a.begin(), a.end(), b.begin(), b.end()));
-    auto sa = m->NeighborSims(i);
-    auto sb = loaded->NeighborSims(i);
-    ASSERT_TRUE(std::equal(sa.begin(), sa.end(), sb.begin(), sb.end()));
-  }
+  testing::ExpectSameNeighborLists(*m, *loaded);
 }
 
 TEST(Swing, CorruptPayloadsAreRejectedWithoutCrashing) {
@@ -233,25 +219,8 @@ TEST(Swing, CorruptPayloadsAreRejectedWithoutCrashing) {
   ASSERT_TRUE(m.ok());
   const std::string payload = m->Serialize();
   ASSERT_TRUE(SwingModel::Deserialize(payload).ok());
-  for (size_t len = 0; len < payload.size(); len += 5) {
-    EXPECT_FALSE(SwingModel::Deserialize(std::string_view(payload).substr(0, len)).ok());
-  }
-  std::mt19937 rng(7);
-  int rejected = 0;
-  for (int trial = 0; trial < 1000; ++trial) {
-    std::string bad = payload;
-    bad[rng() % bad.size()] = static_cast<char>(rng());
-    Result<SwingModel> r = SwingModel::Deserialize(bad);
-    if (!r.ok()) {
-      ++rejected;
-      EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
-    } else {
-      for (uint32_t i = 0; i < r->num_items(); ++i) {
-        for (uint32_t j : r->NeighborIds(i)) ASSERT_LT(j, r->num_items());
-      }
-    }
-  }
-  EXPECT_GT(rejected, 0);
+  testing::ExpectCorruptPayloadsRejected<SwingModel>(payload, /*step=*/5, /*seed=*/7,
+                                                     /*flips=*/1000);
 }
 
 }  // namespace

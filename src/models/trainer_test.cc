@@ -2,35 +2,20 @@
 
 #include <gtest/gtest.h>
 
-#include "data/testing/fake_store.h"
+#include "data/testing/shop_store.h"
 #include "data/testing/temp_dir.h"
 #include "models/model_files.h"
 
 namespace reco {
 namespace {
 
+// The default shop with even/odd categories, item5 hidden and "star" feedback from every third
+// user.
 testing::FakeStore ShopStore() {
-  testing::FakeStore store;
-  for (int i = 0; i < 6; ++i) {
-    Item item;
-    item.item_id = "item" + std::to_string(i);
-    item.timestamp = (100 + i) * kMicrosPerSecond;
-    item.categories = {i % 2 == 0 ? "even" : "odd"};
-    item.is_hidden = i == 5;
-    store.items.push_back(item);
-  }
-  for (int u = 0; u < 8; ++u) {
-    User user;
-    user.user_id = "user" + std::to_string(u);
-    store.users.push_back(user);
-    for (int i = 0; i <= u % 6; ++i) {
-      Feedback f;
-      f.feedback_type = u % 3 == 0 ? "star" : "like";
-      f.user_id = "user" + std::to_string(u);
-      f.item_id = "item" + std::to_string(i);
-      f.timestamp = (1000 + u) * kMicrosPerSecond;
-      store.feedback.push_back(f);
-    }
+  testing::FakeStore store = testing::ShopStore({.star_every = 3});
+  for (size_t i = 0; i < store.items.size(); ++i) {
+    store.items[i].categories = {i % 2 == 0 ? "even" : "odd"};
+    store.items[i].is_hidden = i == 5;
   }
   return store;
 }

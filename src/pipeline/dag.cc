@@ -104,6 +104,21 @@ class Reader {
   std::string_view file_;
 };
 
+// "status", "start" and "end": the lifecycle fields of a run and of each of its tasks.
+template <class Record>
+void WriteLifecycle(JsonWriter& w, const Record& record) {
+  w.Key("status").String(TaskStateName(record.state));
+  TimestampOrNull(w, "start", record.started);
+  TimestampOrNull(w, "end", record.finished);
+}
+
+template <class Record>
+void ReadLifecycle(Reader& r, Record& record) {
+  record.state = r.State("status");
+  record.started = r.Time("start");
+  record.finished = r.Time("end");
+}
+
 void WriteRequest(JsonWriter& w, const RunRequest& r) {
   w.BeginObject();
   w.Key("date").String(r.date).Key("full_refresh").Bool(r.full_refresh);
@@ -139,9 +154,8 @@ const TaskRecord* PipelineRun::Find(std::string_view task) const {
 std::string PipelineRunToJson(const PipelineRun& run) {
   JsonWriter w;
   w.BeginObject();
-  w.Key("run_id").String(run.run_id).Key("status").String(TaskStateName(run.state));
-  TimestampOrNull(w, "start", run.started);
-  TimestampOrNull(w, "end", run.finished);
+  w.Key("run_id").String(run.run_id);
+  WriteLifecycle(w, run);
   w.Key("date").String(run.request.date);
   w.Key("request");
   WriteRequest(w, run.request);
@@ -152,9 +166,8 @@ std::string PipelineRunToJson(const PipelineRun& run) {
   w.EndObject();
   w.Key("tasks").BeginArray();
   for (const TaskRecord& t : run.tasks) {
-    w.BeginObject().Key("name").String(t.name).Key("status").String(TaskStateName(t.state));
-    TimestampOrNull(w, "start", t.started);
-    TimestampOrNull(w, "end", t.finished);
+    w.BeginObject().Key("name").String(t.name);
+    WriteLifecycle(w, t);
     w.Key("attempts").Int(t.attempts).Key("message").String(t.message);
     w.Key("log_file").String(t.log_file).EndObject();
   }
@@ -172,9 +185,7 @@ Result<PipelineRun> PipelineRunFromJson(std::string_view json, std::string_view 
   PipelineRun run;
   Reader r(root, name);
   run.run_id = r.Str("run_id");
-  run.state = r.State("status");
-  run.started = r.Time("start");
-  run.finished = r.Time("end");
+  ReadLifecycle(r, run);
   run.resumes = static_cast<int>(r.Num("resumes"));
   run.published = r.Bool("published");
   run.reason = r.Str("reason");
@@ -201,9 +212,7 @@ Result<PipelineRun> PipelineRunFromJson(std::string_view json, std::string_view 
     Reader t(o, name);
     TaskRecord task;
     task.name = t.Str("name");
-    task.state = t.State("status");
-    task.started = t.Time("start");
-    task.finished = t.Time("end");
+    ReadLifecycle(t, task);
     task.attempts = static_cast<int>(t.Num("attempts"));
     task.message = t.Str("message");
     task.log_file = t.Str("log_file");

@@ -6,7 +6,7 @@
 
 #include "core/file_util.h"
 #include "data/testing/temp_dir.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/testing/temp_sqlite_store.h"
 
 namespace reco::pipeline {
 namespace {
@@ -19,11 +19,7 @@ constexpr TimestampUs kHour = 3600LL * kMicrosPerSecond;
 class DataQualityTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions opts;
-    opts.path = dir_.path() / "reco.db";
-    auto store = OpenSqliteStore(opts);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
+    ASSERT_NO_FATAL_FAILURE(reco::testing::OpenTempSqliteStore(dir_.path(), &store_));
     Item i1, i2;
     i1.item_id = "i1";
     i2.item_id = "i2";

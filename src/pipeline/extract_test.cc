@@ -8,7 +8,7 @@
 #include "core/file_util.h"
 #include "data/testing/temp_dir.h"
 #include "pipeline/extract_state.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/testing/temp_sqlite_store.h"
 
 namespace reco::pipeline {
 namespace {
@@ -20,11 +20,7 @@ constexpr TimestampUs kNow = 1'700'000'000LL * kMicrosPerSecond;
 class ExtractTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions opts;
-    opts.path = dir_.path() / "reco.db";
-    auto store = OpenSqliteStore(opts);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
+    ASSERT_NO_FATAL_FAILURE(reco::testing::OpenTempSqliteStore(dir_.path(), &store_));
     fs::create_directories(json_dir());
     config_.sources.json_dir = json_dir().string();
   }

@@ -16,7 +16,7 @@
 #include "pipeline/evaluation.h"
 #include "pipeline/launcher.h"
 #include "registry/model_registry.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/testing/temp_sqlite_store.h"
 
 namespace reco::pipeline {
 namespace {
@@ -121,11 +121,7 @@ TEST(ModelChoiceParams, RoundTripAndItemCfFallback) {
 class PipelineTasksTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions opts;
-    opts.path = dir_.path() / "reco.db";
-    auto store = OpenSqliteStore(opts);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
+    ASSERT_NO_FATAL_FAILURE(reco::testing::OpenTempSqliteStore(dir_.path(), &store_));
     std::vector<Item> items;
     for (char c : {'a', 'b'}) {
       for (int i = 0; i < 10; ++i) {

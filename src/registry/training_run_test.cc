@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "data/testing/fake_store.h"
+#include "data/testing/shop_store.h"
 #include "data/testing/temp_dir.h"
 
 namespace reco::registry {
@@ -11,27 +11,7 @@ namespace {
 constexpr TimestampUs kT0 = 1'795'489'200LL * kMicrosPerSecond;  // 2026-11-24T03:00:00Z
 
 testing::FakeStore SmallStore() {
-  testing::FakeStore store;
-  for (int i = 0; i < 4; ++i) {
-    Item item;
-    item.item_id = "item" + std::to_string(i);
-    item.timestamp = (100 + i) * kMicrosPerSecond;
-    store.items.push_back(item);
-  }
-  for (int u = 0; u < 5; ++u) {
-    User user;
-    user.user_id = "user" + std::to_string(u);
-    store.users.push_back(user);
-    for (int i = 0; i <= u % 4; ++i) {
-      Feedback f;
-      f.feedback_type = "like";
-      f.user_id = user.user_id;
-      f.item_id = "item" + std::to_string(i);
-      f.timestamp = (1000 + u) * kMicrosPerSecond;
-      store.feedback.push_back(f);
-    }
-  }
-  return store;
+  return testing::ShopStore({.items = 4, .users = 5, .likes_cycle = 4});
 }
 
 TEST(TrainAndRegister, RecordsTheRunAndRegistersItsModelFiles) {

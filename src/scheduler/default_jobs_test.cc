@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "data/testing/fake_store.h"
+#include "data/testing/shop_store.h"
 #include "data/testing/temp_dir.h"
 #include "models/model_files.h"
 #include "models/user_recs.h"
@@ -16,19 +16,25 @@ namespace reco {
 namespace {
 
 testing::FakeStore Store() {
-  testing::FakeStore store;
-  for (int i = 0; i < 6; ++i) {
-    Item item;
-    item.item_id = "i" + std::to_string(i);
-    store.items.push_back(item);
+  return testing::ShopStore({.items = 6,
+                             .users = 8,
+                             .likes_cycle = 5,
+                             .item_prefix = "i",
+                             .user_prefix = "u",
+                             .list_users = false,
+                             .timed_items = false,
+                             .feedback_seconds_per_user = 0});
+}
+
+// `next` has as many files as `prev` and shares every one of them but those of kind `replaced`.
+void ExpectSharesAllFilesBut(const registry::ModelVersion& next, const registry::ModelVersion& prev,
+                             std::string_view replaced) {
+  ASSERT_EQ(next.artifacts.size(), prev.artifacts.size());
+  for (const auto& a : next.artifacts) {
+    bool shared = false;
+    for (const auto& b : prev.artifacts) shared = shared || a.path == b.path;
+    EXPECT_EQ(shared, a.kind != replaced) << a.path;
   }
-  for (int u = 0; u < 8; ++u) {
-    for (int i = 0; i <= u % 5; ++i) {
-      store.feedback.push_back({"like", "u" + std::to_string(u), "i" + std::to_string(i), 1,
-                                1000 * kMicrosPerSecond, ""});
-    }
-  }
-  return store;
 }
 
 Status RunJob(const JobCatalog& catalog, std::string_view name) {
@@ -57,12 +63,7 @@ TEST(DefaultJobs, ItemVectorsPublishesANewProductionVersionWithTheRegistry) {
   ASSERT_TRUE(previous.ok());
   EXPECT_EQ(previous->run_id, trained->run.run_id);
   // Same popularity and latest files, a new item-CF file; all verify.
-  ASSERT_EQ(production->artifacts.size(), previous->artifacts.size());
-  for (const auto& a : production->artifacts) {
-    bool shared = false;
-    for (const auto& b : previous->artifacts) shared = shared || a.path == b.path;
-    EXPECT_EQ(shared, a.kind != "itemcf") << a.path;
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectSharesAllFilesBut(*production, *previous, "itemcf"));
   EXPECT_TRUE(reg.VerifyArtifacts(*production).ok());
 }
 
@@ -161,12 +162,7 @@ TEST(DefaultJobs, PrecomputeWritesTheTunedAlgorithmsListsAndPublishesThem) {
   Result<registry::ModelVersion> second = reg.Resolve("production");
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(reg.Resolve("previous")->run_id, first->run_id);
-  ASSERT_EQ(second->artifacts.size(), first->artifacts.size());
-  for (const auto& a : second->artifacts) {
-    bool shared = false;
-    for (const auto& b : first->artifacts) shared = shared || a.path == b.path;
-    EXPECT_EQ(shared, a.kind != "recs") << a.path;
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectSharesAllFilesBut(*second, *first, "recs"));
   EXPECT_TRUE(reg.VerifyArtifacts(*second).ok());
 }
 

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <set>
+#include <utility>
 
 #include "core/file_util.h"
 #include "data/testing/synthetic_dataset.h"
@@ -69,6 +70,15 @@ class ModelManagerTest : public ::testing::Test {
     EXPECT_TRUE(tracker.Finish(*run, Status::Ok()).ok());
     EXPECT_TRUE(ModelRegistry(data(), clock_).Register(*run).ok());
     return run->run_id;
+  }
+
+  // Registers run A (top item i1) and run B (top item i2), promotes A to production and returns
+  // {A, B}.
+  std::pair<std::string, std::string> ProductionAndCandidate() {
+    std::string run_a = Register(WriteFiles(1));
+    std::string run_b = Register(WriteFiles(2));
+    EXPECT_TRUE(ModelRegistry(data(), clock_).Promote(run_a, "production").ok());
+    return {run_a, run_b};
   }
 
   std::string TopPopular(const BundleHolder& holder) {
@@ -149,9 +159,7 @@ TEST_F(ModelManagerTest, BadRequestsNameTheField) {
 }
 
 TEST_F(ModelManagerTest, CanarySplitsUsersAndIsWithdrawnByTheGuardrails) {
-  std::string run_a = Register(WriteFiles(1));
-  std::string run_b = Register(WriteFiles(2));
-  ASSERT_TRUE(ModelRegistry(data(), clock_).Promote(run_a, "production").ok());
+  const auto [run_a, run_b] = ProductionAndCandidate();
   ModelManager models(data() / "models", *state_, clock_);
   ASSERT_TRUE(models.Reload(true).ok());
   auto canary = models.Reload(
@@ -199,9 +207,7 @@ TEST_F(ModelManagerTest, CanarySplitsUsersAndIsWithdrawnByTheGuardrails) {
 }
 
 TEST_F(ModelManagerTest, ShadowIsScoredAndCountedButNeverServed) {
-  std::string run_a = Register(WriteFiles(1));
-  std::string run_b = Register(WriteFiles(2));
-  ASSERT_TRUE(ModelRegistry(data(), clock_).Promote(run_a, "production").ok());
+  const auto [run_a, run_b] = ProductionAndCandidate();
   ModelManager models(data() / "models", *state_, clock_);
   ASSERT_TRUE(models.Reload(true).ok());
   ASSERT_TRUE(
@@ -242,9 +248,7 @@ TEST_F(ModelManagerTest, ShadowIsScoredAndCountedButNeverServed) {
 }
 
 TEST_F(ModelManagerTest, ARestartResumesTheCanaryUntilItIsWithdrawn) {
-  std::string run_a = Register(WriteFiles(1));
-  std::string run_b = Register(WriteFiles(2));
-  ASSERT_TRUE(ModelRegistry(data(), clock_).Promote(run_a, "production").ok());
+  const auto [run_a, run_b] = ProductionAndCandidate();
   {
     ModelManager models(data() / "models", *state_, clock_);
     ASSERT_TRUE(models.Reload(true).ok());

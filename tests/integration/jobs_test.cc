@@ -1,11 +1,8 @@
 // Scheduled jobs over REST on a real `reco serve`: list, trigger, run history, errors; and a
 // separate `reco worker` process leading the scheduler and running runs queued through serve.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -13,8 +10,6 @@
 #include <vector>
 
 #include "tests/integration/test_server.h"
-
-extern char** environ;
 
 namespace reco::itest {
 namespace {
@@ -60,26 +55,6 @@ int64_t TriggerRun(HttpClient& client, const std::string& job) {
 
 std::string Leader(HttpClient& client) {
   return StringField(Json(client.Get("/api/v1/jobs").body).root(), "leader");
-}
-
-// A `reco worker` child process; SIGKILLed with the test process.
-pid_t SpawnWorker(const std::vector<std::string>& args, const std::filesystem::path& log) {
-  std::vector<std::string> argv_strings = {RecoBinary(), "worker"};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) ::_exit(127);
-    ::execve(argv[0], argv.data(), environ);
-    ::_exit(127);
-  }
-  return pid;
 }
 
 TEST(Jobs, ServeRunsTriggeredJobsAndKeepsTheirHistory) {
@@ -162,7 +137,7 @@ TEST(Jobs, SeparateWorkerLeadsAndRunsWhatServeQueued) {
             "queued");  // serve does not run jobs itself
 
   std::filesystem::path log = dir.path() / "worker.log";
-  pid_t worker = SpawnWorker({"--data-dir", dir.str(), "--holder", "itest-worker"}, log);
+  pid_t worker = SpawnReco({"worker", "--data-dir", dir.str(), "--holder", "itest-worker"}, log);
   ASSERT_GT(worker, 0);
   std::string body;
   EXPECT_EQ(WaitForRunEnd(client, id, &body), "succeeded") << body << ReadFile(log);

@@ -6,51 +6,16 @@
 #include <fstream>
 #include <map>
 
-#include "models/model_files.h"
 #include "registry/model_registry.h"
-#include "registry/run_tracker.h"
+#include "tests/integration/registry_fixtures.h"
 #include "tests/integration/test_server.h"
 
 namespace reco::itest {
 namespace {
 
 using registry::ModelRegistry;
-using registry::RunRecord;
-using registry::RunTracker;
 
 constexpr TimestampUs kT0 = 1'795'489'200LL * kMicrosPerSecond;  // 2026-11-24T03:00:00Z
-
-// Model files of `data/models` grouped by creation time (one group per `reco train`), oldest
-// first.
-std::vector<std::vector<ModelFile>> TrainingOutputs(const std::filesystem::path& data) {
-  std::map<TimestampUs, std::vector<ModelFile>> by_created;
-  Result<std::vector<ModelFile>> files = ListModelFiles(data / "models");
-  EXPECT_TRUE(files.ok()) << files.status().ToString();
-  if (!files.ok()) return {};
-  for (const ModelFile& f : *files) {
-    by_created[f.created].push_back(f);
-  }
-  std::vector<std::vector<ModelFile>> out;
-  for (auto& [created, files] : by_created) out.push_back(files);
-  return out;
-}
-
-// Records a succeeded run for `files` and registers it; returns the run id.
-std::string RecordRun(const std::filesystem::path& data, const std::vector<ModelFile>& files,
-                      FakeClock& clock, double ndcg) {
-  RunTracker tracker(data, clock, {.seed = static_cast<uint64_t>(clock.NowMicros())});
-  Result<RunRecord> run = tracker.Start("popularity+latest+itemcf", {{"itemcf_neighbors", "100"}});
-  EXPECT_TRUE(run.ok()) << run.status().ToString();
-  for (const ModelFile& f : files) {
-    std::string rel = "models/" + f.path.filename().string();
-    run->artifacts.push_back(registry::DescribeArtifact(data, rel, f.kind).value());
-  }
-  run->metrics["ndcg@10"] = ndcg;
-  clock.Advance(30 * kMicrosPerSecond);
-  EXPECT_TRUE(tracker.Finish(*run, Status::Ok()).ok());
-  EXPECT_TRUE(ModelRegistry(data, clock).Register(*run).ok());
-  return run->run_id;
-}
 
 struct CliResult {
   bool ok = false;
@@ -93,9 +58,12 @@ class RegistryEndToEnd : public ::testing::Test {
     std::filesystem::remove_all(data_ / "runs");
     auto outputs = TrainingOutputs(data_);
     ASSERT_GE(outputs.size(), 2u);
-    run_a_ = RecordRun(data_, outputs[outputs.size() - 2], clock_, 0.10);
+    const std::map<std::string, std::string> params = {{"itemcf_neighbors", "100"}};
+    run_a_ = RecordRun(data_, outputs[outputs.size() - 2], clock_,
+                       {.params = params, .metrics = {{"ndcg@10", 0.10}}});
     clock_.Advance(3600 * kMicrosPerSecond);
-    run_b_ = RecordRun(data_, outputs.back(), clock_, 0.12);
+    run_b_ = RecordRun(data_, outputs.back(), clock_,
+                       {.params = params, .metrics = {{"ndcg@10", 0.12}}});
   }
 
   TempDataDir dir_{"registry_e2e"};

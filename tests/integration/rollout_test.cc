@@ -12,9 +12,8 @@
 #include <map>
 #include <set>
 
-#include "models/model_files.h"
 #include "registry/model_registry.h"
-#include "registry/run_tracker.h"
+#include "tests/integration/registry_fixtures.h"
 #include "tests/integration/test_server.h"
 
 namespace reco::itest {
@@ -25,35 +24,6 @@ using registry::ModelRegistry;
 constexpr TimestampUs kT0 = 1'795'489'200LL * kMicrosPerSecond;  // 2026-11-24T03:00:00Z
 constexpr int kUsers = 120;
 const Headers kAuth = {{"Authorization", "Bearer tok"}};
-
-// Model files of `data/models` grouped by creation time (one group per `reco train`).
-std::vector<std::vector<ModelFile>> TrainingOutputs(const std::filesystem::path& data) {
-  std::map<TimestampUs, std::vector<ModelFile>> by_created;
-  Result<std::vector<ModelFile>> files = ListModelFiles(data / "models");
-  EXPECT_TRUE(files.ok()) << files.status().ToString();
-  if (!files.ok()) return {};
-  for (const ModelFile& f : *files) {
-    by_created[f.created].push_back(f);
-  }
-  std::vector<std::vector<ModelFile>> out;
-  for (auto& [created, files] : by_created) out.push_back(files);
-  return out;
-}
-
-std::string RecordRun(const std::filesystem::path& data, const std::vector<ModelFile>& files,
-                      FakeClock& clock) {
-  registry::RunTracker tracker(data, clock, {.seed = static_cast<uint64_t>(clock.NowMicros())});
-  auto run = tracker.Start("popularity+latest+itemcf", {});
-  EXPECT_TRUE(run.ok()) << run.status().ToString();
-  for (const ModelFile& f : files) {
-    run->artifacts.push_back(
-        registry::DescribeArtifact(data, "models/" + f.path.filename().string(), f.kind).value());
-  }
-  clock.Advance(30 * kMicrosPerSecond);
-  EXPECT_TRUE(tracker.Finish(*run, Status::Ok()).ok());
-  EXPECT_TRUE(ModelRegistry(data, clock).Register(*run).ok());
-  return run->run_id;
-}
 
 std::string VariantRunId(const Json& health, std::string_view variant) {
   return StringField(health[variant], "run_id");

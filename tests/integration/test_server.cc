@@ -44,34 +44,6 @@ std::vector<std::string> ChildEnvironment(const Env& extra) {
   return out;
 }
 
-// Starts `reco args...` with stdout and stderr appended to `log`; -1 on failure.
-pid_t Spawn(const std::vector<std::string>& args, const std::filesystem::path& log,
-            const Env& env) {
-  std::vector<std::string> argv_strings = {RecoBinary()};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings = ChildEnvironment(env);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-
-  // The child is killed when the test process dies, so that a crashed test leaves no server.
-  const pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    // Only async-signal-safe calls until execve.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) ::_exit(127);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
 ExitStatus Decode(int wstatus) {
   ExitStatus s;
   if (WIFEXITED(wstatus)) {
@@ -120,6 +92,33 @@ int ListeningPort(const std::string& log) {
 
 std::string RecoBinary() { return RECO_BINARY; }
 
+pid_t SpawnReco(const std::vector<std::string>& args, const std::filesystem::path& log,
+                const Env& env) {
+  std::vector<std::string> argv_strings = {RecoBinary()};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings = ChildEnvironment(env);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+
+  // The child is killed when the test process dies, so that a crashed test leaves no server.
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // Only async-signal-safe calls until execve.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) ::_exit(127);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
 TempDataDir::TempDataDir(std::string_view tag) {
   static std::atomic<int> counter{0};
   path_ = std::filesystem::temp_directory_path() /
@@ -142,7 +141,7 @@ std::string ExitStatus::ToString() const {
 
 ExitStatus RunReco(const std::vector<std::string>& args, const std::filesystem::path& log,
                    const Env& env) {
-  pid_t pid = Spawn(args, log, env);
+  pid_t pid = SpawnReco(args, log, env);
   if (pid < 0) return ExitStatus{};
   int wstatus = 0;
   if (waitpid(pid, &wstatus, 0) != pid) return ExitStatus{};
@@ -283,7 +282,7 @@ std::string TestServer::Start(const std::filesystem::path& data_dir, const Serve
   std::filesystem::remove(log_path_);
   Env env = options.env;
   env.emplace_back("RECO_SERVER_THREADS", std::to_string(options.threads));
-  pid_ = Spawn({"serve", "--data-dir", data_dir.string(), "--http-port", "0"}, log_path_, env);
+  pid_ = SpawnReco({"serve", "--data-dir", data_dir.string(), "--http-port", "0"}, log_path_, env);
   if (pid_ < 0) return "cannot spawn " + RecoBinary();
   auto deadline = Clock::now() + std::chrono::milliseconds(
                                      static_cast<int>(options.start_deadline_seconds * 1000));

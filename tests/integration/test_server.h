@@ -57,6 +57,12 @@ struct ExitStatus {
 ExitStatus RunReco(const std::vector<std::string>& args, const std::filesystem::path& log,
                    const Env& env = {});
 
+// Starts `reco args...` in the background with stdout+stderr appended to `log` and the same
+// environment as RunReco; the child is SIGKILLed when the test process dies. Returns the child's
+// pid (the caller waits for it), or -1 when the spawn failed.
+pid_t SpawnReco(const std::vector<std::string>& args, const std::filesystem::path& log,
+                const Env& env = {});
+
 struct DemoDataOptions {
   int users = 200;
   int items = 300;

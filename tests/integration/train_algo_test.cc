@@ -64,6 +64,9 @@ TEST(TrainAlgorithm, TunedConfigListsAreServedFirst) {
   TestServer server;
   ASSERT_EQ(server.Start(data), "");
   HttpClient client(server.port());
+  HttpResult health = client.Get("/health");
+  EXPECT_NE(health.body.find("\"recs\":true"), std::string::npos) << health.body;
+  EXPECT_EQ(StringField(Json(health.body).root(), "recs_algorithm"), "popular") << health.body;
   // Popular order without the user's own item 0: 4 (6 likes), then 1 (4 likes).
   EXPECT_EQ(RecommendIds(client, "10", 2), (std::vector<std::string>{"4", "1"}));
   // A like posted now is excluded from the precomputed answer at once.
