@@ -12,15 +12,6 @@ namespace {
 constexpr int kDefaultRuns = 20;
 constexpr int kMaxRuns = 1000;
 
-void TimestampOrNull(JsonWriter& w, std::string_view key, TimestampUs ts) {
-  w.Key(key);
-  if (ts == 0) {
-    w.Null();
-  } else {
-    w.Timestamp(ts);
-  }
-}
-
 void WriteRun(JsonWriter& w, const JobRunRecord& run) {
   w.BeginObject();
   w.Key("id").Int(run.id);
@@ -28,10 +19,10 @@ void WriteRun(JsonWriter& w, const JobRunRecord& run) {
   w.Key("trigger").String(run.trigger);
   w.Key("status").String(run.status);
   w.Key("attempts").Int(run.attempts);
-  TimestampOrNull(w, "scheduled_for", run.scheduled_for);
-  TimestampOrNull(w, "created", run.created);
-  TimestampOrNull(w, "start", run.started);
-  TimestampOrNull(w, "end", run.finished);
+  w.Key("scheduled_for").TimestampOrNull(run.scheduled_for);
+  w.Key("created").TimestampOrNull(run.created);
+  w.Key("start").TimestampOrNull(run.started);
+  w.Key("end").TimestampOrNull(run.finished);
   w.Key("holder").String(run.holder);
   w.Key("error").String(run.error);
   w.EndObject();
@@ -71,7 +62,7 @@ void ApiService::AddJobRoutes(Router& r) {
         Result<LeaseRecord> lease = d_.store->GetLease("scheduler");
         JsonWriter w(std::move(res.body));
         w.BeginObject().Key("leader").String(lease.ok() ? lease->holder : "");
-        TimestampOrNull(w, "lease_expires", lease.ok() ? lease->expires_at : 0);
+        w.Key("lease_expires").TimestampOrNull(lease.ok() ? lease->expires_at : 0);
         w.Key("holder").String(d_.scheduler->holder());
         w.Key("is_leader").Bool(d_.scheduler->is_leader());
         w.Key("jobs").BeginArray();
@@ -79,7 +70,7 @@ void ApiService::AddJobRoutes(Router& r) {
           w.BeginObject().Key("name").String(job.name).Key("cron").String(job.cron);
           w.Key("timeout_seconds").Double(job.timeout_seconds);
           w.Key("max_retries").Int(job.max_retries);
-          TimestampOrNull(w, "next_run", job.next_run.value_or(0));
+          w.Key("next_run").TimestampOrNull(job.next_run.value_or(0));
           w.Key("last_run");
           if (job.last_run) {
             WriteRun(w, *job.last_run);

@@ -153,6 +153,10 @@ JsonWriter& JsonWriter::StringArray(const std::vector<std::string>& values) {
   return EndArray();
 }
 
+JsonWriter& JsonWriter::TimestampOrNull(int64_t ts_us) {
+  return ts_us == 0 ? Null() : Timestamp(ts_us);
+}
+
 JsonWriter& JsonWriter::Timestamp(int64_t ts_us) {
   Separate();
   out_.push_back('"');

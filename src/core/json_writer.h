@@ -33,7 +33,8 @@ class JsonWriter {
   // Inserts already-serialised JSON (e.g. stored labels) verbatim.
   JsonWriter& Raw(std::string_view json);
   JsonWriter& StringArray(const std::vector<std::string>& values);
-  JsonWriter& Timestamp(int64_t ts_us);  // RFC 3339 string
+  JsonWriter& Timestamp(int64_t ts_us);        // RFC 3339 string
+  JsonWriter& TimestampOrNull(int64_t ts_us);  // null for 0 (not set), else Timestamp
 
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }

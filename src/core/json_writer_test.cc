@@ -35,3 +35,16 @@ TEST(JsonWriter, NonFiniteDoublesBecomeNull) {
 
 }  // namespace
 }  // namespace reco
+
+namespace reco {
+namespace {
+
+TEST(JsonWriter, TimestampOrNullWritesNullForUnset) {
+  JsonWriter w;
+  w.BeginObject().Key("a").TimestampOrNull(0).Key("b").TimestampOrNull(1'000'000);
+  w.EndObject();
+  EXPECT_EQ(w.Take(), R"({"a":null,"b":"1970-01-01T00:00:01Z"})");
+}
+
+}  // namespace
+}  // namespace reco

@@ -43,15 +43,6 @@ std::optional<TaskState> ParseTaskState(std::string_view name) {
   return std::nullopt;
 }
 
-void TimestampOrNull(JsonWriter& w, std::string_view key, TimestampUs ts) {
-  w.Key(key);
-  if (ts == 0) {
-    w.Null();
-  } else {
-    w.Timestamp(ts);
-  }
-}
-
 // Typed reads of a run.json object; the first problem is kept in `error`.
 class Reader {
  public:
@@ -108,8 +99,8 @@ class Reader {
 template <class Record>
 void WriteLifecycle(JsonWriter& w, const Record& record) {
   w.Key("status").String(TaskStateName(record.state));
-  TimestampOrNull(w, "start", record.started);
-  TimestampOrNull(w, "end", record.finished);
+  w.Key("start").TimestampOrNull(record.started);
+  w.Key("end").TimestampOrNull(record.finished);
 }
 
 template <class Record>

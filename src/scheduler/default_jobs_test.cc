@@ -42,26 +42,36 @@ Status RunJob(const JobCatalog& catalog, std::string_view name) {
   return catalog.at(std::string(name))(context);
 }
 
+// A production version trained and promoted in `data_dir`; its run id.
+std::string TrainProduction(testing::FakeStore& store, const RecoConfig& config,
+                            const std::filesystem::path& data_dir, const Clock& clock) {
+  Result<registry::TrainedVersion> trained =
+      registry::TrainAndRegister(store, config, data_dir, clock);
+  EXPECT_TRUE(trained.ok()) << trained.status().ToString();
+  if (!trained.ok()) return "";
+  registry::ModelRegistry reg(data_dir, clock);
+  EXPECT_TRUE(reg.Promote(trained->run.run_id, "production").ok());
+  return trained->run.run_id;
+}
+
 TEST(DefaultJobs, ItemVectorsPublishesANewProductionVersionWithTheRegistry) {
   testing::FakeStore store = Store();
   testing::TempDir dir("default_jobs");
   FakeClock clock(1'700'000'000'000'000);
   RecoConfig config;
-  Result<registry::TrainedVersion> trained =
-      registry::TrainAndRegister(store, config, dir.path(), clock);
-  ASSERT_TRUE(trained.ok()) << trained.status().ToString();
+  const std::string trained = TrainProduction(store, config, dir.path(), clock);
+  ASSERT_FALSE(trained.empty());
   registry::ModelRegistry reg(dir.path(), clock);
-  ASSERT_TRUE(reg.Promote(trained->run.run_id, "production").ok());
 
   clock.Advance(60 * kMicrosPerSecond);
   JobCatalog catalog = BuiltinJobCatalog(store, config, dir.path(), clock);
   ASSERT_TRUE(RunJob(catalog, kJobItemVectors).ok());
   Result<registry::ModelVersion> production = reg.Resolve("production");
   ASSERT_TRUE(production.ok());
-  EXPECT_NE(production->run_id, trained->run.run_id);
+  EXPECT_NE(production->run_id, trained);
   Result<registry::ModelVersion> previous = reg.Resolve("previous");
   ASSERT_TRUE(previous.ok());
-  EXPECT_EQ(previous->run_id, trained->run.run_id);
+  EXPECT_EQ(previous->run_id, trained);
   // Same popularity and latest files, a new item-CF file; all verify.
   ASSERT_NO_FATAL_FAILURE(ExpectSharesAllFilesBut(*production, *previous, "itemcf"));
   EXPECT_TRUE(reg.VerifyArtifacts(*production).ok());
@@ -72,11 +82,8 @@ TEST(DefaultJobs, CacheCleanupNeverDeletesFilesOfRegisteredVersions) {
   testing::TempDir dir("default_jobs");
   FakeClock clock(1'700'000'000'000'000);
   RecoConfig config;
-  Result<registry::TrainedVersion> first =
-      registry::TrainAndRegister(store, config, dir.path(), clock);
-  ASSERT_TRUE(first.ok());
+  ASSERT_FALSE(TrainProduction(store, config, dir.path(), clock).empty());
   registry::ModelRegistry reg(dir.path(), clock);
-  ASSERT_TRUE(reg.Promote(first->run.run_id, "production").ok());
   // Five unregistered trainings afterwards: plain per-kind retention would drop the first run.
   for (int k = 0; k < 5; ++k) {
     clock.Advance(kMicrosPerSecond);
@@ -91,18 +98,6 @@ TEST(DefaultJobs, CacheCleanupNeverDeletesFilesOfRegisteredVersions) {
   ASSERT_TRUE(files.ok());
   // 3 files of the production version + the newest 3 unregistered per kind (3 kinds).
   EXPECT_EQ(files->size(), 3u + 9u);
-}
-
-// A production version trained and promoted in `data_dir`; its run id.
-std::string TrainProduction(testing::FakeStore& store, const RecoConfig& config,
-                            const std::filesystem::path& data_dir, const Clock& clock) {
-  Result<registry::TrainedVersion> trained =
-      registry::TrainAndRegister(store, config, data_dir, clock);
-  EXPECT_TRUE(trained.ok()) << trained.status().ToString();
-  if (!trained.ok()) return "";
-  registry::ModelRegistry reg(data_dir, clock);
-  EXPECT_TRUE(reg.Promote(trained->run.run_id, "production").ok());
-  return trained->run.run_id;
 }
 
 const registry::RunArtifact* FindKind(const registry::ModelVersion& version,

@@ -11,7 +11,7 @@
 #include "data/testing/temp_dir.h"
 #include "models/model_files.h"
 #include "registry/model_registry.h"
-#include "registry/run_tracker.h"
+#include "registry/testing/record_run.h"
 #include "serving/rollout.h"
 
 namespace reco {
@@ -57,19 +57,8 @@ class ModelManagerTest : public ::testing::Test {
 
   // Records a succeeded run for `files` and registers it.
   std::string Register(const std::vector<ModelFile>& files) {
-    registry::RunTracker tracker(data(), clock_,
-                                 {.seed = static_cast<uint64_t>(clock_.NowMicros())});
-    auto run = tracker.Start("popularity+latest", {});
-    EXPECT_TRUE(run.ok());
-    for (const ModelFile& f : files) {
-      run->artifacts.push_back(
-          registry::DescribeArtifact(data(), "models/" + f.path.filename().string(), f.kind)
-              .value());
-    }
-    clock_.Advance(kMicrosPerSecond);
-    EXPECT_TRUE(tracker.Finish(*run, Status::Ok()).ok());
-    EXPECT_TRUE(ModelRegistry(data(), clock_).Register(*run).ok());
-    return run->run_id;
+    return testing::RecordRun(data(), files, clock_,
+                              {.algorithm = "popularity+latest", .duration = kMicrosPerSecond});
   }
 
   // Registers run A (top item i1) and run B (top item i2), promotes A to production and returns

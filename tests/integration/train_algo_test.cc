@@ -81,9 +81,9 @@ TEST(TrainAlgorithm, AlgoFlagTrainsAnyAlgorithmAndBadSettingsAreClearErrors) {
   TempDataDir dir("train_algo_flag");
   auto data = ImportSmallData(dir);
   auto log = dir.path() / "ok.log";
-  ExitStatus st = RunReco({"train", "--data-dir", data.string(), "--algo", "rp3beta", "--set",
-                           "rp3beta.beta=0.2"},
-                          log);
+  ExitStatus st = RunReco(
+      {"train", "--data-dir", data.string(), "--algo", "rp3beta", "--set", "rp3beta.beta=0.2"},
+      log);
   ASSERT_TRUE(st.Ok()) << st.ToString() << ReadFile(log);
   bool has_recs = false;
   for (const auto& entry : std::filesystem::directory_iterator(data / "models")) {
@@ -92,9 +92,8 @@ TEST(TrainAlgorithm, AlgoFlagTrainsAnyAlgorithmAndBadSettingsAreClearErrors) {
   EXPECT_TRUE(has_recs);
 
   auto bad = dir.path() / "bad.log";
-  st = RunReco({"train", "--data-dir", data.string(), "--algo", "rp3beta", "--set",
-                "rp3beta.bta=0.2"},
-               bad);
+  st = RunReco(
+      {"train", "--data-dir", data.string(), "--algo", "rp3beta", "--set", "rp3beta.bta=0.2"}, bad);
   EXPECT_FALSE(st.Ok());
   EXPECT_NE(ReadFile(bad).find("rp3beta.bta"), std::string::npos) << ReadFile(bad);
 
