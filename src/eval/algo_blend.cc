@@ -29,18 +29,6 @@ constexpr std::string_view kBlendKeys =
     "blend.components, blend.weights, blend.normalize, blend.validation_fraction, blend.seed, "
     "blend.validation_users, blend.candidates, blend.metric, blend.threads, and <component>.*";
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 std::string JoinComponents(const std::vector<std::string>& names) {
   std::string out;
   for (const std::string& n : names) out += (out.empty() ? "" : ",") + n;
@@ -120,14 +108,9 @@ Status ParseBlendKey(const Setting& s, BlendOptions& o) {
 
 Result<BlendOptions> ParseBlendOptions(const std::vector<Setting>& settings) {
   BlendOptions o;
-  std::vector<Setting> rest;
-  for (const Setting& s : settings) {
-    if (s.first.rfind("blend.", 0) == 0) {
-      RECO_RETURN_IF_ERROR(ParseBlendKey(s, o));
-    } else {
-      rest.push_back(s);
-    }
-  }
+  RECO_ASSIGN_OR_RETURN(
+      std::vector<Setting> rest,
+      TakeOwnSettings(settings, "blend.", [&o](const Setting& s) { return ParseBlendKey(s, o); }));
   if (o.components.empty()) {
     return InvalidArgument("blend needs blend.components (e.g. rp3beta,ials)", "blend.components");
   }

@@ -20,18 +20,6 @@ struct RankerSettings {
   std::vector<std::vector<Setting>> source_settings;  // per source
 };
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 template <typename T>
 std::string JoinList(const std::vector<T>& values) {
   std::string out;
@@ -95,14 +83,10 @@ Status ParseRankerKey(const Setting& s, rank::RankerOptions& o) {
 // ranker.* into the options, "<source>.*" to that source (checked by its own entry).
 Result<RankerSettings> ParseRankerSettings(const std::vector<Setting>& settings) {
   RankerSettings r;
-  std::vector<Setting> rest;
-  for (const Setting& s : settings) {
-    if (s.first.rfind("ranker.", 0) == 0) {
-      RECO_RETURN_IF_ERROR(ParseRankerKey(s, r.model));
-    } else {
-      rest.push_back(s);
-    }
-  }
+  RECO_ASSIGN_OR_RETURN(std::vector<Setting> rest,
+                        TakeOwnSettings(settings, "ranker.", [&r](const Setting& s) {
+                          return ParseRankerKey(s, r.model);
+                        }));
   if (Status st = rank::CheckRankerOptions(r.model); !st.ok()) {
     return InvalidArgument("--set " + st.message(), "ranker." + st.field());
   }

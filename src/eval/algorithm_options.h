@@ -27,6 +27,25 @@ Status UnknownKey(const Setting& s, std::string_view algo, std::string_view acce
 // A seed: an integer >= 0.
 Result<uint64_t> ParseSeed(const Setting& s);
 
+// "a,b,,c" -> {"a", "b", "", "c"} (list-valued settings such as blend.components).
+std::vector<std::string> SplitList(const std::string& text);
+
+// Applies `parse_own(setting)` to every setting whose key starts with `prefix` ("blend.") and
+// returns the others (the settings of a composed algorithm's parts).
+template <typename F>
+Result<std::vector<Setting>> TakeOwnSettings(const std::vector<Setting>& settings,
+                                             std::string_view prefix, F&& parse_own) {
+  std::vector<Setting> rest;
+  for (const Setting& s : settings) {
+    if (s.first.rfind(prefix, 0) == 0) {
+      RECO_RETURN_IF_ERROR(parse_own(s));
+    } else {
+      rest.push_back(s);
+    }
+  }
+  return rest;
+}
+
 // Routes the settings of the parts of a composed algorithm (blend components, ranker sources):
 // group i holds the settings whose "<name>." prefix is names[i], checked by that algorithm's
 // own entry. A setting of no part is InvalidArgument naming it and listing `owner`'s parts.

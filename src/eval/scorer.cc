@@ -48,6 +48,18 @@ Status UnknownKey(const Setting& s, std::string_view algo, std::string_view acce
                          s.first);
 }
 
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 Result<uint64_t> ParseSeed(const Setting& s) {
   RECO_ASSIGN_OR_RETURN(int seed, ParseInt(s));
   if (seed < 0) return InvalidArgument("--set " + s.first + " must be >= 0", s.first);
