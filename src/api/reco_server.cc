@@ -19,6 +19,7 @@
 #include "serving/online_state.h"
 #include "serving/recommender.h"
 #include "serving/rollout.h"
+#include "serving/user_profiles.h"
 #include "store/open_store.h"
 
 namespace reco {
@@ -54,13 +55,17 @@ pipeline::PipelineEnv MakePipelineEnv(const RecoConfig& config,
 Result<std::unique_ptr<Scheduler>> MakeScheduler(const RecoConfig& config,
                                                  const std::filesystem::path& data_dir,
                                                  Store& store, ModelManager& models,
-                                                 const Clock& clock) {
+                                                 UserProfiles& profiles, const Clock& clock) {
   RECO_RETURN_IF_ERROR(ValidateWorkerConfig(config.worker));
   JobCatalog catalog = BuiltinJobCatalog(store, config, data_dir, clock);
   // train = a whole pipeline run (extract ... publish).
   catalog[std::string(kJobTrain)] = [env = MakePipelineEnv(config, data_dir, store, clock),
                                      &config](const JobContext&) {
     return pipeline::RunPipelineJob(env, config.pipeline.task_retries, "scheduler");
+  };
+  // user_profiles = bring this server's user histories up to date with the store.
+  catalog[std::string(kJobUserProfiles)] = [&profiles](const JobContext&) {
+    return profiles.Refresh().status();
   };
   for (std::string_view name : {kJobTrain, kJobItemVectors, kJobPrecompute}) {
     auto it = catalog.find(name);
@@ -81,6 +86,7 @@ struct RecoServer::Parts {
   std::unique_ptr<Store> store;
   MetricsRegistry metrics;
   std::unique_ptr<OnlineState> state;
+  std::unique_ptr<UserProfiles> profiles;  // refreshed by the user_profiles job and reloads
   std::unique_ptr<ModelManager> models;
   std::unique_ptr<Recommender> recommender;
   std::unique_ptr<ExposureLog> exposure_log;  // null when the file cannot be opened
@@ -110,12 +116,19 @@ Status RecoServer::Start() {
                          .history_size = config.recommend.history_size});
   RECO_ASSIGN_OR_RETURN(int64_t max_seq, p.state->LoadFromStore(*p.store));
   spdlog::info("online state loaded items={} feedback_seq={}", p.state->ItemCount(), max_seq);
+  p.profiles = std::make_unique<UserProfiles>(*p.state, *p.store, max_seq);
 
   Gauge* loaded_ts = p.metrics.GetGauge("model_loaded_timestamp_seconds",
                                         "Unix time at which the serving models were loaded.");
   p.models = std::make_unique<ModelManager>(
-      options_.data_dir / "models", *p.state, clock_, [loaded_ts](const ReloadReport& r) {
+      options_.data_dir / "models", *p.state, clock_,
+      [loaded_ts, profiles = p.profiles.get()](const ReloadReport& r) {
         loaded_ts->Set(static_cast<double>(r.loaded_at) / kMicrosPerSecond);
+        // A reload also picks up feedback other processes wrote (e.g. the pipeline's extract).
+        if (Result<ProfileRefreshReport> refreshed = profiles->Refresh(); !refreshed.ok()) {
+          spdlog::warn("event=user_profiles_refresh_failed reason=\"{}\"",
+                       refreshed.status().ToString());
+        }
       });
   auto report = p.models->Reload(/*fail_on_rejected=*/false);
   if (!report.ok()) {
@@ -148,18 +161,16 @@ Status RecoServer::Start() {
                                     .max_error_rate = config.registry.canary_max_error_rate,
                                     .min_ctr_ratio = config.registry.canary_min_ctr_ratio}});
 
-  RECO_ASSIGN_OR_RETURN(p.scheduler,
-                        MakeScheduler(config, options_.data_dir, *p.store, *p.models, clock_));
+  RECO_ASSIGN_OR_RETURN(p.scheduler, MakeScheduler(config, options_.data_dir, *p.store, *p.models,
+                                                   *p.profiles, clock_));
   p.metrics.AddCallbackGauge(
       "scheduler_is_leader", "1 when this process's scheduler holds the leader lease, else 0.",
       [scheduler = p.scheduler.get()] { return scheduler->is_leader() ? 1.0 : 0.0; });
   p.pipeline = std::make_unique<pipeline::PipelineLauncher>(
       MakePipelineEnv(config, options_.data_dir, *p.store, clock_), config.pipeline.task_retries);
-  p.metrics.AddCallbackGauge(pipeline::kDataQualityScoreGauge,
-                             "Score in [0,1] of the last pipeline data_quality task.",
-                             [dir = options_.data_dir] {
-                               return pipeline::LastDataQualityScore(dir);
-                             });
+  p.metrics.AddCallbackGauge(
+      pipeline::kDataQualityScoreGauge, "Score in [0,1] of the last pipeline data_quality task.",
+      [dir = options_.data_dir] { return pipeline::LastDataQualityScore(dir); });
   p.api = std::make_unique<api::ApiService>(api::ApiDeps{.config = &config,
                                                          .store = p.store.get(),
                                                          .state = p.state.get(),
@@ -187,8 +198,9 @@ Status RecoServer::Start() {
   p.http = std::make_unique<HttpServer>(std::move(http), std::move(router));
   RECO_RETURN_IF_ERROR(p.http->Start());
   p.pipeline->SetDefaultReloadUrl(
-      "http://" + (config.server.host == "0.0.0.0" ? std::string("127.0.0.1") : config.server.host) +
-      ":" + std::to_string(p.http->port()) + "/models/reload");
+      "http://" +
+      (config.server.host == "0.0.0.0" ? std::string("127.0.0.1") : config.server.host) + ":" +
+      std::to_string(p.http->port()) + "/models/reload");
   if (config.worker.in_serve) {
     p.scheduler->Start();
     spdlog::info("scheduler running in-process holder={}", p.scheduler->holder());

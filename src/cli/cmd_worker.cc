@@ -10,9 +10,9 @@
 #include <memory>
 #include <string>
 
+#include "api/http/http_client.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
-#include "api/http/http_client.h"
 #include "core/time.h"
 #include "pipeline/launcher.h"
 #include "scheduler/default_jobs.h"
@@ -72,6 +72,22 @@ void RunWorker(const WorkerFlags& flags) {
                                      .post = HttpPostJson};
   catalog[std::string(kJobTrain)] = [&pipeline_env, &config](const JobContext&) {
     return pipeline::RunPipelineJob(pipeline_env, config.pipeline.task_retries, "scheduler");
+  };
+  // user_profiles = ask the server to bring its in-memory user histories up to date with the
+  // store: a reload of the production models refreshes them (serving/user_profiles.h).
+  catalog[std::string(kJobUserProfiles)] = [&pipeline_env](const JobContext&) -> Status {
+    if (pipeline_env.reload_url.empty()) {
+      return FailedPrecondition(
+          "user_profiles refreshes the user histories of reco serve: set MODEL_RELOAD_URL to its "
+          "/models/reload");
+    }
+    RECO_ASSIGN_OR_RETURN(int status,
+                          HttpPostJson(pipeline_env.reload_url, "", pipeline_env.reload_token));
+    if (status / 100 != 2) {
+      return Unavailable("user_profiles: " + pipeline_env.reload_url + " answered HTTP " +
+                         std::to_string(status));
+    }
+    return Status::Ok();
   };
   SchedulerOptions options = SchedulerOptionsFromConfig(config.worker);
   options.holder = flags.holder;

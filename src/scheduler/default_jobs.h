@@ -33,7 +33,8 @@ inline constexpr std::string_view kJobCacheCleanup = "cache_cleanup";
 // relative to the data dir) and writes its per-user lists (kind "recs"); with a model registry,
 // publishes them as a new production version (production's files with the recs file replaced).
 // Without recommend.model_config each run fails with FailedPrecondition naming the key;
-// user_profiles has no built-in body (see DefaultJobSpecs).
+// user_profiles has no built-in body: `reco serve` refreshes its own user histories
+// (serving/user_profiles.h) and `reco worker` asks the server to (a reload).
 JobCatalog BuiltinJobCatalog(Store& store, const RecoConfig& config,
                              const std::filesystem::path& data_dir, const Clock& clock);
 

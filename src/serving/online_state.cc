@@ -163,7 +163,7 @@ void OnlineState::ApplyFeedback(const Feedback& feedback) {
   ApplyFeedback(std::span<const Feedback>(&feedback, 1));
 }
 
-void OnlineState::ApplyFeedback(std::span<const Feedback> rows) {
+void OnlineState::ApplyFeedback(std::span<const Feedback> rows, bool count_live) {
   // One lock of the catalogue and of the index per batch, not per row.
   thread_local std::vector<uint32_t> items;
   thread_local std::vector<uint8_t> new_positive;
@@ -187,7 +187,7 @@ void OnlineState::ApplyFeedback(std::span<const Feedback> rows) {
   std::unique_lock lock(index_mu_);
   for (size_t i = 0; i < rows.size(); ++i) {
     if (KindOf(rows[i].feedback_type) != FeedbackKind::kPositive) continue;
-    IndexPositiveLocked(rows[i].user_id, items[i], new_positive[i] != 0, /*count_live=*/true);
+    IndexPositiveLocked(rows[i].user_id, items[i], new_positive[i] != 0, count_live);
   }
 }
 

@@ -63,7 +63,9 @@ class OnlineState {
   void UpsertUser(std::string_view user_id);
   void DeleteUser(std::string_view user_id);
   void ApplyFeedback(const Feedback& feedback);
-  void ApplyFeedback(std::span<const Feedback> rows);
+  // `count_live` = false when re-applying rows from the store (UserProfiles::Refresh): the live
+  // popularity counters then stay as they are. Re-applying a row already applied is harmless.
+  void ApplyFeedback(std::span<const Feedback> rows, bool count_live = true);
   // After feedback rows were deleted from the store: rebuilds the user's state from `rows`
   // (all of its remaining feedback).
   void ResetUserFeedback(std::string_view user_id, std::vector<Feedback> rows);

@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -92,10 +94,34 @@ TEST(Jobs, ServeRunsTriggeredJobsAndKeepsTheirHistory) {
   EXPECT_FALSE(StringField(run.root(), "end").empty());
   EXPECT_EQ(StringField(Json(client.Get("/health").body).root(), "status"), "healthy");
 
+  // Feedback another process writes to the store (here `reco import`) reaches the server's user
+  // histories through user_profiles: the item becomes seen and is no longer recommended.
+  std::vector<std::string> recs = StringArray(client.Get("/api/recommend/u1?n=5").body);
+  ASSERT_FALSE(recs.empty());
+  std::filesystem::create_directories(dir.path() / "extra");
+  {
+    std::ofstream extra(dir.path() / "extra" / "feedback.jsonl");
+    extra << R"({"FeedbackType":"like","UserId":"u1","ItemId":")" << recs[0]
+          << R"(","Timestamp":"2026-01-01T00:00:00Z"})"
+          << "\n";
+  }
+  ASSERT_TRUE(RunReco({"import", "--data-dir", dir.path().string(), "--strict",
+                       (dir.path() / "extra").string()},
+                      dir.path() / "extra.log")
+                  .Ok())
+      << ReadFile(dir.path() / "extra.log");
+  EXPECT_EQ(StringArray(client.Get("/api/recommend/u1?n=5").body)[0], recs[0]);  // not yet
   int64_t profiles = TriggerRun(client, "user_profiles");
-  ASSERT_EQ(WaitForRunEnd(client, profiles, &body), "failed");
+  ASSERT_EQ(WaitForRunEnd(client, profiles, &body), "succeeded") << body << server.log();
+  std::vector<std::string> after_refresh = StringArray(client.Get("/api/recommend/u1?n=5").body);
+  EXPECT_EQ(std::find(after_refresh.begin(), after_refresh.end(), recs[0]), after_refresh.end());
+
+  // precompute needs a tuned config: a final error, not retried.
+  int64_t precompute = TriggerRun(client, "precompute");
+  ASSERT_EQ(WaitForRunEnd(client, precompute, &body), "failed");
   EXPECT_EQ(StringField(Json(body).root(), "error"),
-            "UNIMPLEMENTED: job user_profiles has no body in this version of reco");
+            "FAILED_PRECONDITION: precompute needs recommend.model_config (a CONFIG.toml from "
+            "reco tune)");
 
   HttpResult unknown = client.Post("/api/v1/jobs/nope/run", "");
   EXPECT_EQ(unknown.status, 404);
@@ -115,7 +141,7 @@ TEST(Jobs, ServeRunsTriggeredJobsAndKeepsTheirHistory) {
   EXPECT_EQ(StringField(train_job["last_run"], "status"), "succeeded");
   EXPECT_EQ(ArraySize(client.Get("/api/v1/jobs/runs?job=train").body), 1);
   EXPECT_EQ(ArraySize(client.Get("/api/v1/jobs/runs?status=failed").body), 1);
-  EXPECT_EQ(ArraySize(client.Get("/api/v1/jobs/runs").body), 2);
+  EXPECT_EQ(ArraySize(client.Get("/api/v1/jobs/runs").body), 3);
   EXPECT_EQ(client.Get("/api/v1/jobs/runs?n=0").status, 400);
   EXPECT_NE(client.Get("/api/v1/openapi.json").body.find("\"/api/v1/jobs/{name}/run\""),
             std::string::npos);
