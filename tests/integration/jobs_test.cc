@@ -163,12 +163,32 @@ TEST(Jobs, SeparateWorkerLeadsAndRunsWhatServeQueued) {
             "queued");  // serve does not run jobs itself
 
   std::filesystem::path log = dir.path() / "worker.log";
-  pid_t worker = SpawnReco({"worker", "--data-dir", dir.str(), "--holder", "itest-worker"}, log);
+  const std::string reload_url =
+      "http://127.0.0.1:" + std::to_string(server.port()) + "/models/reload";
+  pid_t worker = SpawnReco({"worker", "--data-dir", dir.str(), "--holder", "itest-worker"}, log,
+                           {{"MODEL_RELOAD_URL", reload_url}});
   ASSERT_GT(worker, 0);
   std::string body;
   EXPECT_EQ(WaitForRunEnd(client, id, &body), "succeeded") << body << ReadFile(log);
   EXPECT_EQ(StringField(Json(body).root(), "holder"), "itest-worker");
   EXPECT_EQ(Leader(client), "itest-worker");
+
+  // user_profiles in the worker asks the server to refresh its user histories (a reload).
+  ASSERT_TRUE(RunReco({"train", "--data-dir", dir.str()}, dir.path() / "train.log").Ok())
+      << ReadFile(dir.path() / "train.log");
+  auto refreshes = [&server] {
+    const std::string text = server.log();
+    size_t n = 0;
+    for (size_t at = text.find("event=user_profiles_refreshed"); at != std::string::npos;
+         at = text.find("event=user_profiles_refreshed", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const size_t refreshes_before = refreshes();
+  int64_t profiles = TriggerRun(client, "user_profiles");
+  EXPECT_EQ(WaitForRunEnd(client, profiles, &body), "succeeded") << body << ReadFile(log);
+  EXPECT_GT(refreshes(), refreshes_before) << server.log();
 
   ::kill(worker, SIGTERM);
   int wstatus = 0;
