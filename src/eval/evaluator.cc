@@ -45,16 +45,10 @@ MetricContext MakeContext(const Dataset& train, std::vector<size_t> ks) {
   return context;
 }
 
-constexpr size_t kBatchUsers = 32;  // users scored by one ScoreBatch call
-
 // Per-thread scratch space.
 struct Worker {
-  explicit Worker(size_t num_items)
-      : num_items(num_items), scores(num_items * kBatchUsers), coverage(num_items) {}
-  size_t num_items;
-  std::vector<float> scores;  // kBatchUsers rows of num_items
-  std::vector<Candidate> buffer;
-  std::vector<uint32_t> top;
+  Worker(const Scorer& scorer, size_t num_items) : ranker(scorer, num_items), coverage(num_items) {}
+  BatchRanker ranker;
   std::vector<uint32_t> batch_users;
   std::vector<std::span<const uint32_t>> batch_histories;
   Coverage coverage;
@@ -63,22 +57,18 @@ struct Worker {
 // Scores `batch` (indices into split.users) with one ScoreBatch call; `on_ranked(i, top)` is
 // called for each with its top-k list, history items masked.
 template <typename F>
-void RankBatch(const EvalSplit& split, const Scorer& scorer, std::span<const size_t> batch,
-               size_t k, Worker& w, F&& on_ranked) {
+void RankBatch(const EvalSplit& split, std::span<const size_t> batch, size_t k, Worker& w,
+               F&& on_ranked) {
   w.batch_users.clear();
   w.batch_histories.clear();
   for (size_t i : batch) {
     w.batch_users.push_back(split.users[i].user);
     w.batch_histories.push_back(UserHistory(split, split.users[i]));
   }
-  std::span<float> all(w.scores.data(), batch.size() * w.num_items);
-  scorer.ScoreBatch(w.batch_users, w.batch_histories, all);
-  for (size_t r = 0; r < batch.size(); ++r) {
-    std::span<float> row = all.subspan(r * w.num_items, w.num_items);
-    for (uint32_t h : w.batch_histories[r]) row[h] = kMasked;
-    SelectTopK(row, k, w.buffer, w.top);
-    on_ranked(batch[r], w.top);
-  }
+  w.ranker.Rank(w.batch_users, w.batch_histories, k,
+                [&](size_t r, const std::vector<uint32_t>& top, std::span<const float>) {
+                  on_ranked(batch[r], top);
+                });
 }
 
 }  // namespace
@@ -88,6 +78,13 @@ double EvalResult::Get(std::string_view name) const {
     if (m.name == name) return m.value;
   }
   return std::numeric_limits<double>::quiet_NaN();
+}
+
+void BatchRanker::Mask(std::span<float> row, std::span<const uint32_t> history) const {
+  for (uint32_t h : history) row[h] = kMasked;
+  for (size_t i = 0; i < excluded_.size(); ++i) {
+    if (excluded_[i]) row[i] = kMasked;
+  }
 }
 
 void SelectTopK(std::span<const float> scores, size_t k, std::vector<Candidate>& buffer,
@@ -141,7 +138,7 @@ Result<EvalResult> Evaluate(const EvalSplit& split, const Scorer& scorer,
   const int threads = ThreadCount(options.num_threads, num_chunks);
   std::vector<Worker> workers;
   workers.reserve(static_cast<size_t>(threads));
-  for (int t = 0; t < threads; ++t) workers.emplace_back(num_items);
+  for (int t = 0; t < threads; ++t) workers.emplace_back(scorer, num_items);
   std::atomic<size_t> next{0};
   Progress progress("eval", num_users, "users", options.show_progress);
   auto work = [&](Worker& w) {
@@ -151,7 +148,7 @@ Result<EvalResult> Evaluate(const EvalSplit& split, const Scorer& scorer,
       const size_t end = std::min(num_users, (chunk + 1) * kChunkUsers);
       std::vector<size_t> batch;
       auto flush = [&] {
-        RankBatch(split, scorer, batch, max_k, w, [&](size_t i, const std::vector<uint32_t>& top) {
+        RankBatch(split, batch, max_k, w, [&](size_t i, const std::vector<uint32_t>& top) {
           chunk_sums[chunk].AddUser(context, top, split.users[i].test);
           w.coverage.Add(top);
         });
@@ -164,7 +161,7 @@ Result<EvalResult> Evaluate(const EvalSplit& split, const Scorer& scorer,
           continue;
         }
         batch.push_back(i);
-        if (batch.size() == kBatchUsers) flush();
+        if (batch.size() == BatchRanker::kBatchUsers) flush();
       }
       if (!batch.empty()) flush();
       progress.Add(end - chunk * kChunkUsers);

@@ -48,4 +48,43 @@ std::vector<uint32_t> RankForUser(const EvalSplit& split, const Scorer& scorer,
 void SelectTopK(std::span<const float> scores, size_t k,
                 std::vector<std::pair<float, uint32_t>>& buffer, std::vector<uint32_t>& out);
 
+// Ranks users a batch at a time: one Scorer::ScoreBatch call per batch, each user's history and
+// the items flagged in `excluded` (size num_items, or empty) masked, then the top k selected.
+// Used by the evaluator and by the per-user lists of `reco train`.
+// Thread-safety: one BatchRanker per thread (it owns its scratch space).
+class BatchRanker {
+ public:
+  static constexpr size_t kBatchUsers = 32;
+
+  BatchRanker(const Scorer& scorer, size_t num_items, std::span<const uint8_t> excluded = {})
+      : scorer_(scorer),
+        num_items_(num_items),
+        excluded_(excluded),
+        scores_(num_items * kBatchUsers) {}
+
+  // Calls on_ranked(r, top, scores of row r) for r in [0, users.size()); at most kBatchUsers.
+  template <typename F>
+  void Rank(std::span<const uint32_t> users, std::span<const std::span<const uint32_t>> histories,
+            size_t k, F&& on_ranked) {
+    std::span<float> all(scores_.data(), users.size() * num_items_);
+    scorer_.ScoreBatch(users, histories, all);
+    for (size_t r = 0; r < users.size(); ++r) {
+      std::span<float> row = all.subspan(r * num_items_, num_items_);
+      Mask(row, histories[r]);
+      SelectTopK(row, k, buffer_, top_);
+      on_ranked(r, top_, std::span<const float>(row));
+    }
+  }
+
+ private:
+  void Mask(std::span<float> row, std::span<const uint32_t> history) const;
+
+  const Scorer& scorer_;
+  size_t num_items_;
+  std::span<const uint8_t> excluded_;
+  std::vector<float> scores_;  // kBatchUsers rows of num_items
+  std::vector<std::pair<float, uint32_t>> buffer_;
+  std::vector<uint32_t> top_;
+};
+
 }  // namespace reco::eval

@@ -1,7 +1,6 @@
 #include "eval/precompute.h"
 
 #include <atomic>
-#include <limits>
 #include <thread>
 
 #include "core/progress.h"
@@ -11,15 +10,11 @@
 namespace reco::eval {
 namespace {
 
-constexpr size_t kBatchUsers = 32;
-constexpr float kExcluded = -std::numeric_limits<float>::infinity();
-
 using List = std::vector<std::pair<uint32_t, float>>;
 
-// Scores users [begin, end) of `dataset` in one ScoreBatch call and fills their lists.
-void ScoreRange(const Scorer& scorer, const Dataset& dataset, uint32_t begin, uint32_t end,
-                size_t list_size, std::vector<float>& scores, std::vector<List>& lists) {
-  const size_t n = dataset.num_items();
+// Ranks users [begin, end) of `dataset` with one batch and fills their lists.
+void RankRange(const Dataset& dataset, uint32_t begin, uint32_t end, size_t list_size,
+               BatchRanker& ranker, std::vector<List>& lists) {
   std::vector<uint32_t> users;
   std::vector<std::span<const uint32_t>> histories;
   for (uint32_t u = begin; u < end; ++u) {
@@ -27,22 +22,12 @@ void ScoreRange(const Scorer& scorer, const Dataset& dataset, uint32_t begin, ui
     users.push_back(u);
     histories.push_back(dataset.UserItems(u));
   }
-  if (users.empty()) return;
-  std::span<float> all(scores.data(), users.size() * n);
-  scorer.ScoreBatch(users, histories, all);
-  std::vector<std::pair<float, uint32_t>> buffer;
-  std::vector<uint32_t> top;
-  for (size_t r = 0; r < users.size(); ++r) {
-    std::span<float> row = all.subspan(r * n, n);
-    for (uint32_t h : histories[r]) row[h] = kExcluded;
-    for (uint32_t i = 0; i < n; ++i) {
-      if (dataset.item_hidden(i)) row[i] = kExcluded;
-    }
-    SelectTopK(row, list_size, buffer, top);
-    List& list = lists[users[r]];
-    list.reserve(top.size());
-    for (uint32_t item : top) list.emplace_back(item, row[item]);
-  }
+  ranker.Rank(users, histories, list_size,
+              [&](size_t r, const std::vector<uint32_t>& top, std::span<const float> scores) {
+                List& list = lists[users[r]];
+                list.reserve(top.size());
+                for (uint32_t item : top) list.emplace_back(item, scores[item]);
+              });
 }
 
 }  // namespace
@@ -52,19 +37,22 @@ Result<UserRecsModel> PrecomputeUserRecs(const Scorer& scorer, const Dataset& da
                                          const PrecomputeOptions& options) {
   if (options.list_size == 0) return InvalidArgument("precompute: list_size must be > 0");
   const uint32_t num_users = static_cast<uint32_t>(dataset.num_users());
-  const size_t num_batches = (num_users + kBatchUsers - 1) / kBatchUsers;
+  constexpr size_t kBatch = BatchRanker::kBatchUsers;
+  const size_t num_batches = (num_users + kBatch - 1) / kBatch;
   std::vector<List> lists(num_users);
+  std::vector<uint8_t> hidden(dataset.num_items());
+  for (uint32_t i = 0; i < dataset.num_items(); ++i) hidden[i] = dataset.item_hidden(i) ? 1 : 0;
   const int threads = ThreadCount(options.num_threads, num_batches);
   std::atomic<size_t> next{0};
   Progress progress("precompute", num_users, "users", options.show_progress);
   auto work = [&] {
-    std::vector<float> scores(kBatchUsers * dataset.num_items());
+    BatchRanker ranker(scorer, dataset.num_items(), hidden);
     for (;;) {
       const size_t batch = next.fetch_add(1);
       if (batch >= num_batches) break;
-      const uint32_t begin = static_cast<uint32_t>(batch * kBatchUsers);
-      const uint32_t end = std::min<uint32_t>(num_users, begin + kBatchUsers);
-      ScoreRange(scorer, dataset, begin, end, options.list_size, scores, lists);
+      const uint32_t begin = static_cast<uint32_t>(batch * kBatch);
+      const uint32_t end = std::min<uint32_t>(num_users, begin + static_cast<uint32_t>(kBatch));
+      RankRange(dataset, begin, end, options.list_size, ranker, lists);
       progress.Add(end - begin);
     }
   };

@@ -55,9 +55,11 @@ std::span<const uint32_t> UserHistory(const EvalSplit& split, const HeldOutUser&
   return split.train.UserItems(user.user);
 }
 
-Result<EvalSplit> SplitRandom(const Dataset& all, double test_fraction, uint64_t seed) {
-  RECO_RETURN_IF_ERROR(CheckFraction(test_fraction, "test fraction", "--test-fraction"));
-  std::mt19937_64 rng(seed);
+// Holds out, for every user with more than `min_keep` positives, the positions (into
+// UserItems(u)) that pick(u, order) leaves at the end of `order` — `order` holds 0..n-1 and
+// pick returns how many of its last entries to hold out. Smaller users only train.
+template <typename Pick>
+EvalSplit HoldOutPerUser(const Dataset& all, size_t min_keep, Pick&& pick) {
   std::vector<uint8_t> keep(all.num_positives(), 1);
   EvalSplit split;
   size_t base = 0;
@@ -65,18 +67,17 @@ Result<EvalSplit> SplitRandom(const Dataset& all, double test_fraction, uint64_t
   for (uint32_t u = 0; u < all.num_users(); ++u) {
     std::span<const uint32_t> items = all.UserItems(u);
     const size_t n = items.size();
-    if (n < 2) {
+    if (n <= min_keep) {
       split.stats.train_only_users += n > 0 ? 1 : 0;
       base += n;
       continue;
     }
     order.resize(n);
     std::iota(order.begin(), order.end(), 0u);
-    internal::Shuffle(order, rng);
+    const size_t count = pick(u, order);
     HeldOutUser& held = split.users.emplace_back();
     held.user = u;
-    const size_t count = internal::HoldOutCount(n, test_fraction);
-    for (size_t t = 0; t < count; ++t) {
+    for (size_t t = n - count; t < n; ++t) {
       keep[base + order[t]] = 0;
       held.test.push_back(items[order[t]]);
     }
@@ -88,38 +89,27 @@ Result<EvalSplit> SplitRandom(const Dataset& all, double test_fraction, uint64_t
   return split;
 }
 
+Result<EvalSplit> SplitRandom(const Dataset& all, double test_fraction, uint64_t seed) {
+  RECO_RETURN_IF_ERROR(CheckFraction(test_fraction, "test fraction", "--test-fraction"));
+  std::mt19937_64 rng(seed);
+  return HoldOutPerUser(all, 1, [&](uint32_t, std::vector<uint32_t>& order) {
+    internal::Shuffle(order, rng);
+    // The first `count` shuffled positions are held out: reverse so they come last.
+    const size_t count = internal::HoldOutCount(order.size(), test_fraction);
+    std::reverse(order.begin(), order.end());
+    return count;
+  });
+}
+
 Result<EvalSplit> SplitLeaveLastN(const Dataset& all, int n) {
   if (n <= 0) return InvalidArgument("--leave-last must be > 0", "--leave-last");
-  std::vector<uint8_t> keep(all.num_positives(), 1);
-  EvalSplit split;
-  size_t base = 0;
-  std::vector<uint32_t> order;
-  for (uint32_t u = 0; u < all.num_users(); ++u) {
-    std::span<const uint32_t> items = all.UserItems(u);
+  return HoldOutPerUser(all, static_cast<size_t>(n), [&](uint32_t u, std::vector<uint32_t>& order) {
     std::span<const TimestampUs> times = all.UserItemTimes(u);
-    const size_t size = items.size();
-    if (size <= static_cast<size_t>(n)) {
-      split.stats.train_only_users += size > 0 ? 1 : 0;
-      base += size;
-      continue;
-    }
-    order.resize(size);
-    std::iota(order.begin(), order.end(), 0u);
     // Items are ascending, so a stable sort by time orders by (time, item).
     std::stable_sort(order.begin(), order.end(),
                      [&](uint32_t a, uint32_t b) { return times[a] < times[b]; });
-    HeldOutUser& held = split.users.emplace_back();
-    held.user = u;
-    for (size_t t = size - static_cast<size_t>(n); t < size; ++t) {
-      keep[base + order[t]] = 0;
-      held.test.push_back(items[order[t]]);
-    }
-    std::sort(held.test.begin(), held.test.end());
-    base += size;
-  }
-  split.train = internal::CopyDataset(all, keep);
-  FinishStats(split);
-  return split;
+    return static_cast<size_t>(n);
+  });
 }
 
 Result<EvalSplit> SplitTimeCut(const Dataset& all, TimestampUs cut) {

@@ -16,20 +16,16 @@ using testing::RandomLikesDataset;
 
 // u1: a b c, u2: a b, u3: b c, u4: a; h (hidden) is liked by u4.
 Dataset SmallDataset() {
-  DatasetBuilder b;
-  for (const char* id : {"a", "b", "c"}) b.AddItem(id);
-  b.AddItem("h", /*is_hidden=*/true);
-  const std::pair<const char*, const char*> likes[] = {{"u1", "a"}, {"u1", "b"}, {"u1", "c"},
-                                                       {"u2", "a"}, {"u2", "b"}, {"u3", "b"},
-                                                       {"u3", "c"}, {"u4", "a"}, {"u4", "h"}};
-  for (auto [user, item] : likes) {
-    Feedback f;
-    f.feedback_type = "like";
-    f.user_id = user;
-    f.item_id = item;
-    b.AddFeedback(f);
-  }
-  return std::move(b).Build();
+  return testing::NamedLikesDataset({"a", "b", "c"}, {"h"},
+                                    {{"u1", "a"},
+                                     {"u1", "b"},
+                                     {"u1", "c"},
+                                     {"u2", "a"},
+                                     {"u2", "b"},
+                                     {"u3", "b"},
+                                     {"u3", "c"},
+                                     {"u4", "a"},
+                                     {"u4", "h"}});
 }
 
 Rp3betaOptions Options(double alpha, double beta, int k, int threads = 1) {

@@ -100,6 +100,18 @@ class MariaDbServer {
                             " --user=root --auth-root-authentication-method=normal" +
                             " --skip-test-db > " + (dir_.path() / "install.log").string() + " 2>&1";
     if (std::system(cmd.c_str()) != 0) return "mariadb-install-db failed: see install.log";
+    // A free port can be taken by another test between FreePort() and the server's bind: the
+    // server then exits at start-up, and is started again on another port.
+    std::string why;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      why = Launch(mariadbd);
+      if (why != "mariadbd exited at start-up: see error.log") return why;
+    }
+    return why;
+  }
+
+  // Starts mariadbd on a fresh free port and waits (bounded) until it accepts connections.
+  std::string Launch(const std::string& mariadbd) {
     port_ = FreePort();
     std::vector<std::string> args = {
         mariadbd, "--no-defaults", "--datadir=" + data_.string(), "--socket=" + socket_,
@@ -116,7 +128,7 @@ class MariaDbServer {
       pid_ = 0;
       return "cannot spawn mariadbd";
     }
-    for (int i = 0; i < 400; ++i) {  // up to 20 s for the server to accept connections
+    for (int i = 0; i < 1200; ++i) {  // up to 60 s (a loaded 2-core machine starts it slowly)
       MYSQL* m = RootConnection();
       if (m != nullptr) {
         mysql_close(m);
@@ -129,7 +141,7 @@ class MariaDbServer {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    return "mariadbd did not accept connections within 20 s";
+    return "mariadbd did not accept connections within 60 s";
   }
 
   // Root over the Unix socket (caller closes), or nullptr.

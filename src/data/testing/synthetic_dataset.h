@@ -35,6 +35,24 @@ inline Dataset LikesDataset(int users, int items, const std::vector<std::pair<in
   return std::move(b).Build();
 }
 
+// Items `visible` then `hidden` (by id, in that order), and "like" feedback for each
+// (user id, item id) pair; users appear in order of their first like.
+inline Dataset NamedLikesDataset(const std::vector<std::string>& visible,
+                                 const std::vector<std::string>& hidden,
+                                 const std::vector<std::pair<std::string, std::string>>& likes) {
+  DatasetBuilder b;
+  for (const std::string& id : visible) b.AddItem(id);
+  for (const std::string& id : hidden) b.AddItem(id, /*is_hidden=*/true);
+  for (const auto& [user, item] : likes) {
+    Feedback f;
+    f.feedback_type = "like";
+    f.user_id = user;
+    f.item_id = item;
+    b.AddFeedback(f);
+  }
+  return std::move(b).Build();
+}
+
 // `per_user` draws per user of min(two uniform items): low indices are popular. Seeded.
 inline Dataset RandomLikesDataset(int users, int items, int per_user, uint32_t seed,
                                   int hidden_every = 0) {
