@@ -135,7 +135,8 @@ void RegisterTuneCommand(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--algorithms", flags->algorithms,
-                  "Algorithms searched, comma separated (default: the search-space table)")
+                  "Algorithms searched, comma separated (default: popular, ease, ials, gfcf; "
+                  "itemcf, rp3beta and swing only when named)")
       ->delimiter(',');
   cmd->add_option("--max-trials", flags->max_trials, "Single-model trials at most (0 = no limit)")
       ->check(CLI::NonNegativeNumber);

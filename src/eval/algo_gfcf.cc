@@ -29,6 +29,7 @@ Result<GfcfOptions> ParseGfcfOptions(const std::vector<Setting>& settings) {
        IntField<O>("gfcf.oversampling", &O::oversampling),
        NumberField<O>("gfcf.sharpen_time", &O::sharpen_time),
        IntField<O>("gfcf.sharpen_steps", &O::sharpen_steps), solver, seed,
+       BoolField<O>("gfcf.spectral_norm", &O::spectral_norm),
        IntField<O>("gfcf.threads", &O::num_threads)});
 }
 
@@ -53,6 +54,7 @@ Algorithm GfcfAlgorithm() {
              {"gfcf.sharpen_time", FormatDouble(o.sharpen_time)},
              {"gfcf.sharpen_steps", std::to_string(o.sharpen_steps)},
              {"gfcf.sharpen_solver", o.sharpen_solver == SharpenSolver::kEuler ? "euler" : "rk4"},
+             {"gfcf.spectral_norm", o.spectral_norm ? "true" : "false"},
              {"gfcf.seed", std::to_string(o.seed)}});
       }};
 }

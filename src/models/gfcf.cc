@@ -136,6 +136,13 @@ Result<GfcfModel> GfcfModel::Fit(const Dataset& dataset, const GfcfOptions& opti
     Eigen::Map<RowMatrix>(m.right_vectors_.data(), svd.v.rows(), svd.v.cols()) = svd.v;
   }
   m.Prepare();
+  if (options.spectral_norm) {
+    const double lambda = m.LargestEigenvalue();
+    if (lambda > 0) {
+      m.linear_scale_ = 1.0 / lambda;
+      m.Prepare();
+    }
+  }
   m.info_.snapshot_id = dataset.snapshot_id();
   return m;
 }
@@ -153,7 +160,8 @@ void GfcfModel::Prepare() {
   for (uint32_t u = 0; u < nu; ++u) {
     const uint64_t begin = user_offsets_[u];
     const uint64_t end = user_offsets_[u + 1];
-    user_scale_[u] = InversePower(end - begin, 2 * user_exponent_);
+    user_scale_[u] =
+        static_cast<float>(linear_scale_ * double(InversePower(end - begin, 2 * user_exponent_)));
     for (uint64_t p = begin; p < end; ++p) item_users_[fill[user_items_[p]]++] = u;
   }
   item_scale_.resize(ni);
@@ -173,6 +181,30 @@ void GfcfModel::ApplyLinearFilter(const float* y, size_t batch, float* t, float*
   GatherRows(num_users(), user_offsets_.data(), user_items_.data(), item_scale_.data(),
              user_scale_.data(), y, batch, t);
   ItemsFromUsers(t, batch, out);
+}
+
+double GfcfModel::LargestEigenvalue() const {
+  const size_t ni = num_items();
+  std::vector<float> x(ni, 1.0f), y(ni), t(num_users());
+  double lambda = 0;
+  for (int iteration = 0; iteration < 100; ++iteration) {
+    double norm = 0;
+    for (float v : x) norm += double(v) * v;
+    if (norm == 0) return 0;
+    ApplyLinearFilter(x.data(), 1, t.data(), y.data());
+    double dot = 0, next_norm = 0;
+    for (size_t j = 0; j < ni; ++j) {
+      dot += double(x[j]) * y[j];
+      next_norm += double(y[j]) * y[j];
+    }
+    const double previous = lambda;
+    lambda = dot / norm;  // Rayleigh quotient of the symmetric P~
+    if (next_norm == 0) return 0;
+    const auto inv = static_cast<float>(1.0 / std::sqrt(next_norm));
+    for (size_t j = 0; j < ni; ++j) x[j] = y[j] * inv;
+    if (iteration > 5 && std::fabs(lambda - previous) <= 1e-7 * lambda) break;
+  }
+  return lambda;
 }
 
 void GfcfModel::ItemsFromUsers(const float* t, size_t batch, float* out) const {
@@ -279,6 +311,7 @@ std::string GfcfModel::Serialize() const {
   w.U32Array(user_items_);
   w.F32Array(singular_values_);
   w.F32Array(right_vectors_);
+  w.F64(linear_scale_);
   return w.Take();
 }
 
@@ -300,7 +333,12 @@ Result<GfcfModel> GfcfModel::Deserialize(std::string_view payload) {
   RECO_RETURN_IF_ERROR(r.U32Array(m.user_items_));
   RECO_RETURN_IF_ERROR(r.F32Array(m.singular_values_));
   RECO_RETURN_IF_ERROR(r.F32Array(m.right_vectors_));
+  // Files written before spectral_norm existed end here and use P~ unscaled.
+  if (r.remaining() > 0) RECO_RETURN_IF_ERROR(r.F64(m.linear_scale_));
   RECO_RETURN_IF_ERROR(r.ExpectEnd());
+  if (!(m.linear_scale_ > 0) || !std::isfinite(m.linear_scale_)) {
+    return r.Corrupt("linear scale out of range");
+  }
   GfcfOptions check;
   check.ideal_weight = m.ideal_weight_;
   check.user_exponent = m.user_exponent_;

@@ -7,8 +7,11 @@
 //     s0 = r·P~ + ideal_weight · r·D_I^-b·V_k·V_kᵀ·D_I^b       (GF-CF: linear + ideal low-pass)
 //     s  = s0 after sharpen_steps steps of ds/dt = −s·P~ over time sharpen_time (0 = s0), each
 //          step explicit Euler (s ← s − h·s·P~, one product) or classic RK4 (four products).
-// P~ is never formed: r·P~ = ((r·R~ᵀ)·R~) through the sparse user-item matrix. Items of degree 0
-// score 0; hidden items always score 0. The model keeps the training matrix (CSR) and V_k.
+// With spectral_norm, P~ is divided by its largest eigenvalue λ1 (found by power iteration at Fit),
+// so that the linear filter and the sharpening keep the scale they have at a = b = 0.5 (λ1 = 1)
+// for any exponents. P~ is never formed: r·P~ = ((r·R~ᵀ)·R~) through the sparse user-item matrix.
+// Items of degree 0 score 0; hidden items always score 0. The model keeps the training matrix (CSR)
+// and V_k.
 //
 // Thread-safety: immutable after Fit/Deserialize; concurrent const calls are safe. Movable.
 #pragma once
@@ -39,6 +42,7 @@ struct GfcfOptions {
   int sharpen_steps = 1;       // solver steps over sharpen_time (1..16)
   SharpenSolver sharpen_solver = SharpenSolver::kRk4;
   uint64_t seed = 1;           // seed of the randomised SVD
+  bool spectral_norm = true;   // divide P~ by its largest eigenvalue
   int num_threads = 0;         // threads of Fit; 0 = std::thread::hardware_concurrency()
   bool show_progress = false;  // a progress line on stderr (passes of the SVD)
 };
@@ -61,6 +65,8 @@ class GfcfModel {
   double sharpen_time() const { return sharpen_time_; }
   int sharpen_steps() const { return sharpen_steps_; }
   SharpenSolver sharpen_solver() const { return sharpen_solver_; }
+  // 1/λ1 with spectral_norm, else 1: the factor applied to P~.
+  double linear_scale() const { return linear_scale_; }
   // Top-k singular values of R~, descending (size factors()).
   const std::vector<float>& singular_values() const { return singular_values_; }
 
@@ -95,6 +101,8 @@ class GfcfModel {
   void ApplyLinearFilter(const float* y, size_t batch, float* t, float* out) const;
   // out(j, :) = d(j)^-b Σ_{u in users(j)} t(u, :), the second half of ApplyLinearFilter.
   void ItemsFromUsers(const float* t, size_t batch, float* out) const;
+  // λ1 of the unscaled P~ by power iteration from the all-ones vector (P~ is non-negative).
+  double LargestEigenvalue() const;
 
   std::vector<std::string> item_ids_;
   std::vector<uint32_t> hidden_items_;  // ascending indices of hidden items
@@ -109,12 +117,13 @@ class GfcfModel {
   double sharpen_time_ = 0;
   int sharpen_steps_ = 1;
   SharpenSolver sharpen_solver_ = SharpenSolver::kRk4;
+  double linear_scale_ = 1;
   ModelInfo info_;
 
   // Derived by Prepare().
   std::vector<uint64_t> item_offsets_;  // item -> users CSR, size num_items + 1
   std::vector<uint32_t> item_users_;
-  std::vector<float> user_scale_;    // d(u)^-2a (0 for degree 0)
+  std::vector<float> user_scale_;    // linear_scale · d(u)^-2a (0 for degree 0)
   std::vector<float> item_scale_;    // d(i)^-b (0 for degree 0)
   std::vector<float> item_unscale_;  // d(i)^b (0 for degree 0)
   std::vector<float> output_mask_;   // 0 for hidden items, else 1

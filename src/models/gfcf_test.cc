@@ -57,6 +57,7 @@ TEST(Gfcf, ZeroExponentsGiveCoOccurrenceCounts) {
   GfcfOptions o = Options(0.0);
   o.user_exponent = 0;
   o.item_exponent = 0;
+  o.spectral_norm = false;
   Result<GfcfModel> m = GfcfModel::Fit(TinyDataset(), o);
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(ScoresOf(*m, {0, 2}), (std::vector<float>{2, 2, 1}));
@@ -70,8 +71,9 @@ TEST(Gfcf, HiddenItemsScoreZero) {
   EXPECT_GT(s[0], 0.0f);
 }
 
-// Dense reference of the whole score: R~ = D_U^-a R D_I^-b, exact SVD, s0 = r P~ + alpha ·
-// r D^-b V Vᵀ D^b, then sharpening by the exact exponential s0 · exp(−T P~).
+// Dense reference of the whole score: R~ = D_U^-a R D_I^-b, exact SVD, P~ = R~ᵀR~ divided by its
+// largest eigenvalue when spectral_norm, s0 = r P~ + alpha · r D^-b V Vᵀ D^b, then sharpening by
+// the exact exponential s0 · exp(−T P~).
 Eigen::MatrixXd DenseReference(const Dataset& d, const GfcfOptions& o,
                                const std::vector<std::vector<uint32_t>>& histories) {
   const auto nu = static_cast<Eigen::Index>(d.num_users());
@@ -91,7 +93,9 @@ Eigen::MatrixXd DenseReference(const Dataset& d, const GfcfOptions& o,
     rt.row(u) *= du[u] > 0 ? std::pow(du[u], -o.user_exponent) : 0;
   }
   rt = rt * di_neg.asDiagonal();
-  const Eigen::MatrixXd p = rt.transpose() * rt;
+  Eigen::MatrixXd p = rt.transpose() * rt;
+  if (o.spectral_norm)
+    p /= Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(p).eigenvalues().maxCoeff();
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(rt, Eigen::ComputeThinV);
   const Eigen::MatrixXd v = svd.matrixV().leftCols(o.factors);
   const Eigen::MatrixXd ideal = di_neg.asDiagonal() * v * v.transpose() * di_pos.asDiagonal();
@@ -141,6 +145,39 @@ TEST(Gfcf, OtherExponentsMatchDenseReference) {
   o.item_exponent = 0.3;
   o.oversampling = 30;
   ExpectMatchesReference(o, 2e-4);
+}
+
+TEST(Gfcf, WithoutSpectralNormOtherExponentsUseTheRawFilter) {
+  GfcfOptions o = Options(0.5, 4);
+  o.user_exponent = 0.8;
+  o.item_exponent = 0.3;
+  o.oversampling = 30;
+  o.spectral_norm = false;
+  ExpectMatchesReference(o, 2e-4);
+}
+
+TEST(Gfcf, SpectralNormIsOneOverTheLargestEigenvalue) {
+  const Dataset d = RandomLikesDataset(40, 25, 6, 5);
+  GfcfOptions o = Options(0.0);
+  Result<GfcfModel> symmetric = GfcfModel::Fit(d, o);
+  o.user_exponent = 0.2;
+  o.item_exponent = 0.1;
+  Result<GfcfModel> skewed = GfcfModel::Fit(d, o);
+  ASSERT_TRUE(symmetric.ok() && skewed.ok());
+  EXPECT_NEAR(symmetric->linear_scale(), 1.0, 1e-5);  // a = b = 0.5: λ1 of P~ is 1
+  // R~ = D_U^-0.2 R D_I^-0.1 by hand; λ1 of R~ᵀR~ from a dense solver.
+  Eigen::MatrixXd r =
+      Eigen::MatrixXd::Zero(Eigen::Index(d.num_users()), Eigen::Index(d.num_items()));
+  for (uint32_t u = 0; u < d.num_users(); ++u) {
+    for (uint32_t i : d.UserItems(u)) {
+      r(u, i) = std::pow(double(d.UserItems(u).size()), -0.2) *
+                std::pow(double(d.ItemUsers(i).size()), -0.1);
+    }
+  }
+  const double lambda =
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(r.transpose() * r).eigenvalues().maxCoeff();
+  EXPECT_GT(lambda, 2.0);
+  EXPECT_NEAR(skewed->linear_scale() * lambda, 1.0, 1e-4);
 }
 
 TEST(Gfcf, SharpeningApproximatesTheMatrixExponential) {
@@ -216,6 +253,10 @@ TEST(Gfcf, SaveLoadRoundTripGivesIdenticalScores) {
   }
   const std::string payload = m->Serialize();
   EXPECT_FALSE(GfcfModel::Deserialize(payload.substr(0, payload.size() - 3)).ok());
+  // A payload written before the linear scale existed (no trailing field) loads with scale 1.
+  Result<GfcfModel> old = GfcfModel::Deserialize(payload.substr(0, payload.size() - 8));
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->linear_scale(), 1.0);
 }
 
 TEST(Gfcf, BadOptionsAreErrors) {

@@ -33,11 +33,20 @@ struct ParamSpec {
 struct AlgoSpace {
   std::string algo;
   std::vector<ParamSpec> params;  // empty: the algorithm is tried once with its defaults
+  // Searched when `reco tune` is given no --algorithms. The neighbourhood models are not: their
+  // popularity settings fit the popularity profile of a holdout carved from the training data,
+  // and their validation winners lost to the other families on held-out test data
+  // (docs/tuning.md). --algorithms still searches them.
+  bool default_search = true;
 };
 
 // Every algorithm with searched settings. Algorithms of eval::Algorithms() missing here (and
 // parameters an algorithm does not accept) are tried with their defaults only.
 const std::vector<AlgoSpace>& SearchSpaces();
+
+// The algorithms `reco tune` searches without --algorithms: those of eval::Algorithms() whose
+// table entry has default_search, in the order of eval::KnownAlgorithms().
+std::vector<std::string> DefaultSearchAlgorithms();
 
 // The space of `algo` with only the parameters its settings check accepts (the table may list
 // settings of newer versions of an algorithm); an algorithm without entry gets an empty space.

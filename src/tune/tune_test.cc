@@ -2,9 +2,11 @@
 // trial, the budget (an injected clock), trial limits and determinism.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 
+#include "eval/algorithm_options.h"
 #include "eval/eval_testing.h"
 #include "tune/search_space.h"
 #include "tune/tuner.h"
@@ -71,6 +73,18 @@ TEST(SearchSpace, DefaultPointGivesTheDefaultsOfAcceptedKeysOnly) {
   EXPECT_TRUE(SpaceFor("popular").params.empty());
 }
 
+TEST(SearchSpace, DefaultSearchLeavesOutTheNeighbourhoodModels) {
+  const std::vector<std::string> names = DefaultSearchAlgorithms();
+  for (const char* kept : {"popular", "ease", "ials", "gfcf"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), kept), names.end()) << kept;
+  }
+  for (const char* left_out : {"itemcf", "rp3beta", "swing", "blend", "ranker"}) {
+    EXPECT_EQ(std::find(names.begin(), names.end(), left_out), names.end()) << left_out;
+  }
+  // Left out of the default search, they are still searchable by name.
+  EXPECT_EQ(SpaceFor("rp3beta").params.size(), 3u);
+}
+
 TEST(Tune, ChoosesTheBestTrialAndNeverPopularityOnGroupedData) {
   FakeClock clock;  // time stands still: only max_trials ends the search
   TuneOptions options;
@@ -119,6 +133,20 @@ TEST(Tune, StopsStartingTrialsWhenTheBudgetIsSpent) {
     stages += t.stage + " ";
   }
   EXPECT_TRUE(refined) << stages;
+  // The blend trial writes its learned weights with at most four decimals, as the config does.
+  int weight_lists = 0;
+  for (const TrialRecord& t : result->trials) {
+    if (t.stage != "blend") continue;
+    for (const eval::Setting& s : t.settings) {
+      if (s.first != "blend.weights" || s.second.empty()) continue;
+      ++weight_lists;
+      for (const std::string& w : eval::SplitList(s.second)) {
+        const size_t dot = w.find('.');
+        EXPECT_TRUE(dot == std::string::npos || w.size() - dot - 1 <= 4) << s.second;
+      }
+    }
+  }
+  EXPECT_EQ(weight_lists, 1);
 }
 
 TEST(Tune, IsDeterministicGivenTheSeed) {

@@ -249,11 +249,13 @@ void Search::Blend() {
   std::vector<Setting> component_settings;
   if (learned.ok()) {
     for (size_t c = 0; c < top.size(); ++c) {
-      if (learned->weights[c] <= 0) continue;
+      // Four decimals, as written to the config, so that the config reproduces this trial.
+      const double weight = std::round(learned->weights[c] * 1e4) / 1e4;
+      if (weight <= 0) continue;
       names += (names.empty() ? "" : ",") + top[c]->space.algo;
-      weights += (weights.empty() ? "" : ",") + eval::FormatDouble(learned->weights[c]);
+      weights += (weights.empty() ? "" : ",") + eval::FormatDouble(weight);
       for (const Setting& s : top[c]->best_settings) component_settings.push_back(s);
-      components.push_back({top[c]->space.algo, learned->weights[c], nullptr});
+      components.push_back({top[c]->space.algo, weight, nullptr});
       components.back().scorer = std::move(top[c]->best_scorer);
     }
   } else {
@@ -286,15 +288,8 @@ void Search::Blend() {
 
 Result<TuneResult> Search::Run() {
   std::vector<std::string> names = options_.algorithms;
-  if (names.empty()) {
-    // Every algorithm of the search-space table that exists; compositions of other algorithms
-    // (blend, ranker) have no entry.
-    for (const std::string& n : eval::KnownAlgorithms()) {
-      for (const AlgoSpace& s : SearchSpaces()) {
-        if (s.algo == n) names.push_back(n);
-      }
-    }
-  }
+  // Compositions of other algorithms (blend, ranker) have no entry in the table.
+  if (names.empty()) names = DefaultSearchAlgorithms();
   for (const std::string& n : names) {
     RECO_RETURN_IF_ERROR(eval::CheckScorerSettings(n, {}));
     AlgoState& a = algos_.emplace_back();

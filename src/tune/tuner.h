@@ -27,7 +27,7 @@ struct TuneOptions {
   int validation_users = 10000;         // held-out users evaluated per trial at most
   uint64_t seed = 1;                    // validation split, user sample and parameter sampling
   int num_threads = 0;                  // fitting and evaluation threads (0 = all cores)
-  std::vector<std::string> algorithms;  // empty: those of Algorithms() in SearchSpaces()
+  std::vector<std::string> algorithms;  // empty: DefaultSearchAlgorithms()
   int blend_top = 3;                    // the best algorithms whose best configs are blended
   double random_share = 0.4;     // share of the search time for random samples; then refinement
   std::string train_file;        // recorded in the config's provenance
