@@ -110,7 +110,15 @@ void HttpServer::Connection::CloseIfIdle() {
   const size_t unread = socket_.is_open() ? socket_.available(ec) : 0;
   const bool waiting = state_ == State::kReading && parser_ && !parser_->got_some() &&
                        buffer_.size() == 0 && (ec || unread == 0);
-  if (waiting || state_ == State::kLingering) Close();
+  if (state_ == State::kLingering) {
+    Close();
+  } else if (waiting) {
+    // The pending read may already hold the request's first bytes, taken off the socket but
+    // not yet handed to OnRead. Cancel it instead of closing: OnRead closes the connection on
+    // the aborted read, and a read that completed is parsed and answered (Connection: close).
+    boost::system::error_code cancel_ec;
+    socket_.cancel(cancel_ec);
+  }
 }
 
 void HttpServer::Connection::CloseIfStale(SteadyTime now) {
@@ -323,7 +331,17 @@ void HttpServer::Connection::OnWritten(const error_code& ec) {
   }
   last_activity_ = now;
   if (server_->stopping_.load(std::memory_order_relaxed)) {
-    Close();  // draining: don't keep the server waiting on the client's EOF
+    // Draining. A response that promised keep-alive (the stop came while it was being handled)
+    // may already be followed by the client's next request: answer that one too, with
+    // Connection: close. Otherwise close rather than wait for the client's EOF.
+    boost::system::error_code available_ec;
+    const bool next_request_sent =
+        keep_alive_ && (buffer_.size() > 0 || socket_.available(available_ec) > 0);
+    if (next_request_sent) {
+      BeginRequest();
+    } else {
+      Close();
+    }
   } else if (keep_alive_) {
     BeginRequest();
   } else {
