@@ -96,7 +96,12 @@ class MariaDbServer {
     if (mariadbd.empty() || install.empty()) return "skip";
     data_ = dir_.path() / "data";
     socket_ = (dir_.path() / "mysqld.sock").string();
+    // A temporary directory of its own: bootstraps running at once in the shared /tmp collide
+    // on their temporary table names ("Unknown table 'mysql.tmp_user_sys'").
+    tmp_ = dir_.path() / "tmp";
+    std::filesystem::create_directories(tmp_);
     const std::string cmd = install + " --no-defaults --datadir=" + data_.string() +
+                            " --tmpdir=" + tmp_.string() +
                             " --user=root --auth-root-authentication-method=normal" +
                             " --skip-test-db > " + (dir_.path() / "install.log").string() + " 2>&1";
     if (std::system(cmd.c_str()) != 0) return "mariadb-install-db failed: see install.log";
@@ -114,9 +119,9 @@ class MariaDbServer {
   std::string Launch(const std::string& mariadbd) {
     port_ = FreePort();
     std::vector<std::string> args = {
-        mariadbd, "--no-defaults", "--datadir=" + data_.string(), "--socket=" + socket_,
-        "--port=" + std::to_string(port_), "--bind-address=127.0.0.1", "--user=root",
-        "--log-error=" + (dir_.path() / "error.log").string(),
+        mariadbd, "--no-defaults", "--datadir=" + data_.string(), "--tmpdir=" + tmp_.string(),
+        "--socket=" + socket_, "--port=" + std::to_string(port_), "--bind-address=127.0.0.1",
+        "--user=root", "--log-error=" + (dir_.path() / "error.log").string(),
         "--pid-file=" + (dir_.path() / "mysqld.pid").string(), "--skip-log-bin",
         "--innodb-buffer-pool-size=16M", "--skip-name-resolve",
         // A non-UTC server zone: the reader must still read server_time as UTC.
@@ -173,6 +178,7 @@ class MariaDbServer {
 
  private:
   reco::testing::TempDir dir_{"mariadb"};
+  std::filesystem::path tmp_;
   fs::path data_;
   std::string socket_;
   int port_ = 0;
