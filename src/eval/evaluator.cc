@@ -82,9 +82,7 @@ double EvalResult::Get(std::string_view name) const {
 
 void BatchRanker::Mask(std::span<float> row, std::span<const uint32_t> history) const {
   for (uint32_t h : history) row[h] = kMasked;
-  for (size_t i = 0; i < excluded_.size(); ++i) {
-    if (excluded_[i]) row[i] = kMasked;
-  }
+  for (uint32_t i : excluded_) row[i] = kMasked;
 }
 
 void SelectTopK(std::span<const float> scores, size_t k, std::vector<Candidate>& buffer,

@@ -49,14 +49,14 @@ void SelectTopK(std::span<const float> scores, size_t k,
                 std::vector<std::pair<float, uint32_t>>& buffer, std::vector<uint32_t>& out);
 
 // Ranks users a batch at a time: one Scorer::ScoreBatch call per batch, each user's history and
-// the items flagged in `excluded` (size num_items, or empty) masked, then the top k selected.
+// the `excluded` item indices (e.g. hidden items) masked, then the top k selected.
 // Used by the evaluator and by the per-user lists of `reco train`.
 // Thread-safety: one BatchRanker per thread (it owns its scratch space).
 class BatchRanker {
  public:
   static constexpr size_t kBatchUsers = 32;
 
-  BatchRanker(const Scorer& scorer, size_t num_items, std::span<const uint8_t> excluded = {})
+  BatchRanker(const Scorer& scorer, size_t num_items, std::span<const uint32_t> excluded = {})
       : scorer_(scorer),
         num_items_(num_items),
         excluded_(excluded),
@@ -81,8 +81,8 @@ class BatchRanker {
 
   const Scorer& scorer_;
   size_t num_items_;
-  std::span<const uint8_t> excluded_;
-  std::vector<float> scores_;  // kBatchUsers rows of num_items
+  std::span<const uint32_t> excluded_;  // item indices < num_items
+  std::vector<float> scores_;           // kBatchUsers rows of num_items
   std::vector<std::pair<float, uint32_t>> buffer_;
   std::vector<uint32_t> top_;
 };

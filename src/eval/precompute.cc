@@ -40,8 +40,10 @@ Result<UserRecsModel> PrecomputeUserRecs(const Scorer& scorer, const Dataset& da
   constexpr size_t kBatch = BatchRanker::kBatchUsers;
   const size_t num_batches = (num_users + kBatch - 1) / kBatch;
   std::vector<List> lists(num_users);
-  std::vector<uint8_t> hidden(dataset.num_items());
-  for (uint32_t i = 0; i < dataset.num_items(); ++i) hidden[i] = dataset.item_hidden(i) ? 1 : 0;
+  std::vector<uint32_t> hidden;
+  for (uint32_t i = 0; i < dataset.num_items(); ++i) {
+    if (dataset.item_hidden(i)) hidden.push_back(i);
+  }
   const int threads = ThreadCount(options.num_threads, num_batches);
   std::atomic<size_t> next{0};
   Progress progress("precompute", num_users, "users", options.show_progress);

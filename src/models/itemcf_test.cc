@@ -16,19 +16,7 @@ namespace {
 using testing::RandomLikesDataset;
 
 // u1: a b c, u2: a b, u3: b c, u4: a; h (hidden) is liked by u1 and u2.
-Dataset SmallDataset() {
-  return testing::NamedLikesDataset({"a", "b", "c"}, {"h"},
-                                    {{"u1", "a"},
-                                     {"u1", "b"},
-                                     {"u1", "c"},
-                                     {"u2", "a"},
-                                     {"u2", "b"},
-                                     {"u3", "b"},
-                                     {"u3", "c"},
-                                     {"u4", "a"},
-                                     {"u1", "h"},
-                                     {"u2", "h"}});
-}
+Dataset SmallDataset() { return testing::AbcLikesDataset({"u1", "u2"}); }
 
 std::map<std::string, float> NeighborsOf(const ItemCfModel& m, const Dataset& d,
                                          const std::string& id) {

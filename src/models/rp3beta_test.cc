@@ -15,18 +15,7 @@ namespace {
 using testing::RandomLikesDataset;
 
 // u1: a b c, u2: a b, u3: b c, u4: a; h (hidden) is liked by u4.
-Dataset SmallDataset() {
-  return testing::NamedLikesDataset({"a", "b", "c"}, {"h"},
-                                    {{"u1", "a"},
-                                     {"u1", "b"},
-                                     {"u1", "c"},
-                                     {"u2", "a"},
-                                     {"u2", "b"},
-                                     {"u3", "b"},
-                                     {"u3", "c"},
-                                     {"u4", "a"},
-                                     {"u4", "h"}});
-}
+Dataset SmallDataset() { return testing::AbcLikesDataset({"u4"}); }
 
 Rp3betaOptions Options(double alpha, double beta, int k, int threads = 1) {
   Rp3betaOptions o;

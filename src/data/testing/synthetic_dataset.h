@@ -53,6 +53,16 @@ inline Dataset NamedLikesDataset(const std::vector<std::string>& visible,
   return std::move(b).Build();
 }
 
+// Items a b c and hidden h; u1 likes a b c, u2 a b, u3 b c, u4 a, and each of `h_likers` ("u1",
+// ...) likes h. The small item-item fixture of the neighbourhood-model tests.
+inline Dataset AbcLikesDataset(const std::vector<std::string>& h_likers) {
+  std::vector<std::pair<std::string, std::string>> likes = {{"u1", "a"}, {"u1", "b"}, {"u1", "c"},
+                                                            {"u2", "a"}, {"u2", "b"}, {"u3", "b"},
+                                                            {"u3", "c"}, {"u4", "a"}};
+  for (const std::string& user : h_likers) likes.emplace_back(user, "h");
+  return NamedLikesDataset({"a", "b", "c"}, {"h"}, likes);
+}
+
 // `per_user` draws per user of min(two uniform items): low indices are popular. Seeded.
 inline Dataset RandomLikesDataset(int users, int items, int per_user, uint32_t seed,
                                   int hidden_every = 0) {
