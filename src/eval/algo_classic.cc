@@ -57,12 +57,15 @@ Result<EaseOptions> ParseEaseOptions(const std::vector<Setting>& settings) {
 Result<IalsOptions> ParseIalsOptions(const std::vector<Setting>& settings) {
   using O = IalsOptions;
   OptionField<O> seed = SeedField<O>("ials.seed", &O::seed);
+  OptionField<O> solver = ChoiceField<O, IalsSolver>(
+      "ials.solver", &O::solver,
+      {{"cg", IalsSolver::kConjugateGradient}, {"exact", IalsSolver::kExact}});
   return ParseFields<O>(
       "ials", settings,
       {IntField<O>("ials.factors", &O::factors),
        NumberField<O>("ials.regularization", &O::regularization),
        NumberField<O>("ials.alpha", &O::alpha), IntField<O>("ials.iterations", &O::iterations),
-       IntField<O>("ials.cg_steps", &O::cg_steps),
+       solver, IntField<O>("ials.cg_steps", &O::cg_steps),
        NumberField<O>("ials.init_stddev", &O::init_stddev), seed,
        IntField<O>("ials.threads", &O::num_threads)});
 }
@@ -185,6 +188,7 @@ Algorithm IalsAlgorithm() {
                  {"ials.regularization", FormatDouble(o.regularization)},
                  {"ials.alpha", FormatDouble(o.alpha)},
                  {"ials.iterations", std::to_string(o.iterations)},
+                 {"ials.solver", o.solver == IalsSolver::kExact ? "exact" : "cg"},
                  {"ials.cg_steps", std::to_string(o.cg_steps)},
                  {"ials.init_stddev", FormatDouble(o.init_stddev)},
                  {"ials.seed", std::to_string(o.seed)}});

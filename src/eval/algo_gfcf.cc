@@ -9,17 +9,9 @@ namespace {
 Result<GfcfOptions> ParseGfcfOptions(const std::vector<Setting>& settings) {
   using O = GfcfOptions;
   OptionField<O> seed = SeedField<O>("gfcf.seed", &O::seed);
-  OptionField<O> solver{"gfcf.sharpen_solver", [](const Setting& s, O& o) -> Status {
-                          if (s.second == "euler") {
-                            o.sharpen_solver = SharpenSolver::kEuler;
-                          } else if (s.second == "rk4") {
-                            o.sharpen_solver = SharpenSolver::kRk4;
-                          } else {
-                            return InvalidArgument("--set gfcf.sharpen_solver must be euler or rk4",
-                                                   s.first);
-                          }
-                          return Status::Ok();
-                        }};
+  OptionField<O> solver = ChoiceField<O, SharpenSolver>(
+      "gfcf.sharpen_solver", &O::sharpen_solver,
+      {{"euler", SharpenSolver::kEuler}, {"rk4", SharpenSolver::kRk4}});
   return ParseFields<O>(
       "gfcf", settings,
       {IntField<O>("gfcf.factors", &O::factors), NumberField<O>("gfcf.alpha", &O::ideal_weight),

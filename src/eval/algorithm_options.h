@@ -92,6 +92,25 @@ OptionField<O> SeedField(std::string_view key, uint64_t O::*member) {
           }};
 }
 
+// A setting whose text is one of `choices` (text, value); anything else is InvalidArgument
+// listing them.
+template <typename O, typename E>
+OptionField<O> ChoiceField(std::string_view key, E O::*member,
+                           std::vector<std::pair<std::string_view, E>> choices) {
+  return {key, [member, choices = std::move(choices)](const Setting& s, O& o) -> Status {
+            std::string names;
+            for (const auto& [text, value] : choices) {
+              if (s.second == text) {
+                o.*member = value;
+                return Status::Ok();
+              }
+              if (!names.empty()) names += " or ";
+              names += text;
+            }
+            return InvalidArgument("--set " + s.first + " must be " + names, s.first);
+          }};
+}
+
 // Applies every setting to a default-constructed O; an unknown key is InvalidArgument listing
 // the accepted ones.
 template <typename O>

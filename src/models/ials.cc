@@ -39,23 +39,36 @@ Status ValidateOptions(const IalsOptions& o) {
 }
 
 // One half of an ALS sweep: updates every row of `rows` (num_rows × k) against the fixed
-// `cols` (num_cols × k), where row r's positives are adjacency(r), by cg_steps of conjugate
-// gradient on (YᵀY + reg·I + alpha·Σ yyᵀ) x = (1 + alpha)·Σ y, started from the current x.
+// `cols` (num_cols × k), where row r's positives are adjacency(r), on the normal equations
+// (YᵀY + reg·I + alpha·Σ yyᵀ) x = (1 + alpha)·Σ y: by cg_steps of conjugate gradient started
+// from the current x, or exactly.
 class HalfStep {
  public:
   HalfStep(std::span<const float> cols, size_t num_cols, int k, const IalsOptions& options)
       : cols_(cols.data(), static_cast<Eigen::Index>(num_cols), k),
         k_(k),
         alpha_(static_cast<float>(options.alpha)),
-        cg_steps_(options.cg_steps) {
+        cg_steps_(options.cg_steps),
+        exact_(options.solver == IalsSolver::kExact) {
     a0_ = cols_.transpose() * cols_;
     a0_.diagonal().array() += static_cast<float>(options.regularization);
   }
 
-  // Hot numeric kernel: the conjugate-gradient update of one row.
+  // Hot numeric kernel: the update of one row; r, p, ap and a are the caller's scratch space.
   void SolveRow(std::span<const uint32_t> adjacency, float* row_data, Eigen::VectorXf& r,
-                Eigen::VectorXf& p, Eigen::VectorXf& ap) const {
+                Eigen::VectorXf& p, Eigen::VectorXf& ap, Eigen::MatrixXf& a) const {
     Eigen::Map<Eigen::VectorXf> x(row_data, k_);
+    if (exact_) {
+      a = a0_;
+      r.setZero();
+      for (uint32_t i : adjacency) {
+        auto y = cols_.row(i).transpose();
+        a.selfadjointView<Eigen::Lower>().rankUpdate(y, alpha_);
+        r.noalias() += (1.0f + alpha_) * y;
+      }
+      x = Eigen::LDLT<Eigen::MatrixXf, Eigen::Lower>(a).solve(r);
+      return;
+    }
     const float c = 1.0f + alpha_;
     r.noalias() = -(a0_ * x);
     for (uint32_t i : adjacency) {
@@ -84,6 +97,7 @@ class HalfStep {
   int k_;
   float alpha_;
   int cg_steps_;
+  bool exact_;
   Eigen::MatrixXf a0_;
 };
 
@@ -94,12 +108,14 @@ void RunHalfStep(const HalfStep& step, size_t num_rows, int k, int threads,
   std::atomic<size_t> next{0};
   auto work = [&] {
     Eigen::VectorXf r(k), p(k), ap(k);
+    Eigen::MatrixXf a(k, k);
     for (;;) {
       size_t begin = next.fetch_add(kBlock);
       if (begin >= num_rows) break;
       size_t end = std::min(num_rows, begin + kBlock);
       for (size_t u = begin; u < end; ++u) {
-        step.SolveRow(adjacency(static_cast<uint32_t>(u)), rows.data() + u * size_t(k), r, p, ap);
+        step.SolveRow(adjacency(static_cast<uint32_t>(u)), rows.data() + u * size_t(k), r, p, ap,
+                      a);
       }
       progress.Add(end - begin);
     }

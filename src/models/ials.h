@@ -1,9 +1,10 @@
 // IalsModel (kind "ials"): implicit-feedback matrix factorisation of Hu, Koren and Volinsky (2008)
-// fitted by alternating least squares with the conjugate-gradient inner solver of Takács, Pilászy
-// and Tikk (2011). Every (user, item) pair has preference p = 1 for a positive, else 0, with
-// confidence c = 1 + alpha for positives and 1 otherwise; it minimises
-// Σ c (p − xᵤ·yᵢ)² + regularization·(Σ‖xᵤ‖² + Σ‖yᵢ‖²). Factors are row-major float arrays:
-// user factors num_users × factors, item factors num_items × factors.
+// fitted by alternating least squares, each row update by the conjugate-gradient inner solver of
+// Takács, Pilászy and Tikk (2011) or exactly (an LDLT solve of the k × k normal equations). Every
+// (user, item) pair has preference p = 1 for a positive, else 0, with confidence c = 1 + alpha for
+// positives and 1 otherwise; it minimises Σ c (p − xᵤ·yᵢ)² + regularization·(Σ‖xᵤ‖² + Σ‖yᵢ‖²).
+// Factors are row-major float arrays: user factors num_users × factors, item factors num_items ×
+// factors.
 //
 // Thread-safety: immutable after Fit/Deserialize; concurrent const calls are safe. Movable.
 // Lifetime: spans returned by UserFactor/ItemFactor stay valid while the model lives.
@@ -22,16 +23,19 @@
 
 namespace reco {
 
+enum class IalsSolver { kConjugateGradient, kExact };
+
 struct IalsOptions {
   int factors = 64;              // latent dimension (> 0)
   double regularization = 0.01;  // L2 weight on all factors (>= 0)
   double alpha = 10.0;           // confidence of a positive is 1 + alpha (> 0)
   int iterations = 10;           // alternating user/item sweeps (> 0)
-  int cg_steps = 3;              // conjugate-gradient steps per factor update (> 0)
-  double init_stddev = 0.01;     // item factors start as N(0, init_stddev²) (> 0)
-  uint64_t seed = 1;             // std::mt19937_64 seed of the initialisation
-  int num_threads = 0;           // 0 = std::thread::hardware_concurrency()
-  bool show_progress = false;    // a progress line on stderr (sweeps)
+  IalsSolver solver = IalsSolver::kConjugateGradient;  // how each factor update is solved
+  int cg_steps = 3;            // conjugate-gradient steps per factor update (> 0)
+  double init_stddev = 0.01;   // item factors start as N(0, init_stddev²) (> 0)
+  uint64_t seed = 1;           // std::mt19937_64 seed of the initialisation
+  int num_threads = 0;         // 0 = std::thread::hardware_concurrency()
+  bool show_progress = false;  // a progress line on stderr (sweeps)
 };
 
 class IalsModel {

@@ -58,6 +58,21 @@ TEST(Ials, FullConjugateGradientSolvesItemNormalEquations) {
   }
 }
 
+TEST(Ials, ExactSolverSolvesItemNormalEquations) {
+  Dataset d = RandomLikesDataset(40, 25, 5, 8);
+  IalsOptions o = Options(4, 3, /*cg_steps=*/1);  // cg_steps plays no part
+  o.solver = IalsSolver::kExact;
+  Result<IalsModel> m = IalsModel::Fit(d, o);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  std::vector<std::span<const float>> users;
+  for (uint32_t u = 0; u < d.num_users(); ++u) users.push_back(m->UserFactor(u));
+  for (uint32_t i = 0; i < d.num_items(); ++i) {
+    Eigen::VectorXd exact = ExactRow(users, d.ItemUsers(i), o.regularization, o.alpha);
+    auto y = m->ItemFactor(i);
+    for (int f = 0; f < 4; ++f) EXPECT_NEAR(y[f], exact[f], 1e-4 * (1 + exact.norm()));
+  }
+}
+
 TEST(Ials, FoldInIsTheExactUserStep) {
   Dataset d = RandomLikesDataset(40, 25, 5, 9);
   const IalsOptions o = Options(6, 4, 3);
