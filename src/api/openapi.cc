@@ -4,6 +4,7 @@
 
 #include "api/api_service.h"
 #include "core/json_writer.h"
+#include "core/version.h"
 
 namespace reco::api {
 namespace {
@@ -92,7 +93,7 @@ std::string ApiService::OpenApiJson() const {
   JsonWriter w;
   w.BeginObject().Key("openapi").String("3.0.3");
   w.Key("info").BeginObject().Key("title").String("reco REST API");
-  w.Key("version").String(RECO_VERSION);
+  w.Key("version").String(RecoVersion());
   w.Key("description")
       .String(
           "Gorse-compatible recommendation API plus operations routes. Errors are JSON: "

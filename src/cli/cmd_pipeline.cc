@@ -28,13 +28,6 @@ using pipeline::TaskRecord;
   throw CommandFailed{code, message};
 }
 
-void CheckDataDir(const std::string& data_dir, const std::string& command) {
-  std::error_code ec;
-  if (!fs::is_directory(data_dir, ec)) {
-    Fail(command + ": data directory " + data_dir + " does not exist (--data-dir)");
-  }
-}
-
 std::string Seconds(TimestampUs start, TimestampUs end) {
   if (start == 0 || end == 0) return "-";
   char buf[32];
@@ -71,7 +64,7 @@ class ProgressPrinter {
 
 PipelineRun RunPipelineLocally(const LocalPipelineFlags& flags,
                                const pipeline::RunRequest& request) {
-  CheckDataDir(flags.data_dir, "pipeline");
+  RequireDataDir("pipeline", flags.data_dir);
   RecoConfig config = LoadCommandConfig(flags.config, flags.data_dir);
   if (Status st = config.Validate(); !st.ok()) Fail("pipeline: " + st.message(), 2);
   Result<std::unique_ptr<Store>> store = OpenStore(config, flags.data_dir);
@@ -168,7 +161,7 @@ void RunCommand(PipelineFlags& flags) {
 }
 
 pipeline::PipelineRunner ReadOnlyRunner(const PipelineFlags& flags, const std::string& command) {
-  CheckDataDir(flags.local.data_dir, command);
+  RequireDataDir(command, flags.local.data_dir);
   return pipeline::PipelineRunner(flags.local.data_dir, {}, SystemClock::Get());
 }
 

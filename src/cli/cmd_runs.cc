@@ -36,15 +36,9 @@ T OrFail(Result<T> result, const std::string& what) {
   return std::move(result).value();
 }
 
-void CheckDataDir(const RegistryFlags& flags, const std::string& command) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(flags.data_dir, ec)) {
-    Fail(command + ": data directory " + flags.data_dir + " does not exist (--data-dir)");
-  }
-}
 
 ModelRegistry OpenRegistry(const RegistryFlags& flags, const std::string& command) {
-  CheckDataDir(flags, command);
+  RequireDataDir(command, flags.data_dir);
   RecoConfig config = LoadCommandConfig(flags.config, flags.data_dir);
   return ModelRegistry(flags.data_dir, SystemClock::Get(),
                        {.keep_versions = config.registry.keep_versions});
@@ -72,7 +66,7 @@ std::string MetricsText(const std::map<std::string, double>& metrics, size_t max
 void PrintJson(const std::string& json) { std::printf("%s\n", json.c_str()); }
 
 void RunsList(const RegistryFlags& flags) {
-  CheckDataDir(flags, "runs list");
+  RequireDataDir("runs list", flags.data_dir);
   RunTracker tracker(flags.data_dir, SystemClock::Get());
   std::vector<std::string> problems;
   std::vector<RunRecord> runs = OrFail(tracker.List(&problems), "runs list");
@@ -96,7 +90,7 @@ void RunsList(const RegistryFlags& flags) {
 }
 
 void RunsShow(const RegistryFlags& flags) {
-  CheckDataDir(flags, "runs show");
+  RequireDataDir("runs show", flags.data_dir);
   RunTracker tracker(flags.data_dir, SystemClock::Get());
   RunRecord r = OrFail(tracker.Get(flags.run_id), "runs show");
   if (flags.json) return PrintJson(registry::RunToJson(r));

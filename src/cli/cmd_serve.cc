@@ -18,6 +18,7 @@ struct ServeFlags {
   std::string config;
   int http_port = -1;
   std::string host;
+  bool init = false;  // create an empty data directory when DIR does not exist
 };
 
 // Blocks until SIGTERM or SIGINT arrives (the signals are blocked in every thread first, so
@@ -33,6 +34,12 @@ int WaitForStopSignal() {
 }
 
 void RunServe(const ServeFlags& flags) {
+  std::error_code ec;
+  if (flags.init) {
+    std::filesystem::create_directories(flags.data_dir, ec);
+    if (ec) throw CommandFailed{1, "reco serve: cannot create " + flags.data_dir + ": " + ec.message()};
+  }
+  RequireDataDir("reco serve", flags.data_dir);
   auto config = LoadCommandConfig(flags.config, flags.data_dir);
   if (flags.http_port >= 0) config.server.http_port = flags.http_port;
   if (!flags.host.empty()) config.server.host = flags.host;
@@ -74,6 +81,9 @@ void RegisterServeCommand(CLI::App& app) {
   cmd->add_option("--http-port", flags->http_port,
                   "HTTP port (default server.http_port = 8000; 0 picks a free port, logged)");
   cmd->add_option("--host", flags->host, "Listen address (default server.host = 127.0.0.1)");
+  cmd->add_flag("--init", flags->init,
+                "Create DIR (an empty store) when it does not exist; without it a missing DIR "
+                "is an error");
   cmd->callback([flags] { RunServe(*flags); });
 }
 

@@ -120,10 +120,7 @@ Status RecordAndPromote(const TrainFlags& flags, const std::optional<AlgorithmCh
 }
 
 void RunTrain(const TrainFlags& flags) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(flags.data_dir, ec)) {
-    Fail("train: data directory " + flags.data_dir + " does not exist (--data-dir)");
-  }
+  RequireDataDir("train", flags.data_dir);
   // --config takes either reco's configuration or a CONFIG.toml written by `reco tune`.
   std::string tuned_config;
   std::string config_file = flags.config;

@@ -41,10 +41,7 @@ sigset_t BlockStopSignals() {
 }
 
 void RunWorker(const WorkerFlags& flags) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(flags.data_dir, ec)) {
-    Fail(1, "reco worker: data directory " + flags.data_dir + " does not exist (--data-dir)");
-  }
+  RequireDataDir("reco worker", flags.data_dir);
   RecoConfig config = LoadCommandConfig(flags.config, flags.data_dir);
   if (Status st = config.Validate(); !st.ok()) Fail(2, "reco worker: " + st.message());
   if (Status st = ValidateWorkerConfig(config.worker); !st.ok()) {

@@ -6,6 +6,13 @@
 
 namespace reco::cli {
 
+void RequireDataDir(const std::string& command, const std::string& data_dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(data_dir, ec)) {
+    throw CommandFailed{1, command + ": data directory " + data_dir + " does not exist (--data-dir)"};
+  }
+}
+
 RecoConfig LoadCommandConfig(const std::string& config_flag, const std::string& data_dir) {
   std::filesystem::path path = config_flag;
   if (path.empty() && !data_dir.empty()) {

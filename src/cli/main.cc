@@ -2,14 +2,48 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <string_view>
 
 #include "cli/commands.h"
 #include "core/logging.h"
+#include "core/version.h"
+
+namespace {
+
+// CLI11 answers "A subcommand is required" for `reco --bogus` and `reco frobnicate`; this names
+// the word instead. Returns an empty string when the first word is a subcommand (or a global
+// flag CLI11 handles itself).
+std::string UnknownFirstWord(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--log-level") {
+      ++i;  // its value
+      continue;
+    }
+    if (arg.starts_with("--log-level=")) continue;
+    if (arg == "-h" || arg == "--help" || arg == "--version") return "";
+    if (arg.starts_with("-")) {
+      return "reco: unknown option " + std::string(arg) + " (before the command; see reco --help)";
+    }
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->get_name() == arg) return "";
+    }
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    return "reco: unknown command '" + std::string(arg) + "'; commands: " + names;
+  }
+  return "";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"reco — a self-hosted recommender system: import data, train, serve."};
   app.set_version_flag("--version",
-                       std::string("reco ") + RECO_VERSION + " (" + RECO_GIT_REV + ")");
+                       std::string("reco ") + reco::RecoVersion() + " (" + reco::CodeVersion() + ")");
   std::string log_level = std::getenv("RECO_LOG_LEVEL") ? std::getenv("RECO_LOG_LEVEL") : "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off (RECO_LOG_LEVEL)");
   app.require_subcommand(1);
@@ -29,6 +63,10 @@ int main(int argc, char** argv) {
       throw CLI::ValidationError("--log-level", st.message());
     }
   });
+  if (std::string unknown = UnknownFirstWord(app, argc, argv); !unknown.empty()) {
+    std::fprintf(stderr, "%s\n", unknown.c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -291,17 +291,13 @@ std::filesystem::path DatasetDir() {
   return std::filesystem::path(RECO_SOURCE_DIR "/../shared/datasets");
 }
 
-TEST(LightGcnSource, ParsesGowallaTrainInUnderPointThreeSeconds) {
+TEST(LightGcnSource, ParsesGowallaTrain) {
   auto file = DatasetDir() / "gowalla" / "train.txt";
   if (!std::filesystem::exists(file)) GTEST_SKIP() << "gowalla dataset absent: " << file;
-  auto start = std::chrono::steady_clock::now();
   Read r = ReadAs(file, ImportFormat::kLightGcn);
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(r.batch.feedback.size(), 810128u);
   EXPECT_TRUE(r.issues.empty());
-  std::printf("gowalla train.txt: %zu pairs in %.3f s\n", r.batch.feedback.size(), secs);
-  EXPECT_LT(secs, 0.3);
 }
 
 TEST(MovieLensSource, ReadsMlLatestSmallWithoutIssues) {

@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "core/version.h"
 
 namespace reco {
 
@@ -25,7 +26,7 @@ struct ArtifactHeader {
   std::string kind;                                  // "popularity", "latest", "itemcf", ...
   TimestampUs created = 0;
   std::string snapshot_id;  // Dataset::snapshot_id() it was fitted on
-  std::string code_version = RECO_GIT_REV;
+  std::string code_version = CodeVersion();
   uint64_t payload_size = 0;   // set by WriteArtifact
   std::string payload_sha256;  // hex; set by WriteArtifact
 };

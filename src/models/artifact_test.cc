@@ -27,7 +27,7 @@ TEST(Artifact, WriteThenReadRoundTrips) {
   EXPECT_EQ(a->header.kind, "itemcf");
   EXPECT_EQ(a->header.created, 1'700'000'000'123'456);
   EXPECT_EQ(a->header.snapshot_id, "seq9-u2-i3-p4");
-  EXPECT_EQ(a->header.code_version, RECO_GIT_REV);
+  EXPECT_EQ(a->header.code_version, CodeVersion());
   EXPECT_EQ(a->header.format_version, kArtifactFormatVersion);
   EXPECT_EQ(a->header.payload_size, payload.size());
   EXPECT_EQ(a->header.payload_sha256.size(), 64u);

@@ -17,6 +17,7 @@
 #include "core/json_writer.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "core/version.h"
 
 namespace reco::registry {
 
@@ -48,8 +49,8 @@ struct RunRecord {
   std::map<std::string, std::string> params;  // settings, as text
   std::map<std::string, double> metrics;
   DataSnapshot data;
-  std::string code_version = RECO_GIT_REV;
-  std::string reco_version = RECO_VERSION;
+  std::string code_version = CodeVersion();
+  std::string reco_version = RecoVersion();
   std::vector<RunArtifact> artifacts;
   std::string error;  // why a failed run failed
 };

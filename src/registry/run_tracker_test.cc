@@ -118,7 +118,7 @@ TEST(RunTracker, StartFinishGetAndList) {
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->status, RunStatus::kSucceeded);
   EXPECT_DOUBLE_EQ(stored->duration_seconds, 90.0);
-  EXPECT_EQ(stored->code_version, RECO_GIT_REV);
+  EXPECT_EQ(stored->code_version, CodeVersion());
 
   clock.Advance(3600 * kMicrosPerSecond);
   Result<RunRecord> failed = tracker.Start("itemcf", {});

@@ -303,7 +303,9 @@ TEST(BadInput, RejectedWithStatusAndFieldAndNothingWritten) {
     if (!c.verify_target.empty()) {
       HttpResult v = client.Get(c.verify_target);
       EXPECT_EQ(v.status, c.verify_status) << c.verify_target << " " << v.body;
-      if (!c.verify_body.empty()) EXPECT_EQ(v.body, c.verify_body) << c.verify_target;
+      if (!c.verify_body.empty()) {
+        EXPECT_EQ(v.body, c.verify_body) << c.verify_target;
+      }
     }
   }
   EXPECT_EQ(client.Get("/api/user/u1/feedback/read").body, verify_read_before)

@@ -36,7 +36,7 @@ std::string PrepareSdkDir(const fs::path& dir, const fs::path& log) {
 
 TEST(GorseSdk, JavaScriptClientPassesAgainstReco) {
   if (Shell("command -v node && command -v npm", "/dev/null") != 0) {
-    GTEST_SKIP() << "node/npm are not installed; the Gorse JS SDK test needs Node.js 20+";
+    GTEST_SKIP() << "node/npm are not installed; the Gorse JS SDK test needs Node.js 18 or newer (Debian 12 has 18) with npm";
   }
   TempDataDir dir("sdk");
   const fs::path log = dir.path() / "node.log";

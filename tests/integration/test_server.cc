@@ -131,6 +131,15 @@ TempDataDir::TempDataDir(std::string_view tag) {
 TempDataDir::~TempDataDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+  // Logs and sources the helpers write beside the directory: PATH_serve_N.log, PATH_src, ...
+  const std::string sibling_prefix = path_.filename().string() + "_";
+  std::vector<std::filesystem::path> siblings;
+  for (const auto& entry : std::filesystem::directory_iterator(path_.parent_path(), ec)) {
+    if (entry.path().filename().string().starts_with(sibling_prefix)) {
+      siblings.push_back(entry.path());
+    }
+  }
+  for (const auto& sibling : siblings) std::filesystem::remove_all(sibling, ec);
 }
 
 std::string ExitStatus::ToString() const {

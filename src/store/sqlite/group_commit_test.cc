@@ -141,7 +141,9 @@ TEST_F(GroupCommitTest, ConcurrentOverwritesMatchASerialRun) {
   }
   ASSERT_FALSE(winner.empty());
   for (const FeedbackRecord& r : rows) {
-    if (r.feedback.user_id == winner) EXPECT_GT(r.seq, last_batch_start);
+    if (r.feedback.user_id == winner) {
+      EXPECT_GT(r.seq, last_batch_start);
+    }
   }
 }
 
