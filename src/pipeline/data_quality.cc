@@ -80,13 +80,13 @@ QualityCheck VolumeCheck(const DataQualityOptions& o, int64_t now_rows, int64_t 
 }
 
 QualityCheck FreshnessCheck(const DataQualityOptions& o, TimestampUs newest, TimestampUs now) {
-  QualityCheck c{"freshness", 0.0, 0.0, o.freshness_weight, "no feedback at all"};
   const double hours =
-      newest <= 0 ? 0.0 : std::max<double>(0.0, static_cast<double>(now - newest) / (3600.0 * 1e6));
+      std::max<double>(0.0, static_cast<double>(now - newest) / (3600.0 * kMicrosPerSecond));
   if (!(o.max_data_age_hours > 0)) {
-    c = {"freshness", hours, 1.0, 0.0, "not checked (pipeline.max_data_age_hours = 0)"};
-    return c;
+    return {"freshness", newest > 0 ? hours : 0.0, 1.0, 0.0,
+            "not checked (pipeline.max_data_age_hours = 0)"};
   }
+  QualityCheck c{"freshness", 0.0, 0.0, o.freshness_weight, "no feedback at all"};
   if (newest <= 0) return c;
   const double fresh = o.max_data_age_hours, stale = 3 * o.max_data_age_hours;
   c.value = hours;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <memory>
@@ -90,12 +91,13 @@ Result<std::optional<std::string>> CurrentTrainingRun(const PipelineEnv& env,
   if (!watermark || !choice.ok()) return std::optional<std::string>();
   registry::RunTracker tracker(env.data_dir, *env.clock);
   RECO_ASSIGN_OR_RETURN(std::vector<registry::RunRecord> runs, tracker.List());
-  for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
-    if (it->status != registry::RunStatus::kSucceeded) continue;
-    if (!RunIsCurrent(*it, *watermark, *env.config, *choice)) break;
-    return std::optional<std::string>(it->run_id);
+  auto newest = std::find_if(runs.rbegin(), runs.rend(), [](const registry::RunRecord& r) {
+    return r.status == registry::RunStatus::kSucceeded;
+  });
+  if (newest == runs.rend() || !RunIsCurrent(*newest, *watermark, *env.config, *choice)) {
+    return std::optional<std::string>();
   }
-  return std::optional<std::string>();
+  return std::optional<std::string>(newest->run_id);
 }
 
 // Nothing new since the last run: training is skipped when the newest model already covers the
