@@ -1,6 +1,7 @@
 #include "api/responses.h"
 
 #include "core/json_writer.h"
+#include "ingest/time_limits.h"
 
 namespace reco::api {
 
@@ -33,10 +34,12 @@ void WriteIds(HttpResponse& res, const std::vector<ScoredId>& items) {
   res.body = w.Take();
 }
 
-ingest::GorseJsonParser& BodyParser(TimestampUs now) {
+ingest::GorseJsonParser& BodyParser(const Clock& clock, const DatabaseConfig& database) {
   thread_local ingest::GorseJsonParser parser;
   ingest::ParseOptions options = parser.options();
-  options.default_timestamp = now;
+  options.default_timestamp = clock.NowMicros();
+  options.latest_timestamp =
+      ingest::LatestAcceptedTimestamp(options.default_timestamp, database.max_future_skew_seconds);
   parser.set_options(options);
   return parser;
 }

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "api/http/http_message.h"
+#include "core/config.h"
+#include "core/time.h"
 #include "ingest/gorse_json.h"
 #include "serving/recommender.h"
 
@@ -19,7 +21,8 @@ void WriteScores(HttpResponse& res, const std::vector<ScoredId>& items);
 // ["id1", "id2", ...]
 void WriteIds(HttpResponse& res, const std::vector<ScoredId>& items);
 
-// The calling thread's reusable Gorse JSON parser, with "now" as the default timestamp.
-ingest::GorseJsonParser& BodyParser(TimestampUs now);
+// The calling thread's reusable Gorse JSON parser: the clock's now is the default timestamp, and
+// a Timestamp more than database.max_future_skew_seconds after it is a 400 naming the field.
+ingest::GorseJsonParser& BodyParser(const Clock& clock, const DatabaseConfig& database);
 
 }  // namespace reco::api

@@ -54,7 +54,7 @@ void ApiService::AddUserRoutes(Router& r) {
        .request_schema = "User",
        .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
-        auto user = BodyParser(d_.clock->NowMicros()).ParseObject<User>(req.body());
+        auto user = BodyParser(*d_.clock, d_.config->database).ParseObject<User>(req.body());
         if (!user.ok()) return SetStatusError(res, user.status());
         auto n = d_.store->InsertUsers(std::span<const User>(&*user, 1));
         if (!n.ok()) return SetStatusError(res, n.status());
@@ -69,7 +69,7 @@ void ApiService::AddUserRoutes(Router& r) {
        .request_schema = "User[]",
        .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
-        auto users = BodyParser(d_.clock->NowMicros()).ParseArray<User>(req.body());
+        auto users = BodyParser(*d_.clock, d_.config->database).ParseArray<User>(req.body());
         if (!users.ok()) return SetStatusError(res, users.status());
         auto n = d_.store->InsertUsers(*users);
         if (!n.ok()) return SetStatusError(res, n.status());
@@ -147,7 +147,7 @@ void ApiService::AddItemRoutes(Router& r) {
        .request_schema = "Item",
        .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
-        auto item = BodyParser(d_.clock->NowMicros()).ParseObject<Item>(req.body());
+        auto item = BodyParser(*d_.clock, d_.config->database).ParseObject<Item>(req.body());
         if (!item.ok()) return SetStatusError(res, item.status());
         auto n = d_.store->InsertItems(std::span<const Item>(&*item, 1));
         if (!n.ok()) return SetStatusError(res, n.status());
@@ -162,7 +162,7 @@ void ApiService::AddItemRoutes(Router& r) {
        .request_schema = "Item[]",
        .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
-        auto items = BodyParser(d_.clock->NowMicros()).ParseArray<Item>(req.body());
+        auto items = BodyParser(*d_.clock, d_.config->database).ParseArray<Item>(req.body());
         if (!items.ok()) return SetStatusError(res, items.status());
         auto n = d_.store->InsertItems(*items);
         if (!n.ok()) return SetStatusError(res, n.status());
@@ -192,7 +192,7 @@ void ApiService::AddItemRoutes(Router& r) {
        .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
         if (Status st = CheckParams(req, {"item_id"}); !st.ok()) return SetStatusError(res, st);
-        auto patch = ingest::ParseItemPatch(req.body());
+        auto patch = BodyParser(*d_.clock, d_.config->database).ParseObject<ItemPatch>(req.body());
         if (!patch.ok()) return SetStatusError(res, patch.status());
         auto n = d_.store->ModifyItem(req.Param("item_id"), *patch);
         if (!n.ok()) return SetStatusError(res, n.status());
@@ -265,7 +265,7 @@ void ApiService::AddFeedbackRoutes(Router& r) {
          .request_schema = "Feedback[]",
          .response_schema = "RowAffected"},
         [this, overwrite](HttpRequest& req, HttpResponse& res) {
-          auto rows = BodyParser(d_.clock->NowMicros()).ParseArray<Feedback>(req.body());
+          auto rows = BodyParser(*d_.clock, d_.config->database).ParseArray<Feedback>(req.body());
           if (!rows.ok()) return SetStatusError(res, rows.status());
           InsertFeedbackOptions options;
           options.overwrite = overwrite;

@@ -11,9 +11,11 @@ namespace reco::api {
 namespace {
 
 // Go-style durations as Gorse's write-back-delay uses them: "90s", "10m", "1h", "1h30m";
-// a bare number is seconds.
-Result<int64_t> ParseDelayMicros(std::string_view text) {
+// a bare number is seconds. The written-back rows are dated now + delay, so the delay may be at
+// most database.max_future_skew_seconds, like any other time in the future.
+Result<int64_t> ParseDelayMicros(std::string_view text, int64_t max_seconds) {
   if (text.empty()) return int64_t{0};
+  const int64_t max_us = max_seconds * kMicrosPerSecond;  // <= 10 years: no overflow
   int64_t total = 0;
   size_t i = 0;
   bool any = false;
@@ -32,10 +34,17 @@ Result<int64_t> ParseDelayMicros(std::string_view text) {
       else if (u == 's')
         unit = kMicrosPerSecond;
       else
-        return InvalidArgument("write-back-delay: unknown unit in \"" + std::string(text) + "\"",
-                               "write-back-delay");
+        return InvalidArgument(
+            "write-back-delay: unknown unit in \"" + std::string(text.substr(0, 32)) + "\"",
+            "write-back-delay");
     }
-    total += v * unit;
+    total += v * unit;  // v < 1e9 and total <= max_us before: far below int64's limit
+    if (total > max_us) {
+      return InvalidArgument("write-back-delay \"" + std::string(text.substr(0, 32)) +
+                                 "\" is longer than " + std::to_string(max_seconds) +
+                                 " s (database.max_future_skew_seconds)",
+                             "write-back-delay");
+    }
     any = true;
   }
   if (!any || i != text.size()) {
@@ -91,7 +100,8 @@ void ApiService::AddRecommendRoutes(Router& r) {
           auto page = ParseIdAndPage(req, "user_id", default_n, max_n);
           if (!page.ok()) return SetStatusError(res, page.status());
           std::string_view user = req.Param("user_id");
-          auto delay = ParseDelayMicros(req.Query("write-back-delay").value_or(""));
+          auto delay = ParseDelayMicros(req.Query("write-back-delay").value_or(""),
+                                        d_.config->database.max_future_skew_seconds);
           if (!delay.ok()) return SetStatusError(res, delay.status());
           RecommendResult result;
           if (d_.rollout != nullptr) {
@@ -130,7 +140,7 @@ void ApiService::AddRecommendRoutes(Router& r) {
         [this, default_n, max_n](HttpRequest& req, HttpResponse& res) {
           auto page = ParsePage(req, default_n, max_n);
           if (!page.ok()) return SetStatusError(res, page.status());
-          auto rows = BodyParser(d_.clock->NowMicros()).ParseArray<Feedback>(req.body());
+          auto rows = BodyParser(*d_.clock, d_.config->database).ParseArray<Feedback>(req.body());
           if (!rows.ok()) return SetStatusError(res, rows.status());
           std::stable_sort(rows->begin(), rows->end(), [](const Feedback& a, const Feedback& b) {
             return a.timestamp < b.timestamp;

@@ -5,6 +5,7 @@
 // Prints a metric table (rows) by cut-off (columns) and optionally writes a JSON report.
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -64,7 +65,9 @@ void ParseTimeCut(const std::string& text, eval::ProtocolOptions& options) {
     if (number > 0 && number < 1) {
       options.time_cut_quantile = number;
     } else {
-      options.time_cut = static_cast<TimestampUs>(number) * kMicrosPerSecond;
+      Result<TimestampUs> ts = TimestampFromSeconds(std::trunc(number));
+      if (!ts.ok()) Fail("--time-cut " + text + " " + ts.status().message());
+      options.time_cut = *ts;
     }
     return;
   }

@@ -86,6 +86,7 @@ void RunImport(const ImportFlags& flags) {
     }
   }
   RecoConfig config = LoadCommandConfig(flags.config, flags.data_dir);
+  options.max_future_skew_seconds = config.database.max_future_skew_seconds;
   Progress progress("import: read", 0, "rows");
   options.progress = &progress;
   Result<ingest::ImportRead> read = ingest::ReadImport(options);

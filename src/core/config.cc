@@ -173,6 +173,7 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       StringKey("database.sqlite_path", &c.database.sqlite_path),
       BoolKey("database.auto_insert_user", &c.database.auto_insert_user),
       BoolKey("database.auto_insert_item", &c.database.auto_insert_item),
+      IntKey("database.max_future_skew_seconds", &c.database.max_future_skew_seconds),
       StringListKey("recommend.positive_feedback_types", &c.recommend.feedback_types.positive),
       StringListKey("recommend.read_feedback_types", &c.recommend.feedback_types.read),
       StringListKey("recommend.negative_feedback_types", &c.recommend.feedback_types.negative),
@@ -198,6 +199,7 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       DoubleKey("pipeline.gate_min_ratio", &c.pipeline.gate_min_ratio),
       IntKey("pipeline.task_retries", &c.pipeline.task_retries),
       DoubleKey("pipeline.reconcile_divergence", &c.pipeline.reconcile_divergence),
+      DoubleKey("pipeline.max_data_age_hours", &c.pipeline.max_data_age_hours),
       BoolKey("worker.in_serve", &c.worker.in_serve),
       StringKey("worker.train_cron", &c.worker.train_cron),
       StringKey("worker.item_vectors_cron", &c.worker.item_vectors_cron),
@@ -253,6 +255,15 @@ Status CheckUnknownKeys(const toml::table& root, const std::vector<KeySpec>& key
   return Status::Ok();
 }
 
+// Upper bounds of durations: large enough for any real setting, small enough that the
+// microseconds they become (and the scheduler's doubling back-off) stay far from overflow.
+constexpr double kDaySeconds = 86400;
+constexpr double kMaxHours = 87600;
+constexpr int64_t kMaxSkewSeconds = 315'360'000;
+
+// lo < v <= hi (false for NaN).
+bool InHalfOpen(double v, double lo, double hi) { return v > lo && v <= hi; }
+
 Status Range(bool ok, const std::string& key, const std::string& accepted) {
   if (ok) return Status::Ok();
   return InvalidArgument("config key " + key + " out of range (accepted: " + accepted + ")", key);
@@ -300,14 +311,17 @@ Status RecoConfig::Validate() const {
   RECO_RETURN_IF_ERROR(Range(database.data_store == "sqlite", "database.data_store", "sqlite"));
   RECO_RETURN_IF_ERROR(
       Range(!database.sqlite_path.empty(), "database.sqlite_path", "a non-empty path"));
+  RECO_RETURN_IF_ERROR(Range(
+      database.max_future_skew_seconds >= 0 && database.max_future_skew_seconds <= kMaxSkewSeconds,
+      "database.max_future_skew_seconds", "0..315360000 (10 years)"));
   RECO_RETURN_IF_ERROR(Range(recommend.itemcf_neighbors >= 1 && recommend.itemcf_neighbors <= 10000,
                              "recommend.itemcf_neighbors", "1..10000"));
   RECO_RETURN_IF_ERROR(
       Range(recommend.itemcf_shrinkage >= 0, "recommend.itemcf_shrinkage", ">= 0"));
   RECO_RETURN_IF_ERROR(Range(recommend.history_size >= 1 && recommend.history_size <= 10000,
                              "recommend.history_size", "1..10000"));
-  RECO_RETURN_IF_ERROR(
-      Range(recommend.popularity_half_life_days > 0, "recommend.popularity_half_life_days", "> 0"));
+  RECO_RETURN_IF_ERROR(Range(InHalfOpen(recommend.popularity_half_life_days, 0, 36500),
+                             "recommend.popularity_half_life_days", "> 0 and <= 36500"));
   RECO_RETURN_IF_ERROR(
       Range(recommend.popular_list_size >= 1 && recommend.popular_list_size <= 1000000,
             "recommend.popular_list_size", "1..1000000"));
@@ -324,11 +338,17 @@ Status RecoConfig::Validate() const {
   RECO_RETURN_IF_ERROR(Range(pipeline.task_retries >= 0 && pipeline.task_retries <= 10,
                              "pipeline.task_retries", "0..10"));
   RECO_RETURN_IF_ERROR(
+      Range(pipeline.max_data_age_hours >= 0 && pipeline.max_data_age_hours <= kMaxHours,
+            "pipeline.max_data_age_hours", "0..87600 (10 years), 0 = freshness not checked"));
+  RECO_RETURN_IF_ERROR(
       Range(worker.max_retries >= 0 && worker.max_retries <= 100, "worker.max_retries", "0..100"));
   RECO_RETURN_IF_ERROR(
-      Range(worker.retry_backoff_seconds >= 0, "worker.retry_backoff_seconds", ">= 0"));
-  RECO_RETURN_IF_ERROR(Range(worker.job_timeout_seconds > 0, "worker.job_timeout_seconds", "> 0"));
-  RECO_RETURN_IF_ERROR(Range(worker.lease_seconds > 0, "worker.lease_seconds", "> 0"));
+      Range(worker.retry_backoff_seconds >= 0 && worker.retry_backoff_seconds <= kDaySeconds,
+            "worker.retry_backoff_seconds", "0..86400"));
+  RECO_RETURN_IF_ERROR(Range(InHalfOpen(worker.job_timeout_seconds, 0, 7 * kDaySeconds),
+                             "worker.job_timeout_seconds", "> 0 and <= 604800 (7 days)"));
+  RECO_RETURN_IF_ERROR(Range(InHalfOpen(worker.lease_seconds, 0, kDaySeconds),
+                             "worker.lease_seconds", "> 0 and <= 86400"));
   RECO_RETURN_IF_ERROR(Range(registry.keep_versions >= 1, "registry.keep_versions", ">= 1"));
   RECO_RETURN_IF_ERROR(
       Range(registry.canary_min_exposures >= 1, "registry.canary_min_exposures", ">= 1"));

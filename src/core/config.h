@@ -34,6 +34,9 @@ struct DatabaseConfig {
   std::string sqlite_path = "reco.db";  // relative to the data dir
   bool auto_insert_user = true;         // unknown user ids on feedback are inserted
   bool auto_insert_item = true;         // unknown item ids on feedback are inserted
+  // Rows dated more than this after now are rejected on every write (REST: 400 naming
+  // Timestamp; `reco import`: bad lines; pipeline extract: rejected rows).
+  int64_t max_future_skew_seconds = 86400;
 };
 
 struct RecommendConfig {
@@ -72,6 +75,9 @@ struct PipelineConfig {
   double gate_min_ratio = 0.98;         // new / production must reach this to publish
   int task_retries = 1;                 // retries of a failed task within one run
   double reconcile_divergence = 0.3;    // |online CTR rank - offline rank| flags above this
+  // Data quality freshness: newest new feedback up to this old scores 1, falling to 0 at three
+  // times this age. 0 = freshness is not checked (for datasets whose newest event is old).
+  double max_data_age_hours = 24;
 };
 
 // The scheduler (`reco worker`, and in-process in `reco serve`).

@@ -54,6 +54,16 @@ TEST(RecoConfig, BadValuesNameTheKey) {
       {"[server]\nhttpport = 1\n", "server.httpport"},
       {"[recommend]\nitemcf_neighbors = 0\n", "recommend.itemcf_neighbors"},
       {"[log]\nlevel = \"loud\"\n", "log.level"},
+      // Durations and time limits: bounded, so that no value overflows once in microseconds.
+      {"[database]\nmax_future_skew_seconds = -1\n", "database.max_future_skew_seconds"},
+      {"[database]\nmax_future_skew_seconds = 9223372036854775807\n",
+       "database.max_future_skew_seconds"},
+      {"[pipeline]\nmax_data_age_hours = -1.0\n", "pipeline.max_data_age_hours"},
+      {"[pipeline]\nmax_data_age_hours = nan\n", "pipeline.max_data_age_hours"},
+      {"[worker]\nretry_backoff_seconds = 1e300\n", "worker.retry_backoff_seconds"},
+      {"[worker]\njob_timeout_seconds = inf\n", "worker.job_timeout_seconds"},
+      {"[worker]\nlease_seconds = 1e18\n", "worker.lease_seconds"},
+      {"[recommend]\npopularity_half_life_days = 1e308\n", "recommend.popularity_half_life_days"},
   };
   for (const auto& c : cases) {
     auto path = WriteToml("bad", c.toml);
@@ -91,6 +101,8 @@ TEST(RecoConfig, ExampleFileLoadsWithTheDefaults) {
   EXPECT_EQ(loaded->worker.train_cron, defaults.worker.train_cron);
   EXPECT_DOUBLE_EQ(loaded->pipeline.gate_min_ratio, defaults.pipeline.gate_min_ratio);
   EXPECT_EQ(loaded->registry.keep_versions, defaults.registry.keep_versions);
+  EXPECT_EQ(loaded->database.max_future_skew_seconds, defaults.database.max_future_skew_seconds);
+  EXPECT_DOUBLE_EQ(loaded->pipeline.max_data_age_hours, defaults.pipeline.max_data_age_hours);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "core/time.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 namespace reco {
@@ -41,6 +43,10 @@ bool ReadDigits(std::string_view s, size_t& pos, int count, int& out) {
   pos += count;
   return true;
 }
+
+constexpr const char* kOutOfRange =
+    "is out of range (accepted: years 0000 to 9999, i.e. Unix seconds -62167219200 to "
+    "253402300799)";
 
 Status BadTimestamp(std::string_view text) {
   return InvalidArgument("cannot parse timestamp \"" + std::string(text.substr(0, 64)) +
@@ -111,7 +117,38 @@ Result<TimestampUs> ParseTimestamp(std::string_view text) {
   if (pos != text.size()) return BadTimestamp(text);
   int64_t days = DaysFromCivil(year, month, day);
   int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
-  return secs * kMicrosPerSecond + frac_us;
+  const TimestampUs ts = secs * kMicrosPerSecond + frac_us;  // |secs| < 2^40: no overflow
+  if (ts < kMinTimestamp || ts > kMaxTimestamp) {
+    return InvalidArgument("timestamp \"" + std::string(text.substr(0, 64)) + "\" " + kOutOfRange);
+  }
+  return ts;
+}
+
+Result<TimestampUs> TimestampFromSeconds(double seconds) {
+  // Compared in seconds first, so that the multiplication below cannot overflow.
+  constexpr double kMinSeconds = static_cast<double>(kMinTimestamp / kMicrosPerSecond);
+  constexpr double kMaxSeconds = static_cast<double>(kMaxTimestamp / kMicrosPerSecond + 1);
+  if (!std::isfinite(seconds) || seconds < kMinSeconds || seconds >= kMaxSeconds) {
+    return InvalidArgument(kOutOfRange);
+  }
+  const auto ts = static_cast<TimestampUs>(std::llround(seconds * 1e6));
+  if (ts < kMinTimestamp || ts > kMaxTimestamp) return InvalidArgument(kOutOfRange);
+  return ts;
+}
+
+Result<TimestampUs> TimestampFromSeconds(int64_t seconds) {
+  if (seconds < kMinTimestamp / kMicrosPerSecond || seconds > kMaxTimestamp / kMicrosPerSecond) {
+    return InvalidArgument(kOutOfRange);
+  }
+  return seconds * kMicrosPerSecond;
+}
+
+TimestampUs AddClamped(TimestampUs t, int64_t delta_us) {
+  TimestampUs sum = 0;
+  if (__builtin_add_overflow(t, delta_us, &sum)) {
+    return delta_us > 0 ? kMaxTimestamp : kMinTimestamp;
+  }
+  return std::clamp(sum, kMinTimestamp, kMaxTimestamp);
 }
 
 void AppendTimestamp(std::string& out, TimestampUs ts) {

@@ -17,8 +17,23 @@ using TimestampUs = int64_t;
 
 constexpr int64_t kMicrosPerSecond = 1'000'000;
 
+// Every time reco accepts lies in RFC 3339's years 0000 to 9999 (UTC):
+// 0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z. Conversions below never overflow.
+inline constexpr TimestampUs kMinTimestamp = -62'167'219'200LL * kMicrosPerSecond;
+inline constexpr TimestampUs kMaxTimestamp = 253'402'300'800LL * kMicrosPerSecond - 1;
+
+// Unix seconds (integer or fractional) as a timestamp. InvalidArgument whose message starts with
+// "is out of range" when the value is not finite or falls outside [kMinTimestamp, kMaxTimestamp]
+// (callers put the field name in front).
+Result<TimestampUs> TimestampFromSeconds(double seconds);
+Result<TimestampUs> TimestampFromSeconds(int64_t seconds);
+
+// t + delta_us, clamped to [kMinTimestamp, kMaxTimestamp] (no overflow for any inputs).
+TimestampUs AddClamped(TimestampUs t, int64_t delta_us);
+
 // Parses RFC 3339 / ISO 8601: "2022-08-07T00:26:46Z", "...46.123Z", "...46+08:00",
-// "2022-08-07 00:26:46", "2022-08-07". An empty string is an error (callers decide defaults).
+// "2022-08-07 00:26:46", "2022-08-07". An empty string is an error (callers decide defaults), and
+// so is a time outside [kMinTimestamp, kMaxTimestamp] (e.g. "0000-01-01T00:00:00+01:00").
 Result<TimestampUs> ParseTimestamp(std::string_view text);
 
 // Formats as RFC 3339 UTC, "2022-08-07T00:26:46Z"; fractional seconds only when non-zero.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace reco {
 namespace {
 
@@ -39,6 +41,47 @@ TEST(Timestamp, FormatsRoundTrip) {
   auto r = ParseTimestamp(FormatTimestamp(1234567890123456LL));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, 1234567890123456LL);
+}
+
+TEST(Timestamp, ConversionsStayInYears0000To9999AndNeverOverflow) {
+  struct Case {
+    double seconds;
+    bool ok;
+  } doubles[] = {
+      {0, true},
+      {1659832006.5, true},
+      {-62167219200.0, true},  // 0000-01-01T00:00:00Z
+      {253402300799.0, true},  // 9999-12-31T23:59:59Z
+      {253402300800.0, false},
+      {-62167219201.0, false},
+      {9.5e12, false},
+      {-9.5e12, false},
+      {1e300, false},
+      {std::numeric_limits<double>::infinity(), false},
+      {std::numeric_limits<double>::quiet_NaN(), false},
+  };
+  for (const auto& c : doubles) {
+    Result<TimestampUs> ts = TimestampFromSeconds(c.seconds);
+    EXPECT_EQ(ts.ok(), c.ok) << c.seconds;
+    if (ts.ok()) EXPECT_EQ(*ts, static_cast<TimestampUs>(c.seconds * 1e6)) << c.seconds;
+    if (!ts.ok()) EXPECT_EQ(ts.status().message().rfind("is out of range", 0), 0u);
+  }
+  for (int64_t s : {int64_t{-62167219201}, int64_t{253402300800}, int64_t{9'500'000'000'000},
+                    std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()}) {
+    EXPECT_FALSE(TimestampFromSeconds(s).ok()) << s;
+  }
+  EXPECT_EQ(TimestampFromSeconds(int64_t{253402300799}).value(), kMaxTimestamp - 999999);
+  EXPECT_EQ(FormatTimestamp(kMinTimestamp), "0000-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimestamp(kMaxTimestamp), "9999-12-31T23:59:59.999999Z");
+  EXPECT_FALSE(ParseTimestamp("9999-12-31T23:59:59-00:01").ok());
+  EXPECT_FALSE(ParseTimestamp("0000-01-01T00:00:00+00:01").ok());
+  EXPECT_EQ(ParseTimestamp("9999-12-31T23:59:59.999999Z").value(), kMaxTimestamp);
+
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(AddClamped(0, max), kMaxTimestamp);
+  EXPECT_EQ(AddClamped(kMaxTimestamp, max), kMaxTimestamp);
+  EXPECT_EQ(AddClamped(kMinTimestamp, std::numeric_limits<int64_t>::min()), kMinTimestamp);
+  EXPECT_EQ(AddClamped(5, -2), 3);
 }
 
 TEST(FakeClock, AdvancesOnlyWhenTold) {

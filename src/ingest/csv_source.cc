@@ -184,7 +184,8 @@ std::string RowParser::Parse(const std::vector<std::string_view>& f, ImportBatch
     return "expected at least " + std::to_string(min_columns_) + " columns, got " +
            std::to_string(f.size());
   }
-  auto timestamp = ParseTimestampCell(Cell(f, kTimestamp), options_.default_timestamp);
+  auto timestamp = ParseTimestampCell(Cell(f, kTimestamp), options_.default_timestamp,
+                                      options_.latest_timestamp);
   if (!timestamp.ok()) return timestamp.status().message();
   if (csv_.kind == "feedback") {
     Feedback row;

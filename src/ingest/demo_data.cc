@@ -72,6 +72,10 @@ Status Validate(const DemoDataOptions& o) {
   if (o.days < 1 || o.days > 3650) {
     return InvalidArgument("--days must be between 1 and 3650", "--days");
   }
+  if (o.end && (*o.end < 0 || *o.end > kMaxTimestamp)) {
+    return InvalidArgument(
+        "--end must be between 1970-01-01 and 9999-12-31, got " + FormatTimestamp(*o.end), "--end");
+  }
   return Status::Ok();
 }
 
@@ -84,10 +88,9 @@ std::string Id(char prefix, int64_t n) {
 
 class Generator {
  public:
-  Generator(const DemoDataOptions& options, DemoDataSink& sink)
+  Generator(const DemoDataOptions& options, TimestampUs end, DemoDataSink& sink)
       : options_(options), sink_(sink), rng_(options.seed * 0x2545F4914F6CDD1DULL + 1) {
-    // Reference date: 2024-01-01T00:00:00Z plus a seed-dependent number of days.
-    end_ = 1704067200LL * kMicrosPerSecond + static_cast<int64_t>(options.seed % 366) * kDay;
+    end_ = end - end % kMicrosPerSecond;  // whole seconds, like every generated time
     start_ = end_ - options.days * kDay;
   }
 
@@ -242,9 +245,10 @@ const std::vector<std::string>& DemoCategories() {
   return kCategories;
 }
 
-Result<DemoDataStats> GenerateDemoData(const DemoDataOptions& options, DemoDataSink& sink) {
+Result<DemoDataStats> GenerateDemoData(const DemoDataOptions& options, const Clock& clock,
+                                       DemoDataSink& sink) {
   RECO_RETURN_IF_ERROR(Validate(options));
-  return Generator(options, sink).Run();
+  return Generator(options, options.end.value_or(clock.NowMicros()), sink).Run();
 }
 
 }  // namespace reco::ingest

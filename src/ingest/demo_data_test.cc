@@ -16,6 +16,10 @@ namespace {
 
 using testing::TempDir;
 
+constexpr int64_t kDay = 86400 * kMicrosPerSecond;
+// The injected "now" of these tests (2031-03-04T05:06:07.5Z): never the wall clock.
+const FakeClock kClock(1930450000LL * kMicrosPerSecond + 500000);
+
 class CollectingSink final : public DemoDataSink {
  public:
   std::vector<Item> items;
@@ -43,10 +47,10 @@ TEST(DemoData, SameSeedGivesByteIdenticalFiles) {
   DemoDataOptions options;
   options.users = 300;
   options.items = 500;
-  ASSERT_TRUE(WriteDemoData(a.path(), options).ok());
-  ASSERT_TRUE(WriteDemoData(b.path(), options).ok());
+  ASSERT_TRUE(WriteDemoData(a.path(), options, kClock).ok());
+  ASSERT_TRUE(WriteDemoData(b.path(), options, kClock).ok());
   options.seed = 7;
-  ASSERT_TRUE(WriteDemoData(c.path(), options).ok());
+  ASSERT_TRUE(WriteDemoData(c.path(), options, kClock).ok());
   for (const char* name : {"users.jsonl", "items.jsonl", "feedback.jsonl", "reco-demo.json"}) {
     auto fa = ReadFile(a.path() / name);
     auto fb = ReadFile(b.path() / name);
@@ -67,7 +71,7 @@ TEST(DemoData, SameSeedGivesByteIdenticalFiles) {
 TEST(DemoData, HasARealisticShape) {
   CollectingSink sink;
   DemoDataOptions options;  // 1000 users, 2000 items
-  auto stats = GenerateDemoData(options, sink);
+  auto stats = GenerateDemoData(options, kClock, sink);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   ASSERT_EQ(sink.users.size(), 1000u);
   ASSERT_EQ(sink.items.size(), 2000u);
@@ -131,11 +135,12 @@ TEST(DemoData, OutputImportsCleanlyAsGorseJson) {
   DemoDataOptions options;
   options.users = 200;
   options.items = 300;
-  auto stats = WriteDemoData(dir.path(), options);
+  auto stats = WriteDemoData(dir.path(), options, kClock);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   ASSERT_EQ(*DetectFormat(dir.path()), ImportFormat::kJson);
   ImportOptions import;
   import.paths = {dir.path()};
+  import.clock = &kClock;  // imported at the time it was generated: nothing is in the future
   auto read = ReadImport(import);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_TRUE(read->issues.empty()) << read->issues[0].ToString();
@@ -148,9 +153,70 @@ TEST(DemoData, RejectsBadOptions) {
   CollectingSink sink;
   DemoDataOptions options;
   options.users = 0;
-  auto r = GenerateDemoData(options, sink);
+  auto r = GenerateDemoData(options, kClock, sink);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().field(), "--users");
+  options = {};
+  options.end = -kDay;
+  r = GenerateDemoData(options, kClock, sink);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().field(), "--end");
+}
+
+// The newest and oldest feedback times of a generated dataset.
+std::pair<TimestampUs, TimestampUs> FeedbackSpan(const CollectingSink& sink) {
+  TimestampUs oldest = kMaxTimestamp, newest = kMinTimestamp;
+  for (const auto& f : sink.feedback) {
+    oldest = std::min(oldest, f.timestamp);
+    newest = std::max(newest, f.timestamp);
+  }
+  return {oldest, newest};
+}
+
+TEST(DemoData, FeedbackEndsAtTheClocksNowByDefault) {
+  CollectingSink sink;
+  DemoDataOptions options;
+  options.users = 300;
+  options.items = 500;
+  auto stats = GenerateDemoData(options, kClock, sink);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_FALSE(sink.feedback.empty());
+  const TimestampUs now = kClock.NowMicros();
+  EXPECT_EQ(stats->reference_time, now - now % kMicrosPerSecond);
+  auto [oldest, newest] = FeedbackSpan(sink);
+  EXPECT_LE(newest, now);
+  EXPECT_GT(newest, now - kDay) << "the newest feedback is within a day of now";
+  EXPECT_GE(oldest, now - options.days * kDay - kMicrosPerSecond);
+  for (const auto& item : sink.items) EXPECT_LE(item.timestamp, now) << item.item_id;
+}
+
+TEST(DemoData, EndOptionFixesTheWindowAndTheFiles) {
+  DemoDataOptions options;
+  options.users = 300;
+  options.items = 500;
+  options.days = 10;
+  options.end = ParseTimestamp("2021-06-01T12:00:00Z").value();
+  CollectingSink sink;
+  auto stats = GenerateDemoData(options, kClock, sink);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_FALSE(sink.feedback.empty());
+  EXPECT_EQ(stats->reference_time, *options.end);
+  auto [oldest, newest] = FeedbackSpan(sink);
+  EXPECT_LE(newest, *options.end);
+  EXPECT_GT(newest, *options.end - kDay);
+  EXPECT_GE(oldest, *options.end - 10 * kDay);
+
+  // The clock plays no part once --end is given: same seed and end, same bytes.
+  TempDir a("demo_end_a"), b("demo_end_b");
+  ASSERT_TRUE(WriteDemoData(a.path(), options, kClock).ok());
+  ASSERT_TRUE(WriteDemoData(b.path(), options, FakeClock(kClock.NowMicros() + 400 * kDay)).ok());
+  for (const char* name : {"users.jsonl", "items.jsonl", "feedback.jsonl", "reco-demo.json"}) {
+    auto fa = ReadFile(a.path() / name);
+    auto fb = ReadFile(b.path() / name);
+    ASSERT_TRUE(fa.ok() && fb.ok()) << name;
+    EXPECT_EQ(*fa, *fb) << name;
+  }
+  EXPECT_NE(ReadFile(a.path() / "reco-demo.json")->find("2021-06-01T12:00:00Z"), std::string::npos);
 }
 
 }  // namespace

@@ -119,11 +119,12 @@ class JsonLinesSink final : public DemoDataSink {
 
 }  // namespace
 
-Result<DemoDataStats> WriteDemoData(const fs::path& out_dir, const DemoDataOptions& options) {
+Result<DemoDataStats> WriteDemoData(const fs::path& out_dir, const DemoDataOptions& options,
+                                    const Clock& clock) {
   RECO_RETURN_IF_ERROR(EnsureDirectory(out_dir));
   JsonLinesSink sink(out_dir);
   RECO_RETURN_IF_ERROR(sink.Open());
-  RECO_ASSIGN_OR_RETURN(DemoDataStats stats, GenerateDemoData(options, sink));
+  RECO_ASSIGN_OR_RETURN(DemoDataStats stats, GenerateDemoData(options, clock, sink));
   RECO_RETURN_IF_ERROR(sink.Commit());
   JsonWriter w;
   w.BeginObject();

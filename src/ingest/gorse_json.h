@@ -27,6 +27,8 @@ inline constexpr size_t kJsonPadding = simdjson::SIMDJSON_PADDING;
 struct ParseOptions {
   // Used when "Timestamp" is absent, null or "".
   TimestampUs default_timestamp = 0;
+  // A "Timestamp" after this is an error naming the field (see ingest/time_limits.h).
+  TimestampUs latest_timestamp = kMaxTimestamp;
 };
 
 // Errors are InvalidArgument; field() names the field ("ItemId", or "[2].ItemId" in arrays) and

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "ingest/time_limits.h"
+
 namespace reco::ingest {
 namespace od = simdjson::ondemand;
 
@@ -171,7 +173,8 @@ Status ReadRaw(od::value& v, DecodeContext& ctx, std::string_view name, std::str
   return Status::Ok();
 }
 
-// RFC 3339 string or Unix seconds. Null or "" sets `empty` and gives the default.
+// RFC 3339 string or Unix seconds, in years 0000..9999 and not after the options' latest time.
+// Null or "" sets `empty` and gives the default.
 Status ReadTimestamp(od::value& v, DecodeContext& ctx, std::string_view name, TimestampUs& out,
                      bool& empty) {
   empty = false;
@@ -189,18 +192,18 @@ Status ReadTimestamp(od::value& v, DecodeContext& ctx, std::string_view name, Ti
   if (type == od::json_type::number) {
     double seconds = 0;
     if (auto e = v.get_double().get(seconds)) return GetterError(e, name, "number", ctx);
-    if (!std::isfinite(seconds) || std::fabs(seconds) > 1e13) {
-      return ctx.FieldError(name, "is out of range");
-    }
-    out = static_cast<TimestampUs>(std::llround(seconds * 1e6));
-    return Status::Ok();
-  }
-  if (type != od::json_type::string) {
+    Result<TimestampUs> ts = TimestampFromSeconds(seconds);
+    if (!ts.ok()) return ctx.FieldError(name, ts.status().message());
+    out = *ts;
+  } else if (type == od::json_type::string) {
+    Result<TimestampUs> parsed = ParseTimestamp(s);
+    if (!parsed.ok()) return ctx.FieldError(name, "is invalid: " + parsed.status().message());
+    out = *parsed;
+  } else {
     return ctx.FieldError(name, "must be an RFC 3339 string or a number of Unix seconds");
   }
-  auto parsed = ParseTimestamp(s);
-  if (!parsed.ok()) return ctx.FieldError(name, "is invalid: " + parsed.status().message());
-  out = *parsed;
+  std::string late = FutureTimestampProblem(out, ctx.options().latest_timestamp);
+  if (!late.empty()) return ctx.FieldError(name, late);
   return Status::Ok();
 }
 

@@ -181,6 +181,70 @@ TEST(GorseJson, ErrorsNameTheFieldAndTheProblem) {
   }
 }
 
+// Times outside years 0000..9999 (which would overflow the microseconds) and times after the
+// latest accepted one are errors naming the field; times inside both limits are accepted.
+TEST(GorseJson, TimestampsAreRangeCheckedAndNotTooFarInTheFuture) {
+  constexpr TimestampUs kNow = 1700000000LL * kMicrosPerSecond;
+  ParseOptions options;
+  options.default_timestamp = kNow;
+  options.latest_timestamp = kNow + 86400 * kMicrosPerSecond;
+  GorseJsonParser parser(options);
+  struct Case {
+    const char* name;
+    std::string json;
+    std::string kind;   // item, feedbacks, itempatch
+    std::string field;  // "" = accepted
+    std::string message_part;
+  };
+  const auto feedback = [](const std::string& ts) {
+    return R"({"FeedbackType":"like","UserId":"u","ItemId":"i","Timestamp":)" + ts + "}";
+  };
+  const std::vector<Case> cases = {
+      {"+9.5e12 s", feedback("9.5e12"), "feedback", "Timestamp", "Timestamp is out of range"},
+      {"-9.5e12 s", feedback("-9.5e12"), "feedback", "Timestamp", "Timestamp is out of range"},
+      {"1e300 s", feedback("1e300"), "feedback", "Timestamp", "Timestamp is out of range"},
+      {"-1e19 s", feedback("-1e19"), "feedback", "Timestamp", "Timestamp is out of range"},
+      {"int64 max s", feedback("9223372036854775807"), "feedback", "Timestamp",
+       "Timestamp is out of range"},
+      {"year 10000 by offset", R"({"ItemId":"a","Timestamp":"9999-12-31T23:59:59-01:00"})", "item",
+       "Timestamp", "is out of range"},
+      {"year -1 by offset", R"({"ItemId":"a","Timestamp":"0000-01-01T00:00:00+01:00"})", "item",
+       "Timestamp", "is out of range"},
+      {"far future string", feedback(R"("9999-12-31T00:00:00Z")"), "feedback", "Timestamp",
+       "Timestamp is 9999-12-31T00:00:00Z, later than the latest accepted time "
+       "2023-11-15T22:13:20Z (now + database.max_future_skew_seconds)"},
+      {"two days ahead in seconds", feedback("1700172800"), "feedback", "Timestamp",
+       "later than the latest accepted time"},
+      {"far future item", R"({"ItemId":"a","Timestamp":"3000-01-01"})", "item", "Timestamp",
+       "later than the latest accepted time"},
+      {"far future patch", R"({"Timestamp":"3000-01-01"})", "itempatch", "Timestamp",
+       "later than the latest accepted time"},
+      {"far future in an array", "[" + feedback("1") + "," + feedback("32503680000") + "]",
+       "feedbacks", "[1].Timestamp", "[1].Timestamp is 3000-01-01T00:00:00Z"},
+      {"an hour ahead", feedback("1700003600"), "feedback", "", ""},
+      {"exactly the latest", feedback("1700086400"), "feedback", "", ""},
+      {"year 0000", R"({"ItemId":"a","Timestamp":"0000-01-01T00:00:00Z"})", "item", "", ""},
+      {"negative seconds", feedback("-62167219200"), "feedback", "", ""},
+  };
+  ASSERT_FALSE(cases.empty());
+  for (const Case& c : cases) {
+    Status st;
+    if (c.kind == "item") st = parser.ParseObject<Item>(c.json).status();
+    if (c.kind == "feedback") st = parser.ParseObject<Feedback>(c.json).status();
+    if (c.kind == "feedbacks") st = parser.ParseArray<Feedback>(c.json).status();
+    if (c.kind == "itempatch") st = parser.ParseObject<ItemPatch>(c.json).status();
+    if (c.field.empty()) {
+      EXPECT_TRUE(st.ok()) << c.name << ": " << st.ToString();
+      continue;
+    }
+    ASSERT_FALSE(st.ok()) << c.name;
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << c.name;
+    EXPECT_EQ(st.field(), c.field) << c.name << ": " << st.message();
+    EXPECT_NE(st.message().find(c.message_part), std::string::npos)
+        << c.name << ": got \"" << st.message() << "\"";
+  }
+}
+
 TEST(GorseJson, ArrayWalkReportsEveryBadElementAndContinues) {
   std::string json = R"([{"ItemId":"a"},{"ItemId":1},{"ItemId":"c","IsHidden":0},{"ItemId":"d"}])";
   json.append(kJsonPadding, ' ');

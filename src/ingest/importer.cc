@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "ingest/time_limits.h"
+
 namespace reco::ingest {
 namespace {
 
@@ -27,6 +29,8 @@ Result<ImportRead> ReadImport(const ImportOptions& options) {
   const Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Get();
   SourceOptions source;
   source.default_timestamp = clock.NowMicros();
+  source.latest_timestamp =
+      LatestAcceptedTimestamp(source.default_timestamp, options.max_future_skew_seconds);
   source.positive_threshold = options.positive_threshold;
   source.csv = options.csv;
   ImportRead read;

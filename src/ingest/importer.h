@@ -27,6 +27,9 @@ struct ImportOptions {
   CsvOptions csv;
   // Supplies the timestamp of rows that have none (the import time). nullptr = system clock.
   const Clock* clock = nullptr;
+  // Rows dated more than this after the clock's now are bad lines
+  // (database.max_future_skew_seconds).
+  int64_t max_future_skew_seconds = 86400;
   // Counts rows as each path is read; may be null.
   Progress* progress = nullptr;
 };

@@ -13,6 +13,12 @@ using testing::TempDir;
 
 constexpr TimestampUs kNow = 1700000000LL * kMicrosPerSecond;
 
+std::vector<int64_t> IssueLines(const std::vector<ImportIssue>& issues) {
+  std::vector<int64_t> lines;
+  for (const auto& issue : issues) lines.push_back(issue.line);
+  return lines;
+}
+
 void WriteJsonDir(const TempDir& dir, bool with_bad_line) {
   dir.Write("users.jsonl", R"({"UserId":"u1"})");
   dir.Write("items.jsonl", R"({"ItemId":"i1"})"
@@ -90,6 +96,51 @@ TEST(Importer, StrictModeImportsCleanInput) {
   options.strict = true;
   ASSERT_TRUE(ImportPaths(store, options).ok());
   EXPECT_EQ(store.feedback.size(), 2u);
+}
+
+TEST(Importer, RowsDatedTooFarInTheFutureAreBadLines) {
+  TempDir dir("import_future");
+  dir.Write("feedback.jsonl",
+            R"({"FeedbackType":"like","UserId":"u1","ItemId":"i1","Timestamp":1700000000})"
+            "\n"
+            R"({"FeedbackType":"like","UserId":"u2","ItemId":"i1","Timestamp":"9999-12-31"})"
+            "\n"
+            R"({"FeedbackType":"like","UserId":"u3","ItemId":"i1","Timestamp":1700007200})"
+            "\n");
+  FakeClock clock(kNow);
+  ImportOptions options;
+  options.paths = {dir.path() / "feedback.jsonl"};
+  options.clock = &clock;
+  {
+    RecordingStore store;
+    auto result = ImportPaths(store, options);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(store.feedback.size(), 2u) << "two hours ahead is within the default day";
+    ASSERT_EQ(result->issues.size(), 1u);
+    EXPECT_EQ(result->issues[0].ToString(),
+              (dir.path() / "feedback.jsonl").string() +
+                  ":2: Timestamp is 9999-12-31T00:00:00Z, later than the latest accepted time "
+                  "2023-11-15T22:13:20Z (now + database.max_future_skew_seconds)");
+  }
+  {
+    RecordingStore store;
+    options.strict = true;
+    auto result = ImportPaths(store, options);
+    ASSERT_FALSE(result.ok());
+    EXPECT_NE(result.status().message().find("feedback.jsonl:2: Timestamp is 9999-12-31"),
+              std::string::npos)
+        << result.status().message();
+    EXPECT_EQ(store.import_calls, 0);
+  }
+  {
+    RecordingStore store;
+    options.strict = false;
+    options.max_future_skew_seconds = 3600;
+    auto result = ImportPaths(store, options);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(store.feedback.size(), 1u);
+    EXPECT_EQ(IssueLines(result->issues), (std::vector<int64_t>{2, 3}));
+  }
 }
 
 TEST(Importer, MissingPathIsAnErrorNamingIt) {

@@ -119,7 +119,7 @@ Status ReadJsonFile(const fs::path& path, JsonKind kind, GorseJsonParser& parser
 
 Status ReadJsonSource(const fs::path& path, const SourceOptions& options, ImportBatch& batch,
                       std::vector<ImportIssue>& issues) {
-  GorseJsonParser parser(ParseOptions{options.default_timestamp});
+  GorseJsonParser parser(ParseOptions{options.default_timestamp, options.latest_timestamp});
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     std::vector<fs::path> files;

@@ -115,12 +115,17 @@ bool MovieLensReader::AddRating(std::string_view user, std::string_view item,
     Issue(line, "timestamp \"" + std::string(timestamp.substr(0, 32)) + "\" is not Unix seconds");
     return false;
   }
+  Result<TimestampUs> ts = ParseTimestampCell(timestamp, 0, options_.latest_timestamp);
+  if (!ts.ok()) {
+    Issue(line, ts.status().message());
+    return false;
+  }
   Feedback& f = batch_.feedback.emplace_back();
   f.feedback_type = value >= options_.positive_threshold ? "like" : "read";
   f.user_id.assign(user);
   f.item_id.assign(item);
   f.value = value;
-  f.timestamp = seconds * kMicrosPerSecond;
+  f.timestamp = *ts;
   return true;
 }
 
@@ -138,6 +143,10 @@ void MovieLensReader::AddMovie(const std::vector<std::string_view>& f, const MlF
   item.timestamp = YearFromTitle(f[1], options_.default_timestamp);
   if (spec.layout == MlLayout::k100k) {
     item.timestamp = ParseReleaseDate(Trim(f[2]), item.timestamp);
+  }
+  // A release date after the accepted range says nothing reliable: the import time instead.
+  if (item.timestamp > options_.latest_timestamp) item.timestamp = options_.default_timestamp;
+  if (spec.layout == MlLayout::k100k) {
     for (size_t g = 0; g < kMl100kGenres.size(); ++g) {
       if (Trim(f[5 + g]) == "1") item.categories.emplace_back(kMl100kGenres[g]);
     }

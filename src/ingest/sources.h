@@ -52,6 +52,8 @@ struct CsvOptions {
 
 struct SourceOptions {
   TimestampUs default_timestamp = 0;  // rows without a timestamp (usually the import time)
+  // Rows dated after this are bad lines (see ingest/time_limits.h).
+  TimestampUs latest_timestamp = kMaxTimestamp;
   double positive_threshold = 4.0;    // MovieLens: rating >= this is "like", else "read"
   CsvOptions csv;
 };

@@ -111,6 +111,75 @@ TEST(CsvSource, MapsColumnsByIndexAndHandlesQuotedFields) {
   EXPECT_EQ(r.issues[2].reason, "user id is empty");
 }
 
+// Every timestamp cell is range-checked (no overflow into year -290308) and may not lie further
+// in the future than the latest accepted time: such rows are bad lines naming the reason.
+TEST(CsvSource, TimestampCellsAreRangeCheckedAndNotTooFarInTheFuture) {
+  struct Case {
+    std::string cell;
+    std::string problem;  // "" = accepted
+  };
+  const std::vector<Case> cases = {
+      {"9500000000000", "timestamp 9500000000000 is out of range"},
+      {"-9500000000000", "timestamp -9500000000000 is out of range"},
+      {"9223372036854775807", "timestamp 9223372036854775807 is out of range"},
+      {"9.5e12", "timestamp 9.5e12 is out of range"},
+      {"1e300", "timestamp 1e300 is out of range"},
+      {"9999-12-31T23:59:59-01:00", "is out of range"},
+      {"9999-12-31", "timestamp is 9999-12-31T00:00:00Z, later than the latest accepted time"},
+      {"1700172800", "timestamp is 2023-11-16T22:13:20Z, later than the latest accepted time"},
+      {"1700003600", ""},
+      {"2023-11-14T22:13:20Z", ""},
+      {"-62167219200", ""},
+      {"", ""},
+  };
+  ASSERT_FALSE(cases.empty());
+  TempDir dir("csvtime");
+  std::string text;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    text += "u" + std::to_string(i) + ",i,like," + cases[i].cell + "\n";
+  }
+  auto file = dir.Write("events.csv", text);
+  SourceOptions options;
+  options.csv.columns = "user=0,item=1,type=2,timestamp=3";
+  options.latest_timestamp = kNow + 86400 * kMicrosPerSecond;
+  Read r = ReadAs(file, ImportFormat::kCsv, options);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  size_t issue = 0, row = 0;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const int64_t line = static_cast<int64_t>(i) + 1;
+    if (cases[i].problem.empty()) {
+      ASSERT_LT(row, r.batch.feedback.size()) << cases[i].cell;
+      EXPECT_EQ(r.batch.feedback[row++].user_id, "u" + std::to_string(i));
+      continue;
+    }
+    ASSERT_LT(issue, r.issues.size()) << cases[i].cell;
+    EXPECT_EQ(r.issues[issue].line, line) << cases[i].cell;
+    EXPECT_NE(r.issues[issue].reason.find(cases[i].problem), std::string::npos)
+        << cases[i].cell << ": got \"" << r.issues[issue].reason << "\"";
+    ++issue;
+  }
+  EXPECT_EQ(issue, r.issues.size());
+  EXPECT_EQ(row, r.batch.feedback.size());
+}
+
+TEST(MovieLensSource, RatingTimesAreRangeCheckedAndNotTooFarInTheFuture) {
+  TempDir dir("mltime");
+  dir.Write("ratings.dat",
+            "1::1::5::978300760\n1::2::5::9500000000000\n1::3::5::253402300799\n"
+            "1::4::5::-9223372036854775807\n");
+  SourceOptions options;
+  options.latest_timestamp = kNow;
+  Read r = ReadAs(dir.path() / "ratings.dat", ImportFormat::kMovieLens, options);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(r.batch.feedback.size(), 1u);
+  EXPECT_EQ(r.batch.feedback[0].timestamp, 978300760LL * kMicrosPerSecond);
+  ASSERT_EQ(IssueLines(r), (std::vector<int64_t>{2, 3, 4}));
+  EXPECT_NE(r.issues[0].reason.find("is out of range"), std::string::npos) << r.issues[0].reason;
+  EXPECT_NE(r.issues[1].reason.find("later than the latest accepted time"), std::string::npos)
+      << r.issues[1].reason;
+  EXPECT_NE(r.issues[2].reason.find("is out of range"), std::string::npos) << r.issues[2].reason;
+}
+
 TEST(CsvSource, MapsColumnsByHeaderNameWithAConstantFeedbackType) {
   TempDir dir("csvheader");
   auto file = dir.Write("clicks.tsv", "when\tuid\tiid\tscore\n10\ta\tb\t0.5\n20\tc\td\tx\n");

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <memory>
 
+#include "ingest/time_limits.h"
+
 namespace reco::ingest {
 
 Result<std::string_view> ReadFilePadded(const std::filesystem::path& path, size_t padding,
@@ -70,14 +72,28 @@ void Split(std::string_view s, std::string_view sep, std::vector<std::string_vie
   }
 }
 
-Result<TimestampUs> ParseTimestampCell(std::string_view s, TimestampUs fallback) {
+Result<TimestampUs> ParseTimestampCell(std::string_view s, TimestampUs fallback,
+                                       TimestampUs latest) {
   s = Trim(s);
   if (s.empty()) return fallback;
   int64_t seconds = 0;
-  if (ParseInt64(s, seconds)) return seconds * kMicrosPerSecond;
   double fractional = 0;
-  if (ParseDouble(s, fractional)) return static_cast<TimestampUs>(std::llround(fractional * 1e6));
-  return ParseTimestamp(s);
+  Result<TimestampUs> ts = fallback;
+  if (ParseInt64(s, seconds)) {
+    ts = TimestampFromSeconds(seconds);
+  } else if (ParseDouble(s, fractional)) {
+    ts = TimestampFromSeconds(fractional);
+  } else {
+    ts = ParseTimestamp(s);  // its errors name the text: "cannot parse timestamp ..."
+    if (!ts.ok()) return ts.status();
+  }
+  if (!ts.ok()) {
+    return InvalidArgument("timestamp " + std::string(s.substr(0, 32)) + " " +
+                           ts.status().message());
+  }
+  std::string late = FutureTimestampProblem(*ts, latest);
+  if (!late.empty()) return InvalidArgument("timestamp " + late);
+  return ts;
 }
 
 std::string ToUtf8(std::string_view s) {

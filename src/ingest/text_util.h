@@ -43,8 +43,11 @@ std::string_view Trim(std::string_view s);
 // Splits `s` on every occurrence of `sep` (not empty) into `out` (cleared first).
 void Split(std::string_view s, std::string_view sep, std::vector<std::string_view>& out);
 
-// A timestamp cell: Unix seconds (integer or decimal) or RFC 3339; "" gives `fallback`.
-Result<TimestampUs> ParseTimestampCell(std::string_view s, TimestampUs fallback);
+// A timestamp cell: Unix seconds (integer or decimal) or RFC 3339; "" gives `fallback`. Errors
+// (InvalidArgument, the message starting with "timestamp") for text that is neither, a time
+// outside years 0000..9999, and a time after `latest` (see ingest/time_limits.h).
+Result<TimestampUs> ParseTimestampCell(std::string_view s, TimestampUs fallback,
+                                       TimestampUs latest = kMaxTimestamp);
 
 // Returns `s` unchanged when it is valid UTF-8, else reads it as Latin-1 (older MovieLens files).
 std::string ToUtf8(std::string_view s);

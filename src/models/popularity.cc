@@ -1,5 +1,6 @@
 #include "models/popularity.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace reco {
@@ -15,7 +16,9 @@ Result<PopularityModel> PopularityModel::Fit(const Dataset& dataset,
     return InvalidArgument("popularity list size must be > 0", "popular_list_size");
   }
   PopularityModel model;
-  model.reference_time_ = options.reference_time.value_or(dataset.max_feedback_timestamp());
+  const TimestampUs newest = dataset.max_feedback_timestamp();
+  model.reference_time_ =
+      options.reference_time.value_or(options.now ? std::min(*options.now, newest) : newest);
   model.half_life_days_ = options.half_life_days;
   const double half_life_us = options.half_life_days * 86400.0 * kMicrosPerSecond;
   const double rate = std::log(2.0) / half_life_us;

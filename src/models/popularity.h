@@ -1,7 +1,11 @@
 // PopularityModel (kind "popularity"): time-decayed count of positive feedback per item,
 // score(i) = sum over users u who liked i of exp(-ln2 * age / half_life), where age is the
-// reference time minus the time of u's latest positive feedback on i. Hidden items and items
-// without positive feedback are left out. Lists: overall and per category, top list_size.
+// reference time minus the time of u's latest positive feedback on i (a time after the reference
+// counts as age 0). The reference is the training time, or the dataset's newest feedback when
+// that is older (a dataset whose newest event is years old keeps its scores instead of decaying
+// to 0). A row dated in the future therefore weighs as much as one at training time, never more,
+// and cannot age every other row away. Hidden items and items without positive feedback are left
+// out. Lists: overall and per category, top list_size.
 //
 // Thread-safety: immutable after Fit/Deserialize; concurrent const calls are safe. Movable.
 #pragma once
@@ -23,8 +27,10 @@ namespace reco {
 struct PopularityOptions {
   double half_life_days = 7.0;  // must be > 0
   size_t list_size = 1000;      // items kept per list (> 0)
-  // Age is measured from this time; unset = the dataset's max_feedback_timestamp() (never the
-  // wall clock, so that a model is a function of its data).
+  // The training time (injected by the caller, never read from the wall clock here). The
+  // reference is min(now, the dataset's max_feedback_timestamp()); unset = the latter alone.
+  std::optional<TimestampUs> now;
+  // A fixed reference, overriding the rule above.
   std::optional<TimestampUs> reference_time;
 };
 

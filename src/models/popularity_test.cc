@@ -76,6 +76,48 @@ TEST(Popularity, ReferenceTimeOptionOverridesTheDataset) {
   EXPECT_NEAR(Named(*m)[0].second, 0.75, 1e-6);  // a: 0.5 + 0.25
 }
 
+TEST(Popularity, AFutureRowWeighsLikeOneAtTrainingTimeAndAgesNothingElse) {
+  DatasetBuilder b;
+  for (const char* id : {"a", "b", "z"}) b.AddItem(id);
+  auto like = [&](const char* user, const char* item, TimestampUs ts) {
+    b.AddFeedback(Feedback{"like", user, item, 1.0, ts, ""});
+  };
+  like("u1", "a", kRef - kDay);
+  like("u2", "a", kRef - kDay);
+  like("u3", "a", kRef - kDay);
+  like("u4", "b", kRef);
+  like("u5", "z", ParseTimestamp("9999-12-31T00:00:00Z").value());
+  Dataset d = std::move(b).Build();
+  PopularityOptions options = DayHalfLife();
+  options.now = kRef;  // the training time
+  Result<PopularityModel> m = PopularityModel::Fit(d, options);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->reference_time(), kRef);
+  auto top = Named(*m);
+  ASSERT_EQ(top.size(), 3u);
+  EXPECT_EQ(top[0].first, "a");
+  EXPECT_NEAR(top[0].second, 1.5, 1e-6);  // 3 x 0.5
+  EXPECT_EQ(top[1].first, "b");           // tie with z at 1.0, broken by id
+  EXPECT_NEAR(top[1].second, 1.0, 1e-6);
+  EXPECT_EQ(top[2].first, "z");
+  EXPECT_NEAR(top[2].second, 1.0, 1e-6);  // counted as if liked at training time
+}
+
+TEST(Popularity, ADatasetWhoseNewestEventIsOldDecaysFromThatEvent) {
+  // An evaluation dataset (MovieLens, Gowalla) trained years after its last event: measured from
+  // the training time every score would underflow to 0; from the newest event they do not.
+  Dataset d = PopularityDataset();
+  PopularityOptions options = DayHalfLife();
+  options.now = kRef + 20 * 365 * kDay;
+  Result<PopularityModel> m = PopularityModel::Fit(d, options);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->reference_time(), kRef);
+  Result<PopularityModel> without_now = PopularityModel::Fit(d, DayHalfLife());
+  ASSERT_TRUE(without_now.ok());
+  EXPECT_EQ(Named(*m), Named(*without_now));
+  EXPECT_NEAR(Named(*m)[0].second, 1.5, 1e-6);
+}
+
 TEST(Popularity, KeepsPerCategoryListsAndListSize) {
   Dataset d = PopularityDataset();
   PopularityOptions options = DayHalfLife();

@@ -31,8 +31,9 @@ struct FittedModels {
 };
 
 Result<FittedModels> FitAll(const Dataset& dataset, const RecommendConfig& config,
-                            const TrainOptions& options, TrainReport& report) {
+                            const TrainOptions& options, TimestampUs now, TrainReport& report) {
   PopularityOptions popularity_options;
+  popularity_options.now = now;
   popularity_options.half_life_days = config.popularity_half_life_days;
   popularity_options.list_size = static_cast<size_t>(std::max(config.popular_list_size, 0));
   Stopwatch popularity_watch;
@@ -121,7 +122,8 @@ Result<TrainReport> TrainModels(Store& store, const RecoConfig& config,
                report.snapshot_id, report.users, report.items, report.positives,
                report.dataset_seconds);
 
-  RECO_ASSIGN_OR_RETURN(FittedModels models, FitAll(dataset, config.recommend, options, report));
+  RECO_ASSIGN_OR_RETURN(FittedModels models,
+                        FitAll(dataset, config.recommend, options, clock.NowMicros(), report));
   report.created = clock.NowMicros();
   Stopwatch write_watch;
   RECO_RETURN_IF_ERROR(WriteAll(models, options, models_dir, report));

@@ -51,6 +51,26 @@ TEST(Trainer, TrainsWritesAndReloadsAllModels) {
   EXPECT_FALSE(set->itemcf->NeighborIds(0).empty());
 }
 
+TEST(Trainer, OneFeedbackRowDatedInTheFutureDoesNotPoisonPopularity) {
+  testing::FakeStore store = testing::ShopStore();  // feedback at ~1000 s; item0 liked by all
+  store.feedback.push_back(
+      {"like", "user7", "item5", 1.0, ParseTimestamp("9999-12-31T00:00:00Z").value(), ""});
+  testing::TempDir dir("trainer_future");
+  FakeClock clock(2000 * kMicrosPerSecond);  // training time, shortly after the feedback
+  RecoConfig config;
+  config.recommend.popularity_half_life_days = 1;
+  ASSERT_TRUE(TrainModels(store, config, dir.path(), clock).ok());
+  Result<ModelSet> set = LoadNewestModels(dir.path());
+  ASSERT_TRUE(set.ok() && set->popularity);
+  const PopularityModel& popularity = *set->popularity;
+  EXPECT_EQ(popularity.reference_time(), clock.NowMicros());
+  std::span<const ScoredItem> top = popularity.Top();
+  ASSERT_EQ(top.size(), 6u);
+  EXPECT_EQ(popularity.item_ids()[top[0].item], "item0");
+  EXPECT_GT(top[0].score, 7.9f);  // 8 likes about 1000 s old
+  for (const ScoredItem& s : top) EXPECT_GT(s.score, 0.9f) << popularity.item_ids()[s.item];
+}
+
 TEST(Trainer, RetentionKeepsThreeRunsPerKind) {
   testing::FakeStore store = ShopStore();
   testing::TempDir dir("trainer");

@@ -223,6 +223,16 @@ void TaskContext::Log(std::string_view line) {
       << '\n';
 }
 
+bool TaskContext::SkipLater(std::string_view task, std::string reason) {
+  for (TaskRecord& t : run_.tasks) {
+    if (t.name != task || &t == &task_ || t.state != TaskState::kPending) continue;
+    t.state = TaskState::kSkipped;
+    t.message = std::move(reason);
+    return true;
+  }
+  return false;
+}
+
 std::optional<std::string> TaskContext::Output(std::string_view key) const {
   auto it = run_.outputs.find(std::string(key));
   if (it == run_.outputs.end()) return std::nullopt;

@@ -119,6 +119,10 @@ class TaskContext {
     run_.published = published;
     run_.reason = std::move(reason);
   }
+  // Marks `task`, a later task of this run that has not started, as skipped with `reason`
+  // (shown by `reco pipeline show`); the runner then passes over it. False when there is no such
+  // pending task.
+  bool SkipLater(std::string_view task, std::string reason);
 
  private:
   PipelineRun& run_;

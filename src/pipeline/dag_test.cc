@@ -29,6 +29,7 @@ class DagTest : public ::testing::Test {
                          ctx.Log("running " + name);
                          if (name == "a") ctx.SetOutput("a.out", "42");
                          if (name == "b") seen_a_out_ = ctx.Output("a.out").value_or("");
+                         if (name == "a" && skip_c_) ctx.SkipLater("c", "nothing to do");
                          if (fail_[name] > 0) {
                            --fail_[name];
                            return codes_.contains(name) ? Status(codes_[name], "boom " + name)
@@ -50,6 +51,7 @@ class DagTest : public ::testing::Test {
   std::map<std::string, int> fail_;
   std::map<std::string, StatusCode> codes_;
   std::string seen_a_out_;
+  bool skip_c_ = false;
 };
 
 TEST_F(DagTest, RunsTasksInOrderAndRecordsTheRun) {
@@ -76,6 +78,21 @@ TEST_F(DagTest, RunsTasksInOrderAndRecordsTheRun) {
   ASSERT_TRUE(log.ok());
   EXPECT_NE(log->find("running b"), std::string::npos);
   EXPECT_EQ(run->tasks[1].log_file, "pipeline/runs/" + run->run_id + "/b.log");
+}
+
+TEST_F(DagTest, ATaskCanSkipALaterOneWithAReason) {
+  skip_c_ = true;
+  PipelineRunner runner = Runner();
+  Result<PipelineRun> run = runner.Run({});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(calls_, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(run->state, TaskState::kSucceeded);
+  EXPECT_EQ(run->tasks[2].state, TaskState::kSkipped);
+  EXPECT_EQ(run->tasks[2].message, "nothing to do");
+  Result<PipelineRun> stored = runner.Get(run->run_id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->tasks[2].state, TaskState::kSkipped);
+  EXPECT_EQ(stored->tasks[2].message, "nothing to do");
 }
 
 TEST_F(DagTest, DefaultDateIsTodayByTheClock) {

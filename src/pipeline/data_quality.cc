@@ -17,6 +17,7 @@ namespace {
 struct PreviousRun {
   int64_t new_rows = -1;  // -1: none
   TimestampUs newest_feedback = 0;
+  double score = 1;
 };
 
 Result<PreviousRun> LoadPrevious(const fs::path& path) {
@@ -33,6 +34,7 @@ Result<PreviousRun> LoadPrevious(const fs::path& path) {
                     ": not a valid data quality state file (remove it to start "
                     "the volume comparison afresh)");
   }
+  if (root["score"].get_double().get(prev.score) != simdjson::SUCCESS) prev.score = 1;
   return prev;
 }
 
@@ -78,17 +80,19 @@ QualityCheck VolumeCheck(const DataQualityOptions& o, int64_t now_rows, int64_t 
 }
 
 QualityCheck FreshnessCheck(const DataQualityOptions& o, TimestampUs newest, TimestampUs now) {
-  QualityCheck c{"freshness", 0.0, 0.0, o.freshness_weight, "no feedback at all"};
-  if (newest <= 0) return c;
   const double hours =
       std::max<double>(0.0, static_cast<double>(now - newest) / (3600.0 * kMicrosPerSecond));
-  c.value = hours;
-  if (hours <= o.fresh_hours) {
-    c.score = 1.0;
-  } else if (o.stale_hours > o.fresh_hours) {
-    c.score = Clamp01((o.stale_hours - hours) / (o.stale_hours - o.fresh_hours));
+  if (!(o.max_data_age_hours > 0)) {
+    return {"freshness", newest > 0 ? hours : 0.0, 1.0, 0.0,
+            "not checked (pipeline.max_data_age_hours = 0)"};
   }
-  c.detail = Format("newest feedback is %.1f hours old", hours);
+  QualityCheck c{"freshness", 0.0, 0.0, o.freshness_weight, "no feedback at all"};
+  if (newest <= 0) return c;
+  const double fresh = o.max_data_age_hours, stale = 3 * o.max_data_age_hours;
+  c.value = hours;
+  c.score = hours <= fresh ? 1.0 : Clamp01((stale - hours) / (stale - fresh));
+  c.detail = Format("newest feedback is %.1f hours old (fresh up to %.1f, stale at %.1f)", hours,
+                    fresh, stale);
   return c;
 }
 
@@ -145,6 +149,11 @@ Result<DataQualityReport> RunDataQuality(const DataQualityOptions& options,
     }
   }));
   if (r.newest_feedback == 0) r.newest_feedback = prev.newest_feedback;
+  if (r.new_rows == 0 && input.rows_read == 0) {
+    r.quiet = true;
+    r.score = prev.score;
+    return r;
+  }
 
   r.checks.push_back(VolumeCheck(options, r.new_rows, prev.new_rows));
   const double dup_rate = Rate(input.rows_duplicate, input.rows_read);

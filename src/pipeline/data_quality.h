@@ -5,6 +5,9 @@
 // freshness. The weighted mean is the data quality score; the pipeline stops (nothing published)
 // when it is under pipeline.min_data_quality. Writes <data>/data_quality_metrics.prom
 // (Prometheus text) and keeps this run's counts in <data>/_metadata/data_quality_state.json.
+// A quiet run — no new feedback in the store and no rows from the extract's sources — scores
+// nothing: its report is `quiet`, carries the previous run's score, and nothing is written, so the
+// next run with data compares its volume with the last run that had data.
 //
 // Thread-safety: RunDataQuality reads the store concurrently with writers; runs over one data dir
 // must not overlap. Lifetime: nothing is retained after the call.
@@ -62,10 +65,10 @@ struct DataQualityOptions {
   // max_age_days.
   double max_future_seconds = 300;
   double max_age_days = 3650;
-  // freshness: the newest feedback at most fresh_hours old scores 1, linearly down to 0 at
-  // stale_hours; no feedback at all scores 0.
-  double fresh_hours = 24;
-  double stale_hours = 72;
+  // freshness: the newest feedback at most max_data_age_hours old scores 1, linearly down to 0
+  // at three times that age; no feedback at all scores 0. 0 = freshness is not checked (the
+  // check is reported with weight 0), for datasets whose newest event is simply old.
+  double max_data_age_hours = 24;
   // Compute and return the report, write nothing.
   bool dry_run = false;
 };
@@ -87,6 +90,8 @@ struct DataQualityReport {
   TimestampUs newest_feedback = 0;
   std::vector<QualityCheck> checks;
   double score = 0;  // weighted mean of the checks' scores
+  // Nothing new since the last run: no checks; score = the previous run's score (1 when none).
+  bool quiet = false;
 
   const QualityCheck* Find(std::string_view name) const;
 };

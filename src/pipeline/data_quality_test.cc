@@ -93,11 +93,65 @@ TEST_F(DataQualityTest, ComparesVolumeWithThePreviousRunAndAgesFreshness) {
   EXPECT_NEAR(r->score, 0.8, 1e-12);
 }
 
-TEST_F(DataQualityTest, NoFeedbackAtAllIsNotFresh) {
-  Result<DataQualityReport> r = Run({});
+TEST_F(DataQualityTest, SourceRowsButNoFeedbackAtAllIsNotFresh) {
+  // The sources produced rows but none became feedback (e.g. all were users): not quiet.
+  Result<DataQualityReport> r = Run({0, /*rows_read=*/3, 0, 0});
   ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->quiet);
   EXPECT_DOUBLE_EQ(r->Find("freshness")->score, 0.0);
   EXPECT_NEAR(r->score, 0.8, 1e-12);
+}
+
+TEST_F(DataQualityTest, NothingNewIsAQuietRunThatScoresAndWritesNothing) {
+  Add("u1", "i1", kNow - 100 * kHour);  // old: the first run scores 0.8 (freshness 0)
+  Result<DataQualityReport> first = Run({});
+  ASSERT_TRUE(first.ok());
+  ASSERT_FALSE(first->quiet);
+  EXPECT_NEAR(first->score, 0.8, 1e-12);
+  const std::string prom = ReadFile(dir_.path() / kDataQualityMetricsFile).value();
+  const std::string state = ReadFile(dir_.path() / kDataQualityStateFile).value();
+
+  clock_.Advance(24 * kHour);
+  Result<DataQualityReport> quiet = Run({*store_->MaxFeedbackSeq(), 0, 0, 0});
+  ASSERT_TRUE(quiet.ok()) << quiet.status().ToString();
+  EXPECT_TRUE(quiet->quiet);
+  EXPECT_EQ(quiet->new_rows, 0);
+  EXPECT_TRUE(quiet->checks.empty());
+  EXPECT_NEAR(quiet->score, 0.8, 1e-12) << "the previous run's score";
+  EXPECT_EQ(ReadFile(dir_.path() / kDataQualityMetricsFile).value(), prom);
+  EXPECT_EQ(ReadFile(dir_.path() / kDataQualityStateFile).value(), state);
+
+  // The next run with data compares its volume with the last run that had data (1 row).
+  const int64_t seq = *store_->MaxFeedbackSeq();
+  Add("u2", "i1", clock_.NowMicros());
+  Result<DataQualityReport> next = Run({seq, 0, 0, 0});
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->previous_new_rows, 1);
+  EXPECT_DOUBLE_EQ(next->Find("volume")->score, 1.0);
+}
+
+TEST_F(DataQualityTest, FreshnessFollowsMaxDataAgeAndZeroTurnsItOff) {
+  Add("u1", "i1", kNow - 30 * 24 * kHour);  // a month old
+  DataQualityOptions options;
+  options.dry_run = true;
+  Result<DataQualityReport> checked = Run({}, options);
+  ASSERT_TRUE(checked.ok());
+  EXPECT_DOUBLE_EQ(checked->Find("freshness")->score, 0.0);
+  EXPECT_NEAR(checked->score, 0.8, 1e-12);
+
+  options.max_data_age_hours = 31 * 24;
+  Result<DataQualityReport> month = Run({}, options);
+  ASSERT_TRUE(month.ok());
+  EXPECT_DOUBLE_EQ(month->Find("freshness")->score, 1.0);
+
+  options.max_data_age_hours = 0;
+  Result<DataQualityReport> off = Run({}, options);
+  ASSERT_TRUE(off.ok());
+  const QualityCheck* freshness = off->Find("freshness");
+  ASSERT_NE(freshness, nullptr);
+  EXPECT_DOUBLE_EQ(freshness->weight, 0.0);
+  EXPECT_NE(freshness->detail.find("not checked"), std::string::npos);
+  EXPECT_NEAR(off->score, 1.0, 1e-12) << "old data alone no longer lowers the score";
 }
 
 TEST_F(DataQualityTest, DryRunWritesNothing) {

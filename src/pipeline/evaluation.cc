@@ -9,6 +9,8 @@
 #include <set>
 
 #include "eval/tuned_config.h"
+#include "pipeline/extract.h"
+#include "registry/training_run.h"
 
 namespace reco::pipeline {
 namespace fs = std::filesystem;
@@ -56,13 +58,30 @@ ModelChoice ChoiceFromParams(const std::map<std::string, std::string>& params) {
   return choice;
 }
 
+bool RunIsCurrent(const registry::RunRecord& run, std::string_view store_watermark,
+                  const RecoConfig& config, const ModelChoice& choice) {
+  if (run.status != registry::RunStatus::kSucceeded) return false;
+  auto watermark = run.data.watermarks.find(std::string(kStoreSource));
+  if (watermark == run.data.watermarks.end() || watermark->second != store_watermark) return false;
+  std::map<std::string, std::string> want = ChoiceParams(choice);
+  std::map<std::string, std::string> have = ChoiceParams(ChoiceFromParams(run.params));
+  for (const auto& [key, value] : registry::TrainParams(config, {})) {
+    if (key == "num_threads") continue;
+    want[key] = value;
+    auto it = run.params.find(key);
+    if (it != run.params.end()) have[key] = it->second;
+  }
+  return want == have;
+}
+
 namespace {
 
-TimestampUs NumberToMicros(double v) {
+// Seconds, milliseconds or microseconds by magnitude; out of range (years 0000..9999) is an error.
+Result<TimestampUs> NumberToMicros(double v) {
   double a = std::fabs(v);
-  if (a >= 1e14) return static_cast<TimestampUs>(v);                           // microseconds
-  if (a >= 1e11) return static_cast<TimestampUs>(v * 1e3);                     // milliseconds
-  return static_cast<TimestampUs>(v * static_cast<double>(kMicrosPerSecond));  // seconds
+  if (a >= 1e14) return TimestampFromSeconds(v / 1e6);  // microseconds
+  if (a >= 1e11) return TimestampFromSeconds(v / 1e3);  // milliseconds
+  return TimestampFromSeconds(v);                       // seconds
 }
 
 }  // namespace
@@ -83,7 +102,9 @@ Result<Exposure> ParseExposureLine(std::string_view line) {
     double v = ts.is_double() ? ts.get_double().value()
                               : static_cast<double>(ts.is_int64() ? ts.get_int64().value()
                                                                   : ts.get_uint64().value());
-    e.ts = NumberToMicros(v);
+    Result<TimestampUs> micros = NumberToMicros(v);
+    if (!micros.ok()) return InvalidArgument("field 'ts' " + micros.status().message(), "ts");
+    e.ts = *micros;
   } else {
     return InvalidArgument("field 'ts' is not a timestamp", "ts");
   }

@@ -21,6 +21,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "eval/scorer.h"
+#include "registry/run_tracker.h"
 #include "store/store.h"
 
 namespace reco::pipeline {
@@ -46,6 +47,12 @@ std::map<std::string, std::string> ChoiceParams(const ModelChoice& choice);
 // Back from run params; runs without "eval.algo" (trained outside the pipeline) are item-CF with
 // their itemcf_neighbors / itemcf_shrinkage params.
 ModelChoice ChoiceFromParams(const std::map<std::string, std::string>& params);
+
+// True when `run`, a finished training run, was trained on the store up to `store_watermark`
+// (the extract's store watermark, "seq N") with the settings `config` and `choice` give today
+// (the thread count aside): training again would fit the same models.
+bool RunIsCurrent(const registry::RunRecord& run, std::string_view store_watermark,
+                  const RecoConfig& config, const ModelChoice& choice);
 
 // Exposures and clicks of one model version (and scenario).
 struct ExposureCounts {

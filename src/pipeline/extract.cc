@@ -1,5 +1,6 @@
 #include "pipeline/extract.h"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <span>
@@ -7,6 +8,7 @@
 #include "core/file_util.h"
 #include "core/json_writer.h"
 #include "core/progress.h"
+#include "ingest/time_limits.h"
 #include "pipeline/extract_sources.h"
 #include "pipeline/extract_state.h"
 #include "pipeline/matomo_source.h"
@@ -102,8 +104,20 @@ Status RowWriter::Write(ingest::ImportBatch& batch) {
   return Status::Ok();
 }
 
+// Rejects the rows dated after `latest` (a wrong clock on the analytics server).
+void RejectFutureRows(const ExtractOptions& options, TimestampUs latest,
+                      std::vector<Feedback>& rows, SourceReport& report) {
+  auto late = std::remove_if(rows.begin(), rows.end(), [&](const Feedback& f) {
+    std::string problem = ingest::FutureTimestampProblem(f.timestamp, latest);
+    if (problem.empty()) return false;
+    AddIssue(options, "page view of " + f.item_id, "Timestamp " + problem, report);
+    return true;
+  });
+  rows.erase(late, rows.end());
+}
+
 Status ExtractMatomo(const ExtractOptions& options, const RecoConfig& config, Store& store,
-                     ExtractState& state, SourceReport& report) {
+                     TimestampUs now, ExtractState& state, SourceReport& report) {
   RECO_ASSIGN_OR_RETURN(std::unique_ptr<MatomoReader> reader,
                         MatomoReader::Connect(config.sources));
   int64_t after = options.full_refresh ? 0 : state.matomo_idlink_va;
@@ -117,6 +131,8 @@ Status ExtractMatomo(const ExtractOptions& options, const RecoConfig& config, St
   Progress progress("extract matomo", static_cast<uint64_t>(pending.rows), "rows",
                     options.show_progress);
   RowWriter writer(store, config, options, report);
+  const TimestampUs latest =
+      ingest::LatestAcceptedTimestamp(now, config.database.max_future_skew_seconds);
   const int limit = std::max(1, options.batch_rows);
   while (true) {
     RECO_ASSIGN_OR_RETURN(MatomoBatch batch, reader->ReadBatch(after, limit));
@@ -124,6 +140,7 @@ Status ExtractMatomo(const ExtractOptions& options, const RecoConfig& config, St
     report.rows_skipped += batch.rows_skipped;
     ingest::ImportBatch rows;
     rows.feedback = std::move(batch.feedback);
+    RejectFutureRows(options, latest, rows.feedback, report);
     RECO_RETURN_IF_ERROR(writer.Write(rows));
     progress.Add(static_cast<uint64_t>(batch.rows_read));
     after = batch.last_idlink_va;
@@ -195,7 +212,7 @@ Result<ExtractReport> RunExtract(const ExtractOptions& options, const RecoConfig
   }
   if (!config.sources.matomo_host.empty()) {
     sources.emplace_back(kMatomoSource, [&](SourceReport& r) {
-      return ExtractMatomo(options, config, store, state, r);
+      return ExtractMatomo(options, config, store, run.started, state, r);
     });
   }
   sources.emplace_back(

@@ -11,6 +11,7 @@
 #include "core/time.h"
 #include "ingest/gorse_json.h"
 #include "ingest/text_util.h"
+#include "ingest/time_limits.h"
 #include "pipeline/extract_sources.h"
 
 namespace reco::pipeline {
@@ -118,6 +119,7 @@ Result<JsonFileMark> ReadNewRows(const ExtractOptions& options, const fs::path& 
     const size_t before = batch.rows();
     ingest::SourceOptions source_options;
     source_options.default_timestamp = parser.options().default_timestamp;
+    source_options.latest_timestamp = parser.options().latest_timestamp;
     RECO_RETURN_IF_ERROR(ingest::ReadJsonSource(path, source_options, batch, issues));
     report.rows_read += static_cast<int64_t>(batch.rows() - before + issues.size());
     for (const auto& issue : issues) {
@@ -159,7 +161,9 @@ Status ExtractJsonDir(const ExtractOptions& options, const RecoConfig& config, S
   const bool same_dir = !options.full_refresh && state.json_dir == dir.string();
   report.watermark_before = std::to_string(same_dir ? state.json_files.size() : 0) + " files";
   std::map<std::string, JsonFileMark> marks;
-  ingest::GorseJsonParser parser(ingest::ParseOptions{now});  // rows without a time: now
+  // Rows without a time get now; rows dated after now + the allowed skew are rejected.
+  ingest::GorseJsonParser parser(ingest::ParseOptions{
+      now, ingest::LatestAcceptedTimestamp(now, config.database.max_future_skew_seconds)});
   ingest::ImportBatch batch;
   for (const fs::path& path : files) {
     const std::string name = path.filename().string();

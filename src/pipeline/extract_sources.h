@@ -42,10 +42,11 @@ void AddIssue(const ExtractOptions& options, std::string where, const std::strin
 
 // Each source reads after its watermark in `state` (all data under full_refresh) and, unless
 // dry_run, writes into the store and advances the watermark in `state` (saved by the caller).
-// JSON rows without a timestamp get `now`.
+// JSON rows without a timestamp get `now`; rows dated more than
+// database.max_future_skew_seconds after `now` are rejected.
 Status ExtractJsonDir(const ExtractOptions& options, const RecoConfig& config, Store& store,
                       TimestampUs now, ExtractState& state, SourceReport& report);
 Status ExtractMatomo(const ExtractOptions& options, const RecoConfig& config, Store& store,
-                     ExtractState& state, SourceReport& report);
+                     TimestampUs now, ExtractState& state, SourceReport& report);
 
 }  // namespace reco::pipeline

@@ -97,6 +97,30 @@ TEST_F(ExtractTest, JsonDirImportsNewRowsAndCountsDuplicatesAndEmptyIds) {
   EXPECT_TRUE(fs::exists(data_dir() / kExtractMetricsFile));
 }
 
+TEST_F(ExtractTest, RowsDatedTooFarInTheFutureAreRejected) {
+  Write("items.jsonl", kItems);
+  Write("feedback.jsonl",
+        R"({"FeedbackType":"like","UserId":"u1","ItemId":"i1","Timestamp":"9999-12-31"})"
+        "\n"
+        R"({"FeedbackType":"like","UserId":"u2","ItemId":"i1","Timestamp":1700003600})"
+        "\n");
+  Write("feedback-array.json",
+        R"([{"FeedbackType":"like","UserId":"u3","ItemId":"i2","Timestamp":9.5e12}])");
+  ExtractReport r = Run();
+  const SourceReport* json = r.Find(kJsonDirSource);
+  ASSERT_NE(json, nullptr);
+  EXPECT_EQ(json->rows_rejected, 2);
+  EXPECT_EQ(FeedbackCount(), 1) << "an hour ahead is within the allowed skew";
+  ASSERT_EQ(json->issues.size(), 2u);
+  std::string issues = json->issues[0] + "\n" + json->issues[1];
+  EXPECT_NE(issues.find("feedback-array.json:1: [0].Timestamp is out of range"), std::string::npos)
+      << issues;
+  EXPECT_NE(issues.find("feedback.jsonl:1: Timestamp is 9999-12-31T00:00:00Z, later than the "
+                        "latest accepted time 2023-11-15T22:13:20Z"),
+            std::string::npos)
+      << issues;
+}
+
 TEST_F(ExtractTest, SecondRunReadsOnlyAppendedLines) {
   Write("items.jsonl", kItems);
   Write("feedback.jsonl", kFeedback);

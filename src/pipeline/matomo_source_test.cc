@@ -337,6 +337,29 @@ TEST_F(MatomoServerTest, ImportsPageViewsThenOnlyNewOnes) {
   EXPECT_EQ(refresh->Find(kMatomoSource)->rows_written, 0);
 }
 
+TEST_F(MatomoServerTest, PageViewsDatedTooFarInTheFutureAreRejected) {
+  // Site 3 is this test's own: the clock is 2024-03-09T16:00:00Z, the allowed skew one day.
+  config_.sources.matomo_site_id = 3;
+  Exec(
+      "INSERT INTO matomo.matomo_log_link_visit_action"
+      " (idlink_va, idsite, idvisitor, idvisit, server_time, idaction_url) VALUES"
+      " (10, 3, UNHEX('d1d2d3d4d5d6d7d8'), 5, '2024-03-09 10:00:00', 1),"
+      " (11, 3, UNHEX('d1d2d3d4d5d6d7d8'), 5, '2024-03-20 00:00:00', 1)");
+  Result<ExtractReport> r = Run();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const SourceReport* m = r->Find(kMatomoSource);
+  EXPECT_EQ(m->rows_read, 2);
+  EXPECT_EQ(m->rows_rejected, 1);
+  EXPECT_EQ(m->rows_written, 1);
+  ASSERT_EQ(m->issues.size(), 1u);
+  EXPECT_EQ(m->issues[0],
+            "page view of 42: Timestamp is 2024-03-20T00:00:00Z, later than the latest accepted "
+            "time 2024-03-10T16:00:00Z (now + database.max_future_skew_seconds)");
+  std::vector<Feedback> rows = StoredFeedback();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].timestamp, 1'709'978'400LL * kMicrosPerSecond);  // 2024-03-09T10:00:00Z
+}
+
 TEST_F(MatomoServerTest, WrongPasswordIsUnavailableNamingTheServer) {
   config_.sources.matomo_password = "wrong";
   Result<ExtractReport> r = Run();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <memory>
@@ -80,6 +81,47 @@ Status Extract(const PipelineEnv& env, TaskContext& ctx) {
   return Status::Ok();
 }
 
+// The newest training run that already covers the store's current data and today's settings, or
+// nothing (then the run trains; a bad model configuration is reported by train_models).
+Result<std::optional<std::string>> CurrentTrainingRun(const PipelineEnv& env,
+                                                      const TaskContext& ctx) {
+  std::optional<std::string> watermark =
+      ctx.Output("extract.watermark." + std::string(kStoreSource));
+  Result<ModelChoice> choice = ChooseModel(*env.config, env.data_dir);
+  if (!watermark || !choice.ok()) return std::optional<std::string>();
+  registry::RunTracker tracker(env.data_dir, *env.clock);
+  RECO_ASSIGN_OR_RETURN(std::vector<registry::RunRecord> runs, tracker.List());
+  auto newest = std::find_if(runs.rbegin(), runs.rend(), [](const registry::RunRecord& r) {
+    return r.status == registry::RunStatus::kSucceeded;
+  });
+  if (newest == runs.rend() || !RunIsCurrent(*newest, *watermark, *env.config, *choice)) {
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>(newest->run_id);
+}
+
+// Nothing new since the last run: training is skipped when the newest model already covers the
+// data and the settings (they may have changed since, e.g. recommend.model_config).
+Status QuietRun(const PipelineEnv& env, const DataQualityReport& report, TaskContext& ctx) {
+  ctx.SetOutput(std::string(kOutDataQuality), Num(report.score));
+  const std::string what = "no new data since the last run";
+  ctx.Log(what + fmt::format(": nothing to score (last score {:.3f})", report.score));
+  RECO_ASSIGN_OR_RETURN(std::optional<std::string> current, CurrentTrainingRun(env, ctx));
+  if (!current) {
+    ctx.SetSummary(what + "; the newest model predates the data or the settings: training");
+    return Status::Ok();
+  }
+  const std::string reason =
+      what + "; training run " + *current + " covers the same data and settings: training skipped";
+  for (std::string_view task :
+       {kTaskBuildFeatures, kTaskTrainModels, kTaskEvaluate, kTaskPublish}) {
+    ctx.SkipLater(task, reason);
+  }
+  ctx.SetPublished(false, reason);
+  ctx.SetSummary(reason);
+  return Status::Ok();
+}
+
 Status CheckDataQuality(const PipelineEnv& env, TaskContext& ctx) {
   DataQualityInput in;
   in.after_seq = ToInt(ctx.Output(kOutStoreSeqBefore));
@@ -89,8 +131,10 @@ Status CheckDataQuality(const PipelineEnv& env, TaskContext& ctx) {
   if (!ctx.Output(kOutStoreSeqBefore)) ctx.Log("no extract output: checking every stored row");
   DataQualityOptions options;
   options.dry_run = ctx.dry_run();
+  options.max_data_age_hours = env.config->pipeline.max_data_age_hours;
   RECO_ASSIGN_OR_RETURN(DataQualityReport report,
                         RunDataQuality(options, in, *env.store, env.data_dir, *env.clock));
+  if (report.quiet) return QuietRun(env, report, ctx);
   for (const QualityCheck& c : report.checks) {
     ctx.Log(fmt::format("{}: score {:.3f} (weight {}) {}", c.name, c.score, c.weight, c.detail));
   }

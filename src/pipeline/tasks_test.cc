@@ -16,6 +16,7 @@
 #include "pipeline/evaluation.h"
 #include "pipeline/launcher.h"
 #include "registry/model_registry.h"
+#include "registry/run_tracker.h"
 #include "store/testing/temp_sqlite_store.h"
 
 namespace reco::pipeline {
@@ -42,6 +43,13 @@ TEST(ExposureLine, ParsesTextAndNumericTimes) {
         ParseExposureLine(std::string(R"({"ts":)") + ts + R"(,"user_id":"u","items":[]})");
     ASSERT_TRUE(n.ok()) << ts;
     EXPECT_EQ(n->ts, kNow) << ts;
+  }
+  // Out of years 0000..9999 in any unit: an error naming the field, never an overflow.
+  for (const char* ts : {"1e300", "-1e300", "9.5e18", "-9.5e18", "1e19"}) {
+    Result<Exposure> n =
+        ParseExposureLine(std::string(R"({"ts":)") + ts + R"(,"user_id":"u","items":[]})");
+    ASSERT_FALSE(n.ok()) << ts;
+    EXPECT_EQ(n.status().field(), "ts") << ts;
   }
   EXPECT_EQ(ParseExposureLine(R"({"ts":1,"items":[]})").status().field(), "user_id");
   EXPECT_EQ(ParseExposureLine(R"({"ts":true,"user_id":"u","items":[]})").status().field(), "ts");
@@ -161,6 +169,14 @@ class PipelineTasksTest : public ::testing::Test {
     return runner.Run(request);
   }
 
+  void AddFeedback(const std::string& user, const std::string& item) {
+    ASSERT_TRUE(
+        store_
+            ->InsertFeedback(
+                std::vector<Feedback>{{"like", user, item, 1.0, clock_.NowMicros(), ""}}, {})
+            .ok());
+  }
+
   std::string Read(std::string_view relative) {
     Result<std::string> text = ReadFile(dir_.path() / relative);
     return text.ok() ? *text : "";
@@ -211,6 +227,7 @@ TEST_F(PipelineTasksTest, FirstRunPublishesThenAWorseModelIsBlockedByTheGate) {
 
 TEST_F(PipelineTasksTest, CanaryRunPromotesTheCanaryAlias) {
   ASSERT_TRUE(Run().ok());
+  AddFeedback("u0", "a9");  // something new to train on
   env_.reload_url = "http://serve/models/reload";
   Result<PipelineRun> canary = Run({.mode = "canary", .rollout = 0.25});
   ASSERT_TRUE(canary.ok());
@@ -221,6 +238,78 @@ TEST_F(PipelineTasksTest, CanaryRunPromotesTheCanaryAlias) {
   EXPECT_NE(registry.Resolve(registry::kProduction)->run_id, model);
   ASSERT_EQ(posts_.size(), 1u);
   EXPECT_NE(posts_[0].find("\"mode\":\"canary\",\"rollout\":0.25"), std::string::npos);
+}
+
+// A quiet day: no new feedback since the last run, four days later (the newest feedback is then
+// stale, the volume 0). The run succeeds; training and publishing are skipped and say why.
+TEST_F(PipelineTasksTest, ASecondRunWithNoNewDataSucceedsWithTrainingSkipped) {
+  config_.pipeline.min_data_quality = 0.7;  // the default
+  env_.reload_url = "http://serve/models/reload";
+  Result<PipelineRun> first = Run();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(first->published) << first->reason;
+  const std::string model = first->outputs.at(std::string(kOutTrainRunId));
+
+  clock_.Advance(4 * 24 * 60 * kMinute);
+  Result<PipelineRun> quiet = Run();
+  ASSERT_TRUE(quiet.ok()) << quiet.status().ToString();
+  EXPECT_EQ(quiet->state, TaskState::kSucceeded) << quiet->reason;
+  EXPECT_FALSE(quiet->published);
+  EXPECT_NE(quiet->reason.find("no new data since the last run"), std::string::npos)
+      << quiet->reason;
+  EXPECT_NE(quiet->reason.find("training run " + model + " covers the same data and settings"),
+            std::string::npos)
+      << quiet->reason;
+  EXPECT_EQ(quiet->Find(kTaskDataQuality)->state, TaskState::kSucceeded);
+  for (std::string_view task :
+       {kTaskBuildFeatures, kTaskTrainModels, kTaskEvaluate, kTaskPublish}) {
+    EXPECT_EQ(quiet->Find(task)->state, TaskState::kSkipped) << task;
+    EXPECT_NE(quiet->Find(task)->message.find("training skipped"), std::string::npos) << task;
+  }
+  EXPECT_EQ(quiet->Find(kTaskReconcileMetrics)->state, TaskState::kSucceeded);
+  EXPECT_NE(Read(quiet->Find(kTaskDataQuality)->log_file).find("no new data since the last run"),
+            std::string::npos);
+  registry::RunTracker tracker(dir_.path(), clock_);
+  EXPECT_EQ(tracker.List()->size(), 1u) << "nothing was trained";
+  EXPECT_EQ(posts_.size(), 1u) << "nothing was reloaded";
+
+  // The record on disk says the same (what `reco pipeline show` prints).
+  PipelineRunner reader(dir_.path(), {}, clock_);
+  Result<PipelineRun> stored = reader.Get(quiet->run_id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->reason, quiet->reason);
+  EXPECT_EQ(stored->Find(kTaskTrainModels)->state, TaskState::kSkipped);
+
+  // New data the day after: trained again.
+  AddFeedback("u30", "b9");
+  Result<PipelineRun> next = Run();
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->Find(kTaskTrainModels)->state, TaskState::kSucceeded) << next->reason;
+}
+
+TEST_F(PipelineTasksTest, DryRunOnAQuietDaySucceeds) {
+  config_.pipeline.min_data_quality = 0.7;
+  ASSERT_TRUE(Run().ok());
+  clock_.Advance(4 * 24 * 60 * kMinute);
+  PipelineRunner runner(dir_.path(), MakePipelineTasks(env_), clock_);
+  Result<PipelineRun> run = runner.Run({.dry_run = true});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->state, TaskState::kSucceeded) << run->reason;
+  EXPECT_EQ(run->Find(kTaskTrainModels)->state, TaskState::kSkipped);
+}
+
+TEST_F(PipelineTasksTest, AQuietRunStillTrainsWhatTheNewestModelDoesNotCover) {
+  ASSERT_TRUE(Run().ok());
+  // Settings changed since: the data is the same, the model would not be.
+  config_.recommend.itemcf_neighbors = 7;
+  Result<PipelineRun> changed = Run();
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(changed->Find(kTaskTrainModels)->state, TaskState::kSucceeded) << changed->reason;
+  EXPECT_NE(Read(changed->Find(kTaskDataQuality)->log_file).find("no new data"), std::string::npos);
+  // The same settings again, still no new data: now skipped.
+  Result<PipelineRun> same = Run();
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->Find(kTaskTrainModels)->state, TaskState::kSkipped) << same->reason;
 }
 
 TEST_F(PipelineTasksTest, LowDataQualityStopsTheRunBeforeAnythingIsPublished) {

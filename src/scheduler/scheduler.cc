@@ -16,7 +16,10 @@ namespace {
 
 constexpr int kMaxQueuedPerTick = 64;
 
+// Clamped to 100 years: a doubling back-off must never overflow the microseconds.
 int64_t SecondsToMicros(double seconds) {
+  constexpr double kMaxSeconds = 100 * 366 * 86400.0;
+  seconds = std::isnan(seconds) ? 0 : std::clamp(seconds, -kMaxSeconds, kMaxSeconds);
   return static_cast<int64_t>(std::llround(seconds * static_cast<double>(kMicrosPerSecond)));
 }
 

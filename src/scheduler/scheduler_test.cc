@@ -161,6 +161,22 @@ TEST_F(SchedulerTest, FailedAttemptsAreRetriedAfterADoublingBackoff) {
   EXPECT_EQ(run.finished, t0 + 30 * kSecond);
 }
 
+TEST_F(SchedulerTest, HugeBackoffWaitsInsteadOfOverflowingIntoAnImmediateRetry) {
+  std::atomic<int> attempts{0};
+  JobSpec spec = Job("train", "", [&](const JobContext&) -> Status {
+    ++attempts;
+    return Internal("disk busy");
+  });
+  spec.backoff_seconds = 1e13;  // 1e19 microseconds: beyond int64
+  auto s = Make({std::move(spec)});
+  ASSERT_TRUE(s->Trigger("train").ok());
+  Tick(*s);
+  ASSERT_EQ(attempts.load(), 1);
+  clock_.Advance(3600 * kSecond);
+  Tick(*s);
+  EXPECT_EQ(attempts.load(), 1) << "the retry waits for the back-off";
+}
+
 TEST_F(SchedulerTest, RunFailsWhenRetriesAreExhausted) {
   JobSpec spec = Job("train", "", [](const JobContext& ctx) {
     return Internal("attempt " + std::to_string(ctx.attempt()));

@@ -2,6 +2,7 @@
 // and a rejected batch writes nothing.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,12 @@ struct Case {
   std::string header;       // a response header that must be present
   Headers headers;
 };
+
+int64_t UnixSecondsNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string GoodFeedback(int i) {
   return FeedbackJson("like", "batchuser", "batchitem" + std::to_string(i));
@@ -239,6 +246,73 @@ std::vector<Case> Cases() {
        .target = "/api/recommend/u1?write-back-type=read&write-back-delay=abc",
        .field = "write-back-delay",
        .verify_target = "/api/user/u1/feedback/read"},
+      // Times: range-checked (no overflow into year -290308) and at most
+      // database.max_future_skew_seconds (1 day) after now, on every write route.
+      {.name = "feedback Timestamp 9.5e12 seconds",
+       .method = "POST",
+       .target = "/api/feedback",
+       .body = batch_prefix +
+               R"({"FeedbackType":"like","UserId":"batchuser","ItemId":"z","Timestamp":9.5e12}])",
+       .field = "[3].Timestamp",
+       .verify_target = batch_check,
+       .verify_body = "[]"},
+      {.name = "item Timestamp -9.5e12 seconds",
+       .method = "POST",
+       .target = "/api/item",
+       .body = R"({"ItemId":"bad6","Timestamp":-9.5e12})",
+       .field = "Timestamp",
+       .verify_target = "/api/item/bad6",
+       .verify_status = 404},
+      {.name = "feedback dated 9999-12-31",
+       .method = "POST",
+       .target = "/api/feedback",
+       .body =
+           batch_prefix +
+           R"({"FeedbackType":"like","UserId":"batchuser","ItemId":"z","Timestamp":"9999-12-31"}])",
+       .field = "[3].Timestamp",
+       .verify_target = batch_check,
+       .verify_body = "[]"},
+      {.name = "PUT feedback dated two days ahead",
+       .method = "PUT",
+       .target = "/api/feedback",
+       .body = R"([{"FeedbackType":"like","UserId":"batchuser","ItemId":"z","Timestamp":)" +
+               std::to_string(UnixSecondsNow() + 2 * 86400) + "}]",
+       .field = "[0].Timestamp",
+       .verify_target = batch_check,
+       .verify_body = "[]"},
+      {.name = "item dated in the year 3000",
+       .method = "POST",
+       .target = "/api/item",
+       .body = R"({"ItemId":"bad7","Timestamp":"3000-01-01T00:00:00Z"})",
+       .field = "Timestamp",
+       .verify_target = "/api/item/bad7",
+       .verify_status = 404},
+      {.name = "items batch, 2nd dated 9999",
+       .method = "POST",
+       .target = "/api/items",
+       .body = R"([{"ItemId":"okitem2"},{"ItemId":"bad8","Timestamp":"9999-12-31"}])",
+       .field = "[1].Timestamp",
+       .verify_target = "/api/item/okitem2",
+       .verify_status = 404},
+      {.name = "patch Timestamp 9999",
+       .method = "PATCH",
+       .target = "/api/item/i1",
+       .body = R"({"Timestamp":"9999-12-31T00:00:00Z"})",
+       .field = "Timestamp"},
+      {.name = "session feedback dated 9999",
+       .method = "POST",
+       .target = "/api/session/recommend",
+       .body = R"([{"FeedbackType":"like","UserId":"s","ItemId":"i1","Timestamp":"9999-12-31"}])",
+       .field = "[0].Timestamp"},
+      {.name = "write-back-delay overflowing int64",
+       .method = "GET",
+       .target = "/api/recommend/u1?write-back-type=read&write-back-delay=999999999h999999999h"
+                 "999999999h999999999h",
+       .field = "write-back-delay"},
+      {.name = "write-back-delay beyond the skew",
+       .method = "GET",
+       .target = "/api/recommend/u1?write-back-type=read&write-back-delay=24h1s",
+       .field = "write-back-delay"},
       {.name = "body over the limit",
        .method = "POST",
        .target = "/api/feedback",
@@ -310,6 +384,13 @@ TEST(BadInput, RejectedWithStatusAndFieldAndNothingWritten) {
   }
   EXPECT_EQ(client.Get("/api/user/u1/feedback/read").body, verify_read_before)
       << "a rejected write-back wrote feedback";
+  // Within the skew is accepted: a client clock an hour ahead, a write-back delay of a day.
+  HttpResult ahead =
+      client.Post("/api/feedback",
+                  R"([{"FeedbackType":"like","UserId":"clockuser","ItemId":"i1","Timestamp":)" +
+                      std::to_string(UnixSecondsNow() + 3600) + "}]");
+  EXPECT_EQ(ahead.status, 200) << ahead.body;
+  EXPECT_EQ(client.Get("/api/recommend/u1?write-back-type=read&write-back-delay=24h").status, 200);
   EXPECT_EQ(client.Request("DELETE", "/api/users").Header("Allow").find("GET") != std::string::npos,
             true);
   EXPECT_EQ(client.Get("/models/reload").Header("Allow"), "POST");

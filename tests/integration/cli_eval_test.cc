@@ -58,6 +58,17 @@ TEST(CliEval, UnknownAlgorithmAndMissingFileAreClearErrors) {
                dir.path() / "missing.log");
   EXPECT_FALSE(st.Ok());
   EXPECT_NE(ReadFile(dir.path() / "missing.log").find("missing.txt"), std::string::npos);
+  // A time cut in Unix seconds beyond year 9999 is an error, not an overflowed cut.
+  for (const char* cut : {"1e300", "-9.5e12"}) {
+    st = RunReco({"eval", "--data", (dir.path() / "train.txt").string(), "--format", "lightgcn",
+                  "--protocol", "temporal", "--time-cut", cut, "--algo", "popular", "--k", "20"},
+                 dir.path() / "cut.log");
+    EXPECT_FALSE(st.Ok()) << cut;
+    EXPECT_NE(ReadFile(dir.path() / "cut.log")
+                  .find(std::string("--time-cut ") + cut + " is out of range"),
+              std::string::npos)
+        << ReadFile(dir.path() / "cut.log");
+  }
 }
 
 // 48 users in 4 groups; group g likes items 10g..10g+9: user u has 5 of them in train and one

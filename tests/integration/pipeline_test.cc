@@ -19,12 +19,10 @@ namespace fs = std::filesystem;
 
 // On the demo data the popularity model ranks better than item-CF with the built-in settings,
 // so item-CF is the "worse" configuration the gate must hold back.
+// The default data quality threshold applies: demo data ends when it is generated, so it is fresh.
 void WriteConfigs(const fs::path& data) {
   std::ofstream(data / "popular.toml") << "[algorithm]\nname = \"popular\"\n";
-  // The demo data ends long before today: freshness alone would stop every run.
-  std::ofstream(data / "reco.toml") << "[pipeline]\nmin_data_quality = 0.0\n";
-  std::ofstream(data / "popular-reco.toml")
-      << "[pipeline]\nmin_data_quality = 0.0\n[recommend]\nmodel_config = \"popular.toml\"\n";
+  std::ofstream(data / "popular-reco.toml") << "[recommend]\nmodel_config = \"popular.toml\"\n";
 }
 
 std::string Field(const std::string& json, const std::string& key) {
@@ -72,6 +70,29 @@ TEST(PipelineIntegration, PublishesGatesAndReleases) {
   EXPECT_TRUE(fs::exists(data / "features" / "snapshot.json"));
   EXPECT_TRUE(fs::exists(data / "evaluation" / "exposure_metrics.json"));
   EXPECT_TRUE(fs::exists(data / "data_quality_metrics.prom"));
+
+  // 1b. Nothing new, the same settings: the run (and a dry run) succeeds, training skipped, and
+  //     `reco pipeline show` says so.
+  const std::string popular_config = (data / "popular-reco.toml").string();
+  ExitStatus dry =
+      RunReco({"pipeline", "run", "--data-dir", d, "--config", popular_config, "--dry-run"}, log);
+  EXPECT_TRUE(dry.Ok()) << ReadFile(log);
+  ExitStatus quiet = RunReco(
+      {"pipeline", "run", "--data-dir", d, "--config", popular_config, "--threads", "1"}, log);
+  ASSERT_TRUE(quiet.Ok()) << ReadFile(log);
+  std::string quiet_run = LatestRun(data, log);
+  EXPECT_EQ(Field(quiet_run, "status"), "succeeded") << quiet_run;
+  EXPECT_EQ(Field(quiet_run, "published"), "false") << quiet_run;
+  fs::path show_path = dir.path() / "quiet_show.txt";
+  ASSERT_TRUE(
+      RunReco({"pipeline", "show", "--data-dir", d, Field(quiet_run, "run_id")}, show_path).Ok());
+  const std::string show = ReadFile(show_path);
+  EXPECT_NE(show.find("train_models      skipped"), std::string::npos) << show;
+  EXPECT_NE(show.find("training run " + model1 +
+                      " covers the same data and settings: training "
+                      "skipped"),
+            std::string::npos)
+      << show;
 
   // 2. The built-in item-CF is worse on this data: held back, production unchanged.
   ExitStatus second = RunReco({"pipeline", "run", "--data-dir", d, "--threads", "1"}, log);
