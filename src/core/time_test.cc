@@ -63,8 +63,11 @@ TEST(Timestamp, ConversionsStayInYears0000To9999AndNeverOverflow) {
   for (const auto& c : doubles) {
     Result<TimestampUs> ts = TimestampFromSeconds(c.seconds);
     EXPECT_EQ(ts.ok(), c.ok) << c.seconds;
-    if (ts.ok()) EXPECT_EQ(*ts, static_cast<TimestampUs>(c.seconds * 1e6)) << c.seconds;
-    if (!ts.ok()) EXPECT_EQ(ts.status().message().rfind("is out of range", 0), 0u);
+    if (ts.ok()) {
+      EXPECT_EQ(*ts, static_cast<TimestampUs>(c.seconds * 1e6)) << c.seconds;
+    } else {
+      EXPECT_EQ(ts.status().message().rfind("is out of range", 0), 0u);
+    }
   }
   for (int64_t s : {int64_t{-62167219201}, int64_t{253402300800}, int64_t{9'500'000'000'000},
                     std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()}) {
