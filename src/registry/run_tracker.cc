@@ -283,6 +283,10 @@ Result<std::vector<RunRecord>> RunTracker::List(std::vector<std::string>* proble
     }
     runs.push_back(std::move(run).value());
   }
+  // Ids carry whole seconds only: runs started within one second are ordered by start time.
+  std::stable_sort(runs.begin(), runs.end(), [](const RunRecord& a, const RunRecord& b) {
+    return a.started < b.started;
+  });
   return runs;
 }
 

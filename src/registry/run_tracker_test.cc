@@ -150,6 +150,24 @@ TEST(RunTracker, RunsStartedInTheSameSecondGetDistinctIds) {
   EXPECT_EQ(ids.size(), 10u);
 }
 
+TEST(RunTracker, ListOrdersRunsOfOneSecondByStartTime) {
+  testing::TempDir dir;
+  FakeClock clock(kT0);
+  RunTracker tracker(dir.path(), clock, {.seed = 5});
+  std::vector<std::string> started;
+  for (int i = 0; i < 20; ++i) {  // all within one second: ids differ only by their suffix
+    Result<RunRecord> run = tracker.Start("x", {});
+    ASSERT_TRUE(run.ok());
+    started.push_back(run->run_id);
+    clock.Advance(1000);
+  }
+  Result<std::vector<RunRecord>> runs = tracker.List();
+  ASSERT_TRUE(runs.ok());
+  std::vector<std::string> listed;
+  for (const RunRecord& r : *runs) listed.push_back(r.run_id);
+  EXPECT_EQ(listed, started);
+}
+
 TEST(RunTracker, AddMetricsMergesIntoTheStoredRecord) {
   testing::TempDir dir;
   FakeClock clock(kT0);

@@ -19,22 +19,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TEST(Newcomer, UnknownCommandIsNamed) {
-  TempDataDir dir("newcomer_cmd");
+// What `reco args...` prints, after checking that it exits with a non-zero code.
+std::string FailingOutput(const std::vector<std::string>& args) {
+  TempDataDir dir("newcomer_cli");
   const fs::path log = dir.path() / "cli.log";
-  ExitStatus st = RunReco({"frobnicate"}, log);
+  ExitStatus st = RunReco(args, log);
   EXPECT_TRUE(st.exited && st.code != 0) << st.ToString();
-  std::string out = ReadFile(log);
+  return ReadFile(log);
+}
+
+TEST(Newcomer, UnknownCommandIsNamed) {
+  std::string out = FailingOutput({"frobnicate"});
   EXPECT_NE(out.find("unknown command 'frobnicate'"), std::string::npos) << out;
   EXPECT_NE(out.find("serve"), std::string::npos) << "the commands are listed: " << out;
 }
 
 TEST(Newcomer, UnknownOptionBeforeTheCommandIsNamed) {
-  TempDataDir dir("newcomer_opt");
-  const fs::path log = dir.path() / "cli.log";
-  ExitStatus st = RunReco({"--bogus"}, log);
-  EXPECT_TRUE(st.exited && st.code != 0) << st.ToString();
-  std::string out = ReadFile(log);
+  std::string out = FailingOutput({"--bogus"});
   EXPECT_NE(out.find("unknown option --bogus"), std::string::npos) << out;
 }
 
