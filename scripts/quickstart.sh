@@ -20,7 +20,7 @@ fi
 "$RECO" import --data-dir "$DEMO_DIR/data" "$DEMO_DIR/source"
 "$RECO" train --data-dir "$DEMO_DIR/data"
 
-# A user with a short history and a popular item of a category the user never touched: liking it
+# A user with a short history and an often-liked item of a category the user never touched: liking it
 # changes that user's top 5 at once (scripts/quickstart_example.py says how it picks them).
 read -r USER_ID ITEM_ID HISTORY CATEGORY < <(python3 scripts/quickstart_example.py "$DEMO_DIR/source")
 SIMILAR_ID=$(head -n 1 "$DEMO_DIR/source/items.jsonl" | sed -E 's/.*"ItemId":"([^"]*)".*/\1/')
@@ -33,7 +33,8 @@ reco is starting on http://127.0.0.1:$PORT (Ctrl-C stops it). Try, from another 
        -d '[{"FeedbackType":"like","UserId":"$USER_ID","ItemId":"$ITEM_ID"}]'
   curl -s "http://127.0.0.1:$PORT/api/recommend/$USER_ID?n=5"
 $USER_ID has $HISTORY items in its history, none of category $CATEGORY; after the like of $ITEM_ID
-(category $CATEGORY) its top 5 takes in items liked together with $ITEM_ID, without retraining.
+(category $CATEGORY) two or more of its top 5 are items liked together with $ITEM_ID, without
+retraining.
 
 MSG
 exec "$RECO" serve --data-dir "$DEMO_DIR/data" --http-port "$PORT"

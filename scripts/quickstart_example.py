@@ -30,8 +30,11 @@ def main():
     user = min((u for u, items in history.items() if len(items) >= 3),
                key=lambda u: (len(history[u]), u))
     touched = {c for i in history[user] for c in item_categories.get(i, [])}
+    # Not one of the 100 most popular items, which a short history may already be shown; still
+    # liked often enough to have neighbours.
+    top = {i for i, _ in item_count.most_common(100)}
     candidates = [(n, i) for i, n in item_count.items()
-                  if i not in history[user] and item_categories.get(i)
+                  if i not in history[user] and i not in top and item_categories.get(i)
                   and not touched.intersection(item_categories[i])]
     _, item = max(candidates)
     print(user, item, len(history[user]), item_categories[item][0])
