@@ -173,6 +173,7 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       StringKey("database.sqlite_path", &c.database.sqlite_path),
       BoolKey("database.auto_insert_user", &c.database.auto_insert_user),
       BoolKey("database.auto_insert_item", &c.database.auto_insert_item),
+      BoolKey("database.read_only", &c.database.read_only),
       StringListKey("recommend.positive_feedback_types", &c.recommend.feedback_types.positive),
       StringListKey("recommend.read_feedback_types", &c.recommend.feedback_types.read),
       StringListKey("recommend.negative_feedback_types", &c.recommend.feedback_types.negative),

@@ -23,6 +23,11 @@ struct ServerConfig {
   int blocking_threads = 16;                  // threads for write requests (store commits)
   std::string api_key;                        // X-API-Key required when set
   std::string reload_token;                   // Bearer token for POST /models/reload
+  // The credential of POST /models/reload: reload_token, else api_key ("" when neither is set;
+  // the route then answers loopback clients only). See api/admin_auth.h.
+  const std::string& ReloadCredential() const {
+    return reload_token.empty() ? api_key : reload_token;
+  }
   int64_t max_body_bytes = 16 * 1024 * 1024;  // larger bodies get 413
   int default_n = 10;                         // n when a request names none
   int max_n = 1000;                           // n above this is a 400
@@ -34,6 +39,9 @@ struct DatabaseConfig {
   std::string sqlite_path = "reco.db";  // relative to the data dir
   bool auto_insert_user = true;         // unknown user ids on feedback are inserted
   bool auto_insert_item = true;         // unknown item ids on feedback are inserted
+  // Serve an existing database read-only (`reco serve --read-only`): writes answer 503. Without
+  // it, reco serve refuses to start on a database it cannot write.
+  bool read_only = false;
 };
 
 struct RecommendConfig {
