@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/json_writer.h"
+#include "core/secure_compare.h"
 
 namespace reco::api {
 
@@ -46,22 +47,41 @@ void ApiService::Add(Router& router, RouteDoc doc, HttpHandler handler) {
   }
   by_route_[doc.pattern].push_back(metrics.get());
   route_metrics_.push_back(std::move(metrics));
+  handler = Guard(doc, std::move(handler));
+  // Writes may wait on a store commit: they run on the server's blocking pool.
+  router.Add(doc.method, doc.pattern, std::move(handler), /*blocking=*/doc.method != "GET");
+  docs_.push_back(std::move(doc));
+}
+
+HttpHandler ApiService::Guard(const RouteDoc& doc, HttpHandler handler) const {
   const std::string& api_key = d_.config->server.api_key;
-  if (doc.needs_api_key && !api_key.empty()) {
-    handler = [api_key, inner = std::move(handler)](HttpRequest& req, HttpResponse& res) {
-      std::string_view given = req.Header("X-API-Key");
-      if (given != api_key) {
-        SetJsonError(res, 401,
-                     given.empty() ? "missing X-API-Key header" : "invalid X-API-Key header",
-                     "X-API-Key");
-        return;
+  if (doc.admin) {
+    return [scope = *doc.admin, route = doc.method + " " + doc.pattern,
+            credentials = AdminCredentials{api_key, d_.config->server.reload_token},
+            inner = std::move(handler)](HttpRequest& req, HttpResponse& res) {
+      Status allowed = AuthorizeAdmin(
+          scope, route, credentials,
+          {.x_api_key = req.Header("X-API-Key"),
+           .authorization = req.Header("Authorization"),
+           .remote_address = req.remote_address()});
+      if (!allowed.ok()) {
+        spdlog::warn("event=admin_request_denied route=\"{}\" remote={} reason=\"{}\"", route,
+                     req.remote_address(), allowed.ToString());
+        return SetStatusError(res, allowed);
       }
       inner(req, res);
     };
   }
-  // Writes may wait on a store commit: they run on the server's blocking pool.
-  router.Add(doc.method, doc.pattern, std::move(handler), /*blocking=*/doc.method != "GET");
-  docs_.push_back(std::move(doc));
+  if (!doc.needs_api_key || api_key.empty()) return handler;
+  return [api_key, inner = std::move(handler)](HttpRequest& req, HttpResponse& res) {
+    std::string_view given = req.Header("X-API-Key");
+    if (!ConstantTimeEquals(given, api_key)) {
+      SetJsonError(res, 401, given.empty() ? "missing X-API-Key header" : "invalid X-API-Key header",
+                   "X-API-Key");
+      return;
+    }
+    inner(req, res);
+  };
 }
 
 void ApiService::RegisterRoutes(Router& router) {

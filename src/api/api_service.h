@@ -13,10 +13,12 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "api/admin_auth.h"
 #include "api/http/http_message.h"
 #include "api/http/router.h"
 #include "core/config.h"
@@ -60,6 +62,9 @@ struct RouteDoc {
   std::string response_schema;                             // a schema name; "X[]" for arrays
   bool recommendation = false;  // observed in recommendation_latency_seconds
   bool needs_api_key = true;    // X-API-Key checked when server.api_key is set
+  // A state-changing operators' route: guarded by AuthorizeAdmin (api/admin_auth.h) instead of
+  // needs_api_key.
+  std::optional<AdminScope> admin;
 };
 
 class ApiService {
@@ -78,6 +83,8 @@ class ApiService {
   struct RouteMetrics;
 
   void Add(Router& router, RouteDoc doc, HttpHandler handler);
+  // `handler` behind the credential check its RouteDoc asks for (none, X-API-Key or admin).
+  HttpHandler Guard(const RouteDoc& doc, HttpHandler handler) const;
   void AddUserRoutes(Router& router);
   void AddItemRoutes(Router& router);
   void AddFeedbackRoutes(Router& router);

@@ -21,13 +21,13 @@ constexpr const char* kSchemas = R"({
 "ItemCursor":{"type":"object","properties":{"Cursor":{"type":"string"},"Items":{"type":"array","items":{"$ref":"#/components/schemas/Item"}}}},
 "FeedbackCursor":{"type":"object","properties":{"Cursor":{"type":"string"},"Feedback":{"type":"array","items":{"$ref":"#/components/schemas/Feedback"}}}},
 "GorseHealth":{"type":"object","properties":{"Ready":{"type":"boolean"},"DataStoreError":{"type":"string","nullable":true},"CacheStoreError":{"type":"string","nullable":true},"DataStoreConnected":{"type":"boolean"},"CacheStoreConnected":{"type":"boolean"}}},
-"Health":{"type":"object","properties":{"status":{"type":"string","enum":["healthy","degraded"]},"models_loaded":{"type":"boolean"},"store_ok":{"type":"boolean"},"model_version":{"type":"string"},"snapshot_id":{"type":"string"},"models":{"type":"object"},"recs_algorithm":{"type":"string","description":"algorithm of the per-user lists, when loaded"},"primary":{"$ref":"#/components/schemas/ServingVersion"},"canary":{"$ref":"#/components/schemas/ServingVersion"},"shadow":{"$ref":"#/components/schemas/ServingVersion"}}},
+"Health":{"type":"object","properties":{"status":{"type":"string","enum":["healthy","degraded"]},"models_loaded":{"type":"boolean"},"store_ok":{"type":"boolean"},"store_writable":{"type":"boolean"},"read_only":{"type":"boolean","description":"the store was opened read-only: reco serve --read-only"},"store":{"type":"object","properties":{"ok":{"type":"boolean"},"writable":{"type":"boolean"},"read_only":{"type":"boolean"},"reason":{"type":"string","enum":["","read_only","disk_full","unreachable"]},"message":{"type":"string"}}},"model_version":{"type":"string"},"snapshot_id":{"type":"string"},"models":{"type":"object"},"recs_algorithm":{"type":"string","description":"algorithm of the per-user lists, when loaded"},"primary":{"$ref":"#/components/schemas/ServingVersion"},"canary":{"$ref":"#/components/schemas/ServingVersion"},"shadow":{"$ref":"#/components/schemas/ServingVersion"}}},
 "ScoredItem":{"type":"object","properties":{"item_id":{"type":"string"},"score":{"type":"number"}}},
 "SimilarResponse":{"type":"object","properties":{"item_id":{"type":"string"},"similar_items":{"type":"array","items":{"$ref":"#/components/schemas/ScoredItem"}},"model_version":{"type":"string"}}},
 "DetailResponse":{"type":"object","properties":{"item_id":{"type":"string"},"user_id":{"type":"string"},"recommendations":{"type":"array","items":{"$ref":"#/components/schemas/ScoredItem"}},"model_version":{"type":"string"}}},
 "ReloadRequest":{"type":"object","properties":{"run_id":{"type":"string","description":"registered run; default: the version holding the mode's alias"},"mode":{"type":"string","enum":["primary","canary","shadow"],"default":"primary"},"rollout":{"type":"number","description":"canary: share of users, shadow: share of requests, in (0, 1]","default":0.1}}},
 "ServingVersion":{"type":"object","nullable":true,"properties":{"run_id":{"type":"string"},"model_version":{"type":"string"},"rollout":{"type":"number"}}},
-"ReloadResponse":{"type":"object","properties":{"status":{"type":"string"},"model_version":{"type":"string"},"snapshot_id":{"type":"string"},"run_id":{"type":"string"},"mode":{"type":"string"},"rollout":{"type":"number"},"files":{"type":"array","items":{"type":"string"}},"seconds":{"type":"number"}}},
+"ReloadResponse":{"type":"object","properties":{"status":{"type":"string"},"model_version":{"type":"string"},"snapshot_id":{"type":"string"},"run_id":{"type":"string"},"selected_by":{"type":"string","enum":["run_id","production","newest_not_production","newest_files"]},"mode":{"type":"string"},"rollout":{"type":"number"},"files":{"type":"array","items":{"type":"string"}},"seconds":{"type":"number"}}},
 "RunArtifact":{"type":"object","properties":{"path":{"type":"string","description":"relative to the data dir"},"kind":{"type":"string"},"bytes":{"type":"integer"},"sha256":{"type":"string"}}},
 "Run":{"type":"object","properties":{"run_id":{"type":"string"},"status":{"type":"string","enum":["running","succeeded","failed"]},"started":{"type":"string","format":"date-time"},"finished":{"type":"string","format":"date-time","nullable":true},"duration_seconds":{"type":"number"},"algorithm":{"type":"string"},"params":{"type":"object","additionalProperties":{"type":"string"}},"metrics":{"type":"object","additionalProperties":{"type":"number"}},"data":{"type":"object","properties":{"snapshot_id":{"type":"string"},"watermarks":{"type":"object"},"row_counts":{"type":"object"}}},"code_version":{"type":"string"},"reco_version":{"type":"string"},"artifacts":{"type":"array","items":{"$ref":"#/components/schemas/RunArtifact"}},"error":{"type":"string"}}},
 "RunList":{"type":"object","properties":{"runs":{"type":"array","items":{"$ref":"#/components/schemas/Run"}},"problems":{"type":"array","items":{"type":"string"}}}},
@@ -116,7 +116,17 @@ std::string ApiService::OpenApiJson() const {
         w.Key("description").String(description);
         w.Key("schema").BeginObject().Key("type").String("string").EndObject().EndObject();
       }
-      if (doc->needs_api_key) {
+      if (doc->admin) {
+        w.BeginObject().Key("name").String("Authorization").Key("in").String("header");
+        w.Key("description")
+            .String(*doc->admin == AdminScope::kReload
+                        ? "Bearer <MODEL_RELOAD_TOKEN>, else Bearer <server.api_key> (also as "
+                          "X-API-Key); loopback clients only when neither is configured"
+                        : "Bearer <server.api_key> (also as X-API-Key), else Bearer "
+                          "<MODEL_RELOAD_TOKEN>; loopback clients only when neither is "
+                          "configured");
+        w.Key("schema").BeginObject().Key("type").String("string").EndObject().EndObject();
+      } else if (doc->needs_api_key) {
         w.BeginObject().Key("name").String("X-API-Key").Key("in").String("header");
         w.Key("description").String("required when server.api_key is configured");
         w.Key("schema").BeginObject().Key("type").String("string").EndObject().EndObject();

@@ -44,7 +44,7 @@ pipeline::PipelineEnv MakePipelineEnv(const RecoConfig& config,
   env.clock = &clock;
   const char* url = std::getenv("MODEL_RELOAD_URL");
   env.reload_url = url != nullptr ? url : "";
-  env.reload_token = config.server.reload_token;
+  env.reload_token = config.server.ReloadCredential();
   env.post = HttpPostJson;
   return env;
 }
@@ -80,6 +80,45 @@ Result<std::unique_ptr<Scheduler>> MakeScheduler(const RecoConfig& config,
   return Scheduler::Create(DefaultJobSpecs(config.worker, catalog), store, clock, options);
 }
 
+// Opens the store with its write metrics (store_writable, store_write_failures_total). A store
+// that cannot be written is refused unless database.read_only asks for a read-only server.
+Result<std::unique_ptr<Store>> OpenServingStore(const RecoConfig& config,
+                                                const std::filesystem::path& data_dir,
+                                                MetricsRegistry& metrics) {
+  CounterFamily* failures = metrics.AddCounter(
+      "store_write_failures_total",
+      "Write calls the store could not carry out, by reason (disk_full, read_only, "
+      "unavailable, error).",
+      {"reason"});
+  for (std::string_view reason : {kWriteFailureDiskFull, kWriteFailureReadOnly,
+                                  kWriteFailureUnavailable, kWriteFailureError}) {
+    failures->WithLabels({std::string(reason)});
+  }
+  RECO_ASSIGN_OR_RETURN(
+      std::unique_ptr<Store> store,
+      OpenStore(config, data_dir, [failures](std::string_view reason) {
+        failures->WithLabels({std::string(reason)})->Inc();
+      }));
+  const StoreWritability writability = store->Writability();
+  if (writability.read_only && !writability.read_only_requested) {
+    return FailedPrecondition(
+        writability.message +
+        "; reco serve does not start on a database it cannot write: fix the file (permissions, "
+        "chattr -i, the mount) or start with --read-only (database.read_only = true) to serve "
+        "reads from it");
+  }
+  if (writability.read_only) {
+    spdlog::warn("event=store_read_only reason=\"{}\" effect=\"writes answer 503; the "
+                 "in-process scheduler does not run\"",
+                 writability.message);
+  }
+  metrics.AddCallbackGauge(
+      "store_writable",
+      "1 when the store accepts writes, 0 when it is read-only or its disk is full.",
+      [s = store.get()] { return s->Writability().writable ? 1.0 : 0.0; });
+  return store;
+}
+
 }  // namespace
 
 struct RecoServer::Parts {
@@ -109,7 +148,7 @@ Status RecoServer::Start() {
   const RecoConfig& config = options_.config;
   parts_ = std::make_unique<Parts>();
   Parts& p = *parts_;
-  RECO_ASSIGN_OR_RETURN(p.store, OpenStore(config, options_.data_dir));
+  RECO_ASSIGN_OR_RETURN(p.store, OpenServingStore(config, options_.data_dir, p.metrics));
 
   p.state = std::make_unique<OnlineState>(
       OnlineStateOptions{.feedback_types = config.recommend.feedback_types,
@@ -201,7 +240,12 @@ Status RecoServer::Start() {
       "http://" +
       (config.server.host == "0.0.0.0" ? std::string("127.0.0.1") : config.server.host) + ":" +
       std::to_string(p.http->port()) + "/models/reload");
-  if (config.worker.in_serve) {
+  if (std::string warning = api::AdminAuthWarning(
+          {.api_key = config.server.api_key, .reload_token = config.server.reload_token});
+      !warning.empty()) {
+    spdlog::warn("{}", warning);
+  }
+  if (config.worker.in_serve && !config.database.read_only) {
     p.scheduler->Start();
     spdlog::info("scheduler running in-process holder={}", p.scheduler->holder());
   }

@@ -88,7 +88,8 @@ void ApiService::AddJobRoutes(Router& r) {
        .summary = "Queue a manual run of a job (202 with its run_id); the scheduler leader "
                   "starts it. 404 for an unknown job.",
        .tag = "jobs",
-       .response_schema = "JobRunId"},
+       .response_schema = "JobRunId",
+       .admin = AdminScope::kOperate},
       [this](HttpRequest& req, HttpResponse& res) {
         if (NoScheduler(d_.scheduler, res)) return;
         Result<int64_t> id = d_.scheduler->Trigger(req.Param("name"));

@@ -11,6 +11,8 @@
 namespace reco::api {
 namespace {
 
+// Gorse's health shape. A read-only store or a full disk keeps the server ready (reads are
+// answered); /health tells them apart.
 void WriteGorseHealth(HttpResponse& res, const Status& store_status) {
   JsonWriter w(std::move(res.body));
   w.BeginObject().Key("Ready").Bool(store_status.ok());
@@ -26,6 +28,16 @@ void WriteGorseHealth(HttpResponse& res, const Status& store_status) {
   w.EndObject();
   res.body = w.Take();
   if (!store_status.ok()) res.status = 503;
+}
+
+// /health's "store": {"ok", "writable", "read_only", "reason", "message"}.
+void WriteStoreHealth(JsonWriter& w, const Status& store_status,
+                      const StoreWritability& writability) {
+  w.Key("store").BeginObject().Key("ok").Bool(store_status.ok());
+  w.Key("writable").Bool(writability.writable).Key("read_only").Bool(writability.read_only);
+  w.Key("reason").String(!store_status.ok() ? "unreachable" : writability.reason);
+  w.Key("message").String(!store_status.ok() ? store_status.message() : writability.message);
+  w.EndObject();
 }
 
 // POST /models/reload body: {"run_id"?, "mode"?, "rollout"?}; empty = reload production.
@@ -91,6 +103,36 @@ void WriteVariant(JsonWriter& w, std::string_view key,
   w.EndObject();
 }
 
+// POST /models/reload: parses the body, reloads, counts the result, answers the report.
+void HandleReload(ModelManager& models, CounterFamily* reloads, const HttpRequest& req,
+                  HttpResponse& res) {
+  Result<ReloadRequest> request = ParseReloadBody(req.body());
+  if (!request.ok()) {
+    reloads->WithLabels({"failed"})->Inc();
+    return SetStatusError(res, request.status());
+  }
+  Result<ReloadReport> report = models.Reload(*request);
+  if (!report.ok()) {
+    const bool rejected = report.status().code() == StatusCode::kDataLoss;
+    reloads->WithLabels({rejected ? "rejected" : "failed"})->Inc();
+    spdlog::warn("event=model_reload_failed mode={} run_id={} reason=\"{}\"",
+                 VariantName(request->mode), request->run_id, report.status().ToString());
+    return SetStatusError(res, report.status());
+  }
+  reloads->WithLabels({"ok"})->Inc();
+  JsonWriter w(std::move(res.body));
+  w.BeginObject().Key("status").String("reloaded");
+  w.Key("model_version").String(FormatTimestamp(report->created));
+  w.Key("snapshot_id").String(report->snapshot_id);
+  w.Key("run_id").String(report->run_id);
+  w.Key("selected_by").String(report->selected_by);
+  w.Key("mode").String(VariantName(report->variant));
+  w.Key("rollout").Double(report->rollout);
+  w.Key("files").StringArray(report->files);
+  w.Key("seconds").Double(report->seconds).EndObject();
+  res.body = w.Take();
+}
+
 }  // namespace
 
 void ApiService::AddOperatorRoutes(Router& r) {
@@ -105,7 +147,8 @@ void ApiService::AddOperatorRoutes(Router& r) {
   Add(r,
       {.method = "GET",
        .pattern = "/api/health/ready",
-       .summary = "Readiness probe: 503 while the store is unreachable.",
+       .summary = "Readiness probe: 503 while the store is unreachable (a read-only store or a "
+                  "full disk keeps it ready: reads are answered).",
        .tag = "health",
        .response_schema = "GorseHealth",
        .needs_api_key = false},
@@ -113,7 +156,9 @@ void ApiService::AddOperatorRoutes(Router& r) {
   Add(r,
       {.method = "GET",
        .pattern = "/health",
-       .summary = "Service health: \"healthy\" with models loaded, \"degraded\" without.",
+       .summary = "Service health: \"healthy\" with models loaded and a store that takes writes "
+                  "(or was opened read-only on purpose), \"degraded\" otherwise; \"store\" "
+                  "says why.",
        .tag = "health",
        .response_schema = "Health",
        .needs_api_key = false},
@@ -121,10 +166,16 @@ void ApiService::AddOperatorRoutes(Router& r) {
         auto bundle = d_.models->bundles().Get();
         bool loaded = bundle != nullptr && !bundle->empty();
         Status store_status = d_.store->Ping();
+        StoreWritability writability = d_.store->Writability();
+        const bool store_healthy = store_status.ok() &&
+                                   (writability.writable || writability.read_only_requested);
         JsonWriter w(std::move(res.body));
-        w.BeginObject().Key("status").String(loaded && store_status.ok() ? "healthy" : "degraded");
+        w.BeginObject().Key("status").String(loaded && store_healthy ? "healthy" : "degraded");
         w.Key("models_loaded").Bool(loaded);
         w.Key("store_ok").Bool(store_status.ok());
+        w.Key("store_writable").Bool(writability.writable);
+        w.Key("read_only").Bool(writability.read_only);
+        WriteStoreHealth(w, store_status, writability);
         w.Key("model_version").String(ModelVersion());
         w.Key("snapshot_id").String(loaded ? bundle->snapshot_id() : "");
         w.Key("models").BeginObject();
@@ -169,50 +220,22 @@ void ApiService::AddOperatorRoutes(Router& r) {
   Add(r,
       {.method = "POST",
        .pattern = "/models/reload",
-       .summary = "Load a model version and swap it in atomically (Bearer token from "
-                  "MODEL_RELOAD_TOKEN). Empty body: the registry's production version, or the "
-                  "newest files without a registry. Body {\"run_id\", \"mode\": "
-                  "primary|canary|shadow, \"rollout\": 0.1}: serve that version as primary, "
-                  "as a canary for a hash fraction of users, or as a shadow scored and logged "
-                  "only. A failed reload keeps the current models.",
+       .summary = "Load a model version and swap it in atomically (credential: "
+                  "MODEL_RELOAD_TOKEN, else the API key, as Authorization: Bearer or X-API-Key; "
+                  "loopback clients only when neither is set). Empty body: the registry's "
+                  "production version, or the newest files without a registry. Body {\"run_id\", "
+                  "\"mode\": primary|canary|shadow, \"rollout\": 0.1}: serve that version as "
+                  "primary, as a canary for a hash fraction of users, or as a shadow scored and "
+                  "logged only; canary and shadow without a run_id take the newest "
+                  "registered version that is not production. A failed reload keeps the current "
+                  "models.",
        .tag = "operators",
        .request_schema = "ReloadRequest",
        .response_schema = "ReloadResponse",
-       .needs_api_key = false},
+       .needs_api_key = false,
+       .admin = AdminScope::kReload},
       [this, reloads](HttpRequest& req, HttpResponse& res) {
-        const std::string& token = d_.config->server.reload_token;
-        if (!token.empty() && req.Header("Authorization") != "Bearer " + token) {
-          SetJsonError(
-              res, 401,
-              "POST /models/reload needs the header Authorization: Bearer <MODEL_RELOAD_TOKEN>",
-              "Authorization");
-          return;
-        }
-        Result<ReloadRequest> request = ParseReloadBody(req.body());
-        if (!request.ok()) {
-          reloads->WithLabels({"failed"})->Inc();
-          return SetStatusError(res, request.status());
-        }
-        auto report = d_.models->Reload(*request);
-        if (!report.ok()) {
-          reloads
-              ->WithLabels(
-                  {report.status().code() == StatusCode::kDataLoss ? "rejected" : "failed"})
-              ->Inc();
-          spdlog::warn("model reload failed: {}", report.status().ToString());
-          return SetStatusError(res, report.status());
-        }
-        reloads->WithLabels({"ok"})->Inc();
-        JsonWriter w(std::move(res.body));
-        w.BeginObject().Key("status").String("reloaded");
-        w.Key("model_version").String(FormatTimestamp(report->created));
-        w.Key("snapshot_id").String(report->snapshot_id);
-        w.Key("run_id").String(report->run_id);
-        w.Key("mode").String(VariantName(report->variant));
-        w.Key("rollout").Double(report->rollout);
-        w.Key("files").StringArray(report->files);
-        w.Key("seconds").Double(report->seconds).EndObject();
-        res.body = w.Take();
+        HandleReload(*d_.models, reloads, req, res);
       });
 }
 

@@ -71,7 +71,8 @@ void ApiService::AddPipelineRoutes(Router& r) {
                   "resume, mode (primary|canary), rollout.",
        .tag = "pipeline",
        .request_schema = "PipelineRunRequest",
-       .response_schema = "PipelineRunId"},
+       .response_schema = "PipelineRunId",
+       .admin = AdminScope::kOperate},
       [this](HttpRequest& req, HttpResponse& res) {
         if (NoPipeline(d_.pipeline, res)) return;
         Result<pipeline::RunRequest> request = ParseRunRequest(req);

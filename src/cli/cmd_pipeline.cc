@@ -78,7 +78,7 @@ PipelineRun RunPipelineLocally(const LocalPipelineFlags& flags,
   env.clock = &SystemClock::Get();
   const char* url = std::getenv("MODEL_RELOAD_URL");
   env.reload_url = !flags.reload_url.empty() ? flags.reload_url : (url != nullptr ? url : "");
-  env.reload_token = config.server.reload_token;
+  env.reload_token = config.server.ReloadCredential();
   env.post = HttpPostJson;
   env.threads = flags.threads;
   env.show_progress = !flags.quiet;

@@ -23,6 +23,7 @@ namespace {
 struct ReleaseFlags {
   std::string server;
   std::string api_key;
+  std::string reload_token;  // MODEL_RELOAD_TOKEN: the credential when no API key is given
   LocalPipelineFlags local;
   std::string mode = "primary";
   double rollout = 0.1;
@@ -54,7 +55,12 @@ pipeline::PipelineRun FollowOnServer(const ReleaseFlags& flags) {
   std::string base = flags.server;
   while (!base.empty() && base.back() == '/') base.pop_back();
   HttpHeaders headers;
-  if (!flags.api_key.empty()) headers.emplace_back("X-API-Key", flags.api_key);
+  // The server guards pipeline runs with its API key, else its reload token (api/admin_auth.h).
+  if (!flags.api_key.empty()) {
+    headers.emplace_back("X-API-Key", flags.api_key);
+  } else if (!flags.reload_token.empty()) {
+    headers.emplace_back("Authorization", "Bearer " + flags.reload_token);
+  }
   JsonWriter w;
   w.BeginObject().Key("mode").String(flags.mode);
   if (flags.mode == "canary") w.Key("rollout").Double(flags.rollout);
@@ -152,13 +158,16 @@ void RunRelease(const ReleaseFlags& flags) {
 void RegisterReleaseCommand(CLI::App& app) {
   auto flags = std::make_shared<ReleaseFlags>();
   if (const char* key = std::getenv("RECO_SERVER_API_KEY")) flags->api_key = key;
+  if (const char* token = std::getenv("MODEL_RELOAD_TOKEN")) flags->reload_token = token;
   CLI::App* cmd = app.add_subcommand(
       "release",
       "Run the pipeline (on a server or here), follow it and publish the new model if "
       "it passes the gate; exit 0 when published, 1 otherwise");
   cmd->add_option("--server", flags->server,
                   "reco serve to run the pipeline on, e.g. http://127.0.0.1:8000");
-  cmd->add_option("--api-key", flags->api_key, "X-API-Key of the server (RECO_SERVER_API_KEY)");
+  cmd->add_option("--api-key", flags->api_key,
+                  "X-API-Key of the server (RECO_SERVER_API_KEY); without one, MODEL_RELOAD_TOKEN "
+                  "is sent as the bearer token");
   cmd->add_option("--data-dir", flags->local.data_dir, "Run the pipeline here on this data dir");
   cmd->add_option("--config", flags->local.config, "reco.toml for --data-dir");
   cmd->add_option("--reload-url", flags->local.reload_url,

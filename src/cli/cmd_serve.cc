@@ -19,6 +19,7 @@ struct ServeFlags {
   int http_port = -1;
   std::string host;
   bool init = false;  // create an empty data directory when DIR does not exist
+  bool read_only = false;
 };
 
 // Blocks until SIGTERM or SIGINT arrives (the signals are blocked in every thread first, so
@@ -43,6 +44,7 @@ void RunServe(const ServeFlags& flags) {
   auto config = LoadCommandConfig(flags.config, flags.data_dir);
   if (flags.http_port >= 0) config.server.http_port = flags.http_port;
   if (!flags.host.empty()) config.server.host = flags.host;
+  if (flags.read_only) config.database.read_only = true;
   if (Status st = config.Validate(); !st.ok()) throw CommandFailed{2, st.message()};
   // log.level from the file or RECO_LOG_LEVEL; the --log-level flag was applied before.
   if (config.log_level != "info") spdlog::set_level(spdlog::level::from_str(config.log_level));
@@ -84,6 +86,10 @@ void RegisterServeCommand(CLI::App& app) {
   cmd->add_flag("--init", flags->init,
                 "Create DIR (an empty store) when it does not exist; without it a missing DIR "
                 "is an error");
+  cmd->add_flag("--read-only", flags->read_only,
+                "Serve an existing database read-only (database.read_only): reads and "
+                "recommendations are answered, writes get 503, the in-process scheduler does "
+                "not run. Without it, a database that cannot be written stops the start-up");
   cmd->callback([flags] { RunServe(*flags); });
 }
 

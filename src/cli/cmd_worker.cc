@@ -65,7 +65,7 @@ void RunWorker(const WorkerFlags& flags) {
                                      .reload_url = std::getenv("MODEL_RELOAD_URL") != nullptr
                                                        ? std::getenv("MODEL_RELOAD_URL")
                                                        : "",
-                                     .reload_token = config.server.reload_token,
+                                     .reload_token = config.server.ReloadCredential(),
                                      .post = HttpPostJson};
   catalog[std::string(kJobTrain)] = [&pipeline_env, &config](const JobContext&) {
     return pipeline::RunPipelineJob(pipeline_env, config.pipeline.task_retries, "scheduler");

@@ -174,6 +174,7 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       BoolKey("database.auto_insert_user", &c.database.auto_insert_user),
       BoolKey("database.auto_insert_item", &c.database.auto_insert_item),
       IntKey("database.max_future_skew_seconds", &c.database.max_future_skew_seconds),
+      BoolKey("database.read_only", &c.database.read_only),
       StringListKey("recommend.positive_feedback_types", &c.recommend.feedback_types.positive),
       StringListKey("recommend.read_feedback_types", &c.recommend.feedback_types.read),
       StringListKey("recommend.negative_feedback_types", &c.recommend.feedback_types.negative),

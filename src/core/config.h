@@ -23,6 +23,11 @@ struct ServerConfig {
   int blocking_threads = 16;                  // threads for write requests (store commits)
   std::string api_key;                        // X-API-Key required when set
   std::string reload_token;                   // Bearer token for POST /models/reload
+  // The credential of POST /models/reload: reload_token, else api_key ("" when neither is set;
+  // the route then answers loopback clients only). See api/admin_auth.h.
+  const std::string& ReloadCredential() const {
+    return reload_token.empty() ? api_key : reload_token;
+  }
   int64_t max_body_bytes = 16 * 1024 * 1024;  // larger bodies get 413
   int default_n = 10;                         // n when a request names none
   int max_n = 1000;                           // n above this is a 400
@@ -37,6 +42,9 @@ struct DatabaseConfig {
   // Rows dated more than this after now are rejected on every write (REST: 400 naming
   // Timestamp; `reco import`: bad lines; pipeline extract: rejected rows).
   int64_t max_future_skew_seconds = 86400;
+  // Serve an existing database read-only (`reco serve --read-only`): writes answer 503. Without
+  // it, reco serve refuses to start on a database it cannot write.
+  bool read_only = false;
 };
 
 struct RecommendConfig {

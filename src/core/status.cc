@@ -20,6 +20,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "FAILED_PRECONDITION";
     case StatusCode::kResourceExhausted:
       return "RESOURCE_EXHAUSTED";
+    case StatusCode::kInsufficientStorage:
+      return "INSUFFICIENT_STORAGE";
     case StatusCode::kUnavailable:
       return "UNAVAILABLE";
     case StatusCode::kUnimplemented:

@@ -22,6 +22,7 @@ enum class StatusCode {
   kAlreadyExists,       // 409
   kFailedPrecondition,  // 409
   kResourceExhausted,   // 413 / 429
+  kInsufficientStorage,  // 507: the disk is full (not gRPC's; a retry does not help)
   kUnavailable,         // 503
   kUnimplemented,       // 501
   kDataLoss,            // 500
@@ -68,6 +69,9 @@ inline Status FailedPrecondition(std::string msg) {
 }
 inline Status ResourceExhausted(std::string msg) {
   return Status(StatusCode::kResourceExhausted, std::move(msg));
+}
+inline Status InsufficientStorage(std::string msg) {
+  return Status(StatusCode::kInsufficientStorage, std::move(msg));
 }
 inline Status Unavailable(std::string msg) {
   return Status(StatusCode::kUnavailable, std::move(msg));

@@ -12,6 +12,7 @@
 
 #include "core/file_util.h"
 #include "core/json_writer.h"
+#include "core/logging.h"
 #include "registry/run_tracker.h"
 
 namespace reco::pipeline {
@@ -219,8 +220,8 @@ void TaskContext::Log(std::string_view line) {
   if (sink_) sink_(task_.name, line);
   if (dry_run_ || log_path_.empty()) return;
   std::ofstream out(log_path_, std::ios::app);
-  out << FormatTimestamp(clock_.NowMicros()) << " [attempt " << task_.attempts << "] " << line
-      << '\n';
+  out << FormatTimestamp(clock_.NowMicros()) << " [attempt " << task_.attempts << "] "
+      << EscapeLogText(line) << '\n';
 }
 
 bool TaskContext::SkipLater(std::string_view task, std::string reason) {

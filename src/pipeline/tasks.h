@@ -32,7 +32,7 @@ struct PipelineEnv {
   const Clock* clock = nullptr;
   // Where publish announces the new model (MODEL_RELOAD_URL); empty = nobody to tell.
   std::string reload_url;
-  std::string reload_token;  // MODEL_RELOAD_TOKEN
+  std::string reload_token;  // MODEL_RELOAD_TOKEN, else server.api_key (ReloadCredential)
   ReloadPoster post;         // required when reload_url is set
   int threads = 0;           // training and evaluation threads; 0 = number of cores
   bool show_progress = false;

@@ -111,6 +111,13 @@ const ModelVersion* RegistryContents::WithAlias(std::string_view alias) const {
   return nullptr;
 }
 
+const ModelVersion* RegistryContents::NewestNotProduction() const {
+  for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
+    if (!it->HasAlias(kProduction)) return &*it;
+  }
+  return nullptr;
+}
+
 void WriteVersionJson(JsonWriter& w, const ModelVersion& v) {
   w.BeginObject().Key("run_id").String(v.run_id).Key("created").Timestamp(v.created);
   w.Key("aliases").StringArray(v.aliases);
@@ -390,6 +397,18 @@ Result<ModelVersion> ModelRegistry::Resolve(std::string_view alias) const {
                     registry_path().string());
   }
   return *v;
+}
+
+Result<ModelVersion> ModelRegistry::NewestNotProduction() const {
+  RECO_ASSIGN_OR_RETURN(RegistryContents c, Load());
+  const ModelVersion* v = c.NewestNotProduction();
+  if (v != nullptr) return *v;
+  const ModelVersion* production = c.WithAlias(kProduction);
+  return NotFound("no registered model version other than production" +
+                  (production != nullptr ? " (" + production->run_id + ")" : std::string()) +
+                  " in " + registry_path().string() +
+                  ": run the pipeline (or reco train) to register a new version, or name one "
+                  "with run_id");
 }
 
 Result<ModelVersion> ModelRegistry::Get(std::string_view run_id) const {

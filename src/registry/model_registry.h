@@ -54,6 +54,8 @@ struct RegistryContents {
 
   const ModelVersion* Find(std::string_view run_id) const;
   const ModelVersion* WithAlias(std::string_view alias) const;
+  // The newest version (by creation time) without the production alias; nullptr when none.
+  const ModelVersion* NewestNotProduction() const;
 };
 
 // The contract's JSON ({"versions": [{"run_id", "created", "aliases", "metrics", "artifacts",
@@ -101,6 +103,9 @@ class ModelRegistry {
 
   // The version holding `alias`; NotFound "no model version has the alias 'canary'" when none.
   Result<ModelVersion> Resolve(std::string_view alias) const;
+  // The candidate of a canary or shadow reload that names no run: the newest
+  // registered version that is not production. NotFound saying so when there is none.
+  Result<ModelVersion> NewestNotProduction() const;
   Result<ModelVersion> Get(std::string_view run_id) const;
   // Every artifact file must exist with its recorded size and sha256: NotFound "artifact F of
   // run R is missing", DataLoss "artifact F of run R: sha256 mismatch (...)".

@@ -126,6 +126,23 @@ TEST_F(RegistryTest, AnAliasIsOnAtMostOneVersion) {
   EXPECT_EQ(registry_.Promote(c, "shadow").status().code(), StatusCode::kFailedPrecondition);
 }
 
+TEST_F(RegistryTest, NewestNotProductionIsTheCandidateOfAReloadWithoutRunId) {
+  Result<ModelVersion> none = registry_.NewestNotProduction();
+  EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
+  const std::string first = Register(1);
+  ASSERT_TRUE(registry_.Promote(first, "production").ok());
+  none = registry_.NewestNotProduction();
+  EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(none.status().message().find("other than production (" + first + ")"),
+            std::string::npos)
+      << none.status().message();
+  const std::string third = Register(3);
+  const std::string second = Register(2);  // registered last, created before `third`
+  EXPECT_EQ(registry_.NewestNotProduction().value().run_id, third);
+  ASSERT_TRUE(registry_.Promote(third, "production").ok());
+  EXPECT_EQ(registry_.NewestNotProduction().value().run_id, second);
+}
+
 TEST_F(RegistryTest, PromoteRejectsUnknownAliasesAndRuns) {
   std::string a = Register(1);
   Status bad_alias = registry_.Promote(a, "staging").status();

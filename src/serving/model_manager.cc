@@ -79,7 +79,9 @@ Result<ReloadReport> ModelManager::Reload(bool fail_on_rejected) {
     Result<ModelSet> set = LoadVersion(production->run_id);
     if (set.ok()) {
       DropVariantsOf(production->run_id);
-      return Install(std::move(set).value(), ServingVariant::kPrimary, 1.0, start);
+      ReloadReport report = Install(std::move(set).value(), ServingVariant::kPrimary, 1.0, start);
+      report.selected_by = "production";
+      return report;
     }
     problem = set.status().WithPrefix("production version " + production->run_id +
                                       " rejected, still serving the previous models");
@@ -113,6 +115,7 @@ Result<ReloadReport> ModelManager::ReloadNewest(bool fail_on_rejected) {
   std::vector<std::string> rejected = set.rejected;
   ReloadReport report = Install(std::move(set), ServingVariant::kPrimary, 1.0, start);
   report.rejected = std::move(rejected);
+  report.selected_by = "newest_files";
   return report;
 }
 
@@ -137,15 +140,16 @@ Result<ReloadReport> ModelManager::Reload(const ReloadRequest& request) {
   registry::ModelRegistry registry(data_dir(), clock_);
   const std::string_view alias = AliasOf(request.mode);
   std::string run_id = request.run_id;
-  if (run_id.empty()) {
-    RECO_ASSIGN_OR_RETURN(registry::ModelVersion aliased, registry.Resolve(alias));
-    run_id = aliased.run_id;
+  if (run_id.empty()) {  // canary / shadow: the newest candidate (primary returned above)
+    RECO_ASSIGN_OR_RETURN(registry::ModelVersion candidate, registry.NewestNotProduction());
+    run_id = candidate.run_id;
   }
   RECO_ASSIGN_OR_RETURN(ModelSet set, LoadVersion(run_id));
   RECO_RETURN_IF_ERROR(registry.Promote(run_id, alias).status());
   if (request.mode == ServingVariant::kPrimary) DropVariantsOf(run_id);
   double rollout = request.mode == ServingVariant::kPrimary ? 1.0 : request.rollout;
   ReloadReport report = Install(std::move(set), request.mode, rollout, start);
+  report.selected_by = request.run_id.empty() ? "newest_not_production" : "run_id";
   SaveServingState();
   return report;
 }

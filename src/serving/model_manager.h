@@ -37,8 +37,9 @@ std::string_view VariantName(ServingVariant variant);
 Result<ServingVariant> ParseVariant(std::string_view mode);
 
 struct ReloadRequest {
-  // Registered run to load; "" = the version holding the mode's registry alias (primary:
-  // production, or the newest files when there is no registry or no production version).
+  // Registered run to load. "" = primary: the production version (the newest files when there
+  // is no registry or no production version); canary / shadow: the newest registered
+  // version that is not production.
   std::string run_id;
   ServingVariant mode = ServingVariant::kPrimary;
   double rollout = 0.1;  // canary / shadow: fraction of users / requests, in (0, 1]
@@ -52,6 +53,9 @@ struct ReloadReport {
   std::vector<std::string> rejected;  // "<path>: <reason>"
   double seconds = 0;
   std::string run_id;  // "" when the newest files were loaded
+  // How the version was chosen: "run_id" (named by the request), "production",
+  // "newest_not_production" (canary / shadow without a run id) or "newest_files".
+  std::string selected_by;
   ServingVariant variant = ServingVariant::kPrimary;
   double rollout = 1.0;
 };
@@ -71,10 +75,11 @@ class ModelManager {
   // rejected ones, also when the registry cannot be read.
   Result<ReloadReport> Reload(bool fail_on_rejected = true);
   // POST /models/reload with a body. primary + run_id: loads the version and makes it the
-  // registry's production; canary / shadow: loads the version (run_id, else the one with that
-  // alias) and puts the alias on it. Errors: InvalidArgument naming "rollout" or "run_id",
-  // NotFound for an unknown run or without a registry, FailedPrecondition when the run is
-  // already production and asked as canary/shadow, the registry's verify errors.
+  // registry's production; canary / shadow: loads the version (run_id, else the newest
+  // registered version that is not production) and puts the alias on it. Errors:
+  // InvalidArgument naming "rollout" or "run_id", NotFound for an unknown run, without a
+  // registry, or when no version but production is registered; FailedPrecondition when the run
+  // is already production and asked as canary/shadow, the registry's verify errors.
   Result<ReloadReport> Reload(const ReloadRequest& request);
   // Stops serving the canary and clears the registry alias "canary" (when the registry still
   // gives it to the withdrawn run). Ok when no canary is active. Errors are the registry's;

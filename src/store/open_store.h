@@ -5,7 +5,9 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <string_view>
 
 #include "core/config.h"
 #include "core/status.h"
@@ -13,9 +15,15 @@
 
 namespace reco {
 
-// "sqlite": database.sqlite_path resolved against `data_dir` (created when missing).
+// Told about each write call that fails for a reason of the store's (kWriteFailure* of
+// store.h); called on the writing thread, must be cheap and thread-safe.
+using WriteFailureObserver = std::function<void(std::string_view reason)>;
+
+// "sqlite": database.sqlite_path resolved against `data_dir` (created when missing, unless
+// database.read_only: then the database must exist and is opened read-only).
 // Any other data_store value is InvalidArgument naming database.data_store.
 Result<std::unique_ptr<Store>> OpenStore(const RecoConfig& config,
-                                         const std::filesystem::path& data_dir);
+                                         const std::filesystem::path& data_dir,
+                                         WriteFailureObserver on_write_failure = {});
 
 }  // namespace reco

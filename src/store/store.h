@@ -90,6 +90,23 @@ struct JobRunFilter {
   int limit = 100;  // newest `limit` rows
 };
 
+// Whether the store accepts writes, and why not.
+struct StoreWritability {
+  bool writable = true;
+  // Opened read-only: on purpose (`reco serve --read-only`) or because the database cannot be
+  // written (then `reason` says so and reco serve refuses to start without --read-only).
+  bool read_only = false;
+  bool read_only_requested = false;  // read_only because it was asked for
+  std::string reason;                // "" when writable, "read_only" or "disk_full"
+  std::string message;               // the cause, naming the database file
+};
+
+// The kinds of failed write calls reported to a write-failure observer (metric label "reason").
+inline constexpr std::string_view kWriteFailureDiskFull = "disk_full";
+inline constexpr std::string_view kWriteFailureReadOnly = "read_only";
+inline constexpr std::string_view kWriteFailureUnavailable = "unavailable";  // busy, locked
+inline constexpr std::string_view kWriteFailureError = "error";              // I/O, internal
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -159,6 +176,9 @@ class Store {
 
   // Ok when the backend is reachable (readiness probe).
   virtual Status Ping() = 0;
+  // Writable unless the store is read-only or its last write failed for lack of disk space (the
+  // next write that commits clears that). Backends that cannot tell answer writable.
+  virtual StoreWritability Writability() { return {}; }
   // Flushes and closes; later calls fail with Unavailable. Idempotent.
   virtual void Close() = 0;
 };

@@ -66,7 +66,8 @@ class LifecycleTest : public ::testing::Test {
   // POST /api/v1/pipeline/runs with `body`, then GET the run until it is no longer running
   // (bounded by a deadline; the short pause between polls only spaces the requests).
   void RunPipeline(std::string_view body, FinishedRun* out) {
-    HttpResult started = client_->Post("/api/v1/pipeline/runs", body);
+    // The reload token is the server's only credential: it guards pipeline runs too.
+    HttpResult started = client_->Post("/api/v1/pipeline/runs", body, kAuth);
     ASSERT_EQ(started.status, 202) << started.body << server_.log();
     Json start(started.body);
     EXPECT_EQ(StringField(start.root(), "status"), "running");

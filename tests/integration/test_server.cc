@@ -291,7 +291,9 @@ std::string TestServer::Start(const std::filesystem::path& data_dir, const Serve
   std::filesystem::remove(log_path_);
   Env env = options.env;
   env.emplace_back("RECO_SERVER_THREADS", std::to_string(options.threads));
-  pid_ = SpawnReco({"serve", "--data-dir", data_dir.string(), "--http-port", "0"}, log_path_, env);
+  std::vector<std::string> args = {"serve", "--data-dir", data_dir.string(), "--http-port", "0"};
+  args.insert(args.end(), options.args.begin(), options.args.end());
+  pid_ = SpawnReco(args, log_path_, env);
   if (pid_ < 0) return "cannot spawn " + RecoBinary();
   auto deadline = Clock::now() + std::chrono::milliseconds(
                                      static_cast<int>(options.start_deadline_seconds * 1000));

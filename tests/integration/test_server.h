@@ -120,6 +120,7 @@ class HttpClient {
 
 struct ServerOptions {
   Env env;          // extra environment of the child (RECO_SERVER_API_KEY, ...)
+  std::vector<std::string> args;  // extra arguments of `reco serve` (--read-only, --host H)
   int threads = 2;  // RECO_SERVER_THREADS
   double start_deadline_seconds = 30;
 };

@@ -178,6 +178,8 @@ int HttpStatusFor(StatusCode code) {
       return 409;
     case StatusCode::kResourceExhausted:
       return 429;
+    case StatusCode::kInsufficientStorage:
+      return 507;
     case StatusCode::kUnimplemented:
       return 501;
     case StatusCode::kUnavailable:
@@ -214,6 +216,8 @@ std::string_view HttpStatusName(int http_status) {
       return "UNIMPLEMENTED";
     case 503:
       return "UNAVAILABLE";
+    case 507:
+      return "INSUFFICIENT_STORAGE";
     default:
       break;
   }

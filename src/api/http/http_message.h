@@ -111,13 +111,15 @@ struct HttpResponse {
 
 // The HTTP status for a non-ok StatusCode: InvalidArgument 400, Unauthenticated 401,
 // PermissionDenied 403, NotFound 404, AlreadyExists and FailedPrecondition 409,
-// ResourceExhausted 429, Unimplemented 501, Unavailable 503, everything else 500.
+// ResourceExhausted 429, Unimplemented 501, Unavailable 503, InsufficientStorage 507, everything
+// else 500.
 int HttpStatusFor(StatusCode code);
 
 // The upper-case name used in error bodies for an HTTP status: 400 INVALID_ARGUMENT,
 // 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED,
 // 409 CONFLICT, 413 PAYLOAD_TOO_LARGE, 429 RESOURCE_EXHAUSTED, 431 HEADERS_TOO_LARGE,
-// 501 UNIMPLEMENTED, 503 UNAVAILABLE, other 4xx FAILED_REQUEST, other 5xx INTERNAL.
+// 501 UNIMPLEMENTED, 503 UNAVAILABLE, 507 INSUFFICIENT_STORAGE, other 4xx FAILED_REQUEST, other
+// 5xx INTERNAL.
 std::string_view HttpStatusName(int http_status);
 
 // Sets `status` and the JSON error body every error response has:

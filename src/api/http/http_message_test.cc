@@ -60,6 +60,8 @@ TEST(HttpStatusFor, MapsEveryStatusCode) {
   EXPECT_EQ(HttpStatusFor(StatusCode::kResourceExhausted), 429);
   EXPECT_EQ(HttpStatusFor(StatusCode::kUnimplemented), 501);
   EXPECT_EQ(HttpStatusFor(StatusCode::kUnavailable), 503);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kInsufficientStorage), 507);
+  EXPECT_EQ(HttpStatusName(507), "INSUFFICIENT_STORAGE");
   EXPECT_EQ(HttpStatusFor(StatusCode::kDataLoss), 500);
   EXPECT_EQ(HttpStatusFor(StatusCode::kInternal), 500);
 }

@@ -4,23 +4,42 @@
 
 namespace reco::sqlite {
 
-Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
-  std::string msg(what);
-  msg += ": ";
-  msg += (db != nullptr && sqlite3_errcode(db) == rc) ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+namespace {
+
+// The Status of result code `rc` with the message `msg` (see ErrorStatus).
+Status StatusFor(int rc, std::string msg) {
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
       return Unavailable(std::move(msg));
     case SQLITE_FULL:
-      return ResourceExhausted(std::move(msg));
+      return InsufficientStorage(
+          std::move(msg) +
+          "; the disk holding the database is full, the write was not saved (free disk space: "
+          "writes resume by themselves)");
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
       return DataLoss(std::move(msg));
     default:
       return Internal(std::move(msg));
   }
+}
+
+}  // namespace
+
+Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
+  std::string msg(what);
+  msg += ": ";
+  msg += (db != nullptr && sqlite3_errcode(db) == rc) ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+  if (file != nullptr && *file != '\0' && what.find(file) == std::string_view::npos) {
+    msg += " (";
+    msg += file;
+    msg += ")";
+  }
+  return StatusFor(rc, std::move(msg));
 }
 
 Status Stmt::Run(std::string_view what) {
@@ -32,9 +51,14 @@ Status Stmt::Run(std::string_view what) {
 }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path& path, bool create,
-                                                     int busy_timeout_ms) {
+                                                     int busy_timeout_ms, bool read_only) {
   sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int flags = SQLITE_OPEN_NOMUTEX;
+  if (read_only) {
+    flags |= SQLITE_OPEN_READONLY;
+  } else {
+    flags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+  }
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     Status st = ErrorStatus(db, rc, "cannot open database " + path.string());
@@ -57,8 +81,7 @@ Status Connection::Exec(const std::string& sql) {
   if (rc == SQLITE_OK) return Status::Ok();
   std::string what = err != nullptr ? err : sqlite3_errstr(rc);
   sqlite3_free(err);
-  Status st = ErrorStatus(nullptr, rc, "sqlite");
-  return Status(st.code(), "sqlite: " + what + " (" + path_.string() + ")");
+  return StatusFor(rc, "sqlite: " + what + " (" + path_.string() + ")");
 }
 
 Result<Stmt> Connection::Prepare(const std::string& sql) {

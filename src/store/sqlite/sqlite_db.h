@@ -19,8 +19,10 @@
 
 namespace reco::sqlite {
 
-// Maps an SQLite result code to a Status: busy/locked → Unavailable, full → ResourceExhausted,
-// corrupt/not-a-database → DataLoss, everything else → Internal. `what` prefixes the message.
+// Maps an SQLite result code to a Status: busy/locked/cannot-open/read-only → Unavailable,
+// full → InsufficientStorage (the disk holding the database is full; the message says so and
+// that writes resume once there is room), corrupt/not-a-database → DataLoss, everything else →
+// Internal. `what` prefixes the message; the database file is named when `db` is given.
 Status ErrorStatus(sqlite3* db, int rc, std::string_view what);
 
 class Stmt {
@@ -66,9 +68,10 @@ class Stmt {
 
 class Connection {
  public:
-  // Opens (creating when `create`) the database file with the given pragmas applied.
+  // Opens (creating when `create`) the database file with the given pragmas applied;
+  // `read_only` opens it with SQLITE_OPEN_READONLY (every write then fails).
   static Result<std::unique_ptr<Connection>> Open(const std::filesystem::path& path, bool create,
-                                                  int busy_timeout_ms);
+                                                  int busy_timeout_ms, bool read_only = false);
   // Takes ownership of `db`.
   Connection(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
   ~Connection();

@@ -33,6 +33,10 @@ std::string Pragma(std::string_view name, int64_t value) {
 }  // namespace
 
 Result<int64_t> SqliteStore::RunQueued(WriteOp& op) {
+  if (read_only_) {
+    ReportWriteFailure(kWriteFailureReadOnly);
+    return Unavailable(read_only_message_);
+  }
   std::unique_lock lock(queue_mu_);
   queue_.push_back(&op);
   op.cv.wait(lock, [&] { return op.done || queue_.front() == &op; });
@@ -89,6 +93,7 @@ size_t SqliteStore::RunGroup() {
   if (!st.ok()) {
     for (WriteOp* op : pending) op->result = st;
   }
+  NoteGroupOutcome(group);
   return group.size();
 }
 
@@ -114,6 +119,7 @@ std::vector<SqliteStore::WriteOp*> SqliteStore::RunInTxn(WriteTxn& txn,
     items_.Commit();
     types_.Commit();
     group_commits_.fetch_add(1, std::memory_order_relaxed);
+    NoteCommitted();
     return {};
   }
   RollbackIds(seq_before);
@@ -169,12 +175,15 @@ Status SqliteStore::ConfigureWriter() {
   RECO_RETURN_IF_ERROR(conn.Exec("PRAGMA temp_store = MEMORY"));
   RECO_RETURN_IF_ERROR(conn.Exec(Pragma("journal_size_limit", 64LL << 20)));
   RECO_RETURN_IF_ERROR(conn.Exec(Pragma("wal_autocheckpoint", options_.wal_autocheckpoint_pages)));
+  if (options_.max_pages > 0) {
+    RECO_RETURN_IF_ERROR(conn.Exec(Pragma("max_page_count", options_.max_pages)));
+  }
   return Status::Ok();
 }
 
 Result<std::unique_ptr<Connection>> SqliteStore::OpenReader() {
-  RECO_ASSIGN_OR_RETURN(
-      auto conn, Connection::Open(options_.path, /*create=*/false, options_.busy_timeout_ms));
+  RECO_ASSIGN_OR_RETURN(auto conn, Connection::Open(options_.path, /*create=*/false,
+                                                    options_.busy_timeout_ms, read_only_));
   RECO_RETURN_IF_ERROR(conn->Exec(Pragma("cache_size", -1024LL * options_.reader_cache_mib)));
   RECO_RETURN_IF_ERROR(conn->Exec("PRAGMA temp_store = MEMORY"));
   RECO_RETURN_IF_ERROR(conn->Exec(Pragma("mmap_size", 256LL << 20)));
@@ -185,10 +194,13 @@ Result<std::unique_ptr<Connection>> SqliteStore::OpenReader() {
 Status SqliteStore::Init() {
   const Clock& clock = options_.clock != nullptr ? *options_.clock : SystemClock::Get();
   std::lock_guard lock(writer_mu_);
-  RECO_ASSIGN_OR_RETURN(writer_,
-                        Connection::Open(options_.path, /*create=*/true, options_.busy_timeout_ms));
-  Status st = ConfigureWriter();
-  if (st.ok()) st = MigrateSchema(*writer_, LatestSchemaVersion(), clock.NowMicros());
+  Status st = OpenWriter();
+  if (st.ok() && read_only_) {
+    st = CheckSchemaReadOnly(*writer_);
+  } else if (st.ok()) {
+    st = ConfigureWriter();
+    if (st.ok()) st = MigrateSchema(*writer_, LatestSchemaVersion(), clock.NowMicros());
+  }
   if (st.ok()) st = LoadIds(*writer_);
   if (!st.ok()) {
     writer_.reset();

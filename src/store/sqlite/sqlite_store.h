@@ -8,7 +8,9 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <string_view>
 
 #include "core/status.h"
 #include "core/time.h"
@@ -26,10 +28,21 @@ struct SqliteStoreOptions {
   // fewer checkpoints of a page that many write batches dirty.
   int wal_autocheckpoint_pages = 65536;
   const Clock* clock = nullptr;          // records migration times; nullptr = system clock
+  // Open the existing database read-only: reads are served, every write call fails with
+  // Unavailable naming the cause, no migration is applied (an older schema is refused).
+  bool read_only = false;
+  // Caps the database at this many pages (PRAGMA max_page_count); 0 = no cap. A write past it
+  // fails as on a full disk.
+  int64_t max_pages = 0;
+  // Told about each write call that fails for a reason of the store's (kWriteFailure*), not of
+  // the call's arguments. Called on the writing thread; must be cheap and thread-safe.
+  std::function<void(std::string_view reason)> on_write_failure;
 };
 
 // Opens (or creates) the database, applying missing schema migrations in one transaction.
-// FailedPrecondition when the file was written by a newer schema version.
+// FailedPrecondition when the file was written by a newer schema version. A database that
+// cannot be written (file permissions, immutable attribute, read-only mount) opens read-only,
+// with Writability() naming the cause.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteStoreOptions& options);
 
 }  // namespace reco

@@ -78,6 +78,7 @@ class SqliteStore final : public Store {
   Result<std::vector<JobRunRecord>> ListJobRuns(const JobRunFilter& filter) override;
 
   Status Ping() override;
+  StoreWritability Writability() override;
   // Write calls waiting or running, and transactions committed so far (tests, metrics).
   size_t QueuedWrites();
   int64_t GroupCommits() const { return group_commits_.load(std::memory_order_relaxed); }
@@ -146,6 +147,19 @@ class SqliteStore final : public Store {
   template <typename T, typename Fn>
   Result<T> Read(Fn&& fn);
 
+  // Opens writer_: read-only when asked, or when the database turns out not to be writable
+  // (read_only_ and read_only_message_ then say why). Writability: sqlite_writability.cc.
+  Status OpenWriter();
+  // A write transaction that is rolled back: Ok, or why the database cannot be written.
+  Status ProbeWrite(Connection& conn);
+  // FailedPrecondition unless the read-only database has the latest schema.
+  Status CheckSchemaReadOnly(Connection& conn);
+  // Counts the group's failed calls (on_write_failure) and notes a full disk.
+  void NoteGroupOutcome(std::span<WriteOp* const> group);
+  // A commit went through: the disk is no longer full.
+  void NoteCommitted();
+  void ReportWriteFailure(std::string_view reason) const;
+
   Status ConfigureWriter();
   Result<std::unique_ptr<Connection>> OpenReader();
   // Reloads the id tables and the sequence counter from `conn` (writer_mu_ held).
@@ -197,6 +211,14 @@ class SqliteStore final : public Store {
   int64_t seq_ = 0;                     // last feedback seq issued
 
   ReaderPool readers_;
+
+  // Set by Init, constant afterwards.
+  bool read_only_ = false;
+  std::string read_only_message_;
+  // The last write failed for lack of disk space (until a commit goes through).
+  std::atomic<bool> disk_full_{false};
+  std::mutex state_mu_;
+  std::string disk_full_message_;  // guarded by state_mu_
 
   std::shared_mutex ids_mu_;
   IdIndex users_;
