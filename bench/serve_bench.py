@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
-"""Serving benchmark of `reco` on the LightGCN Gowalla split.
+"""Serving benchmark of `reco` on the LightGCN Gowalla split, against nginx as the reference.
 
-Imports train.txt into a fresh temporary data directory, trains, starts `reco serve`, measures
-time-to-ready, drives GET /api/recommend and GET /similar with wrk, ingests feedback batches with
-wrk, checks that every acknowledged event is in the store after SIGTERM, reads the server's
-memory, then prints a table against the targets and writes bench/results/serve-*.json.
+For each reco binary (one after the other, in one run): imports train.txt into a fresh temporary
+data directory, trains, starts `reco serve`, measures time-to-ready, drives GET /api/recommend
+(item-CF) and GET /similar with wrk, ingests feedback batches with wrk, checks that every
+acknowledged event is in the store after SIGTERM, reads the server's memory; then trains per-user
+lists (`reco train --algo`) in another data directory and drives GET /api/recommend answered from
+them. nginx serving a static file of the same size is measured with the same wrk load before the
+first and after the last binary. Prints a table against the targets per binary, a comparison
+table (absolute figures, ratios to nginx and to the baseline binary) and writes
+bench/results/serve-*.json.
 
-Usage: python3 bench/serve_bench.py [--reco BUILD/src/cli/reco] [--duration 20] [--connections 64]
-Standard library only; needs wrk (apt-get install wrk). See bench/README.md.
+Usage: python3 bench/serve_bench.py [--reco [LABEL=]BINARY ...] [--duration 20] [--connections 64]
+Standard library only; needs wrk and nginx (apt-get install wrk nginx). See bench/README.md.
 """
 
 import argparse
@@ -27,6 +32,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+import comparison
+import reference_server
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -60,8 +68,16 @@ def die(msg):
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--reco", help="reco binary (default: $RECO_BIN, build/src/cli/reco, or the "
-                   "newest build-*/src/cli/reco)")
+    p.add_argument("--reco", action="append", default=[], metavar="[LABEL=]BINARY",
+                   help="reco binary (default: $RECO_BIN, build/src/cli/reco, or the newest "
+                   "build-*/src/cli/reco); repeat to measure several one after the other, LABEL "
+                   "names each in the tables (default: its git revision or path)")
+    p.add_argument("--baseline", default="",
+                   help="LABEL of the binary the others are compared with (default: the first)")
+    p.add_argument("--no-nginx", action="store_true", help="skip the nginx reference server")
+    p.add_argument("--lists-algo", default="itemcf",
+                   help="algorithm of the per-user lists scenario (reco train --algo); '' skips "
+                   "it")
     p.add_argument("--data", default=str(DEFAULT_DATA), help="Gowalla LightGCN split directory")
     p.add_argument("--duration", type=int, default=20, help="seconds per read load (wrk -d)")
     p.add_argument("--connections", type=int, default=64, help="wrk -c for the read loads")
@@ -358,166 +374,314 @@ def print_table(figures):
             print("  ".join("-" * w for w in widths))
 
 
+def binary_label(reco):
+    """The git revision `reco --version` names, else the path."""
+    r = subprocess.run([str(reco), "--version"], capture_output=True, text=True)
+    m = re.search(r"\(([0-9a-f]{7,40}[^)]*)\)", r.stdout)
+    return m.group(1) if m else str(reco)
+
+
+def safe(label):
+    """`label` as a file name."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", label)
+
+
+def supports_algo(reco):
+    r = subprocess.run([str(reco), "train", "--help"], capture_output=True, text=True)
+    return "--algo" in r.stdout
+
+
+def parse_binaries(a):
+    """[(label, path)] in the order given; at least one."""
+    out = []
+    for spec in a.reco or [""]:
+        label, sep, path = spec.partition("=")
+        if not sep:
+            label, path = "", spec
+        binary = find_reco(path)
+        out.append((label or binary_label(binary), binary))
+    labels = [label for label, _ in out]
+    if len(set(labels)) != len(labels):
+        die(f"binaries must have distinct labels (got {labels}); name them with LABEL=BINARY")
+    if a.baseline and a.baseline not in labels:
+        die(f"--baseline {a.baseline} is not one of the labels {labels}")
+    return out
+
+
+class Run:
+    """What every phase needs: arguments, data, id files and the temporary directory."""
+
+    def __init__(self, a, data, users, items, interactions, work):
+        self.a, self.data, self.users, self.items = a, data, users, items
+        self.interactions, self.work = interactions, work
+        self.users_file, self.items_file = work / "users.txt", work / "items.txt"
+        self.users_file.write_text("\n".join(users) + "\n")
+        self.items_file.write_text("\n".join(items) + "\n")
+
+
+def import_data(ctx, reco, data_dir, results, figures):
+    cmd = [reco, "import", "--data-dir", data_dir, "--format", "lightgcn",
+           ctx.data / "train.txt"]
+    secs, out, _ = run_timed(cmd)
+    figures["import_s"] = round(secs, 3)
+    figures["import_rows_per_s"] = round(ctx.interactions / secs)
+    results["commands"]["import"] = " ".join(map(str, cmd))
+    results["import_output"] = out.strip()
+    log(f"  import: {secs:.2f} s wall, {ctx.interactions / secs:,.0f} rows/s  ({out.strip()})")
+
+
+def train(reco, data_dir, train_args, results, figures, prefix=""):
+    cmd = [reco, "train", "--data-dir", data_dir, *train_args]
+    secs, out, _ = run_timed(cmd)
+    figures[prefix + "train_s"] = round(secs, 3)
+    results["commands"][prefix + "train"] = " ".join(map(str, cmd))
+    results[prefix + "train_output"] = out.strip()
+    log(f"  train: {secs:.2f} s total")
+    return out
+
+
+def start_server(ctx, reco, data_dir, name):
+    server = Server(reco, data_dir, ctx.a.server_threads, ctx.work / f"{name}.log")
+    server.start()
+    ready, health = server.wait_ready()
+    log(f"  ready with models in {ready:.3f} s (server log says "
+        f"{server.ready_log_seconds} s); port {server.port}")
+    return server, ready, health
+
+
+def read_phase(ctx, server, results, figures):
+    a = ctx.a
+    log(f"4a. GET /api/recommend/{{user}}?n=20 over {len(ctx.users):,} users, "
+        f"{a.connections} connections, {a.duration} s")
+    rec = read_load(server, "recommend", "/api/recommend/{id}?n=20", ctx.users_file, a)
+    log("4c. GET /api/recommend/{user}?n=20, one connection (latency without queueing)")
+    single = run_wrk(server, "cycle_ids.lua",
+                     [ctx.users_file, 1, "recommend_single", "/api/recommend/{id}?n=20"],
+                     1, 1, min(a.duration, 10))
+    log(f"  p50 {single['latency_p50_ms']:.3f} ms  p99 {single['latency_p99_ms']:.3f} ms  "
+        f"({single['requests_per_s']:,.0f} req/s)")
+    results["recommend_single"] = single
+    figures["recommend_single_p50_ms"] = round(single["latency_p50_ms"], 3)
+    figures["recommend_single_p99_ms"] = round(single["latency_p99_ms"], 3)
+    log(f"4b. GET /similar/{{item}}?top_n=5 over {len(ctx.items):,} items")
+    sim = read_load(server, "similar", "/similar/{id}?top_n=5", ctx.items_file, a)
+    results["recommend"], results["similar"] = rec, sim
+    results["commands"]["recommend"] = rec["command"]
+    results["commands"]["similar"] = sim["command"]
+    for name, r in (("recommend", rec), ("similar", sim)):
+        figures[f"{name}_req_per_s"] = round(r["requests_per_s"])
+        figures[f"{name}_p99_ms"] = round(r["latency_p99_ms"], 2)
+        # Server CPU per request: the cost figure that other load on the machine does not skew.
+        figures[f"{name}_server_cpu_us_per_req"] = round(
+            1e6 * r["server_cpu_s"] / max(1, r["requests"]), 1)
+    figures["other_processes_cpu_s_during_reads"] = round(
+        rec["other_cpu_s"] + sim["other_cpu_s"], 1)
+    return rec, sim
+
+
+def feedback_phase(ctx, server, results, figures):
+    a = ctx.a
+    log(f"5. POST /api/feedback, batches of {a.feedback_batch}, "
+        f"{a.feedback_connections} connections, {a.feedback_duration} s")
+    fb_threads = min(a.threads, a.feedback_connections)
+    fb = run_wrk(server, "feedback.lua",
+                 [ctx.users_file, ctx.items_file, ctx.data / "train.txt", fb_threads,
+                  a.feedback_batch, a.feedback_new_items],
+                 fb_threads, a.feedback_connections, a.feedback_duration)
+    results["feedback"] = fb
+    results["commands"]["feedback"] = fb["command"]
+    acked = int(fb["ok_responses"]) * a.feedback_batch
+    figures["feedback_events_per_s"] = round(acked / fb["duration_s"])
+    figures["feedback_acknowledged_events"] = acked
+    figures["feedback_rows_affected"] = int(fb["rows_affected"])
+    figures["feedback_server_cpu_us_per_event"] = round(
+        1e6 * fb["server_cpu_s"] / max(1, acked), 2)
+    log(f"  {figures['feedback_events_per_s']:,} events/s ({int(fb['ok_responses'])} batches "
+        f"acknowledged, RowAffected sum {int(fb['rows_affected']):,}, p99 "
+        f"{fb['latency_p99_ms']:.1f} ms, non-2xx {fb['non_2xx_3xx']:.0f})")
+    return fb
+
+
+def durability_phase(ctx, server, data_dir, fb, figures):
+    a = ctx.a
+    log("6. server memory after the loads")
+    mem = server.memory_mb()
+    figures["rss_mb"], figures["rss_peak_mb"] = mem.get("VmRSS"), mem.get("VmHWM")
+    figures["server_threads_os"] = mem.get("Threads")
+    log(f"  VmRSS {mem.get('VmRSS')} MB, VmHWM {mem.get('VmHWM')} MB")
+    log("   durability: SIGTERM, then count the feedback rows in the store")
+    code, stop_s = server.stop()
+    figures["stop_s"] = round(stop_s, 3)
+    stored = count_feedback(data_dir / "reco.db")
+    expected = ctx.interactions + int(fb["rows_affected"])
+    # wrk stops at its deadline with up to one batch per connection still in flight: the
+    # server may commit those without wrk reading the answer, so they are stored but not
+    # counted as acknowledged. Fewer rows than acknowledged means lost writes.
+    in_flight_max = a.feedback_connections * a.feedback_batch
+    acked = figures["feedback_acknowledged_events"]
+    figures["feedback_stored_rows"] = stored
+    figures["feedback_expected_rows"] = expected
+    figures["feedback_durable"] = (code == 0 and expected <= stored <= expected + in_flight_max
+                                   and int(fb["rows_affected"]) == acked)
+    log(f"  exit code {code} after {stop_s:.2f} s; stored {stored:,} rows; imported "
+        f"{ctx.interactions:,} + acknowledged {int(fb['rows_affected']):,} = {expected:,} "
+        f"(unacknowledged in-flight at wrk's deadline: {stored - expected:,}, "
+        f"at most {in_flight_max:,})")
+
+
+def lists_phase(ctx, reco, label, data_dir, results, figures):
+    """GET /api/recommend answered from per-user lists (reco train --algo) in `data_dir`, a
+    copy of the imported data."""
+    a = ctx.a
+    log(f"7. per-user lists: reco train --algo {a.lists_algo}, serve, GET /api/recommend")
+    train(reco, data_dir, ["--algo", a.lists_algo], results, figures, prefix="lists_")
+    server, _, health = start_server(ctx, reco, data_dir, f"serve-{safe(label)}-lists")
+    try:
+        results["lists_health"] = health
+        lists = read_load(server, "recommend_lists", "/api/recommend/{id}?n=20", ctx.users_file,
+                          a)
+    finally:
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    results["recommend_lists"] = lists
+    results["commands"]["recommend_lists"] = lists["command"]
+    figures["lists_req_per_s"] = round(lists["requests_per_s"])
+    figures["lists_p99_ms"] = round(lists["latency_p99_ms"], 2)
+    figures["lists_server_cpu_us_per_req"] = round(
+        1e6 * lists["server_cpu_s"] / max(1, lists["requests"]), 1)
+    return lists
+
+
+def bench_binary(ctx, label, reco):
+    """Every phase for one binary; returns its results (figures under "figures")."""
+    a = ctx.a
+    log(f"=== {label}: {reco}")
+    data_dir = ctx.work / f"data-{safe(label)}"
+    data_dir.mkdir()
+    results = {"reco": str(reco), "label": label, "commands": {}}
+    figures = {}
+    server = None
+    try:
+        log("1. import")
+        import_data(ctx, reco, data_dir, results, figures)
+        lists_dir = None
+        if a.lists_algo and supports_algo(reco):
+            lists_dir = ctx.work / f"data-{safe(label)}-lists"
+            shutil.copytree(data_dir, lists_dir)
+        elif a.lists_algo:
+            log(f"   {label} has no `reco train --algo`: no per-user lists scenario")
+        log("2. train")
+        train_args = ["--config", os.path.abspath(a.train_config)] if a.train_config else []
+        out = train(reco, data_dir, train_args, results, figures)
+        figures["itemcf_fit_s"] = parse_itemcf_seconds(out)
+        log("3. serve: time to ready")
+        server, ready, health = start_server(ctx, reco, data_dir, f"serve-{safe(label)}")
+        figures["ready_s"] = round(ready, 3)
+        figures["ready_logged_s"] = server.ready_log_seconds
+        results["commands"]["serve"] = " ".join(server.cmd)
+        results["health"] = health
+        results["sanity"] = sanity_check(server.port, ctx.users[0], ctx.items[0])
+        rec, sim = read_phase(ctx, server, results, figures)
+        fb = feedback_phase(ctx, server, results, figures)
+        durability_phase(ctx, server, data_dir, fb, figures)
+        server = None
+        errors = 0
+        for r in (rec, sim, fb):
+            errors += http_errors(r)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        if lists_dir is not None:
+            errors += http_errors(lists_phase(ctx, reco, label, lists_dir, results, figures))
+        figures["http_errors"] = errors
+    finally:
+        if server is not None and server.proc.poll() is None:
+            server.stop()
+    results["figures"] = figures
+    results["verdict"] = {name: check(name, figures.get(name)) for name in TARGETS}
+    return results
+
+
+def http_errors(r):
+    return int(r["non_2xx_3xx"] + r["socket_errors_connect"] + r["socket_errors_read"]
+               + r["socket_errors_write"] + r["socket_errors_timeout"])
+
+
+def bench_nginx(ctx, binary, name):
+    a = ctx.a
+    workers = a.server_threads or os.cpu_count() or 1
+    body = json.dumps([ctx.items[i % len(ctx.items)] for i in range(20)], separators=(",", ":"))
+    log(f"=== {name}: nginx serving a {len(body)}-byte static file, {workers} workers")
+    server = reference_server.Nginx(binary, ctx.work, workers, body, log)
+    server.start()
+    try:
+        r = read_load(server, name, reference_server.PATH_TEMPLATE, ctx.users_file, a)
+    finally:
+        server.stop()
+    r["server_cpu_us_per_req"] = round(1e6 * r["server_cpu_s"] / max(1, r["requests"]), 1)
+    r["body_bytes"] = len(body)
+    return r
+
+
 def main():
     a = parse_args()
     if shutil.which("wrk") is None:
         die("wrk not found: apt-get install wrk")
     if a.connections < a.threads:
         die("--connections must be >= --threads")
+    nginx = None
+    if not a.no_nginx:
+        nginx = reference_server.find_nginx()
+        if nginx is None:
+            die(reference_server.NGINX_MISSING)
     data = Path(a.data).resolve()
-    reco = find_reco(a.reco)
-    log(f"reco binary {reco}; data {data}")
+    binaries = parse_binaries(a)
+    baseline = a.baseline or binaries[0][0]
+    for label, reco in binaries:
+        log(f"reco binary {label}: {reco}")
+    log(f"data {data}")
     users, items, interactions = read_split(data)
     log(f"train.txt: {interactions:,} interactions, {len(users):,} users, {len(items):,} items")
 
     work = Path(tempfile.mkdtemp(prefix=f"reco-serve-bench-{os.getpid()}-"))
-    data_dir = work / "data"
-    data_dir.mkdir()
-    users_file, items_file = work / "users.txt", work / "items.txt"
-    users_file.write_text("\n".join(users) + "\n")
-    items_file.write_text("\n".join(items) + "\n")
+    ctx = Run(a, data, users, items, interactions, work)
     results = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-               "git_revision": git_revision(), "machine": machine_info(), "reco": str(reco),
+               "git_revision": git_revision(), "machine": machine_info(),
                "dataset": {"path": str(data), "interactions": interactions,
                            "users": len(users), "items": len(items)},
                "config": {k: v for k, v in vars(a).items() if k not in ("reco",)},
-               "commands": {}}
-    figures = {}
-    server = None
+               "baseline": baseline, "runs": {}, "nginx": []}
     try:
-        log("1. import")
-        cmd = [reco, "import", "--data-dir", data_dir, "--format", "lightgcn", data / "train.txt"]
-        secs, out, _ = run_timed(cmd)
-        figures["import_s"] = round(secs, 3)
-        figures["import_rows_per_s"] = round(interactions / secs)
-        results["commands"]["import"] = " ".join(map(str, cmd))
-        results["import_output"] = out.strip()
-        log(f"  {secs:.2f} s wall, {interactions / secs:,.0f} rows/s  ({out.strip()})")
-
-        log("2. train")
-        cmd = [reco, "train", "--data-dir", data_dir]
-        if a.train_config:
-            cmd += ["--config", os.path.abspath(a.train_config)]
-        secs, out, _ = run_timed(cmd)
-        figures["train_s"] = round(secs, 3)
-        figures["itemcf_fit_s"] = parse_itemcf_seconds(out)
-        results["commands"]["train"] = " ".join(map(str, cmd))
-        results["train_output"] = out.strip()
-        log(f"  {secs:.2f} s total, item-CF fit {figures['itemcf_fit_s']} s")
-        print(out.rstrip())
-
-        log("3. serve: time to ready")
-        server = Server(reco, data_dir, a.server_threads, work / "serve.log")
-        server.start()
-        ready, health = server.wait_ready()
-        figures["ready_s"] = round(ready, 3)
-        figures["ready_logged_s"] = server.ready_log_seconds
-        results["commands"]["serve"] = " ".join(server.cmd)
-        results["health"] = health
-        log(f"  ready with models in {ready:.3f} s (server log says "
-            f"{server.ready_log_seconds} s); port {server.port}")
-        results["sanity"] = sanity_check(server.port, users[0], items[0])
-
-        log(f"4a. GET /api/recommend/{{user}}?n=20 over {len(users):,} users, "
-            f"{a.connections} connections, {a.duration} s")
-        rec = read_load(server, "recommend", "/api/recommend/{id}?n=20", users_file, a)
-        log("4c. GET /api/recommend/{user}?n=20, one connection (latency without queueing)")
-        single = run_wrk(server, "cycle_ids.lua",
-                         [users_file, 1, "recommend_single", "/api/recommend/{id}?n=20"],
-                         1, 1, min(a.duration, 10))
-        log(f"  p50 {single['latency_p50_ms']:.3f} ms  p99 {single['latency_p99_ms']:.3f} ms  "
-            f"({single['requests_per_s']:,.0f} req/s)")
-        results["recommend_single"] = single
-        results["train_config"] = a.train_config
-        figures["recommend_single_p50_ms"] = round(single["latency_p50_ms"], 3)
-        figures["recommend_single_p99_ms"] = round(single["latency_p99_ms"], 3)
-        log(f"4b. GET /similar/{{item}}?top_n=5 over {len(items):,} items")
-        sim = read_load(server, "similar", "/similar/{id}?top_n=5", items_file, a)
-        results["recommend"], results["similar"] = rec, sim
-        results["commands"]["recommend"] = rec["command"]
-        results["commands"]["similar"] = sim["command"]
-        figures["recommend_req_per_s"] = round(rec["requests_per_s"])
-        figures["recommend_p99_ms"] = round(rec["latency_p99_ms"], 2)
-        figures["similar_req_per_s"] = round(sim["requests_per_s"])
-        figures["similar_p99_ms"] = round(sim["latency_p99_ms"], 2)
-        # Server CPU per request: the cost figure that other load on the machine does not skew.
-        figures["recommend_server_cpu_us_per_req"] = round(
-            1e6 * rec["server_cpu_s"] / max(1, rec["requests"]), 1)
-        figures["similar_server_cpu_us_per_req"] = round(
-            1e6 * sim["server_cpu_s"] / max(1, sim["requests"]), 1)
-        figures["other_processes_cpu_s_during_reads"] = round(
-            rec["other_cpu_s"] + sim["other_cpu_s"], 1)
-
-        log(f"5. POST /api/feedback, batches of {a.feedback_batch}, "
-            f"{a.feedback_connections} connections, {a.feedback_duration} s")
-        fb_threads = min(a.threads, a.feedback_connections)
-        fb = run_wrk(server, "feedback.lua",
-                     [users_file, items_file, data / "train.txt", fb_threads, a.feedback_batch,
-                      a.feedback_new_items],
-                     fb_threads, a.feedback_connections, a.feedback_duration)
-        results["feedback"] = fb
-        results["commands"]["feedback"] = fb["command"]
-        acked = int(fb["ok_responses"]) * a.feedback_batch
-        figures["feedback_events_per_s"] = round(acked / fb["duration_s"])
-        figures["feedback_acknowledged_events"] = acked
-        figures["feedback_rows_affected"] = int(fb["rows_affected"])
-        figures["feedback_server_cpu_us_per_event"] = round(
-            1e6 * fb["server_cpu_s"] / max(1, acked), 2)
-        log(f"  {figures['feedback_events_per_s']:,} events/s ({int(fb['ok_responses'])} batches "
-            f"acknowledged, RowAffected sum {int(fb['rows_affected']):,}, p99 "
-            f"{fb['latency_p99_ms']:.1f} ms, non-2xx {fb['non_2xx_3xx']:.0f})")
-
-        log("6. server memory after the loads")
-        mem = server.memory_mb()
-        figures["rss_mb"], figures["rss_peak_mb"] = mem.get("VmRSS"), mem.get("VmHWM")
-        figures["server_threads_os"] = mem.get("Threads")
-        log(f"  VmRSS {mem.get('VmRSS')} MB, VmHWM {mem.get('VmHWM')} MB")
-
-        log("   durability: SIGTERM, then count the feedback rows in the store")
-        code, stop_s = server.stop()
-        figures["stop_s"] = round(stop_s, 3)
-        stored = count_feedback(data_dir / "reco.db")
-        expected = interactions + int(fb["rows_affected"])
-        # wrk stops at its deadline with up to one batch per connection still in flight: the
-        # server may commit those without wrk reading the answer, so they are stored but not
-        # counted as acknowledged. Fewer rows than acknowledged means lost writes.
-        in_flight_max = a.feedback_connections * a.feedback_batch
-        figures["feedback_stored_rows"] = stored
-        figures["feedback_expected_rows"] = expected
-        figures["feedback_durable"] = (code == 0 and expected <= stored <= expected + in_flight_max
-                                       and int(fb["rows_affected"]) == acked)
-        log(f"  exit code {code} after {stop_s:.2f} s; stored {stored:,} rows; imported "
-            f"{interactions:,} + acknowledged {int(fb['rows_affected']):,} = {expected:,} "
-            f"(unacknowledged in-flight at wrk's deadline: {stored - expected:,}, "
-            f"at most {in_flight_max:,})")
-        server = None
-
-        errors = 0
-        for r in (rec, sim, fb):
-            errors += int(r["non_2xx_3xx"] + r["socket_errors_connect"] + r["socket_errors_read"]
-                          + r["socket_errors_write"] + r["socket_errors_timeout"])
-        figures["http_errors"] = errors
+        if nginx:
+            results["nginx"].append(bench_nginx(ctx, nginx, "nginx_first"))
+        for label, reco in binaries:
+            results["runs"][label] = bench_binary(ctx, label, reco)
+        if nginx:
+            results["nginx"].append(bench_nginx(ctx, nginx, "nginx_last"))
     finally:
-        if server is not None and server.proc.poll() is None:
-            server.stop()
         if a.keep:
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    results["figures"] = figures
-    results["verdict"] = {name: check(name, figures.get(name)) for name in TARGETS}
     print()
     print(f"reco serving benchmark, {results['date']}, rev {results['git_revision']}, "
           f"{results['machine']['nproc']} x {results['machine']['cpu_model']}, "
           f"wrk -t{a.threads} -c{a.connections} -d{a.duration}s, server threads "
           f"{a.server_threads or 'auto'}")
-    print_table(figures)
-    print(f"server CPU per request: recommend {figures.get('recommend_server_cpu_us_per_req')} us, "
-          f"similar {figures.get('similar_server_cpu_us_per_req')} us, feedback "
-          f"{figures.get('feedback_server_cpu_us_per_event')} us/event; CPU seconds used by other "
-          f"processes during the read loads: {figures.get('other_processes_cpu_s_during_reads')} "
-          f"(of {2 * a.duration * (os.cpu_count() or 1)} available)")
+    for label, run in results["runs"].items():
+        figures = run["figures"]
+        print(f"\n{label} ({run['reco']})")
+        print_table(figures)
+        print(f"server CPU per request: recommend "
+              f"{figures.get('recommend_server_cpu_us_per_req')} us, similar "
+              f"{figures.get('similar_server_cpu_us_per_req')} us, lists "
+              f"{figures.get('lists_server_cpu_us_per_req')} us, feedback "
+              f"{figures.get('feedback_server_cpu_us_per_event')} us/event; CPU seconds used by "
+              f"other processes during the read loads: "
+              f"{figures.get('other_processes_cpu_s_during_reads')} "
+              f"(of {2 * a.duration * (os.cpu_count() or 1)} available)")
+    results["comparison"] = comparison.compare(results, baseline)
+    print()
+    print(comparison.markdown(results["comparison"]))
     out_dir = Path(a.results_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"serve-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"

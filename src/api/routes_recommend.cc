@@ -280,7 +280,7 @@ void ApiService::AddOperatorRecommendRoutes(Router& r) {
 
 std::string ApiService::ModelVersion() const {
   auto bundle = d_.models->bundles().Get();
-  return bundle == nullptr ? std::string() : FormatTimestamp(bundle->created());
+  return bundle == nullptr ? std::string() : bundle->created_text();
 }
 
 }  // namespace reco::api

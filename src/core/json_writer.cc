@@ -1,14 +1,45 @@
 #include "core/json_writer.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "core/time.h"
 
 namespace reco {
 
+namespace {
+
+// true for the bytes a JSON string holds as they are (not a control character, quote or
+// backslash).
+constexpr std::array<bool, 256> kPlainByte = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 256; ++c) plain[c] = c != '"' && c != '\\';
+  return plain;
+}();
+
+}  // namespace
+
 void AppendJsonString(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
+  bool plain = true;
+  for (char c : s) plain &= kPlainByte[static_cast<unsigned char>(c)];
+  if (plain) {  // the common case (ids, keys): one append
+    char quoted[64];
+    if (s.size() + 2 <= sizeof(quoted)) {
+      quoted[0] = '"';
+      std::memcpy(quoted + 1, s.data(), s.size());
+      quoted[s.size() + 1] = '"';
+      out.append(quoted, s.size() + 2);
+    } else {
+      out.reserve(out.size() + s.size() + 2);
+      out.push_back('"');
+      out.append(s);
+      out.push_back('"');
+    }
+    return;
+  }
   out.push_back('"');
   size_t run_start = 0;
   for (size_t i = 0; i < s.size(); ++i) {

@@ -35,6 +35,8 @@ std::shared_ptr<const ModelBundle> ModelBundle::Build(const ModelSet& models, On
   bundle->snapshot_id_ = models.snapshot_id;
   bundle->run_id_ = models.run_id;
   bundle->created_ = models.created;
+  bundle->created_text_ = FormatTimestamp(models.created);
+  bundle->version_label_ = models.run_id.empty() ? bundle->created_text_ : models.run_id;
   bundle->loaded_at_ = loaded_at;
   bundle->files_ = models.files;
   if (models.popularity) {
@@ -88,21 +90,11 @@ void ModelBundle::CopyUserRecs(const UserRecsModel& recs, OnlineState& state) {
   user_recs_algorithm_ = recs.algorithm();
 }
 
-std::string ModelBundle::version_label() const {
-  return run_id_.empty() ? FormatTimestamp(created_) : run_id_;
-}
-
 std::span<const ScoredIndex> ModelBundle::UserRecs(std::string_view user_id) const {
   auto it = user_recs_index_.find(user_id);
   if (it == user_recs_index_.end()) return {};
   return std::span<const ScoredIndex>(user_recs_.data() + it->second.first,
                                       it->second.second - it->second.first);
-}
-
-std::span<const ScoredIndex> ModelBundle::Neighbors(uint32_t item) const {
-  if (item + 1 >= neighbor_offsets_.size()) return {};
-  return std::span<const ScoredIndex>(neighbors_.data() + neighbor_offsets_[item],
-                                      neighbor_offsets_[item + 1] - neighbor_offsets_[item]);
 }
 
 std::span<const ScoredIndex> ModelBundle::Find(const Lists& lists, std::string_view category) {

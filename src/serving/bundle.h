@@ -42,7 +42,15 @@ class ModelBundle {
   bool empty() const { return !has_itemcf_ && !has_popularity_ && !has_latest_; }
 
   // Neighbours of a catalogue item by similarity, best first (empty when unknown).
-  std::span<const ScoredIndex> Neighbors(uint32_t item) const;
+  std::span<const ScoredIndex> Neighbors(uint32_t item) const {
+    if (item + 1 >= neighbor_offsets_.size()) return {};
+    return std::span<const ScoredIndex>(neighbors_.data() + neighbor_offsets_[item],
+                                        neighbor_offsets_[item + 1] - neighbor_offsets_[item]);
+  }
+  // Every neighbour's catalogue index is below this (0 without item-CF).
+  size_t neighbor_index_limit() const {
+    return neighbor_offsets_.empty() ? 0 : neighbor_offsets_.size() - 1;
+  }
   // Ranked lists; category "" = overall. Empty for an unknown category.
   std::span<const ScoredIndex> Popular(std::string_view category) const;
   std::span<const ScoredIndex> Latest(std::string_view category) const;
@@ -56,8 +64,10 @@ class ModelBundle {
   const std::string& run_id() const { return run_id_; }
   // run_id(), or the creation time of the newest file when there is no run id: what the
   // exposure log and metrics call the model version.
-  std::string version_label() const;
+  const std::string& version_label() const { return version_label_; }
   TimestampUs created() const { return created_; }
+  // created() as RFC 3339 text.
+  const std::string& created_text() const { return created_text_; }
   TimestampUs loaded_at() const { return loaded_at_; }
   const std::vector<std::string>& files() const { return files_; }
   // Newest item timestamp (seconds) the "latest" model knows; newer live items are merged in.
@@ -84,6 +94,8 @@ class ModelBundle {
   std::string snapshot_id_;
   std::string run_id_;
   TimestampUs created_ = 0;
+  std::string created_text_;
+  std::string version_label_;
   TimestampUs loaded_at_ = 0;
   std::vector<std::string> files_;
   int64_t latest_horizon_s_ = 0;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -9,21 +10,80 @@
 #include "core/json_writer.h"
 
 namespace reco {
+namespace {
 
-std::string ExposureToJson(const ExposureRecord& r) {
-  JsonWriter w;
-  w.BeginObject().Key("ts").Timestamp(r.ts);
-  w.Key("request_id").String(r.request_id);
-  w.Key("user_id").String(r.user_id);
-  w.Key("scenario").String(r.scenario);
-  w.Key("model_version").String(r.model_version);
-  w.Key("variant").String(r.variant);
-  w.Key("items").StringArray(r.items);
-  w.EndObject();
-  return w.Take();
+// AppendTimestamp with the text of the whole second cached per thread: most lines of a burst
+// share their second.
+void AppendTimestampCached(std::string& out, TimestampUs ts) {
+  thread_local TimestampUs cached_second = -1;
+  thread_local std::string cached_text;  // "YYYY-MM-DDTHH:MM:SS"
+  const TimestampUs micros = ((ts % kMicrosPerSecond) + kMicrosPerSecond) % kMicrosPerSecond;
+  const TimestampUs second = ts - micros;
+  if (second != cached_second) {
+    cached_text.clear();
+    AppendTimestamp(cached_text, second);
+    cached_text.pop_back();  // 'Z'
+    cached_second = second;
+  }
+  out += cached_text;
+  if (micros != 0) {
+    char digits[7] = {'.'};  // six digits, trailing zeros dropped
+    int64_t rest = micros;
+    for (int i = 6; i >= 1; --i, rest /= 10) digits[i] = static_cast<char>('0' + rest % 10);
+    int len = 7;
+    while (digits[len - 1] == '0') --len;
+    out.append(digits, static_cast<size_t>(len));
+  }
+  out.push_back('Z');
 }
 
-ExposureLog::ExposureLog(ExposureLogOptions options) : options_(std::move(options)) {}
+// Borrows `record`'s strings; `ids` holds the item views for as long as the result is used.
+ExposureRef RefOf(const ExposureRecord& record, std::vector<std::string_view>& ids) {
+  ids.assign(record.items.begin(), record.items.end());
+  return {.ts = record.ts,
+          .request_id = record.request_id,
+          .user_id = record.user_id,
+          .scenario = record.scenario,
+          .model_version = record.model_version,
+          .variant = record.variant,
+          .items = ids};
+}
+
+}  // namespace
+
+void AppendExposureJson(std::string& out, const ExposureRef& r) {
+  out += "{\"ts\":\"";
+  AppendTimestampCached(out, r.ts);
+  out += "\",\"request_id\":";
+  AppendJsonString(out, r.request_id);
+  out += ",\"user_id\":";
+  AppendJsonString(out, r.user_id);
+  out += ",\"scenario\":";
+  AppendJsonString(out, r.scenario);
+  out += ",\"model_version\":";
+  AppendJsonString(out, r.model_version);
+  out += ",\"variant\":";
+  AppendJsonString(out, r.variant);
+  out += ",\"items\":[";
+  for (size_t i = 0; i < r.items.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(out, r.items[i]);
+  }
+  out += "]}";
+}
+
+std::string ExposureToJson(const ExposureRecord& record) {
+  std::vector<std::string_view> ids;
+  std::string out;
+  AppendExposureJson(out, RefOf(record, ids));
+  return out;
+}
+
+ExposureLog::ExposureLog(ExposureLogOptions options) : options_(std::move(options)) {
+  stripe_capacity_ = (options_.queue_capacity + kStripes - 1) / kStripes;
+  wake_records_ = std::max<size_t>(1, stripe_capacity_ / 4);
+  options_.flush_interval_ms = std::max(1, options_.flush_interval_ms);
+}
 
 Result<std::unique_ptr<ExposureLog>> ExposureLog::Open(ExposureLogOptions options) {
   std::unique_ptr<ExposureLog> log(new ExposureLog(std::move(options)));
@@ -39,6 +99,11 @@ Result<std::unique_ptr<ExposureLog>> ExposureLog::Open(ExposureLogOptions option
 }
 
 ExposureLog::~ExposureLog() {
+  // Closed stripes take no more records, so the writer's last pass sees all of them.
+  for (Stripe& stripe : stripes_) {
+    std::lock_guard lock(stripe.mu);
+    stripe.closed = true;
+  }
   {
     std::lock_guard lock(mu_);
     stop_ = true;
@@ -60,68 +125,122 @@ Status ExposureLog::OpenFile() {
   return Status::Ok();
 }
 
-bool ExposureLog::Append(ExposureRecord record) {
+ExposureLog::Stripe& ExposureLog::StripeOfThisThread() {
+  static std::atomic<size_t> next_thread{0};
+  thread_local const size_t index = next_thread.fetch_add(1, std::memory_order_relaxed);
+  return stripes_[index % kStripes];
+}
+
+bool ExposureLog::Append(const ExposureRef& record) {
+  Stripe& stripe = StripeOfThisThread();
+  bool wake = false;
   {
-    std::lock_guard lock(mu_);
-    if (stop_ || queue_.size() >= options_.queue_capacity) {
-      ++dropped_;
+    std::lock_guard lock(stripe.mu);
+    if (stripe.closed || stripe.records >= stripe_capacity_) {
+      ++stripe.dropped;
       return false;
     }
-    queue_.push_back(std::move(record));
-    ++enqueued_;
+    AppendExposureJson(stripe.lines, record);
+    stripe.lines.push_back('\n');
+    wake = ++stripe.records == wake_records_;
   }
-  wake_.notify_one();
+  if (wake) {
+    {
+      std::lock_guard lock(mu_);
+      wake_requested_ = true;
+    }
+    wake_.notify_one();
+  }
   return true;
+}
+
+bool ExposureLog::Append(const ExposureRecord& record) {
+  std::vector<std::string_view> ids;
+  return Append(RefOf(record, ids));
 }
 
 void ExposureLog::Flush() {
   std::unique_lock lock(mu_);
-  const uint64_t target = enqueued_;
-  flushed_.wait(lock, [&] { return done_ >= target; });
+  const uint64_t ticket = ++flush_requested_;
+  wake_.notify_one();
+  flushed_.wait(lock, [&] { return flush_done_ >= ticket; });
 }
 
 void ExposureLog::Run() {
-  std::deque<ExposureRecord> batch;
+  std::array<std::string, kStripes> taken;
+  const auto interval = std::chrono::milliseconds(options_.flush_interval_ms);
   while (true) {
+    uint64_t answered = 0;
+    bool stopping = false;
     {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty() && stop_) return;
-      batch.swap(queue_);
+      wake_.wait_for(lock, interval,
+                     [&] { return stop_ || wake_requested_ || flush_requested_ > flush_done_; });
+      wake_requested_ = false;
+      answered = flush_requested_;
+      stopping = stop_;
     }
-    WriteBatch(batch);
+    WriteAll(taken);
     {
       std::lock_guard lock(mu_);
-      done_ += batch.size();
+      flush_done_ = answered;
     }
     flushed_.notify_all();
-    batch.clear();
+    if (stopping) return;
   }
 }
 
-void ExposureLog::WriteBatch(const std::deque<ExposureRecord>& batch) {
+void ExposureLog::WriteAll(std::array<std::string, kStripes>& taken) {
+  bool any = false;
+  for (size_t i = 0; i < kStripes; ++i) {
+    {
+      std::lock_guard lock(stripes_[i].mu);
+      if (stripes_[i].records == 0) continue;
+      stripes_[i].records = 0;
+      stripes_[i].lines.swap(taken[i]);
+    }
+    WriteLines(taken[i]);
+    taken[i].clear();
+    any = true;
+  }
+  if (any && file_ != nullptr && std::fflush(file_) != 0) {
+    spdlog::warn("event=exposure_log_write_failed file={} reason=\"{}\"", options_.path.string(),
+                 std::strerror(errno));
+  }
+}
+
+void ExposureLog::WriteLines(std::string_view lines) {
   uint64_t ok = 0, failed = 0, rotated = 0;
-  for (const ExposureRecord& record : batch) {
-    std::string line = ExposureToJson(record);
-    line.push_back('\n');
-    if (size_ > 0 && size_ + line.size() > options_.max_bytes) {
+  size_t run_start = 0, run_lines = 0, pos = 0;
+  // Writes lines [run_start, end) with one call.
+  auto write_run = [&](size_t end) {
+    if (end == run_start) return;
+    const size_t bytes = end - run_start;
+    if (file_ == nullptr || std::fwrite(lines.data() + run_start, 1, bytes, file_) != bytes) {
+      failed += run_lines;
+    } else {
+      size_ += bytes;
+      ok += run_lines;
+    }
+    run_start = end;
+    run_lines = 0;
+  };
+  while (pos < lines.size()) {
+    const size_t newline = lines.find('\n', pos);
+    const size_t next = newline == std::string_view::npos ? lines.size() : newline + 1;
+    const uint64_t pending = size_ + (pos - run_start);
+    if (pending > 0 && pending + (next - pos) > options_.max_bytes) {
+      write_run(pos);
       if (Status st = Rotate(); !st.ok()) {
         spdlog::warn("event=exposure_log_rotate_failed reason=\"{}\"", st.ToString());
       } else {
         ++rotated;
       }
     }
-    if (file_ == nullptr || std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {
-      ++failed;
-      continue;
-    }
-    size_ += line.size();
-    ++ok;
+    ++run_lines;
+    pos = next;
   }
-  if (file_ != nullptr && std::fflush(file_) != 0) {
-    spdlog::warn("event=exposure_log_write_failed file={} reason=\"{}\"", options_.path.string(),
-                 std::strerror(errno));
-  }
+  write_run(pos);
   if (failed > 0) {
     spdlog::warn("event=exposure_log_write_failed file={} records={}", options_.path.string(),
                  failed);
@@ -160,8 +279,12 @@ uint64_t ExposureLog::written() const {
   return written_;
 }
 uint64_t ExposureLog::dropped() const {
-  std::lock_guard lock(mu_);
-  return dropped_;
+  uint64_t total = 0;
+  for (const Stripe& stripe : stripes_) {
+    std::lock_guard lock(stripe.mu);
+    total += stripe.dropped;
+  }
+  return total;
 }
 uint64_t ExposureLog::write_errors() const {
   std::lock_guard lock(mu_);

@@ -37,6 +37,20 @@ TEST(ExposureLog, LineHasTheContractFieldsInOrder) {
             "\"variant\":\"canary\",\"items\":[\"i1\",\"i2\"]}");
 }
 
+TEST(ExposureLog, TimestampsHaveTheSharedFormat) {
+  // Whole seconds, fractions with trailing zeros dropped, seconds shared by consecutive lines,
+  // and times before 1970.
+  for (TimestampUs ts : {TimestampUs{1'795'489'200'000'000}, TimestampUs{1'795'489'200'123'400},
+                         TimestampUs{1'795'489'200'000'001}, TimestampUs{1'795'489'201'999'999},
+                         TimestampUs{-1'500'000}, TimestampUs{0}}) {
+    ExposureRecord record = Record(0);
+    record.ts = ts;
+    EXPECT_NE(ExposureToJson(record).find("{\"ts\":\"" + FormatTimestamp(ts) + "\","),
+              std::string::npos)
+        << ts << ": " << ExposureToJson(record);
+  }
+}
+
 TEST(ExposureLog, AppendsLinesInOrderAndCreatesTheDirectory) {
   testing::TempDir dir("exposure_log");
   auto path = dir.path() / "evaluation" / "exposure_log.jsonl";

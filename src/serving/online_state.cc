@@ -64,6 +64,7 @@ uint32_t OnlineState::CategoryIndexLocked(std::string_view category) {
   if (it != category_index_.end()) return it->second;
   uint32_t idx = static_cast<uint32_t>(category_index_.size());
   category_index_.emplace(std::string(category), idx);
+  category_names_.emplace_back(category);
   return idx;
 }
 
@@ -255,9 +256,18 @@ OnlineState::CatalogView::CatalogView(const OnlineState* state, std::string_view
 }
 
 bool OnlineState::CatalogView::InCategory(uint32_t item) const {
-  if (!category_ok_) return false;
-  const auto& cats = state_->items_[item].categories;
-  return std::find(cats.begin(), cats.end(), category_) != cats.end();
+  return category_ok_ && HasCategory(item, category_);
+}
+
+bool OnlineState::CatalogView::HasCategory(uint32_t item, uint32_t category) const {
+  std::span<const uint32_t> cats = Categories(item);
+  return std::find(cats.begin(), cats.end(), category) != cats.end();
+}
+
+std::optional<uint32_t> OnlineState::CatalogView::Find(std::string_view item_id) const {
+  auto it = state_->item_index_.find(item_id);
+  if (it == state_->item_index_.end() || state_->items_[it->second].deleted) return std::nullopt;
+  return it->second;
 }
 
 int64_t OnlineState::ItemTimestampSeconds(uint32_t item) const {
@@ -307,12 +317,10 @@ double OnlineState::LiveCount(uint32_t item) const {
   return it == live_counts_.end() ? 0.0 : it->second;
 }
 
-std::vector<uint32_t> OnlineState::LiveItems() const {
+void OnlineState::LiveCounts(std::vector<std::pair<uint32_t, float>>& out) const {
+  out.clear();
   std::shared_lock lock(index_mu_);
-  std::vector<uint32_t> out;
-  out.reserve(live_counts_.size());
-  for (const auto& [item, count] : live_counts_) out.push_back(item);
-  return out;
+  for (const auto& [item, count] : live_counts_) out.emplace_back(item, static_cast<float>(count));
 }
 
 void OnlineState::ResetLiveCounts() {

@@ -89,6 +89,17 @@ class OnlineState {
     size_t ItemCount() const { return state_->items_.size(); }
     const std::string& ItemId(uint32_t item) const { return state_->item_ids_[item]; }
     int64_t TimestampSeconds(uint32_t item) const { return state_->items_[item].timestamp_s; }
+    // The catalogue index of a known, not deleted item (FindItem without another lock).
+    std::optional<uint32_t> Find(std::string_view item_id) const;
+    // Category indices of `item` (empty for an unknown item).
+    std::span<const uint32_t> Categories(uint32_t item) const {
+      if (item >= state_->items_.size()) return {};
+      return state_->items_[item].categories;
+    }
+    bool HasCategory(uint32_t item, uint32_t category) const;
+    const std::string& CategoryName(uint32_t category) const {
+      return state_->category_names_[category];
+    }
 
    private:
     friend class OnlineState;
@@ -111,8 +122,9 @@ class OnlineState {
   std::vector<uint32_t> UserPositiveItems(std::string_view user_id) const;
   // Positive feedback counted since start-up / the last ResetLiveCounts (hot counters).
   double LiveCount(uint32_t item) const;
-  // Items with live counts, for merging into popularity lists.
-  std::vector<uint32_t> LiveItems() const;
+  // (item, live count) of every item with one, for merging into popularity lists; into `out`
+  // (capacity reused), under one lock.
+  void LiveCounts(std::vector<std::pair<uint32_t, float>>& out) const;
   void ResetLiveCounts();
 
  private:
@@ -152,6 +164,7 @@ class OnlineState {
   std::vector<ItemState> items_;
   std::vector<uint8_t> blocked_;  // 1 = hidden or deleted; dense for the filtering hot path
   IdIndex category_index_;
+  std::vector<std::string> category_names_;  // category index -> name
 
   mutable std::shared_mutex index_mu_;             // guards the item -> users index and live counts
   std::vector<std::vector<uint32_t>> item_users_;  // catalog index -> user indices

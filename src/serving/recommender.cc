@@ -1,63 +1,103 @@
 #include "serving/recommender.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <functional>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace reco {
 namespace {
 
-// Per-thread dense score accumulator over catalogue indices; only touched slots are reset.
-struct Accumulator {
-  std::vector<float> scores;
-  std::vector<uint32_t> touched;
+// A candidate is one 64-bit key: the score's bits, mapped so that unsigned order is float order,
+// above the bitwise-inverted catalogue index. A larger key is a better candidate (higher score,
+// then lower index), so ranking compares integers.
+uint64_t Pack(uint32_t item, float score) {
+  uint32_t bits = std::bit_cast<uint32_t>(score + 0.0f);  // -0 becomes +0
+  bits = (bits & 0x80000000u) != 0 ? ~bits : (bits | 0x80000000u);
+  return (static_cast<uint64_t>(bits) << 32) | static_cast<uint32_t>(~item);
+}
+
+// Pack() for a score > 0 (any other score gives a key that must be discarded).
+uint64_t PackPositive(uint32_t item, float score) {
+  return (static_cast<uint64_t>(std::bit_cast<uint32_t>(score) | 0x80000000u) << 32) |
+         static_cast<uint32_t>(~item);
+}
+
+uint32_t ItemOf(uint64_t key) { return ~static_cast<uint32_t>(key); }
+
+float ScoreOf(uint64_t key) {
+  uint32_t bits = static_cast<uint32_t>(key >> 32);
+  bits = (bits & 0x80000000u) != 0 ? (bits & 0x7fffffffu) : ~bits;
+  return std::bit_cast<float>(bits);
+}
+
+// The best `n` keys, best first, in `out` (grown when too small; `keys` is not changed). A
+// histogram of the keys' top bits (sign, exponent and two mantissa bits of the score) finds a
+// bound that at least n keys reach; only those are copied and sorted.
+std::span<const uint64_t> Best(std::span<const uint64_t> keys, size_t n,
+                               std::vector<uint64_t>& out) {
+  n = std::min(n, keys.size());
+  if (out.size() < keys.size()) out.resize(keys.size());
+  uint64_t* kept = out.data();
+  if (keys.size() > 4 * n + 64) {
+    constexpr int kBits = 11;
+    std::array<uint32_t, 1 << kBits> histogram{};
+    for (uint64_t key : keys) ++histogram[key >> (64 - kBits)];
+    size_t reached = 0;
+    size_t bucket = histogram.size() - 1;
+    for (; bucket > 0; --bucket) {
+      reached += histogram[bucket];
+      if (reached >= n) break;
+    }
+    const uint64_t bound = static_cast<uint64_t>(bucket) << (64 - kBits);
+    for (uint64_t key : keys) {  // branch-free: every key is written, kept when >= bound
+      *kept = key;
+      kept += key >= bound ? 1 : 0;
+    }
+  } else {
+    kept = std::copy(keys.begin(), keys.end(), kept);
+  }
+  std::partial_sort(out.data(), out.data() + n, kept, std::greater<>());
+  return std::span<const uint64_t>(out.data(), n);
+}
+
+// Asks for every cache line of a neighbour list.
+void Prefetch(std::span<const ScoredIndex> list) {
+  const char* p = reinterpret_cast<const char*>(list.data());
+  const char* end = p + list.size_bytes();
+  for (; p < end; p += 64) __builtin_prefetch(p);
+}
+
+// Per-thread working memory over catalogue indices. Dense arrays are zero between uses; the
+// vectors keep their capacity, so a warm thread allocates nothing for a request.
+struct Scratch {
+  std::vector<float> scores;      // score accumulator
+  std::vector<uint8_t> mark;      // PopularKeys: item already listed
+  std::vector<uint8_t> taken;     // excluded or already in the answer (one Request)
+  std::vector<uint32_t> touched;  // slots written in scores / mark
+  std::vector<uint32_t> taken_list;
+  std::vector<uint64_t> keys;     // candidates of the current step
+  std::vector<uint64_t> cf_keys;  // item-CF candidates (size = capacity: only grows)
+  std::vector<uint64_t> best;     // Best() (size = capacity: only grows)
+  std::vector<uint64_t> answer;   // the list being assembled
+  std::vector<std::pair<uint32_t, float>> live;
+  std::vector<std::pair<uint32_t, uint32_t>> taste;  // (category, history items in it)
+  std::vector<size_t> quota;
+  std::vector<std::vector<uint64_t>> taste_keys;
 
   void Prepare(size_t n) {
-    if (scores.size() < n) scores.resize(n, 0.0f);
-  }
-  void Add(uint32_t item, float w) {
-    if (scores[item] == 0.0f) touched.push_back(item);
-    scores[item] += w;
-  }
-  void Exclude(uint32_t item) {
-    if (scores[item] == 0.0f) touched.push_back(item);
-    scores[item] = -1e30f;
-  }
-  void Clear() {
-    for (uint32_t i : touched) scores[i] = 0.0f;
-    touched.clear();
+    if (scores.size() >= n) return;
+    scores.resize(n, 0.0f);
+    mark.resize(n, 0);
+    taken.resize(n, 0);
   }
 };
 
-Accumulator& ThreadAccumulator() {
-  thread_local Accumulator acc;
-  return acc;
-}
-
-bool Contains(const std::vector<uint32_t>& sorted, uint32_t x) {
-  return std::binary_search(sorted.begin(), sorted.end(), x);
-}
-
-template <typename C>
-bool Better(const C& a, const C& b) {
-  return a.score != b.score ? a.score > b.score : a.item < b.item;
-}
-
-// Sorts so that the first `n` elements are the best n, in order (the rest unordered).
-template <typename C>
-void RankPrefix(std::vector<C>& c, size_t n) {
-  if (n < c.size()) {
-    std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(n), c.end(), Better<C>);
-  } else {
-    std::sort(c.begin(), c.end(), Better<C>);
-  }
-}
-
-template <typename C>
-void RankTop(std::vector<C>& c, size_t keep) {
-  RankPrefix(c, keep);
-  if (keep < c.size()) c.resize(keep);
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
 }
 
 std::vector<uint32_t> SortedUnique(std::vector<uint32_t> v) {
@@ -66,7 +106,118 @@ std::vector<uint32_t> SortedUnique(std::vector<uint32_t> v) {
   return v;
 }
 
+// Splits `slots` over the categories in proportion to their counts: the integer parts first,
+// then one more to the largest remainders (ties to the more preferred). `taste` is sorted by
+// preference.
+void Apportion(const std::vector<std::pair<uint32_t, uint32_t>>& taste, size_t slots,
+               std::vector<size_t>& quota) {
+  size_t total = 0;
+  for (const auto& t : taste) total += t.second;
+  quota.assign(taste.size(), 0);
+  if (total == 0) return;
+  size_t given = 0;
+  std::vector<std::pair<size_t, size_t>> remainders;  // (remainder, index)
+  for (size_t i = 0; i < taste.size(); ++i) {
+    quota[i] = slots * taste[i].second / total;
+    given += quota[i];
+    remainders.emplace_back(slots * taste[i].second % total, i);
+  }
+  std::sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  for (size_t k = 0; given < slots && k < remainders.size(); ++k, ++given) {
+    ++quota[remainders[k].second];
+  }
+}
+
+const std::vector<uint32_t>& NoHistory() {
+  static const std::vector<uint32_t> empty;
+  return empty;
+}
+
 }  // namespace
+
+// One list being assembled: the items taken so far (answer order) and the items that may not
+// be added (excluded or already present). Releases its marks when it ends.
+struct Recommender::Request {
+  Request(const ModelBundle* bundle, const OnlineState::CatalogView& view,
+          std::string_view category, const std::vector<uint32_t>& history, size_t want,
+          RecommendResult& result)
+      : bundle(bundle),
+        view(view),
+        category(category),
+        history(history),
+        want(want),
+        s(ThreadScratch()),
+        result(result) {
+    s.Prepare(view.ItemCount());
+    s.answer.clear();
+  }
+  ~Request() {
+    for (uint32_t item : s.taken_list) s.taken[item] = 0;
+    s.taken_list.clear();
+  }
+  Request(const Request&) = delete;
+  Request& operator=(const Request&) = delete;
+
+  size_t size() const { return s.answer.size(); }
+  bool full() const { return s.answer.size() >= want; }
+  void Take(uint32_t item) {
+    if (item < s.taken.size() && s.taken[item] == 0) {
+      s.taken[item] = 1;
+      s.taken_list.push_back(item);
+    }
+  }
+  void Offer(uint64_t key) {
+    const uint32_t item = ItemOf(key);
+    if (item < s.taken.size() && s.taken[item] == 0 && view.IsRecommendable(item)) {
+      s.answer.push_back(key);
+      Take(item);
+    }
+  }
+  // Appends items of a ranked list until `limit` items are held; returns how many.
+  size_t AppendList(std::span<const ScoredIndex> list, size_t limit) {
+    const size_t before = size();
+    for (const ScoredIndex& e : list) {
+      if (size() >= limit) break;
+      Offer(Pack(e.item, e.score));
+    }
+    return size() - before;
+  }
+  // Appends the best of `keys` (ranked lazily: the best few first, more only when filtering
+  // removed too many) until `limit` items are held; returns how many.
+  size_t AppendRanked(std::span<const uint64_t> keys, size_t limit) {
+    const size_t before = size();
+    if (limit <= before) return 0;
+    size_t n = std::min(keys.size(), (limit - before) * 2 + 16);
+    size_t checked = 0;
+    while (size() < limit && checked < keys.size()) {
+      std::span<const uint64_t> best = Best(keys, n, s.best);
+      for (; checked < best.size() && size() < limit; ++checked) Offer(best[checked]);
+      n = std::min(keys.size(), n * 4);
+    }
+    return size() - before;
+  }
+  // Answer items [offset, offset + n) into the result.
+  void Write(size_t offset, size_t n) {
+    const size_t end = std::min(s.answer.size(), offset + n);
+    if (offset >= end) return;
+    // The ids are scattered over the catalogue: ask for all of them before copying any.
+    for (size_t i = offset; i < end; ++i) __builtin_prefetch(&view.ItemId(ItemOf(s.answer[i])));
+    result.items.reserve(end - offset);
+    for (size_t i = offset; i < end; ++i) {
+      result.items.push_back({view.ItemId(ItemOf(s.answer[i])), ScoreOf(s.answer[i])});
+    }
+  }
+
+  const ModelBundle* bundle;
+  const OnlineState::CatalogView& view;
+  std::string_view category;
+  const std::vector<uint32_t>& history;
+  size_t want;
+  Scratch& s;
+  RecommendResult& result;
+};
 
 Recommender::Recommender(const OnlineState& state, const BundleHolder& bundles,
                          RecommenderOptions options, DegradedHook on_degraded)
@@ -77,131 +228,188 @@ void Recommender::Degraded(RecommendResult& result, const char* reason) const {
   if (on_degraded_) on_degraded_(reason);
 }
 
-void Recommender::ToResult(const OnlineState::CatalogView& view,
-                           const std::vector<Candidate>& ranked, size_t offset, size_t n,
-                           RecommendResult& result) {
-  for (size_t i = offset; i < ranked.size() && i < offset + n; ++i) {
-    result.items.push_back({view.ItemId(ranked[i].item), ranked[i].score});
-  }
-}
-
-void Recommender::ScoreHistory(const ModelBundle& bundle, size_t catalog_size,
-                               const std::vector<uint32_t>& history,
-                               const std::vector<uint32_t>& exclude,
-                               std::vector<Candidate>& out) const {
-  Accumulator& acc = ThreadAccumulator();
-  acc.Prepare(catalog_size);
+std::span<uint64_t> Recommender::ScoreHistory(const ModelBundle& bundle,
+                                              const std::vector<uint32_t>& history,
+                                              const std::vector<uint32_t>& exclude,
+                                              std::vector<uint64_t>& buffer) const {
+  Scratch& s = ThreadScratch();
+  // Every neighbour index is below the bundle's limit: no bound check per neighbour.
+  s.Prepare(bundle.neighbor_index_limit());
+  const size_t size = s.scores.size();
+  float* scores = s.scores.data();
+  size_t total = exclude.size();
+  for (uint32_t h : history) total += bundle.Neighbors(h).size();
+  // Every write is recorded (repeats included) instead of testing each slot for a first
+  // touch; nothing below allocates once the accumulator is dirty.
+  if (s.touched.size() < total) s.touched.resize(total);
+  if (buffer.size() < total) buffer.resize(total);
+  uint32_t* touched = s.touched.data();
   // Excluded items start far below zero, so they never surface: no lookup per candidate.
   for (uint32_t item : exclude) {
-    if (item < acc.scores.size()) acc.Exclude(item);
+    if (item >= size) continue;
+    scores[item] = -1e30f;
+    *touched++ = item;
   }
   float weight = 1.0f;
-  for (auto it = history.rbegin(); it != history.rend(); ++it) {
-    for (const ScoredIndex& nb : bundle.Neighbors(*it)) {
-      if (nb.item < acc.scores.size()) acc.Add(nb.item, weight * nb.score);
+  const float decay = static_cast<float>(options_.recency_decay);
+  // The neighbour lists are cold (all of them are tens of MB): the next list is fetched while
+  // this one is scored.
+  if (!history.empty()) Prefetch(bundle.Neighbors(history.back()));
+  for (size_t k = history.size(); k-- > 0;) {
+    if (k > 0) Prefetch(bundle.Neighbors(history[k - 1]));
+    const std::span<const ScoredIndex> list = bundle.Neighbors(history[k]);
+#pragma GCC unroll 4
+    for (const ScoredIndex& nb : list) {
+      scores[nb.item] += weight * nb.score;
+      *touched++ = nb.item;
     }
-    weight *= static_cast<float>(options_.recency_decay);
+    weight *= decay;
+  }
+  // Each item is collected at its first record, whose read also zeroes the slot (a repeat then
+  // reads 0 and is not kept). Branch-free: the key is always written, and kept when positive.
+  uint64_t* kept = buffer.data();
+  for (const uint32_t* p = s.touched.data(); p != touched; ++p) {
+    const float v = scores[*p];
+    scores[*p] = 0.0f;
+    *kept = PackPositive(*p, v);
+    kept += v > 0.0f ? 1 : 0;
+  }
+  return std::span<uint64_t>(buffer.data(), static_cast<size_t>(kept - buffer.data()));
+}
+
+void Recommender::PopularKeys(const ModelBundle* bundle, const OnlineState::CatalogView& view,
+                              std::string_view category, const uint32_t* category_index,
+                              std::vector<uint64_t>& out) const {
+  // Model scores (decayed counts at training time) plus the live counters since start-up.
+  Scratch& s = ThreadScratch();
+  s.Prepare(view.ItemCount());
+  s.touched.clear();
+  auto add = [&s](uint32_t item, float score) {
+    if (item >= s.scores.size()) return;
+    if (s.mark[item] == 0) {
+      s.mark[item] = 1;
+      s.touched.push_back(item);
+    }
+    s.scores[item] += score;
+  };
+  if (bundle != nullptr) {
+    for (const ScoredIndex& e : bundle->Popular(category)) add(e.item, e.score);
+  }
+  state_.LiveCounts(s.live);
+  for (const auto& [item, count] : s.live) {
+    if (category_index == nullptr || view.HasCategory(item, *category_index)) add(item, count);
   }
   out.clear();
-  out.reserve(acc.touched.size());
-  for (uint32_t item : acc.touched) {
-    if (acc.scores[item] > 0.0f) out.push_back({item, acc.scores[item]});
+  for (uint32_t item : s.touched) {
+    out.push_back(Pack(item, s.scores[item]));
+    s.scores[item] = 0.0f;
+    s.mark[item] = 0;
   }
-  acc.Clear();
+  s.touched.clear();
 }
 
-void Recommender::SelectTop(const OnlineState::CatalogView& view, std::vector<Candidate>& ranked,
-                            size_t want) {
-  // Rank a prefix, filter it in rank order, and widen the prefix only when filtering removed
-  // too much: most candidates are never checked.
-  size_t prefix = std::min(ranked.size(), want * 2 + 16);
-  std::vector<Candidate> kept;
-  kept.reserve(want);
-  size_t checked = 0;
-  while (true) {
-    RankPrefix(ranked, prefix);
-    for (; checked < prefix && kept.size() < want; ++checked) {
-      if (view.IsRecommendable(ranked[checked].item)) kept.push_back(ranked[checked]);
+void Recommender::LatestKeys(const OnlineState::CatalogView& view, std::vector<uint64_t>& out) {
+  // Every visible item is a candidate: the catalogue knows items added after training.
+  out.clear();
+  for (uint32_t i = 0; i < view.ItemCount(); ++i) {
+    if (view.IsRecommendable(i)) {
+      out.push_back(Pack(i, static_cast<float>(view.TimestampSeconds(i))));
     }
-    if (kept.size() >= want || prefix == ranked.size()) break;
-    prefix = std::min(ranked.size(), prefix * 4);
-  }
-  ranked.swap(kept);
-}
-
-void Recommender::FillFrom(std::span<const ScoredIndex> list, const OnlineState::CatalogView& view,
-                           const std::vector<uint32_t>& exclude, size_t want,
-                           std::vector<Candidate>& out) const {
-  if (out.size() >= want) return;
-  std::unordered_set<uint32_t> present;
-  for (const Candidate& c : out) present.insert(c.item);
-  for (const ScoredIndex& s : list) {
-    if (out.size() >= want) return;
-    if (Contains(exclude, s.item) || !view.IsRecommendable(s.item)) continue;
-    if (present.insert(s.item).second) out.push_back({s.item, s.score});
   }
 }
 
-RecommendResult Recommender::RecommendFromHistory(std::string_view user_id,
+void Recommender::FillFromTaste(Request& r) const {
+  // Popular items of the categories of the user's history, weighted by how many history items
+  // each has: each category gets a share of the missing items in proportion to its weight,
+  // filled in order of preference; what a category cannot fill goes to the next ones.
+  if (r.full() || !r.category.empty() || r.history.empty()) return;
+  auto& taste = r.s.taste;
+  taste.clear();
+  for (uint32_t h : r.history) {
+    for (uint32_t c : r.view.Categories(h)) {
+      auto it =
+          std::find_if(taste.begin(), taste.end(), [c](const auto& t) { return t.first == c; });
+      if (it == taste.end()) {
+        taste.emplace_back(c, 1);
+      } else {
+        ++it->second;
+      }
+    }
+  }
+  if (taste.empty()) return;
+  std::sort(taste.begin(), taste.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  if (taste.size() > options_.taste_categories) taste.resize(options_.taste_categories);
+  Apportion(taste, r.want - r.size(), r.s.quota);
+  if (r.s.taste_keys.size() < taste.size()) r.s.taste_keys.resize(taste.size());
+  const size_t before = r.size();
+  for (size_t i = 0; i < taste.size(); ++i) {
+    const uint32_t category = taste[i].first;
+    PopularKeys(r.bundle, r.view, r.view.CategoryName(category), &category, r.s.taste_keys[i]);
+    r.AppendRanked(r.s.taste_keys[i], r.size() + r.s.quota[i]);
+  }
+  for (size_t i = 0; i < taste.size() && !r.full(); ++i) r.AppendRanked(r.s.taste_keys[i], r.want);
+  if (r.size() > before) Degraded(r.result, "fallback_category_popular");
+}
+
+void Recommender::FillFromPopular(Request& r) const {
+  if (r.full()) return;
+  if (r.bundle == nullptr || !r.bundle->has_popularity()) {
+    Degraded(r.result, "popularity_model_missing");
+  }
+  PopularKeys(r.bundle, r.view, r.category, nullptr, r.s.keys);
+  if (r.AppendRanked(r.s.keys, r.want) > 0) Degraded(r.result, "fallback_popular");
+}
+
+void Recommender::FillFromLatest(Request& r) const {
+  if (r.full()) return;
+  LatestKeys(r.view, r.s.keys);
+  if (r.AppendRanked(r.s.keys, r.want) > 0) Degraded(r.result, "fallback_latest");
+}
+
+RecommendResult Recommender::RecommendFromHistory(const ModelBundle* bundle,
+                                                  std::string_view user_id,
                                                   const std::vector<uint32_t>& history,
                                                   const std::vector<uint32_t>& exclude,
                                                   bool known_user, std::string_view category, int n,
                                                   int offset) const {
   RecommendResult result;
-  auto bundle = bundles_.Get();
-  size_t want = static_cast<size_t>(offset) + static_cast<size_t>(n);
   auto view = state_.View(category);
-  std::vector<Candidate> ranked;
+  Request r(bundle, view, category, history, static_cast<size_t>(offset) + static_cast<size_t>(n),
+            result);
+  for (uint32_t item : exclude) r.Take(item);
   // The precomputed list of the tuned algorithm comes first, minus what was seen since.
-  if (bundle != nullptr && !user_id.empty()) {
-    FillFrom(bundle->UserRecs(user_id), view, exclude, want, ranked);
-  }
-  if (ranked.size() >= want) {
+  if (bundle != nullptr && !user_id.empty()) r.AppendList(bundle->UserRecs(user_id), r.want);
+  if (r.full()) {
     // answered in full from the precomputed list
   } else if (bundle == nullptr || !bundle->has_itemcf()) {
     Degraded(result, "itemcf_model_missing");
   } else if (history.empty()) {
     Degraded(result, known_user ? "no_positive_history" : "cold_user");
   } else {
-    std::vector<Candidate> cf;
-    ScoreHistory(*bundle, view.ItemCount(), history, exclude, cf);
-    SelectTop(view, cf, want);
-    if (ranked.empty()) {
-      ranked.swap(cf);
-    } else {
-      std::vector<ScoredIndex> as_list;
-      for (const auto& c : cf) as_list.push_back({c.item, c.score});
-      FillFrom(as_list, view, exclude, want, ranked);
-    }
-    if (ranked.size() < want) Degraded(result, "itemcf_insufficient");
+    r.AppendRanked(ScoreHistory(*bundle, history, exclude, r.s.cf_keys), r.want);
+    if (!r.full()) Degraded(result, "itemcf_insufficient");
   }
-  if (ranked.size() < want) {
-    std::vector<Candidate> popular = PopularCandidates(bundle.get(), view, category);
-    if (bundle == nullptr || !bundle->has_popularity()) {
-      Degraded(result, "popularity_model_missing");
-    }
-    std::vector<ScoredIndex> as_list;
-    as_list.reserve(popular.size());
-    for (const auto& c : popular) as_list.push_back({c.item, c.score});
-    FillFrom(as_list, view, exclude, want, ranked);
-  }
-  if (ranked.size() < want) {
-    std::vector<Candidate> latest = LatestCandidates(bundle.get(), view);
-    std::vector<ScoredIndex> as_list;
-    as_list.reserve(latest.size());
-    for (const auto& c : latest) as_list.push_back({c.item, c.score});
-    FillFrom(as_list, view, exclude, want, ranked);
-  }
-  ToResult(view, ranked, static_cast<size_t>(offset), static_cast<size_t>(n), result);
+  FillFromTaste(r);
+  FillFromPopular(r);
+  FillFromLatest(r);
+  r.Write(static_cast<size_t>(offset), static_cast<size_t>(n));
   return result;
 }
 
 RecommendResult Recommender::Recommend(std::string_view user_id, std::string_view category, int n,
                                        int offset) const {
+  std::shared_ptr<const ModelBundle> bundle = bundles_.Get();
+  return Recommend(bundle.get(), user_id, category, n, offset);
+}
+
+RecommendResult Recommender::Recommend(const ModelBundle* bundle, std::string_view user_id,
+                                       std::string_view category, int n, int offset) const {
   thread_local UserSnapshot user;
   state_.GetUser(user_id, user);
-  return RecommendFromHistory(user_id, user.recent_positive, user.seen, user.known, category, n,
-                              offset);
+  return RecommendFromHistory(bundle, user_id, user.recent_positive, user.seen, user.known,
+                              category, n, offset);
 }
 
 RecommendResult Recommender::SessionRecommend(const std::vector<std::string>& positive_items,
@@ -216,28 +424,31 @@ RecommendResult Recommender::SessionRecommend(const std::vector<std::string>& po
     if (auto idx = state_.FindItem(id)) exclude.push_back(*idx);
   }
   exclude.insert(exclude.end(), history.begin(), history.end());
-  return RecommendFromHistory("", history, SortedUnique(std::move(exclude)), true, category, n,
-                              offset);
+  std::shared_ptr<const ModelBundle> bundle = bundles_.Get();
+  return RecommendFromHistory(bundle.get(), "", history, SortedUnique(std::move(exclude)), true,
+                              category, n, offset);
 }
 
 Result<RecommendResult> Recommender::Similar(std::string_view item_id, std::string_view category,
                                              int n, int offset) const {
-  auto idx = state_.FindItem(item_id);
+  std::shared_ptr<const ModelBundle> bundle = bundles_.Get();
+  auto view = state_.View(category);
+  auto idx = view.Find(item_id);
   if (!idx) return NotFound("item " + std::string(item_id) + " not found");
   RecommendResult result;
-  auto bundle = bundles_.Get();
   if (bundle == nullptr || !bundle->has_itemcf()) {
     Degraded(result, "itemcf_model_missing");
     return result;
   }
-  auto view = state_.View(category);
-  std::vector<Candidate> ranked;
-  size_t want = static_cast<size_t>(offset) + static_cast<size_t>(n);
+  const size_t want = static_cast<size_t>(offset) + static_cast<size_t>(n);
+  size_t kept = 0;
   for (const ScoredIndex& nb : bundle->Neighbors(*idx)) {
-    if (ranked.size() >= want) break;
-    if (nb.item != *idx && view.IsRecommendable(nb.item)) ranked.push_back({nb.item, nb.score});
+    if (kept >= want) break;
+    if (nb.item == *idx || !view.IsRecommendable(nb.item)) continue;
+    if (kept++ >= static_cast<size_t>(offset)) {
+      result.items.push_back({view.ItemId(nb.item), nb.score});
+    }
   }
-  ToResult(view, ranked, static_cast<size_t>(offset), static_cast<size_t>(n), result);
   return result;
 }
 
@@ -246,94 +457,62 @@ Result<RecommendResult> Recommender::ItemDetail(std::string_view item_id, std::s
   auto idx = state_.FindItem(item_id);
   if (!idx) return NotFound("item " + std::string(item_id) + " not found");
   RecommendResult result;
-  auto bundle = bundles_.Get();
+  std::shared_ptr<const ModelBundle> bundle = bundles_.Get();
   UserSnapshot user = state_.GetUser(user_id);
   auto view = state_.View("");
-  std::vector<Candidate> ranked;
-  std::vector<uint32_t> exclude = user.seen;
-  exclude.push_back(*idx);
-  exclude = SortedUnique(std::move(exclude));
+  Request r(bundle.get(), view, "", user.recent_positive, static_cast<size_t>(n), result);
+  for (uint32_t item : user.seen) r.Take(item);
+  r.Take(*idx);
   if (bundle != nullptr && bundle->has_itemcf()) {
-    Accumulator& acc = ThreadAccumulator();
-    acc.Prepare(view.ItemCount());
+    // Mean similarity of each neighbour to the history, from the shared accumulator.
+    Scratch& s = r.s;
+    s.touched.clear();
     for (uint32_t h : user.recent_positive) {
       for (const ScoredIndex& nb : bundle->Neighbors(h)) {
-        if (nb.item < acc.scores.size()) acc.Add(nb.item, nb.score);
+        if (nb.item >= s.scores.size()) continue;
+        s.scores[nb.item] += nb.score;
+        s.touched.push_back(nb.item);
       }
     }
-    float norm =
+    const float norm =
         user.recent_positive.empty() ? 1.0f : static_cast<float>(user.recent_positive.size());
+    const float w = static_cast<float>(options_.detail_history_weight);
+    s.keys.clear();
     for (const ScoredIndex& nb : bundle->Neighbors(*idx)) {
-      if (Contains(exclude, nb.item) || !view.IsRecommendable(nb.item)) continue;
-      float history_score = nb.item < acc.scores.size() ? acc.scores[nb.item] / norm : 0.0f;
-      ranked.push_back(
-          {nb.item, nb.score + static_cast<float>(options_.detail_history_weight) * history_score});
+      const float history = nb.item < s.scores.size() ? s.scores[nb.item] / norm : 0.0f;
+      s.keys.push_back(Pack(nb.item, nb.score + w * history));
     }
-    acc.Clear();
-    RankTop(ranked, static_cast<size_t>(n));
+    for (uint32_t item : s.touched) s.scores[item] = 0.0f;
+    s.touched.clear();
+    r.AppendRanked(s.keys, r.want);
+    if (!r.full()) Degraded(result, "itemcf_insufficient");
   } else {
     Degraded(result, "itemcf_model_missing");
   }
-  if (ranked.size() < static_cast<size_t>(n)) {
-    if (bundle != nullptr && bundle->has_itemcf()) Degraded(result, "itemcf_insufficient");
-    std::vector<Candidate> popular = PopularCandidates(bundle.get(), view, "");
-    std::vector<ScoredIndex> as_list;
-    for (const auto& c : popular) as_list.push_back({c.item, c.score});
-    FillFrom(as_list, view, exclude, static_cast<size_t>(n), ranked);
-  }
-  ToResult(view, ranked, 0, static_cast<size_t>(n), result);
+  FillFromPopular(r);
+  r.Write(0, static_cast<size_t>(n));
   return result;
-}
-
-std::vector<Recommender::Candidate> Recommender::PopularCandidates(
-    const ModelBundle* bundle, const OnlineState::CatalogView& view,
-    std::string_view category) const {
-  // Model scores (decayed counts at training time) plus the live counters since start-up.
-  std::unordered_map<uint32_t, float> scores;
-  if (bundle != nullptr) {
-    for (const ScoredIndex& s : bundle->Popular(category)) scores[s.item] = s.score;
-  }
-  for (uint32_t item : state_.LiveItems()) {
-    scores[item] += static_cast<float>(state_.LiveCount(item));
-  }
-  std::vector<Candidate> out;
-  out.reserve(scores.size());
-  for (const auto& [item, score] : scores) {
-    if (view.IsRecommendable(item)) out.push_back({item, score});
-  }
-  RankTop(out, out.size());
-  return out;
-}
-
-std::vector<Recommender::Candidate> Recommender::LatestCandidates(
-    const ModelBundle* bundle, const OnlineState::CatalogView& view) const {
-  // Every visible item is a candidate: the catalogue knows items added after training.
-  std::vector<Candidate> out;
-  for (uint32_t i = 0; i < view.ItemCount(); ++i) {
-    if (view.IsRecommendable(i)) {
-      out.push_back({i, static_cast<float>(view.TimestampSeconds(i))});
-    }
-  }
-  RankTop(out, out.size());
-  return out;
 }
 
 RecommendResult Recommender::Popular(std::string_view category, int n, int offset) const {
   RecommendResult result;
-  auto bundle = bundles_.Get();
-  if (bundle == nullptr || !bundle->has_popularity()) Degraded(result, "popularity_model_missing");
+  std::shared_ptr<const ModelBundle> bundle = bundles_.Get();
   auto view = state_.View(category);
-  std::vector<Candidate> ranked = PopularCandidates(bundle.get(), view, category);
-  ToResult(view, ranked, static_cast<size_t>(offset), static_cast<size_t>(n), result);
+  Request r(bundle.get(), view, category, NoHistory(), static_cast<size_t>(offset + n), result);
+  if (bundle == nullptr || !bundle->has_popularity()) Degraded(result, "popularity_model_missing");
+  PopularKeys(bundle.get(), view, category, nullptr, r.s.keys);
+  r.AppendRanked(r.s.keys, r.want);
+  r.Write(static_cast<size_t>(offset), static_cast<size_t>(n));
   return result;
 }
 
 RecommendResult Recommender::Latest(std::string_view category, int n, int offset) const {
   RecommendResult result;
-  auto bundle = bundles_.Get();
   auto view = state_.View(category);
-  std::vector<Candidate> ranked = LatestCandidates(bundle.get(), view);
-  ToResult(view, ranked, static_cast<size_t>(offset), static_cast<size_t>(n), result);
+  Request r(nullptr, view, category, NoHistory(), static_cast<size_t>(offset + n), result);
+  LatestKeys(view, r.s.keys);
+  r.AppendRanked(r.s.keys, r.want);
+  r.Write(static_cast<size_t>(offset), static_cast<size_t>(n));
   for (auto& item : result.items) item.score = std::round(item.score);
   return result;
 }

@@ -2,14 +2,16 @@
 // OnlineState (so a feedback event changes the user's next answer without retraining).
 // Recommend = the user's precomputed list of the tuned algorithm (model "recs", when trained),
 // then item-CF over the user's recent positive history, minus seen and hidden items, filtered by
-// category; the fallback chain item-CF → popular → latest fills what is missing and reports why
-// (`degraded`). A request never fails because a model is absent.
+// category; the fallback chain item-CF → popular in the user's categories → popular → latest
+// fills what is missing and reports why and which fallback served (`degraded`). A request never
+// fails because a model is absent.
 //
 // Thread-safety: all methods are const and safe to call concurrently.
 // Lifetime: borrows the OnlineState and BundleHolder, which must outlive it.
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,8 +30,10 @@ struct ScoredId {
 
 struct RecommendResult {
   std::vector<ScoredId> items;
-  // Reasons the answer fell back along the chain ("itemcf_model_missing", "cold_user",
-  // "itemcf_insufficient", "popularity_model_missing"); empty when item-CF answered in full.
+  // Why the answer fell back along the chain ("itemcf_model_missing", "cold_user",
+  // "no_positive_history", "itemcf_insufficient", "popularity_model_missing") and which
+  // fallbacks supplied items ("fallback_category_popular", "fallback_popular",
+  // "fallback_latest"); empty when item-CF (or the precomputed list) answered in full.
   std::vector<std::string> degraded;
 };
 
@@ -40,6 +44,8 @@ struct RecommenderOptions {
   double detail_history_weight = 0.5;
   // Users scanned per history item when looking for user neighbours.
   size_t neighbor_users_per_item = 200;
+  // The category fallback draws on at most this many of the user's most frequent categories.
+  size_t taste_categories = 4;
 };
 
 class Recommender {
@@ -52,6 +58,10 @@ class Recommender {
   // GET /api/recommend/{user}[/{category}]
   RecommendResult Recommend(std::string_view user_id, std::string_view category, int n,
                             int offset) const;
+  // The same with a bundle the caller already holds (e.g. the rollout's), instead of reading
+  // the holder again; `bundle` may be null.
+  RecommendResult Recommend(const ModelBundle* bundle, std::string_view user_id,
+                            std::string_view category, int n, int offset) const;
   // POST /api/session/recommend: the history is the given positive items (ids, oldest first);
   // they and `seen` are excluded.
   RecommendResult SessionRecommend(const std::vector<std::string>& positive_items,
@@ -70,34 +80,29 @@ class Recommender {
   RecommendResult UserNeighbors(std::string_view user_id, int n, int offset) const;
 
  private:
-  struct Candidate {
-    uint32_t item;
-    float score;
-  };
+  struct Request;  // one recommendation being assembled (recommender.cc)
+
   // Item-CF scores of `history` (catalog indices, oldest first, the newest weighs most) for
-  // every item with a positive score that is not in `exclude` (sorted); unfiltered, unranked.
-  void ScoreHistory(const ModelBundle& bundle, size_t catalog_size,
-                    const std::vector<uint32_t>& history, const std::vector<uint32_t>& exclude,
-                    std::vector<Candidate>& out) const;
-  // Keeps the best `want` recommendable candidates of `ranked`, best first.
-  static void SelectTop(const OnlineState::CatalogView& view, std::vector<Candidate>& ranked,
-                        size_t want);
-  // Appends items of `list` not yet present and not excluded until `want` items are held.
-  void FillFrom(std::span<const ScoredIndex> list, const OnlineState::CatalogView& view,
-                const std::vector<uint32_t>& exclude, size_t want,
-                std::vector<Candidate>& out) const;
-  std::vector<Candidate> PopularCandidates(const ModelBundle* bundle,
-                                           const OnlineState::CatalogView& view,
-                                           std::string_view category) const;
-  std::vector<Candidate> LatestCandidates(const ModelBundle* bundle,
-                                          const OnlineState::CatalogView& view) const;
+  // every item with a positive score that is not in `exclude`: packed keys, unranked, in
+  // `buffer` (grown when too small, never shrunk).
+  std::span<uint64_t> ScoreHistory(const ModelBundle& bundle, const std::vector<uint32_t>& history,
+                                   const std::vector<uint32_t>& exclude,
+                                   std::vector<uint64_t>& buffer) const;
+  // Popularity candidates (model scores plus live counters) as packed keys, unranked; with
+  // `category_index`, only items of that category (`category` names its model list).
+  void PopularKeys(const ModelBundle* bundle, const OnlineState::CatalogView& view,
+                   std::string_view category, const uint32_t* category_index,
+                   std::vector<uint64_t>& out) const;
+  static void LatestKeys(const OnlineState::CatalogView& view, std::vector<uint64_t>& out);
+  // The chain after the precomputed list and item-CF; each step appends to the request.
+  void FillFromTaste(Request& r) const;
+  void FillFromPopular(Request& r) const;
+  void FillFromLatest(Request& r) const;
   // `user_id` selects the precomputed list (none when empty).
-  RecommendResult RecommendFromHistory(std::string_view user_id,
+  RecommendResult RecommendFromHistory(const ModelBundle* bundle, std::string_view user_id,
                                        const std::vector<uint32_t>& history,
                                        const std::vector<uint32_t>& exclude, bool known_user,
                                        std::string_view category, int n, int offset) const;
-  static void ToResult(const OnlineState::CatalogView& view, const std::vector<Candidate>& ranked,
-                       size_t offset, size_t n, RecommendResult& result);
   void Degraded(RecommendResult& result, const char* reason) const;
 
   const OnlineState& state_;

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <exception>
 #include <set>
 
@@ -15,9 +17,10 @@ bool MissingModels(const RecommendResult& result) {
                      [](const std::string& r) { return r.ends_with("_model_missing"); });
 }
 
-std::vector<std::string> Ids(const RecommendResult& result) {
-  std::vector<std::string> ids;
-  ids.reserve(result.items.size());
+// Views of the result's item ids, in a per-thread vector (no allocation once warm).
+std::span<const std::string_view> Ids(const RecommendResult& result) {
+  thread_local std::vector<std::string_view> ids;
+  ids.clear();
   for (const ScoredId& item : result.items) ids.push_back(item.id);
   return ids;
 }
@@ -25,6 +28,8 @@ std::vector<std::string> Ids(const RecommendResult& result) {
 std::string Scenario(std::string_view category) {
   return category.empty() ? std::string("recommend") : "recommend/" + std::string(category);
 }
+
+std::atomic<uint64_t> next_rollout_instance{1};
 
 }  // namespace
 
@@ -76,33 +81,50 @@ ClickJoiner::ClickJoiner(size_t exposures_per_user, size_t max_users)
     : per_user_(std::max<size_t>(exposures_per_user, 1)),
       max_users_(std::max<size_t>(max_users, 1)) {}
 
-uint32_t ClickJoiner::SourceIndex(std::string model_version, ServingVariant variant) {
-  Credit credit{std::move(model_version), variant};
-  auto it = std::find(sources_.begin(), sources_.end(), credit);
-  if (it != sources_.end()) return static_cast<uint32_t>(it - sources_.begin());
-  sources_.push_back(std::move(credit));
+uint32_t ClickJoiner::SourceIndex(std::string_view model_version, ServingVariant variant) {
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    if (sources_[i].variant == variant && sources_[i].model_version == model_version) {
+      return static_cast<uint32_t>(i);
+    }
+  }
+  sources_.push_back({std::string(model_version), variant});
   return static_cast<uint32_t>(sources_.size() - 1);
 }
 
-void ClickJoiner::Add(std::string_view user_id, std::string model_version, ServingVariant variant,
-                      const std::vector<std::string>& items) {
-  if (user_id.empty() || items.empty()) return;
-  Entry entry;
-  entry.items.reserve(items.size());
-  for (const std::string& item : items) entry.items.push_back(HashId(item));
-  std::lock_guard lock(mu_);
-  entry.source = SourceIndex(std::move(model_version), variant);
+ClickJoiner::UserExposures& ClickJoiner::UserRecord(std::string_view user_id) {
   auto it = by_user_.find(user_id);
-  if (it == by_user_.end()) {
-    user_order_.emplace_back(user_id);
-    while (user_order_.size() > max_users_) {
-      by_user_.erase(user_order_.front());
-      user_order_.pop_front();
-    }
-    it = by_user_.emplace(std::string(user_id), std::deque<Entry>()).first;
+  if (it != by_user_.end()) return it->second;
+  if (by_user_.size() >= max_users_) {
+    // Forget the user first seen longest ago; its node and buffers serve the new one.
+    auto node = by_user_.extract(user_order_.front());
+    user_order_.pop_front();
+    node.key() = user_id;
+    node.mapped().count = 0;
+    node.mapped().next = 0;
+    it = by_user_.insert(std::move(node)).position;
+  } else {
+    it = by_user_.emplace(std::string(user_id), UserExposures{}).first;
   }
-  it->second.push_back(std::move(entry));
-  if (it->second.size() > per_user_) it->second.pop_front();
+  user_order_.emplace_back(user_id);
+  return it->second;
+}
+
+void ClickJoiner::Add(std::string_view user_id, std::string_view model_version,
+                      ServingVariant variant, std::span<const std::string_view> items) {
+  if (user_id.empty() || items.empty()) return;
+  thread_local std::vector<uint64_t> hashes;
+  hashes.clear();
+  for (std::string_view item : items) hashes.push_back(HashId(item));
+  std::lock_guard lock(mu_);
+  const uint32_t source = SourceIndex(model_version, variant);
+  UserExposures& user = UserRecord(user_id);
+  if (user.next == user.ring.size()) user.ring.emplace_back();
+  Entry& entry = user.ring[user.next];
+  entry.source = source;
+  entry.clicked = false;
+  entry.items.assign(hashes.begin(), hashes.end());
+  user.next = (user.next + 1) % per_user_;
+  user.count = std::min(user.count + 1, per_user_);
 }
 
 std::vector<ClickJoiner::Credit> ClickJoiner::Click(std::string_view user_id,
@@ -112,15 +134,17 @@ std::vector<ClickJoiner::Credit> ClickJoiner::Click(std::string_view user_id,
   std::lock_guard lock(mu_);
   auto it = by_user_.find(user_id);
   if (it == by_user_.end()) return credits;
+  UserExposures& user = it->second;
   std::vector<uint32_t> credited;
-  for (auto e = it->second.rbegin(); e != it->second.rend(); ++e) {
-    if (e->clicked || std::find(credited.begin(), credited.end(), e->source) != credited.end()) {
+  for (size_t k = 1; k <= user.count; ++k) {  // newest first
+    Entry& e = user.ring[(user.next + per_user_ - k) % per_user_];
+    if (e.clicked || std::find(credited.begin(), credited.end(), e.source) != credited.end()) {
       continue;
     }
-    if (std::find(e->items.begin(), e->items.end(), item) == e->items.end()) continue;
-    e->clicked = true;
-    credited.push_back(e->source);
-    credits.push_back(sources_[e->source]);
+    if (std::find(e.items.begin(), e.items.end(), item) == e.items.end()) continue;
+    e.clicked = true;
+    credited.push_back(e.source);
+    credits.push_back(sources_[e.source]);
   }
   return credits;
 }
@@ -134,7 +158,8 @@ Rollout::Rollout(ModelManager& models, const Recommender& primary, const OnlineS
       log_(log),
       clock_(clock),
       options_(options),
-      joiner_(options.exposures_per_user, options.max_users) {
+      joiner_(options.exposures_per_user, options.max_users),
+      instance_(next_rollout_instance.fetch_add(1, std::memory_order_relaxed)) {
   canary_ = std::make_unique<Recommender>(state, models.canary_bundles(), recommender_options,
                                           Recommender::DegradedHook{});
   shadow_ = std::make_unique<Recommender>(state, models.shadow_bundles(), recommender_options,
@@ -160,55 +185,63 @@ Rollout::Rollout(ModelManager& models, const Recommender& primary, const OnlineS
 
 Rollout::~Rollout() = default;
 
-Rollout::Served Rollout::Answer(ServingVariant variant,
-                                const std::shared_ptr<const ModelBundle>& bundle,
+Rollout::Served Rollout::Answer(ServingVariant variant, std::shared_ptr<const ModelBundle> bundle,
                                 std::string_view user_id, std::string_view category, int n,
                                 int offset) {
   Served served;
   served.variant = variant;
-  served.model_version = bundle == nullptr ? std::string() : bundle->version_label();
+  served.bundle = std::move(bundle);
+  served.model_version =
+      served.bundle == nullptr ? std::string_view() : served.bundle->version_label();
   const Recommender& recommender = variant == ServingVariant::kCanary   ? *canary_
                                    : variant == ServingVariant::kShadow ? *shadow_
                                                                         : primary_;
   bool failed = false;
   try {
-    served.result = recommender.Recommend(user_id, category, n, offset);
+    served.result = recommender.Recommend(served.bundle.get(), user_id, category, n, offset);
     failed = variant != ServingVariant::kPrimary && n > 0 && MissingModels(served.result);
   } catch (const std::exception& e) {
     spdlog::warn("event=recommend_failed variant={} run_id={} reason=\"{}\"", VariantName(variant),
                  served.model_version, e.what());
     failed = true;
   }
-  Count({served.model_version, variant}, 1, failed ? 1 : 0, 0, 0);
+  Count(SeriesFor(served.model_version, variant), 1, failed ? 1 : 0, 0, 0);
   if (failed) {
     served.result = {};
-    served.model_version.clear();  // marks the failure for the caller
+    served.model_version = {};  // marks the failure for the caller
   }
   return served;
 }
 
 Rollout::Served Rollout::Recommend(std::string_view request_id, std::string_view user_id,
                                    std::string_view category, int n, int offset) {
-  std::shared_ptr<const ModelBundle> canary = models_.canary_bundles().Get();
-  std::shared_ptr<const ModelBundle> shadow = models_.shadow_bundles().Get();
-  const std::string scenario = Scenario(category);
+  // The rollout fractions are 0 while no canary / shadow is active: the common case reads no
+  // bundle holder but the primary's.
   Served served;
   bool answered = false;
-  if (canary != nullptr && !user_id.empty() && InRollout(user_id, models_.canary_rollout())) {
-    served = Answer(ServingVariant::kCanary, canary, user_id, category, n, offset);
-    answered = !served.model_version.empty();
-    if (!answered) ApplyGuardrails();
+  if (!user_id.empty() && InRollout(user_id, models_.canary_rollout())) {
+    std::shared_ptr<const ModelBundle> canary = models_.canary_bundles().Get();
+    if (canary != nullptr) {
+      served = Answer(ServingVariant::kCanary, std::move(canary), user_id, category, n, offset);
+      answered = !served.model_version.empty();
+      if (!answered) ApplyGuardrails();
+    }
   }
   if (!answered) {
     served =
         Answer(ServingVariant::kPrimary, models_.bundles().Get(), user_id, category, n, offset);
   }
+  const std::string scenario = Scenario(category);
   Expose(request_id, user_id, scenario, served, /*judged=*/true);
   std::string_view shadow_key = request_id.empty() ? user_id : request_id;
-  if (shadow != nullptr && InRollout(shadow_key, models_.shadow_rollout())) {
-    Served scored = Answer(ServingVariant::kShadow, shadow, user_id, category, n, offset);
-    if (!scored.model_version.empty())
-      Expose(request_id, user_id, scenario, scored, /*judged=*/true);
+  if (InRollout(shadow_key, models_.shadow_rollout())) {
+    std::shared_ptr<const ModelBundle> shadow = models_.shadow_bundles().Get();
+    if (shadow != nullptr) {
+      Served scored =
+          Answer(ServingVariant::kShadow, std::move(shadow), user_id, category, n, offset);
+      if (!scored.model_version.empty())
+        Expose(request_id, user_id, scenario, scored, /*judged=*/true);
+    }
   }
   if (served.variant == ServingVariant::kCanary) ApplyGuardrails();
   return served;
@@ -217,26 +250,29 @@ Rollout::Served Rollout::Recommend(std::string_view request_id, std::string_view
 void Rollout::RecordServed(std::string_view request_id, std::string_view user_id,
                            std::string_view scenario, const RecommendResult& result) {
   Served served;
-  std::shared_ptr<const ModelBundle> bundle = models_.bundles().Get();
-  served.model_version = bundle == nullptr ? std::string() : bundle->version_label();
+  served.bundle = models_.bundles().Get();
+  served.model_version =
+      served.bundle == nullptr ? std::string_view() : served.bundle->version_label();
   served.result.items = result.items;
-  Count({served.model_version, ServingVariant::kPrimary}, 1, 0, 0, 0, /*judged=*/false);
+  Count(SeriesFor(served.model_version, ServingVariant::kPrimary), 1, 0, 0, 0, /*judged=*/false);
   Expose(request_id, user_id, scenario, served, /*judged=*/false);
 }
 
 void Rollout::Expose(std::string_view request_id, std::string_view user_id,
                      std::string_view scenario, const Served& served, bool judged) {
   if (served.result.items.empty()) return;
-  ExposureRecord record{.ts = clock_.NowMicros(),
-                        .request_id = std::string(request_id),
-                        .user_id = std::string(user_id),
-                        .scenario = std::string(scenario),
-                        .model_version = served.model_version,
-                        .variant = std::string(VariantName(served.variant)),
-                        .items = Ids(served.result)};
-  joiner_.Add(user_id, served.model_version, served.variant, record.items);
-  Count({served.model_version, served.variant}, 0, 0, 1, 0, judged);
-  if (log_ != nullptr && !log_->Append(std::move(record))) log_dropped_->Inc();
+  std::span<const std::string_view> items = Ids(served.result);
+  joiner_.Add(user_id, served.model_version, served.variant, items);
+  Count(SeriesFor(served.model_version, served.variant), 0, 0, 1, 0, judged);
+  if (log_ == nullptr) return;
+  const ExposureRef record{.ts = clock_.NowMicros(),
+                           .request_id = request_id,
+                           .user_id = user_id,
+                           .scenario = scenario,
+                           .model_version = served.model_version,
+                           .variant = VariantName(served.variant),
+                           .items = items};
+  if (!log_->Append(record)) log_dropped_->Inc();
 }
 
 void Rollout::OnFeedback(const std::vector<Feedback>& rows) {
@@ -244,41 +280,73 @@ void Rollout::OnFeedback(const std::vector<Feedback>& rows) {
   for (const Feedback& f : rows) {
     if (state_.KindOf(f.feedback_type) != FeedbackKind::kPositive) continue;
     for (const ClickJoiner::Credit& credit : joiner_.Click(f.user_id, f.item_id)) {
-      Count({credit.model_version, credit.variant}, 0, 0, 0, 1);
+      Count(SeriesFor(credit.model_version, credit.variant), 0, 0, 0, 1);
       any = true;
     }
   }
   if (any) ApplyGuardrails();
 }
 
-void Rollout::Count(const Key& key, int64_t requests, int64_t errors, int64_t exposures,
-                    int64_t clicks, bool judged) {
-  std::lock_guard lock(mu_);
-  auto [it, added] = series_.try_emplace(key);
-  Series& s = it->second;
-  if (added) {
-    const LabelValues labels = {key.first, std::string(VariantName(key.second))};
-    s.served = served_total_->WithLabels(labels);
-    s.exposures = exposures_total_->WithLabels(labels);
-    s.clicks = clicks_total_->WithLabels(labels);
-    s.errors = errors_total_->WithLabels(labels);
+VariantCounts Rollout::Series::Load() const {
+  return {.requests = requests.load(std::memory_order_relaxed),
+          .errors = errors.load(std::memory_order_relaxed),
+          .exposures = exposures.load(std::memory_order_relaxed),
+          .clicks = clicks.load(std::memory_order_relaxed)};
+}
+
+Rollout::Series& Rollout::SeriesFor(std::string_view model_version, ServingVariant variant) {
+  // A few (rollout, variant, version) entries per thread: the primary, canary and shadow in
+  // use. The version is compared by value, so a new bundle at a reused address is no hazard.
+  struct Cached {
+    uint64_t instance = 0;
+    ServingVariant variant = ServingVariant::kPrimary;
+    std::string version;
+    Series* series = nullptr;
+  };
+  thread_local std::array<Cached, 4> cache;
+  thread_local size_t next_slot = 0;
+  for (Cached& c : cache) {
+    if (c.instance == instance_ && c.variant == variant && c.version == model_version) {
+      return *c.series;
+    }
   }
+  Series* series = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto it = series_.find(std::make_pair(model_version, variant));
+    if (it == series_.end()) {
+      it = series_.try_emplace(Key(std::string(model_version), variant)).first;
+      const LabelValues labels = {it->first.first, std::string(VariantName(variant))};
+      it->second.served = served_total_->WithLabels(labels);
+      it->second.exposures_total = exposures_total_->WithLabels(labels);
+      it->second.clicks_total = clicks_total_->WithLabels(labels);
+      it->second.errors_total = errors_total_->WithLabels(labels);
+    }
+    series = &it->second;
+  }
+  Cached& slot = cache[next_slot++ % cache.size()];
+  slot = {instance_, variant, std::string(model_version), series};
+  return *series;
+}
+
+void Rollout::Count(Series& s, int64_t requests, int64_t errors, int64_t exposures, int64_t clicks,
+                    bool judged) {
   if (judged) {
-    s.counts.requests += requests;
-    s.counts.errors += errors;
-    s.counts.exposures += exposures;
-    s.counts.clicks += clicks;
+    if (requests > 0) s.requests.fetch_add(requests, std::memory_order_relaxed);
+    if (errors > 0) s.errors.fetch_add(errors, std::memory_order_relaxed);
+    if (exposures > 0) s.exposures.fetch_add(exposures, std::memory_order_relaxed);
+    if (clicks > 0) s.clicks.fetch_add(clicks, std::memory_order_relaxed);
   }
   if (requests > 0) s.served->Add(static_cast<double>(requests));
-  if (errors > 0) s.errors->Add(static_cast<double>(errors));
-  if (exposures > 0) s.exposures->Add(static_cast<double>(exposures));
-  if (clicks > 0) s.clicks->Add(static_cast<double>(clicks));
+  if (errors > 0) s.errors_total->Add(static_cast<double>(errors));
+  if (exposures > 0) s.exposures_total->Add(static_cast<double>(exposures));
+  if (clicks > 0) s.clicks_total->Add(static_cast<double>(clicks));
 }
 
 VariantCounts Rollout::Counts(std::string_view model_version, ServingVariant variant) const {
   std::lock_guard lock(mu_);
-  auto it = series_.find(Key(std::string(model_version), variant));
-  return it == series_.end() ? VariantCounts{} : it->second.counts;
+  auto it = series_.find(std::make_pair(model_version, variant));
+  return it == series_.end() ? VariantCounts{} : it->second.Load();
 }
 
 void Rollout::ApplyGuardrails() {
@@ -295,7 +363,7 @@ void Rollout::ApplyGuardrails() {
     if (c == series_.end()) return;
     auto p = series_.find(Key(primary_version, ServingVariant::kPrimary));
     decision =
-        JudgeCanary(c->second.counts, p == series_.end() ? VariantCounts{} : p->second.counts,
+        JudgeCanary(c->second.Load(), p == series_.end() ? VariantCounts{} : p->second.Load(),
                     options_.guardrails);
     if (!decision.withdraw) return;
     withdrawn_ = canary_version;

@@ -9,11 +9,14 @@
 // OnlineState, ExposureLog (may be null), MetricsRegistry and Clock, which must outlive it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -38,7 +41,7 @@ double HashFraction(std::string_view key);
 uint64_t HashId(std::string_view key);
 // True when HashFraction(key) < fraction.
 inline bool InRollout(std::string_view key, double fraction) {
-  return HashFraction(key) < fraction;
+  return fraction > 0 && HashFraction(key) < fraction;
 }
 
 struct VariantCounts {
@@ -78,8 +81,12 @@ class ClickJoiner {
   };
   ClickJoiner(size_t exposures_per_user = 10, size_t max_users = 20000);
 
-  void Add(std::string_view user_id, std::string model_version, ServingVariant variant,
-           const std::vector<std::string>& items);
+  void Add(std::string_view user_id, std::string_view model_version, ServingVariant variant,
+           std::span<const std::string_view> items);
+  void Add(std::string_view user_id, std::string_view model_version, ServingVariant variant,
+           std::initializer_list<std::string_view> items) {
+    Add(user_id, model_version, variant, std::span<const std::string_view>(items));
+  }
   // The versions credited with a click: for each (version, variant), the newest exposure to
   // the user that holds the item and was not clicked yet (each exposure counts one click).
   std::vector<Credit> Click(std::string_view user_id, std::string_view item_id);
@@ -90,13 +97,21 @@ class ClickJoiner {
     bool clicked = false;
     std::vector<uint64_t> items;  // HashId of the item ids
   };
-  uint32_t SourceIndex(std::string model_version, ServingVariant variant);  // under mu_
+  // A user's newest exposures in a ring; a slot (and its items' capacity) is reused when the
+  // ring is full, and the whole record is handed to a new user when this one is forgotten.
+  struct UserExposures {
+    std::vector<Entry> ring;  // at most per_user_ slots
+    size_t count = 0;         // slots in use
+    size_t next = 0;          // slot of the next exposure
+  };
+  uint32_t SourceIndex(std::string_view model_version, ServingVariant variant);  // under mu_
+  UserExposures& UserRecord(std::string_view user_id);                           // under mu_
 
   std::vector<Credit> sources_;
   size_t per_user_;
   size_t max_users_;
   std::mutex mu_;
-  std::unordered_map<std::string, std::deque<Entry>, StringHash, std::equal_to<>> by_user_;
+  std::unordered_map<std::string, UserExposures, StringHash, std::equal_to<>> by_user_;
   std::deque<std::string> user_order_;  // first-seen order, for eviction
 };
 
@@ -116,7 +131,8 @@ class Rollout {
   struct Served {
     RecommendResult result;
     ServingVariant variant = ServingVariant::kPrimary;
-    std::string model_version;  // "" when no model is loaded
+    std::shared_ptr<const ModelBundle> bundle;  // the version that answered; keeps the view valid
+    std::string_view model_version;             // "" when no model is loaded
   };
   // GET /api/recommend: the canary answers users in its hash fraction, the primary the others
   // (and canary users when the canary's answer fails: an exception, or an empty list for want
@@ -139,21 +155,25 @@ class Rollout {
 
  private:
   using Key = std::pair<std::string, ServingVariant>;
-  Served Answer(ServingVariant variant, const std::shared_ptr<const ModelBundle>& bundle,
+  Served Answer(ServingVariant variant, std::shared_ptr<const ModelBundle> bundle,
                 std::string_view user_id, std::string_view category, int n, int offset);
   // `judged`: the list counts towards the guardrails' VariantCounts (GET /api/recommend only;
   // lists without a user, e.g. popular, cannot be clicked and would dilute the CTR).
   void Expose(std::string_view request_id, std::string_view user_id, std::string_view scenario,
               const Served& served, bool judged);
-  // Counts and metric series of one (version, variant), created on first use.
+  // Counts and metric series of one (version, variant), created on first use and never
+  // removed (the request path caches pointers to them).
   struct Series {
-    VariantCounts counts;
+    std::atomic<int64_t> requests{0}, errors{0}, exposures{0}, clicks{0};  // judged lists only
     Counter* served = nullptr;
-    Counter* exposures = nullptr;
-    Counter* clicks = nullptr;
-    Counter* errors = nullptr;
+    Counter* exposures_total = nullptr;
+    Counter* clicks_total = nullptr;
+    Counter* errors_total = nullptr;
+    VariantCounts Load() const;
   };
-  void Count(const Key& key, int64_t requests, int64_t errors, int64_t exposures, int64_t clicks,
+  // The series of (version, variant): a per-thread cache in front of series_ (mu_).
+  Series& SeriesFor(std::string_view model_version, ServingVariant variant);
+  void Count(Series& s, int64_t requests, int64_t errors, int64_t exposures, int64_t clicks,
              bool judged = true);
   void ApplyGuardrails();
 
@@ -173,8 +193,18 @@ class Rollout {
   Counter* log_dropped_;
   GaugeFamily* version_info_;
   ClickJoiner joiner_;
+  const uint64_t instance_;  // distinguishes Rollouts in the per-thread series cache
   mutable std::mutex mu_;
-  std::map<Key, Series> series_;
+  // Orders Keys and (string_view, variant) pairs alike, for lookups without a copy.
+  struct KeyLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return std::pair<std::string_view, ServingVariant>(a.first, a.second) <
+             std::pair<std::string_view, ServingVariant>(b.first, b.second);
+    }
+  };
+  std::map<Key, Series, KeyLess> series_;
   std::map<std::pair<std::string, std::string>, bool> info_series_;  // (run_id, variant) -> on
   std::string withdrawn_;  // run of the canary last withdrawn (mu_)
 };
