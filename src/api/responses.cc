@@ -33,12 +33,25 @@ void WriteIds(HttpResponse& res, const std::vector<ScoredId>& items) {
   res.body = w.Take();
 }
 
-ingest::GorseJsonParser& BodyParser(TimestampUs now) {
+namespace {
+
+ingest::GorseJsonParser& ThreadParser() {
   thread_local ingest::GorseJsonParser parser;
+  return parser;
+}
+
+}  // namespace
+
+ingest::GorseJsonParser& BodyParser(TimestampUs now) {
+  ingest::GorseJsonParser& parser = ThreadParser();
   ingest::ParseOptions options = parser.options();
   options.default_timestamp = now;
   parser.set_options(options);
   return parser;
+}
+
+bool ReleaseBodyParserBuffers(size_t max_bytes) {
+  return ThreadParser().ReleaseBuffersAbove(max_bytes);
 }
 
 }  // namespace reco::api

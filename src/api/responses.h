@@ -21,5 +21,8 @@ void WriteIds(HttpResponse& res, const std::vector<ScoredId>& items);
 
 // The calling thread's reusable Gorse JSON parser, with "now" as the default timestamp.
 ingest::GorseJsonParser& BodyParser(TimestampUs now);
+// Frees the calling thread's body parser buffers when they hold more than `max_bytes`; true when
+// it did.
+bool ReleaseBodyParserBuffers(size_t max_bytes);
 
 }  // namespace reco::api
