@@ -54,6 +54,10 @@ TEST(RecoConfig, BadValuesNameTheKey) {
       {"[server]\nhttpport = 1\n", "server.httpport"},
       {"[recommend]\nitemcf_neighbors = 0\n", "recommend.itemcf_neighbors"},
       {"[log]\nlevel = \"loud\"\n", "log.level"},
+      {"[server]\nmax_connections = -1\n", "server.max_connections"},
+      {"[server]\nrequest_read_timeout = 0.0\n", "server.request_read_timeout"},
+      {"[server]\nmax_inflight_body_bytes = 1024\n", "server.max_inflight_body_bytes"},
+      {"[server]\nbuffer_release_bytes = 100\n", "server.buffer_release_bytes"},
   };
   for (const auto& c : cases) {
     auto path = WriteToml("bad", c.toml);
@@ -99,7 +103,7 @@ TEST(RecoConfig, ExampleFileLoadsWithTheDefaults) {
 namespace reco {
 namespace {
 
-TEST(RecoConfig, HttpServerLimitsAreReadAndRangeChecked) {
+TEST(RecoConfig, HttpServerLimitsAreRead) {
   ::setenv("RECO_SERVER_MAX_CONNECTIONS", "32", 1);
   ::setenv("RECO_SERVER_REQUEST_READ_TIMEOUT", "2.5", 1);
   auto path = WriteToml("limits", R"([server]
@@ -115,23 +119,6 @@ buffer_release_bytes = 65536
   EXPECT_DOUBLE_EQ(c->server.request_read_timeout, 2.5);
   EXPECT_EQ(c->server.max_inflight_body_bytes, 64 << 20);
   EXPECT_EQ(c->server.buffer_release_bytes, 65536);
-
-  struct Case {
-    const char* toml;
-    const char* key;
-  } cases[] = {
-      {"[server]\nmax_connections = -1\n", "server.max_connections"},
-      {"[server]\nrequest_read_timeout = 0.0\n", "server.request_read_timeout"},
-      {"[server]\nmax_inflight_body_bytes = 1024\n", "server.max_inflight_body_bytes"},
-      {"[server]\nbuffer_release_bytes = 100\n", "server.buffer_release_bytes"},
-  };
-  for (const auto& bad : cases) {
-    auto bad_path = WriteToml("limits_bad", bad.toml);
-    auto r = RecoConfig::Load(bad_path);
-    std::filesystem::remove(bad_path);
-    ASSERT_FALSE(r.ok()) << bad.toml;
-    EXPECT_EQ(r.status().field(), bad.key) << r.status().ToString();
-  }
 }
 
 }  // namespace

@@ -70,12 +70,19 @@ size_t CountOccurrences(std::string_view text, std::string_view what) {
   return n;
 }
 
+// Starts `server` on small demo data (no models) in `dir`; "" or what went wrong.
+std::string StartOnDemoData(const TempDataDir& dir, TestServer& server,
+                            const ServerOptions& options = {}) {
+  const auto data = dir.path() / "data";
+  const std::string prepared =
+      PrepareDemoData(data, {.users = 20, .items = 30, .seed = 8, .train = false});
+  return prepared.empty() ? server.Start(data, options) : prepared;
+}
+
 TEST(HttpLimits, OddMethodsAndPathsDoNotAddMetricSeries) {
   TempDataDir dir("http_metrics");
-  const auto data = dir.path() / "data";
-  ASSERT_EQ(PrepareDemoData(data, {.users = 20, .items = 30, .seed = 8, .train = false}), "");
   TestServer server;
-  ASSERT_EQ(server.Start(data), "");
+  ASSERT_EQ(StartOnDemoData(dir, server), "");
   HttpClient client(server.port());
   ASSERT_EQ(client.Get("/metrics").status, 200);  // its own series exists from now on
   ASSERT_EQ(client.Request("PUT", "/api/health/live").status, 405);
@@ -119,10 +126,8 @@ TEST(HttpLimits, IdleConnectionsBeyondTheOpenFileLimitDoNotLockNewClientsOut) {
   ASSERT_GT(own.rlim_cur, static_cast<rlim_t>(kIdle + 64));
 
   TempDataDir dir("http_fds");
-  const auto data = dir.path() / "data";
-  ASSERT_EQ(PrepareDemoData(data, {.users = 20, .items = 30, .seed = 9, .train = false}), "");
   TestServer server;
-  ASSERT_EQ(server.Start(data, {.open_files_limit = kServerLimit}), "");
+  ASSERT_EQ(StartOnDemoData(dir, server, {.open_files_limit = kServerLimit}), "");
   std::vector<std::unique_ptr<RawConnection>> idle;
   for (int i = 0; i < kIdle; ++i) {
     idle.push_back(std::make_unique<RawConnection>(server.port()));
@@ -147,10 +152,9 @@ TEST(HttpLimits, IdleConnectionsBeyondTheOpenFileLimitDoNotLockNewClientsOut) {
 
 TEST(HttpLimits, RequestTrickledByteByByteGets408AtTheConfiguredDeadline) {
   TempDataDir dir("http_slow");
-  const auto data = dir.path() / "data";
-  ASSERT_EQ(PrepareDemoData(data, {.users = 20, .items = 30, .seed = 10, .train = false}), "");
   TestServer server;
-  ASSERT_EQ(server.Start(data, {.env = {{"RECO_SERVER_REQUEST_READ_TIMEOUT", "0.5"}}}), "");
+  ASSERT_EQ(StartOnDemoData(dir, server, {.env = {{"RECO_SERVER_REQUEST_READ_TIMEOUT", "0.5"}}}),
+            "");
   RawConnection slow(server.port());
   ASSERT_TRUE(slow.connected());
   ASSERT_TRUE(slow.Send("GET /api/health/live HTTP/1.1\r\nHost: t\r\nX-Slow: "));

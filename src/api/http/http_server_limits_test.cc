@@ -137,49 +137,57 @@ TEST_F(HttpServerTest, AtTheConnectionCapWithNothingIdleANewClientGets503) {
   EXPECT_EQ(b.Read().result_int(), 200);
 }
 
-TEST_F(HttpServerTest, BodyBeyondTheInFlightBudgetIs503WithRetryAfter) {
-  HttpServerOptions options;
-  options.max_body_bytes = 1024;
-  options.max_inflight_body_bytes = 1536;
-  options.metrics = &metrics_;
-  StartServer(EchoRouter(), options);
-  Gauge* in_flight = metrics_.GetGauge("http_inflight_body_bytes", "");
-  TestClient first(server_->port());
-  first.Send("POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\nabc");
-  ASSERT_TRUE(PollUntil([&] { return in_flight->Value() == 1000; }));
+class BodyBudgetTest : public HttpServerTest {
+ protected:
+  void StartWithBudget(int64_t max_body_bytes, int64_t max_inflight_body_bytes) {
+    HttpServerOptions options;
+    options.max_body_bytes = max_body_bytes;
+    options.max_inflight_body_bytes = max_inflight_body_bytes;
+    options.metrics = &metrics_;
+    StartServer(EchoRouter(), options);
+    in_flight_ = metrics_.GetGauge("http_inflight_body_bytes", "");
+  }
+  // A client that sent the header of a `length`-byte body and its first 3 bytes, once the server
+  // holds the body's bytes in the budget.
+  std::unique_ptr<TestClient> HoldBody(int length) {
+    auto client = std::make_unique<TestClient>(server_->port());
+    client->Send("POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(length) +
+                 "\r\n\r\nabc");
+    EXPECT_TRUE(PollUntil([&] { return in_flight_->Value() == length; }));
+    return client;
+  }
+  static std::string EchoRequest(int length) {
+    return "POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(length) +
+           "\r\n\r\n" + std::string(length, 'x');
+  }
 
+  Gauge* in_flight_ = nullptr;
+};
+
+TEST_F(BodyBudgetTest, BodyBeyondTheInFlightBudgetIs503WithRetryAfter) {
+  StartWithBudget(1024, 1536);
+  std::unique_ptr<TestClient> first = HoldBody(1000);
   TestClient second(server_->port());
-  second.Send("POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n" +
-              std::string(1000, 'x'));
+  second.Send(EchoRequest(1000));
   const Response busy = second.Read();
   EXPECT_EQ(busy.result_int(), 503);
   EXPECT_EQ(busy[http::field::retry_after], "1");
   EXPECT_EQ(metrics_.GetCounter("http_body_budget_refusals_total", "")->Value(), 1);
 
-  first.Send(std::string(997, 'y'));
-  EXPECT_EQ(first.Read().body().size(), 1000u);
-  ASSERT_TRUE(PollUntil([&] { return in_flight->Value() == 0; }));  // given back after the answer
+  first->Send(std::string(997, 'y'));
+  EXPECT_EQ(first->Read().body().size(), 1000u);
+  ASSERT_TRUE(PollUntil([&] { return in_flight_->Value() == 0; }));  // given back after the answer
   TestClient third(server_->port());
-  third.Send("POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n" +
-             std::string(1000, 'z'));
+  third.Send(EchoRequest(1000));
   EXPECT_EQ(third.Read().result_int(), 200);
 }
 
-TEST_F(HttpServerTest, ChunkedBodiesCountAgainstTheInFlightBudget) {
-  HttpServerOptions options;
-  options.max_body_bytes = 8192;
-  options.max_inflight_body_bytes = 8192;
-  options.metrics = &metrics_;
-  StartServer(EchoRouter(), options);
-  Gauge* in_flight = metrics_.GetGauge("http_inflight_body_bytes", "");
-  TestClient first(server_->port());
-  first.Send("POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 8000\r\n\r\nabc");
-  ASSERT_TRUE(PollUntil([&] { return in_flight->Value() == 8000; }));
+TEST_F(BodyBudgetTest, ChunkedBodiesCountAgainstTheInFlightBudget) {
+  StartWithBudget(8192, 8192);
+  std::unique_ptr<TestClient> first = HoldBody(8000);
   TestClient chunked(server_->port());
-  chunked.Send(
-      "POST /api/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "100\r\n" +
-      std::string(0x100, 'a') + "\r\n");
+  chunked.Send("POST /api/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n100\r\n" +
+               std::string(0x100, 'a') + "\r\n");
   EXPECT_EQ(chunked.Read().result_int(), 503);
 }
 
