@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/responses.h"
 #include "core/json_writer.h"
 #include "core/secure_compare.h"
 
@@ -17,6 +18,16 @@ struct ApiService::RouteMetrics {
   Histogram* recommendation_seconds = nullptr;
   std::array<std::atomic<Counter*>, 600> by_status{};
 };
+
+HttpHandler ApiService::ReleasingParserBuffers(HttpHandler handler) const {
+  // The body parser of this thread grows to the largest body it parsed; a burst of large bodies
+  // must not leave that much memory per thread behind.
+  const auto max_bytes = static_cast<size_t>(d_.config->server.buffer_release_bytes);
+  return [max_bytes, inner = std::move(handler)](HttpRequest& req, HttpResponse& res) {
+    inner(req, res);
+    ReleaseBodyParserBuffers(max_bytes);
+  };
+}
 
 ApiService::ApiService(ApiDeps deps) : d_(deps) {
   requests_total_ =
@@ -48,6 +59,7 @@ void ApiService::Add(Router& router, RouteDoc doc, HttpHandler handler) {
   by_route_[doc.pattern].push_back(metrics.get());
   route_metrics_.push_back(std::move(metrics));
   handler = Guard(doc, std::move(handler));
+  if (doc.method != "GET") handler = ReleasingParserBuffers(std::move(handler));
   // Writes may wait on a store commit: they run on the server's blocking pool.
   router.Add(doc.method, doc.pattern, std::move(handler), /*blocking=*/doc.method != "GET");
   docs_.push_back(std::move(doc));
@@ -95,32 +107,50 @@ void ApiService::RegisterRoutes(Router& router) {
   AddPipelineRoutes(router);
 }
 
+ApiService::RouteMetrics* ApiService::FindRouteMetrics(std::string_view route,
+                                                       std::string_view method) const {
+  auto it = by_route_.find(route);
+  if (it == by_route_.end()) return nullptr;
+  RouteMetrics* found = nullptr;
+  // HEAD requests are answered by GET handlers.
+  for (RouteMetrics* candidate : it->second) {
+    if (candidate->method == method || (method == "HEAD" && candidate->method == "GET")) {
+      found = candidate;
+    }
+  }
+  return found;
+}
+
 void ApiService::OnRequestDone(std::string_view route, std::string_view method, int status,
                                double seconds) {
-  RouteMetrics* m = unmatched_metrics_.get();
-  if (route != kUnmatchedRoute) {
-    auto it = by_route_.find(std::string_view(route));
-    if (it != by_route_.end()) {
-      // HEAD requests are answered by GET handlers.
-      for (RouteMetrics* candidate : it->second) {
-        if (candidate->method == method || (method == "HEAD" && candidate->method == "GET")) {
-          m = candidate;
-        }
-      }
-    }
+  if (status < 100 || status >= 600) status = 599;
+  RouteMetrics* m = FindRouteMetrics(route, method);
+  if (m == nullptr) {
+    // Not answered by a handler (404, 405, 501, 4xx before routing): labels only take known
+    // values, the route pattern (or "unmatched") and a standard method (or "other"), so that
+    // clients cannot add series.
+    auto it = by_route_.find(route);
+    const std::string_view route_label = it == by_route_.end() ? kUnmatchedRoute : it->first;
+    unmatched_metrics_->seconds->Observe(seconds);
+    requests_total_
+        ->WithLabels(
+            {std::string(route_label), std::string(MethodLabel(method)), std::to_string(status)})
+        ->Inc();
+    return;
   }
   m->seconds->Observe(seconds);
   if (m->recommendation_seconds != nullptr && status < 500) {
     m->recommendation_seconds->Observe(seconds);
   }
-  if (status < 100 || status >= 600) status = 599;
-  if (m == unmatched_metrics_.get()) {
-    requests_total_->WithLabels({m->route, std::string(method), std::to_string(status)})->Inc();
+  if (method != m->method) {  // HEAD on a GET route: rare, not cached
+    requests_total_
+        ->WithLabels({m->route, std::string(MethodLabel(method)), std::to_string(status)})
+        ->Inc();
     return;
   }
   Counter* counter = m->by_status[status].load(std::memory_order_acquire);
   if (counter == nullptr) {
-    counter = requests_total_->WithLabels({m->route, std::string(method), std::to_string(status)});
+    counter = requests_total_->WithLabels({m->route, m->method, std::to_string(status)});
     m->by_status[status].store(counter, std::memory_order_release);
   }
   counter->Inc();

@@ -85,6 +85,10 @@ class ApiService {
   void Add(Router& router, RouteDoc doc, HttpHandler handler);
   // `handler` behind the credential check its RouteDoc asks for (none, X-API-Key or admin).
   HttpHandler Guard(const RouteDoc& doc, HttpHandler handler) const;
+  // `handler`, then frees this thread's body-parser buffers if a large body grew them.
+  HttpHandler ReleasingParserBuffers(HttpHandler handler) const;
+  // The series of a handler's (route, method); null for requests no handler answered.
+  RouteMetrics* FindRouteMetrics(std::string_view route, std::string_view method) const;
   void AddUserRoutes(Router& router);
   void AddItemRoutes(Router& router);
   void AddFeedbackRoutes(Router& router);

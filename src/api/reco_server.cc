@@ -10,6 +10,7 @@
 #include "api/api_service.h"
 #include "api/http/http_client.h"
 #include "api/http/http_server.h"
+#include "core/memory.h"
 #include "ops/metrics.h"
 #include "pipeline/data_quality.h"
 #include "pipeline/launcher.h"
@@ -119,6 +120,22 @@ Result<std::unique_ptr<Store>> OpenServingStore(const RecoConfig& config,
   return store;
 }
 
+// Idle connections must not exhaust the descriptors the store, models and logs need: the soft
+// limit is raised to the hard one, and a configured connection cap above what it allows is
+// reported.
+void LogOpenFileLimit(const OpenFileLimit& limit, int max_connections) {
+  if (limit.now > limit.before) {
+    spdlog::info("open file limit raised from {} to {}", limit.before, limit.now);
+  }
+  if (limit.now > 0 && max_connections > 0 &&
+      static_cast<uint64_t>(max_connections) > limit.now - limit.now / 8) {
+    spdlog::warn(
+        "server.max_connections={} leaves little of the open file limit {} for the store and "
+        "model files; raise the limit (ulimit -n, LimitNOFILE=) or lower the cap",
+        max_connections, limit.now);
+  }
+}
+
 }  // namespace
 
 struct RecoServer::Parts {
@@ -146,6 +163,9 @@ int RecoServer::port() const { return parts_ && parts_->http ? parts_->http->por
 Status RecoServer::Start() {
   auto start = std::chrono::steady_clock::now();
   const RecoConfig& config = options_.config;
+  LogOpenFileLimit(RaiseOpenFileLimit(), config.server.max_connections);
+  // Request bodies and their parse buffers above this size are unmapped when freed.
+  ReturnLargeAllocationsOnFree(static_cast<size_t>(config.server.buffer_release_bytes));
   parts_ = std::make_unique<Parts>();
   Parts& p = *parts_;
   RECO_ASSIGN_OR_RETURN(p.store, OpenServingStore(config, options_.data_dir, p.metrics));
@@ -230,6 +250,11 @@ Status RecoServer::Start() {
   http.blocking_threads = config.server.blocking_threads;
   http.max_body_bytes = config.server.max_body_bytes;
   http.drain_seconds = config.server.drain_seconds;
+  http.max_connections = config.server.max_connections;
+  http.request_read_timeout_seconds = config.server.request_read_timeout;
+  http.max_inflight_body_bytes = config.server.max_inflight_body_bytes;
+  http.buffer_release_bytes = config.server.buffer_release_bytes;
+  http.metrics = &p.metrics;
   api::ApiService* service = p.api.get();
   http.on_request_done = [service](const RequestLog& log) {
     service->OnRequestDone(log.route, log.method, log.status, log.duration_seconds);

@@ -34,14 +34,27 @@ void WriteIds(HttpResponse& res, const std::vector<ScoredId>& items) {
   res.body = w.Take();
 }
 
-ingest::GorseJsonParser& BodyParser(const Clock& clock, const DatabaseConfig& database) {
+namespace {
+
+ingest::GorseJsonParser& ThreadParser() {
   thread_local ingest::GorseJsonParser parser;
+  return parser;
+}
+
+}  // namespace
+
+ingest::GorseJsonParser& BodyParser(const Clock& clock, const DatabaseConfig& database) {
+  ingest::GorseJsonParser& parser = ThreadParser();
   ingest::ParseOptions options = parser.options();
   options.default_timestamp = clock.NowMicros();
   options.latest_timestamp =
       ingest::LatestAcceptedTimestamp(options.default_timestamp, database.max_future_skew_seconds);
   parser.set_options(options);
   return parser;
+}
+
+bool ReleaseBodyParserBuffers(size_t max_bytes) {
+  return ThreadParser().ReleaseBuffersAbove(max_bytes);
 }
 
 }  // namespace reco::api

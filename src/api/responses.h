@@ -24,5 +24,8 @@ void WriteIds(HttpResponse& res, const std::vector<ScoredId>& items);
 // The calling thread's reusable Gorse JSON parser: the clock's now is the default timestamp, and
 // a Timestamp more than database.max_future_skew_seconds after it is a 400 naming the field.
 ingest::GorseJsonParser& BodyParser(const Clock& clock, const DatabaseConfig& database);
+// Frees the calling thread's body parser buffers when they hold more than `max_bytes`; true when
+// it did.
+bool ReleaseBodyParserBuffers(size_t max_bytes);
 
 }  // namespace reco::api

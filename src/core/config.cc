@@ -169,6 +169,10 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       IntKey("server.default_n", &c.server.default_n),
       IntKey("server.max_n", &c.server.max_n),
       DoubleKey("server.drain_seconds", &c.server.drain_seconds),
+      IntKey("server.max_connections", &c.server.max_connections),
+      DoubleKey("server.request_read_timeout", &c.server.request_read_timeout),
+      IntKey("server.max_inflight_body_bytes", &c.server.max_inflight_body_bytes),
+      IntKey("server.buffer_release_bytes", &c.server.buffer_release_bytes),
       StringKey("database.data_store", &c.database.data_store),
       StringKey("database.sqlite_path", &c.database.sqlite_path),
       BoolKey("database.auto_insert_user", &c.database.auto_insert_user),
@@ -309,6 +313,16 @@ Status RecoConfig::Validate() const {
                              "server.default_n", "1..server.max_n"));
   RECO_RETURN_IF_ERROR(Range(server.drain_seconds >= 0 && server.drain_seconds <= 600,
                              "server.drain_seconds", "0..600"));
+  RECO_RETURN_IF_ERROR(Range(server.max_connections >= 0 && server.max_connections <= 1000000,
+                             "server.max_connections", "0..1000000, 0 = from the open-file limit"));
+  RECO_RETURN_IF_ERROR(
+      Range(server.request_read_timeout >= 0.1 && server.request_read_timeout <= 3600,
+            "server.request_read_timeout", "0.1..3600 seconds"));
+  RECO_RETURN_IF_ERROR(Range(server.max_inflight_body_bytes == 0 ||
+                                 server.max_inflight_body_bytes >= server.max_body_bytes,
+                             "server.max_inflight_body_bytes", "0 or >= server.max_body_bytes"));
+  RECO_RETURN_IF_ERROR(
+      Range(server.buffer_release_bytes >= 4096, "server.buffer_release_bytes", ">= 4096"));
   RECO_RETURN_IF_ERROR(Range(database.data_store == "sqlite", "database.data_store", "sqlite"));
   RECO_RETURN_IF_ERROR(
       Range(!database.sqlite_path.empty(), "database.sqlite_path", "a non-empty path"));

@@ -32,6 +32,13 @@ struct ServerConfig {
   int default_n = 10;                         // n when a request names none
   int max_n = 1000;                           // n above this is a 400
   double drain_seconds = 10.0;                // SIGTERM: wait this long for in-flight requests
+  // Open client connections at most; 0 = derived from the open-file limit (a quarter, at least
+  // 64, kept for files). At the cap the longest-idle keep-alive connection is closed.
+  int max_connections = 0;
+  double request_read_timeout = 30.0;  // seconds from a request's first byte to its last (408)
+  // Bytes of request bodies received or being handled at once (503 beyond); 0 = 4 * max_body.
+  int64_t max_inflight_body_bytes = 0;
+  int64_t buffer_release_bytes = 1024 * 1024;  // larger per-request buffers are freed after use
 };
 
 struct DatabaseConfig {

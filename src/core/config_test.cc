@@ -64,6 +64,10 @@ TEST(RecoConfig, BadValuesNameTheKey) {
       {"[worker]\njob_timeout_seconds = inf\n", "worker.job_timeout_seconds"},
       {"[worker]\nlease_seconds = 1e18\n", "worker.lease_seconds"},
       {"[recommend]\npopularity_half_life_days = 1e308\n", "recommend.popularity_half_life_days"},
+      {"[server]\nmax_connections = -1\n", "server.max_connections"},
+      {"[server]\nrequest_read_timeout = 0.0\n", "server.request_read_timeout"},
+      {"[server]\nmax_inflight_body_bytes = 1024\n", "server.max_inflight_body_bytes"},
+      {"[server]\nbuffer_release_bytes = 100\n", "server.buffer_release_bytes"},
   };
   for (const auto& c : cases) {
     auto path = WriteToml("bad", c.toml);
@@ -103,6 +107,30 @@ TEST(RecoConfig, ExampleFileLoadsWithTheDefaults) {
   EXPECT_EQ(loaded->registry.keep_versions, defaults.registry.keep_versions);
   EXPECT_EQ(loaded->database.max_future_skew_seconds, defaults.database.max_future_skew_seconds);
   EXPECT_DOUBLE_EQ(loaded->pipeline.max_data_age_hours, defaults.pipeline.max_data_age_hours);
+}
+
+}  // namespace
+}  // namespace reco
+
+namespace reco {
+namespace {
+
+TEST(RecoConfig, HttpServerLimitsAreRead) {
+  ::setenv("RECO_SERVER_MAX_CONNECTIONS", "32", 1);
+  ::setenv("RECO_SERVER_REQUEST_READ_TIMEOUT", "2.5", 1);
+  auto path = WriteToml("limits", R"([server]
+max_inflight_body_bytes = 67108864
+buffer_release_bytes = 65536
+)");
+  auto c = RecoConfig::Load(path);
+  ::unsetenv("RECO_SERVER_MAX_CONNECTIONS");
+  ::unsetenv("RECO_SERVER_REQUEST_READ_TIMEOUT");
+  std::filesystem::remove(path);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.max_connections, 32);
+  EXPECT_DOUBLE_EQ(c->server.request_read_timeout, 2.5);
+  EXPECT_EQ(c->server.max_inflight_body_bytes, 64 << 20);
+  EXPECT_EQ(c->server.buffer_release_bytes, 65536);
 }
 
 }  // namespace

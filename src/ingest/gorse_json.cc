@@ -1,5 +1,6 @@
 #include "ingest/gorse_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -28,6 +29,18 @@ std::string_view GorseJsonParser::Pad(std::string_view json) {
   padded_.assign(json);
   padded_.append(kJsonPadding, ' ');
   return std::string_view(padded_.data(), json.size());
+}
+
+size_t GorseJsonParser::buffer_capacity() const {
+  return std::max({padded_.capacity(), parser_.capacity(), validator_.capacity()});
+}
+
+bool GorseJsonParser::ReleaseBuffersAbove(size_t max_bytes) {
+  if (buffer_capacity() <= max_bytes) return false;
+  parser_ = simdjson::ondemand::parser();
+  validator_ = simdjson::dom::parser();
+  std::string().swap(padded_);
+  return true;
 }
 
 template <typename T>

@@ -56,6 +56,14 @@ class GorseJsonParser {
   Status ForEachInArrayPadded(std::string_view json,
                               const std::function<void(size_t, size_t, Result<T>&&)>& fn);
 
+  // The input size (bytes) the reusable buffers are sized for: they grow to the largest input
+  // parsed so far and hold several times that in memory.
+  size_t buffer_capacity() const;
+  // Frees the buffers when buffer_capacity() exceeds `max_bytes` (e.g. after a large request
+  // body, so that a long-lived parser does not keep the largest size ever seen). True when it
+  // freed them.
+  bool ReleaseBuffersAbove(size_t max_bytes);
+
  private:
   std::string_view Pad(std::string_view json);
 

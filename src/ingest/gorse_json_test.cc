@@ -285,5 +285,26 @@ TEST(GorseJson, AReusedParserParsesALargeBatchTwice) {
   EXPECT_EQ((*parsed)[kRows - 1].user_id.substr(1), std::to_string((kRows - 1) % 5000));
 }
 
+TEST(GorseJson, ParserBuffersAreFreedAfterALargeInputOnlyAboveTheThreshold) {
+  constexpr size_t kThreshold = 1 << 20;
+  GorseJsonParser parser;
+  ASSERT_TRUE(
+      parser.ParseArray<Feedback>(R"([{"FeedbackType":"like","UserId":"u","ItemId":"i"}])").ok());
+  EXPECT_FALSE(parser.ReleaseBuffersAbove(kThreshold));
+  std::string big = "[";
+  while (big.size() < 4 * kThreshold) {
+    big += R"({"FeedbackType":"like","UserId":"u1","ItemId":"i1","Timestamp":"2024-01-02"},)";
+  }
+  big.back() = ']';
+  ASSERT_TRUE(parser.ParseArray<Feedback>(big).ok());
+  EXPECT_GE(parser.buffer_capacity(), big.size());  // grown to the largest input
+  EXPECT_TRUE(parser.ReleaseBuffersAbove(kThreshold));
+  EXPECT_LT(parser.buffer_capacity(), kThreshold);
+  // Still usable afterwards.
+  auto rows = parser.ParseArray<Feedback>(R"([{"FeedbackType":"like","UserId":"u","ItemId":"i"}])");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 1u);
+}
+
 }  // namespace
 }  // namespace reco::ingest

@@ -1,6 +1,7 @@
 #include "ops/metrics.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -135,7 +136,16 @@ T* MetricFamily<T>::WithLabels(const LabelValues& values) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   auto it = series_.find(values);
-  if (it == series_.end()) it = series_.emplace(values, MakeSeries<T>(bounds_)).first;
+  if (it != series_.end()) return it->second.get();
+  if (series_.size() < kMaxSeries)
+    return series_.emplace(values, MakeSeries<T>(bounds_)).first->second.get();
+  const LabelValues overflow(values.size(), std::string(kOverflowLabel));
+  it = series_.find(overflow);
+  if (it == series_.end()) {
+    spdlog::warn("metric {} reached {} series; further label values are counted as \"{}\"", name_,
+                 kMaxSeries, kOverflowLabel);
+    it = series_.emplace(overflow, MakeSeries<T>(bounds_)).first;
+  }
   return it->second.get();
 }
 

@@ -68,10 +68,15 @@ using LabelValues = std::vector<std::string>;
 
 // One metric name with a fixed list of label names; one series per distinct label values.
 // WithLabels() aborts when the number of values differs from the number of label names
-// (a programming error, not a runtime condition).
+// (a programming error, not a runtime condition). Label values must come from a known set, never
+// from client input; as a safety net a family holds at most kMaxSeries series, and label values
+// beyond that are counted in one series whose labels are all kOverflowLabel (with one warning).
 template <typename T>
 class MetricFamily {
  public:
+  static constexpr size_t kMaxSeries = 10000;
+  static constexpr std::string_view kOverflowLabel = "overflow";
+
   // Created by MetricsRegistry; other code only calls WithLabels().
   MetricFamily(std::string name, std::string help, std::vector<std::string> label_names,
                std::vector<double> bounds = {})

@@ -1,5 +1,6 @@
 #include "ops/metrics.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -119,6 +120,24 @@ TEST(MetricsRegistry, ConcurrentIncrementsSumCorrectly) {
   EXPECT_EQ(snap.count, static_cast<uint64_t>(kThreads * kPerThread));
   EXPECT_EQ(snap.cumulative_counts[0], static_cast<uint64_t>(kThreads * kPerThread / 2));
   EXPECT_DOUBLE_EQ(snap.sum, kThreads * (kPerThread / 2) * 1.25);
+}
+
+TEST(MetricsRegistry, FamilyStopsAddingSeriesAtTheCapAndCountsTheRestAsOverflow) {
+  MetricsRegistry registry;
+  CounterFamily* family = registry.AddCounter("odd_total", "Odd.", {"method", "status"});
+  const size_t cap = CounterFamily::kMaxSeries;
+  const auto method = [](size_t i) { return fmt::format("m{}", i); };
+  for (size_t i = 0; i < cap + 500; ++i) family->WithLabels({method(i), "405"})->Inc();
+  const std::string text = registry.RenderText();
+  size_t samples = 0;
+  for (size_t pos = text.find("\nodd_total{"); pos != std::string::npos;
+       pos = text.find("\nodd_total{", pos + 1)) {
+    ++samples;
+  }
+  EXPECT_EQ(samples, cap + 1);
+  EXPECT_DOUBLE_EQ(family->WithLabels({"overflow", "overflow"})->Value(), 500);
+  EXPECT_DOUBLE_EQ(family->WithLabels({"m0", "405"})->Value(), 1);  // existing series still count
+  EXPECT_EQ(text.find(fmt::format("\"{}\"", method(cap + 1))), std::string::npos);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,7 +94,7 @@ int ListeningPort(const std::string& log) {
 std::string RecoBinary() { return RECO_BINARY; }
 
 pid_t SpawnReco(const std::vector<std::string>& args, const std::filesystem::path& log,
-                const Env& env) {
+                const Env& env, uint64_t open_files_limit) {
   std::vector<std::string> argv_strings = {RecoBinary()};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -113,6 +114,9 @@ pid_t SpawnReco(const std::vector<std::string>& args, const std::filesystem::pat
     if (::getppid() != parent) ::_exit(127);
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) ::_exit(127);
+    const rlimit files{static_cast<rlim_t>(open_files_limit),
+                       static_cast<rlim_t>(open_files_limit)};
+    if (open_files_limit > 0 && ::setrlimit(RLIMIT_NOFILE, &files) != 0) ::_exit(127);
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
@@ -293,7 +297,7 @@ std::string TestServer::Start(const std::filesystem::path& data_dir, const Serve
   env.emplace_back("RECO_SERVER_THREADS", std::to_string(options.threads));
   std::vector<std::string> args = {"serve", "--data-dir", data_dir.string(), "--http-port", "0"};
   args.insert(args.end(), options.args.begin(), options.args.end());
-  pid_ = SpawnReco(args, log_path_, env);
+  pid_ = SpawnReco(args, log_path_, env, options.open_files_limit);
   if (pid_ < 0) return "cannot spawn " + RecoBinary();
   auto deadline = Clock::now() + std::chrono::milliseconds(
                                      static_cast<int>(options.start_deadline_seconds * 1000));

@@ -58,10 +58,11 @@ ExitStatus RunReco(const std::vector<std::string>& args, const std::filesystem::
                    const Env& env = {});
 
 // Starts `reco args...` in the background with stdout+stderr appended to `log` and the same
-// environment as RunReco; the child is SIGKILLed when the test process dies. Returns the child's
-// pid (the caller waits for it), or -1 when the spawn failed.
+// environment as RunReco; the child is SIGKILLed when the test process dies. `open_files_limit`
+// > 0 sets the child's RLIMIT_NOFILE (soft and hard). Returns the child's pid (the caller waits
+// for it), or -1 when the spawn failed.
 pid_t SpawnReco(const std::vector<std::string>& args, const std::filesystem::path& log,
-                const Env& env = {});
+                const Env& env = {}, uint64_t open_files_limit = 0);
 
 struct DemoDataOptions {
   int users = 200;
@@ -123,6 +124,7 @@ struct ServerOptions {
   std::vector<std::string> args;  // extra arguments of `reco serve` (--read-only, --host H)
   int threads = 2;  // RECO_SERVER_THREADS
   double start_deadline_seconds = 30;
+  uint64_t open_files_limit = 0;  // > 0: the child's RLIMIT_NOFILE, soft and hard
 };
 
 // A `reco serve --data-dir D --http-port 0` child process.

@@ -19,7 +19,6 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
 constexpr size_t kReadChunk = 8192;
-constexpr size_t kMaxLingerBytes = 1 << 20;
 
 void AppendInt(std::string& out, int64_t v) {
   char buf[24];
@@ -75,11 +74,23 @@ double Seconds(SteadyTime from, SteadyTime to) {
 
 }  // namespace
 
+HttpServer::Connection* HttpServer::Worker::OldestIdle(const Connection* except) const {
+  Connection* oldest = nullptr;
+  for (Connection* c : connections) {
+    if (c == except || !c->idle()) continue;
+    if (oldest == nullptr || c->last_activity() < oldest->last_activity()) oldest = c;
+  }
+  return oldest;
+}
+
 HttpServer::Connection::Connection(HttpServer* server, Worker* worker,
                                    boost::asio::ip::tcp::socket socket)
-    : server_(server), worker_(worker), socket_(std::move(socket)) {
+    : server_(server),
+      worker_(worker),
+      socket_(std::move(socket)),
+      body_lease_(server->body_budget_.get()) {
+  // Counted open by the acceptor (HttpServer::ConnectionOpened) and closed by Close().
   worker_->connections.insert(this);
-  server_->ConnectionOpened();
   error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   const auto endpoint = socket_.remote_endpoint(ec);
@@ -91,8 +102,9 @@ HttpServer::Connection::Connection(HttpServer* server, Worker* worker,
 }
 
 HttpServer::Connection::~Connection() {
+  Close();
+  ReleaseBuffers();
   worker_->connections.erase(this);
-  server_->ConnectionClosed();
 }
 
 void HttpServer::Connection::Start() {
@@ -101,6 +113,27 @@ void HttpServer::Connection::Start() {
     return;
   }
   BeginRequest();
+}
+
+void HttpServer::Connection::Refuse() {
+  static const std::string kResponse = [] {
+    HttpResponse body;
+    SetJsonError(body, 503, "the server is at its connection limit; retry later");
+    return fmt::format(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        "Content-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{}",
+        body.body.size(), body.body);
+  }();
+  // Best effort and without waiting: the send buffer of a new connection is empty.
+  error_code ec;
+  socket_.non_blocking(true, ec);
+  socket_.write_some(asio::buffer(kResponse), ec);
+  Close();
+}
+
+bool HttpServer::Connection::idle() const {
+  return state_ == State::kLingering ||
+         (state_ == State::kReading && !request_begun_ && buffer_.size() == 0);
 }
 
 void HttpServer::Connection::CloseIfIdle() {
@@ -122,19 +155,46 @@ void HttpServer::Connection::CloseIfIdle() {
 }
 
 void HttpServer::Connection::CloseIfStale(SteadyTime now) {
-  if (state_ == State::kHandling || state_ == State::kClosed) return;
-  const double limit = state_ == State::kLingering
-                           ? std::min(server_->options_.idle_timeout_seconds, 5.0)
-                           : server_->options_.idle_timeout_seconds;
-  if (Seconds(last_activity_, now) > limit) Close();
+  const HttpServerOptions& options = server_->options_;
+  switch (state_) {
+    case State::kHandling:
+    case State::kClosed:
+      return;
+    case State::kLingering:
+      // A total deadline: a client trickling bytes must not keep a closing connection open.
+      if (Seconds(linger_start_, now) > std::min(options.idle_timeout_seconds, 5.0)) Close();
+      return;
+    case State::kReading:
+      if (request_begun_ && !read_timed_out_ &&
+          Seconds(read_start_, now) > options.request_read_timeout_seconds) {
+        TimeOutRead();
+        return;
+      }
+      break;
+    case State::kWriting:
+      break;
+  }
+  if (Seconds(last_activity_, now) > options.idle_timeout_seconds) Close();
+}
+
+void HttpServer::Connection::TimeOutRead() {
+  // The pending read completes (aborted, or with bytes already taken off the socket) and
+  // OnRead answers 408.
+  read_timed_out_ = true;
+  error_code ec;
+  socket_.cancel(ec);
 }
 
 void HttpServer::Connection::BeginRequest() {
   state_ = State::kReading;
   request_.Reset();
   response_.Reset();
-  parser_.emplace(request_, static_cast<uint64_t>(server_->options_.max_body_bytes));
+  body_lease_.Release();
+  parser_.emplace(request_, static_cast<uint64_t>(server_->options_.max_body_bytes), &body_lease_);
   continue_sent_ = false;
+  read_timed_out_ = false;
+  request_begun_ = buffer_.size() > 0;
+  if (request_begun_) read_start_ = std::chrono::steady_clock::now();
   if (buffer_.size() > 0) {
     Parse();
   } else {
@@ -150,16 +210,28 @@ void HttpServer::Connection::DoRead() {
 
 void HttpServer::Connection::OnRead(const error_code& ec, size_t bytes) {
   if (state_ == State::kClosed) return;
+  if (read_timed_out_ && state_ == State::kReading) {
+    Bump(server_->metrics_.read_timeouts);
+    RespondAndClose(408, fmt::format("request not received within {} s",
+                                     server_->options_.request_read_timeout_seconds));
+    return;
+  }
   if (ec) {
     Close();  // end of stream, reset, or closed by Stop()/the idle sweep
     return;
   }
   buffer_.commit(bytes);
   last_activity_ = std::chrono::steady_clock::now();
+  if (state_ == State::kReading && !request_begun_) {
+    request_begun_ = true;
+    read_start_ = last_activity_;
+  }
   if (state_ == State::kLingering) {
     lingered_bytes_ += buffer_.size();
     buffer_.consume(buffer_.size());
-    if (lingered_bytes_ > kMaxLingerBytes) {
+    // Up to one whole body, so that a client still sending the body of a refused request
+    // (413, 503) gets to read the answer rather than a reset.
+    if (lingered_bytes_ > static_cast<size_t>(server_->options_.max_body_bytes) + (1 << 20)) {
       Close();
     } else {
       DoRead();
@@ -170,6 +242,15 @@ void HttpServer::Connection::OnRead(const error_code& ec, size_t bytes) {
 }
 
 void HttpServer::Connection::Parse() {
+  if (!parser_->got_request_line()) {
+    const auto data = buffer_.data();
+    const http_internal::Rejection early = http_internal::CheckPartialRequestLine(
+        std::string_view(static_cast<const char*>(data.data()), data.size()));
+    if (early.status != 0) {
+      RespondAndClose(early.status, early.message);
+      return;
+    }
+  }
   for (;;) {
     error_code ec;
     const size_t n = buffer_.size() == 0 ? 0 : parser_->put(buffer_.data(), ec);
@@ -244,6 +325,21 @@ void HttpServer::Connection::RunHandler(const HttpHandler& handler) {
 }
 
 void HttpServer::Connection::HandleParseError(const error_code& ec) {
+  const http_internal::Rejection& rejection = parser_->rejection();
+  if (rejection.status == 503) Bump(server_->metrics_.body_budget_refusals);
+  if (rejection.status != 0) {
+    RespondAndClose(rejection.status, rejection.message);
+  } else if (ec == http::error::body_limit) {
+    RespondAndClose(413,
+                    fmt::format("request body exceeds {} bytes", server_->options_.max_body_bytes));
+  } else if (ec == http::error::header_limit) {
+    RespondAndClose(431, "request header too large");
+  } else {
+    RespondAndClose(400, fmt::format("malformed HTTP request: {}", ec.message()));
+  }
+}
+
+void HttpServer::Connection::RespondAndClose(int status, std::string_view message) {
   state_ = State::kHandling;
   request_start_ = std::chrono::steady_clock::now();
   keep_alive_ = false;
@@ -252,14 +348,8 @@ void HttpServer::Connection::HandleParseError(const error_code& ec) {
   if (!request_.target().empty()) request_.SetRoute(server_->router_.RouteName(request_.path()));
   AssignRequestId();
   response_.Reset();
-  if (ec == http::error::body_limit) {
-    SetJsonError(response_, 413,
-                 fmt::format("request body exceeds {} bytes", server_->options_.max_body_bytes));
-  } else if (ec == http::error::header_limit) {
-    SetJsonError(response_, 431, "request header too large");
-  } else {
-    SetJsonError(response_, 400, fmt::format("malformed HTTP request: {}", ec.message()));
-  }
+  SetJsonError(response_, status, message);
+  if (status == 503) response_.AddHeader("Retry-After", "1");
   WriteResponse();
 }
 
@@ -366,7 +456,7 @@ void HttpServer::Connection::FinishRequest(SteadyTime now) {
                   request_.remote_address());
   }
   const auto& callback = server_->options_.on_request_done;
-  if (!callback) return;
+  if (!callback) return ReleaseBuffers();
   RequestLog log;
   log.route = request_.route();
   log.method = request_.method();
@@ -380,12 +470,28 @@ void HttpServer::Connection::FinishRequest(SteadyTime now) {
   } catch (...) {
     spdlog::warn("on_request_done threw an unknown exception");
   }
+  ReleaseBuffers();
+}
+
+void HttpServer::Connection::ReleaseBuffers() {
+  body_lease_.Release();
+  const auto limit = static_cast<size_t>(server_->options_.buffer_release_bytes);
+  bool freed = request_.ReleaseBufferAbove(limit);
+  freed = response_.ReleaseBufferAbove(limit) || freed;
+  if (buffer_.capacity() > limit) {
+    buffer_.shrink_to_fit();
+    freed = true;
+  }
+  if (freed && !server_->stopping_.load(std::memory_order_relaxed))
+    server_->ScheduleMemoryRelease();
 }
 
 void HttpServer::Connection::Linger() {
   // Half-close and drain what the client still sends, so that it reads our response instead of
-  // a reset; the connection closes at the client's EOF, after kMaxLingerBytes, or when stale.
+  // a reset; the connection closes at the client's EOF, after max_body_bytes + 1 MiB, or 5 s
+  // after the answer.
   state_ = State::kLingering;
+  linger_start_ = std::chrono::steady_clock::now();
   lingered_bytes_ = 0;
   buffer_.consume(buffer_.size());
   error_code ec;
@@ -403,6 +509,7 @@ void HttpServer::Connection::Close() {
   error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
+  server_->ConnectionClosed();  // its descriptor is free now, whenever the object goes
 }
 
 }  // namespace reco

@@ -29,6 +29,13 @@ std::pair<std::string, std::string>& Slot(std::vector<std::pair<std::string, std
   return pairs[index];
 }
 
+// Frees `s`'s buffer when its capacity exceeds `max_bytes`; true when it did.
+bool ReleaseStringAbove(std::string& s, size_t max_bytes) {
+  if (s.capacity() <= max_bytes) return false;
+  std::string().swap(s);
+  return true;
+}
+
 }  // namespace
 
 bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space) {
@@ -90,11 +97,7 @@ void HttpRequest::Reset() {
   headers_.clear();
   num_query_ = 0;
   num_params_ = 0;
-  if (body_.capacity() > (1u << 20)) {
-    std::string().swap(body_);
-  } else {
-    body_.clear();
-  }
+  body_.clear();
   route_ = kUnmatchedRoute;
   blocking_ = false;
   request_id_.clear();
@@ -153,11 +156,30 @@ void HttpRequest::PadBody() {
   if (body_.capacity() < body_.size() + kBodyPadding) body_.reserve(body_.size() + kBodyPadding);
 }
 
+bool HttpRequest::ReleaseBufferAbove(size_t max_bytes) {
+  return ReleaseStringAbove(body_, max_bytes);
+}
+
 void HttpResponse::Reset() {
   status = 200;
   body.clear();
   content_type.assign("application/json");
   headers.clear();
+}
+
+bool HttpResponse::ReleaseBufferAbove(size_t max_bytes) {
+  return ReleaseStringAbove(body, max_bytes);
+}
+
+bool IsStandardMethod(std::string_view method) { return MethodLabel(method) != "other"; }
+
+std::string_view MethodLabel(std::string_view method) {
+  static constexpr std::string_view kStandard[] = {"GET",   "HEAD",    "POST",    "PUT",  "DELETE",
+                                                   "PATCH", "OPTIONS", "CONNECT", "TRACE"};
+  for (std::string_view m : kStandard) {
+    if (m == method) return m;
+  }
+  return "other";
 }
 
 int HttpStatusFor(StatusCode code) {
@@ -204,10 +226,14 @@ std::string_view HttpStatusName(int http_status) {
       return "NOT_FOUND";
     case 405:
       return "METHOD_NOT_ALLOWED";
+    case 408:
+      return "REQUEST_TIMEOUT";
     case 409:
       return "CONFLICT";
     case 413:
       return "PAYLOAD_TOO_LARGE";
+    case 414:
+      return "URI_TOO_LONG";
     case 429:
       return "RESOURCE_EXHAUSTED";
     case 431:

@@ -70,6 +70,9 @@ class HttpRequest {
   void SetRequestId(std::string_view id) { request_id_.assign(id); }
   // Ensures capacity() >= size() + kBodyPadding.
   void PadBody();
+  // Frees the body's buffer when its capacity exceeds `max_bytes` (after a large request, so
+  // that an idle connection does not keep it). Returns true when it freed one.
+  bool ReleaseBufferAbove(size_t max_bytes);
 
  private:
   struct HeaderRef {
@@ -104,10 +107,19 @@ struct HttpResponse {
 
   // Back to 200, empty JSON body, no extra headers, keeping capacity.
   void Reset();
+  // Frees the body's buffer when its capacity exceeds `max_bytes`; true when it freed one.
+  bool ReleaseBufferAbove(size_t max_bytes);
   void AddHeader(std::string_view name, std::string_view value) {
     headers.emplace_back(std::string(name), std::string(value));
   }
 };
+
+// The methods of RFC 9110 plus PATCH; the server answers any other method with 501.
+bool IsStandardMethod(std::string_view method);
+
+// The metrics label of a method: the method itself when standard, "other" for anything else, so
+// that clients cannot create label values.
+std::string_view MethodLabel(std::string_view method);
 
 // The HTTP status for a non-ok StatusCode: InvalidArgument 400, Unauthenticated 401,
 // PermissionDenied 403, NotFound 404, AlreadyExists and FailedPrecondition 409,
@@ -117,9 +129,9 @@ int HttpStatusFor(StatusCode code);
 
 // The upper-case name used in error bodies for an HTTP status: 400 INVALID_ARGUMENT,
 // 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED,
-// 409 CONFLICT, 413 PAYLOAD_TOO_LARGE, 429 RESOURCE_EXHAUSTED, 431 HEADERS_TOO_LARGE,
-// 501 UNIMPLEMENTED, 503 UNAVAILABLE, 507 INSUFFICIENT_STORAGE, other 4xx FAILED_REQUEST, other
-// 5xx INTERNAL.
+// 408 REQUEST_TIMEOUT, 409 CONFLICT, 413 PAYLOAD_TOO_LARGE, 414 URI_TOO_LONG,
+// 429 RESOURCE_EXHAUSTED, 431 HEADERS_TOO_LARGE, 501 UNIMPLEMENTED, 503 UNAVAILABLE,
+// 507 INSUFFICIENT_STORAGE, other 4xx FAILED_REQUEST, other 5xx INTERNAL.
 std::string_view HttpStatusName(int http_status);
 
 // Sets `status` and the JSON error body every error response has:

@@ -91,5 +91,34 @@ TEST(SetStatusError, UsesStatusCodeNameAndField) {
   EXPECT_NE(resp.body.find("\"FAILED_PRECONDITION\""), std::string::npos);
 }
 
+TEST(HttpRequest, LargeBodyBufferIsFreedAboveTheThresholdOnly) {
+  constexpr size_t kThreshold = 1 << 20;
+  HttpRequest req;
+  req.mutable_body().assign(64 * 1024, 'x');
+  req.PadBody();
+  EXPECT_FALSE(req.ReleaseBufferAbove(kThreshold));  // small buffers are kept for reuse
+  EXPECT_GE(req.body().capacity(), 64u * 1024);
+  req.mutable_body().assign(16 << 20, 'x');  // e.g. a 16 MB feedback batch
+  req.PadBody();
+  EXPECT_TRUE(req.ReleaseBufferAbove(kThreshold));
+  EXPECT_LT(req.body().capacity(), kThreshold);
+  HttpResponse resp;
+  resp.body.assign(4 << 20, 'y');
+  EXPECT_TRUE(resp.ReleaseBufferAbove(kThreshold));
+  EXPECT_LT(resp.body.capacity(), kThreshold);
+}
+
+TEST(MethodLabel, OnlyStandardMethodsBecomeLabels) {
+  for (std::string_view m : {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+    EXPECT_EQ(MethodLabel(m), m);
+    EXPECT_TRUE(IsStandardMethod(m));
+  }
+  EXPECT_EQ(MethodLabel("get"), "other");
+  EXPECT_EQ(MethodLabel("BREW"), "other");
+  EXPECT_EQ(MethodLabel(std::string(12000, 'X')), "other");
+  EXPECT_EQ(MethodLabel(""), "other");
+  EXPECT_FALSE(IsStandardMethod("other"));
+}
+
 }  // namespace
 }  // namespace reco

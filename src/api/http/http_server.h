@@ -4,13 +4,23 @@
 // becomes a 500 JSON error. One io_context and thread per worker; a separate acceptor thread
 // hands connections round-robin to the workers. Handlers run on the worker threads.
 //
+// Limits against hostile or broken clients: unknown methods get 501 and overlong request lines
+// 414 as soon as they are seen; at most max_connections connections are open (at the cap a new
+// connection closes the longest-idle keep-alive connection of its worker, or gets 503 when none
+// is idle); a request must arrive completely within request_read_timeout_seconds of its first
+// byte (else 408); request bodies in flight share max_inflight_body_bytes (a body that does not
+// fit gets 503 with Retry-After). Buffers grown past buffer_release_bytes are freed after the
+// request and the freed memory is handed back to the system.
+//
 // Thread-safety: Start() and Stop() from one controlling thread (never from a handler);
 // handlers and on_request_done run concurrently on the worker threads.
 // Lifetime: the Router is owned by the server; Stop() (or the destructor) drains and joins.
 #pragma once
 
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -24,6 +34,7 @@
 #include "api/http/http_message.h"
 #include "api/http/router.h"
 #include "core/status.h"
+#include "ops/metrics.h"
 
 namespace reco {
 
@@ -48,9 +59,37 @@ struct HttpServerOptions {
   int64_t max_body_bytes = 16 << 20;  // larger bodies get 413 without being read
   double drain_seconds = 10;          // Stop(): how long in-flight requests may take
   double idle_timeout_seconds = 60;   // a connection with no progress this long is closed
+  // Open connections at most; 0 = DefaultMaxConnections(the open-file limit).
+  int max_connections = 0;
+  // From the first byte of a request to its last (header and body), at most this long; then
+  // 408 and the connection closes. Independent of idle_timeout_seconds.
+  double request_read_timeout_seconds = 30;
+  // Bytes of request bodies received or being handled at once, over all connections; a body that
+  // does not fit gets 503 + Retry-After. 0 = 4 * max_body_bytes.
+  int64_t max_inflight_body_bytes = 0;
+  // Request/response buffers larger than this are freed once their request is answered.
+  int64_t buffer_release_bytes = 1 << 20;
+  // Optional: the server's own series (open connections, refusals, read timeouts, ...).
+  MetricsRegistry* metrics = nullptr;
   // Called on a worker thread after each response; must be thread-safe and cheap (metrics).
   std::function<void(const RequestLog&)> on_request_done;
 };
+
+namespace http_internal {
+class BodyBudget;
+class LogLimiter;
+}  // namespace http_internal
+
+// max_connections for a process allowed `open_file_limit` descriptors: the limit minus headroom
+// for the store, model and log files (a quarter of the limit, at least 64); at least 16.
+int DefaultMaxConnections(uint64_t open_file_limit);
+
+// The process's open-file limit (RLIMIT_NOFILE) after raising its soft value to the hard one.
+struct OpenFileLimit {
+  uint64_t before = 0;  // the soft limit found at start-up
+  uint64_t now = 0;     // the soft limit in effect
+};
+OpenFileLimit RaiseOpenFileLimit();
 
 class HttpServer {
  public:
@@ -73,6 +112,9 @@ class HttpServer {
 
   const HttpServerOptions& options() const { return options_; }
   const Router& router() const { return router_; }
+  // The connection cap in effect (options.max_connections or its default); 0 before Start().
+  int max_connections() const { return max_connections_; }
+  int open_connections() const { return live_connections_.load(); }
 
  private:
   class Connection;
@@ -80,10 +122,30 @@ class HttpServer {
   struct Acceptor;
   friend class Connection;
 
+  // The server's own series; every pointer is null when options.metrics is.
+  struct Metrics {
+    Gauge* open_connections = nullptr;
+    Counter* refused = nullptr;        // at the cap with no idle connection to close
+    Counter* closed_idle = nullptr;    // idle keep-alive connections closed to make room
+    Counter* read_timeouts = nullptr;  // requests not received within the read deadline
+    Counter* accept_errors = nullptr;
+    Counter* body_budget_refusals = nullptr;
+  };
+
+  Status ValidateOptions() const;
+  void InitLimits();
   void DoAccept();
+  void AcceptNextOrPause();  // acceptor thread
+  void OnAcceptError(const boost::system::error_code& ec);
+  void Admit(Worker* worker, boost::asio::ip::tcp::socket socket);
   void ArmSweep(Worker* worker);
-  void ConnectionOpened();
-  void ConnectionClosed();
+  void ConnectionOpened();  // acceptor thread, when a connection is accepted
+  void ConnectionClosed();  // when its socket is closed; may resume accepting
+  // Hands memory freed by a large request back to the system (coalesced, off the worker).
+  void ScheduleMemoryRelease();
+  static void Bump(Counter* counter) {
+    if (counter != nullptr) counter->Inc();
+  }
 
   HttpServerOptions options_;
   Router router_;
@@ -92,9 +154,16 @@ class HttpServer {
   bool stopped_ = false;
   std::atomic<bool> stopping_{false};
 
-  std::mutex live_mu_;
+  std::mutex live_mu_;  // with live_cv_: Stop() waits for live_connections_ to reach 0
   std::condition_variable live_cv_;
-  int live_connections_ = 0;  // guarded by live_mu_
+  std::atomic<int> live_connections_{0};
+  int max_connections_ = 0;
+  Metrics metrics_;
+  std::unique_ptr<http_internal::BodyBudget> body_budget_;
+  std::unique_ptr<http_internal::LogLimiter> refusal_log_;  // connection-cap refusals
+  std::atomic<bool> trim_scheduled_{false};
+  std::atomic<bool> accept_paused_{false};       // over the cap: waiting for a connection to close
+  std::chrono::milliseconds accept_backoff_{0};  // acceptor thread only
 
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Acceptor> acceptor_;
