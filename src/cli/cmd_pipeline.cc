@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "api/http/http_client.h"
+#include "app/pipeline_env.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
 #include "cli/pipeline_local.h"
@@ -71,15 +71,9 @@ PipelineRun RunPipelineLocally(const LocalPipelineFlags& flags,
   if (!store.ok()) {
     Fail("pipeline: cannot open the store in " + flags.data_dir + ": " + store.status().ToString());
   }
-  pipeline::PipelineEnv env;
-  env.config = &config;
-  env.store = store->get();
-  env.data_dir = flags.data_dir;
-  env.clock = &SystemClock::Get();
-  const char* url = std::getenv("MODEL_RELOAD_URL");
-  env.reload_url = !flags.reload_url.empty() ? flags.reload_url : (url != nullptr ? url : "");
-  env.reload_token = config.server.ReloadCredential();
-  env.post = HttpPostJson;
+  pipeline::PipelineEnv env =
+      app::MakePipelineEnv(config, flags.data_dir, **store, SystemClock::Get());
+  if (!flags.reload_url.empty()) env.reload_url = flags.reload_url;
   env.threads = flags.threads;
   env.show_progress = !flags.quiet;
   auto progress = std::make_shared<ProgressPrinter>();
@@ -251,7 +245,7 @@ void RegisterPipelineCommand(CLI::App& app) {
                   "Publish as canary served to this share of users, (0, 1]")
       ->check(CLI::Range(0.0, 1.0));
   run->add_option("--reload-url", flags->local.reload_url,
-                  "POST the new model here after publishing (default: MODEL_RELOAD_URL)");
+                  "POST the new model here after publishing (default: pipeline.reload_url, MODEL_RELOAD_URL)");
   run->add_option("--threads", flags->local.threads, "Training/evaluation threads (0 = cores)")
       ->check(CLI::NonNegativeNumber);
   run->add_flag("--quiet", flags->local.quiet, "No progress lines");

@@ -12,6 +12,7 @@
 
 #include "api/http/http_client.h"
 #include "cli/commands.h"
+#include "cli/config_loader.h"
 #include "cli/pipeline_local.h"
 #include "core/json_writer.h"
 #include "pipeline/dag.h"
@@ -137,7 +138,12 @@ void RunRelease(const ReleaseFlags& flags) {
   }
   pipeline::PipelineRun run;
   if (!flags.server.empty()) {
-    run = FollowOnServer(flags);
+    // The credentials come from the configuration (--config, then the environment).
+    const RecoConfig config = LoadCommandConfig(flags.local.config, "");
+    ReleaseFlags with_credentials = flags;
+    if (with_credentials.api_key.empty()) with_credentials.api_key = config.server.api_key;
+    with_credentials.reload_token = config.server.reload_token;
+    run = FollowOnServer(with_credentials);
   } else {
     pipeline::RunRequest request;
     request.mode = flags.mode;
@@ -157,8 +163,6 @@ void RunRelease(const ReleaseFlags& flags) {
 
 void RegisterReleaseCommand(CLI::App& app) {
   auto flags = std::make_shared<ReleaseFlags>();
-  if (const char* key = std::getenv("RECO_SERVER_API_KEY")) flags->api_key = key;
-  if (const char* token = std::getenv("MODEL_RELOAD_TOKEN")) flags->reload_token = token;
   CLI::App* cmd = app.add_subcommand(
       "release",
       "Run the pipeline (on a server or here), follow it and publish the new model if "
@@ -166,12 +170,16 @@ void RegisterReleaseCommand(CLI::App& app) {
   cmd->add_option("--server", flags->server,
                   "reco serve to run the pipeline on, e.g. http://127.0.0.1:8000");
   cmd->add_option("--api-key", flags->api_key,
-                  "X-API-Key of the server (RECO_SERVER_API_KEY); without one, MODEL_RELOAD_TOKEN "
-                  "is sent as the bearer token");
+                  "X-API-Key of the server (default: server.api_key, RECO_SERVER_API_KEY); "
+                  "without one, server.reload_token (MODEL_RELOAD_TOKEN) is sent as the bearer "
+                  "token");
   cmd->add_option("--data-dir", flags->local.data_dir, "Run the pipeline here on this data dir");
-  cmd->add_option("--config", flags->local.config, "reco.toml for --data-dir");
+  cmd->add_option("--config", flags->local.config,
+                  "reco.toml: of the --data-dir run; with --server, for server.api_key and "
+                  "server.reload_token");
   cmd->add_option("--reload-url", flags->local.reload_url,
-                  "With --data-dir: POST the new model here (default: MODEL_RELOAD_URL)");
+                  "With --data-dir: POST the new model here (default: pipeline.reload_url, "
+                  "MODEL_RELOAD_URL)");
   cmd->add_option("--mode", flags->mode, "primary (production) or canary");
   cmd->add_option("--rollout", flags->rollout, "Canary: share of users served (default 0.1)")
       ->check(CLI::Range(0.0, 1.0));

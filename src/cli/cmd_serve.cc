@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "api/reco_server.h"
+#include "app/reco_server.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
 #include "core/logging.h"

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "api/http/http_client.h"
+#include "app/pipeline_env.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
 #include "core/time.h"
@@ -58,15 +58,8 @@ void RunWorker(const WorkerFlags& flags) {
   const Clock& clock = SystemClock::Get();
   JobCatalog catalog = BuiltinJobCatalog(**store, config, flags.data_dir, clock);
   // train = a whole pipeline run (extract ... publish), announced to MODEL_RELOAD_URL if set.
-  pipeline::PipelineEnv pipeline_env{.config = &config,
-                                     .store = store->get(),
-                                     .data_dir = flags.data_dir,
-                                     .clock = &clock,
-                                     .reload_url = std::getenv("MODEL_RELOAD_URL") != nullptr
-                                                       ? std::getenv("MODEL_RELOAD_URL")
-                                                       : "",
-                                     .reload_token = config.server.ReloadCredential(),
-                                     .post = HttpPostJson};
+  const pipeline::PipelineEnv pipeline_env =
+      app::MakePipelineEnv(config, flags.data_dir, **store, clock);
   catalog[std::string(kJobTrain)] = [&pipeline_env, &config](const JobContext&) {
     return pipeline::RunPipelineJob(pipeline_env, config.pipeline.task_retries, "scheduler");
   };
@@ -78,8 +71,8 @@ void RunWorker(const WorkerFlags& flags) {
           "user_profiles refreshes the user histories of reco serve: set MODEL_RELOAD_URL to its "
           "/models/reload");
     }
-    RECO_ASSIGN_OR_RETURN(int status,
-                          HttpPostJson(pipeline_env.reload_url, "", pipeline_env.reload_token));
+    RECO_ASSIGN_OR_RETURN(
+        int status, pipeline_env.post(pipeline_env.reload_url, "", pipeline_env.reload_token));
     if (status / 100 != 2) {
       return Unavailable("user_profiles: " + pipeline_env.reload_url + " answered HTTP " +
                          std::to_string(status));

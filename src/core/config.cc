@@ -205,6 +205,7 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       IntKey("pipeline.task_retries", &c.pipeline.task_retries),
       DoubleKey("pipeline.reconcile_divergence", &c.pipeline.reconcile_divergence),
       DoubleKey("pipeline.max_data_age_hours", &c.pipeline.max_data_age_hours),
+      StringKey("pipeline.reload_url", &c.pipeline.reload_url),
       BoolKey("worker.in_serve", &c.worker.in_serve),
       StringKey("worker.train_cron", &c.worker.train_cron),
       StringKey("worker.item_vectors_cron", &c.worker.item_vectors_cron),
@@ -226,6 +227,7 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
   // The names operators already use.
   for (auto& k : keys) {
     if (k.path == "server.reload_token") k.env_names.push_back("MODEL_RELOAD_TOKEN");
+    if (k.path == "pipeline.reload_url") k.env_names.push_back("MODEL_RELOAD_URL");
     if (k.path == "log.level") k.env_names.push_back("RECO_LOG_LEVEL");
     if (k.path == "sources.json_dir") k.env_names.push_back("DATA_JSON_DIR");
   }
@@ -355,6 +357,9 @@ Status RecoConfig::Validate() const {
   RECO_RETURN_IF_ERROR(
       Range(pipeline.max_data_age_hours >= 0 && pipeline.max_data_age_hours <= kMaxHours,
             "pipeline.max_data_age_hours", "0..87600 (10 years), 0 = freshness not checked"));
+  RECO_RETURN_IF_ERROR(Range(pipeline.reload_url.empty() || pipeline.reload_url.starts_with("http://"),
+                             "pipeline.reload_url",
+                             "empty or an http:// URL such as http://127.0.0.1:8000/models/reload"));
   RECO_RETURN_IF_ERROR(
       Range(worker.max_retries >= 0 && worker.max_retries <= 100, "worker.max_retries", "0..100"));
   RECO_RETURN_IF_ERROR(

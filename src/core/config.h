@@ -93,6 +93,10 @@ struct PipelineConfig {
   // Data quality freshness: newest new feedback up to this old scores 1, falling to 0 at three
   // times this age. 0 = freshness is not checked (for datasets whose newest event is old).
   double max_data_age_hours = 24;
+  // Where the publish task announces a new production version (POST {"run_id": ...}); env
+  // MODEL_RELOAD_URL. "" = the serving process's own /models/reload inside `reco serve`, nobody
+  // elsewhere.
+  std::string reload_url;
 };
 
 // The scheduler (`reco worker`, and in-process in `reco serve`).

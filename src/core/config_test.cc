@@ -33,13 +33,16 @@ positive_feedback_types = ["star", "like"]
 )");
   ::setenv("RECO_SERVER_API_KEY", "from-env", 1);
   ::setenv("MODEL_RELOAD_TOKEN", "tok", 1);
+  ::setenv("MODEL_RELOAD_URL", "http://serve:8000/models/reload", 1);
   auto c = RecoConfig::Load(path);
   ::unsetenv("RECO_SERVER_API_KEY");
   ::unsetenv("MODEL_RELOAD_TOKEN");
+  ::unsetenv("MODEL_RELOAD_URL");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->server.http_port, 9000);
   EXPECT_EQ(c->server.api_key, "from-env");
   EXPECT_EQ(c->server.reload_token, "tok");
+  EXPECT_EQ(c->pipeline.reload_url, "http://serve:8000/models/reload");
   EXPECT_EQ(c->recommend.feedback_types.positive, (std::vector<std::string>{"star", "like"}));
   std::filesystem::remove(path);
 }
@@ -65,6 +68,7 @@ TEST(RecoConfig, BadValuesNameTheKey) {
       {"[worker]\nlease_seconds = 1e18\n", "worker.lease_seconds"},
       {"[recommend]\npopularity_half_life_days = 1e308\n", "recommend.popularity_half_life_days"},
       {"[server]\nmax_connections = -1\n", "server.max_connections"},
+      {"[pipeline]\nreload_url = \"https://serve/models/reload\"\n", "pipeline.reload_url"},
       {"[server]\nrequest_read_timeout = 0.0\n", "server.request_read_timeout"},
       {"[server]\nmax_inflight_body_bytes = 1024\n", "server.max_inflight_body_bytes"},
       {"[server]\nbuffer_release_bytes = 100\n", "server.buffer_release_bytes"},

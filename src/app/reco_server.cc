@@ -1,4 +1,4 @@
-#include "api/reco_server.h"
+#include "app/reco_server.h"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "api/api_service.h"
-#include "api/http/http_client.h"
+#include "app/pipeline_env.h"
 #include "api/http/http_server.h"
 #include "core/memory.h"
 #include "ops/metrics.h"
@@ -33,23 +33,6 @@ double ResidentBytes() {
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
 }
 
-// The pipeline of this server: MODEL_RELOAD_URL (env) receives the publish task's reload; when
-// unset, the server's own /models/reload is used once the port is known.
-pipeline::PipelineEnv MakePipelineEnv(const RecoConfig& config,
-                                      const std::filesystem::path& data_dir, Store& store,
-                                      const Clock& clock) {
-  pipeline::PipelineEnv env;
-  env.config = &config;
-  env.store = &store;
-  env.data_dir = data_dir;
-  env.clock = &clock;
-  const char* url = std::getenv("MODEL_RELOAD_URL");
-  env.reload_url = url != nullptr ? url : "";
-  env.reload_token = config.server.ReloadCredential();
-  env.post = HttpPostJson;
-  return env;
-}
-
 // The jobs of `reco worker`, run in-process unless worker.in_serve = false (then the scheduler
 // only lists jobs and queues manual runs for a separate worker). A train or item_vectors run
 // that succeeds reloads the serving models.
@@ -60,7 +43,7 @@ Result<std::unique_ptr<Scheduler>> MakeScheduler(const RecoConfig& config,
   RECO_RETURN_IF_ERROR(ValidateWorkerConfig(config.worker));
   JobCatalog catalog = BuiltinJobCatalog(store, config, data_dir, clock);
   // train = a whole pipeline run (extract ... publish).
-  catalog[std::string(kJobTrain)] = [env = MakePipelineEnv(config, data_dir, store, clock),
+  catalog[std::string(kJobTrain)] = [env = app::MakePipelineEnv(config, data_dir, store, clock),
                                      &config](const JobContext&) {
     return pipeline::RunPipelineJob(env, config.pipeline.task_retries, "scheduler");
   };
@@ -226,7 +209,8 @@ Status RecoServer::Start() {
       "scheduler_is_leader", "1 when this process's scheduler holds the leader lease, else 0.",
       [scheduler = p.scheduler.get()] { return scheduler->is_leader() ? 1.0 : 0.0; });
   p.pipeline = std::make_unique<pipeline::PipelineLauncher>(
-      MakePipelineEnv(config, options_.data_dir, *p.store, clock_), config.pipeline.task_retries);
+      app::MakePipelineEnv(config, options_.data_dir, *p.store, clock_),
+      config.pipeline.task_retries);
   p.metrics.AddCallbackGauge(
       pipeline::kDataQualityScoreGauge, "Score in [0,1] of the last pipeline data_quality task.",
       [dir = options_.data_dir] { return pipeline::LastDataQualityScore(dir); });
