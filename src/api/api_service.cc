@@ -38,8 +38,6 @@ ApiService::ApiService(ApiDeps deps) : d_(deps) {
   recommendation_seconds_ =
       d_.metrics->AddHistogram("recommendation_latency_seconds",
                                "Time to answer a recommendation request, by route.", {"route"});
-  feedback_ingested_ = d_.metrics->AddCounter(
-      "feedback_ingested_total", "Feedback rows written through the API, by kind.", {"kind"});
   unmatched_metrics_ = std::make_unique<RouteMetrics>();
   unmatched_metrics_->route = std::string(kUnmatchedRoute);
   unmatched_metrics_->seconds = request_seconds_->WithLabels({unmatched_metrics_->route});

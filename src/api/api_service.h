@@ -3,6 +3,9 @@
 // and /metrics, /api/v1/openapi.json — registered on a Router from one table that also feeds
 // the OpenAPI document.
 //
+// A handler parses the request, calls one service (src/service/) and writes the answer; the
+// business logic lives in the services, which other transports share.
+//
 // Thread-safety: handlers run concurrently on the server's threads; ApiService holds no
 // mutable state of its own beyond metrics (atomic). Lifetime: borrows everything in ApiDeps,
 // which must outlive the HTTP server that calls its handlers.
@@ -23,32 +26,31 @@
 #include "api/http/router.h"
 #include "core/config.h"
 #include "core/time.h"
+#include "ingest/gorse_json.h"
 #include "ops/metrics.h"
-#include "scheduler/scheduler.h"
-#include "serving/model_manager.h"
-#include "serving/online_state.h"
-#include "serving/recommender.h"
-#include "serving/rollout.h"
+#include "service/catalogue_service.h"
+#include "service/feedback_service.h"
+#include "service/job_service.h"
+#include "service/model_service.h"
+#include "service/pipeline_service.h"
+#include "service/recommend_service.h"
 #include "store/store.h"
-
-namespace reco::pipeline {
-class PipelineLauncher;
-}  // namespace reco::pipeline
 
 namespace reco::api {
 
+// What the routes call: the services hold the business logic; the store answers the health
+// probes.
 struct ApiDeps {
   const RecoConfig* config = nullptr;
-  Store* store = nullptr;
-  OnlineState* state = nullptr;
-  Recommender* recommender = nullptr;
-  ModelManager* models = nullptr;
+  service::CatalogueService* catalogue = nullptr;
+  service::FeedbackService* feedback = nullptr;
+  service::RecommendService* recommend = nullptr;
+  service::ModelService* model = nullptr;
+  Store* store = nullptr;  // health probes
   MetricsRegistry* metrics = nullptr;
   const Clock* clock = nullptr;
-  std::filesystem::path data_dir;  // runs/ and models/model_registry.json live here
-  Scheduler* scheduler = nullptr;  // /api/v1/jobs routes (503 when null)
-  Rollout* rollout = nullptr;      // canary/shadow split, exposure log, click join (optional)
-  pipeline::PipelineLauncher* pipeline = nullptr;  // /api/v1/pipeline routes (503 when null)
+  service::JobService* jobs = nullptr;            // /api/v1/jobs routes (503 when null)
+  service::PipelineService* pipelines = nullptr;  // /api/v1/pipeline routes (503 when null)
 };
 
 // What /api/v1/openapi.json says about one route.
@@ -89,17 +91,33 @@ class ApiService {
   HttpHandler ReleasingParserBuffers(HttpHandler handler) const;
   // The series of a handler's (route, method); null for requests no handler answered.
   RouteMetrics* FindRouteMetrics(std::string_view route, std::string_view method) const;
+  // The calling thread's request body parser (api/responses.h).
+  ingest::GorseJsonParser& Parser() const;
+  // Each Add…Routes registers a few routes (routes_data.cc, routes_recommend.cc) and may call
+  // the next group.
   void AddUserRoutes(Router& router);
+  void AddUserEditRoutes(Router& router);
   void AddItemRoutes(Router& router);
+  void AddItemEditRoutes(Router& router);
+  void AddItemCategoryRoutes(Router& router);
   void AddFeedbackRoutes(Router& router);
+  void AddFeedbackFilterRoutes(Router& router);
+  void AddFeedbackKeyRoutes(Router& router);
   void AddRecommendRoutes(Router& router);
+  void AddSessionRoutes(Router& router);
+  void AddPopularRoutes(Router& router);
+  void AddNeighborRoutes(Router& router);
+  void AddUserNeighborRoute(Router& router);
   void AddOperatorRecommendRoutes(Router& router);
-  void AddOperatorRoutes(Router& router);
+  void AddOperatorRoutes(Router& router);  // routes_ops.cc
+  void AddMetricsRoutes(Router& router);
+  void AddReloadRoute(Router& router);
   void AddRegistryRoutes(Router& router);  // routes_registry.cc
-  void AddJobRoutes(Router& router);       // routes_jobs.cc
+  void AddRunRoutes(Router& router);
+  void AddJobRoutes(Router& router);  // routes_jobs.cc
+  void AddJobRunRoutes(Router& router);
   void AddPipelineRoutes(Router& router);  // routes_pipeline.cc
-  // The serving models' version (creation time of the newest file), "" when none is loaded.
-  std::string ModelVersion() const;
+  void AddPipelineReadRoutes(Router& router);
 
   ApiDeps d_;
   std::vector<RouteDoc> docs_;
@@ -111,7 +129,6 @@ class ApiService {
   CounterFamily* requests_total_ = nullptr;
   HistogramFamily* request_seconds_ = nullptr;
   HistogramFamily* recommendation_seconds_ = nullptr;
-  CounterFamily* feedback_ingested_ = nullptr;
 };
 
 }  // namespace reco::api

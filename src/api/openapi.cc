@@ -85,6 +85,63 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// A header, path or query parameter of type string.
+void WriteParameter(JsonWriter& w, std::string_view name, std::string_view in,
+                    std::string_view description) {
+  w.BeginObject().Key("name").String(name).Key("in").String(in);
+  if (in == "path") {
+    w.Key("required").Bool(true);
+  } else {
+    w.Key("description").String(description);
+  }
+  w.Key("schema").BeginObject().Key("type").String("string").EndObject().EndObject();
+}
+
+// Path parameters, query parameters, then the credential header the route asks for.
+void WriteParameters(JsonWriter& w, const RouteDoc& doc) {
+  w.Key("parameters").BeginArray();
+  for (const auto& p : PathParams(doc.pattern)) WriteParameter(w, p, "path", "");
+  for (const auto& [name, description] : doc.query) WriteParameter(w, name, "query", description);
+  if (doc.admin) {
+    WriteParameter(w, "Authorization", "header",
+                   *doc.admin == AdminScope::kReload
+                       ? "Bearer <MODEL_RELOAD_TOKEN>, else Bearer <server.api_key> (also as "
+                         "X-API-Key); loopback clients only when neither is configured"
+                       : "Bearer <server.api_key> (also as X-API-Key), else Bearer "
+                         "<MODEL_RELOAD_TOKEN>; loopback clients only when neither is "
+                         "configured");
+  } else if (doc.needs_api_key) {
+    WriteParameter(w, "X-API-Key", "header", "required when server.api_key is configured");
+  }
+  w.EndArray();
+}
+
+// The operation object of one route: summary, tag, parameters, request body and responses.
+void WriteOperation(JsonWriter& w, const RouteDoc& doc) {
+  w.Key(Lower(doc.method)).BeginObject();
+  w.Key("summary").String(doc.summary);
+  w.Key("tags").BeginArray().String(doc.tag).EndArray();
+  WriteParameters(w, doc);
+  if (!doc.request_schema.empty()) {
+    w.Key("requestBody").BeginObject().Key("required").Bool(true).Key("content").BeginObject();
+    w.Key("application/json").BeginObject().Key("schema");
+    WriteSchemaRef(w, doc.request_schema);
+    w.EndObject().EndObject().EndObject();
+  }
+  w.Key("responses").BeginObject();
+  w.Key("200").BeginObject().Key("description").String("OK").Key("content").BeginObject();
+  w.Key(doc.response_schema == "text" ? "text/plain" : "application/json").BeginObject();
+  w.Key("schema");
+  WriteSchemaRef(w, doc.response_schema);
+  w.EndObject().EndObject().EndObject();
+  w.Key("default").BeginObject().Key("description").String("error");
+  w.Key("content").BeginObject().Key("application/json").BeginObject().Key("schema");
+  WriteSchemaRef(w, "Error");
+  w.EndObject().EndObject().EndObject();
+  w.EndObject();
+  w.EndObject();
+}
+
 }  // namespace
 
 std::string ApiService::OpenApiJson() const {
@@ -102,55 +159,7 @@ std::string ApiService::OpenApiJson() const {
   w.Key("paths").BeginObject();
   for (const auto& [path, ops] : by_path) {
     w.Key(path).BeginObject();
-    for (const RouteDoc* doc : ops) {
-      w.Key(Lower(doc->method)).BeginObject();
-      w.Key("summary").String(doc->summary);
-      w.Key("tags").BeginArray().String(doc->tag).EndArray();
-      w.Key("parameters").BeginArray();
-      for (const auto& p : PathParams(doc->pattern)) {
-        w.BeginObject().Key("name").String(p).Key("in").String("path").Key("required").Bool(true);
-        w.Key("schema").BeginObject().Key("type").String("string").EndObject().EndObject();
-      }
-      for (const auto& [name, description] : doc->query) {
-        w.BeginObject().Key("name").String(name).Key("in").String("query");
-        w.Key("description").String(description);
-        w.Key("schema").BeginObject().Key("type").String("string").EndObject().EndObject();
-      }
-      if (doc->admin) {
-        w.BeginObject().Key("name").String("Authorization").Key("in").String("header");
-        w.Key("description")
-            .String(*doc->admin == AdminScope::kReload
-                        ? "Bearer <MODEL_RELOAD_TOKEN>, else Bearer <server.api_key> (also as "
-                          "X-API-Key); loopback clients only when neither is configured"
-                        : "Bearer <server.api_key> (also as X-API-Key), else Bearer "
-                          "<MODEL_RELOAD_TOKEN>; loopback clients only when neither is "
-                          "configured");
-        w.Key("schema").BeginObject().Key("type").String("string").EndObject().EndObject();
-      } else if (doc->needs_api_key) {
-        w.BeginObject().Key("name").String("X-API-Key").Key("in").String("header");
-        w.Key("description").String("required when server.api_key is configured");
-        w.Key("schema").BeginObject().Key("type").String("string").EndObject().EndObject();
-      }
-      w.EndArray();
-      if (!doc->request_schema.empty()) {
-        w.Key("requestBody").BeginObject().Key("required").Bool(true).Key("content").BeginObject();
-        w.Key("application/json").BeginObject().Key("schema");
-        WriteSchemaRef(w, doc->request_schema);
-        w.EndObject().EndObject().EndObject();
-      }
-      w.Key("responses").BeginObject();
-      w.Key("200").BeginObject().Key("description").String("OK").Key("content").BeginObject();
-      w.Key(doc->response_schema == "text" ? "text/plain" : "application/json").BeginObject();
-      w.Key("schema");
-      WriteSchemaRef(w, doc->response_schema);
-      w.EndObject().EndObject().EndObject();
-      w.Key("default").BeginObject().Key("description").String("error");
-      w.Key("content").BeginObject().Key("application/json").BeginObject().Key("schema");
-      WriteSchemaRef(w, "Error");
-      w.EndObject().EndObject().EndObject();
-      w.EndObject();
-      w.EndObject();
-    }
+    for (const RouteDoc* doc : ops) WriteOperation(w, *doc);
     w.EndObject();
   }
   w.EndObject();

@@ -1,4 +1,5 @@
-// Gorse's data routes: users, items, feedback.
+// Gorse's data routes: users, items, feedback. Each handler parses the request, calls the
+// catalogue or feedback service and writes the answer.
 #include <span>
 
 #include "api/api_service.h"
@@ -9,26 +10,7 @@
 namespace reco::api {
 namespace {
 
-constexpr size_t kMaxFeedbackListed = 100000;
-
-Result<std::vector<Feedback>> AllFeedback(Store& store, const FeedbackFilter& filter) {
-  std::vector<Feedback> out;
-  std::string cursor;
-  do {
-    RECO_ASSIGN_OR_RETURN(Page<Feedback> page, store.ListFeedback(filter, cursor, 1000));
-    for (auto& f : page.rows) out.push_back(std::move(f));
-    cursor = std::move(page.next_cursor);
-  } while (!cursor.empty() && out.size() < kMaxFeedbackListed);
-  return out;
-}
-
-void WriteFeedbackArray(HttpResponse& res, const std::vector<Feedback>& rows) {
-  JsonWriter w(std::move(res.body));
-  w.BeginArray();
-  for (const auto& f : rows) ingest::WriteFeedback(w, f);
-  w.EndArray();
-  res.body = w.Take();
-}
+using service::FeedbackKey;
 
 Status CheckParams(const HttpRequest& req, std::initializer_list<const char*> names) {
   for (const char* name : names) RECO_RETURN_IF_ERROR(CheckId(req.Param(name), name));
@@ -43,7 +25,73 @@ Status CheckFilterParams(const HttpRequest& req, bool type, bool user, bool item
   return Status::Ok();
 }
 
+FeedbackFilter MakeFilter(const HttpRequest& req, bool type, bool user, bool item) {
+  FeedbackFilter f;
+  if (type) f.feedback_type = std::string(req.Param("feedback_type"));
+  if (user) f.user_id = std::string(req.Param("user_id"));
+  if (item) f.item_id = std::string(req.Param("item_id"));
+  return f;
+}
+
+FeedbackKey MakeKey(const HttpRequest& req, bool typed) {
+  FeedbackKey key{.user_id = std::string(req.Param("user_id")),
+                  .item_id = std::string(req.Param("item_id"))};
+  if (typed) key.feedback_type = std::string(req.Param("feedback_type"));
+  return key;
+}
+
+// {"RowAffected": n}, or the error.
+void WriteRows(HttpResponse& res, const Result<service::RowsAffected>& n) {
+  if (!n.ok()) return SetStatusError(res, n.status());
+  WriteRowAffected(res, n->rows);
+}
+
+// One object written by `write`, or the error.
+template <typename T>
+void WriteOne(HttpResponse& res, const Result<T>& value, void (*write)(JsonWriter&, const T&)) {
+  if (!value.ok()) return SetStatusError(res, value.status());
+  JsonWriter w(std::move(res.body));
+  write(w, *value);
+  res.body = w.Take();
+}
+
+// {"Cursor": "...", key: [rows]}, or the error.
+template <typename T>
+void WriteCursor(HttpResponse& res, const Result<Page<T>>& page, std::string_view key,
+                 void (*write)(JsonWriter&, const T&)) {
+  if (!page.ok()) return SetStatusError(res, page.status());
+  JsonWriter w(std::move(res.body));
+  w.BeginObject().Key("Cursor").String(page->next_cursor).Key(key).BeginArray();
+  for (const T& row : page->rows) write(w, row);
+  w.EndArray().EndObject();
+  res.body = w.Take();
+}
+
+void WriteFeedbackArray(HttpResponse& res, const Result<std::vector<Feedback>>& rows) {
+  if (!rows.ok()) return SetStatusError(res, rows.status());
+  JsonWriter w(std::move(res.body));
+  w.BeginArray();
+  for (const auto& f : *rows) ingest::WriteFeedback(w, f);
+  w.EndArray();
+  res.body = w.Take();
+}
+
+// The page request of a cursor listing: n (1..max_n, default default_n) and cursor.
+Result<service::ListPageRequest> ParseListPage(const HttpRequest& req, const ServerConfig& server) {
+  service::ListPageRequest page;
+  RECO_ASSIGN_OR_RETURN(page.n, IntParam(req, "n", server.default_n, 1, server.max_n));
+  page.cursor = std::string(req.Query("cursor").value_or(""));
+  return page;
+}
+
+const std::vector<std::pair<std::string, std::string>> kCursorQuery = {
+    {"n", "page size"}, {"cursor", "from the previous page"}};
+
 }  // namespace
+
+ingest::GorseJsonParser& ApiService::Parser() const {
+  return BodyParser(*d_.clock, d_.config->database);
+}
 
 void ApiService::AddUserRoutes(Router& r) {
   Add(r,
@@ -54,12 +102,9 @@ void ApiService::AddUserRoutes(Router& r) {
        .request_schema = "User",
        .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
-        auto user = BodyParser(*d_.clock, d_.config->database).ParseObject<User>(req.body());
+        auto user = Parser().ParseObject<User>(req.body());
         if (!user.ok()) return SetStatusError(res, user.status());
-        auto n = d_.store->InsertUsers(std::span<const User>(&*user, 1));
-        if (!n.ok()) return SetStatusError(res, n.status());
-        d_.state->UpsertUser(user->user_id);
-        WriteRowAffected(res, *n);
+        WriteRows(res, d_.catalogue->PutUsers(std::span<const User>(&*user, 1)));
       });
   Add(r,
       {.method = "POST",
@@ -69,12 +114,9 @@ void ApiService::AddUserRoutes(Router& r) {
        .request_schema = "User[]",
        .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
-        auto users = BodyParser(*d_.clock, d_.config->database).ParseArray<User>(req.body());
+        auto users = Parser().ParseArray<User>(req.body());
         if (!users.ok()) return SetStatusError(res, users.status());
-        auto n = d_.store->InsertUsers(*users);
-        if (!n.ok()) return SetStatusError(res, n.status());
-        for (const auto& u : *users) d_.state->UpsertUser(u.user_id);
-        WriteRowAffected(res, *n);
+        WriteRows(res, d_.catalogue->PutUsers(*users));
       });
   Add(r,
       {.method = "GET",
@@ -84,12 +126,12 @@ void ApiService::AddUserRoutes(Router& r) {
        .response_schema = "User"},
       [this](HttpRequest& req, HttpResponse& res) {
         if (Status st = CheckParams(req, {"user_id"}); !st.ok()) return SetStatusError(res, st);
-        auto user = d_.store->GetUser(req.Param("user_id"));
-        if (!user.ok()) return SetStatusError(res, user.status());
-        JsonWriter w(std::move(res.body));
-        ingest::WriteUser(w, *user);
-        res.body = w.Take();
+        WriteOne(res, d_.catalogue->GetUser(req.Param("user_id")), ingest::WriteUser);
       });
+  AddUserEditRoutes(r);
+}
+
+void ApiService::AddUserEditRoutes(Router& r) {
   Add(r,
       {.method = "PATCH",
        .pattern = "/api/user/{user_id}",
@@ -101,9 +143,7 @@ void ApiService::AddUserRoutes(Router& r) {
         if (Status st = CheckParams(req, {"user_id"}); !st.ok()) return SetStatusError(res, st);
         auto patch = ingest::ParseUserPatch(req.body());
         if (!patch.ok()) return SetStatusError(res, patch.status());
-        auto n = d_.store->ModifyUser(req.Param("user_id"), *patch);
-        if (!n.ok()) return SetStatusError(res, n.status());
-        WriteRowAffected(res, *n);
+        WriteRows(res, d_.catalogue->PatchUser(req.Param("user_id"), *patch));
       });
   Add(r,
       {.method = "DELETE",
@@ -113,28 +153,19 @@ void ApiService::AddUserRoutes(Router& r) {
        .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
         if (Status st = CheckParams(req, {"user_id"}); !st.ok()) return SetStatusError(res, st);
-        auto n = d_.store->DeleteUser(req.Param("user_id"));
-        if (!n.ok()) return SetStatusError(res, n.status());
-        d_.state->DeleteUser(req.Param("user_id"));
-        WriteRowAffected(res, *n);
+        WriteRows(res, d_.catalogue->DeleteUser(req.Param("user_id")));
       });
   Add(r,
       {.method = "GET",
        .pattern = "/api/users",
        .summary = "List users with a cursor.",
        .tag = "user",
-       .query = {{"n", "page size"}, {"cursor", "from the previous page"}},
+       .query = kCursorQuery,
        .response_schema = "UserCursor"},
       [this](HttpRequest& req, HttpResponse& res) {
-        auto n = IntParam(req, "n", d_.config->server.default_n, 1, d_.config->server.max_n);
-        if (!n.ok()) return SetStatusError(res, n.status());
-        auto page = d_.store->ListUsers(req.Query("cursor").value_or(""), *n);
+        auto page = ParseListPage(req, d_.config->server);
         if (!page.ok()) return SetStatusError(res, page.status());
-        JsonWriter w(std::move(res.body));
-        w.BeginObject().Key("Cursor").String(page->next_cursor).Key("Users").BeginArray();
-        for (const auto& u : page->rows) ingest::WriteUser(w, u);
-        w.EndArray().EndObject();
-        res.body = w.Take();
+        WriteCursor(res, d_.catalogue->ListUsers(*page), "Users", ingest::WriteUser);
       });
 }
 
@@ -147,12 +178,9 @@ void ApiService::AddItemRoutes(Router& r) {
        .request_schema = "Item",
        .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
-        auto item = BodyParser(*d_.clock, d_.config->database).ParseObject<Item>(req.body());
+        auto item = Parser().ParseObject<Item>(req.body());
         if (!item.ok()) return SetStatusError(res, item.status());
-        auto n = d_.store->InsertItems(std::span<const Item>(&*item, 1));
-        if (!n.ok()) return SetStatusError(res, n.status());
-        d_.state->UpsertItem(*item);
-        WriteRowAffected(res, *n);
+        WriteRows(res, d_.catalogue->PutItems(std::span<const Item>(&*item, 1)));
       });
   Add(r,
       {.method = "POST",
@@ -162,12 +190,9 @@ void ApiService::AddItemRoutes(Router& r) {
        .request_schema = "Item[]",
        .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
-        auto items = BodyParser(*d_.clock, d_.config->database).ParseArray<Item>(req.body());
+        auto items = Parser().ParseArray<Item>(req.body());
         if (!items.ok()) return SetStatusError(res, items.status());
-        auto n = d_.store->InsertItems(*items);
-        if (!n.ok()) return SetStatusError(res, n.status());
-        for (const auto& item : *items) d_.state->UpsertItem(item);
-        WriteRowAffected(res, *n);
+        WriteRows(res, d_.catalogue->PutItems(*items));
       });
   Add(r,
       {.method = "GET",
@@ -177,12 +202,12 @@ void ApiService::AddItemRoutes(Router& r) {
        .response_schema = "Item"},
       [this](HttpRequest& req, HttpResponse& res) {
         if (Status st = CheckParams(req, {"item_id"}); !st.ok()) return SetStatusError(res, st);
-        auto item = d_.store->GetItem(req.Param("item_id"));
-        if (!item.ok()) return SetStatusError(res, item.status());
-        JsonWriter w(std::move(res.body));
-        ingest::WriteItem(w, *item);
-        res.body = w.Take();
+        WriteOne(res, d_.catalogue->GetItem(req.Param("item_id")), ingest::WriteItem);
       });
+  AddItemEditRoutes(r);
+}
+
+void ApiService::AddItemEditRoutes(Router& r) {
   Add(r,
       {.method = "PATCH",
        .pattern = "/api/item/{item_id}",
@@ -192,12 +217,9 @@ void ApiService::AddItemRoutes(Router& r) {
        .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
         if (Status st = CheckParams(req, {"item_id"}); !st.ok()) return SetStatusError(res, st);
-        auto patch = BodyParser(*d_.clock, d_.config->database).ParseObject<ItemPatch>(req.body());
+        auto patch = Parser().ParseObject<ItemPatch>(req.body());
         if (!patch.ok()) return SetStatusError(res, patch.status());
-        auto n = d_.store->ModifyItem(req.Param("item_id"), *patch);
-        if (!n.ok()) return SetStatusError(res, n.status());
-        d_.state->PatchItem(req.Param("item_id"), *patch);
-        WriteRowAffected(res, *n);
+        WriteRows(res, d_.catalogue->PatchItem(req.Param("item_id"), *patch));
       });
   Add(r,
       {.method = "DELETE",
@@ -207,11 +229,24 @@ void ApiService::AddItemRoutes(Router& r) {
        .response_schema = "RowAffected"},
       [this](HttpRequest& req, HttpResponse& res) {
         if (Status st = CheckParams(req, {"item_id"}); !st.ok()) return SetStatusError(res, st);
-        auto n = d_.store->DeleteItem(req.Param("item_id"));
-        if (!n.ok()) return SetStatusError(res, n.status());
-        d_.state->DeleteItem(req.Param("item_id"));
-        WriteRowAffected(res, *n);
+        WriteRows(res, d_.catalogue->DeleteItem(req.Param("item_id")));
       });
+  AddItemCategoryRoutes(r);
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/items",
+       .summary = "List items with a cursor.",
+       .tag = "item",
+       .query = kCursorQuery,
+       .response_schema = "ItemCursor"},
+      [this](HttpRequest& req, HttpResponse& res) {
+        auto page = ParseListPage(req, d_.config->server);
+        if (!page.ok()) return SetStatusError(res, page.status());
+        WriteCursor(res, d_.catalogue->ListItems(*page), "Items", ingest::WriteItem);
+      });
+}
+
+void ApiService::AddItemCategoryRoutes(Router& r) {
   for (const char* method : {"PUT", "DELETE"}) {
     bool add = std::string_view(method) == "PUT";
     Add(r,
@@ -224,33 +259,12 @@ void ApiService::AddItemRoutes(Router& r) {
           if (Status st = CheckParams(req, {"item_id", "category"}); !st.ok()) {
             return SetStatusError(res, st);
           }
-          std::string_view id = req.Param("item_id");
-          auto n = add ? d_.store->AddItemCategory(id, req.Param("category"))
-                       : d_.store->RemoveItemCategory(id, req.Param("category"));
-          if (!n.ok()) return SetStatusError(res, n.status());
-          auto item = d_.store->GetItem(id);
-          if (item.ok()) d_.state->SetItemCategories(id, item->categories);
-          WriteRowAffected(res, *n);
+          service::ItemCategoryRequest request{.item_id = std::string(req.Param("item_id")),
+                                               .category = std::string(req.Param("category"))};
+          WriteRows(res, add ? d_.catalogue->AddItemCategory(request)
+                             : d_.catalogue->RemoveItemCategory(request));
         });
   }
-  Add(r,
-      {.method = "GET",
-       .pattern = "/api/items",
-       .summary = "List items with a cursor.",
-       .tag = "item",
-       .query = {{"n", "page size"}, {"cursor", "from the previous page"}},
-       .response_schema = "ItemCursor"},
-      [this](HttpRequest& req, HttpResponse& res) {
-        auto n = IntParam(req, "n", d_.config->server.default_n, 1, d_.config->server.max_n);
-        if (!n.ok()) return SetStatusError(res, n.status());
-        auto page = d_.store->ListItems(req.Query("cursor").value_or(""), *n);
-        if (!page.ok()) return SetStatusError(res, page.status());
-        JsonWriter w(std::move(res.body));
-        w.BeginObject().Key("Cursor").String(page->next_cursor).Key("Items").BeginArray();
-        for (const auto& item : page->rows) ingest::WriteItem(w, item);
-        w.EndArray().EndObject();
-        res.body = w.Take();
-      });
 }
 
 void ApiService::AddFeedbackRoutes(Router& r) {
@@ -265,67 +279,43 @@ void ApiService::AddFeedbackRoutes(Router& r) {
          .request_schema = "Feedback[]",
          .response_schema = "RowAffected"},
         [this, overwrite](HttpRequest& req, HttpResponse& res) {
-          auto rows = BodyParser(*d_.clock, d_.config->database).ParseArray<Feedback>(req.body());
+          auto rows = Parser().ParseArray<Feedback>(req.body());
           if (!rows.ok()) return SetStatusError(res, rows.status());
-          InsertFeedbackOptions options;
-          options.overwrite = overwrite;
-          options.auto_insert_users = d_.config->database.auto_insert_user;
-          options.auto_insert_items = d_.config->database.auto_insert_item;
-          auto n = d_.store->InsertFeedback(*rows, options);
-          if (!n.ok()) return SetStatusError(res, n.status());
-          static const char* kKindNames[] = {"other", "positive", "read", "negative"};
-          std::array<int64_t, 4> by_kind{};
-          d_.state->ApplyFeedback(*rows);
-          if (d_.rollout != nullptr) d_.rollout->OnFeedback(*rows);
-          for (const auto& f : *rows) {
-            ++by_kind[static_cast<size_t>(d_.state->KindOf(f.feedback_type))];
-          }
-          for (size_t k = 0; k < by_kind.size(); ++k) {
-            if (by_kind[k] > 0) {
-              feedback_ingested_->WithLabels({kKindNames[k]})->Add(static_cast<double>(by_kind[k]));
-            }
-          }
-          WriteRowAffected(res, *n);
+          WriteRows(res, d_.feedback->Write({.rows = *rows, .overwrite = overwrite}));
         });
   }
-  auto list_route = [this](const char* pattern, const char* summary, bool by_type) {
-    return std::make_pair(
-        RouteDoc{.method = "GET",
-                 .pattern = pattern,
-                 .summary = summary,
-                 .tag = "feedback",
-                 .query = {{"n", "page size"}, {"cursor", "from the previous page"}},
-                 .response_schema = "FeedbackCursor"},
-        HttpHandler([this, by_type](HttpRequest& req, HttpResponse& res) {
+  for (bool by_type : {false, true}) {
+    Add(r,
+        {.method = "GET",
+         .pattern = by_type ? "/api/feedback/{feedback_type}" : "/api/feedback",
+         .summary =
+             by_type ? "List feedback of one type with a cursor." : "List feedback with a cursor.",
+         .tag = "feedback",
+         .query = kCursorQuery,
+         .response_schema = "FeedbackCursor"},
+        [this, by_type](HttpRequest& req, HttpResponse& res) {
           if (Status st = CheckFilterParams(req, by_type, false, false); !st.ok()) {
             return SetStatusError(res, st);
           }
-          auto n = IntParam(req, "n", d_.config->server.default_n, 1, d_.config->server.max_n);
-          if (!n.ok()) return SetStatusError(res, n.status());
-          FeedbackFilter filter;
-          if (by_type) filter.feedback_type = std::string(req.Param("feedback_type"));
-          auto page = d_.store->ListFeedback(filter, req.Query("cursor").value_or(""), *n);
+          auto page = ParseListPage(req, d_.config->server);
           if (!page.ok()) return SetStatusError(res, page.status());
-          JsonWriter w(std::move(res.body));
-          w.BeginObject().Key("Cursor").String(page->next_cursor).Key("Feedback").BeginArray();
-          for (const auto& f : page->rows) ingest::WriteFeedback(w, f);
-          w.EndArray().EndObject();
-          res.body = w.Take();
-        }));
-  };
-  auto [all_doc, all_handler] = list_route("/api/feedback", "List feedback with a cursor.", false);
-  Add(r, all_doc, all_handler);
-  auto [type_doc, type_handler] =
-      list_route("/api/feedback/{feedback_type}", "List feedback of one type with a cursor.", true);
-  Add(r, type_doc, type_handler);
+          service::ListFeedbackRequest request{.cursor = page->cursor, .n = page->n};
+          if (by_type) request.feedback_type = std::string(req.Param("feedback_type"));
+          WriteCursor(res, d_.feedback->List(request), "Feedback", ingest::WriteFeedback);
+        });
+  }
+  AddFeedbackFilterRoutes(r);
+  AddFeedbackKeyRoutes(r);
+}
 
+void ApiService::AddFeedbackFilterRoutes(Router& r) {
   // Array routes: every feedback row matching the path's filter.
   struct FilterRoute {
     const char* pattern;
     const char* summary;
     bool type, user, item;
   };
-  const FilterRoute filter_routes[] = {
+  static const FilterRoute kRoutes[] = {
       {"/api/feedback/{user_id}/{item_id}", "Feedback between a user and an item.", false, true,
        true},
       {"/api/user/{user_id}/feedback", "Feedback of a user.", false, true, false},
@@ -335,45 +325,34 @@ void ApiService::AddFeedbackRoutes(Router& r) {
       {"/api/item/{item_id}/feedback/{feedback_type}", "Feedback on an item, one type.", true,
        false, true},
   };
-  auto make_filter = [](const HttpRequest& req, bool type, bool user, bool item) {
-    FeedbackFilter f;
-    if (type) f.feedback_type = std::string(req.Param("feedback_type"));
-    if (user) f.user_id = std::string(req.Param("user_id"));
-    if (item) f.item_id = std::string(req.Param("item_id"));
-    return f;
-  };
-  for (const FilterRoute& fr : filter_routes) {
+  for (const FilterRoute& fr : kRoutes) {
     Add(r,
         {.method = "GET",
          .pattern = fr.pattern,
          .summary = fr.summary,
          .tag = "feedback",
          .response_schema = "Feedback[]"},
-        [this, fr, make_filter](HttpRequest& req, HttpResponse& res) {
+        [this, fr](HttpRequest& req, HttpResponse& res) {
           if (Status st = CheckFilterParams(req, fr.type, fr.user, fr.item); !st.ok()) {
             return SetStatusError(res, st);
           }
-          auto rows = AllFeedback(*d_.store, make_filter(req, fr.type, fr.user, fr.item));
-          if (!rows.ok()) return SetStatusError(res, rows.status());
-          WriteFeedbackArray(res, *rows);
+          WriteFeedbackArray(res, d_.feedback->Find(MakeFilter(req, fr.type, fr.user, fr.item)));
         });
   }
+}
+
+void ApiService::AddFeedbackKeyRoutes(Router& r) {
   Add(r,
       {.method = "GET",
        .pattern = "/api/feedback/{feedback_type}/{user_id}/{item_id}",
        .summary = "Get one feedback row.",
        .tag = "feedback",
        .response_schema = "Feedback"},
-      [this, make_filter](HttpRequest& req, HttpResponse& res) {
+      [this](HttpRequest& req, HttpResponse& res) {
         if (Status st = CheckFilterParams(req, true, true, true); !st.ok()) {
           return SetStatusError(res, st);
         }
-        auto rows = AllFeedback(*d_.store, make_filter(req, true, true, true));
-        if (!rows.ok()) return SetStatusError(res, rows.status());
-        if (rows->empty()) return SetStatusError(res, NotFound("feedback not found"));
-        JsonWriter w(std::move(res.body));
-        ingest::WriteFeedback(w, rows->front());
-        res.body = w.Take();
+        WriteOne(res, d_.feedback->Get(MakeKey(req, true)), ingest::WriteFeedback);
       });
   for (bool typed : {false, true}) {
     Add(r,
@@ -384,18 +363,11 @@ void ApiService::AddFeedbackRoutes(Router& r) {
              typed ? "Delete one feedback row." : "Delete feedback between a user and an item.",
          .tag = "feedback",
          .response_schema = "RowAffected"},
-        [this, typed, make_filter](HttpRequest& req, HttpResponse& res) {
+        [this, typed](HttpRequest& req, HttpResponse& res) {
           if (Status st = CheckFilterParams(req, typed, true, true); !st.ok()) {
             return SetStatusError(res, st);
           }
-          FeedbackFilter filter = make_filter(req, typed, true, true);
-          auto n = d_.store->DeleteFeedback(filter);
-          if (!n.ok()) return SetStatusError(res, n.status());
-          FeedbackFilter remaining;
-          remaining.user_id = filter.user_id;
-          auto rows = AllFeedback(*d_.store, remaining);
-          if (rows.ok()) d_.state->ResetUserFeedback(*filter.user_id, *rows);
-          WriteRowAffected(res, *n);
+          WriteRows(res, d_.feedback->Delete(MakeKey(req, typed)));
         });
   }
 }

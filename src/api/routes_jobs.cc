@@ -28,10 +28,44 @@ void WriteRun(JsonWriter& w, const JobRunRecord& run) {
   w.EndObject();
 }
 
-bool NoScheduler(Scheduler* scheduler, HttpResponse& res) {
-  if (scheduler != nullptr) return false;
+// 503 when the server was built without a scheduler.
+bool NoScheduler(service::JobService* jobs, HttpResponse& res) {
+  if (jobs != nullptr) return false;
   SetJsonError(res, 503, "this server runs no scheduler");
   return true;
+}
+
+void WriteJobList(HttpResponse& res, const service::JobList& list) {
+  JsonWriter w(std::move(res.body));
+  w.BeginObject().Key("leader").String(list.leader);
+  w.Key("lease_expires").TimestampOrNull(list.lease_expires);
+  w.Key("holder").String(list.holder);
+  w.Key("is_leader").Bool(list.is_leader);
+  w.Key("jobs").BeginArray();
+  for (const JobInfo& job : list.jobs) {
+    w.BeginObject().Key("name").String(job.name).Key("cron").String(job.cron);
+    w.Key("timeout_seconds").Double(job.timeout_seconds);
+    w.Key("max_retries").Int(job.max_retries);
+    w.Key("next_run").TimestampOrNull(job.next_run.value_or(0));
+    w.Key("last_run");
+    if (job.last_run) {
+      WriteRun(w, *job.last_run);
+    } else {
+      w.Null();
+    }
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  res.body = w.Take();
+}
+
+// ?job=&status=&n= of GET /api/v1/jobs/runs.
+Result<JobRunFilter> ParseRunFilter(const HttpRequest& req) {
+  JobRunFilter filter;
+  RECO_ASSIGN_OR_RETURN(filter.limit, IntParam(req, "n", kDefaultRuns, 1, kMaxRuns));
+  if (auto job = req.Query("job")) filter.job = std::string(*job);
+  if (auto status = req.Query("status")) filter.status = std::string(*status);
+  return filter;
 }
 
 Result<int64_t> RunIdParam(const HttpRequest& req) {
@@ -56,31 +90,10 @@ void ApiService::AddJobRoutes(Router& r) {
        .tag = "jobs",
        .response_schema = "JobList"},
       [this](HttpRequest&, HttpResponse& res) {
-        if (NoScheduler(d_.scheduler, res)) return;
-        Result<std::vector<JobInfo>> jobs = d_.scheduler->ListJobs();
-        if (!jobs.ok()) return SetStatusError(res, jobs.status());
-        Result<LeaseRecord> lease = d_.store->GetLease("scheduler");
-        JsonWriter w(std::move(res.body));
-        w.BeginObject().Key("leader").String(lease.ok() ? lease->holder : "");
-        w.Key("lease_expires").TimestampOrNull(lease.ok() ? lease->expires_at : 0);
-        w.Key("holder").String(d_.scheduler->holder());
-        w.Key("is_leader").Bool(d_.scheduler->is_leader());
-        w.Key("jobs").BeginArray();
-        for (const JobInfo& job : *jobs) {
-          w.BeginObject().Key("name").String(job.name).Key("cron").String(job.cron);
-          w.Key("timeout_seconds").Double(job.timeout_seconds);
-          w.Key("max_retries").Int(job.max_retries);
-          w.Key("next_run").TimestampOrNull(job.next_run.value_or(0));
-          w.Key("last_run");
-          if (job.last_run) {
-            WriteRun(w, *job.last_run);
-          } else {
-            w.Null();
-          }
-          w.EndObject();
-        }
-        w.EndArray().EndObject();
-        res.body = w.Take();
+        if (NoScheduler(d_.jobs, res)) return;
+        Result<service::JobList> list = d_.jobs->List();
+        if (!list.ok()) return SetStatusError(res, list.status());
+        WriteJobList(res, *list);
       });
   Add(r,
       {.method = "POST",
@@ -91,15 +104,19 @@ void ApiService::AddJobRoutes(Router& r) {
        .response_schema = "JobRunId",
        .admin = AdminScope::kOperate},
       [this](HttpRequest& req, HttpResponse& res) {
-        if (NoScheduler(d_.scheduler, res)) return;
-        Result<int64_t> id = d_.scheduler->Trigger(req.Param("name"));
-        if (!id.ok()) return SetStatusError(res, id.status());
+        if (NoScheduler(d_.jobs, res)) return;
+        Result<service::JobRunCreated> created = d_.jobs->Trigger(req.Param("name"));
+        if (!created.ok()) return SetStatusError(res, created.status());
         res.status = 202;
         JsonWriter w(std::move(res.body));
-        w.BeginObject().Key("run_id").Int(*id).Key("job").String(req.Param("name"));
-        w.Key("status").String(kRunQueued).EndObject();
+        w.BeginObject().Key("run_id").Int(created->run_id).Key("job").String(created->job);
+        w.Key("status").String(created->status).EndObject();
         res.body = w.Take();
       });
+  AddJobRunRoutes(r);
+}
+
+void ApiService::AddJobRunRoutes(Router& r) {
   Add(r,
       {.method = "GET",
        .pattern = "/api/v1/jobs/runs",
@@ -110,13 +127,10 @@ void ApiService::AddJobRoutes(Router& r) {
                  {"n", "at most this many runs (1-1000, default 20)"}},
        .response_schema = "JobRun[]"},
       [this](HttpRequest& req, HttpResponse& res) {
-        Result<int> n = IntParam(req, "n", kDefaultRuns, 1, kMaxRuns);
-        if (!n.ok()) return SetStatusError(res, n.status());
-        JobRunFilter filter;
-        filter.limit = *n;
-        if (auto job = req.Query("job")) filter.job = std::string(*job);
-        if (auto status = req.Query("status")) filter.status = std::string(*status);
-        Result<std::vector<JobRunRecord>> runs = d_.store->ListJobRuns(filter);
+        Result<JobRunFilter> filter = ParseRunFilter(req);
+        if (!filter.ok()) return SetStatusError(res, filter.status());
+        if (NoScheduler(d_.jobs, res)) return;
+        Result<std::vector<JobRunRecord>> runs = d_.jobs->ListRuns(*filter);
         if (!runs.ok()) return SetStatusError(res, runs.status());
         JsonWriter w(std::move(res.body));
         w.BeginArray();
@@ -134,7 +148,8 @@ void ApiService::AddJobRoutes(Router& r) {
       [this](HttpRequest& req, HttpResponse& res) {
         Result<int64_t> id = RunIdParam(req);
         if (!id.ok()) return SetStatusError(res, id.status());
-        Result<JobRunRecord> run = d_.store->GetJobRun(*id);
+        if (NoScheduler(d_.jobs, res)) return;
+        Result<JobRunRecord> run = d_.jobs->GetRun(*id);
         if (!run.ok()) return SetStatusError(res, run.status());
         JsonWriter w(std::move(res.body));
         WriteRun(w, *run);

@@ -40,6 +40,35 @@ void WriteStoreHealth(JsonWriter& w, const Status& store_status,
   w.EndObject();
 }
 
+// One field of the reload body into `request`.
+Status ReadReloadField(std::string_view key, simdjson::dom::element value, ReloadRequest& request) {
+  if (key == "run_id") {
+    if (value.is_null()) return Status::Ok();
+    std::string_view run_id;
+    if (value.get_string().get(run_id) != simdjson::SUCCESS) {
+      return InvalidArgument("run_id must be a string", "run_id");
+    }
+    request.run_id = std::string(run_id);
+  } else if (key == "mode") {
+    std::string_view mode;
+    if (value.get_string().get(mode) != simdjson::SUCCESS) {
+      return InvalidArgument("mode must be \"primary\", \"canary\" or \"shadow\"", "mode");
+    }
+    RECO_ASSIGN_OR_RETURN(request.mode, ParseVariant(mode));
+  } else if (key == "rollout") {
+    double rollout = 0;
+    if (value.get_double().get(rollout) != simdjson::SUCCESS) {
+      return InvalidArgument("rollout must be a number in (0, 1]", "rollout");
+    }
+    request.rollout = rollout;
+  } else {
+    return InvalidArgument(
+        "unknown field \"" + std::string(key) + "\" (expected run_id, mode, rollout)",
+        std::string(key));
+  }
+  return Status::Ok();
+}
+
 // POST /models/reload body: {"run_id"?, "mode"?, "rollout"?}; empty = reload production.
 Result<ReloadRequest> ParseReloadBody(std::string_view body) {
   ReloadRequest request;
@@ -58,33 +87,7 @@ Result<ReloadRequest> ParseReloadBody(std::string_view body) {
         "\"rollout\": 0.1}",
         "body");
   }
-  for (auto field : object) {
-    const std::string_view key = field.key;
-    if (key == "run_id") {
-      if (field.value.is_null()) continue;
-      std::string_view run_id;
-      if (field.value.get_string().get(run_id) != simdjson::SUCCESS) {
-        return InvalidArgument("run_id must be a string", "run_id");
-      }
-      request.run_id = std::string(run_id);
-    } else if (key == "mode") {
-      std::string_view mode;
-      if (field.value.get_string().get(mode) != simdjson::SUCCESS) {
-        return InvalidArgument("mode must be \"primary\", \"canary\" or \"shadow\"", "mode");
-      }
-      RECO_ASSIGN_OR_RETURN(request.mode, ParseVariant(mode));
-    } else if (key == "rollout") {
-      double rollout = 0;
-      if (field.value.get_double().get(rollout) != simdjson::SUCCESS) {
-        return InvalidArgument("rollout must be a number in (0, 1]", "rollout");
-      }
-      request.rollout = rollout;
-    } else {
-      return InvalidArgument(
-          "unknown field \"" + std::string(key) + "\" (expected run_id, mode, rollout)",
-          std::string(key));
-    }
-  }
+  for (auto field : object) RECO_RETURN_IF_ERROR(ReadReloadField(field.key, field.value, request));
   return request;
 }
 
@@ -103,33 +106,50 @@ void WriteVariant(JsonWriter& w, std::string_view key,
   w.EndObject();
 }
 
-// POST /models/reload: parses the body, reloads, counts the result, answers the report.
-void HandleReload(ModelManager& models, CounterFamily* reloads, const HttpRequest& req,
-                  HttpResponse& res) {
-  Result<ReloadRequest> request = ParseReloadBody(req.body());
-  if (!request.ok()) {
-    reloads->WithLabels({"failed"})->Inc();
-    return SetStatusError(res, request.status());
+// /health: "healthy" with models loaded and a store that takes writes (or was opened read-only
+// on purpose), "degraded" otherwise.
+void WriteHealth(HttpResponse& res, const Status& store_status, const StoreWritability& writability,
+                 const service::ServingVersions& serving) {
+  const std::shared_ptr<const ModelBundle>& bundle = serving.primary.bundle;
+  const bool loaded = bundle != nullptr && !bundle->empty();
+  const bool store_healthy =
+      store_status.ok() && (writability.writable || writability.read_only_requested);
+  JsonWriter w(std::move(res.body));
+  w.BeginObject().Key("status").String(loaded && store_healthy ? "healthy" : "degraded");
+  w.Key("models_loaded").Bool(loaded);
+  w.Key("store_ok").Bool(store_status.ok());
+  w.Key("store_writable").Bool(writability.writable);
+  w.Key("read_only").Bool(writability.read_only);
+  WriteStoreHealth(w, store_status, writability);
+  w.Key("model_version").String(bundle == nullptr ? "" : bundle->created_text());
+  w.Key("snapshot_id").String(loaded ? bundle->snapshot_id() : "");
+  w.Key("models").BeginObject();
+  w.Key("itemcf").Bool(loaded && bundle->has_itemcf());
+  w.Key("popularity").Bool(loaded && bundle->has_popularity());
+  w.Key("latest").Bool(loaded && bundle->has_latest());
+  w.Key("recs").Bool(loaded && bundle->has_user_recs());
+  w.EndObject();
+  if (loaded && bundle->has_user_recs()) {
+    w.Key("recs_algorithm").String(bundle->user_recs_algorithm());
   }
-  Result<ReloadReport> report = models.Reload(*request);
-  if (!report.ok()) {
-    const bool rejected = report.status().code() == StatusCode::kDataLoss;
-    reloads->WithLabels({rejected ? "rejected" : "failed"})->Inc();
-    spdlog::warn("event=model_reload_failed mode={} run_id={} reason=\"{}\"",
-                 VariantName(request->mode), request->run_id, report.status().ToString());
-    return SetStatusError(res, report.status());
-  }
-  reloads->WithLabels({"ok"})->Inc();
+  WriteVariant(w, "primary", bundle, 1.0, false);
+  WriteVariant(w, "canary", serving.canary.bundle, serving.canary.rollout, true);
+  WriteVariant(w, "shadow", serving.shadow.bundle, serving.shadow.rollout, true);
+  w.EndObject();
+  res.body = w.Take();
+}
+
+void WriteReloadReport(HttpResponse& res, const ReloadReport& report) {
   JsonWriter w(std::move(res.body));
   w.BeginObject().Key("status").String("reloaded");
-  w.Key("model_version").String(FormatTimestamp(report->created));
-  w.Key("snapshot_id").String(report->snapshot_id);
-  w.Key("run_id").String(report->run_id);
-  w.Key("selected_by").String(report->selected_by);
-  w.Key("mode").String(VariantName(report->variant));
-  w.Key("rollout").Double(report->rollout);
-  w.Key("files").StringArray(report->files);
-  w.Key("seconds").Double(report->seconds).EndObject();
+  w.Key("model_version").String(FormatTimestamp(report.created));
+  w.Key("snapshot_id").String(report.snapshot_id);
+  w.Key("run_id").String(report.run_id);
+  w.Key("selected_by").String(report.selected_by);
+  w.Key("mode").String(VariantName(report.variant));
+  w.Key("rollout").Double(report.rollout);
+  w.Key("files").StringArray(report.files);
+  w.Key("seconds").Double(report.seconds).EndObject();
   res.body = w.Take();
 }
 
@@ -163,38 +183,12 @@ void ApiService::AddOperatorRoutes(Router& r) {
        .response_schema = "Health",
        .needs_api_key = false},
       [this](HttpRequest&, HttpResponse& res) {
-        auto bundle = d_.models->bundles().Get();
-        bool loaded = bundle != nullptr && !bundle->empty();
-        Status store_status = d_.store->Ping();
-        StoreWritability writability = d_.store->Writability();
-        const bool store_healthy = store_status.ok() &&
-                                   (writability.writable || writability.read_only_requested);
-        JsonWriter w(std::move(res.body));
-        w.BeginObject().Key("status").String(loaded && store_healthy ? "healthy" : "degraded");
-        w.Key("models_loaded").Bool(loaded);
-        w.Key("store_ok").Bool(store_status.ok());
-        w.Key("store_writable").Bool(writability.writable);
-        w.Key("read_only").Bool(writability.read_only);
-        WriteStoreHealth(w, store_status, writability);
-        w.Key("model_version").String(ModelVersion());
-        w.Key("snapshot_id").String(loaded ? bundle->snapshot_id() : "");
-        w.Key("models").BeginObject();
-        w.Key("itemcf").Bool(loaded && bundle->has_itemcf());
-        w.Key("popularity").Bool(loaded && bundle->has_popularity());
-        w.Key("latest").Bool(loaded && bundle->has_latest());
-        w.Key("recs").Bool(loaded && bundle->has_user_recs());
-        w.EndObject();
-        if (loaded && bundle->has_user_recs()) {
-          w.Key("recs_algorithm").String(bundle->user_recs_algorithm());
-        }
-        WriteVariant(w, "primary", bundle, 1.0, false);
-        WriteVariant(w, "canary", d_.models->canary_bundles().Get(), d_.models->canary_rollout(),
-                     true);
-        WriteVariant(w, "shadow", d_.models->shadow_bundles().Get(), d_.models->shadow_rollout(),
-                     true);
-        w.EndObject();
-        res.body = w.Take();
+        WriteHealth(res, d_.store->Ping(), d_.store->Writability(), d_.model->Serving());
       });
+  AddMetricsRoutes(r);
+}
+
+void ApiService::AddMetricsRoutes(Router& r) {
   Add(r,
       {.method = "GET",
        .pattern = "/metrics",
@@ -204,7 +198,7 @@ void ApiService::AddOperatorRoutes(Router& r) {
        .needs_api_key = false},
       [this](HttpRequest&, HttpResponse& res) {
         res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        if (d_.rollout != nullptr) d_.rollout->SyncVersionInfo();
+        d_.model->SyncVersionInfo();
         res.body = d_.metrics->RenderText();
       });
   Add(r,
@@ -215,8 +209,10 @@ void ApiService::AddOperatorRoutes(Router& r) {
        .response_schema = "object",
        .needs_api_key = false},
       [this](HttpRequest&, HttpResponse& res) { res.body = OpenApiJson(); });
-  CounterFamily* reloads = d_.metrics->AddCounter(
-      "model_reloads_total", "Model reloads by result (ok, rejected, failed).", {"result"});
+  AddReloadRoute(r);
+}
+
+void ApiService::AddReloadRoute(Router& r) {
   Add(r,
       {.method = "POST",
        .pattern = "/models/reload",
@@ -234,8 +230,15 @@ void ApiService::AddOperatorRoutes(Router& r) {
        .response_schema = "ReloadResponse",
        .needs_api_key = false,
        .admin = AdminScope::kReload},
-      [this, reloads](HttpRequest& req, HttpResponse& res) {
-        HandleReload(*d_.models, reloads, req, res);
+      [this](HttpRequest& req, HttpResponse& res) {
+        Result<ReloadRequest> request = ParseReloadBody(req.body());
+        if (!request.ok()) {
+          d_.model->CountUnreadableReload();
+          return SetStatusError(res, request.status());
+        }
+        Result<ReloadReport> report = d_.model->Reload(*request);
+        if (!report.ok()) return SetStatusError(res, report.status());
+        WriteReloadReport(res, *report);
       });
 }
 

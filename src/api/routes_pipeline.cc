@@ -7,7 +7,7 @@
 #include "api/api_service.h"
 #include "api/params.h"
 #include "core/json_writer.h"
-#include "pipeline/launcher.h"
+#include "pipeline/dag.h"
 
 namespace reco::api {
 namespace {
@@ -15,10 +15,39 @@ namespace {
 constexpr int kDefaultRuns = 20;
 constexpr int kMaxRuns = 1000;
 
-bool NoPipeline(pipeline::PipelineLauncher* launcher, HttpResponse& res) {
-  if (launcher != nullptr) return false;
+// 503 when the server was built without a pipeline.
+bool NoPipeline(service::PipelineService* pipelines, HttpResponse& res) {
+  if (pipelines != nullptr) return false;
   SetJsonError(res, 503, "this server runs no pipeline");
   return true;
+}
+
+// One field of the run request body into `request`.
+Status ReadRunField(std::string_view k, simdjson::dom::element value,
+                    pipeline::RunRequest& request) {
+  std::string_view text;
+  if (k == "full_refresh") {
+    if (value.get_bool().get(request.full_refresh)) {
+      return InvalidArgument("full_refresh must be a boolean", "full_refresh");
+    }
+  } else if (k == "rollout") {
+    if (value.get_double().get(request.rollout)) {
+      return InvalidArgument("rollout must be a number in (0, 1]", "rollout");
+    }
+  } else if (k == "date" || k == "only" || k == "from" || k == "resume" || k == "mode") {
+    if (value.get_string().get(text)) {
+      return InvalidArgument(std::string(k) + " must be a string", std::string(k));
+    }
+    std::string* out = k == "date"   ? &request.date
+                       : k == "only" ? &request.only
+                       : k == "from" ? &request.from
+                       : k == "mode" ? &request.mode
+                                     : &request.resume;
+    *out = std::string(text);
+  } else {
+    return InvalidArgument("unknown field \"" + std::string(k) + "\"", std::string(k));
+  }
+  return Status::Ok();
 }
 
 // {"date","full_refresh","only","from","resume","mode","rollout"}; every field optional.
@@ -32,31 +61,7 @@ Result<pipeline::RunRequest> ParseRunRequest(const HttpRequest& req) {
   if (parser.parse(simdjson::padded_string(body)).get_object().get(o)) {
     return InvalidArgument("the body must be a JSON object");
   }
-  for (auto [key, value] : o) {
-    std::string_view k = key;
-    std::string_view text;
-    if (k == "full_refresh") {
-      if (value.get_bool().get(request.full_refresh)) {
-        return InvalidArgument("full_refresh must be a boolean", "full_refresh");
-      }
-    } else if (k == "rollout") {
-      if (value.get_double().get(request.rollout)) {
-        return InvalidArgument("rollout must be a number in (0, 1]", "rollout");
-      }
-    } else if (k == "date" || k == "only" || k == "from" || k == "resume" || k == "mode") {
-      if (value.get_string().get(text)) {
-        return InvalidArgument(std::string(k) + " must be a string", std::string(k));
-      }
-      std::string* out = k == "date"   ? &request.date
-                         : k == "only" ? &request.only
-                         : k == "from" ? &request.from
-                         : k == "mode" ? &request.mode
-                                       : &request.resume;
-      *out = std::string(text);
-    } else {
-      return InvalidArgument("unknown field \"" + std::string(k) + "\"", std::string(k));
-    }
-  }
+  for (auto [key, value] : o) RECO_RETURN_IF_ERROR(ReadRunField(key, value, request));
   return request;
 }
 
@@ -74,16 +79,20 @@ void ApiService::AddPipelineRoutes(Router& r) {
        .response_schema = "PipelineRunId",
        .admin = AdminScope::kOperate},
       [this](HttpRequest& req, HttpResponse& res) {
-        if (NoPipeline(d_.pipeline, res)) return;
+        if (NoPipeline(d_.pipelines, res)) return;
         Result<pipeline::RunRequest> request = ParseRunRequest(req);
         if (!request.ok()) return SetStatusError(res, request.status());
-        Result<std::string> id = d_.pipeline->Start(std::move(request).value());
+        Result<std::string> id = d_.pipelines->Start(std::move(request).value());
         if (!id.ok()) return SetStatusError(res, id.status());
         res.status = 202;
         JsonWriter w(std::move(res.body));
         w.BeginObject().Key("run_id").String(*id).Key("status").String("running").EndObject();
         res.body = w.Take();
       });
+  AddPipelineReadRoutes(r);
+}
+
+void ApiService::AddPipelineReadRoutes(Router& r) {
   Add(r,
       {.method = "GET",
        .pattern = "/api/v1/pipeline/runs",
@@ -92,18 +101,15 @@ void ApiService::AddPipelineRoutes(Router& r) {
        .query = {{"n", "at most this many runs (1-1000, default 20)"}},
        .response_schema = "PipelineRunList"},
       [this](HttpRequest& req, HttpResponse& res) {
-        if (NoPipeline(d_.pipeline, res)) return;
+        if (NoPipeline(d_.pipelines, res)) return;
         Result<int> n = IntParam(req, "n", kDefaultRuns, 1, kMaxRuns);
         if (!n.ok()) return SetStatusError(res, n.status());
-        std::vector<std::string> problems;
-        Result<std::vector<pipeline::PipelineRun>> runs = d_.pipeline->List(&problems);
-        if (!runs.ok()) return SetStatusError(res, runs.status());
-        std::reverse(runs->begin(), runs->end());
-        if (runs->size() > static_cast<size_t>(*n)) runs->resize(static_cast<size_t>(*n));
+        Result<service::PipelineRunList> list = d_.pipelines->List({.n = *n});
+        if (!list.ok()) return SetStatusError(res, list.status());
         JsonWriter w(std::move(res.body));
         w.BeginObject().Key("runs").BeginArray();
-        for (const pipeline::PipelineRun& run : *runs) w.Raw(pipeline::PipelineRunToJson(run));
-        w.EndArray().Key("problems").StringArray(problems).EndObject();
+        for (const pipeline::PipelineRun& run : list->runs) w.Raw(pipeline::PipelineRunToJson(run));
+        w.EndArray().Key("problems").StringArray(list->problems).EndObject();
         res.body = w.Take();
       });
   Add(r,
@@ -114,8 +120,8 @@ void ApiService::AddPipelineRoutes(Router& r) {
        .tag = "pipeline",
        .response_schema = "PipelineRun"},
       [this](HttpRequest& req, HttpResponse& res) {
-        if (NoPipeline(d_.pipeline, res)) return;
-        Result<pipeline::PipelineRun> run = d_.pipeline->Get(req.Param("id"));
+        if (NoPipeline(d_.pipelines, res)) return;
+        Result<pipeline::PipelineRun> run = d_.pipelines->Get(req.Param("id"));
         if (!run.ok()) return SetStatusError(res, run.status());
         res.body = pipeline::PipelineRunToJson(*run);
       });

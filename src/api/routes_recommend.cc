@@ -1,5 +1,6 @@
 // Recommendation routes: Gorse's /api/recommend, /api/session/recommend, /api/popular,
-// /api/latest, neighbours, and the operators' /similar and /recommend/detail.
+// /api/latest, neighbours, and the operators' /similar and /recommend/detail. Each handler
+// parses the request, calls the recommend service and writes the answer.
 #include <cctype>
 
 #include "api/api_service.h"
@@ -9,6 +10,16 @@
 
 namespace reco::api {
 namespace {
+
+// Microseconds of one `unit` of a write-back-delay ('h', 'm' or 's'); `text` is the whole value.
+Result<int64_t> DelayUnitMicros(std::string_view text, char unit) {
+  if (unit == 'h') return 3600 * kMicrosPerSecond;
+  if (unit == 'm') return 60 * kMicrosPerSecond;
+  if (unit == 's') return kMicrosPerSecond;
+  return InvalidArgument(
+      "write-back-delay: unknown unit in \"" + std::string(text.substr(0, 32)) + "\"",
+      "write-back-delay");
+}
 
 // Go-style durations as Gorse's write-back-delay uses them: "90s", "10m", "1h", "1h30m";
 // a bare number is seconds. The written-back rows are dated now + delay, so the delay may be at
@@ -26,17 +37,7 @@ Result<int64_t> ParseDelayMicros(std::string_view text, int64_t max_seconds) {
     int64_t v = std::stoll(std::string(text.substr(start, i - start)));
     int64_t unit = kMicrosPerSecond;
     if (i < text.size()) {
-      char u = text[i++];
-      if (u == 'h')
-        unit = 3600 * kMicrosPerSecond;
-      else if (u == 'm')
-        unit = 60 * kMicrosPerSecond;
-      else if (u == 's')
-        unit = kMicrosPerSecond;
-      else
-        return InvalidArgument(
-            "write-back-delay: unknown unit in \"" + std::string(text.substr(0, 32)) + "\"",
-            "write-back-delay");
+      RECO_ASSIGN_OR_RETURN(unit, DelayUnitMicros(text, text[i++]));
     }
     total += v * unit;  // v < 1e9 and total <= max_us before: far below int64's limit
     if (total > max_us) {
@@ -65,24 +66,55 @@ void MarkDegraded(HttpResponse& res, const RecommendResult& result) {
   res.AddHeader("X-Reco-Degraded", value);
 }
 
-void WriteOperatorList(JsonWriter& w, std::string_view key, const RecommendResult& result) {
+// {"item_id", key: [{"item_id", "score"}], "model_version"} with "user_id" when `user` is set;
+// model_version is the creation time of the snapshot that produced the list.
+void WriteOperatorList(HttpResponse& res, std::string_view item, const std::string_view* user,
+                       std::string_view key, const service::RecommendResponse& response) {
+  MarkDegraded(res, response.result);
+  JsonWriter w(std::move(res.body));
+  w.BeginObject().Key("item_id").String(item);
+  if (user != nullptr) w.Key("user_id").String(*user);
   w.Key(key).BeginArray();
-  for (const auto& item : result.items) {
+  for (const auto& scored : response.result.items) {
     w.BeginObject()
         .Key("item_id")
-        .String(item.id)
+        .String(scored.id)
         .Key("score")
-        .Float(static_cast<float>(item.score))
+        .Float(static_cast<float>(scored.score))
         .EndObject();
   }
   w.EndArray();
+  w.Key("model_version").String(response.created_text()).EndObject();
+  res.body = w.Take();
 }
+
+void WriteScoresOf(HttpResponse& res, const service::RecommendResponse& response) {
+  MarkDegraded(res, response.result);
+  WriteScores(res, response.result.items);
+}
+
+// The query parameters of GET /api/recommend/{user_id}[/{category}].
+Result<service::RecommendRequest> ParseRecommend(const HttpRequest& req, const RecoConfig& config) {
+  RECO_ASSIGN_OR_RETURN(PageParams page, ParseIdAndPage(req, "user_id", config.server.default_n,
+                                                        config.server.max_n));
+  service::RecommendRequest request{.request_id = req.request_id(),
+                                    .user_id = req.Param("user_id"),
+                                    .category = req.Param("category"),
+                                    .n = page.n,
+                                    .offset = page.offset};
+  RECO_ASSIGN_OR_RETURN(request.write_back_delay,
+                        ParseDelayMicros(req.Query("write-back-delay").value_or(""),
+                                         config.database.max_future_skew_seconds));
+  request.write_back_type = req.Query("write-back-type").value_or("");
+  return request;
+}
+
+const std::vector<std::pair<std::string, std::string>> kPageQuery = {{"n", "number of items"},
+                                                                     {"offset", "items to skip"}};
 
 }  // namespace
 
 void ApiService::AddRecommendRoutes(Router& r) {
-  const int default_n = d_.config->server.default_n;
-  const int max_n = d_.config->server.max_n;
   for (const char* pattern : {"/api/recommend/{user_id}", "/api/recommend/{user_id}/{category}"}) {
     Add(r,
         {.method = "GET",
@@ -96,68 +128,48 @@ void ApiService::AddRecommendRoutes(Router& r) {
                    {"write-back-delay", "timestamp offset of the written-back feedback, e.g. 10m"}},
          .response_schema = "string[]",
          .recommendation = true},
-        [this, default_n, max_n](HttpRequest& req, HttpResponse& res) {
-          auto page = ParseIdAndPage(req, "user_id", default_n, max_n);
-          if (!page.ok()) return SetStatusError(res, page.status());
-          std::string_view user = req.Param("user_id");
-          auto delay = ParseDelayMicros(req.Query("write-back-delay").value_or(""),
-                                        d_.config->database.max_future_skew_seconds);
-          if (!delay.ok()) return SetStatusError(res, delay.status());
-          RecommendResult result;
-          if (d_.rollout != nullptr) {
-            Rollout::Served served = d_.rollout->Recommend(
-                req.request_id(), user, req.Param("category"), page->n, page->offset);
-            res.AddHeader("X-Reco-Model-Version", served.model_version);
-            res.AddHeader("X-Reco-Variant", VariantName(served.variant));
-            result = std::move(served.result);
-          } else {
-            result = d_.recommender->Recommend(user, req.Param("category"), page->n, page->offset);
-          }
-          if (auto type = req.Query("write-back-type"); type && !type->empty()) {
-            std::vector<Feedback> rows;
-            TimestampUs ts = d_.clock->NowMicros() + *delay;
-            for (const auto& item : result.items) {
-              rows.push_back({std::string(*type), std::string(user), item.id, 1.0, ts, ""});
-            }
-            auto n = d_.store->InsertFeedback(rows, InsertFeedbackOptions{.overwrite = true});
-            if (!n.ok()) return SetStatusError(res, n.status());
-            d_.state->ApplyFeedback(rows);
-          }
-          MarkDegraded(res, result);
-          WriteIds(res, result.items);
+        [this](HttpRequest& req, HttpResponse& res) {
+          auto request = ParseRecommend(req, *d_.config);
+          if (!request.ok()) return SetStatusError(res, request.status());
+          auto served = d_.recommend->Recommend(*request);
+          if (!served.ok()) return SetStatusError(res, served.status());
+          res.AddHeader("X-Reco-Model-Version", served->model_version);
+          res.AddHeader("X-Reco-Variant", VariantName(served->variant));
+          MarkDegraded(res, served->result);
+          WriteIds(res, served->result.items);
         });
   }
+  AddSessionRoutes(r);
+  AddPopularRoutes(r);
+  AddNeighborRoutes(r);
+  AddOperatorRecommendRoutes(r);
+}
+
+void ApiService::AddSessionRoutes(Router& r) {
   for (const char* pattern : {"/api/session/recommend", "/api/session/recommend/{category}"}) {
     Add(r,
         {.method = "POST",
          .pattern = pattern,
          .summary = "Recommend items for a session given as a list of feedback.",
          .tag = "recommendation",
-         .query = {{"n", "number of items"}, {"offset", "items to skip"}},
+         .query = kPageQuery,
          .request_schema = "Feedback[]",
          .response_schema = "Score[]",
          .recommendation = true},
-        [this, default_n, max_n](HttpRequest& req, HttpResponse& res) {
-          auto page = ParsePage(req, default_n, max_n);
+        [this](HttpRequest& req, HttpResponse& res) {
+          auto page = ParsePage(req, d_.config->server.default_n, d_.config->server.max_n);
           if (!page.ok()) return SetStatusError(res, page.status());
-          auto rows = BodyParser(*d_.clock, d_.config->database).ParseArray<Feedback>(req.body());
+          auto rows = Parser().ParseArray<Feedback>(req.body());
           if (!rows.ok()) return SetStatusError(res, rows.status());
-          std::stable_sort(rows->begin(), rows->end(), [](const Feedback& a, const Feedback& b) {
-            return a.timestamp < b.timestamp;
-          });
-          std::vector<std::string> positive, seen;
-          for (const auto& f : *rows) {
-            seen.push_back(f.item_id);
-            if (d_.state->KindOf(f.feedback_type) == FeedbackKind::kPositive) {
-              positive.push_back(f.item_id);
-            }
-          }
-          RecommendResult result = d_.recommender->SessionRecommend(
-              positive, seen, req.Param("category"), page->n, page->offset);
-          MarkDegraded(res, result);
-          WriteScores(res, result.items);
+          WriteScoresOf(res, d_.recommend->SessionRecommend({.rows = std::move(rows).value(),
+                                                             .category = req.Param("category"),
+                                                             .n = page->n,
+                                                             .offset = page->offset}));
         });
   }
+}
+
+void ApiService::AddPopularRoutes(Router& r) {
   for (bool latest : {false, true}) {
     for (bool by_category : {false, true}) {
       std::string pattern = latest ? "/api/latest" : "/api/popular";
@@ -168,26 +180,24 @@ void ApiService::AddRecommendRoutes(Router& r) {
            .summary = latest ? "Latest items (score = timestamp in seconds)."
                              : "Popular items (time-decayed positive feedback, live counters).",
            .tag = "recommendation",
-           .query = {{"n", "number of items"}, {"offset", "items to skip"}},
+           .query = kPageQuery,
            .response_schema = "Score[]",
            .recommendation = true},
-          [this, latest, default_n, max_n](HttpRequest& req, HttpResponse& res) {
-            auto page = ParsePage(req, default_n, max_n);
+          [this, latest](HttpRequest& req, HttpResponse& res) {
+            auto page = ParsePage(req, d_.config->server.default_n, d_.config->server.max_n);
             if (!page.ok()) return SetStatusError(res, page.status());
-            std::string_view category = req.Param("category");
-            RecommendResult result = latest
-                                         ? d_.recommender->Latest(category, page->n, page->offset)
-                                         : d_.recommender->Popular(category, page->n, page->offset);
-            if (d_.rollout != nullptr) {
-              std::string scenario = latest ? "latest" : "popular";
-              if (!category.empty()) scenario += "/" + std::string(category);
-              d_.rollout->RecordServed(req.request_id(), "", scenario, result);
-            }
-            MarkDegraded(res, result);
-            WriteScores(res, result.items);
+            service::ListRequest request{.request_id = req.request_id(),
+                                         .category = req.Param("category"),
+                                         .n = page->n,
+                                         .offset = page->offset};
+            WriteScoresOf(res,
+                          latest ? d_.recommend->Latest(request) : d_.recommend->Popular(request));
           });
     }
   }
+}
+
+void ApiService::AddNeighborRoutes(Router& r) {
   for (const char* pattern :
        {"/api/item/{item_id}/neighbors", "/api/item/{item_id}/neighbors/{category}"}) {
     Add(r,
@@ -195,20 +205,26 @@ void ApiService::AddRecommendRoutes(Router& r) {
          .pattern = pattern,
          .summary = "Similar items (item-CF neighbours).",
          .tag = "recommendation",
-         .query = {{"n", "number of items"}, {"offset", "items to skip"}},
+         .query = kPageQuery,
          .response_schema = "Score[]",
          .recommendation = true},
-        [this, default_n, max_n](HttpRequest& req, HttpResponse& res) {
-          auto page = ParseIdAndPage(req, "item_id", default_n, max_n);
+        [this](HttpRequest& req, HttpResponse& res) {
+          auto page =
+              ParseIdAndPage(req, "item_id", d_.config->server.default_n, d_.config->server.max_n);
           if (!page.ok()) return SetStatusError(res, page.status());
-          std::string_view item = req.Param("item_id");
-          auto result = d_.recommender->Similar(item, req.Param("category"), page->n, page->offset);
+          auto found = d_.recommend->ItemNeighbors({.id = req.Param("item_id"),
+                                                    .category = req.Param("category"),
+                                                    .n = page->n,
+                                                    .offset = page->offset});
           // Like Gorse, an item without neighbours (or unknown) gives an empty list.
-          if (!result.ok()) return WriteScores(res, {});
-          MarkDegraded(res, *result);
-          WriteScores(res, result->items);
+          if (!found.ok()) return WriteScores(res, {});
+          WriteScoresOf(res, *found);
         });
   }
+  AddUserNeighborRoute(r);
+}
+
+void ApiService::AddUserNeighborRoute(Router& r) {
   Add(r,
       {.method = "GET",
        .pattern = "/api/user/{user_id}/neighbors",
@@ -217,17 +233,18 @@ void ApiService::AddRecommendRoutes(Router& r) {
        .query = {{"n", "number of users"}, {"offset", "users to skip"}},
        .response_schema = "Score[]",
        .recommendation = true},
-      [this, default_n, max_n](HttpRequest& req, HttpResponse& res) {
-        auto page = ParseIdAndPage(req, "user_id", default_n, max_n);
+      [this](HttpRequest& req, HttpResponse& res) {
+        auto page =
+            ParseIdAndPage(req, "user_id", d_.config->server.default_n, d_.config->server.max_n);
         if (!page.ok()) return SetStatusError(res, page.status());
-        std::string_view user = req.Param("user_id");
-        WriteScores(res, d_.recommender->UserNeighbors(user, page->n, page->offset).items);
+        WriteScores(res, d_.recommend
+                             ->UserNeighbors(
+                                 {.id = req.Param("user_id"), .n = page->n, .offset = page->offset})
+                             .result.items);
       });
-  AddOperatorRecommendRoutes(r);
 }
 
 void ApiService::AddOperatorRecommendRoutes(Router& r) {
-  const int max_n = d_.config->server.max_n;
   Add(r,
       {.method = "GET",
        .pattern = "/similar/{item_id}",
@@ -236,19 +253,14 @@ void ApiService::AddOperatorRecommendRoutes(Router& r) {
        .query = {{"top_n", "number of items (default 5)"}},
        .response_schema = "SimilarResponse",
        .recommendation = true},
-      [this, max_n](HttpRequest& req, HttpResponse& res) {
+      [this](HttpRequest& req, HttpResponse& res) {
         std::string_view item = req.Param("item_id");
         if (Status st = CheckId(item, "item_id"); !st.ok()) return SetStatusError(res, st);
-        auto n = IntParam(req, "top_n", 5, 1, max_n);
+        auto n = IntParam(req, "top_n", 5, 1, d_.config->server.max_n);
         if (!n.ok()) return SetStatusError(res, n.status());
-        auto result = d_.recommender->Similar(item, "", *n, 0);
-        if (!result.ok()) return SetStatusError(res, result.status());
-        MarkDegraded(res, *result);
-        JsonWriter w(std::move(res.body));
-        w.BeginObject().Key("item_id").String(item);
-        WriteOperatorList(w, "similar_items", *result);
-        w.Key("model_version").String(ModelVersion()).EndObject();
-        res.body = w.Take();
+        auto found = d_.recommend->ItemNeighbors({.id = item, .n = *n});
+        if (!found.ok()) return SetStatusError(res, found.status());
+        WriteOperatorList(res, item, nullptr, "similar_items", *found);
       });
   Add(r,
       {.method = "GET",
@@ -260,27 +272,17 @@ void ApiService::AddOperatorRecommendRoutes(Router& r) {
                  {"top_n", "number of items (default 5)"}},
        .response_schema = "DetailResponse",
        .recommendation = true},
-      [this, max_n](HttpRequest& req, HttpResponse& res) {
+      [this](HttpRequest& req, HttpResponse& res) {
         std::string_view item = req.Param("item_id");
         if (Status st = CheckId(item, "item_id"); !st.ok()) return SetStatusError(res, st);
         std::string_view user = req.Query("user_id").value_or("");
         if (user.size() > kMaxIdBytes) return SetStatusError(res, CheckId(user, "user_id"));
-        auto n = IntParam(req, "top_n", 5, 1, max_n);
+        auto n = IntParam(req, "top_n", 5, 1, d_.config->server.max_n);
         if (!n.ok()) return SetStatusError(res, n.status());
-        auto result = d_.recommender->ItemDetail(item, user, *n);
-        if (!result.ok()) return SetStatusError(res, result.status());
-        MarkDegraded(res, *result);
-        JsonWriter w(std::move(res.body));
-        w.BeginObject().Key("item_id").String(item).Key("user_id").String(user);
-        WriteOperatorList(w, "recommendations", *result);
-        w.Key("model_version").String(ModelVersion()).EndObject();
-        res.body = w.Take();
+        auto found = d_.recommend->ItemDetail({.id = item, .user_id = user, .n = *n});
+        if (!found.ok()) return SetStatusError(res, found.status());
+        WriteOperatorList(res, item, &user, "recommendations", *found);
       });
-}
-
-std::string ApiService::ModelVersion() const {
-  auto bundle = d_.models->bundles().Get();
-  return bundle == nullptr ? std::string() : bundle->created_text();
 }
 
 }  // namespace reco::api

@@ -8,17 +8,6 @@
 #include "registry/run_tracker.h"
 
 namespace reco::api {
-namespace {
-
-// Answers 503 when the server was started without a data dir (embedded uses); true when set.
-bool HasDataDir(const std::filesystem::path& data_dir, HttpResponse& res) {
-  if (!data_dir.empty()) return true;
-  SetStatusError(res, Unavailable("the server has no data directory: runs and the model "
-                                  "registry are unavailable"));
-  return false;
-}
-
-}  // namespace
 
 void ApiService::AddRegistryRoutes(Router& r) {
   Add(r,
@@ -29,12 +18,14 @@ void ApiService::AddRegistryRoutes(Router& r) {
        .tag = "registry",
        .response_schema = "ModelRegistry"},
       [this](HttpRequest&, HttpResponse& res) {
-        if (!HasDataDir(d_.data_dir, res)) return;
-        registry::ModelRegistry reg(d_.data_dir, *d_.clock);
-        Result<registry::RegistryContents> contents = reg.Load();
+        Result<registry::RegistryContents> contents = d_.model->Registry();
         if (!contents.ok()) return SetStatusError(res, contents.status());
         res.body = registry::RegistryToJson(*contents);
       });
+  AddRunRoutes(r);
+}
+
+void ApiService::AddRunRoutes(Router& r) {
   Add(r,
       {.method = "GET",
        .pattern = "/api/v1/runs",
@@ -46,16 +37,12 @@ void ApiService::AddRegistryRoutes(Router& r) {
       [this](HttpRequest& req, HttpResponse& res) {
         Result<int> limit = IntParam(req, "limit", 100, 1, 10000);
         if (!limit.ok()) return SetStatusError(res, limit.status());
-        if (!HasDataDir(d_.data_dir, res)) return;
-        registry::RunTracker tracker(d_.data_dir, *d_.clock);
-        std::vector<std::string> problems;
-        Result<std::vector<registry::RunRecord>> runs = tracker.List(&problems);
-        if (!runs.ok()) return SetStatusError(res, runs.status());
-        size_t first = runs->size() > static_cast<size_t>(*limit) ? runs->size() - *limit : 0;
+        Result<service::RunList> list = d_.model->ListRuns({.limit = *limit});
+        if (!list.ok()) return SetStatusError(res, list.status());
         JsonWriter w(std::move(res.body));
         w.BeginObject().Key("runs").BeginArray();
-        for (size_t i = first; i < runs->size(); ++i) registry::WriteRunJson(w, (*runs)[i]);
-        w.EndArray().Key("problems").StringArray(problems).EndObject();
+        for (const registry::RunRecord& run : list->runs) registry::WriteRunJson(w, run);
+        w.EndArray().Key("problems").StringArray(list->problems).EndObject();
         res.body = w.Take();
       });
   Add(r,
@@ -66,9 +53,7 @@ void ApiService::AddRegistryRoutes(Router& r) {
        .tag = "registry",
        .response_schema = "Run"},
       [this](HttpRequest& req, HttpResponse& res) {
-        if (!HasDataDir(d_.data_dir, res)) return;
-        registry::RunTracker tracker(d_.data_dir, *d_.clock);
-        Result<registry::RunRecord> run = tracker.Get(req.Param("run_id"));
+        Result<registry::RunRecord> run = d_.model->GetRun(req.Param("run_id"));
         if (!run.ok()) return SetStatusError(res, run.status());
         JsonWriter w(std::move(res.body));
         registry::WriteRunJson(w, *run);

@@ -16,6 +16,12 @@
 #include "pipeline/launcher.h"
 #include "scheduler/default_jobs.h"
 #include "scheduler/scheduler.h"
+#include "service/catalogue_service.h"
+#include "service/feedback_service.h"
+#include "service/job_service.h"
+#include "service/model_service.h"
+#include "service/pipeline_service.h"
+#include "service/recommend_service.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
 #include "serving/recommender.h"
@@ -130,11 +136,46 @@ struct RecoServer::Parts {
   std::unique_ptr<Recommender> recommender;
   std::unique_ptr<ExposureLog> exposure_log;  // null when the file cannot be opened
   std::unique_ptr<Rollout> rollout;           // canary/shadow split, click join, guardrails
+  std::unique_ptr<service::FeedbackService> feedback;
+  std::unique_ptr<service::CatalogueService> catalogue;
+  std::unique_ptr<service::RecommendService> recommend;
+  std::unique_ptr<service::ModelService> model;
   std::unique_ptr<api::ApiService> api;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<Scheduler> scheduler;  // destroyed first: its jobs use the parts above
   std::unique_ptr<pipeline::PipelineLauncher> pipeline;  // runs started over REST
+  std::unique_ptr<service::JobService> jobs;             // borrow the scheduler and pipeline
+  std::unique_ptr<service::PipelineService> pipelines;
+
+  // The services over the parts above (built first), as the routes see them.
+  api::ApiDeps MakeServices(const RecoConfig& config, const std::filesystem::path& data_dir,
+                            const Clock& clock);
 };
+
+api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
+                                             const std::filesystem::path& data_dir,
+                                             const Clock& clock) {
+  feedback = std::make_unique<service::FeedbackService>(
+      *store, *state, rollout.get(), metrics,
+      service::FeedbackServiceOptions{.auto_insert_users = config.database.auto_insert_user,
+                                      .auto_insert_items = config.database.auto_insert_item});
+  catalogue = std::make_unique<service::CatalogueService>(*store, *state);
+  recommend = std::make_unique<service::RecommendService>(*recommender, models->bundles(), *state,
+                                                          *rollout, *feedback, clock);
+  model = std::make_unique<service::ModelService>(*models, rollout.get(), metrics, data_dir, clock);
+  jobs = std::make_unique<service::JobService>(*scheduler, *store);
+  pipelines = std::make_unique<service::PipelineService>(*pipeline);
+  return api::ApiDeps{.config = &config,
+                      .catalogue = catalogue.get(),
+                      .feedback = feedback.get(),
+                      .recommend = recommend.get(),
+                      .model = model.get(),
+                      .store = store.get(),
+                      .metrics = &metrics,
+                      .clock = &clock,
+                      .jobs = jobs.get(),
+                      .pipelines = pipelines.get()};
+}
 
 RecoServer::RecoServer(RecoServerOptions options, const Clock& clock)
     : options_(std::move(options)), clock_(clock) {}
@@ -214,17 +255,7 @@ Status RecoServer::Start() {
   p.metrics.AddCallbackGauge(
       pipeline::kDataQualityScoreGauge, "Score in [0,1] of the last pipeline data_quality task.",
       [dir = options_.data_dir] { return pipeline::LastDataQualityScore(dir); });
-  p.api = std::make_unique<api::ApiService>(api::ApiDeps{.config = &config,
-                                                         .store = p.store.get(),
-                                                         .state = p.state.get(),
-                                                         .recommender = p.recommender.get(),
-                                                         .models = p.models.get(),
-                                                         .metrics = &p.metrics,
-                                                         .clock = &clock_,
-                                                         .data_dir = options_.data_dir,
-                                                         .scheduler = p.scheduler.get(),
-                                                         .rollout = p.rollout.get(),
-                                                         .pipeline = p.pipeline.get()});
+  p.api = std::make_unique<api::ApiService>(p.MakeServices(config, options_.data_dir, clock_));
   Router router;
   p.api->RegisterRoutes(router);
   HttpServerOptions http;

@@ -165,7 +165,8 @@ TEST_F(ModelManagerTest, CanarySplitsUsersAndIsWithdrawnByTheGuardrails) {
   std::vector<std::string> primary_users;
   for (int u = 0; u < 100; ++u) {
     std::string user = testing::Id('v', u);
-    Rollout::Served served = rollout.Recommend(testing::Id('r', u), user, "", 2, 0);
+    Rollout::Served served =
+        rollout.Recommend(models.bundles().Get(), testing::Id('r', u), user, "", 2, 0);
     const bool expect_canary = InRollout(user, 0.5);
     EXPECT_EQ(served.variant, expect_canary ? ServingVariant::kCanary : ServingVariant::kPrimary);
     ASSERT_FALSE(served.result.items.empty());
@@ -191,7 +192,7 @@ TEST_F(ModelManagerTest, CanarySplitsUsersAndIsWithdrawnByTheGuardrails) {
   EXPECT_NE(metrics.RenderText().find("canary_rollbacks_total{reason=\"ctr\"} 1"),
             std::string::npos);
   // Everyone gets the primary now.
-  EXPECT_EQ(rollout.Recommend("r", testing::Id('v', 0), "", 2, 0).variant,
+  EXPECT_EQ(rollout.Recommend(models.bundles().Get(), "r", testing::Id('v', 0), "", 2, 0).variant,
             ServingVariant::kPrimary);
 }
 
@@ -206,7 +207,8 @@ TEST_F(ModelManagerTest, ShadowIsScoredAndCountedButNeverServed) {
   Recommender primary(*state_, models.bundles(), {}, {});
   Rollout rollout(models, primary, *state_, {}, nullptr, metrics, clock_);
   for (int u = 0; u < 10; ++u) {
-    Rollout::Served served = rollout.Recommend(testing::Id('q', u), testing::Id('s', u), "", 2, 0);
+    Rollout::Served served = rollout.Recommend(models.bundles().Get(), testing::Id('q', u),
+                                               testing::Id('s', u), "", 2, 0);
     EXPECT_EQ(served.variant, ServingVariant::kPrimary);
     EXPECT_EQ(served.result.items[0].id, "i1");
   }
@@ -215,7 +217,7 @@ TEST_F(ModelManagerTest, ShadowIsScoredAndCountedButNeverServed) {
   // A popular list is logged and counted in /metrics, but not judged (it has no user to click).
   RecommendResult popular;
   popular.items = {{"i1", 3}, {"i2", 1}};
-  rollout.RecordServed("p1", "", "popular", popular);
+  rollout.RecordServed(models.bundles().Get().get(), "p1", "", "popular", popular);
   EXPECT_EQ(rollout.Counts(run_a, ServingVariant::kPrimary).exposures, 10);
   EXPECT_NE(metrics.RenderText().find("model_exposures_total{run_id=\"" + run_a +
                                       "\",variant=\"primary\"} 11"),

@@ -415,6 +415,14 @@ RecommendResult Recommender::Recommend(const ModelBundle* bundle, std::string_vi
 RecommendResult Recommender::SessionRecommend(const std::vector<std::string>& positive_items,
                                               const std::vector<std::string>& seen_items,
                                               std::string_view category, int n, int offset) const {
+  std::shared_ptr<const ModelBundle> bundle = bundles_.Get();
+  return SessionRecommend(bundle.get(), positive_items, seen_items, category, n, offset);
+}
+
+RecommendResult Recommender::SessionRecommend(const ModelBundle* bundle,
+                                              const std::vector<std::string>& positive_items,
+                                              const std::vector<std::string>& seen_items,
+                                              std::string_view category, int n, int offset) const {
   std::vector<uint32_t> history;
   std::vector<uint32_t> exclude;
   for (const auto& id : positive_items) {
@@ -424,14 +432,18 @@ RecommendResult Recommender::SessionRecommend(const std::vector<std::string>& po
     if (auto idx = state_.FindItem(id)) exclude.push_back(*idx);
   }
   exclude.insert(exclude.end(), history.begin(), history.end());
-  std::shared_ptr<const ModelBundle> bundle = bundles_.Get();
-  return RecommendFromHistory(bundle.get(), "", history, SortedUnique(std::move(exclude)), true,
-                              category, n, offset);
+  return RecommendFromHistory(bundle, "", history, SortedUnique(std::move(exclude)), true, category,
+                              n, offset);
 }
 
 Result<RecommendResult> Recommender::Similar(std::string_view item_id, std::string_view category,
                                              int n, int offset) const {
   std::shared_ptr<const ModelBundle> bundle = bundles_.Get();
+  return Similar(bundle.get(), item_id, category, n, offset);
+}
+
+Result<RecommendResult> Recommender::Similar(const ModelBundle* bundle, std::string_view item_id,
+                                             std::string_view category, int n, int offset) const {
   auto view = state_.View(category);
   auto idx = view.Find(item_id);
   if (!idx) return NotFound("item " + std::string(item_id) + " not found");
@@ -454,13 +466,18 @@ Result<RecommendResult> Recommender::Similar(std::string_view item_id, std::stri
 
 Result<RecommendResult> Recommender::ItemDetail(std::string_view item_id, std::string_view user_id,
                                                 int n) const {
+  std::shared_ptr<const ModelBundle> bundle = bundles_.Get();
+  return ItemDetail(bundle.get(), item_id, user_id, n);
+}
+
+Result<RecommendResult> Recommender::ItemDetail(const ModelBundle* bundle, std::string_view item_id,
+                                                std::string_view user_id, int n) const {
   auto idx = state_.FindItem(item_id);
   if (!idx) return NotFound("item " + std::string(item_id) + " not found");
   RecommendResult result;
-  std::shared_ptr<const ModelBundle> bundle = bundles_.Get();
   UserSnapshot user = state_.GetUser(user_id);
   auto view = state_.View("");
-  Request r(bundle.get(), view, "", user.recent_positive, static_cast<size_t>(n), result);
+  Request r(bundle, view, "", user.recent_positive, static_cast<size_t>(n), result);
   for (uint32_t item : user.seen) r.Take(item);
   r.Take(*idx);
   if (bundle != nullptr && bundle->has_itemcf()) {
@@ -495,12 +512,17 @@ Result<RecommendResult> Recommender::ItemDetail(std::string_view item_id, std::s
 }
 
 RecommendResult Recommender::Popular(std::string_view category, int n, int offset) const {
-  RecommendResult result;
   std::shared_ptr<const ModelBundle> bundle = bundles_.Get();
+  return Popular(bundle.get(), category, n, offset);
+}
+
+RecommendResult Recommender::Popular(const ModelBundle* bundle, std::string_view category, int n,
+                                     int offset) const {
+  RecommendResult result;
   auto view = state_.View(category);
-  Request r(bundle.get(), view, category, NoHistory(), static_cast<size_t>(offset + n), result);
+  Request r(bundle, view, category, NoHistory(), static_cast<size_t>(offset + n), result);
   if (bundle == nullptr || !bundle->has_popularity()) Degraded(result, "popularity_model_missing");
-  PopularKeys(bundle.get(), view, category, nullptr, r.s.keys);
+  PopularKeys(bundle, view, category, nullptr, r.s.keys);
   r.AppendRanked(r.s.keys, r.want);
   r.Write(static_cast<size_t>(offset), static_cast<size_t>(n));
   return result;

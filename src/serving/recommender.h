@@ -58,8 +58,10 @@ class Recommender {
   // GET /api/recommend/{user}[/{category}]
   RecommendResult Recommend(std::string_view user_id, std::string_view category, int n,
                             int offset) const;
-  // The same with a bundle the caller already holds (e.g. the rollout's), instead of reading
-  // the holder again; `bundle` may be null.
+  // Each question that reads models also comes with a `bundle` parameter: the snapshot the
+  // caller took for the whole request (may be null: no models loaded), so that what it logs
+  // and answers names the version that produced the list. The overloads without it read the
+  // holder once.
   RecommendResult Recommend(const ModelBundle* bundle, std::string_view user_id,
                             std::string_view category, int n, int offset) const;
   // POST /api/session/recommend: the history is the given positive items (ids, oldest first);
@@ -67,14 +69,24 @@ class Recommender {
   RecommendResult SessionRecommend(const std::vector<std::string>& positive_items,
                                    const std::vector<std::string>& seen_items,
                                    std::string_view category, int n, int offset) const;
+  RecommendResult SessionRecommend(const ModelBundle* bundle,
+                                   const std::vector<std::string>& positive_items,
+                                   const std::vector<std::string>& seen_items,
+                                   std::string_view category, int n, int offset) const;
   // GET /api/item/{id}/neighbors[/{category}] and /similar/{id}. NotFound for an unknown item.
   Result<RecommendResult> Similar(std::string_view item_id, std::string_view category, int n,
                                   int offset) const;
+  Result<RecommendResult> Similar(const ModelBundle* bundle, std::string_view item_id,
+                                  std::string_view category, int n, int offset) const;
   // GET /recommend/detail/{item}?user_id=: the item's neighbours re-weighted by the user's
   // history, without what the user has seen. NotFound for an unknown item.
   Result<RecommendResult> ItemDetail(std::string_view item_id, std::string_view user_id,
                                      int n) const;
+  Result<RecommendResult> ItemDetail(const ModelBundle* bundle, std::string_view item_id,
+                                     std::string_view user_id, int n) const;
   RecommendResult Popular(std::string_view category, int n, int offset) const;
+  RecommendResult Popular(const ModelBundle* bundle, std::string_view category, int n,
+                          int offset) const;
   RecommendResult Latest(std::string_view category, int n, int offset) const;
   // GET /api/user/{id}/neighbors: users sharing positive items (cosine on item sets).
   RecommendResult UserNeighbors(std::string_view user_id, int n, int offset) const;

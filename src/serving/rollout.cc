@@ -213,7 +213,8 @@ Rollout::Served Rollout::Answer(ServingVariant variant, std::shared_ptr<const Mo
   return served;
 }
 
-Rollout::Served Rollout::Recommend(std::string_view request_id, std::string_view user_id,
+Rollout::Served Rollout::Recommend(std::shared_ptr<const ModelBundle> primary,
+                                   std::string_view request_id, std::string_view user_id,
                                    std::string_view category, int n, int offset) {
   // The rollout fractions are 0 while no canary / shadow is active: the common case reads no
   // bundle holder but the primary's.
@@ -228,8 +229,7 @@ Rollout::Served Rollout::Recommend(std::string_view request_id, std::string_view
     }
   }
   if (!answered) {
-    served =
-        Answer(ServingVariant::kPrimary, models_.bundles().Get(), user_id, category, n, offset);
+    served = Answer(ServingVariant::kPrimary, std::move(primary), user_id, category, n, offset);
   }
   const std::string scenario = Scenario(category);
   Expose(request_id, user_id, scenario, served, /*judged=*/true);
@@ -247,35 +247,35 @@ Rollout::Served Rollout::Recommend(std::string_view request_id, std::string_view
   return served;
 }
 
-void Rollout::RecordServed(std::string_view request_id, std::string_view user_id,
-                           std::string_view scenario, const RecommendResult& result) {
-  Served served;
-  served.bundle = models_.bundles().Get();
-  served.model_version =
-      served.bundle == nullptr ? std::string_view() : served.bundle->version_label();
-  served.result.items = result.items;
-  Count(SeriesFor(served.model_version, ServingVariant::kPrimary), 1, 0, 0, 0, /*judged=*/false);
-  Expose(request_id, user_id, scenario, served, /*judged=*/false);
+void Rollout::RecordServed(const ModelBundle* bundle, std::string_view request_id,
+                           std::string_view user_id, std::string_view scenario,
+                           const RecommendResult& result) {
+  const std::string_view model_version =
+      bundle == nullptr ? std::string_view() : std::string_view(bundle->version_label());
+  Count(SeriesFor(model_version, ServingVariant::kPrimary), 1, 0, 0, 0, /*judged=*/false);
+  Expose(request_id, user_id, scenario, model_version, ServingVariant::kPrimary, result,
+         /*judged=*/false);
 }
 
 void Rollout::Expose(std::string_view request_id, std::string_view user_id,
-                     std::string_view scenario, const Served& served, bool judged) {
-  if (served.result.items.empty()) return;
-  std::span<const std::string_view> items = Ids(served.result);
-  joiner_.Add(user_id, served.model_version, served.variant, items);
-  Count(SeriesFor(served.model_version, served.variant), 0, 0, 1, 0, judged);
+                     std::string_view scenario, std::string_view model_version,
+                     ServingVariant variant, const RecommendResult& result, bool judged) {
+  if (result.items.empty()) return;
+  std::span<const std::string_view> items = Ids(result);
+  joiner_.Add(user_id, model_version, variant, items);
+  Count(SeriesFor(model_version, variant), 0, 0, 1, 0, judged);
   if (log_ == nullptr) return;
   const ExposureRef record{.ts = clock_.NowMicros(),
                            .request_id = request_id,
                            .user_id = user_id,
                            .scenario = scenario,
-                           .model_version = served.model_version,
-                           .variant = VariantName(served.variant),
+                           .model_version = model_version,
+                           .variant = VariantName(variant),
                            .items = items};
   if (!log_->Append(record)) log_dropped_->Inc();
 }
 
-void Rollout::OnFeedback(const std::vector<Feedback>& rows) {
+void Rollout::OnFeedback(std::span<const Feedback> rows) {
   bool any = false;
   for (const Feedback& f : rows) {
     if (state_.KindOf(f.feedback_type) != FeedbackKind::kPositive) continue;

@@ -138,14 +138,18 @@ class Rollout {
   // (and canary users when the canary's answer fails: an exception, or an empty list for want
   // of any model, counted as a canary error). When the request id falls in the shadow's
   // fraction the shadow scores it too and its list is logged as variant "shadow".
-  Served Recommend(std::string_view request_id, std::string_view user_id, std::string_view category,
-                   int n, int offset);
-  // Logs a list of a route the primary answers alone (popular, latest, neighbours, session).
-  void RecordServed(std::string_view request_id, std::string_view user_id,
-                    std::string_view scenario, const RecommendResult& result);
+  // `primary` is the request's snapshot of the primary bundle (null when none is loaded): the
+  // primary's list is computed and logged with it, never with a bundle read again later.
+  Served Recommend(std::shared_ptr<const ModelBundle> primary, std::string_view request_id,
+                   std::string_view user_id, std::string_view category, int n, int offset);
+  // Logs a list of a route the primary answers alone (popular, latest) under the version of
+  // `bundle`, the snapshot that produced it (null: no models loaded).
+  void RecordServed(const ModelBundle* bundle, std::string_view request_id,
+                    std::string_view user_id, std::string_view scenario,
+                    const RecommendResult& result);
   // Joins accepted feedback with recent exposures (positive kinds only), then applies the
   // guardrails.
-  void OnFeedback(const std::vector<Feedback>& rows);
+  void OnFeedback(std::span<const Feedback> rows);
 
   // The guardrails' counts (GET /api/recommend lists and the clicks on them).
   VariantCounts Counts(std::string_view model_version, ServingVariant variant) const;
@@ -160,7 +164,13 @@ class Rollout {
   // `judged`: the list counts towards the guardrails' VariantCounts (GET /api/recommend only;
   // lists without a user, e.g. popular, cannot be clicked and would dilute the CTR).
   void Expose(std::string_view request_id, std::string_view user_id, std::string_view scenario,
-              const Served& served, bool judged);
+              std::string_view model_version, ServingVariant variant, const RecommendResult& result,
+              bool judged);
+  void Expose(std::string_view request_id, std::string_view user_id, std::string_view scenario,
+              const Served& served, bool judged) {
+    Expose(request_id, user_id, scenario, served.model_version, served.variant, served.result,
+           judged);
+  }
   // Counts and metric series of one (version, variant), created on first use and never
   // removed (the request path caches pointers to them).
   struct Series {

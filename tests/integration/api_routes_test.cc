@@ -529,5 +529,35 @@ TEST(Health, DegradedWithoutModelsHealthyAfterTrainAndReload) {
   EXPECT_FALSE(StringField(after.root(), "model_version").empty());
 }
 
+// The write-back of GET /api/recommend/{user}?write-back-type= is feedback like the rows of
+// POST /api/feedback: bound by database.auto_insert_user, counted in feedback_ingested_total
+// and joined to the exposure it came from.
+TEST(WriteBack, IsFeedbackLikePostedFeedback) {
+  TempDataDir dir("write_back");
+  auto data = dir.path() / "data";
+  ASSERT_EQ(PrepareDemoData(data, {.users = 40, .items = 60, .seed = 5, .train = false}), "");
+  TestServer server;
+  ASSERT_EQ(server.Start(data, {.env = {{"RECO_DATABASE_AUTO_INSERT_USER", "false"}}}), "");
+  HttpClient c(server.port());
+
+  HttpResult posted = c.Post("/api/feedback", "[" + FeedbackJson("read", "newcomer", "i1") + "]");
+  EXPECT_EQ(posted.status, 400) << posted.body;
+  HttpResult written_back = c.Get("/api/recommend/newcomer?n=3&write-back-type=read");
+  EXPECT_EQ(written_back.status, posted.status) << written_back.body;
+  EXPECT_EQ(ErrorField(written_back.body), ErrorField(posted.body));
+  EXPECT_EQ(c.Get("/api/user/newcomer").status, 404);
+
+  HttpResult r = c.Get("/api/recommend/u4?n=3&write-back-type=like");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(StringArray(r.body).size(), 3u) << r.body;
+  const std::string version = r.Header("X-Reco-Model-Version");
+  std::string metrics = c.Get("/metrics").body;
+  EXPECT_NE(metrics.find("feedback_ingested_total{kind=\"positive\"} 3"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("model_clicks_total{run_id=\"" + version + "\",variant=\"primary\"} 1"),
+            std::string::npos)
+      << metrics;
+}
+
 }  // namespace
 }  // namespace reco::itest

@@ -1,0 +1,74 @@
+#include "service/catalogue_service.h"
+
+namespace reco::service {
+
+CatalogueService::CatalogueService(Store& store, OnlineState& state)
+    : store_(store), state_(state) {}
+
+Result<RowsAffected> CatalogueService::PutUsers(std::span<const User> users) {
+  RECO_ASSIGN_OR_RETURN(int64_t n, store_.InsertUsers(users));
+  for (const User& u : users) state_.UpsertUser(u.user_id);
+  return RowsAffected{n};
+}
+
+Result<User> CatalogueService::GetUser(std::string_view user_id) { return store_.GetUser(user_id); }
+
+Result<RowsAffected> CatalogueService::PatchUser(std::string_view user_id, const UserPatch& patch) {
+  RECO_ASSIGN_OR_RETURN(int64_t n, store_.ModifyUser(user_id, patch));
+  return RowsAffected{n};
+}
+
+Result<RowsAffected> CatalogueService::DeleteUser(std::string_view user_id) {
+  RECO_ASSIGN_OR_RETURN(int64_t n, store_.DeleteUser(user_id));
+  state_.DeleteUser(user_id);
+  return RowsAffected{n};
+}
+
+Result<Page<User>> CatalogueService::ListUsers(const ListPageRequest& request) {
+  return store_.ListUsers(request.cursor, request.n);
+}
+
+Result<RowsAffected> CatalogueService::PutItems(std::span<const Item> items) {
+  RECO_ASSIGN_OR_RETURN(int64_t n, store_.InsertItems(items));
+  for (const Item& item : items) state_.UpsertItem(item);
+  return RowsAffected{n};
+}
+
+Result<Item> CatalogueService::GetItem(std::string_view item_id) { return store_.GetItem(item_id); }
+
+Result<RowsAffected> CatalogueService::PatchItem(std::string_view item_id, const ItemPatch& patch) {
+  RECO_ASSIGN_OR_RETURN(int64_t n, store_.ModifyItem(item_id, patch));
+  state_.PatchItem(item_id, patch);
+  return RowsAffected{n};
+}
+
+Result<RowsAffected> CatalogueService::DeleteItem(std::string_view item_id) {
+  RECO_ASSIGN_OR_RETURN(int64_t n, store_.DeleteItem(item_id));
+  state_.DeleteItem(item_id);
+  return RowsAffected{n};
+}
+
+Result<Page<Item>> CatalogueService::ListItems(const ListPageRequest& request) {
+  return store_.ListItems(request.cursor, request.n);
+}
+
+Result<RowsAffected> CatalogueService::AddItemCategory(const ItemCategoryRequest& request) {
+  RECO_ASSIGN_OR_RETURN(int64_t n, store_.AddItemCategory(request.item_id, request.category));
+  MirrorCategories(request.item_id);
+  return RowsAffected{n};
+}
+
+Result<RowsAffected> CatalogueService::RemoveItemCategory(const ItemCategoryRequest& request) {
+  RECO_ASSIGN_OR_RETURN(int64_t n, store_.RemoveItemCategory(request.item_id, request.category));
+  MirrorCategories(request.item_id);
+  return RowsAffected{n};
+}
+
+void CatalogueService::MirrorCategories(std::string_view item_id) {
+  // The store holds the merged list; an item it cannot read back keeps its online categories.
+  if (Result<Item> item = store_.GetItem(item_id); item.ok()) {
+    state_.SetItemCategories(item_id, item->categories);
+  }
+}
+
+}  // namespace reco::service

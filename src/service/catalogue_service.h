@@ -1,0 +1,60 @@
+// CatalogueService: users, items and item categories for every transport. Each write goes to
+// the store first and, once it succeeded, into the OnlineState, so the next recommendation sees
+// a new, patched, hidden or deleted item without retraining.
+//
+// Thread-safety: safe from any number of request threads (the store and online state are).
+// Lifetime: borrows the Store and OnlineState, which must outlive it.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "service/feedback_service.h"
+#include "serving/online_state.h"
+#include "store/store.h"
+
+namespace reco::service {
+
+struct ListPageRequest {
+  std::string cursor;  // "" for the first page
+  int n = 10;
+};
+
+struct ItemCategoryRequest {
+  std::string item_id;
+  std::string category;
+};
+
+class CatalogueService {
+ public:
+  CatalogueService(Store& store, OnlineState& state);
+
+  // Inserts or replaces the users (one atomic batch).
+  Result<RowsAffected> PutUsers(std::span<const User> users);
+  Result<User> GetUser(std::string_view user_id);  // NotFound
+  Result<RowsAffected> PatchUser(std::string_view user_id, const UserPatch& patch);
+  // Deletes the user and its feedback.
+  Result<RowsAffected> DeleteUser(std::string_view user_id);
+  Result<Page<User>> ListUsers(const ListPageRequest& request);
+
+  // Inserts or replaces the items (one atomic batch).
+  Result<RowsAffected> PutItems(std::span<const Item> items);
+  Result<Item> GetItem(std::string_view item_id);  // NotFound
+  Result<RowsAffected> PatchItem(std::string_view item_id, const ItemPatch& patch);
+  // Deletes the item and its feedback.
+  Result<RowsAffected> DeleteItem(std::string_view item_id);
+  Result<Page<Item>> ListItems(const ListPageRequest& request);
+  Result<RowsAffected> AddItemCategory(const ItemCategoryRequest& request);
+  Result<RowsAffected> RemoveItemCategory(const ItemCategoryRequest& request);
+
+ private:
+  // Copies the item's categories from the store into the online state.
+  void MirrorCategories(std::string_view item_id);
+
+  Store& store_;
+  OnlineState& state_;
+};
+
+}  // namespace reco::service

@@ -1,0 +1,71 @@
+#include "service/model_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+namespace reco::service {
+
+ModelService::ModelService(ModelManager& models, Rollout* rollout, MetricsRegistry& metrics,
+                           std::filesystem::path data_dir, const Clock& clock)
+    : models_(models),
+      rollout_(rollout),
+      reloads_(metrics.AddCounter("model_reloads_total",
+                                  "Model reloads by result (ok, rejected, failed).", {"result"})),
+      data_dir_(std::move(data_dir)),
+      clock_(clock) {}
+
+Result<ReloadReport> ModelService::Reload(const ReloadRequest& request) {
+  Result<ReloadReport> report = models_.Reload(request);
+  if (!report.ok()) {
+    // DataLoss: a file or version failed its checks; anything else did not get that far.
+    const bool rejected = report.status().code() == StatusCode::kDataLoss;
+    reloads_->WithLabels({rejected ? "rejected" : "failed"})->Inc();
+    spdlog::warn("event=model_reload_failed mode={} run_id={} reason=\"{}\"",
+                 VariantName(request.mode), request.run_id, report.status().ToString());
+    return report;
+  }
+  reloads_->WithLabels({"ok"})->Inc();
+  return report;
+}
+
+void ModelService::CountUnreadableReload() { reloads_->WithLabels({"failed"})->Inc(); }
+
+ServingVersions ModelService::Serving() const {
+  return {.primary = {models_.bundles().Get(), 1.0},
+          .canary = {models_.canary_bundles().Get(), models_.canary_rollout()},
+          .shadow = {models_.shadow_bundles().Get(), models_.shadow_rollout()}};
+}
+
+void ModelService::SyncVersionInfo() {
+  if (rollout_ != nullptr) rollout_->SyncVersionInfo();
+}
+
+Status ModelService::CheckDataDir() const {
+  if (!data_dir_.empty()) return Status::Ok();
+  return Unavailable(
+      "the server has no data directory: runs and the model registry are unavailable");
+}
+
+Result<registry::RegistryContents> ModelService::Registry() const {
+  RECO_RETURN_IF_ERROR(CheckDataDir());
+  return registry::ModelRegistry(data_dir_, clock_).Load();
+}
+
+Result<RunList> ModelService::ListRuns(const ListRunsRequest& request) const {
+  RECO_RETURN_IF_ERROR(CheckDataDir());
+  RunList list;
+  RECO_ASSIGN_OR_RETURN(list.runs, registry::RunTracker(data_dir_, clock_).List(&list.problems));
+  const size_t limit = request.limit > 0 ? static_cast<size_t>(request.limit) : 0;
+  if (list.runs.size() > limit) {
+    list.runs.erase(list.runs.begin(), list.runs.end() - static_cast<std::ptrdiff_t>(limit));
+  }
+  return list;
+}
+
+Result<registry::RunRecord> ModelService::GetRun(std::string_view run_id) const {
+  RECO_RETURN_IF_ERROR(CheckDataDir());
+  return registry::RunTracker(data_dir_, clock_).Get(run_id);
+}
+
+}  // namespace reco::service

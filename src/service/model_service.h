@@ -1,0 +1,80 @@
+// ModelService: the serving model versions for every transport — reload a version as primary,
+// canary or shadow (counted in model_reloads_total by result), what is serving now, and the
+// read side of the run tracker and model registry in the data dir.
+//
+// Thread-safety: safe from any number of request threads (ModelManager serialises reloads; the
+// registry and runs are files read per call). Lifetime: borrows the ModelManager, Rollout (may
+// be null), MetricsRegistry and Clock, which must outlive it.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "ops/metrics.h"
+#include "registry/model_registry.h"
+#include "registry/run_tracker.h"
+#include "serving/bundle.h"
+#include "serving/model_manager.h"
+#include "serving/rollout.h"
+
+namespace reco::service {
+
+// One serving variant: its bundle (null when the variant is not active) and its rollout
+// fraction (1 for the primary).
+struct ServingVersion {
+  std::shared_ptr<const ModelBundle> bundle;
+  double rollout = 0;
+};
+
+struct ServingVersions {
+  ServingVersion primary;
+  ServingVersion canary;
+  ServingVersion shadow;
+};
+
+struct ListRunsRequest {
+  int limit = 100;  // the newest `limit` runs
+};
+
+struct RunList {
+  std::vector<registry::RunRecord> runs;  // oldest first
+  std::vector<std::string> problems;      // run files that did not parse
+};
+
+class ModelService {
+ public:
+  // `data_dir` holds runs/ and models/model_registry.json; empty = no registry reads
+  // (Unavailable).
+  ModelService(ModelManager& models, Rollout* rollout, MetricsRegistry& metrics,
+               std::filesystem::path data_dir, const Clock& clock);
+
+  // Loads the version `request` names and swaps it in (ModelManager::Reload); the current
+  // models keep serving when it fails. Counts model_reloads_total{result=ok|rejected|failed}.
+  Result<ReloadReport> Reload(const ReloadRequest& request);
+  // A reload request the transport could not read: counted as a failed reload.
+  void CountUnreadableReload();
+
+  ServingVersions Serving() const;
+  // Brings reco_model_version_info up to date (call before rendering the metrics).
+  void SyncVersionInfo();
+
+  Result<registry::RegistryContents> Registry() const;
+  Result<RunList> ListRuns(const ListRunsRequest& request) const;
+  Result<registry::RunRecord> GetRun(std::string_view run_id) const;
+
+ private:
+  Status CheckDataDir() const;
+
+  ModelManager& models_;
+  Rollout* rollout_;
+  CounterFamily* reloads_;
+  std::filesystem::path data_dir_;
+  const Clock& clock_;
+};
+
+}  // namespace reco::service

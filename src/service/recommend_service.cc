@@ -1,0 +1,113 @@
+#include "service/recommend_service.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace reco::service {
+
+RecommendService::RecommendService(const Recommender& recommender, const BundleHolder& primary,
+                                   const OnlineState& state, Rollout& rollout,
+                                   FeedbackService& feedback, const Clock& clock)
+    : recommender_(recommender),
+      primary_(primary),
+      state_(state),
+      rollout_(rollout),
+      feedback_(feedback),
+      clock_(clock) {}
+
+RecommendResponse RecommendService::Snapshot() const {
+  RecommendResponse response;
+  response.bundle = primary_.Get();
+  if (response.bundle != nullptr) response.model_version = response.bundle->version_label();
+  return response;
+}
+
+Result<RecommendResponse> RecommendService::Recommend(const RecommendRequest& request) {
+  Rollout::Served served = rollout_.Recommend(primary_.Get(), request.request_id, request.user_id,
+                                              request.category, request.n, request.offset);
+  if (!request.write_back_type.empty()) {
+    RECO_RETURN_IF_ERROR(WriteBack(request, served.result));
+  }
+  RecommendResponse response;
+  response.result = std::move(served.result);
+  response.model_version = served.model_version;  // a view into the bundle, which moves along
+  response.bundle = std::move(served.bundle);
+  response.variant = served.variant;
+  return response;
+}
+
+Status RecommendService::WriteBack(const RecommendRequest& request, const RecommendResult& result) {
+  std::vector<Feedback> rows;
+  rows.reserve(result.items.size());
+  const TimestampUs ts = clock_.NowMicros() + request.write_back_delay;
+  for (const ScoredId& item : result.items) {
+    rows.push_back(
+        {std::string(request.write_back_type), std::string(request.user_id), item.id, 1.0, ts, ""});
+  }
+  return feedback_.Write({.rows = rows, .overwrite = true}).status();
+}
+
+RecommendResponse RecommendService::SessionRecommend(SessionRecommendRequest request) {
+  std::stable_sort(request.rows.begin(), request.rows.end(),
+                   [](const Feedback& a, const Feedback& b) { return a.timestamp < b.timestamp; });
+  std::vector<std::string> positive, seen;
+  for (const Feedback& f : request.rows) {
+    seen.push_back(f.item_id);
+    if (state_.KindOf(f.feedback_type) == FeedbackKind::kPositive) positive.push_back(f.item_id);
+  }
+  RecommendResponse response = Snapshot();
+  response.result = recommender_.SessionRecommend(response.bundle.get(), positive, seen,
+                                                  request.category, request.n, request.offset);
+  return response;
+}
+
+RecommendResponse RecommendService::Popular(const ListRequest& request) {
+  RecommendResponse response = Snapshot();
+  response.result =
+      recommender_.Popular(response.bundle.get(), request.category, request.n, request.offset);
+  RecordServed(request, "popular", response);
+  return response;
+}
+
+RecommendResponse RecommendService::Latest(const ListRequest& request) {
+  // The latest list reads the live catalogue only; the snapshot names the version it is logged
+  // under.
+  RecommendResponse response = Snapshot();
+  response.result = recommender_.Latest(request.category, request.n, request.offset);
+  RecordServed(request, "latest", response);
+  return response;
+}
+
+void RecommendService::RecordServed(const ListRequest& request, std::string_view route,
+                                    const RecommendResponse& response) {
+  std::string scenario(route);
+  if (!request.category.empty()) {
+    scenario += '/';
+    scenario += request.category;
+  }
+  rollout_.RecordServed(response.bundle.get(), request.request_id, "", scenario, response.result);
+}
+
+Result<RecommendResponse> RecommendService::ItemNeighbors(const NeighborsRequest& request) {
+  RecommendResponse response = Snapshot();
+  RECO_ASSIGN_OR_RETURN(response.result,
+                        recommender_.Similar(response.bundle.get(), request.id, request.category,
+                                             request.n, request.offset));
+  return response;
+}
+
+RecommendResponse RecommendService::UserNeighbors(const NeighborsRequest& request) {
+  // Read from the online state alone: no models, so no snapshot.
+  RecommendResponse response;
+  response.result = recommender_.UserNeighbors(request.id, request.n, request.offset);
+  return response;
+}
+
+Result<RecommendResponse> RecommendService::ItemDetail(const NeighborsRequest& request) {
+  RecommendResponse response = Snapshot();
+  RECO_ASSIGN_OR_RETURN(response.result, recommender_.ItemDetail(response.bundle.get(), request.id,
+                                                                 request.user_id, request.n));
+  return response;
+}
+
+}  // namespace reco::service

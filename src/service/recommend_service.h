@@ -1,0 +1,113 @@
+// RecommendService: every recommendation question of every transport — recommend (with the
+// canary/shadow split and the optional write-back), session recommend, popular, latest, item
+// and user neighbours, similar items and item-detail. Each request takes one snapshot of the
+// primary ModelBundle and passes it down to the Recommender and the Rollout: the list, the
+// model version answered and the exposure log all name the version that produced the list,
+// even when a reload swaps the bundle in the middle of the request.
+//
+// Thread-safety: safe from any number of request threads. Lifetime: borrows the Recommender,
+// BundleHolder, OnlineState, Rollout, FeedbackService and Clock, which must outlive it.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "service/feedback_service.h"
+#include "serving/bundle.h"
+#include "serving/model_manager.h"
+#include "serving/online_state.h"
+#include "serving/recommender.h"
+#include "serving/rollout.h"
+
+namespace reco::service {
+
+// The request fields are views: the caller keeps the text alive for the call.
+struct RecommendRequest {
+  std::string_view request_id;  // names the request in the exposure log
+  std::string_view user_id;
+  std::string_view category;  // "" = every category
+  int n = 10;
+  int offset = 0;
+  // Non-empty: the returned items are written back as feedback of this type (an upsert through
+  // FeedbackService, dated now + write_back_delay).
+  std::string_view write_back_type;
+  TimestampUs write_back_delay = 0;
+};
+
+// A list and the snapshot that produced it.
+struct RecommendResponse {
+  RecommendResult result;
+  std::shared_ptr<const ModelBundle> bundle;  // null when no models are loaded
+  std::string_view model_version;             // the bundle's version label; "" without one
+  ServingVariant variant = ServingVariant::kPrimary;
+  // The bundle's creation time as RFC 3339 text ("" without one): /similar's model_version.
+  std::string_view created_text() const {
+    return bundle == nullptr ? std::string_view() : std::string_view(bundle->created_text());
+  }
+};
+
+struct SessionRecommendRequest {
+  std::vector<Feedback> rows;  // the session, in any order (sorted here by timestamp)
+  std::string_view category;
+  int n = 10;
+  int offset = 0;
+};
+
+// Popular or latest items, overall or in one category.
+struct ListRequest {
+  std::string_view request_id;
+  std::string_view category;
+  int n = 10;
+  int offset = 0;
+};
+
+struct NeighborsRequest {
+  std::string_view id;        // item (item neighbours, similar, detail) or user
+  std::string_view category;  // item neighbours only
+  std::string_view user_id;   // item-detail only: the viewing user ("" = anonymous)
+  int n = 10;
+  int offset = 0;
+};
+
+class RecommendService {
+ public:
+  // `primary` holds the primary bundle (ModelManager::bundles()); `recommender` and `rollout`
+  // are the ones answering from it.
+  RecommendService(const Recommender& recommender, const BundleHolder& primary,
+                   const OnlineState& state, Rollout& rollout, FeedbackService& feedback,
+                   const Clock& clock);
+
+  // The canary answers users in its fraction, the primary the others; the list is logged.
+  // Errors are the write-back's (the list is not returned then).
+  Result<RecommendResponse> Recommend(const RecommendRequest& request);
+  RecommendResponse SessionRecommend(SessionRecommendRequest request);
+  // Popular and latest lists are logged as scenario "popular[/category]" / "latest[/category]".
+  RecommendResponse Popular(const ListRequest& request);
+  RecommendResponse Latest(const ListRequest& request);
+  // NotFound for an unknown item.
+  Result<RecommendResponse> ItemNeighbors(const NeighborsRequest& request);
+  RecommendResponse UserNeighbors(const NeighborsRequest& request);
+  // NotFound for an unknown item.
+  Result<RecommendResponse> ItemDetail(const NeighborsRequest& request);
+
+ private:
+  // The request's snapshot of the primary bundle, with its version label.
+  RecommendResponse Snapshot() const;
+  Status WriteBack(const RecommendRequest& request, const RecommendResult& result);
+  void RecordServed(const ListRequest& request, std::string_view route,
+                    const RecommendResponse& response);
+
+  const Recommender& recommender_;
+  const BundleHolder& primary_;
+  const OnlineState& state_;
+  Rollout& rollout_;
+  FeedbackService& feedback_;
+  const Clock& clock_;
+};
+
+}  // namespace reco::service

@@ -1,0 +1,190 @@
+#include "service/recommend_service.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "data/testing/synthetic_dataset.h"
+#include "models/model_files.h"
+#include "service/testing/service_fixture.h"
+
+namespace reco::service {
+namespace {
+
+// A bundle of run `run_id` over items i0..i3 (i1 the most liked); without a popularity model
+// when `popularity` is false. It has no item-CF model either way.
+std::shared_ptr<const ModelBundle> MakeBundle(OnlineState& state, const std::string& run_id,
+                                              bool popularity) {
+  Dataset dataset = reco::testing::LikesDataset(3, 4, {{0, 1}, {1, 1}, {2, 1}, {0, 2}});
+  ModelSet set;
+  set.run_id = run_id;
+  set.created = testing::kT0;
+  auto latest = LatestModel::Fit(dataset, {});
+  EXPECT_TRUE(latest.ok());
+  if (latest.ok()) set.latest = std::move(latest).value();
+  if (popularity) {
+    auto pop = PopularityModel::Fit(dataset, {});
+    EXPECT_TRUE(pop.ok());
+    if (pop.ok()) set.popularity = std::move(pop).value();
+  }
+  return ModelBundle::Build(set, state, testing::kT0);
+}
+
+bool Has(const std::string& line, const std::string& needle) {
+  return line.find(needle) != std::string::npos;
+}
+
+class RecommendServiceTest : public testing::ServiceFixture {
+ protected:
+  void SetUp() override {
+    ServiceFixture::SetUp();
+    ASSERT_NO_FATAL_FAILURE(PutItems(4, {"books"}));
+    std::vector<Feedback> likes = {Row("like", "u1", "i1"), Row("like", "u2", "i1"),
+                                   Row("like", "u2", "i2")};
+    ASSERT_TRUE(feedback_->Write({.rows = likes}).ok());
+  }
+
+  // The first degraded answer swaps `next` in as the primary bundle, in the middle of the
+  // request that is being answered: what a reload on another thread may do at any time.
+  void SwapOnFirstDegraded(std::shared_ptr<const ModelBundle> next) {
+    on_degraded = [this, next](std::string_view) {
+      if (swaps_ == 0) primary_.Set(next);
+      ++swaps_;
+    };
+  }
+
+  int swaps_ = 0;
+};
+
+TEST_F(RecommendServiceTest, PopularIsLoggedUnderTheSnapshotThatProducedIt) {
+  auto v1 = MakeBundle(*state_, "v1", /*popularity=*/false);  // degrades: popularity missing
+  auto v2 = MakeBundle(*state_, "v2", /*popularity=*/true);
+  primary_.Set(v1);
+  SwapOnFirstDegraded(v2);
+
+  RecommendResponse response = recommend_->Popular({.request_id = "req-1", .n = 2});
+
+  ASSERT_GE(swaps_, 1) << "the reload did not happen during the request";
+  EXPECT_EQ(primary_.Get()->run_id(), "v2");
+  ASSERT_FALSE(response.result.items.empty());
+  EXPECT_EQ(response.bundle, v1);
+  EXPECT_EQ(response.model_version, "v1");
+  std::vector<std::string> lines = ExposureLines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(Has(lines[0], "\"model_version\":\"v1\"")) << lines[0];
+  EXPECT_TRUE(Has(lines[0], "\"request_id\":\"req-1\"")) << lines[0];
+  EXPECT_TRUE(Has(lines[0], "\"scenario\":\"popular\"")) << lines[0];
+}
+
+TEST_F(RecommendServiceTest, RecommendIsLoggedUnderTheSnapshotThatProducedIt) {
+  auto v1 = MakeBundle(*state_, "v1", /*popularity=*/true);  // degrades: no item-CF model
+  auto v2 = MakeBundle(*state_, "v2", /*popularity=*/true);
+  primary_.Set(v1);
+  SwapOnFirstDegraded(v2);
+
+  auto served = recommend_->Recommend({.request_id = "req-2", .user_id = "u1", .n = 2});
+
+  ASSERT_TRUE(served.ok()) << served.status().ToString();
+  ASSERT_GE(swaps_, 1) << "the reload did not happen during the request";
+  EXPECT_EQ(primary_.Get()->run_id(), "v2");
+  ASSERT_FALSE(served->result.items.empty());
+  EXPECT_EQ(served->bundle, v1);
+  EXPECT_EQ(served->model_version, "v1");
+  EXPECT_EQ(served->variant, ServingVariant::kPrimary);
+  std::vector<std::string> lines = ExposureLines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(Has(lines[0], "\"model_version\":\"v1\"")) << lines[0];
+  EXPECT_TRUE(Has(lines[0], "\"scenario\":\"recommend\"")) << lines[0];
+  EXPECT_TRUE(Has(lines[0], "\"user_id\":\"u1\"")) << lines[0];
+  EXPECT_EQ(rollout_->Counts("v1", ServingVariant::kPrimary).exposures, 1);
+  EXPECT_EQ(rollout_->Counts("v2", ServingVariant::kPrimary).requests, 0);
+}
+
+TEST_F(RecommendServiceTest, WriteBackIsFeedbackLikeAnyOther) {
+  const double positive_before = Ingested("positive");
+  clock_.Advance(5 * kMicrosPerSecond);
+  auto served = recommend_->Recommend({.request_id = "req-3",
+                                       .user_id = "u3",
+                                       .n = 2,
+                                       .write_back_type = "like",
+                                       .write_back_delay = 60 * kMicrosPerSecond});
+  ASSERT_TRUE(served.ok()) << served.status().ToString();
+  ASSERT_EQ(served->result.items.size(), 2u);
+
+  // Stored, dated now + delay, mirrored into the online state, counted, and joined to the
+  // exposure it came from (one click per exposure).
+  auto rows = feedback_->Find({.feedback_type = "like", .user_id = "u3"});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  std::set<std::string> written;
+  for (const Feedback& f : *rows) {
+    written.insert(f.item_id);
+    EXPECT_EQ(f.timestamp, testing::kT0 + 65 * kMicrosPerSecond);
+  }
+  EXPECT_EQ(written,
+            (std::set<std::string>{served->result.items[0].id, served->result.items[1].id}));
+  EXPECT_EQ(state_->GetUser("u3").recent_positive.size(), 2u);
+  EXPECT_EQ(Ingested("positive") - positive_before, 2);
+  EXPECT_EQ(rollout_->Counts("", ServingVariant::kPrimary).clicks, 1);
+}
+
+TEST_F(RecommendServiceTest, WriteBackFollowsTheAutoInsertSettings) {
+  MakeServices({.auto_insert_users = false, .auto_insert_items = true});
+  auto served = recommend_->Recommend(
+      {.request_id = "req-4", .user_id = "stranger", .n = 2, .write_back_type = "read"});
+  ASSERT_FALSE(served.ok());
+  EXPECT_EQ(served.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(catalogue_->GetUser("stranger").status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(state_->GetUser("stranger").known);
+
+  // Without a write-back the same user is answered.
+  auto plain = recommend_->Recommend({.request_id = "req-5", .user_id = "stranger", .n = 2});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->result.items.size(), 2u);
+}
+
+TEST_F(RecommendServiceTest, LatestIsLoggedPerCategory) {
+  primary_.Set(MakeBundle(*state_, "v1", true));
+  RecommendResponse latest =
+      recommend_->Latest({.request_id = "req-6", .category = "books", .n = 2});
+  ASSERT_EQ(latest.result.items.size(), 2u);
+  EXPECT_EQ(latest.result.items[0].id, "i0");  // the newest item
+  std::vector<std::string> lines = ExposureLines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(Has(lines[0], "\"scenario\":\"latest/books\"")) << lines[0];
+  EXPECT_TRUE(Has(lines[0], "\"model_version\":\"v1\"")) << lines[0];
+}
+
+TEST_F(RecommendServiceTest, SessionExcludesItsItems) {
+  Feedback late = Row("like", "x", "i1");
+  late.timestamp = testing::kT0 + 10;
+  Feedback early = Row("read", "x", "i3");
+  RecommendResponse session = recommend_->SessionRecommend({.rows = {late, early}, .n = 4});
+  ASSERT_FALSE(session.result.items.empty());
+  for (const ScoredId& item : session.result.items) {
+    EXPECT_NE(item.id, "i1");
+    EXPECT_NE(item.id, "i3");
+  }
+}
+
+TEST_F(RecommendServiceTest, NeighboursAndDetailNameTheirSnapshot) {
+  auto v1 = MakeBundle(*state_, "v1", true);
+  primary_.Set(v1);
+  auto unknown = recommend_->ItemNeighbors({.id = "nope", .n = 3});
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  auto similar = recommend_->ItemNeighbors({.id = "i1", .n = 3});
+  ASSERT_TRUE(similar.ok());
+  EXPECT_EQ(similar->created_text(), v1->created_text());
+  auto detail = recommend_->ItemDetail({.id = "i1", .user_id = "u2", .n = 3});
+  ASSERT_TRUE(detail.ok());
+  EXPECT_EQ(detail->created_text(), v1->created_text());
+  EXPECT_FALSE(detail->created_text().empty());
+  RecommendResponse users = recommend_->UserNeighbors({.id = "u1", .n = 3});
+  ASSERT_EQ(users.result.items.size(), 1u);
+  EXPECT_EQ(users.result.items[0].id, "u2");
+}
+
+}  // namespace
+}  // namespace reco::service
