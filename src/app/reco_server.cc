@@ -147,9 +147,17 @@ struct RecoServer::Parts {
   std::unique_ptr<service::JobService> jobs;             // borrow the scheduler and pipeline
   std::unique_ptr<service::PipelineService> pipelines;
 
+  // Start-up steps, in order; each builds the parts it names from those built before.
+  Status OpenState(const RecoConfig& config, const std::filesystem::path& data_dir);
+  void LoadModels(const std::filesystem::path& data_dir, const Clock& clock);
+  void BuildServing(const RecoConfig& config, const std::filesystem::path& data_dir,
+                    const Clock& clock);
+  Status BuildJobs(const RecoConfig& config, const std::filesystem::path& data_dir,
+                   const Clock& clock);
   // The services over the parts above (built first), as the routes see them.
   api::ApiDeps MakeServices(const RecoConfig& config, const std::filesystem::path& data_dir,
                             const Clock& clock);
+  Status StartHttp(const RecoConfig& config);
 };
 
 api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
@@ -184,6 +192,107 @@ RecoServer::~RecoServer() { Stop(); }
 
 int RecoServer::port() const { return parts_ && parts_->http ? parts_->http->port() : 0; }
 
+Status RecoServer::Parts::OpenState(const RecoConfig& config,
+                                    const std::filesystem::path& data_dir) {
+  RECO_ASSIGN_OR_RETURN(store, OpenServingStore(config, data_dir, metrics));
+  state = std::make_unique<OnlineState>(
+      OnlineStateOptions{.feedback_types = config.recommend.feedback_types,
+                         .history_size = config.recommend.history_size});
+  RECO_ASSIGN_OR_RETURN(int64_t max_seq, state->LoadFromStore(*store));
+  spdlog::info("online state loaded items={} feedback_seq={}", state->ItemCount(), max_seq);
+  profiles = std::make_unique<UserProfiles>(*state, *store, max_seq);
+  return Status::Ok();
+}
+
+void RecoServer::Parts::LoadModels(const std::filesystem::path& data_dir, const Clock& clock) {
+  Gauge* loaded_ts = metrics.GetGauge("model_loaded_timestamp_seconds",
+                                      "Unix time at which the serving models were loaded.");
+  models = std::make_unique<ModelManager>(
+      data_dir / "models", *state, clock,
+      [loaded_ts, profiles = profiles.get()](const ReloadReport& r) {
+        loaded_ts->Set(static_cast<double>(r.loaded_at) / kMicrosPerSecond);
+        // A reload also picks up feedback other processes wrote (e.g. the pipeline's extract).
+        if (Result<ProfileRefreshReport> refreshed = profiles->Refresh(); !refreshed.ok()) {
+          spdlog::warn("event=user_profiles_refresh_failed reason=\"{}\"",
+                       refreshed.status().ToString());
+        }
+      });
+  auto report = models->Reload(/*fail_on_rejected=*/false);
+  if (!report.ok()) {
+    spdlog::warn("serving without models: {}", report.status().message());
+    return;
+  }
+  for (const auto& r : report->rejected) spdlog::warn("model file rejected: {}", r);
+  models->RestoreVariants();  // canary / shadow active before a restart
+}
+
+void RecoServer::Parts::BuildServing(const RecoConfig& config,
+                                     const std::filesystem::path& data_dir, const Clock& clock) {
+  CounterFamily* degraded = metrics.AddCounter(
+      "recommendation_degraded_total",
+      "Recommendation answers that fell back along the chain, by reason.", {"reason"});
+  recommender = std::make_unique<Recommender>(
+      *state, models->bundles(), RecommenderOptions{},
+      [degraded](std::string_view reason) { degraded->WithLabels({std::string(reason)})->Inc(); });
+  metrics.AddCallbackGauge("process_resident_memory_bytes", "Resident memory size in bytes.",
+                           ResidentBytes);
+  auto opened = ExposureLog::Open(
+      {.path = data_dir / "evaluation" / "exposure_log.jsonl",
+       .max_bytes = static_cast<uint64_t>(config.registry.exposure_log_max_mb) << 20});
+  if (opened.ok()) {
+    exposure_log = std::move(opened).value();
+  } else {
+    spdlog::warn("exposure log disabled: {}", opened.status().ToString());
+  }
+  rollout = std::make_unique<Rollout>(
+      *models, *recommender, *state, RecommenderOptions{}, exposure_log.get(), metrics, clock,
+      RolloutOptions{.guardrails = {.min_exposures = config.registry.canary_min_exposures,
+                                    .max_error_rate = config.registry.canary_max_error_rate,
+                                    .min_ctr_ratio = config.registry.canary_min_ctr_ratio}});
+}
+
+Status RecoServer::Parts::BuildJobs(const RecoConfig& config,
+                                    const std::filesystem::path& data_dir, const Clock& clock) {
+  RECO_ASSIGN_OR_RETURN(scheduler,
+                        MakeScheduler(config, data_dir, *store, *models, *profiles, clock));
+  metrics.AddCallbackGauge(
+      "scheduler_is_leader", "1 when this process's scheduler holds the leader lease, else 0.",
+      [s = scheduler.get()] { return s->is_leader() ? 1.0 : 0.0; });
+  pipeline = std::make_unique<pipeline::PipelineLauncher>(
+      app::MakePipelineEnv(config, data_dir, *store, clock), config.pipeline.task_retries);
+  metrics.AddCallbackGauge(
+      pipeline::kDataQualityScoreGauge, "Score in [0,1] of the last pipeline data_quality task.",
+      [data_dir] { return pipeline::LastDataQualityScore(data_dir); });
+  return Status::Ok();
+}
+
+Status RecoServer::Parts::StartHttp(const RecoConfig& config) {
+  Router router;
+  api->RegisterRoutes(router);
+  HttpServerOptions http_options{
+      .host = config.server.host,
+      .port = config.server.http_port,
+      .threads = config.server.threads,
+      .blocking_threads = config.server.blocking_threads,
+      .max_body_bytes = config.server.max_body_bytes,
+      .drain_seconds = config.server.drain_seconds,
+      .max_connections = config.server.max_connections,
+      .request_read_timeout_seconds = config.server.request_read_timeout,
+      .max_inflight_body_bytes = config.server.max_inflight_body_bytes,
+      .buffer_release_bytes = config.server.buffer_release_bytes,
+      .metrics = &metrics};
+  http_options.on_request_done = [service = api.get()](const RequestLog& log) {
+    service->OnRequestDone(log.route, log.method, log.status, log.duration_seconds);
+  };
+  http = std::make_unique<HttpServer>(std::move(http_options), std::move(router));
+  RECO_RETURN_IF_ERROR(http->Start());
+  pipeline->SetDefaultReloadUrl(
+      "http://" +
+      (config.server.host == "0.0.0.0" ? std::string("127.0.0.1") : config.server.host) + ":" +
+      std::to_string(http->port()) + "/models/reload");
+  return Status::Ok();
+}
+
 Status RecoServer::Start() {
   auto start = std::chrono::steady_clock::now();
   const RecoConfig& config = options_.config;
@@ -192,94 +301,12 @@ Status RecoServer::Start() {
   ReturnLargeAllocationsOnFree(static_cast<size_t>(config.server.buffer_release_bytes));
   parts_ = std::make_unique<Parts>();
   Parts& p = *parts_;
-  RECO_ASSIGN_OR_RETURN(p.store, OpenServingStore(config, options_.data_dir, p.metrics));
-
-  p.state = std::make_unique<OnlineState>(
-      OnlineStateOptions{.feedback_types = config.recommend.feedback_types,
-                         .history_size = config.recommend.history_size});
-  RECO_ASSIGN_OR_RETURN(int64_t max_seq, p.state->LoadFromStore(*p.store));
-  spdlog::info("online state loaded items={} feedback_seq={}", p.state->ItemCount(), max_seq);
-  p.profiles = std::make_unique<UserProfiles>(*p.state, *p.store, max_seq);
-
-  Gauge* loaded_ts = p.metrics.GetGauge("model_loaded_timestamp_seconds",
-                                        "Unix time at which the serving models were loaded.");
-  p.models = std::make_unique<ModelManager>(
-      options_.data_dir / "models", *p.state, clock_,
-      [loaded_ts, profiles = p.profiles.get()](const ReloadReport& r) {
-        loaded_ts->Set(static_cast<double>(r.loaded_at) / kMicrosPerSecond);
-        // A reload also picks up feedback other processes wrote (e.g. the pipeline's extract).
-        if (Result<ProfileRefreshReport> refreshed = profiles->Refresh(); !refreshed.ok()) {
-          spdlog::warn("event=user_profiles_refresh_failed reason=\"{}\"",
-                       refreshed.status().ToString());
-        }
-      });
-  auto report = p.models->Reload(/*fail_on_rejected=*/false);
-  if (!report.ok()) {
-    spdlog::warn("serving without models: {}", report.status().message());
-  } else {
-    for (const auto& r : report->rejected) spdlog::warn("model file rejected: {}", r);
-    p.models->RestoreVariants();  // canary / shadow active before a restart
-  }
-
-  CounterFamily* degraded = p.metrics.AddCounter(
-      "recommendation_degraded_total",
-      "Recommendation answers that fell back along the chain, by reason.", {"reason"});
-  p.recommender = std::make_unique<Recommender>(
-      *p.state, p.models->bundles(), RecommenderOptions{},
-      [degraded](std::string_view reason) { degraded->WithLabels({std::string(reason)})->Inc(); });
-  p.metrics.AddCallbackGauge("process_resident_memory_bytes", "Resident memory size in bytes.",
-                             ResidentBytes);
-  auto exposure_log = ExposureLog::Open(
-      {.path = options_.data_dir / "evaluation" / "exposure_log.jsonl",
-       .max_bytes = static_cast<uint64_t>(config.registry.exposure_log_max_mb) << 20});
-  if (exposure_log.ok()) {
-    p.exposure_log = std::move(exposure_log).value();
-  } else {
-    spdlog::warn("exposure log disabled: {}", exposure_log.status().ToString());
-  }
-  p.rollout = std::make_unique<Rollout>(
-      *p.models, *p.recommender, *p.state, RecommenderOptions{}, p.exposure_log.get(), p.metrics,
-      clock_,
-      RolloutOptions{.guardrails = {.min_exposures = config.registry.canary_min_exposures,
-                                    .max_error_rate = config.registry.canary_max_error_rate,
-                                    .min_ctr_ratio = config.registry.canary_min_ctr_ratio}});
-
-  RECO_ASSIGN_OR_RETURN(p.scheduler, MakeScheduler(config, options_.data_dir, *p.store, *p.models,
-                                                   *p.profiles, clock_));
-  p.metrics.AddCallbackGauge(
-      "scheduler_is_leader", "1 when this process's scheduler holds the leader lease, else 0.",
-      [scheduler = p.scheduler.get()] { return scheduler->is_leader() ? 1.0 : 0.0; });
-  p.pipeline = std::make_unique<pipeline::PipelineLauncher>(
-      app::MakePipelineEnv(config, options_.data_dir, *p.store, clock_),
-      config.pipeline.task_retries);
-  p.metrics.AddCallbackGauge(
-      pipeline::kDataQualityScoreGauge, "Score in [0,1] of the last pipeline data_quality task.",
-      [dir = options_.data_dir] { return pipeline::LastDataQualityScore(dir); });
+  RECO_RETURN_IF_ERROR(p.OpenState(config, options_.data_dir));
+  p.LoadModels(options_.data_dir, clock_);
+  p.BuildServing(config, options_.data_dir, clock_);
+  RECO_RETURN_IF_ERROR(p.BuildJobs(config, options_.data_dir, clock_));
   p.api = std::make_unique<api::ApiService>(p.MakeServices(config, options_.data_dir, clock_));
-  Router router;
-  p.api->RegisterRoutes(router);
-  HttpServerOptions http;
-  http.host = config.server.host;
-  http.port = config.server.http_port;
-  http.threads = config.server.threads;
-  http.blocking_threads = config.server.blocking_threads;
-  http.max_body_bytes = config.server.max_body_bytes;
-  http.drain_seconds = config.server.drain_seconds;
-  http.max_connections = config.server.max_connections;
-  http.request_read_timeout_seconds = config.server.request_read_timeout;
-  http.max_inflight_body_bytes = config.server.max_inflight_body_bytes;
-  http.buffer_release_bytes = config.server.buffer_release_bytes;
-  http.metrics = &p.metrics;
-  api::ApiService* service = p.api.get();
-  http.on_request_done = [service](const RequestLog& log) {
-    service->OnRequestDone(log.route, log.method, log.status, log.duration_seconds);
-  };
-  p.http = std::make_unique<HttpServer>(std::move(http), std::move(router));
-  RECO_RETURN_IF_ERROR(p.http->Start());
-  p.pipeline->SetDefaultReloadUrl(
-      "http://" +
-      (config.server.host == "0.0.0.0" ? std::string("127.0.0.1") : config.server.host) + ":" +
-      std::to_string(p.http->port()) + "/models/reload");
+  RECO_RETURN_IF_ERROR(p.StartHttp(config));
   if (std::string warning = api::AdminAuthWarning(
           {.api_key = config.server.api_key, .reload_token = config.server.reload_token});
       !warning.empty()) {
