@@ -1,7 +1,6 @@
 #include "serving/recommender.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cmath>
 #include <functional>
@@ -33,34 +32,35 @@ float ScoreOf(uint64_t key) {
   return std::bit_cast<float>(bits);
 }
 
-// The best `n` keys, best first, in `out` (grown when too small; `keys` is not changed). A
-// histogram of the keys' top bits (sign, exponent and two mantissa bits of the score) finds a
-// bound that at least n keys reach; only those are copied and sorted.
+// The best `n` keys, best first, in `out` (grown when too small; `keys` is not changed). Keys
+// are unique (each packs an item), so the answer is the same whichever way it is found.
 std::span<const uint64_t> Best(std::span<const uint64_t> keys, size_t n,
                                std::vector<uint64_t>& out) {
   n = std::min(n, keys.size());
   if (out.size() < keys.size()) out.resize(keys.size());
-  uint64_t* kept = out.data();
+  uint64_t* best = out.data();
+  if (n == 0) return {};
   if (keys.size() > 4 * n + 64) {
-    constexpr int kBits = 11;
-    std::array<uint32_t, 1 << kBits> histogram{};
-    for (uint64_t key : keys) ++histogram[key >> (64 - kBits)];
-    size_t reached = 0;
-    size_t bucket = histogram.size() - 1;
-    for (; bucket > 0; --bucket) {
-      reached += histogram[bucket];
-      if (reached >= n) break;
+    // Heap selection straight from the keys: a min-heap of the best n seen so far. Candidates
+    // arrive in no score order, so few beat the heap's smallest; every other key costs one
+    // load and one well-predicted comparison, with no store.
+    std::copy(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(n), best);
+    std::make_heap(best, best + n, std::greater<>());
+    uint64_t smallest = best[0];
+    for (size_t i = n; i < keys.size(); ++i) {
+      const uint64_t key = keys[i];
+      if (key <= smallest) continue;
+      std::pop_heap(best, best + n, std::greater<>());
+      best[n - 1] = key;
+      std::push_heap(best, best + n, std::greater<>());
+      smallest = best[0];
     }
-    const uint64_t bound = static_cast<uint64_t>(bucket) << (64 - kBits);
-    for (uint64_t key : keys) {  // branch-free: every key is written, kept when >= bound
-      *kept = key;
-      kept += key >= bound ? 1 : 0;
-    }
+    std::sort(best, best + n, std::greater<>());
   } else {
-    kept = std::copy(keys.begin(), keys.end(), kept);
+    uint64_t* end = std::copy(keys.begin(), keys.end(), best);
+    std::partial_sort(best, best + n, end, std::greater<>());
   }
-  std::partial_sort(out.data(), out.data() + n, kept, std::greater<>());
-  return std::span<const uint64_t>(out.data(), n);
+  return std::span<const uint64_t>(best, n);
 }
 
 // Asks for every cache line of a neighbour list.
@@ -453,8 +453,10 @@ Result<RecommendResult> Recommender::Similar(const ModelBundle* bundle, std::str
     return result;
   }
   const size_t want = static_cast<size_t>(offset) + static_cast<size_t>(n);
+  const std::span<const ScoredIndex> neighbors = bundle->Neighbors(*idx);
+  result.items.reserve(std::min(neighbors.size(), static_cast<size_t>(n)));
   size_t kept = 0;
-  for (const ScoredIndex& nb : bundle->Neighbors(*idx)) {
+  for (const ScoredIndex& nb : neighbors) {
     if (kept >= want) break;
     if (nb.item == *idx || !view.IsRecommendable(nb.item)) continue;
     if (kept++ >= static_cast<size_t>(offset)) {
