@@ -14,13 +14,14 @@
 #include <utility>
 #include <vector>
 
+#include "algo/scorer.h"
+#include "algo/tuned_config.h"
 #include "cli/commands.h"
 #include "core/file_util.h"
+#include "data/loader.h"
 #include "eval/evaluator.h"
 #include "eval/protocol.h"
 #include "eval/report.h"
-#include "eval/scorer.h"
-#include "eval/tuned_config.h"
 
 namespace reco::cli {
 namespace {
@@ -108,7 +109,7 @@ eval::EvalSplit LoadSplit(const EvalFlags& flags, const eval::ProtocolOptions& p
   }
   int64_t bad_lines = 0;
   std::vector<std::string> issues;
-  Dataset all = OrFail(eval::LoadDataset(flags.data, format, &bad_lines, &issues));
+  Dataset all = OrFail(LoadDataset(flags.data, format, &bad_lines, &issues));
   eval::EvalSplit split = OrFail(eval::MakeSplit(all, protocol));
   split.stats.bad_lines = bad_lines;
   split.issues = std::move(issues);

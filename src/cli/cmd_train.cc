@@ -10,17 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "algo/tuned_config.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
 #include "core/time.h"
-#include "eval/recs_trainer.h"
-#include "eval/tuned_config.h"
 #include "models/trainer.h"
 #include "pipeline/evaluation.h"
 #include "registry/model_registry.h"
 #include "registry/run_tracker.h"
 #include "registry/training_run.h"
 #include "store/open_store.h"
+#include "training/recs_trainer.h"
 
 namespace reco::cli {
 namespace {
@@ -138,7 +138,7 @@ void RunTrain(const TrainFlags& flags) {
   options.show_progress = true;
   std::optional<AlgorithmChoice> choice = ChooseAlgorithm(flags, tuned_config, config);
   if (choice) {
-    eval::PrecomputeOptions precompute;
+    training::PrecomputeOptions precompute;
     precompute.list_size = static_cast<size_t>(config.recommend.recs_per_user);
     precompute.num_threads = flags.threads;
     precompute.show_progress = true;
@@ -148,7 +148,7 @@ void RunTrain(const TrainFlags& flags) {
       if (!eval::CheckScorerSettings(choice->algo, settings).ok()) settings.pop_back();
     }
     options.extra.push_back(
-        std::make_shared<eval::RecsTrainer>(choice->algo, std::move(settings), precompute));
+        std::make_shared<training::RecsTrainer>(choice->algo, std::move(settings), precompute));
   }
   Result<registry::TrainedVersion> trained =
       registry::TrainAndRegister(**store, config, flags.data_dir, SystemClock::Get(), options);

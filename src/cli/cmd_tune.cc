@@ -9,10 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "algo/tuned_config.h"
 #include "cli/commands.h"
 #include "core/file_util.h"
+#include "data/loader.h"
 #include "eval/protocol.h"
-#include "eval/tuned_config.h"
 #include "tune/tuner.h"
 
 namespace reco::cli {
@@ -51,8 +52,8 @@ Dataset LoadTraining(const TuneFlags& flags) {
     Fail("give either --train FILE or --data with --protocol (the training part of that split)");
   }
   ingest::ImportFormat format = OrFail(ingest::ParseImportFormat(flags.format));
-  if (!flags.train.empty()) return OrFail(eval::LoadDataset(flags.train, format));
-  Dataset all = OrFail(eval::LoadDataset(flags.data, format));
+  if (!flags.train.empty()) return OrFail(LoadDataset(flags.train, format));
+  Dataset all = OrFail(LoadDataset(flags.data, format));
   eval::ProtocolOptions protocol;
   protocol.kind = OrFail(eval::ParseProtocol(flags.protocol));
   if (protocol.kind != eval::ProtocolKind::kRandom) {

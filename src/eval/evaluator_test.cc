@@ -8,6 +8,7 @@
 #include <numeric>
 #include <random>
 
+#include "algo/scorer.h"
 #include "eval/eval_testing.h"
 #include "eval/report.h"
 

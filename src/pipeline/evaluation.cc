@@ -8,7 +8,7 @@
 #include <fstream>
 #include <set>
 
-#include "eval/tuned_config.h"
+#include "algo/tuned_config.h"
 #include "pipeline/extract.h"
 #include "registry/training_run.h"
 

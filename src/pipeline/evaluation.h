@@ -16,11 +16,11 @@
 #include <utility>
 #include <vector>
 
+#include "algo/scorer.h"
 #include "core/config.h"
 #include "core/json_writer.h"
 #include "core/status.h"
 #include "core/time.h"
-#include "eval/scorer.h"
 #include "registry/run_tracker.h"
 #include "store/store.h"
 

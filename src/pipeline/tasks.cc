@@ -13,13 +13,13 @@
 #include "data/dataset.h"
 #include "eval/evaluator.h"
 #include "eval/protocol.h"
-#include "eval/recs_trainer.h"
 #include "pipeline/data_quality.h"
 #include "pipeline/evaluation.h"
 #include "pipeline/extract.h"
 #include "registry/model_registry.h"
 #include "registry/run_tracker.h"
 #include "registry/training_run.h"
+#include "training/recs_trainer.h"
 
 namespace reco::pipeline {
 namespace fs = std::filesystem;
@@ -208,12 +208,12 @@ Status TrainModelsTask(const PipelineEnv& env, TaskContext& ctx) {
   options.num_threads = env.threads;
   options.show_progress = env.show_progress;
   if (extra) {
-    eval::PrecomputeOptions precompute;
+    training::PrecomputeOptions precompute;
     precompute.list_size = static_cast<size_t>(config.recommend.recs_per_user);
     precompute.num_threads = env.threads;
     precompute.show_progress = env.show_progress;
     options.extra.push_back(
-        std::make_shared<eval::RecsTrainer>(choice.algo, choice.settings, precompute));
+        std::make_shared<training::RecsTrainer>(choice.algo, choice.settings, precompute));
   }
   registry::TrainingRunInputs inputs;
   for (const auto& [k, v] : ctx.run().outputs) {

@@ -10,9 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "algo/tuned_config.h"
 #include "core/file_util.h"
 #include "data/testing/temp_dir.h"
-#include "eval/tuned_config.h"
 #include "pipeline/evaluation.h"
 #include "pipeline/launcher.h"
 #include "registry/model_registry.h"

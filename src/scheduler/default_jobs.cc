@@ -5,17 +5,17 @@
 #include <map>
 #include <set>
 
+#include "algo/scorer.h"
+#include "algo/tuned_config.h"
 #include "core/file_util.h"
 #include "data/dataset.h"
-#include "eval/precompute.h"
-#include "eval/scorer.h"
-#include "eval/tuned_config.h"
 #include "models/itemcf.h"
 #include "models/model_files.h"
 #include "models/trainer.h"
 #include "models/user_recs.h"
 #include "registry/model_registry.h"
 #include "registry/run_tracker.h"
+#include "training/precompute.h"
 
 namespace reco {
 namespace {
@@ -147,11 +147,11 @@ Status PrecomputeRecs(Store& store, const RecoConfig& config, const std::filesys
   RECO_ASSIGN_OR_RETURN(eval::FittedScorer fitted,
                         eval::FitScorer(tuned.algo, dataset, tuned.settings));
   if (context.cancelled()) return Cancelled(context, "after fitting " + tuned.algo);
-  eval::PrecomputeOptions options;
+  training::PrecomputeOptions options;
   options.list_size = static_cast<size_t>(config.recommend.recs_per_user);
   RECO_ASSIGN_OR_RETURN(
       UserRecsModel recs,
-      eval::PrecomputeUserRecs(*fitted.scorer, dataset, tuned.algo, fitted.options, options));
+      training::PrecomputeUserRecs(*fitted.scorer, dataset, tuned.algo, fitted.options, options));
   if (context.cancelled()) return Cancelled(context, "before writing the model");
   const std::filesystem::path models_dir = data_dir / "models";
   RECO_RETURN_IF_ERROR(EnsureDirectory(models_dir));

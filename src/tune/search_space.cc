@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "eval/algorithm_options.h"
+#include "algo/algorithm_options.h"
 
 namespace reco::tune {
 namespace {

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "eval/scorer.h"
+#include "algo/scorer.h"
 
 namespace reco::tune {
 

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <random>
 
-#include "eval/algorithm_options.h"
+#include "algo/algorithm_options.h"
 #include "eval/eval_testing.h"
 #include "tune/search_space.h"
 #include "tune/tuner.h"

@@ -8,9 +8,9 @@
 #include <random>
 #include <set>
 
+#include "algo/algorithm_options.h"
+#include "algo/blend.h"
 #include "core/json_writer.h"
-#include "eval/algorithm_options.h"
-#include "eval/blend.h"
 #include "eval/evaluator.h"
 #include "eval/protocol.h"
 #include "tune/search_space.h"

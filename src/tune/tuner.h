@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "algo/scorer.h"
+#include "algo/tuned_config.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "data/dataset.h"
-#include "eval/scorer.h"
-#include "eval/tuned_config.h"
 
 namespace reco::tune {
 

@@ -1,7 +1,7 @@
-// Helpers shared by the algorithm entries (src/eval/algo_*.cc): parsing "algo.key=value"
+// Helpers shared by the algorithm entries (src/algo/algo_*.cc): parsing "algo.key=value"
 // settings into an options struct, and wrapping a fitted model into a FittedScorer.
 //
-// Thread-safety: stateless functions. Used only inside src/eval.
+// Thread-safety: stateless functions. Used by src/algo and the tuner (src/tune).
 #pragma once
 
 #include <algorithm>
@@ -12,9 +12,9 @@
 #include <utility>
 #include <vector>
 
+#include "algo/scorer.h"
 #include "core/status.h"
 #include "data/dataset.h"
-#include "eval/scorer.h"
 
 namespace reco::eval {
 

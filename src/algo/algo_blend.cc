@@ -4,9 +4,9 @@
 #include <chrono>
 #include <cstdio>
 
-#include "eval/algorithm_options.h"
-#include "eval/algorithms.h"
-#include "eval/blend.h"
+#include "algo/algorithm_options.h"
+#include "algo/algorithms.h"
+#include "algo/blend.h"
 #include "eval/split_util.h"
 
 namespace reco::eval {

@@ -1,11 +1,11 @@
-#include "eval/scorer.h"
+#include "algo/scorer.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 
-#include "eval/algorithm_options.h"
-#include "eval/algorithms.h"
+#include "algo/algorithm_options.h"
+#include "algo/algorithms.h"
 
 namespace reco::eval {
 
@@ -86,20 +86,6 @@ Result<std::vector<std::vector<Setting>>> RouteSettings(const std::vector<Settin
     RECO_RETURN_IF_ERROR(CheckScorerSettings(names[i], groups[i]));
   }
   return groups;
-}
-
-void Scorer::ScoreBatch(std::span<const uint32_t> users,
-                        std::span<const std::span<const uint32_t>> histories,
-                        std::span<float> scores) const {
-  if (users.empty()) return;
-  const size_t n = scores.size() / users.size();
-  for (size_t r = 0; r < users.size(); ++r) {
-    Score(users[r], histories[r], scores.subspan(r * n, n));
-  }
-}
-
-Status Scorer::Save(const std::filesystem::path& /*path*/, TimestampUs /*created*/) const {
-  return Unimplemented("this algorithm has no model file");
 }
 
 const std::vector<Algorithm>& Algorithms() {

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "algo/scorer.h"
 #include "core/status.h"
-#include "eval/scorer.h"
 
 namespace reco::eval {
 

@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "eval/algorithm_options.h"
-#include "eval/algorithms.h"
+#include "algo/algorithm_options.h"
+#include "algo/algorithms.h"
 #include "models/swing.h"
 
 namespace reco::eval {

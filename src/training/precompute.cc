@@ -1,4 +1,4 @@
-#include "eval/precompute.h"
+#include "training/precompute.h"
 
 #include <atomic>
 #include <thread>
@@ -7,14 +7,14 @@
 #include "core/threads.h"
 #include "eval/evaluator.h"
 
-namespace reco::eval {
+namespace reco::training {
 namespace {
 
 using List = std::vector<std::pair<uint32_t, float>>;
 
 // Ranks users [begin, end) of `dataset` with one batch and fills their lists.
 void RankRange(const Dataset& dataset, uint32_t begin, uint32_t end, size_t list_size,
-               BatchRanker& ranker, std::vector<List>& lists) {
+               eval::BatchRanker& ranker, std::vector<List>& lists) {
   std::vector<uint32_t> users;
   std::vector<std::span<const uint32_t>> histories;
   for (uint32_t u = begin; u < end; ++u) {
@@ -32,12 +32,12 @@ void RankRange(const Dataset& dataset, uint32_t begin, uint32_t end, size_t list
 
 }  // namespace
 
-Result<UserRecsModel> PrecomputeUserRecs(const Scorer& scorer, const Dataset& dataset,
-                                         std::string algorithm, std::vector<Setting> settings,
+Result<UserRecsModel> PrecomputeUserRecs(const eval::Scorer& scorer, const Dataset& dataset,
+                                         std::string algorithm, std::vector<eval::Setting> settings,
                                          const PrecomputeOptions& options) {
   if (options.list_size == 0) return InvalidArgument("precompute: list_size must be > 0");
   const uint32_t num_users = static_cast<uint32_t>(dataset.num_users());
-  constexpr size_t kBatch = BatchRanker::kBatchUsers;
+  constexpr size_t kBatch = eval::BatchRanker::kBatchUsers;
   const size_t num_batches = (num_users + kBatch - 1) / kBatch;
   std::vector<List> lists(num_users);
   std::vector<uint32_t> hidden;
@@ -48,7 +48,7 @@ Result<UserRecsModel> PrecomputeUserRecs(const Scorer& scorer, const Dataset& da
   std::atomic<size_t> next{0};
   Progress progress("precompute", num_users, "users", options.show_progress);
   auto work = [&] {
-    BatchRanker ranker(scorer, dataset.num_items(), hidden);
+    eval::BatchRanker ranker(scorer, dataset.num_items(), hidden);
     for (;;) {
       const size_t batch = next.fetch_add(1);
       if (batch >= num_batches) break;
@@ -72,4 +72,4 @@ Result<UserRecsModel> PrecomputeUserRecs(const Scorer& scorer, const Dataset& da
   return model;
 }
 
-}  // namespace reco::eval
+}  // namespace reco::training

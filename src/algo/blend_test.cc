@@ -1,5 +1,5 @@
 // The blend algorithm: weight learning, normalisation, the model file and setting errors.
-#include "eval/blend.h"
+#include "algo/blend.h"
 
 #include <gtest/gtest.h>
 

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <map>
 
+#include "algo/scorer.h"
 #include "data/testing/temp_dir.h"
 #include "eval/eval_testing.h"
-#include "eval/scorer.h"
 #include "models/swing.h"
 
 namespace reco::eval {

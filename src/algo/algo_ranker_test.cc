@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "algo/scorer.h"
 #include "data/testing/synthetic_dataset.h"
 #include "data/testing/temp_dir.h"
-#include "eval/scorer.h"
 #include "rank/ranker.h"
 
 namespace reco::eval {

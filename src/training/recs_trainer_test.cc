@@ -1,4 +1,4 @@
-#include "eval/recs_trainer.h"
+#include "training/recs_trainer.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include "data/testing/temp_dir.h"
 #include "models/model_files.h"
 
-namespace reco::eval {
+namespace reco::training {
 namespace {
 
 // 3 items; i0 liked by everyone, i1 by u0 and u1, i2 hidden and liked by u2.
@@ -24,7 +24,7 @@ Dataset ThreeItems() {
 
 TEST(Precompute, ListsExcludeTrainingAndHiddenItemsBestFirst) {
   Dataset d = ThreeItems();
-  PopularityScorer popular(d);
+  eval::PopularityScorer popular(d);
   PrecomputeOptions options;
   options.list_size = 5;
   options.num_threads = 2;
@@ -59,7 +59,7 @@ TEST(RecsTrainer, TrainWritesListsThatServingLoadsUntilARunWithoutThem) {
   FakeClock clock(1'700'000'000'000'000);
   TrainOptions options;
   options.extra.push_back(std::make_shared<RecsTrainer>(
-      "rp3beta", std::vector<Setting>{{"rp3beta.beta", "0.3"}}, PrecomputeOptions{}));
+      "rp3beta", std::vector<eval::Setting>{{"rp3beta.beta", "0.3"}}, PrecomputeOptions{}));
   Result<TrainReport> report = TrainModels(store, RecoConfig{}, dir.path(), clock, options);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->models.size(), 4u);
@@ -88,11 +88,11 @@ TEST(RecsTrainer, FailingAlgorithmWritesNothing) {
   FakeClock clock(1);
   TrainOptions options;
   options.extra.push_back(std::make_shared<RecsTrainer>(
-      "ease", std::vector<Setting>{{"ease.max_memory_gib", "0.0000001"}}, PrecomputeOptions{}));
+      "ease", std::vector<eval::Setting>{{"ease.max_memory_gib", "0.0000001"}}, PrecomputeOptions{}));
   Result<TrainReport> report = TrainModels(store, RecoConfig{}, dir.path() / "m", clock, options);
   EXPECT_EQ(report.status().code(), StatusCode::kResourceExhausted) << report.status().ToString();
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "m"));
 }
 
 }  // namespace
-}  // namespace reco::eval
+}  // namespace reco::training

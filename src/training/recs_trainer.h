@@ -9,16 +9,16 @@
 #include <string>
 #include <vector>
 
-#include "eval/precompute.h"
-#include "eval/scorer.h"
+#include "algo/scorer.h"
 #include "models/trainer.h"
+#include "training/precompute.h"
 
-namespace reco::eval {
+namespace reco::training {
 
 class RecsTrainer final : public ExtraModelTrainer {
  public:
   // Settings must already have passed CheckScorerSettings.
-  RecsTrainer(std::string algo, std::vector<Setting> settings, PrecomputeOptions options)
+  RecsTrainer(std::string algo, std::vector<eval::Setting> settings, PrecomputeOptions options)
       : algo_(std::move(algo)), settings_(std::move(settings)), options_(options) {}
 
   std::string kind() const override { return std::string(UserRecsModel::kKind); }
@@ -30,10 +30,10 @@ class RecsTrainer final : public ExtraModelTrainer {
 
  private:
   std::string algo_;
-  std::vector<Setting> settings_;
+  std::vector<eval::Setting> settings_;
   PrecomputeOptions options_;
   std::optional<UserRecsModel> recs_;
   double fit_seconds_ = 0;
 };
 
-}  // namespace reco::eval
+}  // namespace reco::training

@@ -1,12 +1,12 @@
-#include "eval/recs_trainer.h"
+#include "training/recs_trainer.h"
 
 #include <spdlog/spdlog.h>
 
-namespace reco::eval {
+namespace reco::training {
 
 Status RecsTrainer::Fit(const Dataset& dataset, ModelTrainStats& stats) {
-  RECO_ASSIGN_OR_RETURN(FittedScorer fitted,
-                        FitScorer(algo_, dataset, settings_, options_.show_progress));
+  RECO_ASSIGN_OR_RETURN(eval::FittedScorer fitted,
+                        eval::FitScorer(algo_, dataset, settings_, options_.show_progress));
   fit_seconds_ = fitted.train_seconds;
   spdlog::info("event=algorithm_fitted algo={} seconds={:.3f}", algo_, fit_seconds_);
   RECO_ASSIGN_OR_RETURN(UserRecsModel recs, PrecomputeUserRecs(*fitted.scorer, dataset, algo_,
@@ -22,4 +22,4 @@ Status RecsTrainer::Save(const std::filesystem::path& path, TimestampUs created)
   return recs_->Save(path, created);
 }
 
-}  // namespace reco::eval
+}  // namespace reco::training

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "eval/algorithm_options.h"
-#include "eval/algorithms.h"
+#include "algo/algorithm_options.h"
+#include "algo/algorithms.h"
 #include "rank/ranker.h"
 
 namespace reco::eval {

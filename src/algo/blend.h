@@ -15,10 +15,10 @@
 #include <string_view>
 #include <vector>
 
+#include "algo/scorer.h"
 #include "core/status.h"
 #include "eval/metrics.h"
 #include "eval/protocol.h"
-#include "eval/scorer.h"
 
 namespace reco::eval {
 

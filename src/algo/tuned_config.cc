@@ -1,4 +1,4 @@
-#include "eval/tuned_config.h"
+#include "algo/tuned_config.h"
 
 #include <toml++/toml.h>
 

@@ -1,7 +1,7 @@
 // Algorithm entry of the GF-CF graph-filter model (models/gfcf.h): "gfcf".
-#include "eval/algorithm_options.h"
-#include "eval/algorithms.h"
-#include "eval/gfcf_scorer.h"
+#include "algo/algorithm_options.h"
+#include "algo/algorithms.h"
+#include "algo/gfcf_scorer.h"
 
 namespace reco::eval {
 namespace {

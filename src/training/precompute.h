@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "algo/scorer.h"
 #include "core/status.h"
 #include "data/dataset.h"
-#include "eval/scorer.h"
 #include "models/user_recs.h"
 
-namespace reco::eval {
+namespace reco::training {
 
 struct PrecomputeOptions {
   size_t list_size = 100;      // items kept per user (> 0)
@@ -25,8 +25,8 @@ struct PrecomputeOptions {
 };
 
 // Users without positives get an empty list. `algorithm` and `settings` are recorded in the model.
-Result<UserRecsModel> PrecomputeUserRecs(const Scorer& scorer, const Dataset& dataset,
-                                         std::string algorithm, std::vector<Setting> settings,
+Result<UserRecsModel> PrecomputeUserRecs(const eval::Scorer& scorer, const Dataset& dataset,
+                                         std::string algorithm, std::vector<eval::Setting> settings,
                                          const PrecomputeOptions& options);
 
-}  // namespace reco::eval
+}  // namespace reco::training

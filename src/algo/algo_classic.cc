@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include "eval/algorithm_options.h"
-#include "eval/algorithms.h"
+#include "algo/algorithm_options.h"
+#include "algo/algorithms.h"
 
 namespace reco::eval {
 namespace {

@@ -1,4 +1,4 @@
-#include "eval/blend.h"
+#include "algo/blend.h"
 
 #include <algorithm>
 #include <atomic>

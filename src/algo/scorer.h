@@ -1,7 +1,7 @@
-// Scorer: the interface any model implements to be evaluated by full ranking, tuned and trained,
-// the scorers of the classic models (popularity by training counts, item-CF, RP3beta, EASE,
-// iALS), and the table of algorithms (Algorithms()) from which FitScorer fits one by name with
-// "algo.key=value" settings. Each algorithm's entry lives in src/eval/algo_<name>.cc.
+// The algorithm table, the model plug-in point: the scorers (eval/scorer_interface.h) of the
+// classic models (popularity by training counts, item-CF, RP3beta, EASE, iALS), and the table of
+// algorithms (Algorithms()) from which FitScorer fits one by name with "algo.key=value"
+// settings. Each algorithm's entry lives in src/algo/algo_<name>.cc.
 //
 // Thread-safety: Score() is const and is called from several threads at once; implementations
 // must not mutate shared state. Lifetime: a scorer owns its model; the Dataset passed to
@@ -21,31 +21,13 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "data/dataset.h"
+#include "eval/scorer_interface.h"
 #include "models/ease.h"
 #include "models/ials.h"
 #include "models/itemcf.h"
 #include "models/rp3beta.h"
 
 namespace reco::eval {
-
-class Scorer {
- public:
-  virtual ~Scorer() = default;
-  // Writes a score for every item into `scores` (size num_items, higher is better) for `user`
-  // (an index of the training Dataset) whose known items are `history` (ascending item indices).
-  // The evaluator masks the history items afterwards.
-  virtual void Score(uint32_t user, std::span<const uint32_t> history,
-                     std::span<float> scores) const = 0;
-  // Scores several users at once: row r of `scores` (size users.size() * num_items, row-major)
-  // is what Score(users[r], histories[r], row r) writes. The default calls Score row by row;
-  // models whose scoring is a matrix product override it to use one matrix-matrix product.
-  virtual void ScoreBatch(std::span<const uint32_t> users,
-                          std::span<const std::span<const uint32_t>> histories,
-                          std::span<float> scores) const;
-  // Writes the fitted model as an artifact file (models/artifact.h) for `reco train`; scorers
-  // without a model file return Unimplemented.
-  virtual Status Save(const std::filesystem::path& path, TimestampUs created) const;
-};
 
 // score(i) = number of training users with a positive on i.
 class PopularityScorer final : public Scorer {
@@ -118,8 +100,6 @@ class IalsScorer final : public Scorer {
  private:
   IalsModel model_;
 };
-
-using Setting = std::pair<std::string, std::string>;  // "itemcf.neighbors", "200"
 
 struct FittedScorer {
   std::unique_ptr<Scorer> scorer;

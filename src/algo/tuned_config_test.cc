@@ -1,5 +1,5 @@
 // TunedConfig files: round trip, and errors that name the file and line.
-#include "eval/tuned_config.h"
+#include "algo/tuned_config.h"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
 // The entries of the algorithm table (eval::Algorithms()), one function per algorithm, each
-// defined in src/eval/algo_<name>.cc. To add an algorithm: write its model in src/models, its
+// defined in src/algo/algo_<name>.cc. To add an algorithm: write its model in src/models, its
 // entry in a new algo_<name>.cc, and list it in Algorithms() (scorer.cc).
 //
 // Thread-safety: the returned entries are immutable; their functions are thread-safe.
 #pragma once
 
-#include "eval/scorer.h"
+#include "algo/scorer.h"
 
 namespace reco::eval {
 

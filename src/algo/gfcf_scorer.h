@@ -9,7 +9,7 @@
 #include <span>
 #include <utility>
 
-#include "eval/scorer.h"
+#include "algo/scorer.h"
 #include "models/gfcf.h"
 
 namespace reco::eval {

@@ -1,38 +1,13 @@
-// Reading datasets and fixed train/test splits from files; the Dataset copy helper.
+// Fixed train/test splits read from files (e.g. LightGCN train.txt/test.txt).
 #include <algorithm>
 #include <unordered_map>
 
+#include "data/loader.h"
 #include "eval/protocol.h"
 #include "eval/split_util.h"
 
 namespace reco::eval {
 namespace {
-
-constexpr size_t kIssuesKept = 5;
-
-Status ReadBatch(const std::filesystem::path& path, ingest::ImportFormat format,
-                 ingest::ImportBatch& batch, int64_t* bad_lines, std::vector<std::string>* issues) {
-  ingest::SourceOptions source;
-  source.default_timestamp = 0;
-  std::vector<ingest::ImportIssue> found;
-  RECO_RETURN_IF_ERROR(ingest::ReadSource(path, format, source, batch, found));
-  if (bad_lines != nullptr) *bad_lines += static_cast<int64_t>(found.size());
-  if (issues != nullptr) {
-    for (size_t i = 0; i < found.size() && issues->size() < kIssuesKept; ++i) {
-      issues->push_back(found[i].ToString());
-    }
-  }
-  return Status::Ok();
-}
-
-Dataset BuildDataset(ingest::ImportBatch& batch) {
-  DatasetBuilder builder;
-  for (const User& user : batch.users) builder.AddUser(user.user_id);
-  for (const Item& item : batch.items) builder.AddItem(item);
-  for (const Feedback& f : batch.feedback) builder.AddFeedback(f);
-  batch = ingest::ImportBatch();
-  return std::move(builder).Build();
-}
 
 bool IsPositive(const FeedbackTypes& types, const std::string& type) {
   return std::find(types.positive.begin(), types.positive.end(), type) != types.positive.end();
@@ -87,40 +62,6 @@ void CollectTestPairs(const Dataset& train, const ingest::ImportBatch& test, Eva
 
 }  // namespace
 
-namespace internal {
-
-Dataset CopyDataset(const Dataset& source, const std::vector<uint8_t>& keep,
-                    const std::vector<std::string>& extra_items) {
-  DatasetBuilder builder;
-  for (const std::string& id : source.user_ids()) builder.AddUser(id);
-  std::vector<std::string> categories;
-  for (uint32_t i = 0; i < source.num_items(); ++i) {
-    categories.clear();
-    for (uint32_t c : source.ItemCategories(i)) categories.push_back(source.category_names()[c]);
-    builder.AddItem(source.item_ids()[i], source.item_hidden(i), source.item_timestamp(i),
-                    categories);
-  }
-  for (const std::string& id : extra_items) builder.AddItem(id);
-  size_t pos = 0;
-  for (uint32_t u = 0; u < source.num_users(); ++u) {
-    std::span<const uint32_t> items = source.UserItems(u);
-    std::span<const TimestampUs> times = source.UserItemTimes(u);
-    for (size_t k = 0; k < items.size(); ++k, ++pos) {
-      if (keep[pos]) builder.AddPositive(u, items[k], times[k]);
-    }
-  }
-  return std::move(builder).Build();
-}
-
-}  // namespace internal
-
-Result<Dataset> LoadDataset(const std::filesystem::path& path, ingest::ImportFormat format,
-                            int64_t* bad_lines, std::vector<std::string>* issues) {
-  ingest::ImportBatch batch;
-  RECO_RETURN_IF_ERROR(ReadBatch(path, format, batch, bad_lines, issues));
-  return BuildDataset(batch);
-}
-
 Result<EvalSplit> LoadFixedSplit(const std::filesystem::path& train_path,
                                  const std::filesystem::path& test_path,
                                  ingest::ImportFormat format) {
@@ -131,7 +72,7 @@ Result<EvalSplit> LoadFixedSplit(const std::filesystem::path& train_path,
     return InvalidArgument(train_path.string() + " holds no positive interactions", "--train");
   }
   ingest::ImportBatch test;
-  RECO_RETURN_IF_ERROR(ReadBatch(test_path, format, test, &split.stats.bad_lines, &split.issues));
+  RECO_RETURN_IF_ERROR(ReadImportFile(test_path, format, test, &split.stats.bad_lines, &split.issues));
   std::vector<std::string> extra_items;
   CollectTestPairs(train, test, split, extra_items);
   if (!extra_items.empty()) {

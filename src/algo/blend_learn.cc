@@ -6,9 +6,9 @@
 #include <random>
 #include <thread>
 
+#include "algo/algorithm_options.h"
+#include "algo/blend.h"
 #include "core/threads.h"
-#include "eval/algorithm_options.h"
-#include "eval/blend.h"
 #include "eval/evaluator.h"
 #include "eval/split_util.h"
 
