@@ -72,7 +72,8 @@ Result<EvalSplit> LoadFixedSplit(const std::filesystem::path& train_path,
     return InvalidArgument(train_path.string() + " holds no positive interactions", "--train");
   }
   ingest::ImportBatch test;
-  RECO_RETURN_IF_ERROR(ReadImportFile(test_path, format, test, &split.stats.bad_lines, &split.issues));
+  RECO_RETURN_IF_ERROR(
+      ReadImportFile(test_path, format, test, &split.stats.bad_lines, &split.issues));
   std::vector<std::string> extra_items;
   CollectTestPairs(train, test, split, extra_items);
   if (!extra_items.empty()) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "algo/scorer.h"
 #include "core/file_util.h"
 #include "core/json_writer.h"
 #include "data/dataset.h"
@@ -18,8 +19,7 @@
 #include "pipeline/extract.h"
 #include "registry/model_registry.h"
 #include "registry/run_tracker.h"
-#include "registry/training_run.h"
-#include "training/recs_trainer.h"
+#include "training/training_run.h"
 
 namespace reco::pipeline {
 namespace fs = std::filesystem;
@@ -204,31 +204,22 @@ Status TrainModelsTask(const PipelineEnv& env, TaskContext& ctx) {
         extra ? " and per-user lists of " + choice.algo : "", config.registry.keep_versions));
     return Status::Ok();
   }
-  TrainOptions options;
+  training::TrainOptions options;
   options.num_threads = env.threads;
   options.show_progress = env.show_progress;
-  if (extra) {
-    training::PrecomputeOptions precompute;
-    precompute.list_size = static_cast<size_t>(config.recommend.recs_per_user);
-    precompute.num_threads = env.threads;
-    precompute.show_progress = env.show_progress;
-    options.extra.push_back(
-        std::make_shared<training::RecsTrainer>(choice.algo, choice.settings, precompute));
-  }
-  registry::TrainingRunInputs inputs;
+  if (extra) options.recs = choice;
+  training::TrainingRunInputs inputs;
   for (const auto& [k, v] : ctx.run().outputs) {
     if (k.rfind("extract.watermark.", 0) == 0) inputs.watermarks[k.substr(18)] = v;
   }
   inputs.row_counts["extracted_rows"] = ToInt(ctx.Output(kOutRowsRead));
-  RECO_ASSIGN_OR_RETURN(
-      registry::TrainedVersion trained,
-      registry::TrainAndRegister(*env.store, config, env.data_dir, *env.clock, options, inputs));
   // The evaluate task of later runs refits this configuration from the run's params.
-  registry::RunTracker tracker(env.data_dir, *env.clock);
-  RECO_ASSIGN_OR_RETURN(registry::RunRecord run, tracker.Get(trained.run.run_id));
-  for (auto& [k, v] : ChoiceParams(choice)) run.params[k] = v;
-  run.params["pipeline_run"] = ctx.run().run_id;
-  RECO_RETURN_IF_ERROR(tracker.Save(run));
+  inputs.params = ChoiceParams(choice);
+  inputs.params["pipeline_run"] = ctx.run().run_id;
+  RECO_ASSIGN_OR_RETURN(
+      training::TrainedVersion trained,
+      training::TrainAndRegister(*env.store, config, env.data_dir, *env.clock, options, inputs));
+  const registry::RunRecord& run = trained.run;
   ctx.SetOutput(std::string(kOutTrainRunId), run.run_id);
   for (const auto& f : trained.retention.removed_files) ctx.Log("retention removed " + f.string());
   ctx.SetSummary(

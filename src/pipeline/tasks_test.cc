@@ -112,16 +112,6 @@ TEST(Gate, PublishesTheFirstModelAndComparesWithProduction) {
   EXPECT_TRUE(DecideGate("ndcg@10", 0.0, 0.0, 0.98).publish);
 }
 
-TEST(ModelChoiceParams, RoundTripAndItemCfFallback) {
-  ModelChoice choice{"rp3beta", {{"rp3beta.beta", "0.5"}}, "x"};
-  ModelChoice back = ChoiceFromParams(ChoiceParams(choice));
-  EXPECT_EQ(back.algo, "rp3beta");
-  EXPECT_EQ(back.settings, choice.settings);
-  ModelChoice old = ChoiceFromParams({{"itemcf_neighbors", "50"}, {"num_threads", "0"}});
-  EXPECT_EQ(old.algo, "itemcf");
-  EXPECT_EQ(old.settings, (std::vector<eval::Setting>{{"itemcf.neighbors", "50"}}));
-}
-
 // ---- the tasks on a real store
 
 // Two clusters of items: 25 users like items of cluster A (a0..a9), 15 users of cluster B. The

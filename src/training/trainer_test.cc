@@ -1,4 +1,4 @@
-#include "models/trainer.h"
+#include "training/trainer.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include "data/testing/temp_dir.h"
 #include "models/model_files.h"
 
-namespace reco {
+namespace reco::training {
 namespace {
 
 // The default shop with even/odd categories, item5 hidden and "star" feedback from every third
@@ -108,4 +108,4 @@ TEST(Trainer, BadConfigFailsBeforeWriting) {
 }
 
 }  // namespace
-}  // namespace reco
+}  // namespace reco::training

@@ -1,11 +1,11 @@
-#include "registry/training_run.h"
+#include "training/training_run.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <limits>
 
-namespace reco::registry {
+namespace reco::training {
 
 std::string TrainAlgorithmName() { return "popularity+latest+itemcf"; }
 
@@ -23,7 +23,7 @@ std::map<std::string, std::string> TrainParams(const RecoConfig& config,
 }
 
 Status RecordTrainReport(const TrainReport& report, const std::filesystem::path& data_dir,
-                         RunRecord& run) {
+                         registry::RunRecord& run) {
   run.data.snapshot_id = report.snapshot_id;
   run.data.row_counts["users"] = static_cast<int64_t>(report.users);
   run.data.row_counts["items"] = static_cast<int64_t>(report.items);
@@ -44,8 +44,8 @@ Status RecordTrainReport(const TrainReport& report, const std::filesystem::path&
       return InvalidArgument("model file " + m.file.string() + " is outside the data dir " +
                              data_dir.string());
     }
-    RECO_ASSIGN_OR_RETURN(RunArtifact artifact,
-                          DescribeArtifact(data_dir, relative.generic_string(), m.kind));
+    RECO_ASSIGN_OR_RETURN(registry::RunArtifact artifact,
+                          registry::DescribeArtifact(data_dir, relative.generic_string(), m.kind));
     run.artifacts.push_back(std::move(artifact));
   }
   if (!algorithm.empty()) run.algorithm = algorithm;
@@ -55,13 +55,17 @@ Status RecordTrainReport(const TrainReport& report, const std::filesystem::path&
 Result<TrainedVersion> TrainAndRegister(Store& store, const RecoConfig& config,
                                         const std::filesystem::path& data_dir, const Clock& clock,
                                         TrainOptions options, const TrainingRunInputs& inputs) {
-  RunTracker tracker(data_dir, clock);
-  ModelRegistry registry(data_dir, clock, {.keep_versions = config.registry.keep_versions});
+  registry::RunTracker tracker(data_dir, clock);
+  registry::ModelRegistry registry(data_dir, clock,
+                                   {.keep_versions = config.registry.keep_versions});
   // Files of registered versions must stay while the registry names them.
   options.keep_files = std::numeric_limits<size_t>::max();
   TrainedVersion out;
-  RECO_ASSIGN_OR_RETURN(out.run, tracker.Start(TrainAlgorithmName(), TrainParams(config, options)));
-  RunRecord& run = out.run;
+  // Every param is there from the start: a run is never final without them.
+  std::map<std::string, std::string> params = TrainParams(config, options);
+  for (const auto& [k, v] : inputs.params) params[k] = v;
+  RECO_ASSIGN_OR_RETURN(out.run, tracker.Start(TrainAlgorithmName(), std::move(params)));
+  registry::RunRecord& run = out.run;
   run.data.watermarks = inputs.watermarks;
   Result<TrainReport> report = TrainModels(store, config, data_dir / "models", clock, options);
   Status outcome = report.status();
@@ -71,7 +75,7 @@ Result<TrainedVersion> TrainAndRegister(Store& store, const RecoConfig& config,
   if (!outcome.ok()) return outcome.WithPrefix("training run " + run.run_id);
   out.report = std::move(report).value();
   RECO_ASSIGN_OR_RETURN(out.version, registry.Register(run));
-  Result<RetentionReport> retention = registry.ApplyRetention();
+  Result<registry::RetentionReport> retention = registry.ApplyRetention();
   if (retention.ok()) {
     out.retention = std::move(retention).value();
   } else {
@@ -82,4 +86,4 @@ Result<TrainedVersion> TrainAndRegister(Store& store, const RecoConfig& config,
   return out;
 }
 
-}  // namespace reco::registry
+}  // namespace reco::training

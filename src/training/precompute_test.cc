@@ -1,10 +1,12 @@
-#include "training/recs_trainer.h"
+#include "training/precompute.h"
 
 #include <gtest/gtest.h>
 
+#include "algo/scorer.h"
 #include "data/testing/shop_store.h"
 #include "data/testing/temp_dir.h"
 #include "models/model_files.h"
+#include "training/trainer.h"
 
 namespace reco::training {
 namespace {
@@ -58,8 +60,7 @@ TEST(RecsTrainer, TrainWritesListsThatServingLoadsUntilARunWithoutThem) {
   testing::TempDir dir("recs_trainer");
   FakeClock clock(1'700'000'000'000'000);
   TrainOptions options;
-  options.extra.push_back(std::make_shared<RecsTrainer>(
-      "rp3beta", std::vector<eval::Setting>{{"rp3beta.beta", "0.3"}}, PrecomputeOptions{}));
+  options.recs = AlgorithmChoice{"rp3beta", {{"rp3beta.beta", "0.3"}}, "test"};
   Result<TrainReport> report = TrainModels(store, RecoConfig{}, dir.path(), clock, options);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->models.size(), 4u);
@@ -87,8 +88,7 @@ TEST(RecsTrainer, FailingAlgorithmWritesNothing) {
   testing::TempDir dir("recs_trainer");
   FakeClock clock(1);
   TrainOptions options;
-  options.extra.push_back(std::make_shared<RecsTrainer>(
-      "ease", std::vector<eval::Setting>{{"ease.max_memory_gib", "0.0000001"}}, PrecomputeOptions{}));
+  options.recs = AlgorithmChoice{"ease", {{"ease.max_memory_gib", "0.0000001"}}, "test"};
   Result<TrainReport> report = TrainModels(store, RecoConfig{}, dir.path() / "m", clock, options);
   EXPECT_EQ(report.status().code(), StatusCode::kResourceExhausted) << report.status().ToString();
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "m"));

@@ -1,5 +1,7 @@
-// Training runs recorded and registered in one call: the pipeline's train_models task runs
-// TrainAndRegister; RecordTrainReport turns any finished TrainReport into run-record fields.
+// The training sequence of `reco train` and the pipeline's train_models task, in one call:
+// TrainAndRegister starts a run with every param it will have (so a run is never final without
+// them), trains (trainer.h), records the report, registers the version and applies the
+// registry's retention. RecordTrainReport turns any finished TrainReport into run-record fields.
 //
 // Thread-safety: one training per data dir at a time (as TrainModels); registry changes are
 // serialised by the registry's file lock. Lifetime: the store and clock must outlive the call.
@@ -13,17 +15,20 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "core/time.h"
-#include "models/trainer.h"
 #include "registry/model_registry.h"
 #include "registry/run_tracker.h"
 #include "store/store.h"
+#include "training/trainer.h"
 
-namespace reco::registry {
+namespace reco::training {
 
 // What the run was trained on besides the dataset itself (from the extract task).
 struct TrainingRunInputs {
   std::map<std::string, std::string> watermarks;  // source -> watermark
   std::map<std::string, int64_t> row_counts;      // added to users/items/positives
+  // Recorded with TrainParams when the run starts (e.g. ChoiceParams of the algorithm the
+  // pipeline evaluates, the pipeline run id); a key of TrainParams is overridden.
+  std::map<std::string, std::string> params;
 };
 
 // The algorithm name before training ("popularity+latest+itemcf") and the settings TrainModels
@@ -37,22 +42,22 @@ std::map<std::string, std::string> TrainParams(const RecoConfig& config,
 // write_seconds) and one artifact per model file (path relative to `data_dir`, kind, bytes,
 // sha256). InvalidArgument when a file is outside `data_dir`; NotFound when a file is gone.
 Status RecordTrainReport(const TrainReport& report, const std::filesystem::path& data_dir,
-                         RunRecord& run);
+                         registry::RunRecord& run);
 
 struct TrainedVersion {
   TrainReport report;  // what TrainModels fitted and wrote
-  RunRecord run;
-  ModelVersion version;
-  RetentionReport retention;
+  registry::RunRecord run;
+  registry::ModelVersion version;
+  registry::RetentionReport retention;
 };
 
-// Starts a run, trains into DATA_DIR/models (the registry's retention replaces TrainModels'
-// per-kind file retention), records the report, registers the version and applies retention
-// with config.registry.keep_versions. A failed training is saved as a failed run and its error
-// returned with the run id in the message.
+// Starts a run with its params (TrainParams and inputs.params), trains into DATA_DIR/models (the
+// registry's retention replaces TrainModels' per-kind file retention), records the report,
+// registers the version and applies retention with config.registry.keep_versions. A failed training
+// is saved as a failed run and its error returned with the run id in the message.
 Result<TrainedVersion> TrainAndRegister(Store& store, const RecoConfig& config,
                                         const std::filesystem::path& data_dir, const Clock& clock,
                                         TrainOptions options = {},
                                         const TrainingRunInputs& inputs = {});
 
-}  // namespace reco::registry
+}  // namespace reco::training

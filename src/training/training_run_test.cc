@@ -1,12 +1,20 @@
-#include "registry/training_run.h"
+#include "training/training_run.h"
 
 #include <gtest/gtest.h>
 
 #include "data/testing/shop_store.h"
 #include "data/testing/temp_dir.h"
 
-namespace reco::registry {
+namespace reco::training {
 namespace {
+
+using registry::ModelRegistry;
+using registry::ModelVersion;
+using registry::RunArtifact;
+using registry::RunRecord;
+using registry::RunStatus;
+using registry::RunTracker;
+using registry::Sha256File;
 
 constexpr TimestampUs kT0 = 1'795'489'200LL * kMicrosPerSecond;  // 2026-11-24T03:00:00Z
 
@@ -114,4 +122,4 @@ TEST(RecordTrainReport, RejectsAModelFileOutsideTheDataDir) {
 }
 
 }  // namespace
-}  // namespace reco::registry
+}  // namespace reco::training
