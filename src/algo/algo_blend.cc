@@ -9,7 +9,7 @@
 #include "algo/blend.h"
 #include "eval/split_util.h"
 
-namespace reco::eval {
+namespace reco::algo {
 namespace {
 
 struct BlendOptions {
@@ -147,7 +147,8 @@ Status FitComponents(const BlendOptions& o, const Dataset& train, bool show_prog
 
 Result<std::vector<double>> LearnWeights(const BlendOptions& o, const Dataset& train,
                                          bool show_progress) {
-  RECO_ASSIGN_OR_RETURN(EvalSplit split, SplitRandom(train, o.validation_fraction, o.seed));
+  RECO_ASSIGN_OR_RETURN(eval::EvalSplit split,
+                        eval::SplitRandom(train, o.validation_fraction, o.seed));
   SubsampleUsers(split, static_cast<size_t>(o.validation_users), o.seed);
   std::vector<FittedScorer> fitted;
   RECO_RETURN_IF_ERROR(FitComponents(o, split.train, show_progress, fitted));
@@ -202,4 +203,4 @@ Algorithm BlendAlgorithm() {
           FitBlend};
 }
 
-}  // namespace reco::eval
+}  // namespace reco::algo

@@ -5,7 +5,7 @@
 #include "algo/algorithm_options.h"
 #include "algo/algorithms.h"
 
-namespace reco::eval {
+namespace reco::algo {
 namespace {
 
 Result<ItemCfOptions> ParseItemCfOptions(const std::vector<Setting>& settings) {
@@ -195,4 +195,4 @@ Algorithm IalsAlgorithm() {
           }};
 }
 
-}  // namespace reco::eval
+}  // namespace reco::algo

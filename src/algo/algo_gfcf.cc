@@ -3,7 +3,7 @@
 #include "algo/algorithms.h"
 #include "algo/gfcf_scorer.h"
 
-namespace reco::eval {
+namespace reco::algo {
 namespace {
 
 Result<GfcfOptions> ParseGfcfOptions(const std::vector<Setting>& settings) {
@@ -51,4 +51,4 @@ Algorithm GfcfAlgorithm() {
       }};
 }
 
-}  // namespace reco::eval
+}  // namespace reco::algo

@@ -9,10 +9,10 @@
 #include "eval/eval_testing.h"
 #include "models/swing.h"
 
-namespace reco::eval {
+namespace reco::algo {
 namespace {
 
-using testing::MakeDataset;
+using eval::testing::MakeDataset;
 
 // u0: i0 i1 i2, u1: i0 i1, u2: i0 i1 i3, u3: i1 i2.
 Dataset SmallDataset() {
@@ -110,4 +110,4 @@ TEST(AlgoKnn, SwingRejectsUnknownAndBadSettings) {
 }
 
 }  // namespace
-}  // namespace reco::eval
+}  // namespace reco::algo

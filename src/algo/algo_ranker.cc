@@ -8,7 +8,7 @@
 #include "algo/algorithms.h"
 #include "rank/ranker.h"
 
-namespace reco::eval {
+namespace reco::algo {
 namespace {
 
 constexpr std::string_view kRankerKeys =
@@ -198,4 +198,4 @@ Algorithm RankerAlgorithm() {
       }};
 }
 
-}  // namespace reco::eval
+}  // namespace reco::algo

@@ -8,7 +8,7 @@
 #include "data/testing/temp_dir.h"
 #include "rank/ranker.h"
 
-namespace reco::eval {
+namespace reco::algo {
 namespace {
 
 std::vector<Setting> Small() {
@@ -54,4 +54,4 @@ TEST(RankerAlgorithm, FitsThroughTheTableAndSavesAModelThatScoresTheSame) {
 }
 
 }  // namespace
-}  // namespace reco::eval
+}  // namespace reco::algo

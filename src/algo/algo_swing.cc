@@ -10,7 +10,7 @@
 #include "algo/algorithms.h"
 #include "models/swing.h"
 
-namespace reco::eval {
+namespace reco::algo {
 namespace {
 
 // score(j) = Σ over h in history of sim(h, j), over h's stored Swing neighbours.
@@ -63,4 +63,4 @@ Algorithm SwingAlgorithm() {
           }};
 }
 
-}  // namespace reco::eval
+}  // namespace reco::algo

@@ -16,7 +16,7 @@
 #include "core/status.h"
 #include "data/dataset.h"
 
-namespace reco::eval {
+namespace reco::algo {
 
 Result<double> ParseNumber(const Setting& s);
 Result<int> ParseInt(const Setting& s);
@@ -148,4 +148,4 @@ Result<FittedScorer> FitWith(std::string_view algo, const Dataset& train, const 
   return fitted;
 }
 
-}  // namespace reco::eval
+}  // namespace reco::algo

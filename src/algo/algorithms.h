@@ -1,4 +1,4 @@
-// The entries of the algorithm table (eval::Algorithms()), one function per algorithm, each
+// The entries of the algorithm table (algo::Algorithms()), one function per algorithm, each
 // defined in src/algo/algo_<name>.cc. To add an algorithm: write its model in src/models, its
 // entry in a new algo_<name>.cc, and list it in Algorithms() (scorer.cc).
 //
@@ -7,7 +7,7 @@
 
 #include "algo/scorer.h"
 
-namespace reco::eval {
+namespace reco::algo {
 
 Algorithm PopularAlgorithm();  // algo_classic.cc
 Algorithm ItemCfAlgorithm();   // algo_classic.cc
@@ -19,4 +19,4 @@ Algorithm SwingAlgorithm();    // algo_swing.cc
 Algorithm RankerAlgorithm();   // algo_ranker.cc (model in src/rank)
 Algorithm GfcfAlgorithm();     // algo_gfcf.cc
 
-}  // namespace reco::eval
+}  // namespace reco::algo

@@ -12,7 +12,7 @@
 #include "models/artifact.h"
 #include "models/binary_io.h"
 
-namespace reco::eval {
+namespace reco::algo {
 namespace {
 
 constexpr std::string_view kBlendKind = "blend";
@@ -165,4 +165,4 @@ Result<std::unique_ptr<BlendScorer>> LoadBlend(const std::filesystem::path& path
   return std::make_unique<BlendScorer>(std::move(components), *normalize);
 }
 
-}  // namespace reco::eval
+}  // namespace reco::algo

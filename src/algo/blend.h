@@ -20,7 +20,7 @@
 #include "eval/metrics.h"
 #include "eval/protocol.h"
 
-namespace reco::eval {
+namespace reco::algo {
 
 // How a component's scores for one user are scaled before weighting.
 enum class BlendNormalize {
@@ -67,7 +67,7 @@ void NormalizeRow(BlendNormalize normalize, std::span<const uint32_t> history,
                   std::span<float> row);
 
 struct BlendLearnOptions {
-  Metric metric = Metric::kNdcg;  // maximised at cut-off k
+  eval::Metric metric = eval::Metric::kNdcg;  // maximised at cut-off k
   size_t k = 20;
   BlendNormalize normalize = BlendNormalize::kMax;
   // Each component's top `candidates` items per user are the items a blend may rank; the
@@ -85,19 +85,19 @@ struct LearnedWeights {
 
 // A metric to maximise, e.g. "ndcg@20" or "recall@20" (any per-user metric of metrics.h).
 struct TargetMetric {
-  Metric metric = Metric::kNdcg;
+  eval::Metric metric = eval::Metric::kNdcg;
   size_t k = 20;
 };
 Result<TargetMetric> ParseTargetMetric(std::string_view text);
 
 // Keeps at most `max_users` held-out users of `split`, chosen by `seed` (ascending order kept).
-void SubsampleUsers(EvalSplit& split, size_t max_users, uint64_t seed);
+void SubsampleUsers(eval::EvalSplit& split, size_t max_users, uint64_t seed);
 
 // Learns weights maximising options.metric@k over the held-out users of `validation` (scored
 // from their history in validation.train), by coordinate search on the simplex starting from the
 // best single component. `components` were fitted on validation.train.
-Result<LearnedWeights> LearnBlendWeights(const EvalSplit& validation,
+Result<LearnedWeights> LearnBlendWeights(const eval::EvalSplit& validation,
                                          std::span<const Scorer* const> components,
                                          const BlendLearnOptions& options);
 
-}  // namespace reco::eval
+}  // namespace reco::algo

@@ -12,7 +12,17 @@
 #include "eval/evaluator.h"
 #include "eval/split_util.h"
 
-namespace reco::eval {
+namespace reco::algo {
+
+using eval::ComputeUserMetrics;
+using eval::EvalSplit;
+using eval::HeldOutUser;
+using eval::kNumUserMetrics;
+using eval::Metric;
+using eval::MetricName;
+using eval::SelectTopK;
+using eval::UserHistory;
+
 namespace {
 
 constexpr size_t kBatch = 32;
@@ -202,9 +212,9 @@ Result<LearnedWeights> LearnBlendWeights(const EvalSplit& validation,
   return best;
 }
 
-}  // namespace reco::eval
+}  // namespace reco::algo
 
-namespace reco::eval {
+namespace reco::algo {
 
 Result<TargetMetric> ParseTargetMetric(std::string_view text) {
   const size_t at = text.find('@');
@@ -237,7 +247,7 @@ void SubsampleUsers(EvalSplit& split, size_t max_users, uint64_t seed) {
   std::vector<size_t> order(split.users.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
-  internal::Shuffle(order, rng);
+  eval::internal::Shuffle(order, rng);
   order.resize(max_users);
   std::sort(order.begin(), order.end());
   std::vector<HeldOutUser> kept;
@@ -246,4 +256,4 @@ void SubsampleUsers(EvalSplit& split, size_t max_users, uint64_t seed) {
   split.users = std::move(kept);
 }
 
-}  // namespace reco::eval
+}  // namespace reco::algo

@@ -8,12 +8,16 @@
 #include "data/testing/temp_dir.h"
 #include "eval/eval_testing.h"
 
-namespace reco::eval {
+namespace reco::algo {
 namespace {
+
+using eval::EvalSplit;
+using eval::Metric;
+using eval::SplitRandom;
 
 // 200 users in 5 groups; the users of group g like 6 of the 10 items 10g..10g+9 (seeded).
 Dataset GroupedDataset() {
-  std::vector<testing::Interaction> pairs;
+  std::vector<eval::testing::Interaction> pairs;
   std::mt19937_64 rng(7);
   for (int u = 0; u < 200; ++u) {
     const int g = u % 5;
@@ -22,7 +26,7 @@ Dataset GroupedDataset() {
     for (int i = 9; i > 0; --i) std::swap(items[i], items[rng() % (i + 1)]);
     for (int i = 0; i < 6; ++i) pairs.push_back({u, items[i], i});
   }
-  return testing::MakeDataset(200, 50, pairs);
+  return eval::testing::MakeDataset(200, 50, pairs);
 }
 
 // Scores the items of the block of the user's first history item: knows the groups.
@@ -170,4 +174,4 @@ TEST(Blend, ParsesTargetMetrics) {
 }
 
 }  // namespace
-}  // namespace reco::eval
+}  // namespace reco::algo

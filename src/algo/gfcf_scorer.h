@@ -12,7 +12,7 @@
 #include "algo/scorer.h"
 #include "models/gfcf.h"
 
-namespace reco::eval {
+namespace reco::algo {
 
 // score(j) = GF-CF score of item j for `history` (linear + ideal filter, optional sharpening).
 class GfcfScorer final : public Scorer {
@@ -36,4 +36,4 @@ class GfcfScorer final : public Scorer {
   GfcfModel model_;
 };
 
-}  // namespace reco::eval
+}  // namespace reco::algo

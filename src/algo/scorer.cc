@@ -7,7 +7,7 @@
 #include "algo/algorithm_options.h"
 #include "algo/algorithms.h"
 
-namespace reco::eval {
+namespace reco::algo {
 
 Result<double> ParseNumber(const Setting& s) {
   double value = 0;
@@ -144,4 +144,4 @@ Result<Setting> ParseSetting(std::string_view text) {
   return Setting{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
 }
 
-}  // namespace reco::eval
+}  // namespace reco::algo

@@ -27,7 +27,12 @@
 #include "models/itemcf.h"
 #include "models/rp3beta.h"
 
-namespace reco::eval {
+namespace reco::algo {
+
+// The interface every algorithm implements and the type of its options belong to the evaluator,
+// which needs nothing else from this table.
+using eval::Scorer;
+using eval::Setting;
 
 // score(i) = number of training users with a positive on i.
 class PopularityScorer final : public Scorer {
@@ -137,4 +142,4 @@ Status CheckScorerSettings(std::string_view algo, const std::vector<Setting>& se
 // Parses "key=value" (as given to --set).
 Result<Setting> ParseSetting(std::string_view text);
 
-}  // namespace reco::eval
+}  // namespace reco::algo

@@ -8,7 +8,7 @@
 #include "core/file_util.h"
 #include "core/toml_util.h"
 
-namespace reco::eval {
+namespace reco::algo {
 namespace {
 
 std::string Where(const std::filesystem::path& path, const toml::node& node) {
@@ -142,4 +142,4 @@ Status SaveTunedConfig(const std::filesystem::path& path, const TunedConfig& con
   return WriteFileAtomic(path, FormatTunedConfig(config));
 }
 
-}  // namespace reco::eval
+}  // namespace reco::algo

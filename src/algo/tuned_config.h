@@ -16,7 +16,7 @@
 #include "algo/scorer.h"
 #include "core/status.h"
 
-namespace reco::eval {
+namespace reco::algo {
 
 struct TunedConfig {
   std::string algo;               // a name of Algorithms()
@@ -40,4 +40,4 @@ std::string FormatTunedConfig(const TunedConfig& config);
 // Writes FormatTunedConfig(config) atomically.
 Status SaveTunedConfig(const std::filesystem::path& path, const TunedConfig& config);
 
-}  // namespace reco::eval
+}  // namespace reco::algo

@@ -7,7 +7,7 @@
 
 #include "data/testing/temp_dir.h"
 
-namespace reco::eval {
+namespace reco::algo {
 namespace {
 
 std::filesystem::path Write(const reco::testing::TempDir& dir, const std::string& text) {
@@ -92,4 +92,4 @@ TEST(TunedConfig, ErrorsNameTheFileAndLine) {
 }
 
 }  // namespace
-}  // namespace reco::eval
+}  // namespace reco::algo

@@ -77,11 +77,11 @@ std::optional<training::AlgorithmChoice> ChooseAlgorithm(const TrainFlags& flags
   }
   training::AlgorithmChoice choice{flags.algo, {}, "reco train"};
   for (const std::string& text : flags.sets) {
-    Result<eval::Setting> setting = eval::ParseSetting(text);
+    Result<eval::Setting> setting = algo::ParseSetting(text);
     if (!setting.ok()) Fail("train: " + setting.status().message());
     choice.settings.push_back(std::move(setting).value());
   }
-  if (Status st = eval::CheckScorerSettings(choice.algo, choice.settings); !st.ok()) {
+  if (Status st = algo::CheckScorerSettings(choice.algo, choice.settings); !st.ok()) {
     Fail("train: " + st.message());
   }
   return choice;

@@ -85,7 +85,7 @@ void RunTune(const TuneFlags& flags) {
   options.show_progress = true;
   if (options.budget_seconds <= 0) Fail("--budget-seconds was used up by loading the data");
   tune::TuneResult result = OrFail(tune::Tune(train, options));
-  if (Status st = eval::SaveTunedConfig(flags.out, result.config); !st.ok()) {
+  if (Status st = algo::SaveTunedConfig(flags.out, result.config); !st.ok()) {
     Fail("cannot write --out " + flags.out + ": " + st.ToString());
   }
   const std::string log = flags.out + ".trials.json";

@@ -15,6 +15,11 @@
 namespace reco::eval {
 namespace {
 
+using algo::FitScorer;
+using algo::FittedScorer;
+using algo::ParseSetting;
+using algo::PopularityScorer;
+
 using testing::Interaction;
 using testing::MakeDataset;
 

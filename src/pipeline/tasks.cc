@@ -194,7 +194,7 @@ Status BuildFeatures(const PipelineEnv& env, SharedState& state, TaskContext& ct
 Status TrainModelsTask(const PipelineEnv& env, TaskContext& ctx) {
   const RecoConfig& config = *env.config;
   RECO_ASSIGN_OR_RETURN(ModelChoice choice, ChooseModel(config, env.data_dir));
-  RECO_RETURN_IF_ERROR(eval::CheckScorerSettings(choice.algo, choice.settings)
+  RECO_RETURN_IF_ERROR(algo::CheckScorerSettings(choice.algo, choice.settings)
                            .WithPrefix("settings of " + choice.source));
   bool extra = !config.recommend.model_config.empty();
   if (ctx.dry_run()) {
@@ -232,8 +232,8 @@ Result<std::map<std::string, double>> FitAndEvaluate(const PipelineEnv& env,
                                                      const eval::EvalSplit& split,
                                                      const ModelChoice& choice) {
   RECO_ASSIGN_OR_RETURN(
-      eval::FittedScorer fitted,
-      eval::FitScorer(choice.algo, split.train, choice.settings, env.show_progress));
+      algo::FittedScorer fitted,
+      algo::FitScorer(choice.algo, split.train, choice.settings, env.show_progress));
   eval::EvalOptions options;
   options.ks = {10, 20};
   options.num_threads = env.threads;

@@ -202,9 +202,9 @@ TEST_F(PipelineTasksTest, FirstRunPublishesThenAWorseModelIsBlockedByTheGate) {
   EXPECT_TRUE(fs::exists(ReconciliationPath(dir_.path(), first->request.date)));
 
   // A worse configuration: popularity only.
-  eval::TunedConfig popular;
+  algo::TunedConfig popular;
   popular.algo = "popular";
-  ASSERT_TRUE(eval::SaveTunedConfig(dir_.path() / "popular.toml", popular).ok());
+  ASSERT_TRUE(algo::SaveTunedConfig(dir_.path() / "popular.toml", popular).ok());
   config_.recommend.model_config = "popular.toml";
   Result<PipelineRun> second = Run();
   ASSERT_TRUE(second.ok());

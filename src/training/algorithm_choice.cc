@@ -16,7 +16,7 @@ std::filesystem::path ModelConfigPath(const RecoConfig& config,
 
 Result<AlgorithmChoice> ChoiceFromTunedConfig(const std::filesystem::path& path,
                                               std::string source) {
-  RECO_ASSIGN_OR_RETURN(eval::TunedConfig tuned, eval::LoadTunedConfig(path));
+  RECO_ASSIGN_OR_RETURN(algo::TunedConfig tuned, algo::LoadTunedConfig(path));
   return AlgorithmChoice{std::move(tuned.algo), std::move(tuned.settings), std::move(source)};
 }
 
@@ -34,7 +34,7 @@ std::vector<eval::Setting> SettingsWithThreads(const AlgorithmChoice& choice, in
   std::vector<eval::Setting> settings = choice.settings;
   if (threads > 0) {
     settings.emplace_back(choice.algo + ".threads", std::to_string(threads));
-    if (!eval::CheckScorerSettings(choice.algo, settings).ok()) settings.pop_back();
+    if (!algo::CheckScorerSettings(choice.algo, settings).ok()) settings.pop_back();
   }
   return settings;
 }

@@ -26,7 +26,7 @@ Dataset ThreeItems() {
 
 TEST(Precompute, ListsExcludeTrainingAndHiddenItemsBestFirst) {
   Dataset d = ThreeItems();
-  eval::PopularityScorer popular(d);
+  algo::PopularityScorer popular(d);
   PrecomputeOptions options;
   options.list_size = 5;
   options.num_threads = 2;

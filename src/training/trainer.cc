@@ -85,8 +85,8 @@ Status FitBuiltins(const Dataset& dataset, const RecommendConfig& config,
 Result<UserRecsModel> FitRecs(const Dataset& dataset, const AlgorithmChoice& choice,
                               size_t list_size, const TrainOptions& options) {
   RECO_ASSIGN_OR_RETURN(
-      eval::FittedScorer fitted,
-      eval::FitScorer(choice.algo, dataset, choice.settings, options.show_progress));
+      algo::FittedScorer fitted,
+      algo::FitScorer(choice.algo, dataset, choice.settings, options.show_progress));
   spdlog::info("event=algorithm_fitted algo={} seconds={:.3f}", choice.algo, fitted.train_seconds);
   RECO_RETURN_IF_ERROR(Checkpoint(options, "after fitting " + choice.algo));
   PrecomputeOptions precompute;

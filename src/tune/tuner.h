@@ -46,7 +46,7 @@ struct TrialRecord {
 };
 
 struct TuneResult {
-  eval::TunedConfig config;
+  algo::TunedConfig config;
   std::vector<TrialRecord> trials;
 };
 
