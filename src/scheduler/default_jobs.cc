@@ -2,14 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 
-#include "core/file_util.h"
-#include "data/dataset.h"
-#include "models/itemcf.h"
 #include "models/model_files.h"
 #include "models/user_recs.h"
 #include "registry/model_registry.h"
@@ -92,25 +91,30 @@ Result<size_t> CleanModelFiles(const std::filesystem::path& data_dir, size_t kee
   return removed;
 }
 
+// Stops a job's training between two steps once the job is cancelled.
+std::function<Status(std::string_view)> CancelCheckpoint(const JobContext& context) {
+  return [&context](std::string_view step) {
+    return context.cancelled() ? Cancelled(context, step) : Status::Ok();
+  };
+}
+
+// Refits the item-CF model alone on the store's snapshot, writes it and, with a model registry,
+// publishes it as a new production version.
 Status RetrainItemVectors(Store& store, const RecoConfig& config,
                           const std::filesystem::path& models_dir, const Clock& clock,
                           const JobContext& context) {
-  RECO_ASSIGN_OR_RETURN(Dataset dataset,
-                        Dataset::FromStore(store, config.recommend.feedback_types));
-  if (context.cancelled()) return Cancelled(context, "after loading the dataset");
-  ItemCfOptions options;
-  options.neighbors = config.recommend.itemcf_neighbors;
-  options.shrinkage = config.recommend.itemcf_shrinkage;
-  RECO_ASSIGN_OR_RETURN(ItemCfModel model, ItemCfModel::Fit(dataset, options));
-  if (context.cancelled()) return Cancelled(context, "before writing the model");
-  RECO_RETURN_IF_ERROR(EnsureDirectory(models_dir));
-  const TimestampUs created = clock.NowMicros();
-  const std::filesystem::path path = models_dir / ModelFileName("itemcf", created);
-  RECO_RETURN_IF_ERROR(model.Save(path, created));
+  training::TrainOptions options;
+  options.builtin = {.popularity = false, .latest = false, .itemcf = true};
+  // Old files stay while a registered version names them; cache_cleanup removes the others.
+  options.keep_files = std::numeric_limits<size_t>::max();
+  options.checkpoint = CancelCheckpoint(context);
+  RECO_ASSIGN_OR_RETURN(training::TrainReport report,
+                        training::TrainModels(store, config, models_dir, clock, options));
+  const training::ModelTrainStats& itemcf = report.models.back();
   RECO_RETURN_IF_ERROR(PublishReplacedArtifact(models_dir.parent_path(), kJobItemVectors, "itemcf",
-                                               path, "", {}, clock));
-  spdlog::info("event=item_vectors_written file={} items={} entries={}", path.string(),
-               model.num_items(), model.num_neighbor_entries());
+                                               itemcf.file, "", {}, clock));
+  spdlog::info("event=item_vectors_written file={} items={} entries={}", itemcf.file.string(),
+               itemcf.items, itemcf.entries);
   return Status::Ok();
 }
 
@@ -125,13 +129,11 @@ Status PrecomputeRecs(Store& store, const RecoConfig& config, const std::filesys
         "precompute needs recommend.model_config (a CONFIG.toml from reco tune)");
   }
   training::TrainOptions options;
-  options.builtin_models = false;
+  options.builtin = {.popularity = false, .latest = false, .itemcf = false};
   options.recs = *choice;
-  // Old lists stay while a registered version names them; cache_cleanup removes the others.
+  // Old files stay while a registered version names them; cache_cleanup removes the others.
   options.keep_files = std::numeric_limits<size_t>::max();
-  options.checkpoint = [&context](std::string_view step) {
-    return context.cancelled() ? Cancelled(context, step) : Status::Ok();
-  };
+  options.checkpoint = CancelCheckpoint(context);
   RECO_ASSIGN_OR_RETURN(training::TrainReport report,
                         training::TrainModels(store, config, data_dir / "models", clock, options));
   const training::ModelTrainStats& recs = report.models.back();

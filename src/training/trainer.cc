@@ -44,28 +44,32 @@ Status Checkpoint(const TrainOptions& options, std::string_view step) {
 Status FitBuiltins(const Dataset& dataset, const RecommendConfig& config,
                    const TrainOptions& options, TimestampUs now, FittedModels& models,
                    TrainReport& report) {
-  PopularityOptions popularity_options;
-  popularity_options.now = now;
-  popularity_options.half_life_days = config.popularity_half_life_days;
-  popularity_options.list_size = static_cast<size_t>(std::max(config.popular_list_size, 0));
-  Stopwatch popularity_watch;
-  RECO_ASSIGN_OR_RETURN(models.popularity, PopularityModel::Fit(dataset, popularity_options));
-  report.models.push_back({"popularity",
-                           models.popularity->item_ids().size(),
-                           models.popularity->Top().size(),
-                           popularity_watch.Seconds(),
-                           {}});
-
-  LatestOptions latest_options;
-  latest_options.list_size = popularity_options.list_size;
-  Stopwatch latest_watch;
-  RECO_ASSIGN_OR_RETURN(models.latest, LatestModel::Fit(dataset, latest_options));
-  report.models.push_back({"latest",
-                           models.latest->item_ids().size(),
-                           models.latest->Top().size(),
-                           latest_watch.Seconds(),
-                           {}});
-
+  const size_t list_size = static_cast<size_t>(std::max(config.popular_list_size, 0));
+  if (options.builtin.popularity) {
+    PopularityOptions popularity_options;
+    popularity_options.now = now;
+    popularity_options.half_life_days = config.popularity_half_life_days;
+    popularity_options.list_size = list_size;
+    Stopwatch popularity_watch;
+    RECO_ASSIGN_OR_RETURN(models.popularity, PopularityModel::Fit(dataset, popularity_options));
+    report.models.push_back({"popularity",
+                             models.popularity->item_ids().size(),
+                             models.popularity->Top().size(),
+                             popularity_watch.Seconds(),
+                             {}});
+  }
+  if (options.builtin.latest) {
+    LatestOptions latest_options;
+    latest_options.list_size = list_size;
+    Stopwatch latest_watch;
+    RECO_ASSIGN_OR_RETURN(models.latest, LatestModel::Fit(dataset, latest_options));
+    report.models.push_back({"latest",
+                             models.latest->item_ids().size(),
+                             models.latest->Top().size(),
+                             latest_watch.Seconds(),
+                             {}});
+  }
+  if (!options.builtin.itemcf) return Status::Ok();
   ItemCfOptions itemcf_options;
   itemcf_options.neighbors = config.itemcf_neighbors;
   itemcf_options.shrinkage = config.itemcf_shrinkage;
@@ -99,9 +103,7 @@ Result<UserRecsModel> FitRecs(const Dataset& dataset, const AlgorithmChoice& cho
 Result<FittedModels> FitAll(const Dataset& dataset, const RecommendConfig& config,
                             const TrainOptions& options, TimestampUs now, TrainReport& report) {
   FittedModels models;
-  if (options.builtin_models) {
-    RECO_RETURN_IF_ERROR(FitBuiltins(dataset, config, options, now, models, report));
-  }
+  RECO_RETURN_IF_ERROR(FitBuiltins(dataset, config, options, now, models, report));
   if (options.recs) {
     ModelTrainStats stats;
     stats.kind = std::string(UserRecsModel::kKind);

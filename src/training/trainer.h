@@ -24,12 +24,20 @@
 
 namespace reco::training {
 
+// The built-in models a training fits.
+struct BuiltinModels {
+  bool popularity = true;
+  bool latest = true;
+  bool itemcf = true;
+};
+
 struct TrainOptions {
   int num_threads = 0;         // item-CF and list threads; 0 = number of cores
   bool show_progress = false;  // progress lines on stderr
   size_t keep_files = 3;       // newest files kept per kind (retention)
-  // Fit popularity, latest and item-CF; false fits only `recs` (the worker's precompute job).
-  bool builtin_models = true;
+  // All three by default; the worker's item_vectors job refits item-CF alone and its precompute
+  // job only `recs`.
+  BuiltinModels builtin;
   // The algorithm whose per-user lists are precomputed (recommend.recs_per_user items each),
   // fitted with exactly these settings; none = no lists.
   std::optional<AlgorithmChoice> recs;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "data/testing/temp_dir.h"
+#include "models/model_files.h"
 #include "models/user_recs.h"
 #include "registry/model_registry.h"
 #include "registry/run_tracker.h"
@@ -141,7 +142,7 @@ TEST_F(TrainingOnSqlite, ListsArePrecomputedOnlyWhenAsked) {
 
 TEST_F(TrainingOnSqlite, ListsAloneWriteOneFile) {
   TrainOptions options;
-  options.builtin_models = false;
+  options.builtin = {.popularity = false, .latest = false, .itemcf = false};
   options.recs = AlgorithmChoice{"popular", {}, "test"};
   Result<TrainReport> report =
       TrainModels(*store_, config_, dir_.path() / "models", clock_, options);
@@ -152,6 +153,22 @@ TEST_F(TrainingOnSqlite, ListsAloneWriteOneFile) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_.path() / "models"),
                           std::filesystem::directory_iterator()),
             1);
+}
+
+TEST_F(TrainingOnSqlite, ItemCfAloneWritesOneFile) {
+  TrainOptions options;
+  options.builtin = {.popularity = false, .latest = false, .itemcf = true};
+  Result<TrainReport> report =
+      TrainModels(*store_, config_, dir_.path() / "models", clock_, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->models.size(), 1u);
+  EXPECT_EQ(report->models[0].kind, "itemcf");
+  EXPECT_EQ(report->models[0].items, 8u);
+  EXPECT_EQ(report->models[0].file.filename().string(),
+            ModelFileName("itemcf", clock_.NowMicros()));
+  Result<std::vector<ModelFile>> files = ListModelFiles(dir_.path() / "models");
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(files->size(), 1u);
 }
 
 TEST_F(TrainingOnSqlite, ACheckpointThatFailsStopsBeforeAnythingIsWritten) {
