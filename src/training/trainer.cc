@@ -85,19 +85,24 @@ Status FitBuiltins(const Dataset& dataset, const RecommendConfig& config,
   return Status::Ok();
 }
 
-// Fits the chosen algorithm and precomputes every user's list with it.
+// Fits the chosen algorithm and precomputes every user's list with it. Their errors name the
+// model kind ("recs: ..."); a checkpoint's status is returned as it is.
 Result<UserRecsModel> FitRecs(const Dataset& dataset, const AlgorithmChoice& choice,
                               size_t list_size, const TrainOptions& options) {
-  RECO_ASSIGN_OR_RETURN(
-      algo::FittedScorer fitted,
-      algo::FitScorer(choice.algo, dataset, choice.settings, options.show_progress));
-  spdlog::info("event=algorithm_fitted algo={} seconds={:.3f}", choice.algo, fitted.train_seconds);
+  const std::string kind(UserRecsModel::kKind);
+  Result<algo::FittedScorer> fitted =
+      algo::FitScorer(choice.algo, dataset, choice.settings, options.show_progress);
+  if (!fitted.ok()) return fitted.status().WithPrefix(kind);
+  spdlog::info("event=algorithm_fitted algo={} seconds={:.3f}", choice.algo, fitted->train_seconds);
   RECO_RETURN_IF_ERROR(Checkpoint(options, "after fitting " + choice.algo));
   PrecomputeOptions precompute;
   precompute.list_size = list_size;
   precompute.num_threads = options.num_threads;
   precompute.show_progress = options.show_progress;
-  return PrecomputeUserRecs(*fitted.scorer, dataset, choice.algo, fitted.options, precompute);
+  Result<UserRecsModel> recs =
+      PrecomputeUserRecs(*fitted->scorer, dataset, choice.algo, fitted->options, precompute);
+  if (!recs.ok()) return recs.status().WithPrefix(kind);
+  return recs;
 }
 
 Result<FittedModels> FitAll(const Dataset& dataset, const RecommendConfig& config,
@@ -108,13 +113,11 @@ Result<FittedModels> FitAll(const Dataset& dataset, const RecommendConfig& confi
     ModelTrainStats stats;
     stats.kind = std::string(UserRecsModel::kKind);
     Stopwatch watch;
-    Result<UserRecsModel> recs =
-        FitRecs(dataset, *options.recs, static_cast<size_t>(config.recs_per_user), options);
-    RECO_RETURN_IF_ERROR(recs.status().WithPrefix(stats.kind));
-    stats.items = recs->item_ids().size();
-    stats.entries = recs->num_entries();
+    RECO_ASSIGN_OR_RETURN(models.recs, FitRecs(dataset, *options.recs,
+                                               static_cast<size_t>(config.recs_per_user), options));
+    stats.items = models.recs->item_ids().size();
+    stats.entries = models.recs->num_entries();
     stats.seconds = watch.Seconds();
-    models.recs = std::move(recs).value();
     report.models.push_back(std::move(stats));
   }
   for (const ModelTrainStats& stats : report.models) {

@@ -182,6 +182,7 @@ TEST_F(TrainingOnSqlite, ACheckpointThatFailsStopsBeforeAnythingIsWritten) {
   Result<TrainReport> report =
       TrainModels(*store_, config_, dir_.path() / "models", clock_, options);
   EXPECT_EQ(report.status().code(), StatusCode::kUnavailable) << report.status().ToString();
+  EXPECT_EQ(report.status().message(), "stopped");
   EXPECT_EQ(steps,
             (std::vector<std::string>{"after loading the dataset", "after fitting popular"}));
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "models"));
