@@ -172,7 +172,11 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
                                                           *rollout, *feedback, clock);
   model = std::make_unique<service::ModelService>(*models, rollout.get(), metrics, data_dir, clock);
   jobs = std::make_unique<service::JobService>(*scheduler, *store);
-  pipelines = std::make_unique<service::PipelineService>(*pipeline);
+  pipelines = std::make_unique<service::PipelineService>(
+      [launcher = pipeline.get()](pipeline::RunRequest request) {
+        return launcher->Start(std::move(request));
+      },
+      data_dir, clock);
   return api::ApiDeps{.config = &config,
                       .catalogue = catalogue.get(),
                       .feedback = feedback.get(),

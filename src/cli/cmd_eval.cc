@@ -14,13 +14,14 @@
 #include <utility>
 #include <vector>
 
+#include "algo/scorer.h"
+#include "algo/tuned_config.h"
 #include "cli/commands.h"
 #include "core/file_util.h"
+#include "data/loader.h"
 #include "eval/evaluator.h"
 #include "eval/protocol.h"
 #include "eval/report.h"
-#include "eval/scorer.h"
-#include "eval/tuned_config.h"
 
 namespace reco::cli {
 namespace {
@@ -108,7 +109,7 @@ eval::EvalSplit LoadSplit(const EvalFlags& flags, const eval::ProtocolOptions& p
   }
   int64_t bad_lines = 0;
   std::vector<std::string> issues;
-  Dataset all = OrFail(eval::LoadDataset(flags.data, format, &bad_lines, &issues));
+  Dataset all = OrFail(LoadDataset(flags.data, format, &bad_lines, &issues));
   eval::EvalSplit split = OrFail(eval::MakeSplit(all, protocol));
   split.stats.bad_lines = bad_lines;
   split.issues = std::move(issues);
@@ -152,18 +153,18 @@ std::pair<std::string, std::vector<eval::Setting>> ModelFromFlags(const EvalFlag
   std::string algo = flags.algo;
   std::vector<eval::Setting> settings;
   if (!flags.config.empty()) {
-    eval::TunedConfig config = OrFail(eval::LoadTunedConfig(flags.config));
+    algo::TunedConfig config = OrFail(algo::LoadTunedConfig(flags.config));
     algo = config.algo;
     settings = std::move(config.settings);
   }
   for (const std::string& text : flags.settings)
-    settings.push_back(OrFail(eval::ParseSetting(text)));
+    settings.push_back(OrFail(algo::ParseSetting(text)));
   // --threads also bounds model fitting, for every algorithm that trains in parallel.
   if (flags.threads > 0) {
     settings.emplace_back(algo + ".threads", std::to_string(flags.threads));
-    if (!eval::CheckScorerSettings(algo, settings).ok()) settings.pop_back();
+    if (!algo::CheckScorerSettings(algo, settings).ok()) settings.pop_back();
   }
-  if (Status st = eval::CheckScorerSettings(algo, settings); !st.ok()) Fail(st.ToString());
+  if (Status st = algo::CheckScorerSettings(algo, settings); !st.ok()) Fail(st.ToString());
   return {algo, settings};
 }
 
@@ -178,7 +179,7 @@ void RunEval(const EvalFlags& flags) {
   const double load_seconds = SecondsSince(start);
   PrintSplit(split, load_seconds);
   std::fflush(stdout);
-  eval::FittedScorer fitted = OrFail(eval::FitScorer(algo, split.train, settings, true));
+  algo::FittedScorer fitted = OrFail(algo::FitScorer(algo, split.train, settings, true));
   std::printf("model: %s fitted in %.2f s\n", fitted.algo.c_str(), fitted.train_seconds);
   std::fflush(stdout);
   eval::EvalOptions options;

@@ -10,17 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "algo/scorer.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
 #include "core/time.h"
-#include "eval/recs_trainer.h"
-#include "eval/tuned_config.h"
-#include "models/trainer.h"
-#include "pipeline/evaluation.h"
 #include "registry/model_registry.h"
-#include "registry/run_tracker.h"
-#include "registry/training_run.h"
 #include "store/open_store.h"
+#include "training/algorithm_choice.h"
+#include "training/training_run.h"
 
 namespace reco::cli {
 namespace {
@@ -36,23 +33,18 @@ struct TrainFlags {
 
 [[noreturn]] void Fail(const std::string& message) { throw CommandFailed{1, message}; }
 
-void PrintSummary(const TrainReport& report) {
+void PrintSummary(const training::TrainReport& report) {
   std::printf("snapshot %s: %zu users, %zu items, %zu positive pairs (%.2f s to load)\n",
               report.snapshot_id.c_str(), report.users, report.items, report.positives,
               report.dataset_seconds);
   std::printf("%-12s %10s %10s %9s  %s\n", "model", "items", "entries", "seconds", "file");
-  for (const ModelTrainStats& m : report.models) {
+  for (const training::ModelTrainStats& m : report.models) {
     std::printf("%-12s %10zu %10zu %9.2f  %s\n", m.kind.c_str(), m.items, m.entries, m.seconds,
                 m.file.string().c_str());
   }
   std::printf("written in %.2f s; %zu old model file(s) removed\n", report.write_seconds,
               report.removed.size());
 }
-
-struct AlgorithmChoice {
-  std::string algo;
-  std::vector<eval::Setting> settings;
-};
 
 // True when `path` is a configuration written by `reco tune` (it has an [algorithm] table).
 bool IsTunedConfig(const std::string& path) {
@@ -66,52 +58,40 @@ bool IsTunedConfig(const std::string& path) {
   return false;
 }
 
-AlgorithmChoice FromTunedConfig(const std::filesystem::path& path) {
-  Result<eval::TunedConfig> tuned = eval::LoadTunedConfig(path);
-  if (!tuned.ok()) Fail("train: " + tuned.status().message());
-  return AlgorithmChoice{tuned->algo, tuned->settings};
+training::AlgorithmChoice FromTunedConfig(const std::filesystem::path& path) {
+  Result<training::AlgorithmChoice> choice = training::ChoiceFromTunedConfig(path, "reco train");
+  if (!choice.ok()) Fail("train: " + choice.status().message());
+  return std::move(choice).value();
 }
 
 // The algorithm whose per-user lists this run precomputes: --algo/--set, else a tuned config
 // given as --config, else recommend.model_config of the configuration; none without any.
-std::optional<AlgorithmChoice> ChooseAlgorithm(const TrainFlags& flags,
-                                               const std::string& tuned_config,
-                                               const RecoConfig& config) {
+std::optional<training::AlgorithmChoice> ChooseAlgorithm(const TrainFlags& flags,
+                                                         const std::string& tuned_config,
+                                                         const RecoConfig& config) {
   if (flags.algo.empty()) {
     if (!flags.sets.empty()) Fail("train: --set needs --algo");
     if (!tuned_config.empty()) return FromTunedConfig(tuned_config);
     if (config.recommend.model_config.empty()) return std::nullopt;
-    std::filesystem::path path = config.recommend.model_config;
-    if (path.is_relative()) path = std::filesystem::path(flags.data_dir) / path;
-    return FromTunedConfig(path);
+    return FromTunedConfig(training::ModelConfigPath(config, flags.data_dir));
   }
-  AlgorithmChoice choice{flags.algo, {}};
+  training::AlgorithmChoice choice{flags.algo, {}, "reco train"};
   for (const std::string& text : flags.sets) {
-    Result<eval::Setting> setting = eval::ParseSetting(text);
+    Result<eval::Setting> setting = algo::ParseSetting(text);
     if (!setting.ok()) Fail("train: " + setting.status().message());
     choice.settings.push_back(std::move(setting).value());
   }
-  if (Status st = eval::CheckScorerSettings(choice.algo, choice.settings); !st.ok()) {
+  if (Status st = algo::CheckScorerSettings(choice.algo, choice.settings); !st.ok()) {
     Fail("train: " + st.message());
   }
   return choice;
 }
 
-// Records the algorithm in the run's params (so the pipeline's evaluate task can refit it) and,
-// unless --no-promote, makes the new version production.
-Status RecordAndPromote(const TrainFlags& flags, const std::optional<AlgorithmChoice>& choice,
-                        const registry::TrainedVersion& trained) {
-  const Clock& clock = SystemClock::Get();
-  if (choice) {
-    registry::RunTracker tracker(flags.data_dir, clock);
-    RECO_ASSIGN_OR_RETURN(registry::RunRecord run, tracker.Get(trained.run.run_id));
-    pipeline::ModelChoice model{choice->algo, choice->settings, "reco train"};
-    for (auto& [k, v] : pipeline::ChoiceParams(model)) run.params[k] = v;
-    RECO_RETURN_IF_ERROR(tracker.Save(run));
-  }
+// Unless --no-promote, makes the new version production.
+Status Promote(const TrainFlags& flags, const training::TrainedVersion& trained) {
   std::printf("run %s registered", trained.run.run_id.c_str());
   if (!flags.no_promote) {
-    registry::ModelRegistry reg(flags.data_dir, clock);
+    registry::ModelRegistry reg(flags.data_dir, SystemClock::Get());
     RECO_RETURN_IF_ERROR(reg.Promote(trained.run.run_id, "production").status());
     std::printf(" as production (POST /models/reload to serve it)");
   }
@@ -133,30 +113,24 @@ void RunTrain(const TrainFlags& flags) {
   if (!store.ok()) {
     Fail("train: cannot open the store in " + flags.data_dir + ": " + store.status().ToString());
   }
-  TrainOptions options;
+  training::TrainOptions options;
   options.num_threads = flags.threads;
   options.show_progress = true;
-  std::optional<AlgorithmChoice> choice = ChooseAlgorithm(flags, tuned_config, config);
+  training::TrainingRunInputs inputs;
+  std::optional<training::AlgorithmChoice> choice = ChooseAlgorithm(flags, tuned_config, config);
   if (choice) {
-    eval::PrecomputeOptions precompute;
-    precompute.list_size = static_cast<size_t>(config.recommend.recs_per_user);
-    precompute.num_threads = flags.threads;
-    precompute.show_progress = true;
-    std::vector<eval::Setting> settings = choice->settings;
-    if (flags.threads > 0) {
-      settings.emplace_back(choice->algo + ".threads", std::to_string(flags.threads));
-      if (!eval::CheckScorerSettings(choice->algo, settings).ok()) settings.pop_back();
-    }
-    options.extra.push_back(
-        std::make_shared<eval::RecsTrainer>(choice->algo, std::move(settings), precompute));
+    options.recs = *choice;
+    options.recs->settings = training::SettingsWithThreads(*choice, flags.threads);
+    // The pipeline's evaluate task refits the algorithm from the run's params.
+    inputs.params = training::ChoiceParams(*choice);
   }
-  Result<registry::TrainedVersion> trained =
-      registry::TrainAndRegister(**store, config, flags.data_dir, SystemClock::Get(), options);
+  Result<training::TrainedVersion> trained = training::TrainAndRegister(
+      **store, config, flags.data_dir, SystemClock::Get(), options, inputs);
   (*store)->Close();
   if (!trained.ok()) Fail("train: " + trained.status().ToString());
   PrintSummary(trained->report);
-  Status registered = RecordAndPromote(flags, choice, *trained);
-  if (!registered.ok()) Fail("train: " + registered.ToString());
+  Status promoted = Promote(flags, *trained);
+  if (!promoted.ok()) Fail("train: " + promoted.ToString());
 }
 
 }  // namespace

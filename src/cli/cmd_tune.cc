@@ -9,10 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "algo/tuned_config.h"
 #include "cli/commands.h"
 #include "core/file_util.h"
+#include "data/loader.h"
 #include "eval/protocol.h"
-#include "eval/tuned_config.h"
 #include "tune/tuner.h"
 
 namespace reco::cli {
@@ -51,8 +52,8 @@ Dataset LoadTraining(const TuneFlags& flags) {
     Fail("give either --train FILE or --data with --protocol (the training part of that split)");
   }
   ingest::ImportFormat format = OrFail(ingest::ParseImportFormat(flags.format));
-  if (!flags.train.empty()) return OrFail(eval::LoadDataset(flags.train, format));
-  Dataset all = OrFail(eval::LoadDataset(flags.data, format));
+  if (!flags.train.empty()) return OrFail(LoadDataset(flags.train, format));
+  Dataset all = OrFail(LoadDataset(flags.data, format));
   eval::ProtocolOptions protocol;
   protocol.kind = OrFail(eval::ParseProtocol(flags.protocol));
   if (protocol.kind != eval::ProtocolKind::kRandom) {
@@ -84,7 +85,7 @@ void RunTune(const TuneFlags& flags) {
   options.show_progress = true;
   if (options.budget_seconds <= 0) Fail("--budget-seconds was used up by loading the data");
   tune::TuneResult result = OrFail(tune::Tune(train, options));
-  if (Status st = eval::SaveTunedConfig(flags.out, result.config); !st.ok()) {
+  if (Status st = algo::SaveTunedConfig(flags.out, result.config); !st.ok()) {
     Fail("cannot write --out " + flags.out + ": " + st.ToString());
   }
   const std::string log = flags.out + ".trials.json";

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "core/feedback_types.h"
 #include "core/status.h"
-#include "store/types.h"
 
 namespace reco {
 

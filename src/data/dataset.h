@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/feedback_types.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "store/store.h"

@@ -15,7 +15,7 @@
 #include "core/status.h"
 #include "eval/metrics.h"
 #include "eval/protocol.h"
-#include "eval/scorer.h"
+#include "eval/scorer_interface.h"
 
 namespace reco::eval {
 

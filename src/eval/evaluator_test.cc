@@ -8,11 +8,17 @@
 #include <numeric>
 #include <random>
 
+#include "algo/scorer.h"
 #include "eval/eval_testing.h"
 #include "eval/report.h"
 
 namespace reco::eval {
 namespace {
+
+using algo::FitScorer;
+using algo::FittedScorer;
+using algo::ParseSetting;
+using algo::PopularityScorer;
 
 using testing::Interaction;
 using testing::MakeDataset;

@@ -7,6 +7,33 @@
 #include "eval/split_util.h"
 
 namespace reco::eval {
+namespace internal {
+
+Dataset CopyDataset(const Dataset& source, const std::vector<uint8_t>& keep,
+                    const std::vector<std::string>& extra_items) {
+  DatasetBuilder builder;
+  for (const std::string& id : source.user_ids()) builder.AddUser(id);
+  std::vector<std::string> categories;
+  for (uint32_t i = 0; i < source.num_items(); ++i) {
+    categories.clear();
+    for (uint32_t c : source.ItemCategories(i)) categories.push_back(source.category_names()[c]);
+    builder.AddItem(source.item_ids()[i], source.item_hidden(i), source.item_timestamp(i),
+                    categories);
+  }
+  for (const std::string& id : extra_items) builder.AddItem(id);
+  size_t pos = 0;
+  for (uint32_t u = 0; u < source.num_users(); ++u) {
+    std::span<const uint32_t> items = source.UserItems(u);
+    std::span<const TimestampUs> times = source.UserItemTimes(u);
+    for (size_t k = 0; k < items.size(); ++k, ++pos) {
+      if (keep[pos]) builder.AddPositive(u, items[k], times[k]);
+    }
+  }
+  return std::move(builder).Build();
+}
+
+}  // namespace internal
+
 namespace {
 
 Status CheckFraction(double value, std::string_view what, std::string field) {

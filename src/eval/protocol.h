@@ -84,12 +84,6 @@ Result<EvalSplit> SplitStrong(const Dataset& all, double user_fraction, double f
 // The time at quantile q in (0, 1) of all positive interaction times.
 Result<TimestampUs> PositiveTimeQuantile(const Dataset& all, double q);
 
-// Reads a file or directory in `format` into a Dataset (rows without a time get time 0).
-// Skipped lines are counted in `bad_lines` and the first few appended to `issues`.
-Result<Dataset> LoadDataset(const std::filesystem::path& path, ingest::ImportFormat format,
-                            int64_t* bad_lines = nullptr,
-                            std::vector<std::string>* issues = nullptr);
-
 // Fixed split: train and test files (e.g. LightGCN "user item item ..."). Positive test pairs
 // of users without training positives are dropped and counted, as are pairs already in train.
 Result<EvalSplit> LoadFixedSplit(const std::filesystem::path& train_path,

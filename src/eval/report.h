@@ -11,7 +11,7 @@
 
 #include "eval/evaluator.h"
 #include "eval/protocol.h"
-#include "eval/scorer.h"
+#include "eval/scorer_interface.h"
 
 namespace reco::eval {
 

@@ -8,54 +8,21 @@
 #include <fstream>
 #include <set>
 
-#include "eval/tuned_config.h"
 #include "pipeline/extract.h"
-#include "registry/training_run.h"
+#include "training/training_run.h"
 
 namespace reco::pipeline {
 namespace fs = std::filesystem;
 
 Result<ModelChoice> ChooseModel(const RecoConfig& config, const fs::path& data_dir) {
   const RecommendConfig& r = config.recommend;
-  if (r.model_config.empty()) {
-    return ModelChoice{"itemcf",
-                       {{"itemcf.neighbors", std::to_string(r.itemcf_neighbors)},
-                        {"itemcf.shrinkage", fmt::format("{}", r.itemcf_shrinkage)}},
-                       "built-in item-CF"};
-  }
-  fs::path path = r.model_config;
-  if (path.is_relative()) path = data_dir / path;
-  Result<eval::TunedConfig> tuned = eval::LoadTunedConfig(path);
-  if (!tuned.ok()) return tuned.status().WithPrefix("recommend.model_config");
-  return ModelChoice{tuned->algo, tuned->settings,
-                     "recommend.model_config (" + path.string() + ")"};
-}
-
-std::map<std::string, std::string> ChoiceParams(const ModelChoice& choice) {
-  std::map<std::string, std::string> params{{"eval.algo", choice.algo}};
-  for (const auto& [k, v] : choice.settings) params["eval." + k] = v;
-  return params;
-}
-
-ModelChoice ChoiceFromParams(const std::map<std::string, std::string>& params) {
-  ModelChoice choice;
-  auto algo = params.find("eval.algo");
-  if (algo == params.end()) {
-    choice.algo = "itemcf";
-    choice.source = "item-CF (run params)";
-    for (const auto& [param, setting] : {std::pair{"itemcf_neighbors", "itemcf.neighbors"},
-                                         std::pair{"itemcf_shrinkage", "itemcf.shrinkage"}}) {
-      auto it = params.find(param);
-      if (it != params.end()) choice.settings.emplace_back(setting, it->second);
-    }
-    return choice;
-  }
-  choice.algo = algo->second;
-  choice.source = "run params";
-  for (const auto& [k, v] : params) {
-    if (k.rfind("eval.", 0) == 0 && k != "eval.algo") choice.settings.emplace_back(k.substr(5), v);
-  }
-  return choice;
+  RECO_ASSIGN_OR_RETURN(std::optional<ModelChoice> tuned,
+                        training::ModelConfigChoice(config, data_dir));
+  if (tuned) return std::move(*tuned);
+  return ModelChoice{"itemcf",
+                     {{"itemcf.neighbors", std::to_string(r.itemcf_neighbors)},
+                      {"itemcf.shrinkage", fmt::format("{}", r.itemcf_shrinkage)}},
+                     "built-in item-CF"};
 }
 
 bool RunIsCurrent(const registry::RunRecord& run, std::string_view store_watermark,
@@ -65,7 +32,7 @@ bool RunIsCurrent(const registry::RunRecord& run, std::string_view store_waterma
   if (watermark == run.data.watermarks.end() || watermark->second != store_watermark) return false;
   std::map<std::string, std::string> want = ChoiceParams(choice);
   std::map<std::string, std::string> have = ChoiceParams(ChoiceFromParams(run.params));
-  for (const auto& [key, value] : registry::TrainParams(config, {})) {
+  for (const auto& [key, value] : training::TrainParams(config, {})) {
     if (key == "num_threads") continue;
     want[key] = value;
     auto it = run.params.find(key);

@@ -20,9 +20,9 @@
 #include "core/json_writer.h"
 #include "core/status.h"
 #include "core/time.h"
-#include "eval/scorer.h"
 #include "registry/run_tracker.h"
 #include "store/store.h"
+#include "training/algorithm_choice.h"
 
 namespace reco::pipeline {
 
@@ -32,22 +32,15 @@ inline constexpr std::string_view kExposureMetricsFile = "evaluation/exposure_me
 inline constexpr std::string_view kExposureLogFile = "evaluation/exposure_log.jsonl";
 inline constexpr std::string_view kSnapshotFile = "features/snapshot.json";
 
-// The algorithm a run trains for serving and its settings (as FitScorer takes them).
-struct ModelChoice {
-  std::string algo;
-  std::vector<eval::Setting> settings;
-  std::string source;  // "recommend.model_config (PATH)" or "built-in item-CF"
-};
+// The algorithm a run trains for serving and its settings, and how a run records it in its
+// params (training/algorithm_choice.h).
+using ModelChoice = training::AlgorithmChoice;
+using training::ChoiceFromParams;
+using training::ChoiceParams;
 
 // recommend.model_config (relative paths are under `data_dir`) when set, else item-CF with
 // recommend.itemcf_neighbors and itemcf_shrinkage. Errors name recommend.model_config.
 Result<ModelChoice> ChooseModel(const RecoConfig& config, const std::filesystem::path& data_dir);
-// As run params: "eval.algo" = algo and "eval.<setting key>" = value.
-std::map<std::string, std::string> ChoiceParams(const ModelChoice& choice);
-// Back from run params; runs without "eval.algo" (trained outside the pipeline) are item-CF with
-// their itemcf_neighbors / itemcf_shrinkage params.
-ModelChoice ChoiceFromParams(const std::map<std::string, std::string>& params);
-
 // True when `run`, a finished training run, was trained on the store up to `store_watermark`
 // (the extract's store watermark, "seq N") with the settings `config` and `choice` give today
 // (the thread count aside): training again would fit the same models.

@@ -8,18 +8,18 @@
 #include <memory>
 #include <optional>
 
+#include "algo/scorer.h"
 #include "core/file_util.h"
 #include "core/json_writer.h"
 #include "data/dataset.h"
 #include "eval/evaluator.h"
 #include "eval/protocol.h"
-#include "eval/recs_trainer.h"
 #include "pipeline/data_quality.h"
 #include "pipeline/evaluation.h"
 #include "pipeline/extract.h"
 #include "registry/model_registry.h"
 #include "registry/run_tracker.h"
-#include "registry/training_run.h"
+#include "training/training_run.h"
 
 namespace reco::pipeline {
 namespace fs = std::filesystem;
@@ -194,7 +194,7 @@ Status BuildFeatures(const PipelineEnv& env, SharedState& state, TaskContext& ct
 Status TrainModelsTask(const PipelineEnv& env, TaskContext& ctx) {
   const RecoConfig& config = *env.config;
   RECO_ASSIGN_OR_RETURN(ModelChoice choice, ChooseModel(config, env.data_dir));
-  RECO_RETURN_IF_ERROR(eval::CheckScorerSettings(choice.algo, choice.settings)
+  RECO_RETURN_IF_ERROR(algo::CheckScorerSettings(choice.algo, choice.settings)
                            .WithPrefix("settings of " + choice.source));
   bool extra = !config.recommend.model_config.empty();
   if (ctx.dry_run()) {
@@ -204,31 +204,22 @@ Status TrainModelsTask(const PipelineEnv& env, TaskContext& ctx) {
         extra ? " and per-user lists of " + choice.algo : "", config.registry.keep_versions));
     return Status::Ok();
   }
-  TrainOptions options;
+  training::TrainOptions options;
   options.num_threads = env.threads;
   options.show_progress = env.show_progress;
-  if (extra) {
-    eval::PrecomputeOptions precompute;
-    precompute.list_size = static_cast<size_t>(config.recommend.recs_per_user);
-    precompute.num_threads = env.threads;
-    precompute.show_progress = env.show_progress;
-    options.extra.push_back(
-        std::make_shared<eval::RecsTrainer>(choice.algo, choice.settings, precompute));
-  }
-  registry::TrainingRunInputs inputs;
+  if (extra) options.recs = choice;
+  training::TrainingRunInputs inputs;
   for (const auto& [k, v] : ctx.run().outputs) {
     if (k.rfind("extract.watermark.", 0) == 0) inputs.watermarks[k.substr(18)] = v;
   }
   inputs.row_counts["extracted_rows"] = ToInt(ctx.Output(kOutRowsRead));
-  RECO_ASSIGN_OR_RETURN(
-      registry::TrainedVersion trained,
-      registry::TrainAndRegister(*env.store, config, env.data_dir, *env.clock, options, inputs));
   // The evaluate task of later runs refits this configuration from the run's params.
-  registry::RunTracker tracker(env.data_dir, *env.clock);
-  RECO_ASSIGN_OR_RETURN(registry::RunRecord run, tracker.Get(trained.run.run_id));
-  for (auto& [k, v] : ChoiceParams(choice)) run.params[k] = v;
-  run.params["pipeline_run"] = ctx.run().run_id;
-  RECO_RETURN_IF_ERROR(tracker.Save(run));
+  inputs.params = ChoiceParams(choice);
+  inputs.params["pipeline_run"] = ctx.run().run_id;
+  RECO_ASSIGN_OR_RETURN(
+      training::TrainedVersion trained,
+      training::TrainAndRegister(*env.store, config, env.data_dir, *env.clock, options, inputs));
+  const registry::RunRecord& run = trained.run;
   ctx.SetOutput(std::string(kOutTrainRunId), run.run_id);
   for (const auto& f : trained.retention.removed_files) ctx.Log("retention removed " + f.string());
   ctx.SetSummary(
@@ -241,8 +232,8 @@ Result<std::map<std::string, double>> FitAndEvaluate(const PipelineEnv& env,
                                                      const eval::EvalSplit& split,
                                                      const ModelChoice& choice) {
   RECO_ASSIGN_OR_RETURN(
-      eval::FittedScorer fitted,
-      eval::FitScorer(choice.algo, split.train, choice.settings, env.show_progress));
+      algo::FittedScorer fitted,
+      algo::FitScorer(choice.algo, split.train, choice.settings, env.show_progress));
   eval::EvalOptions options;
   options.ks = {10, 20};
   options.num_threads = env.threads;

@@ -10,9 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "algo/tuned_config.h"
 #include "core/file_util.h"
 #include "data/testing/temp_dir.h"
-#include "eval/tuned_config.h"
 #include "pipeline/evaluation.h"
 #include "pipeline/launcher.h"
 #include "registry/model_registry.h"
@@ -112,16 +112,6 @@ TEST(Gate, PublishesTheFirstModelAndComparesWithProduction) {
   EXPECT_TRUE(DecideGate("ndcg@10", 0.0, 0.0, 0.98).publish);
 }
 
-TEST(ModelChoiceParams, RoundTripAndItemCfFallback) {
-  ModelChoice choice{"rp3beta", {{"rp3beta.beta", "0.5"}}, "x"};
-  ModelChoice back = ChoiceFromParams(ChoiceParams(choice));
-  EXPECT_EQ(back.algo, "rp3beta");
-  EXPECT_EQ(back.settings, choice.settings);
-  ModelChoice old = ChoiceFromParams({{"itemcf_neighbors", "50"}, {"num_threads", "0"}});
-  EXPECT_EQ(old.algo, "itemcf");
-  EXPECT_EQ(old.settings, (std::vector<eval::Setting>{{"itemcf.neighbors", "50"}}));
-}
-
 // ---- the tasks on a real store
 
 // Two clusters of items: 25 users like items of cluster A (a0..a9), 15 users of cluster B. The
@@ -212,9 +202,9 @@ TEST_F(PipelineTasksTest, FirstRunPublishesThenAWorseModelIsBlockedByTheGate) {
   EXPECT_TRUE(fs::exists(ReconciliationPath(dir_.path(), first->request.date)));
 
   // A worse configuration: popularity only.
-  eval::TunedConfig popular;
+  algo::TunedConfig popular;
   popular.algo = "popular";
-  ASSERT_TRUE(eval::SaveTunedConfig(dir_.path() / "popular.toml", popular).ok());
+  ASSERT_TRUE(algo::SaveTunedConfig(dir_.path() / "popular.toml", popular).ok());
   config_.recommend.model_config = "popular.toml";
   Result<PipelineRun> second = Run();
   ASSERT_TRUE(second.ok());

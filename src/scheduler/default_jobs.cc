@@ -2,20 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <functional>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
+#include <string_view>
 
-#include "core/file_util.h"
-#include "data/dataset.h"
-#include "eval/precompute.h"
-#include "eval/scorer.h"
-#include "eval/tuned_config.h"
-#include "models/itemcf.h"
 #include "models/model_files.h"
-#include "models/trainer.h"
 #include "models/user_recs.h"
 #include "registry/model_registry.h"
 #include "registry/run_tracker.h"
+#include "training/algorithm_choice.h"
+#include "training/trainer.h"
 
 namespace reco {
 namespace {
@@ -92,77 +91,57 @@ Result<size_t> CleanModelFiles(const std::filesystem::path& data_dir, size_t kee
   return removed;
 }
 
+// Stops a job's training between two steps once the job is cancelled.
+std::function<Status(std::string_view)> CancelCheckpoint(const JobContext& context) {
+  return [&context](std::string_view step) {
+    return context.cancelled() ? Cancelled(context, step) : Status::Ok();
+  };
+}
+
+// Refits the item-CF model alone on the store's snapshot, writes it and, with a model registry,
+// publishes it as a new production version.
 Status RetrainItemVectors(Store& store, const RecoConfig& config,
                           const std::filesystem::path& models_dir, const Clock& clock,
                           const JobContext& context) {
-  RECO_ASSIGN_OR_RETURN(Dataset dataset,
-                        Dataset::FromStore(store, config.recommend.feedback_types));
-  if (context.cancelled()) return Cancelled(context, "after loading the dataset");
-  ItemCfOptions options;
-  options.neighbors = config.recommend.itemcf_neighbors;
-  options.shrinkage = config.recommend.itemcf_shrinkage;
-  RECO_ASSIGN_OR_RETURN(ItemCfModel model, ItemCfModel::Fit(dataset, options));
-  if (context.cancelled()) return Cancelled(context, "before writing the model");
-  RECO_RETURN_IF_ERROR(EnsureDirectory(models_dir));
-  const TimestampUs created = clock.NowMicros();
-  const std::filesystem::path path = models_dir / ModelFileName("itemcf", created);
-  RECO_RETURN_IF_ERROR(model.Save(path, created));
+  training::TrainOptions options;
+  options.builtin = {.popularity = false, .latest = false, .itemcf = true};
+  // Old files stay while a registered version names them; cache_cleanup removes the others.
+  options.keep_files = std::numeric_limits<size_t>::max();
+  options.checkpoint = CancelCheckpoint(context);
+  RECO_ASSIGN_OR_RETURN(training::TrainReport report,
+                        training::TrainModels(store, config, models_dir, clock, options));
+  const training::ModelTrainStats& itemcf = report.models.back();
   RECO_RETURN_IF_ERROR(PublishReplacedArtifact(models_dir.parent_path(), kJobItemVectors, "itemcf",
-                                               path, "", {}, clock));
-  spdlog::info("event=item_vectors_written file={} items={} entries={}", path.string(),
-               model.num_items(), model.num_neighbor_entries());
+                                               itemcf.file, "", {}, clock));
+  spdlog::info("event=item_vectors_written file={} items={} entries={}", itemcf.file.string(),
+               itemcf.items, itemcf.entries);
   return Status::Ok();
-}
-
-// The tuned config of recommend.model_config (relative paths are under `data_dir`).
-Result<eval::TunedConfig> LoadModelConfig(const RecoConfig& config,
-                                          const std::filesystem::path& data_dir) {
-  if (config.recommend.model_config.empty()) {
-    return FailedPrecondition(
-        "precompute needs recommend.model_config (a CONFIG.toml from reco tune)");
-  }
-  std::filesystem::path path = config.recommend.model_config;
-  if (path.is_relative()) path = data_dir / path;
-  Result<eval::TunedConfig> tuned = eval::LoadTunedConfig(path);
-  if (!tuned.ok()) return tuned.status().WithPrefix("recommend.model_config");
-  return tuned;
-}
-
-// The run params naming the algorithm of the per-user lists, as `reco train` and the pipeline
-// record them ("eval.algo", "eval.<algo>.<key>"), so that evaluate refits the same algorithm.
-std::map<std::string, std::string> AlgorithmParams(const eval::TunedConfig& tuned) {
-  std::map<std::string, std::string> params{{"eval.algo", tuned.algo}};
-  for (const auto& [key, value] : tuned.settings) params["eval." + key] = value;
-  return params;
 }
 
 // Fits the algorithm of recommend.model_config on the store's snapshot, writes its per-user lists
 // (kind "recs") and, with a model registry, publishes them as a new production version.
 Status PrecomputeRecs(Store& store, const RecoConfig& config, const std::filesystem::path& data_dir,
                       const Clock& clock, const JobContext& context) {
-  RECO_ASSIGN_OR_RETURN(eval::TunedConfig tuned, LoadModelConfig(config, data_dir));
-  RECO_ASSIGN_OR_RETURN(Dataset dataset,
-                        Dataset::FromStore(store, config.recommend.feedback_types));
-  if (context.cancelled()) return Cancelled(context, "after loading the dataset");
-  RECO_ASSIGN_OR_RETURN(eval::FittedScorer fitted,
-                        eval::FitScorer(tuned.algo, dataset, tuned.settings));
-  if (context.cancelled()) return Cancelled(context, "after fitting " + tuned.algo);
-  eval::PrecomputeOptions options;
-  options.list_size = static_cast<size_t>(config.recommend.recs_per_user);
-  RECO_ASSIGN_OR_RETURN(
-      UserRecsModel recs,
-      eval::PrecomputeUserRecs(*fitted.scorer, dataset, tuned.algo, fitted.options, options));
-  if (context.cancelled()) return Cancelled(context, "before writing the model");
-  const std::filesystem::path models_dir = data_dir / "models";
-  RECO_RETURN_IF_ERROR(EnsureDirectory(models_dir));
-  const TimestampUs created = clock.NowMicros();
-  const std::filesystem::path path = models_dir / ModelFileName(UserRecsModel::kKind, created);
-  RECO_RETURN_IF_ERROR(recs.Save(path, created));
-  RECO_RETURN_IF_ERROR(PublishReplacedArtifact(data_dir, kJobPrecompute, UserRecsModel::kKind, path,
-                                               "eval.", AlgorithmParams(tuned), clock));
-  spdlog::info("event=precompute_written file={} algo={} users={} entries={} fit_s={:.3f}",
-               path.string(), tuned.algo, recs.num_users(), recs.num_entries(),
-               fitted.train_seconds);
+  RECO_ASSIGN_OR_RETURN(std::optional<training::AlgorithmChoice> choice,
+                        training::ModelConfigChoice(config, data_dir));
+  if (!choice) {
+    return FailedPrecondition(
+        "precompute needs recommend.model_config (a CONFIG.toml from reco tune)");
+  }
+  training::TrainOptions options;
+  options.builtin = {.popularity = false, .latest = false, .itemcf = false};
+  options.recs = *choice;
+  // Old files stay while a registered version names them; cache_cleanup removes the others.
+  options.keep_files = std::numeric_limits<size_t>::max();
+  options.checkpoint = CancelCheckpoint(context);
+  RECO_ASSIGN_OR_RETURN(training::TrainReport report,
+                        training::TrainModels(store, config, data_dir / "models", clock, options));
+  const training::ModelTrainStats& recs = report.models.back();
+  RECO_RETURN_IF_ERROR(PublishReplacedArtifact(data_dir, kJobPrecompute, UserRecsModel::kKind,
+                                               recs.file, "eval.", training::ChoiceParams(*choice),
+                                               clock));
+  spdlog::info("event=precompute_written file={} algo={} users={} entries={} seconds={:.3f}",
+               recs.file.string(), choice->algo, report.users, recs.entries, recs.seconds);
   return Status::Ok();
 }
 
@@ -179,7 +158,7 @@ JobCatalog BuiltinJobCatalog(Store& store, const RecoConfig& config,
   const std::filesystem::path models_dir = data_dir / "models";
   JobCatalog catalog;
   catalog.emplace(kJobTrain, [&store, &config, &clock, models_dir](const JobContext&) {
-    return TrainModels(store, config, models_dir, clock).status();
+    return training::TrainModels(store, config, models_dir, clock).status();
   });
   catalog.emplace(kJobItemVectors,
                   [&store, &config, &clock, models_dir](const JobContext& context) {
@@ -190,7 +169,7 @@ JobCatalog BuiltinJobCatalog(Store& store, const RecoConfig& config,
   });
   catalog.emplace(kJobCacheCleanup, [data_dir, &clock](const JobContext&) -> Status {
     RECO_ASSIGN_OR_RETURN(size_t removed,
-                          CleanModelFiles(data_dir, TrainOptions{}.keep_files, clock));
+                          CleanModelFiles(data_dir, training::TrainOptions{}.keep_files, clock));
     spdlog::info("event=cache_cleanup removed_files={}", removed);
     return Status::Ok();
   });

@@ -10,7 +10,8 @@
 #include "models/user_recs.h"
 #include "registry/model_registry.h"
 #include "registry/run_tracker.h"
-#include "registry/training_run.h"
+#include "training/trainer.h"
+#include "training/training_run.h"
 
 namespace reco {
 namespace {
@@ -45,8 +46,8 @@ Status RunJob(const JobCatalog& catalog, std::string_view name) {
 // A production version trained and promoted in `data_dir`; its run id.
 std::string TrainProduction(testing::FakeStore& store, const RecoConfig& config,
                             const std::filesystem::path& data_dir, const Clock& clock) {
-  Result<registry::TrainedVersion> trained =
-      registry::TrainAndRegister(store, config, data_dir, clock);
+  Result<training::TrainedVersion> trained =
+      training::TrainAndRegister(store, config, data_dir, clock);
   EXPECT_TRUE(trained.ok()) << trained.status().ToString();
   if (!trained.ok()) return "";
   registry::ModelRegistry reg(data_dir, clock);
@@ -87,9 +88,9 @@ TEST(DefaultJobs, CacheCleanupNeverDeletesFilesOfRegisteredVersions) {
   // Five unregistered trainings afterwards: plain per-kind retention would drop the first run.
   for (int k = 0; k < 5; ++k) {
     clock.Advance(kMicrosPerSecond);
-    TrainOptions keep_all;
+    training::TrainOptions keep_all;
     keep_all.keep_files = 100;
-    ASSERT_TRUE(TrainModels(store, config, dir.path() / "models", clock, keep_all).ok());
+    ASSERT_TRUE(training::TrainModels(store, config, dir.path() / "models", clock, keep_all).ok());
   }
   JobCatalog catalog = BuiltinJobCatalog(store, config, dir.path(), clock);
   ASSERT_TRUE(RunJob(catalog, kJobCacheCleanup).ok());

@@ -5,15 +5,17 @@
 
 namespace reco::service {
 
-PipelineService::PipelineService(pipeline::PipelineLauncher& launcher) : launcher_(launcher) {}
+PipelineService::PipelineService(StartPipelineRun start, const std::filesystem::path& data_dir,
+                                 const Clock& clock)
+    : start_(std::move(start)), runs_(data_dir, {}, clock) {}
 
 Result<std::string> PipelineService::Start(pipeline::RunRequest request) {
-  return launcher_.Start(std::move(request));
+  return start_(std::move(request));
 }
 
 Result<PipelineRunList> PipelineService::List(const ListPipelineRunsRequest& request) const {
   PipelineRunList list;
-  RECO_ASSIGN_OR_RETURN(list.runs, launcher_.List(&list.problems));
+  RECO_ASSIGN_OR_RETURN(list.runs, runs_.List(&list.problems));
   std::reverse(list.runs.begin(), list.runs.end());
   const size_t n = request.n > 0 ? static_cast<size_t>(request.n) : 0;
   if (list.runs.size() > n) list.runs.resize(n);
@@ -21,7 +23,7 @@ Result<PipelineRunList> PipelineService::List(const ListPipelineRunsRequest& req
 }
 
 Result<pipeline::PipelineRun> PipelineService::Get(std::string_view run_id) const {
-  return launcher_.Get(run_id);
+  return runs_.Get(run_id);
 }
 
 }  // namespace reco::service

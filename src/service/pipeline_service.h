@@ -1,17 +1,23 @@
 // PipelineService: pipeline runs in the server for every transport — start one (one at a time:
 // FailedPrecondition while a run holds the data dir's lock), list recent runs, read one.
 //
-// Thread-safety: safe from any number of request threads (the launcher is). Lifetime: borrows
-// the PipelineLauncher, which must outlive it.
+// Runs are started through a function (pipeline::PipelineLauncher::Start in `reco serve`, wired
+// in app/), so this library reads run records without linking the pipeline's tasks and their
+// sources.
+//
+// Thread-safety: safe from any number of request threads when `start` is (the launcher is).
+// Lifetime: borrows the Clock, which must outlive it.
 #pragma once
 
+#include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
+#include "core/time.h"
 #include "pipeline/dag.h"
-#include "pipeline/launcher.h"
 
 namespace reco::service {
 
@@ -24,9 +30,15 @@ struct PipelineRunList {
   std::vector<std::string> problems;        // run records that did not parse
 };
 
+// Starts a run in the background; its run id, FailedPrecondition while another run holds the
+// data dir's lock, InvalidArgument for a bad request.
+using StartPipelineRun = std::function<Result<std::string>(pipeline::RunRequest)>;
+
 class PipelineService {
  public:
-  explicit PipelineService(pipeline::PipelineLauncher& launcher);
+  // Run records are read from `data_dir`.
+  PipelineService(StartPipelineRun start, const std::filesystem::path& data_dir,
+                  const Clock& clock);
 
   // Starts the run in the background; its run id.
   Result<std::string> Start(pipeline::RunRequest request);
@@ -34,7 +46,8 @@ class PipelineService {
   Result<pipeline::PipelineRun> Get(std::string_view run_id) const;  // NotFound
 
  private:
-  pipeline::PipelineLauncher& launcher_;
+  StartPipelineRun start_;
+  pipeline::PipelineRunner runs_;  // without tasks: reads the run records
 };
 
 }  // namespace reco::service

@@ -8,6 +8,7 @@
 
 #include "core/time.h"
 #include "data/testing/temp_dir.h"
+#include "pipeline/launcher.h"
 
 namespace reco::service {
 namespace {
@@ -18,7 +19,8 @@ class PipelineServiceTest : public ::testing::Test {
  protected:
   PipelineServiceTest()
       : launcher_(pipeline::PipelineEnv{.data_dir = dir_.path(), .clock = &clock_}, 0),
-        service_(launcher_) {}
+        service_([this](pipeline::RunRequest request) { return launcher_.Start(std::move(request)); },
+                 dir_.path(), clock_) {}
 
   // A finished run record, as the runner writes it.
   void WriteRun(const std::string& id, TimestampUs started) {

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/feedback_types.h"
 #include "core/status.h"
 #include "store/store.h"
 #include "store/types.h"

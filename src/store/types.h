@@ -54,12 +54,4 @@ struct ItemPatch {
   std::optional<std::string> comment;
 };
 
-// Which feedback types count as positive, read (seen, weakly positive) or negative.
-// Types not listed anywhere are stored and listed but ignored by the models.
-struct FeedbackTypes {
-  std::vector<std::string> positive = {"like", "star", "purchase", "click", "positive"};
-  std::vector<std::string> read = {"read", "view"};
-  std::vector<std::string> negative = {"dislike", "negative"};
-};
-
 }  // namespace reco

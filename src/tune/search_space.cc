@@ -3,16 +3,16 @@
 #include <algorithm>
 #include <cmath>
 
-#include "eval/algorithm_options.h"
+#include "algo/algorithm_options.h"
 
 namespace reco::tune {
 namespace {
 
 ParamSpec Linear(std::string key, double lo, double hi, double def) {
-  return {std::move(key), Scale::kLinear, lo, hi, {}, eval::FormatDouble(def)};
+  return {std::move(key), Scale::kLinear, lo, hi, {}, algo::FormatDouble(def)};
 }
 ParamSpec Log(std::string key, double lo, double hi, double def) {
-  return {std::move(key), Scale::kLog, lo, hi, {}, eval::FormatDouble(def)};
+  return {std::move(key), Scale::kLog, lo, hi, {}, algo::FormatDouble(def)};
 }
 ParamSpec IntLog(std::string key, int lo, int hi, int def) {
   return {std::move(key), Scale::kIntLog, double(lo), double(hi), {}, std::to_string(def)};
@@ -64,7 +64,7 @@ const std::vector<AlgoSpace>& SearchSpaces() {
 
 std::vector<std::string> DefaultSearchAlgorithms() {
   std::vector<std::string> names;
-  for (const std::string& n : eval::KnownAlgorithms()) {
+  for (const std::string& n : algo::KnownAlgorithms()) {
     for (const AlgoSpace& s : SearchSpaces()) {
       if (s.algo == n && s.default_search) names.push_back(n);
     }
@@ -77,7 +77,7 @@ AlgoSpace SpaceFor(std::string_view algo) {
   for (const AlgoSpace& s : SearchSpaces()) {
     if (s.algo != algo) continue;
     for (const ParamSpec& p : s.params) {
-      if (eval::CheckScorerSettings(algo, {{p.key, p.default_value}}).ok()) {
+      if (algo::CheckScorerSettings(algo, {{p.key, p.default_value}}).ok()) {
         space.params.push_back(p);
       }
     }
@@ -89,9 +89,9 @@ std::string ValueAt(const ParamSpec& p, double u) {
   u = std::clamp(u, 0.0, 1.0);
   switch (p.scale) {
     case Scale::kLinear:
-      return eval::FormatDouble(Round4(p.lo + u * (p.hi - p.lo)));
+      return algo::FormatDouble(Round4(p.lo + u * (p.hi - p.lo)));
     case Scale::kLog:
-      return eval::FormatDouble(Round4(p.lo * std::pow(p.hi / p.lo, u)));
+      return algo::FormatDouble(Round4(p.lo * std::pow(p.hi / p.lo, u)));
     case Scale::kIntLog:
       return std::to_string(std::lround(p.lo * std::pow(p.hi / p.lo, u)));
     case Scale::kChoice: {

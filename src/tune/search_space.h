@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "eval/scorer.h"
+#include "algo/scorer.h"
 
 namespace reco::tune {
 
@@ -40,12 +40,12 @@ struct AlgoSpace {
   bool default_search = true;
 };
 
-// Every algorithm with searched settings. Algorithms of eval::Algorithms() missing here (and
+// Every algorithm with searched settings. Algorithms of algo::Algorithms() missing here (and
 // parameters an algorithm does not accept) are tried with their defaults only.
 const std::vector<AlgoSpace>& SearchSpaces();
 
-// The algorithms `reco tune` searches without --algorithms: those of eval::Algorithms() whose
-// table entry has default_search, in the order of eval::KnownAlgorithms().
+// The algorithms `reco tune` searches without --algorithms: those of algo::Algorithms() whose
+// table entry has default_search, in the order of algo::KnownAlgorithms().
 std::vector<std::string> DefaultSearchAlgorithms();
 
 // The space of `algo` with only the parameters its settings check accepts (the table may list

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <random>
 
-#include "eval/algorithm_options.h"
+#include "algo/algorithm_options.h"
 #include "eval/eval_testing.h"
 #include "tune/search_space.h"
 #include "tune/tuner.h"
@@ -67,7 +67,7 @@ TEST(SearchSpace, DefaultPointGivesTheDefaultsOfAcceptedKeysOnly) {
   EXPECT_EQ(settings[2], (eval::Setting{"rp3beta.neighbors", "200"}));
   for (const AlgoSpace& s : SearchSpaces()) {
     for (const ParamSpec& p : SpaceFor(s.algo).params) {
-      EXPECT_TRUE(eval::CheckScorerSettings(s.algo, {{p.key, p.default_value}}).ok()) << p.key;
+      EXPECT_TRUE(algo::CheckScorerSettings(s.algo, {{p.key, p.default_value}}).ok()) << p.key;
     }
   }
   EXPECT_TRUE(SpaceFor("popular").params.empty());
@@ -108,7 +108,7 @@ TEST(Tune, ChoosesTheBestTrialAndNeverPopularityOnGroupedData) {
   EXPECT_NE(r.config.algo, "popular");
   EXPECT_EQ(r.config.metric, "ndcg@5");
   EXPECT_EQ(r.config.trials, static_cast<int>(r.trials.size()));
-  EXPECT_TRUE(eval::CheckScorerSettings(r.config.algo, r.config.settings).ok());
+  EXPECT_TRUE(algo::CheckScorerSettings(r.config.algo, r.config.settings).ok());
   // Group co-occurrence is far better than popularity.
   EXPECT_GT(r.config.validation_value, 2 * r.trials.front().value);
 }
@@ -140,7 +140,7 @@ TEST(Tune, StopsStartingTrialsWhenTheBudgetIsSpent) {
     for (const eval::Setting& s : t.settings) {
       if (s.first != "blend.weights" || s.second.empty()) continue;
       ++weight_lists;
-      for (const std::string& w : eval::SplitList(s.second)) {
+      for (const std::string& w : algo::SplitList(s.second)) {
         const size_t dot = w.find('.');
         EXPECT_TRUE(dot == std::string::npos || w.size() - dot - 1 <= 4) << s.second;
       }

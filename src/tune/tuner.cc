@@ -8,9 +8,9 @@
 #include <random>
 #include <set>
 
+#include "algo/algorithm_options.h"
+#include "algo/blend.h"
 #include "core/json_writer.h"
-#include "eval/algorithm_options.h"
-#include "eval/blend.h"
 #include "eval/evaluator.h"
 #include "eval/protocol.h"
 #include "tune/search_space.h"
@@ -65,7 +65,7 @@ struct AlgoState {
 
 class Search {
  public:
-  Search(const TuneOptions& options, eval::EvalSplit split, eval::TargetMetric target)
+  Search(const TuneOptions& options, eval::EvalSplit split, algo::TargetMetric target)
       : options_(options),
         clock_(options.clock != nullptr ? *options.clock : SystemClock::Get()),
         start_(clock_.NowMicros()),
@@ -88,7 +88,7 @@ class Search {
   const Clock& clock_;
   const TimestampUs start_;
   eval::EvalSplit split_;
-  eval::TargetMetric target_;
+  algo::TargetMetric target_;
   std::vector<AlgoState> algos_;
   int single_trials_ = 0;
   TuneResult result_;
@@ -159,9 +159,9 @@ void Search::RunTrial(AlgoState& a, const std::vector<double>& point, const char
   std::vector<Setting> settings = record.settings;
   if (options_.num_threads > 0) {
     settings.emplace_back(a.space.algo + ".threads", std::to_string(options_.num_threads));
-    if (!eval::CheckScorerSettings(a.space.algo, settings).ok()) settings.pop_back();
+    if (!algo::CheckScorerSettings(a.space.algo, settings).ok()) settings.pop_back();
   }
-  Result<eval::FittedScorer> fitted = eval::FitScorer(a.space.algo, split_.train, settings);
+  Result<algo::FittedScorer> fitted = algo::FitScorer(a.space.algo, split_.train, settings);
   if (!fitted.ok()) {
     const bool refused = fitted.status().code() == StatusCode::kResourceExhausted;
     record.note = (refused ? "skipped: " : "failed: ") + fitted.status().ToString();
@@ -233,7 +233,7 @@ void Search::Blend() {
   std::vector<const eval::Scorer*> scorers;
   for (AlgoState* a : top) scorers.push_back(a->best_scorer.get());
   const double started = Elapsed();
-  eval::BlendLearnOptions learn;
+  algo::BlendLearnOptions learn;
   learn.metric = target_.metric;
   learn.k = target_.k;
   learn.candidates = std::max<size_t>(100, target_.k);
@@ -242,9 +242,9 @@ void Search::Blend() {
   record.stage = "blend";
   record.algo = "blend";
   record.value = std::numeric_limits<double>::quiet_NaN();
-  Result<eval::LearnedWeights> learned = eval::LearnBlendWeights(split_, scorers, learn);
+  Result<algo::LearnedWeights> learned = algo::LearnBlendWeights(split_, scorers, learn);
   const double learn_seconds = Elapsed() - started;
-  std::vector<eval::BlendComponent> components;
+  std::vector<algo::BlendComponent> components;
   std::string names, weights;
   std::vector<Setting> component_settings;
   if (learned.ok()) {
@@ -253,7 +253,7 @@ void Search::Blend() {
       const double weight = std::round(learned->weights[c] * 1e4) / 1e4;
       if (weight <= 0) continue;
       names += (names.empty() ? "" : ",") + top[c]->space.algo;
-      weights += (weights.empty() ? "" : ",") + eval::FormatDouble(weight);
+      weights += (weights.empty() ? "" : ",") + algo::FormatDouble(weight);
       for (const Setting& s : top[c]->best_settings) component_settings.push_back(s);
       components.push_back({top[c]->space.algo, weight, nullptr});
       components.back().scorer = std::move(top[c]->best_scorer);
@@ -268,7 +268,7 @@ void Search::Blend() {
   if (components.size() < 2) {
     if (record.note.empty()) record.note = "the learned weights keep a single model";
   } else {
-    eval::BlendScorer blend(std::move(components), eval::BlendNormalize::kMax);
+    algo::BlendScorer blend(std::move(components), algo::BlendNormalize::kMax);
     eval::EvalOptions eval_options;
     eval_options.ks = {target_.k};
     eval_options.num_threads = options_.num_threads;
@@ -291,7 +291,7 @@ Result<TuneResult> Search::Run() {
   // Compositions of other algorithms (blend, ranker) have no entry in the table.
   if (names.empty()) names = DefaultSearchAlgorithms();
   for (const std::string& n : names) {
-    RECO_RETURN_IF_ERROR(eval::CheckScorerSettings(n, {}));
+    RECO_RETURN_IF_ERROR(algo::CheckScorerSettings(n, {}));
     AlgoState& a = algos_.emplace_back();
     a.space = SpaceFor(n);
     a.rng.seed(options_.seed ^ Fnv1a(n));
@@ -314,7 +314,7 @@ Result<TuneResult> Search::Run() {
   if (best == nullptr) {
     return FailedPrecondition("tune: no configuration could be fitted and evaluated");
   }
-  eval::TunedConfig& config = result_.config;
+  algo::TunedConfig& config = result_.config;
   config.algo = best->algo;
   config.settings = best->settings;
   config.train_file = options_.train_file;
@@ -329,7 +329,7 @@ Result<TuneResult> Search::Run() {
 }  // namespace
 
 Result<TuneResult> Tune(const Dataset& train, const TuneOptions& options) {
-  RECO_ASSIGN_OR_RETURN(eval::TargetMetric target, eval::ParseTargetMetric(options.metric));
+  RECO_ASSIGN_OR_RETURN(algo::TargetMetric target, algo::ParseTargetMetric(options.metric));
   if (!(options.validation_fraction > 0 && options.validation_fraction < 1)) {
     return InvalidArgument("--validation-fraction must be in (0, 1)", "--validation-fraction");
   }
@@ -338,7 +338,7 @@ Result<TuneResult> Tune(const Dataset& train, const TuneOptions& options) {
   }
   RECO_ASSIGN_OR_RETURN(eval::EvalSplit split,
                         eval::SplitRandom(train, options.validation_fraction, options.seed));
-  eval::SubsampleUsers(split, static_cast<size_t>(std::max(1, options.validation_users)),
+  algo::SubsampleUsers(split, static_cast<size_t>(std::max(1, options.validation_users)),
                        options.seed);
   if (split.users.empty()) {
     return InvalidArgument("the training data has no user with enough positives to validate on",

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "algo/scorer.h"
+#include "algo/tuned_config.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "data/dataset.h"
-#include "eval/scorer.h"
-#include "eval/tuned_config.h"
 
 namespace reco::tune {
 
@@ -46,7 +46,7 @@ struct TrialRecord {
 };
 
 struct TuneResult {
-  eval::TunedConfig config;
+  algo::TunedConfig config;
   std::vector<TrialRecord> trials;
 };
 
