@@ -8,13 +8,13 @@
 #include <fstream>
 
 #include "api/api_service.h"
-#include "app/pipeline_env.h"
 #include "api/http/http_server.h"
+#include "app/jobs.h"
+#include "app/pipeline_env.h"
 #include "core/memory.h"
 #include "ops/metrics.h"
 #include "pipeline/data_quality.h"
 #include "pipeline/launcher.h"
-#include "scheduler/default_jobs.h"
 #include "scheduler/scheduler.h"
 #include "service/catalogue_service.h"
 #include "service/feedback_service.h"
@@ -39,37 +39,6 @@ double ResidentBytes() {
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
 }
 
-// The jobs of `reco worker`, run in-process unless worker.in_serve = false (then the scheduler
-// only lists jobs and queues manual runs for a separate worker). A train or item_vectors run
-// that succeeds reloads the serving models.
-Result<std::unique_ptr<Scheduler>> MakeScheduler(const RecoConfig& config,
-                                                 const std::filesystem::path& data_dir,
-                                                 Store& store, ModelManager& models,
-                                                 UserProfiles& profiles, const Clock& clock) {
-  RECO_RETURN_IF_ERROR(ValidateWorkerConfig(config.worker));
-  JobCatalog catalog = BuiltinJobCatalog(store, config, data_dir, clock);
-  // train = a whole pipeline run (extract ... publish).
-  catalog[std::string(kJobTrain)] = [env = app::MakePipelineEnv(config, data_dir, store, clock),
-                                     &config](const JobContext&) {
-    return pipeline::RunPipelineJob(env, config.pipeline.task_retries, "scheduler");
-  };
-  // user_profiles = bring this server's user histories up to date with the store.
-  catalog[std::string(kJobUserProfiles)] = [&profiles](const JobContext&) {
-    return profiles.Refresh().status();
-  };
-  for (std::string_view name : {kJobTrain, kJobItemVectors, kJobPrecompute}) {
-    auto it = catalog.find(name);
-    if (it == catalog.end()) continue;
-    it->second = [inner = it->second, &models](const JobContext& context) -> Status {
-      RECO_RETURN_IF_ERROR(inner(context));
-      return models.Reload(/*fail_on_rejected=*/false).status();
-    };
-  }
-  SchedulerOptions options = SchedulerOptionsFromConfig(config.worker);
-  options.take_lease = config.worker.in_serve;
-  return Scheduler::Create(DefaultJobSpecs(config.worker, catalog), store, clock, options);
-}
-
 // Opens the store with its write metrics (store_writable, store_write_failures_total). A store
 // that cannot be written is refused unless database.read_only asks for a read-only server.
 Result<std::unique_ptr<Store>> OpenServingStore(const RecoConfig& config,
@@ -84,11 +53,10 @@ Result<std::unique_ptr<Store>> OpenServingStore(const RecoConfig& config,
                                   kWriteFailureUnavailable, kWriteFailureError}) {
     failures->WithLabels({std::string(reason)});
   }
-  RECO_ASSIGN_OR_RETURN(
-      std::unique_ptr<Store> store,
-      OpenStore(config, data_dir, [failures](std::string_view reason) {
-        failures->WithLabels({std::string(reason)})->Inc();
-      }));
+  RECO_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
+                        OpenStore(config, data_dir, [failures](std::string_view reason) {
+                          failures->WithLabels({std::string(reason)})->Inc();
+                        }));
   const StoreWritability writability = store->Writability();
   if (writability.read_only && !writability.read_only_requested) {
     return FailedPrecondition(
@@ -98,9 +66,10 @@ Result<std::unique_ptr<Store>> OpenServingStore(const RecoConfig& config,
         "reads from it");
   }
   if (writability.read_only) {
-    spdlog::warn("event=store_read_only reason=\"{}\" effect=\"writes answer 503; the "
-                 "in-process scheduler does not run\"",
-                 writability.message);
+    spdlog::warn(
+        "event=store_read_only reason=\"{}\" effect=\"writes answer 503; the "
+        "in-process scheduler does not run\"",
+        writability.message);
   }
   metrics.AddCallbackGauge(
       "store_writable",
@@ -255,36 +224,35 @@ void RecoServer::Parts::BuildServing(const RecoConfig& config,
                                     .min_ctr_ratio = config.registry.canary_min_ctr_ratio}});
 }
 
-Status RecoServer::Parts::BuildJobs(const RecoConfig& config,
-                                    const std::filesystem::path& data_dir, const Clock& clock) {
-  RECO_ASSIGN_OR_RETURN(scheduler,
-                        MakeScheduler(config, data_dir, *store, *models, *profiles, clock));
-  metrics.AddCallbackGauge(
-      "scheduler_is_leader", "1 when this process's scheduler holds the leader lease, else 0.",
-      [s = scheduler.get()] { return s->is_leader() ? 1.0 : 0.0; });
+Status RecoServer::Parts::BuildJobs(const RecoConfig& config, const std::filesystem::path& data_dir,
+                                    const Clock& clock) {
+  RECO_ASSIGN_OR_RETURN(
+      scheduler, app::MakeServeScheduler(config, data_dir, *store, *models, *profiles, clock));
+  metrics.AddCallbackGauge("scheduler_is_leader",
+                           "1 when this process's scheduler holds the leader lease, else 0.",
+                           [s = scheduler.get()] { return s->is_leader() ? 1.0 : 0.0; });
   pipeline = std::make_unique<pipeline::PipelineLauncher>(
       app::MakePipelineEnv(config, data_dir, *store, clock), config.pipeline.task_retries);
-  metrics.AddCallbackGauge(
-      pipeline::kDataQualityScoreGauge, "Score in [0,1] of the last pipeline data_quality task.",
-      [data_dir] { return pipeline::LastDataQualityScore(data_dir); });
+  metrics.AddCallbackGauge(pipeline::kDataQualityScoreGauge,
+                           "Score in [0,1] of the last pipeline data_quality task.",
+                           [data_dir] { return pipeline::LastDataQualityScore(data_dir); });
   return Status::Ok();
 }
 
 Status RecoServer::Parts::StartHttp(const RecoConfig& config) {
   Router router;
   api->RegisterRoutes(router);
-  HttpServerOptions http_options{
-      .host = config.server.host,
-      .port = config.server.http_port,
-      .threads = config.server.threads,
-      .blocking_threads = config.server.blocking_threads,
-      .max_body_bytes = config.server.max_body_bytes,
-      .drain_seconds = config.server.drain_seconds,
-      .max_connections = config.server.max_connections,
-      .request_read_timeout_seconds = config.server.request_read_timeout,
-      .max_inflight_body_bytes = config.server.max_inflight_body_bytes,
-      .buffer_release_bytes = config.server.buffer_release_bytes,
-      .metrics = &metrics};
+  HttpServerOptions http_options{.host = config.server.host,
+                                 .port = config.server.http_port,
+                                 .threads = config.server.threads,
+                                 .blocking_threads = config.server.blocking_threads,
+                                 .max_body_bytes = config.server.max_body_bytes,
+                                 .drain_seconds = config.server.drain_seconds,
+                                 .max_connections = config.server.max_connections,
+                                 .request_read_timeout_seconds = config.server.request_read_timeout,
+                                 .max_inflight_body_bytes = config.server.max_inflight_body_bytes,
+                                 .buffer_release_bytes = config.server.buffer_release_bytes,
+                                 .metrics = &metrics};
   http_options.on_request_done = [service = api.get()](const RequestLog& log) {
     service->OnRequestDone(log.route, log.method, log.status, log.duration_seconds);
   };

@@ -244,8 +244,9 @@ void RegisterPipelineCommand(CLI::App& app) {
   run->add_option("--canary", flags->canary,
                   "Publish as canary served to this share of users, (0, 1]")
       ->check(CLI::Range(0.0, 1.0));
-  run->add_option("--reload-url", flags->local.reload_url,
-                  "POST the new model here after publishing (default: pipeline.reload_url, MODEL_RELOAD_URL)");
+  run->add_option(
+      "--reload-url", flags->local.reload_url,
+      "POST the new model here after publishing (default: pipeline.reload_url, MODEL_RELOAD_URL)");
   run->add_option("--threads", flags->local.threads, "Training/evaluation threads (0 = cores)")
       ->check(CLI::NonNegativeNumber);
   run->add_flag("--quiet", flags->local.quiet, "No progress lines");

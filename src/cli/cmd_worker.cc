@@ -10,11 +10,10 @@
 #include <memory>
 #include <string>
 
-#include "app/pipeline_env.h"
+#include "app/jobs.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
 #include "core/time.h"
-#include "pipeline/launcher.h"
 #include "scheduler/default_jobs.h"
 #include "scheduler/scheduler.h"
 #include "store/open_store.h"
@@ -55,34 +54,8 @@ void RunWorker(const WorkerFlags& flags) {
     Fail(1, "reco worker: cannot open the store in " + flags.data_dir + ": " +
                 store.status().ToString());
   }
-  const Clock& clock = SystemClock::Get();
-  JobCatalog catalog = BuiltinJobCatalog(**store, config, flags.data_dir, clock);
-  // train = a whole pipeline run (extract ... publish), announced to MODEL_RELOAD_URL if set.
-  const pipeline::PipelineEnv pipeline_env =
-      app::MakePipelineEnv(config, flags.data_dir, **store, clock);
-  catalog[std::string(kJobTrain)] = [&pipeline_env, &config](const JobContext&) {
-    return pipeline::RunPipelineJob(pipeline_env, config.pipeline.task_retries, "scheduler");
-  };
-  // user_profiles = ask the server to bring its in-memory user histories up to date with the
-  // store: a reload of the production models refreshes them (serving/user_profiles.h).
-  catalog[std::string(kJobUserProfiles)] = [&pipeline_env](const JobContext&) -> Status {
-    if (pipeline_env.reload_url.empty()) {
-      return FailedPrecondition(
-          "user_profiles refreshes the user histories of reco serve: set MODEL_RELOAD_URL to its "
-          "/models/reload");
-    }
-    RECO_ASSIGN_OR_RETURN(
-        int status, pipeline_env.post(pipeline_env.reload_url, "", pipeline_env.reload_token));
-    if (status / 100 != 2) {
-      return Unavailable("user_profiles: " + pipeline_env.reload_url + " answered HTTP " +
-                         std::to_string(status));
-    }
-    return Status::Ok();
-  };
-  SchedulerOptions options = SchedulerOptionsFromConfig(config.worker);
-  options.holder = flags.holder;
   Result<std::unique_ptr<Scheduler>> scheduler =
-      Scheduler::Create(DefaultJobSpecs(config.worker, catalog), **store, clock, options);
+      app::MakeWorkerScheduler(config, flags.data_dir, **store, SystemClock::Get(), flags.holder);
   if (!scheduler.ok()) Fail(2, "reco worker: " + scheduler.status().message());
   (*scheduler)->Start();
   spdlog::info("reco worker started holder={} lease_seconds={} data_dir={}", (*scheduler)->holder(),

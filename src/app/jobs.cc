@@ -1,0 +1,75 @@
+#include "app/jobs.h"
+
+#include <string_view>
+
+#include "app/pipeline_env.h"
+#include "pipeline/launcher.h"
+#include "scheduler/default_jobs.h"
+
+namespace reco::app {
+namespace {
+
+// The built-in jobs with `train` = a whole pipeline run on `env`.
+JobCatalog PipelineJobCatalog(const RecoConfig& config, const std::filesystem::path& data_dir,
+                              Store& store, const Clock& clock, pipeline::PipelineEnv env) {
+  JobCatalog catalog = BuiltinJobCatalog(store, config, data_dir, clock);
+  catalog[std::string(kJobTrain)] = [env = std::move(env),
+                                     retries = config.pipeline.task_retries](const JobContext&) {
+    return pipeline::RunPipelineJob(env, retries, "scheduler");
+  };
+  return catalog;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Scheduler>> MakeServeScheduler(const RecoConfig& config,
+                                                      const std::filesystem::path& data_dir,
+                                                      Store& store, ModelManager& models,
+                                                      UserProfiles& profiles, const Clock& clock) {
+  RECO_RETURN_IF_ERROR(ValidateWorkerConfig(config.worker));
+  JobCatalog catalog = PipelineJobCatalog(config, data_dir, store, clock,
+                                          MakePipelineEnv(config, data_dir, store, clock));
+  catalog[std::string(kJobUserProfiles)] = [&profiles](const JobContext&) {
+    return profiles.Refresh().status();
+  };
+  for (std::string_view name : {kJobTrain, kJobItemVectors, kJobPrecompute}) {
+    auto it = catalog.find(name);
+    if (it == catalog.end()) continue;
+    it->second = [inner = it->second, &models](const JobContext& context) -> Status {
+      RECO_RETURN_IF_ERROR(inner(context));
+      return models.Reload(/*fail_on_rejected=*/false).status();
+    };
+  }
+  SchedulerOptions options = SchedulerOptionsFromConfig(config.worker);
+  options.take_lease = config.worker.in_serve;
+  return Scheduler::Create(DefaultJobSpecs(config.worker, catalog), store, clock, options);
+}
+
+Result<std::unique_ptr<Scheduler>> MakeWorkerScheduler(const RecoConfig& config,
+                                                       const std::filesystem::path& data_dir,
+                                                       Store& store, const Clock& clock,
+                                                       const std::string& holder) {
+  RECO_RETURN_IF_ERROR(ValidateWorkerConfig(config.worker));
+  const pipeline::PipelineEnv env = MakePipelineEnv(config, data_dir, store, clock);
+  JobCatalog catalog = PipelineJobCatalog(config, data_dir, store, clock, env);
+  // The server's user histories live in its memory: a reload of the production models refreshes
+  // them (serving/user_profiles.h).
+  catalog[std::string(kJobUserProfiles)] = [env](const JobContext&) -> Status {
+    if (env.reload_url.empty()) {
+      return FailedPrecondition(
+          "user_profiles refreshes the user histories of reco serve: set MODEL_RELOAD_URL to its "
+          "/models/reload");
+    }
+    RECO_ASSIGN_OR_RETURN(int status, env.post(env.reload_url, "", env.reload_token));
+    if (status / 100 != 2) {
+      return Unavailable("user_profiles: " + env.reload_url + " answered HTTP " +
+                         std::to_string(status));
+    }
+    return Status::Ok();
+  };
+  SchedulerOptions options = SchedulerOptionsFromConfig(config.worker);
+  options.holder = holder;
+  return Scheduler::Create(DefaultJobSpecs(config.worker, catalog), store, clock, options);
+}
+
+}  // namespace reco::app

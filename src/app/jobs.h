@@ -1,0 +1,39 @@
+// The scheduler of a process and its jobs, built in one place for `reco serve` (jobs in-process,
+// reloading this server's models) and `reco worker` (jobs in a process of their own, telling the
+// server through pipeline.reload_url): the built-in jobs of scheduler/default_jobs.h, with `train`
+// as a whole pipeline run (extract ... publish).
+//
+// Lifetime: the schedulers borrow the store, clock and (serve) models and profiles, which must
+// outlive them; the configuration is copied where a job needs it.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "scheduler/scheduler.h"
+#include "serving/model_manager.h"
+#include "serving/user_profiles.h"
+#include "store/store.h"
+
+namespace reco::app {
+
+// reco serve: user_profiles refreshes this server's user histories; a train, item_vectors or
+// precompute run that succeeds reloads the serving models. The scheduler takes the leader lease
+// only with worker.in_serve (otherwise it lists jobs and queues manual runs for a worker).
+Result<std::unique_ptr<Scheduler>> MakeServeScheduler(const RecoConfig& config,
+                                                      const std::filesystem::path& data_dir,
+                                                      Store& store, ModelManager& models,
+                                                      UserProfiles& profiles, const Clock& clock);
+
+// reco worker: user_profiles asks the server at pipeline.reload_url to reload (which refreshes
+// its user histories); `holder` names this worker in the leader lease ("" = host:pid).
+Result<std::unique_ptr<Scheduler>> MakeWorkerScheduler(const RecoConfig& config,
+                                                       const std::filesystem::path& data_dir,
+                                                       Store& store, const Clock& clock,
+                                                       const std::string& holder);
+
+}  // namespace reco::app
