@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "cli/commands.h"
+#include "core/config.h"
 #include "core/logging.h"
 #include "core/version.h"
 
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
   CLI::App app{"reco — a self-hosted recommender system: import data, train, serve."};
   app.set_version_flag("--version",
                        std::string("reco ") + reco::RecoVersion() + " (" + reco::CodeVersion() + ")");
-  std::string log_level = std::getenv("RECO_LOG_LEVEL") ? std::getenv("RECO_LOG_LEVEL") : "info";
+  std::string log_level = reco::RecoConfig::EnvironmentValue("log.level").value_or("info");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off (RECO_LOG_LEVEL)");
   app.require_subcommand(1);
   reco::cli::RegisterDemoDataCommand(app);

@@ -301,6 +301,19 @@ Result<RecoConfig> RecoConfig::Load(const std::filesystem::path& path) {
   return config;
 }
 
+std::optional<std::string> RecoConfig::EnvironmentValue(std::string_view key) {
+  RecoConfig config;
+  for (const KeySpec& k : Keys(config)) {
+    if (k.path != key) continue;
+    std::optional<std::string> value;
+    for (const auto& env : k.env_names) {  // the later name wins, as in Load
+      if (const char* v = std::getenv(env.c_str())) value = v;
+    }
+    return value;
+  }
+  return std::nullopt;
+}
+
 Status RecoConfig::Validate() const {
   RECO_RETURN_IF_ERROR(
       Range(server.http_port >= 0 && server.http_port <= 65535, "server.http_port", "0..65535"));

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/feedback_types.h"
@@ -134,6 +136,10 @@ struct RecoConfig {
 
   // Reads `path` (empty = only defaults + environment), applies the environment, validates.
   static Result<RecoConfig> Load(const std::filesystem::path& path);
+  // The environment's value of one key (e.g. "log.level" from RECO_LOG_LEVEL), before any file
+  // is read: for settings needed before a subcommand loads its configuration. nullopt when no
+  // environment variable of the key is set, or the key is unknown.
+  static std::optional<std::string> EnvironmentValue(std::string_view key);
   Status Validate() const;
 };
 

@@ -24,6 +24,18 @@ TEST(RecoConfig, DefaultsAreValid) {
   EXPECT_TRUE(c->database.auto_insert_user);
 }
 
+TEST(RecoConfig, EnvironmentValueOfOneKeyUsesTheKeysEnvironmentNames) {
+  ::unsetenv("RECO_LOG_LEVEL");
+  EXPECT_EQ(RecoConfig::EnvironmentValue("log.level"), std::nullopt);
+  ::setenv("RECO_LOG_LEVEL", "debug", 1);
+  ::setenv("MODEL_RELOAD_URL", "http://serve/models/reload", 1);
+  EXPECT_EQ(RecoConfig::EnvironmentValue("log.level"), "debug");
+  EXPECT_EQ(RecoConfig::EnvironmentValue("pipeline.reload_url"), "http://serve/models/reload");
+  EXPECT_EQ(RecoConfig::EnvironmentValue("no.such_key"), std::nullopt);
+  ::unsetenv("RECO_LOG_LEVEL");
+  ::unsetenv("MODEL_RELOAD_URL");
+}
+
 TEST(RecoConfig, ReadsFileThenEnvironmentOverrides) {
   auto path = WriteToml("env", R"([server]
 http_port = 9000
