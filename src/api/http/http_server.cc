@@ -258,7 +258,7 @@ void HttpServer::OnAcceptError(const boost::system::error_code& ec) {
 
 void HttpServer::Admit(Worker* worker, tcp::socket socket) {
   auto connection = std::make_shared<Connection>(this, worker, std::move(socket));
-  if (open_connections() > max_connections_) {
+  if (admitted_connections_.fetch_add(1) + 1 > max_connections_) {
     // At the cap: the connection idle the longest on this worker makes room; with none idle the
     // new client is told to come back later.
     if (Connection* idle = worker->OldestIdle(connection.get())) {
@@ -287,6 +287,7 @@ void HttpServer::ConnectionOpened() {
 
 void HttpServer::ConnectionClosed() {
   if (metrics_.open_connections != nullptr) metrics_.open_connections->Add(-1);
+  admitted_connections_.fetch_sub(1);  // every Connection is made in Admit and closed once
   const int before = live_connections_.fetch_sub(1);
   if (before == 1) {
     std::lock_guard<std::mutex> lock(live_mu_);

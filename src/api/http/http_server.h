@@ -157,6 +157,10 @@ class HttpServer {
   std::mutex live_mu_;  // with live_cv_: Stop() waits for live_connections_ to reach 0
   std::condition_variable live_cv_;
   std::atomic<int> live_connections_{0};
+  // Connections handed to a worker (Admit) and not yet closed. The cap is judged on this count,
+  // in admission order, so that a connection still waiting for its worker (accepted, counted in
+  // live_connections_) never makes an older one look over the cap.
+  std::atomic<int> admitted_connections_{0};
   int max_connections_ = 0;
   Metrics metrics_;
   std::unique_ptr<http_internal::BodyBudget> body_budget_;
