@@ -384,7 +384,9 @@ TEST_F(ApiRoutes, RecommendationsExcludeSeenAndReactInRealTime) {
   Json detail(r.body);
   EXPECT_EQ(Keys(detail.root()),
             (std::set<std::string>{"item_id", "user_id", "recommendations", "model_version"}));
-  for (const auto& id : Field(detail["recommendations"], "item_id")) EXPECT_FALSE(seen.count(id));
+  const std::vector<std::string> detail_items = Field(detail["recommendations"], "item_id");
+  ASSERT_EQ(detail_items.size(), 3u) << r.body;
+  for (const auto& id : detail_items) EXPECT_FALSE(seen.count(id)) << id << " was seen";
 }
 
 TEST_F(ApiRoutes, PopularFollowsLiveLikes) {
