@@ -71,29 +71,23 @@ PipelineRun RunPipelineLocally(const LocalPipelineFlags& flags,
   if (!store.ok()) {
     Fail("pipeline: cannot open the store in " + flags.data_dir + ": " + store.status().ToString());
   }
-  pipeline::PipelineEnv env =
-      app::MakePipelineEnv(config, flags.data_dir, **store, SystemClock::Get());
-  if (!flags.reload_url.empty()) env.reload_url = flags.reload_url;
-  env.threads = flags.threads;
-  env.show_progress = !flags.quiet;
   auto progress = std::make_shared<ProgressPrinter>();
-  pipeline::PipelineRunnerOptions options;
-  options.task_retries = config.pipeline.task_retries;
-  if (!flags.quiet && !request.dry_run)
-    options.on_change = [progress](const PipelineRun& run) { (*progress)(run); };
+  app::LocalPipelineOptions options{
+      .reload_url = flags.reload_url, .threads = flags.threads, .show_progress = !flags.quiet};
+  if (!flags.quiet && !request.dry_run) {
+    options.runner.on_change = [progress](const PipelineRun& run) { (*progress)(run); };
+    options.on_started = [](const PipelineRun& r) {
+      std::fprintf(stderr, "pipeline run %s (date %s)\n", r.run_id.c_str(), r.request.date.c_str());
+    };
+  }
   if (request.dry_run) {
-    options.log_sink = [](std::string_view task, std::string_view line) {
+    options.runner.log_sink = [](std::string_view task, std::string_view line) {
       std::printf("%-17s %.*s\n", std::string(task).c_str(), static_cast<int>(line.size()),
                   line.data());
     };
   }
-  pipeline::PipelineRunner runner(flags.data_dir, pipeline::MakePipelineTasks(env), *env.clock,
-                                  options);
-  Result<PipelineRun> run = runner.Run(request, [&](const PipelineRun& r) {
-    if (!flags.quiet && !request.dry_run) {
-      std::fprintf(stderr, "pipeline run %s (date %s)\n", r.run_id.c_str(), r.request.date.c_str());
-    }
-  });
+  Result<PipelineRun> run = app::RunPipelineHere(config, flags.data_dir, **store,
+                                                 SystemClock::Get(), request, std::move(options));
   (*store)->Close();
   if (!run.ok()) {
     Fail("pipeline: " + run.status().message() +
