@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Checks of deploy/monitoring with the real tools and the real binary (ctest monitoring_*).
+
+  check_monitoring.py tools DEPLOY_DIR
+      promtool check config, promtool check rules, promtool test rules and amtool check-config on
+      the files of DEPLOY_DIR; fails when a tool is missing (scripts/install-deps.sh installs them)
+      or reports any error.
+  check_monitoring.py metric-names DEPLOY_DIR RECO_BINARY METRICS_DOC
+      starts a real `reco serve` and `reco worker --metrics-port 0` on a fresh data dir, scrapes
+      their /metrics, and fails when alert_rules.yml names a metric neither exports (histogram
+      _bucket/_sum/_count map to their base name), or when docs/metrics.md omits one they export.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import yaml
+
+# Names that come from Prometheus itself or from node-exporter, not from reco.
+EXTERNAL_METRICS = {
+    "up",
+    "node_filesystem_avail_bytes",
+    "node_filesystem_size_bytes",
+    "node_filesystem_readonly",
+}
+PROMQL_WORDS = {
+    "by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless",
+    "bool", "offset", "inf", "nan",
+}
+
+
+def run_tool(args, cwd):
+    if shutil.which(args[0]) is None:
+        sys.exit(f"FAIL: {args[0]} not found on PATH; run scripts/install-deps.sh")
+    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    print(f"$ {' '.join(args)}\n{proc.stdout}{proc.stderr}")
+    if proc.returncode != 0:
+        sys.exit(f"FAIL: {' '.join(args)} exited {proc.returncode}")
+
+
+def check_tools(deploy):
+    run_tool(["promtool", "check", "config", "prometheus.yml"], deploy)
+    run_tool(["promtool", "check", "rules", "alert_rules.yml"], deploy)
+    run_tool(["promtool", "test", "rules", "alert_rules_test.yml"], deploy)
+    run_tool(["amtool", "check-config", "alertmanager.yml"], deploy)
+    print("4 passed, 0 failed")
+
+
+def rule_exprs(deploy):
+    with open(os.path.join(deploy, "alert_rules.yml")) as f:
+        doc = yaml.safe_load(f)
+    exprs = {}
+    for group in doc["groups"]:
+        for rule in group["rules"]:
+            exprs[rule.get("alert") or rule.get("record")] = rule["expr"]
+    return exprs
+
+
+def metric_names(expr):
+    """The metric names an expression selects: identifiers that are not functions, keywords,
+    label names (inside {} or the lists of by/on/...), strings, durations or numbers."""
+    s = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)  # strings
+    s = re.sub(r"\{[^}]*\}", "", s)  # label matchers
+    s = re.sub(r"\[[^\]]*\]", "", s)  # range and subquery durations
+    s = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", s)
+    names = set()
+    for m in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", s):
+        word = m.group(0)
+        rest = s[m.end():].lstrip()
+        if word.lower() in PROMQL_WORDS or rest.startswith("("):
+            continue
+        if m.start() > 0 and (s[m.start() - 1].isdigit() or s[m.start() - 1] == "."):
+            continue  # the exponent or unit of a number such as 1e3
+        names.add(word)
+    return names
+
+
+def free_data_dir():
+    return tempfile.mkdtemp(prefix="reco_monitoring_")
+
+
+def start(args, pattern, log_path):
+    log = open(log_path, "w")
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"FAIL: {' '.join(args)} exited {proc.returncode}:\n{open(log_path).read()}")
+        m = re.search(pattern, open(log_path).read())
+        if m:
+            return proc, int(m.group(1))
+        time.sleep(0.1)
+    proc.kill()
+    sys.exit(f"FAIL: {' '.join(args)} did not report its port:\n{open(log_path).read()}")
+
+
+def exported_families(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as resp:
+        text = resp.read().decode()
+    families = {}
+    for line in text.splitlines():
+        m = re.match(r"# TYPE (\S+) (\S+)", line)
+        if m:
+            families[m.group(1)] = m.group(2)
+    return families
+
+
+def selectable_names(families):
+    names = set()
+    for name, kind in families.items():
+        names.add(name)
+        if kind == "histogram":
+            names.update({name + "_bucket", name + "_sum", name + "_count"})
+    return names
+
+
+def scrape_roles(binary):
+    """{role: {family: type}} of a real reco serve and reco worker on one fresh data dir."""
+    data = free_data_dir()
+    procs = []
+    try:
+        serve, serve_port = start(
+            [binary, "serve", "--data-dir", data, "--http-port", "0"],
+            r"listening on http://[0-9.]+:(\d+)", os.path.join(data, "serve.log"))
+        procs.append(serve)
+        worker, worker_port = start(
+            [binary, "worker", "--data-dir", data, "--metrics-port", "0"],
+            r"metrics_listening url=http://[0-9.]+:(\d+)", os.path.join(data, "worker.log"))
+        procs.append(worker)
+        return {"reco serve": exported_families(serve_port),
+                "reco worker": exported_families(worker_port)}
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def check_metric_names(deploy, binary, doc_path):
+    roles = scrape_roles(binary)
+    failures = []
+    exported = set()
+    for role, families in roles.items():
+        if not families:
+            failures.append(f"{role} exported no metric family")
+        exported |= selectable_names(families)
+    exprs = rule_exprs(deploy)
+    if len(exprs) < 10:
+        failures.append(f"alert_rules.yml has only {len(exprs)} rules")
+    checked = 0
+    for alert, expr in sorted(exprs.items()):
+        names = metric_names(expr)
+        if not names:
+            failures.append(f"{alert}: no metric name found in {expr!r}")
+        for name in sorted(names):
+            checked += 1
+            if name not in exported and name not in EXTERNAL_METRICS:
+                failures.append(f"{alert}: {name} is exported by no role")
+    with open(doc_path) as f:
+        doc = f.read()
+    for role, families in roles.items():
+        for name in sorted(families):
+            if f"`{name}`" not in doc:
+                failures.append(f"{role} exports {name}, which docs/metrics.md does not list")
+    for failure in failures:
+        print("FAIL:", failure)
+    print(f"{checked} metric references in {len(exprs)} rules checked against "
+          f"{len(exported)} exported names")
+    print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
+    sys.exit(1 if failures else 0)
+
+
+def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "tools":
+        check_tools(sys.argv[2])
+    elif len(sys.argv) >= 5 and sys.argv[1] == "metric-names":
+        check_metric_names(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
