@@ -6,9 +6,10 @@
       the files of DEPLOY_DIR; fails when a tool is missing (scripts/install-deps.sh installs them)
       or reports any error.
   check_monitoring.py metric-names DEPLOY_DIR RECO_BINARY METRICS_DOC
-      starts a real `reco serve` and `reco worker --metrics-port 0` on a fresh data dir, scrapes
-      their /metrics, and fails when alert_rules.yml names a metric neither exports (histogram
-      _bucket/_sum/_count map to their base name), or when docs/metrics.md omits one they export.
+      starts a real `reco serve` and `reco worker --metrics-port 0` on a small trained data dir,
+      scrapes their /metrics, and fails when alert_rules.yml names a metric neither exports
+      (histogram _bucket/_sum/_count map to their base name), when docs/metrics.md omits one they
+      export, or when the values the model-age and data-quality alerts read are wrong.
 """
 import os
 import re
@@ -100,15 +101,30 @@ def start(args, pattern, log_path):
     sys.exit(f"FAIL: {' '.join(args)} did not report its port:\n{open(log_path).read()}")
 
 
-def exported_families(port):
+def scrape(port):
+    """({family: type}, {series text: value}) of one /metrics answer."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as resp:
         text = resp.read().decode()
-    families = {}
+    families, samples = {}, {}
     for line in text.splitlines():
         m = re.match(r"# TYPE (\S+) (\S+)", line)
         if m:
             families[m.group(1)] = m.group(2)
-    return families
+        elif line and not line.startswith("#"):
+            series, _, value = line.rpartition(" ")
+            samples[series] = float(value)
+    return families, samples
+
+
+def prepare_data(binary, data):
+    """A small trained data dir: demo data imported, models trained and registered."""
+    demo = os.path.join(data, "demo")
+    for args in (["demo-data", "--out", demo, "--users", "60", "--items", "80"],
+                 ["import", "--data-dir", data, demo],
+                 ["train", "--data-dir", data]):
+        proc = subprocess.run([binary] + args, capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"FAIL: reco {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}")
 
 
 def selectable_names(families):
@@ -121,10 +137,12 @@ def selectable_names(families):
 
 
 def scrape_roles(binary):
-    """{role: {family: type}} of a real reco serve and reco worker on one fresh data dir."""
+    """{role: ({family: type}, {series: value})} of a real reco serve and reco worker on one
+    trained data dir."""
     data = free_data_dir()
     procs = []
     try:
+        prepare_data(binary, data)
         serve, serve_port = start(
             [binary, "serve", "--data-dir", data, "--http-port", "0"],
             r"listening on http://[0-9.]+:(\d+)", os.path.join(data, "serve.log"))
@@ -133,8 +151,7 @@ def scrape_roles(binary):
             [binary, "worker", "--data-dir", data, "--metrics-port", "0"],
             r"metrics_listening url=http://[0-9.]+:(\d+)", os.path.join(data, "worker.log"))
         procs.append(worker)
-        return {"reco serve": exported_families(serve_port),
-                "reco worker": exported_families(worker_port)}
+        return {"reco serve": scrape(serve_port), "reco worker": scrape(worker_port)}
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -146,9 +163,34 @@ def scrape_roles(binary):
         shutil.rmtree(data, ignore_errors=True)
 
 
-def check_metric_names(deploy, binary, doc_path):
-    roles = scrape_roles(binary)
+def check_values(serve, worker):
+    """What the alerts read, on a server that loaded a freshly trained model."""
     failures = []
+    created = serve.get("model_created_timestamp_seconds", 0)
+    loaded = serve.get("model_loaded_timestamp_seconds", 0)
+    if not 0 < created <= loaded or loaded - created > 3600:
+        failures.append(f"model_created_timestamp_seconds {created} is not the training time "
+                        f"(loaded at {loaded})")
+    if serve.get("data_quality_gate_score") != 0.7:
+        failures.append(f"data_quality_gate_score {serve.get('data_quality_gate_score')} "
+                        "is not the default pipeline.min_data_quality 0.7")
+    for role, samples in (("reco serve", serve), ("reco worker", worker)):
+        for series in ('scheduler_job_runs_total{job_name="train",result="failed"}',
+                       'scheduler_job_consecutive_failures{job_name="train"}',
+                       'pipeline_runs_total{result="failed"}',
+                       'canary_rollbacks_total{reason="ctr"}' if role == "reco serve" else None):
+            if series is not None and samples.get(series) != 0:
+                failures.append(f"{role}: {series} is {samples.get(series)}, not 0")
+    leaders = serve.get("scheduler_is_leader", 0) + worker.get("scheduler_is_leader", 0)
+    if leaders > 1:
+        failures.append(f"{leaders} schedulers claim the lease")
+    return failures
+
+
+def check_metric_names(deploy, binary, doc_path):
+    scraped = scrape_roles(binary)
+    roles = {role: families for role, (families, _) in scraped.items()}
+    failures = check_values(scraped["reco serve"][1], scraped["reco worker"][1])
     exported = set()
     for role, families in roles.items():
         if not families:
