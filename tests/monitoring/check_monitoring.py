@@ -10,7 +10,14 @@
       scrapes their /metrics, and fails when alert_rules.yml names a metric neither exports
       (histogram _bucket/_sum/_count map to their base name), when docs/metrics.md omits one they
       export, or when the values the model-age and data-quality alerts read are wrong.
+  check_monitoring.py prometheus DEPLOY_DIR RECO_BINARY
+      runs a real Prometheus with prometheus.yml and alert_rules.yml (targets pointed at a real
+      `reco serve` and `reco worker`, the gateway's at a closed port, 1 s intervals) and fails
+      unless both reco targets are up, every rule evaluates without error, and RecoTargetDown
+      goes pending for the missing gateway and for nothing else.
 """
+import json
+import socket
 import os
 import re
 import shutil
@@ -136,6 +143,125 @@ def selectable_names(families):
     return names
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return json.load(resp)["data"]
+
+
+def stop_all(procs):
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def start_roles(binary, data, procs):
+    """Starts reco serve and reco worker on `data`; returns their ports."""
+    serve, serve_port = start(
+        [binary, "serve", "--data-dir", data, "--http-port", "0"],
+        r"listening on http://[0-9.]+:(\d+)", os.path.join(data, "serve.log"))
+    procs.append(serve)
+    worker, worker_port = start(
+        [binary, "worker", "--data-dir", data, "--metrics-port", "0"],
+        r"metrics_listening url=http://[0-9.]+:(\d+)", os.path.join(data, "worker.log"))
+    procs.append(worker)
+    return serve_port, worker_port
+
+
+def local_prometheus_config(deploy, work, ports):
+    """prometheus.yml with its reco targets at `ports` ({job: port}), other jobs and the
+    Alertmanager left out, 1 s intervals; written to `work` beside a copy of the rules."""
+    with open(os.path.join(deploy, "prometheus.yml")) as f:
+        config = yaml.safe_load(f)
+    config["global"]["scrape_interval"] = "1s"
+    config["global"]["evaluation_interval"] = "1s"
+    config.pop("alerting", None)
+    jobs = []
+    for job in config["scrape_configs"]:
+        if job["job_name"] in ports:
+            job["static_configs"] = [{"targets": [f"127.0.0.1:{ports[job['job_name']]}"]}]
+            jobs.append(job)
+    config["scrape_configs"] = jobs
+    shutil.copy(os.path.join(deploy, "alert_rules.yml"), work)
+    path = os.path.join(work, "prometheus.yml")
+    with open(path, "w") as f:
+        yaml.safe_dump(config, f)
+    return path
+
+
+def check_prometheus(deploy, binary):
+    if shutil.which("prometheus") is None:
+        sys.exit("FAIL: prometheus not found on PATH; run scripts/install-deps.sh")
+    data = free_data_dir()
+    procs = []
+    failures = []
+    try:
+        prepare_data(binary, data)
+        serve_port, worker_port = start_roles(binary, data, procs)
+        gateway_port = free_port()  # nothing listens there
+        config = local_prometheus_config(
+            deploy, data,
+            {"reco-serve": serve_port, "reco-worker": worker_port, "reco-gateway": gateway_port})
+        port = free_port()
+        log_path = os.path.join(data, "prometheus.log")
+        procs.append(subprocess.Popen(
+            ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={data}/tsdb",
+             f"--web.listen-address=127.0.0.1:{port}"],
+            stdout=open(log_path, "w"), stderr=subprocess.STDOUT))
+        base = f"http://127.0.0.1:{port}/api/v1"
+        deadline = time.monotonic() + 90
+        state = None
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            try:
+                targets = {t["labels"]["job"]: t["health"]
+                           for t in get_json(base + "/targets")["activeTargets"]}
+                rules = [r for g in get_json(base + "/rules")["groups"] for r in g["rules"]]
+                alerts = get_json(base + "/alerts")["alerts"]
+            except OSError:
+                continue  # not listening yet
+            evaluated = rules and all(r.get("lastEvaluation", "").startswith("20") for r in rules)
+            state = (targets, rules, alerts)
+            if (targets.get("reco-serve") == "up" and targets.get("reco-worker") == "up"
+                    and targets.get("reco-gateway") == "down" and evaluated and alerts):
+                break
+        if state is None:
+            sys.exit(f"FAIL: prometheus did not answer:\n{open(log_path).read()[-3000:]}")
+        targets, rules, alerts = state
+        print("targets:", targets)
+        for job, health in (("reco-serve", "up"), ("reco-worker", "up"), ("reco-gateway", "down")):
+            if targets.get(job) != health:
+                failures.append(f"target {job} is {targets.get(job)}, expected {health}")
+        expected_rules = len(rule_exprs(deploy))
+        if len(rules) != expected_rules:
+            failures.append(f"prometheus loaded {len(rules)} rules, alert_rules.yml has "
+                            f"{expected_rules}")
+        for rule in rules:
+            print(f"  {rule['name']}: health={rule['health']} state={rule.get('state')}")
+            if rule["health"] != "ok":
+                failures.append(f"{rule['name']}: {rule['health']} {rule.get('lastError', '')}")
+        active = sorted((a["labels"]["alertname"], a["labels"].get("job", "")) for a in alerts)
+        print("alerts:", active)
+        if active != [("RecoTargetDown", "reco-gateway")]:
+            failures.append(f"alerts {active}, expected only RecoTargetDown for reco-gateway")
+    finally:
+        stop_all(procs)
+        shutil.rmtree(data, ignore_errors=True)
+    for failure in failures:
+        print("FAIL:", failure)
+    print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
+    sys.exit(1 if failures else 0)
+
+
 def scrape_roles(binary):
     """{role: ({family: type}, {series: value})} of a real reco serve and reco worker on one
     trained data dir."""
@@ -143,23 +269,10 @@ def scrape_roles(binary):
     procs = []
     try:
         prepare_data(binary, data)
-        serve, serve_port = start(
-            [binary, "serve", "--data-dir", data, "--http-port", "0"],
-            r"listening on http://[0-9.]+:(\d+)", os.path.join(data, "serve.log"))
-        procs.append(serve)
-        worker, worker_port = start(
-            [binary, "worker", "--data-dir", data, "--metrics-port", "0"],
-            r"metrics_listening url=http://[0-9.]+:(\d+)", os.path.join(data, "worker.log"))
-        procs.append(worker)
+        serve_port, worker_port = start_roles(binary, data, procs)
         return {"reco serve": scrape(serve_port), "reco worker": scrape(worker_port)}
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(procs)
         shutil.rmtree(data, ignore_errors=True)
 
 
@@ -225,6 +338,8 @@ def check_metric_names(deploy, binary, doc_path):
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "tools":
         check_tools(sys.argv[2])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "prometheus":
+        check_prometheus(sys.argv[2], sys.argv[3])
     elif len(sys.argv) >= 5 and sys.argv[1] == "metric-names":
         check_metric_names(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
