@@ -10,6 +10,7 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev libeigen3-dev libxgboost-dev libmariadb-dev mariadb-server
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk nginx sqlite3 python3 ccache
+  prometheus prometheus-alertmanager python3-yaml
 )
 if [[ "${1:-}" == "--with-node" ]]; then
   # The Gorse JS SDK compatibility test runs under Node.js; use the machine's node if present.

@@ -20,15 +20,25 @@ JobCatalog PipelineJobCatalog(const RecoConfig& config, const std::filesystem::p
   return catalog;
 }
 
+// The process's pipeline environment, counting its runs in `metrics` when given.
+pipeline::PipelineEnv CountedPipelineEnv(const RecoConfig& config,
+                                         const std::filesystem::path& data_dir, Store& store,
+                                         const Clock& clock, MetricsRegistry* metrics) {
+  pipeline::PipelineEnv env = MakePipelineEnv(config, data_dir, store, clock);
+  if (metrics != nullptr) env.metrics = std::make_shared<pipeline::PipelineRunMetrics>(*metrics);
+  return env;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Scheduler>> MakeServeScheduler(const RecoConfig& config,
                                                       const std::filesystem::path& data_dir,
                                                       Store& store, ModelManager& models,
-                                                      UserProfiles& profiles, const Clock& clock) {
+                                                      UserProfiles& profiles, const Clock& clock,
+                                                      MetricsRegistry* metrics) {
   RECO_RETURN_IF_ERROR(ValidateWorkerConfig(config.worker));
-  JobCatalog catalog = PipelineJobCatalog(config, data_dir, store, clock,
-                                          MakePipelineEnv(config, data_dir, store, clock));
+  JobCatalog catalog = PipelineJobCatalog(
+      config, data_dir, store, clock, CountedPipelineEnv(config, data_dir, store, clock, metrics));
   catalog[std::string(kJobUserProfiles)] = [&profiles](const JobContext&) {
     return profiles.Refresh().status();
   };
@@ -42,15 +52,17 @@ Result<std::unique_ptr<Scheduler>> MakeServeScheduler(const RecoConfig& config,
   }
   SchedulerOptions options = SchedulerOptionsFromConfig(config.worker);
   options.take_lease = config.worker.in_serve;
+  options.metrics = metrics;
   return Scheduler::Create(DefaultJobSpecs(config.worker, catalog), store, clock, options);
 }
 
 Result<std::unique_ptr<Scheduler>> MakeWorkerScheduler(const RecoConfig& config,
                                                        const std::filesystem::path& data_dir,
                                                        Store& store, const Clock& clock,
-                                                       const std::string& holder) {
+                                                       const std::string& holder,
+                                                       MetricsRegistry* metrics) {
   RECO_RETURN_IF_ERROR(ValidateWorkerConfig(config.worker));
-  const pipeline::PipelineEnv env = MakePipelineEnv(config, data_dir, store, clock);
+  const pipeline::PipelineEnv env = CountedPipelineEnv(config, data_dir, store, clock, metrics);
   JobCatalog catalog = PipelineJobCatalog(config, data_dir, store, clock, env);
   // The server's user histories live in its memory: a reload of the production models refreshes
   // them (serving/user_profiles.h).
@@ -69,6 +81,7 @@ Result<std::unique_ptr<Scheduler>> MakeWorkerScheduler(const RecoConfig& config,
   };
   SchedulerOptions options = SchedulerOptionsFromConfig(config.worker);
   options.holder = holder;
+  options.metrics = metrics;
   return Scheduler::Create(DefaultJobSpecs(config.worker, catalog), store, clock, options);
 }
 

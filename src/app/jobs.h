@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "ops/metrics.h"
 #include "scheduler/scheduler.h"
 #include "serving/model_manager.h"
 #include "serving/user_profiles.h"
@@ -24,16 +25,19 @@ namespace reco::app {
 // reco serve: user_profiles refreshes this server's user histories; a train, item_vectors or
 // precompute run that succeeds reloads the serving models. The scheduler takes the leader lease
 // only with worker.in_serve (otherwise it lists jobs and queues manual runs for a worker).
+// `metrics` (may be null) receives the scheduler_* and pipeline_* metrics of its runs.
 Result<std::unique_ptr<Scheduler>> MakeServeScheduler(const RecoConfig& config,
                                                       const std::filesystem::path& data_dir,
                                                       Store& store, ModelManager& models,
-                                                      UserProfiles& profiles, const Clock& clock);
+                                                      UserProfiles& profiles, const Clock& clock,
+                                                      MetricsRegistry* metrics = nullptr);
 
 // reco worker: user_profiles asks the server at pipeline.reload_url to reload (which refreshes
 // its user histories); `holder` names this worker in the leader lease ("" = host:pid).
 Result<std::unique_ptr<Scheduler>> MakeWorkerScheduler(const RecoConfig& config,
                                                        const std::filesystem::path& data_dir,
                                                        Store& store, const Clock& clock,
-                                                       const std::string& holder);
+                                                       const std::string& holder,
+                                                       MetricsRegistry* metrics = nullptr);
 
 }  // namespace reco::app

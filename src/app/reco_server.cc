@@ -180,10 +180,17 @@ Status RecoServer::Parts::OpenState(const RecoConfig& config,
 void RecoServer::Parts::LoadModels(const std::filesystem::path& data_dir, const Clock& clock) {
   Gauge* loaded_ts = metrics.GetGauge("model_loaded_timestamp_seconds",
                                       "Unix time at which the serving models were loaded.");
+  Gauge* created_ts =
+      metrics.GetGauge("model_created_timestamp_seconds",
+                       "Unix time at which the primary serving models were trained (their files "
+                       "written); 0 before any model is loaded.");
   models = std::make_unique<ModelManager>(
       data_dir / "models", *state, clock,
-      [loaded_ts, profiles = profiles.get()](const ReloadReport& r) {
+      [loaded_ts, created_ts, profiles = profiles.get()](const ReloadReport& r) {
         loaded_ts->Set(static_cast<double>(r.loaded_at) / kMicrosPerSecond);
+        if (r.variant == ServingVariant::kPrimary) {
+          created_ts->Set(static_cast<double>(r.created) / kMicrosPerSecond);
+        }
         // A reload also picks up feedback other processes wrote (e.g. the pipeline's extract).
         if (Result<ProfileRefreshReport> refreshed = profiles->Refresh(); !refreshed.ok()) {
           spdlog::warn("event=user_profiles_refresh_failed reason=\"{}\"",
@@ -226,16 +233,19 @@ void RecoServer::Parts::BuildServing(const RecoConfig& config,
 
 Status RecoServer::Parts::BuildJobs(const RecoConfig& config, const std::filesystem::path& data_dir,
                                     const Clock& clock) {
-  RECO_ASSIGN_OR_RETURN(
-      scheduler, app::MakeServeScheduler(config, data_dir, *store, *models, *profiles, clock));
-  metrics.AddCallbackGauge("scheduler_is_leader",
-                           "1 when this process's scheduler holds the leader lease, else 0.",
-                           [s = scheduler.get()] { return s->is_leader() ? 1.0 : 0.0; });
-  pipeline = std::make_unique<pipeline::PipelineLauncher>(
-      app::MakePipelineEnv(config, data_dir, *store, clock), config.pipeline.task_retries);
+  RECO_ASSIGN_OR_RETURN(scheduler, app::MakeServeScheduler(config, data_dir, *store, *models,
+                                                           *profiles, clock, &metrics));
+  pipeline::PipelineEnv env = app::MakePipelineEnv(config, data_dir, *store, clock);
+  env.metrics = std::make_shared<pipeline::PipelineRunMetrics>(metrics);
+  pipeline =
+      std::make_unique<pipeline::PipelineLauncher>(std::move(env), config.pipeline.task_retries);
   metrics.AddCallbackGauge(pipeline::kDataQualityScoreGauge,
                            "Score in [0,1] of the last pipeline data_quality task.",
                            [data_dir] { return pipeline::LastDataQualityScore(data_dir); });
+  metrics
+      .GetGauge("data_quality_gate_score",
+                "pipeline.min_data_quality: runs scoring below it stop before publishing.")
+      ->Set(config.pipeline.min_data_quality);
   return Status::Ok();
 }
 

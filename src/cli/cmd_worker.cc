@@ -1,7 +1,8 @@
 // `reco worker --data-dir DIR [--config FILE] [--holder ID]`: runs the scheduled jobs of the
 // [worker] config section (train, item_vectors, user_profiles, precompute, cache_cleanup) until
 // SIGTERM/SIGINT. Several workers may run on one store: only the holder of the "scheduler" lease
-// starts runs; the others stand by and take over when it stops renewing.
+// starts runs; the others stand by and take over when it stops renewing. With --metrics-port it
+// serves GET /metrics (the scheduler_* and pipeline_* metrics of its runs) for Prometheus.
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -11,9 +12,11 @@
 #include <string>
 
 #include "app/jobs.h"
+#include "app/metrics_server.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
 #include "core/time.h"
+#include "ops/metrics.h"
 #include "scheduler/default_jobs.h"
 #include "scheduler/scheduler.h"
 #include "store/open_store.h"
@@ -25,6 +28,8 @@ struct WorkerFlags {
   std::string data_dir;
   std::string config;
   std::string holder;
+  int metrics_port = -1;  // -1 = no /metrics server; 0 = a free port (logged)
+  std::string metrics_host = "127.0.0.1";
 };
 
 [[noreturn]] void Fail(int code, const std::string& message) { throw CommandFailed{code, message}; }
@@ -54,9 +59,17 @@ void RunWorker(const WorkerFlags& flags) {
     Fail(1, "reco worker: cannot open the store in " + flags.data_dir + ": " +
                 store.status().ToString());
   }
-  Result<std::unique_ptr<Scheduler>> scheduler =
-      app::MakeWorkerScheduler(config, flags.data_dir, **store, SystemClock::Get(), flags.holder);
+  MetricsRegistry metrics;  // outlives the scheduler and the metrics server (declared first)
+  Result<std::unique_ptr<Scheduler>> scheduler = app::MakeWorkerScheduler(
+      config, flags.data_dir, **store, SystemClock::Get(), flags.holder, &metrics);
   if (!scheduler.ok()) Fail(2, "reco worker: " + scheduler.status().message());
+  std::unique_ptr<HttpServer> metrics_server;
+  if (flags.metrics_port >= 0) {
+    Result<std::unique_ptr<HttpServer>> started =
+        app::StartMetricsServer(metrics, {.host = flags.metrics_host, .port = flags.metrics_port});
+    if (!started.ok()) Fail(1, "reco worker: --metrics-port: " + started.status().ToString());
+    metrics_server = std::move(started).value();
+  }
   (*scheduler)->Start();
   spdlog::info("reco worker started holder={} lease_seconds={} data_dir={}", (*scheduler)->holder(),
                config.worker.lease_seconds, flags.data_dir);
@@ -65,6 +78,7 @@ void RunWorker(const WorkerFlags& flags) {
   sigwait(&stop_signals, &sig);
   spdlog::info("received {}, stopping the scheduler (running jobs are cancelled)",
                sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (metrics_server) metrics_server->Stop();
   (*scheduler)->Stop();
   (*store)->Close();
   spdlog::info("reco worker stopped");
@@ -85,6 +99,13 @@ void RegisterWorkerCommand(CLI::App& app) {
   cmd->add_option("--holder", flags->holder,
                   "This worker's name in the leader lease and job runs "
                   "(default: hostname:pid:random)");
+  cmd->add_option("--metrics-port", flags->metrics_port,
+                  "Serve GET /metrics (Prometheus) on this port; 0 picks a free port (logged); "
+                  "default: none")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--metrics-host", flags->metrics_host,
+                  "Address of the /metrics server (default 127.0.0.1; 0.0.0.0 for a remote "
+                  "Prometheus)");
   cmd->callback([flags] { RunWorker(*flags); });
 }
 

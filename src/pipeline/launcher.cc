@@ -64,6 +64,7 @@ Result<std::string> PipelineLauncher::Start(RunRequest request) {
     if (run.ok()) {
       spdlog::info("event=pipeline_run_finished run_id={} status={} published={} reason=\"{}\"",
                    run->run_id, TaskStateName(run->state), run->published, run->reason);
+      if (env_.metrics) env_.metrics->Record(*run);
       if (on_finished_) on_finished_(*run);
     } else if (announced) {
       spdlog::error("event=pipeline_run_error reason=\"{}\"", run.status().ToString());
@@ -83,6 +84,7 @@ Status RunPipelineJob(const PipelineEnv& env, int task_retries, std::string trig
   RECO_ASSIGN_OR_RETURN(PipelineRun run, runner.Run({.trigger = std::move(trigger)}));
   spdlog::info("event=pipeline_run_finished run_id={} status={} published={} reason=\"{}\"",
                run.run_id, TaskStateName(run.state), run.published, run.reason);
+  if (env.metrics) env.metrics->Record(run);
   if (run.state != TaskState::kSucceeded) {
     return Internal("pipeline run " + run.run_id + " failed: " + run.reason);
   }

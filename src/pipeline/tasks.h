@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "pipeline/dag.h"
+#include "pipeline/run_metrics.h"
 #include "store/store.h"
 
 namespace reco::pipeline {
@@ -41,6 +43,8 @@ struct PipelineEnv {
   // A list counts as clicked when its user gives positive feedback on one of its items within
   // this many seconds of the exposure.
   double click_window_seconds = 24 * 3600.0;
+  // Where the launcher and RunPipelineJob count the runs they carry out; null = not counted.
+  std::shared_ptr<const PipelineRunMetrics> metrics;
 };
 
 // Output keys tasks hand on (PipelineRun::outputs).

@@ -399,5 +399,34 @@ TEST_F(PipelineTasksTest, LauncherRefusesWhileAnotherRunHoldsTheLockThenRunsInBa
                    std::stod(run.outputs.at("data_quality.score")));
 }
 
+// The runs of the launcher (REST) and of the scheduler's train job are counted in env.metrics.
+TEST_F(PipelineTasksTest, LauncherAndTrainJobCountTheirRunsInTheMetrics) {
+  MetricsRegistry metrics;
+  PipelineEnv env = env_;
+  env.metrics = std::make_shared<PipelineRunMetrics>(metrics);
+  CounterFamily* runs = metrics.AddCounter(kPipelineRunsMetric, "", {"result"});
+  CounterFamily* tasks = metrics.AddCounter(kPipelineTaskRunsMetric, "", {"task", "result"});
+  {
+    std::promise<PipelineRun> finished;
+    PipelineLauncher launcher(env, 0, [&](const PipelineRun& run) { finished.set_value(run); });
+    ASSERT_TRUE(launcher.Start({.trigger = "api"}).ok());
+    PipelineRun run = finished.get_future().get();
+    ASSERT_EQ(run.state, TaskState::kSucceeded) << run.reason;
+  }
+  EXPECT_EQ(runs->WithLabels({"succeeded"})->Value(), 1);
+  EXPECT_EQ(tasks->WithLabels({"publish", "succeeded"})->Value(), 1);
+  EXPECT_EQ(
+      metrics.AddHistogram(kPipelineRunDurationMetric, "", {"result"}, PipelineDurationBuckets())
+          ->WithLabels({"succeeded"})
+          ->Snap()
+          .count,
+      1u);
+
+  ASSERT_TRUE(RunPipelineJob(env, 0, "scheduler").ok());
+  EXPECT_EQ(runs->WithLabels({"succeeded"})->Value(), 2);
+  EXPECT_EQ(runs->WithLabels({"failed"})->Value(), 0);
+  EXPECT_EQ(tasks->WithLabels({"extract", "succeeded"})->Value(), 2);
+}
+
 }  // namespace
 }  // namespace reco::pipeline

@@ -108,10 +108,66 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(std::vector<JobSpec> jobs, 
     job->spec = std::move(spec);
     s->jobs_.push_back(std::move(job));
   }
+  s->RegisterMetrics();
   return s;
 }
 
 Scheduler::~Scheduler() { Stop(); }
+
+void Scheduler::RegisterMetrics() {
+  MetricsRegistry* m = options_.metrics;
+  if (m == nullptr) return;
+  CounterFamily* runs =
+      m->AddCounter(kJobRunsMetric, "Scheduled and manual job runs that ended, by job and result.",
+                    {"job_name", "result"});
+  GaugeFamily* last_success = m->AddGauge(
+      kJobLastSuccessMetric, "Unix time at which a run of the job last succeeded.", {"job_name"});
+  GaugeFamily* consecutive =
+      m->AddGauge(kJobConsecutiveFailuresMetric,
+                  "Runs of the job that failed or timed out since its last success (this process).",
+                  {"job_name"});
+  GaugeFamily* next_run =
+      m->AddGauge(kJobNextRunMetric,
+                  "Unix time of the job's next cron time; in the past when the leader did not "
+                  "start a due run.",
+                  {"job_name"});
+  // Every series exists from the start, so rate() and absent-run alerts see zeros.
+  for (auto& job : jobs_) {
+    const std::string& name = job->spec.name;
+    job->metrics.succeeded = runs->WithLabels({name, std::string(kRunSucceeded)});
+    job->metrics.failed = runs->WithLabels({name, std::string(kRunFailed)});
+    job->metrics.timed_out = runs->WithLabels({name, std::string(kRunTimedOut)});
+    job->metrics.last_success = last_success->WithLabels({name});
+    job->metrics.consecutive_failures = consecutive->WithLabels({name});
+    if (job->cron) {
+      job->metrics.next_run = next_run->WithLabels({name});
+      if (job->next_due) {
+        job->metrics.next_run->Set(static_cast<double>(*job->next_due) / kMicrosPerSecond);
+      }
+    }
+  }
+  leader_gauge_ = m->GetGauge(kSchedulerLeaderMetric,
+                              "1 when this process's scheduler holds the leader lease, else 0.");
+  leader_gauge_->Set(0);
+}
+
+void Scheduler::RecordRunEnd(const Job& job, std::string_view status, TimestampUs now) {
+  const JobMetrics& m = job.metrics;
+  if (m.succeeded == nullptr) return;
+  if (status == kRunSucceeded) {
+    m.succeeded->Inc();
+    m.last_success->Set(static_cast<double>(now) / kMicrosPerSecond);
+    m.consecutive_failures->Set(0);
+    return;
+  }
+  (status == kRunTimedOut ? m.timed_out : m.failed)->Inc();
+  m.consecutive_failures->Add(1);
+}
+
+void Scheduler::SetLeaderLocked(bool leader) {
+  leader_ = leader;
+  if (leader_gauge_ != nullptr) leader_gauge_->Set(leader ? 1 : 0);
+}
 
 Scheduler::Job* Scheduler::FindJob(std::string_view name) {
   for (auto& job : jobs_) {
@@ -146,7 +202,7 @@ Status Scheduler::TickLocked(TimestampUs now) {
 void Scheduler::RenewLeaseLocked(TimestampUs now) {
   if (!options_.take_lease) return;
   if (leader_ && now >= lease_expires_) {
-    leader_ = false;  // not renewed in time: someone else may hold it by now
+    SetLeaderLocked(false);  // not renewed in time: someone else may hold it by now
     spdlog::warn("event=scheduler_lease_lost holder={} reason=expired", options_.holder);
   }
   if (now < next_lease_check_) return;
@@ -154,7 +210,7 @@ void Scheduler::RenewLeaseLocked(TimestampUs now) {
   next_lease_check_ = now + std::max<int64_t>(ttl / 3, 1);
   Result<bool> held = store_.TryAcquireLease(options_.lease_name, options_.holder, now, ttl);
   const bool was_leader = leader_;
-  leader_ = held.ok() && *held;
+  SetLeaderLocked(held.ok() && *held);
   if (!held.ok()) {
     spdlog::warn("event=scheduler_lease_error holder={} error=\"{}\"", options_.holder,
                  held.status().ToString());
@@ -182,6 +238,7 @@ void Scheduler::FailAbandonedRunsLocked(TimestampUs now) {
     run.finished = now;
     run.error = "abandoned: scheduler " + run.holder + " stopped leading before the run finished";
     WriteRunLocked(run);
+    if (const Job* job = FindJob(run.job); job != nullptr) RecordRunEnd(*job, kRunFailed, now);
   }
 }
 
@@ -197,6 +254,7 @@ void Scheduler::CheckTimeoutsLocked(TimestampUs now) {
     spdlog::warn("event=job_timed_out id={} job={} attempt={}", id, run->record.job,
                  run->record.attempts);
     WriteRunLocked(run->record);
+    RecordRunEnd(*run->job, kRunTimedOut, now);
   }
 }
 
@@ -214,6 +272,7 @@ void Scheduler::StartDueRetriesLocked(TimestampUs now) {
       run.record.finished = now;
       run.record.error += "; scheduler lost the leader lease before the next attempt";
       WriteRunLocked(run.record);
+      RecordRunEnd(*run.job, kRunFailed, now);
       it = active_.erase(it);
     }
   }
@@ -252,6 +311,9 @@ Status Scheduler::StartDueScheduledRunsLocked(TimestampUs now) {
       slot = *next;
     }
     job->next_due = job->cron->NextAfter(now);
+    if (job->metrics.next_run != nullptr && job->next_due) {
+      job->metrics.next_run->Set(static_cast<double>(*job->next_due) / kMicrosPerSecond);
+    }
     JobRunFilter filter;
     filter.job = job->spec.name;
     filter.trigger = std::string(kTriggerScheduled);
@@ -352,6 +414,7 @@ void Scheduler::OnAttemptDone(int64_t run_id, Status status) {
     run.record.status = std::string(kRunFailed);
   }
   run.record.finished = now;
+  RecordRunEnd(*run.job, run.record.status, now);
   spdlog::log(status.ok() ? spdlog::level::info : spdlog::level::warn,
               "event=job_finished id={} job={} status={} attempts={} error=\"{}\"", run_id,
               spec.name, run.record.status, run.record.attempts, run.record.error);
@@ -468,12 +531,13 @@ void Scheduler::Stop() {
     run->record.error += (run->record.error.empty() ? "" : "; ") +
                          std::string("scheduler stopped before the next attempt");
     WriteRunLocked(run->record);
+    RecordRunEnd(*run->job, kRunFailed, now);
   }
   active_.clear();
   if (leader_) {
     Status st = store_.ReleaseLease(options_.lease_name, options_.holder);
     if (!st.ok()) spdlog::warn("event=scheduler_release_failed error=\"{}\"", st.ToString());
-    leader_ = false;
+    SetLeaderLocked(false);
   }
   stopped_ = true;
 }

@@ -25,6 +25,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "ops/metrics.h"
 #include "scheduler/cron.h"
 #include "store/store.h"
 
@@ -92,7 +93,19 @@ struct SchedulerOptions {
   double lease_seconds = 30;  // lease time-to-live; renewed every lease_seconds / 3
   double poll_seconds = 5;    // the leader looks for runs queued by other processes this often
   bool take_lease = true;     // false: never leads (lists jobs and queues manual runs only)
+  // Where the scheduler_* metrics go (runs by job and result, last success, consecutive
+  // failures, next cron time, leadership); null = none. Must outlive the scheduler.
+  MetricsRegistry* metrics = nullptr;
 };
+
+// Metric names of the scheduler (docs/metrics.md; deploy/monitoring/alert_rules.yml uses them).
+inline constexpr std::string_view kJobRunsMetric = "scheduler_job_runs_total";
+inline constexpr std::string_view kJobLastSuccessMetric =
+    "scheduler_job_last_success_timestamp_seconds";
+inline constexpr std::string_view kJobConsecutiveFailuresMetric =
+    "scheduler_job_consecutive_failures";
+inline constexpr std::string_view kJobNextRunMetric = "scheduler_job_next_run_timestamp_seconds";
+inline constexpr std::string_view kSchedulerLeaderMetric = "scheduler_is_leader";
 
 struct JobInfo {
   std::string name;
@@ -138,10 +151,20 @@ class Scheduler {
   const std::string& holder() const { return options_.holder; }
 
  private:
+  // The series of one job (all null without SchedulerOptions::metrics).
+  struct JobMetrics {
+    Counter* succeeded = nullptr;
+    Counter* failed = nullptr;
+    Counter* timed_out = nullptr;
+    Gauge* last_success = nullptr;
+    Gauge* consecutive_failures = nullptr;
+    Gauge* next_run = nullptr;  // null for manual-only jobs
+  };
   struct Job {
     JobSpec spec;
     std::optional<CronSchedule> cron;
     std::optional<TimestampUs> next_due;
+    JobMetrics metrics;
   };
   struct ActiveRun;
 
@@ -163,11 +186,16 @@ class Scheduler {
   TimestampUs NextWakeLocked(TimestampUs now) const;
   void Loop();
   void WriteRunLocked(const JobRunRecord& record);
+  void RegisterMetrics();
+  // Counts a run that ended (status succeeded, failed or timed_out) in the job's metrics.
+  void RecordRunEnd(const Job& job, std::string_view status, TimestampUs now);
+  void SetLeaderLocked(bool leader);
 
   Store& store_;
   const Clock& clock_;
   SchedulerOptions options_;
   std::vector<std::unique_ptr<Job>> jobs_;
+  Gauge* leader_gauge_ = nullptr;
 
   mutable std::mutex mu_;
   std::condition_variable wake_cv_;                       // the loop: something changed or Stop()

@@ -423,5 +423,86 @@ TEST_F(SchedulerTest, DefaultJobsFollowTheWorkerConfig) {
   EXPECT_TRUE(specs[0].body(context).ok());
 }
 
+// The scheduler_* metrics: every series exists from the start; ended runs are counted by job and
+// result; a success records its time and clears the failure streak; leadership is a gauge.
+TEST_F(SchedulerTest, MetricsCountEndedRunsByJobAndResult) {
+  MetricsRegistry metrics;
+  SchedulerOptions options;
+  options.holder = "a";
+  options.metrics = &metrics;
+  JobSpec broken = Job("broken", "", [](const JobContext&) { return InvalidArgument("bad"); });
+  auto created =
+      Scheduler::Create({Job("train", "0 3 * * *", [](const JobContext&) { return Status::Ok(); }),
+                         std::move(broken)},
+                        *store_, clock_, options);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  Scheduler& s = **created;
+  CounterFamily* runs = metrics.AddCounter(kJobRunsMetric, "", {"job_name", "result"});
+  auto value = [&](std::string_view name, const std::string& job) {
+    return metrics.AddGauge(name, "", {"job_name"})->WithLabels({job})->Value();
+  };
+  Gauge* leader = metrics.GetGauge(kSchedulerLeaderMetric, "");
+  const std::string text = metrics.RenderText();
+  EXPECT_NE(text.find("scheduler_job_runs_total{job_name=\"broken\",result=\"failed\"} 0"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("scheduler_job_next_run_timestamp_seconds{job_name=\"broken\"}"),
+            std::string::npos)
+      << "a manual-only job has no next cron time";
+  EXPECT_EQ(value(kJobNextRunMetric, "train"), T("2026-11-24T03:00:00Z") / 1e6);
+  EXPECT_EQ(leader->Value(), 0);
+
+  Tick(s);
+  EXPECT_EQ(leader->Value(), 1);
+  clock_.Set(T("2026-11-24T03:00:00Z"));
+  Tick(s);
+  EXPECT_EQ(runs->WithLabels({"train", "succeeded"})->Value(), 1);
+  EXPECT_EQ(value(kJobLastSuccessMetric, "train"), T("2026-11-24T03:00:00Z") / 1e6);
+  EXPECT_EQ(value(kJobNextRunMetric, "train"), T("2026-11-25T03:00:00Z") / 1e6);
+
+  for (int i = 1; i <= 2; ++i) {
+    ASSERT_TRUE(s.Trigger("broken").ok());
+    Tick(s);
+    EXPECT_EQ(runs->WithLabels({"broken", "failed"})->Value(), i);
+    EXPECT_EQ(value(kJobConsecutiveFailuresMetric, "broken"), i);
+  }
+  EXPECT_EQ(runs->WithLabels({"broken", "succeeded"})->Value(), 0);
+  EXPECT_EQ(value(kJobLastSuccessMetric, "broken"), 0);
+  EXPECT_EQ(value(kJobConsecutiveFailuresMetric, "train"), 0);
+  s.Stop();
+  EXPECT_EQ(leader->Value(), 0);
+}
+
+// A run that overruns its timeout is counted as timed_out, and extends the failure streak.
+TEST_F(SchedulerTest, MetricsCountTimedOutRuns) {
+  MetricsRegistry metrics;
+  SchedulerOptions options;
+  options.holder = "a";
+  options.metrics = &metrics;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  JobSpec slow = Job("slow", "", [released](const JobContext&) {
+    released.wait();
+    return Status::Ok();
+  });
+  slow.timeout_seconds = 5;
+  auto created = Scheduler::Create({std::move(slow)}, *store_, clock_, options);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  Scheduler& s = **created;
+  ASSERT_TRUE(s.Trigger("slow").ok());
+  ASSERT_TRUE(s.Tick().ok());
+  clock_.Set(clock_.NowMicros() + 6 * kSecond);
+  ASSERT_TRUE(s.Tick().ok());
+  release.set_value();
+  s.WaitIdle();
+  CounterFamily* runs = metrics.AddCounter(kJobRunsMetric, "", {"job_name", "result"});
+  EXPECT_EQ(runs->WithLabels({"slow", "timed_out"})->Value(), 1);
+  EXPECT_EQ(runs->WithLabels({"slow", "succeeded"})->Value(), 0);
+  EXPECT_EQ(metrics.AddGauge(kJobConsecutiveFailuresMetric, "", {"job_name"})
+                ->WithLabels({"slow"})
+                ->Value(),
+            1);
+}
+
 }  // namespace
 }  // namespace reco

@@ -161,6 +161,11 @@ TEST_F(ModelManagerTest, CanarySplitsUsersAndIsWithdrawnByTheGuardrails) {
   Rollout rollout(
       models, primary, *state_, {}, nullptr, metrics, clock_,
       {.guardrails = {.min_exposures = 20, .max_error_rate = 0.5, .min_ctr_ratio = 0.8}});
+  // Both reasons are series at zero before any rollback.
+  EXPECT_NE(metrics.RenderText().find("canary_rollbacks_total{reason=\"ctr\"} 0"),
+            std::string::npos);
+  EXPECT_NE(metrics.RenderText().find("canary_rollbacks_total{reason=\"error_rate\"} 0"),
+            std::string::npos);
   int canary_users = 0;
   std::vector<std::string> primary_users;
   for (int u = 0; u < 100; ++u) {
@@ -194,6 +199,36 @@ TEST_F(ModelManagerTest, CanarySplitsUsersAndIsWithdrawnByTheGuardrails) {
   // Everyone gets the primary now.
   EXPECT_EQ(rollout.Recommend(models.bundles().Get(), "r", testing::Id('v', 0), "", 2, 0).variant,
             ServingVariant::kPrimary);
+}
+
+// recommendations_served_degraded_total counts the answers with a degraded reason (here every
+// one: the versions have no itemcf model), once per answer whatever the number of reasons.
+TEST_F(ModelManagerTest, DegradedAnswersAreCountedOncePerAnswerByVersion) {
+  const auto [run_a, run_b] = ProductionAndCandidate();
+  ModelManager models(data() / "models", *state_, clock_);
+  ASSERT_TRUE(models.Reload(true).ok());
+  MetricsRegistry metrics;
+  Recommender primary(*state_, models.bundles(), {}, {});
+  Rollout rollout(models, primary, *state_, {}, nullptr, metrics, clock_, {});
+  int degraded = 0;
+  size_t reasons = 0;
+  for (int u = 0; u < 10; ++u) {
+    Rollout::Served served =
+        rollout.Recommend(models.bundles().Get(), "r", testing::Id('v', u), "", 2, 0);
+    if (!served.result.degraded.empty()) ++degraded;
+    reasons += served.result.degraded.size();
+  }
+  ASSERT_GT(degraded, 0);
+  EXPECT_GT(reasons, static_cast<size_t>(degraded)) << "several reasons per answer";
+  const std::vector<std::string> labels = {"run_id", "variant"};
+  EXPECT_EQ(metrics.AddCounter("recommendations_served_degraded_total", "", labels)
+                ->WithLabels({run_a, "primary"})
+                ->Value(),
+            degraded);
+  EXPECT_EQ(metrics.AddCounter("recommendations_served_total", "", labels)
+                ->WithLabels({run_a, "primary"})
+                ->Value(),
+            10);
 }
 
 TEST_F(ModelManagerTest, ShadowIsScoredAndCountedButNeverServed) {

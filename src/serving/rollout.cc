@@ -58,7 +58,7 @@ GuardrailDecision JudgeCanary(const VariantCounts& canary, const VariantCounts& 
   GuardrailDecision d;
   if (canary.requests >= options.min_exposures && canary.error_rate() > options.max_error_rate) {
     d.withdraw = true;
-    d.reason = "error_rate";
+    d.reason = std::string(kRollbackErrorRate);
     d.detail = "error rate " + std::to_string(canary.error_rate()) + " (" +
                std::to_string(canary.errors) + "/" + std::to_string(canary.requests) +
                ") above registry.canary_max_error_rate " + std::to_string(options.max_error_rate);
@@ -67,7 +67,7 @@ GuardrailDecision JudgeCanary(const VariantCounts& canary, const VariantCounts& 
   if (canary.exposures >= options.min_exposures && primary.exposures > 0 &&
       canary.ctr() < options.min_ctr_ratio * primary.ctr()) {
     d.withdraw = true;
-    d.reason = "ctr";
+    d.reason = std::string(kRollbackCtr);
     d.detail = "CTR " + std::to_string(canary.ctr()) + " (" + std::to_string(canary.clicks) + "/" +
                std::to_string(canary.exposures) + ") below registry.canary_min_ctr_ratio " +
                std::to_string(options.min_ctr_ratio) + " x primary CTR " +
@@ -174,8 +174,14 @@ Rollout::Rollout(ModelManager& models, const Recommender& primary, const OnlineS
                          "Exposures later clicked (positive feedback), by model version.", labels);
   errors_total_ = metrics.AddCounter(
       "model_errors_total", "Recommendation answers that failed, by model version.", labels);
+  degraded_total_ = metrics.AddCounter(
+      "recommendations_served_degraded_total",
+      "Recommendation lists answered with at least one degraded reason, by model version.", labels);
   rollbacks_total_ = metrics.AddCounter(
       "canary_rollbacks_total", "Canaries withdrawn by the guardrails, by reason.", {"reason"});
+  for (std::string_view reason : {kRollbackErrorRate, kRollbackCtr}) {
+    rollbacks_total_->WithLabels({std::string(reason)});
+  }
   log_dropped_ = metrics.GetCounter("exposure_log_dropped_total",
                                     "Exposure records dropped because the writer queue was full.");
   version_info_ =
@@ -205,7 +211,9 @@ Rollout::Served Rollout::Answer(ServingVariant variant, std::shared_ptr<const Mo
                  served.model_version, e.what());
     failed = true;
   }
-  Count(SeriesFor(served.model_version, variant), 1, failed ? 1 : 0, 0, 0);
+  Series& series = SeriesFor(served.model_version, variant);
+  Count(series, 1, failed ? 1 : 0, 0, 0);
+  if (!failed && !served.result.degraded.empty()) series.degraded_total->Inc();
   if (failed) {
     served.result = {};
     served.model_version = {};  // marks the failure for the caller
@@ -321,6 +329,7 @@ Rollout::Series& Rollout::SeriesFor(std::string_view model_version, ServingVaria
       it->second.exposures_total = exposures_total_->WithLabels(labels);
       it->second.clicks_total = clicks_total_->WithLabels(labels);
       it->second.errors_total = errors_total_->WithLabels(labels);
+      it->second.degraded_total = degraded_total_->WithLabels(labels);
     }
     series = &it->second;
   }

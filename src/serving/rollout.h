@@ -59,6 +59,11 @@ struct GuardrailOptions {
   double min_ctr_ratio = 0.8;    // withdrawn when its CTR is below this share of the primary's
 };
 
+// The reasons of GuardrailDecision, each a canary_rollbacks_total series from the start (so that
+// increase() sees the first rollback).
+inline constexpr std::string_view kRollbackErrorRate = "error_rate";
+inline constexpr std::string_view kRollbackCtr = "ctr";
+
 struct GuardrailDecision {
   bool withdraw = false;
   std::string reason;  // "error_rate" or "ctr" (the canary_rollbacks_total label)
@@ -179,6 +184,7 @@ class Rollout {
     Counter* exposures_total = nullptr;
     Counter* clicks_total = nullptr;
     Counter* errors_total = nullptr;
+    Counter* degraded_total = nullptr;  // answers with at least one degraded reason
     VariantCounts Load() const;
   };
   // The series of (version, variant): a per-thread cache in front of series_ (mu_).
@@ -199,6 +205,7 @@ class Rollout {
   CounterFamily* exposures_total_;
   CounterFamily* clicks_total_;
   CounterFamily* errors_total_;
+  CounterFamily* degraded_total_;
   CounterFamily* rollbacks_total_;
   Counter* log_dropped_;
   GaugeFamily* version_info_;
