@@ -1,0 +1,20 @@
+// The HTTP routes of `reco gateway`: POST /alertmanager (Alertmanager webhook v4), GET /health
+// (200 with the last delivery status), GET /metrics (Prometheus text).
+//
+// Thread-safety: the handlers run on the server's workers; Gateway is thread-safe.
+// Lifetime: `gateway` and `metrics` outlive the router.
+#pragma once
+
+#include "api/http/http_server.h"
+#include "api/http/router.h"
+#include "gateway/gateway.h"
+#include "ops/metrics.h"
+
+namespace reco::gateway {
+
+Router MakeGatewayRouter(Gateway& gateway, MetricsRegistry& metrics);
+
+// One debug line per request (event=http_request ...), for HttpServerOptions::on_request_done.
+void LogGatewayRequest(const RequestLog& log);
+
+}  // namespace reco::gateway
