@@ -68,18 +68,4 @@ Router MakeGatewayRouter(Gateway& gateway, MetricsRegistry& metrics) {
   return router;
 }
 
-void LogGatewayRequest(const RequestLog& log) {
-  if (log.status >= 500 || (log.status >= 400 && log.route != "/alertmanager")) {
-    spdlog::warn("event=http_request method={} route={} status={} duration_seconds={:.6f} "
-                 "request_id={}",
-                 log.method, log.route, log.status, log.duration_seconds,
-                 EscapeLogText(log.request_id));
-    return;
-  }
-  spdlog::debug("event=http_request method={} route={} status={} duration_seconds={:.6f} "
-                "request_id={}",
-                log.method, log.route, log.status, log.duration_seconds,
-                EscapeLogText(log.request_id));
-}
-
 }  // namespace reco::gateway

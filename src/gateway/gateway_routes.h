@@ -5,7 +5,6 @@
 // Lifetime: `gateway` and `metrics` outlive the router.
 #pragma once
 
-#include "api/http/http_server.h"
 #include "api/http/router.h"
 #include "gateway/gateway.h"
 #include "ops/metrics.h"
@@ -13,8 +12,5 @@
 namespace reco::gateway {
 
 Router MakeGatewayRouter(Gateway& gateway, MetricsRegistry& metrics);
-
-// One debug line per request (event=http_request ...), for HttpServerOptions::on_request_done.
-void LogGatewayRequest(const RequestLog& log);
 
 }  // namespace reco::gateway
