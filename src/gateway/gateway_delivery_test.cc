@@ -1,6 +1,11 @@
 // The WeCom client and the gateway's queue against a local receiver that answers as WeCom does.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <thread>
 
@@ -81,6 +86,28 @@ TEST(WeComClientTest, SendsMarkdownAndReadsTheAnswers) {
   SendResult down = SendToRobot(wecom.url(), m, 5);
   EXPECT_EQ(down.outcome, SendOutcome::kRetry);
   EXPECT_EQ(down.detail.find(kKey), std::string::npos) << down.detail;
+}
+
+TEST(WeComClientTest, AnEndpointThatNeverAnswersIsANetworkErrorAfterTheTimeout) {
+  // A listening socket nobody accepts from: connections complete in the backlog, no answer.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) +
+                    "/cgi-bin/webhook/send?key=" + kKey;
+  WeComMessage m;
+  m.content = "x";
+  SendResult r = SendToRobot(url, m, 0.3);
+  ::close(fd);
+  EXPECT_EQ(r.outcome, SendOutcome::kRetry);
+  EXPECT_NE(r.detail.find("read"), std::string::npos) << r.detail;
+  EXPECT_EQ(r.detail.find(kKey), std::string::npos) << r.detail;
 }
 
 TEST(GatewayTest, RateLimitAndNetworkErrorsAreRetriedUntilDelivered) {

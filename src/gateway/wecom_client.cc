@@ -2,6 +2,12 @@
 
 #include <simdjson.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+
 #include "api/http/http_client.h"
 #include "core/json_writer.h"
 #include "gateway/gateway_config.h"
@@ -23,6 +29,55 @@ std::string MaskIn(std::string text, const std::string& url) {
   std::string masked = MaskKey(key);
   for (size_t pos; (pos = text.find(key)) != std::string::npos;) text.replace(pos, key.size(), masked);
   return text;
+}
+
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+
+// POSTs `body` to `url` with the whole exchange (resolve, connect, write, read) bounded by
+// `timeout_seconds`: the operations are asynchronous so that the stream's deadline applies (a
+// robot endpoint or proxy that accepts and never answers must not hold the delivery thread).
+Result<HttpFetchResult> PostWithDeadline(const std::string& url, const std::string& body,
+                                         double timeout_seconds) {
+  RECO_ASSIGN_OR_RETURN(HttpUrl u, HttpUrl::Parse(url));
+  asio::io_context io;
+  asio::ip::tcp::resolver resolver(io);
+  beast::tcp_stream stream(io);
+  beast::http::request<beast::http::string_body> req(beast::http::verb::post, u.target, 11);
+  req.set(beast::http::field::host, u.host);
+  req.set(beast::http::field::user_agent, "reco-gateway");
+  req.set(beast::http::field::content_type, "application/json");
+  req.body() = body;
+  req.prepare_payload();
+  beast::flat_buffer buffer;
+  beast::http::response<beast::http::string_body> res;
+  beast::error_code failure;
+  std::string step = "resolve";
+  auto fail = [&](beast::error_code ec) { failure = ec; };
+  auto on_read = [&](beast::error_code ec, size_t) { if (ec) fail(ec); };
+  auto on_write = [&](beast::error_code ec, size_t) {
+    if (ec) return fail(ec);
+    step = "read";
+    beast::http::async_read(stream, buffer, res, on_read);
+  };
+  auto on_connect = [&](beast::error_code ec, const asio::ip::tcp::endpoint&) {
+    if (ec) return fail(ec);
+    step = "write";
+    beast::http::async_write(stream, req, on_write);
+  };
+  stream.expires_after(std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000)));
+  resolver.async_resolve(u.host, std::to_string(u.port),
+                         [&](beast::error_code ec, asio::ip::tcp::resolver::results_type r) {
+                           if (ec) return fail(ec);
+                           step = "connect";
+                           stream.async_connect(r, on_connect);
+                         });
+  io.run();
+  if (failure) {
+    return Unavailable("POST " + url + ": " + step + " " + u.host + ":" + std::to_string(u.port) +
+                       " failed (" + failure.message() + ")");
+  }
+  return HttpFetchResult{static_cast<int>(res.result_int()), std::move(res.body())};
 }
 
 }  // namespace
@@ -90,7 +145,7 @@ SendResult JudgeReply(int http_status, std::string_view body) {
 
 SendResult SendToRobot(const std::string& url, const WeComMessage& message,
                        double timeout_seconds) {
-  Result<HttpFetchResult> reply = HttpFetch("POST", url, message.ToJson(), {}, timeout_seconds);
+  Result<HttpFetchResult> reply = PostWithDeadline(url, message.ToJson(), timeout_seconds);
   if (!reply.ok()) {
     SendResult r;
     r.outcome = SendOutcome::kRetry;
