@@ -29,6 +29,10 @@ void AppendUnique(std::vector<std::string>& to, const std::vector<std::string>& 
 
 Gateway::Gateway(GatewayConfig config, MetricsRegistry& metrics, RobotSender sender)
     : config_(std::move(config)), metrics_(metrics), sender_(std::move(sender)) {
+  if (!sender_) {
+    sender_ = [ca = config_.tls_ca_file](const std::string& url, const WeComMessage& m,
+                                          double timeout) { return SendToRobot(url, m, timeout, ca); };
+  }
   render_.language = config_.language;
   render_.time_zone = config_.time_zone;
   render_.critical_severities = config_.critical_severities;

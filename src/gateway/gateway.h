@@ -39,7 +39,7 @@ struct DeliveryStatus {
 
 class Gateway {
  public:
-  Gateway(GatewayConfig config, MetricsRegistry& metrics, RobotSender sender = SendToRobot);
+  Gateway(GatewayConfig config, MetricsRegistry& metrics, RobotSender sender = nullptr);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;

@@ -71,6 +71,7 @@ Status ReadSection(const toml::table& g, GatewayConfig& c) {
   RECO_RETURN_IF_ERROR(ReadStrings(g, "critical_severities", "gateway.critical_severities",
                                    c.critical_severities));
   RECO_RETURN_IF_ERROR(ReadValue(g, "api_base", "gateway.api_base", c.api_base));
+  RECO_RETURN_IF_ERROR(ReadValue(g, "tls_ca_file", "gateway.tls_ca_file", c.tls_ca_file));
   int64_t rate = c.rate_limit_per_minute, max_queue = c.max_queue;
   RECO_RETURN_IF_ERROR(ReadValue(g, "rate_limit_per_minute", "gateway.rate_limit_per_minute", rate));
   RECO_RETURN_IF_ERROR(ReadValue(g, "max_queue", "gateway.max_queue", max_queue));
@@ -139,15 +140,10 @@ void ApplyEnvironment(GatewayConfig& c) {
 Status ValidateRobot(const RobotConfig& robot, const std::string& key) {
   if (robot.name.empty()) return KeyError(key + ".name", "must not be empty");
   if (robot.url.empty()) return KeyError(key + ".url", "is required (url or key)");
-  if (robot.url.starts_with("https://")) {
-    return Status(StatusCode::kUnimplemented,
-                  "gateway config: " + key + " (" + robot.name + ") uses https, which reco's HTTP "
-                  "client does not speak yet; send through a plain-http TLS-originating proxy "
-                  "(gateway.api_base = \"http://PROXY\" or an http:// url), see docs/gateway.md",
-                  key + ".url");
+  Result<RobotUrl> parsed = ParseRobotUrl(robot.url, key + ".url");
+  if (!parsed.ok()) {
+    return KeyError(key + ".url", "must be an http:// or https:// URL: " + MaskUrl(robot.url));
   }
-  Result<HttpUrl> parsed = HttpUrl::Parse(robot.url, key + ".url");
-  if (!parsed.ok()) return KeyError(key + ".url", "must be an http:// URL: " + MaskUrl(robot.url));
   return Status::Ok();
 }
 
@@ -179,6 +175,9 @@ Status GatewayConfig::Validate() const {
                     "\"" + time_zone + "\" is not in the system tz database (/usr/share/zoneinfo)");
   }
   RECO_RETURN_IF_ERROR(ValidateNumbers(*this));
+  if (!tls_ca_file.empty() && !std::filesystem::is_regular_file(tls_ca_file)) {
+    return KeyError("gateway.tls_ca_file", "\"" + tls_ca_file + "\" is not a readable file");
+  }
   for (size_t i = 0; i < robots.size(); ++i) {
     RECO_RETURN_IF_ERROR(ValidateRobot(robots[i], "gateway.robots[" + std::to_string(i) + "]"));
     for (size_t j = 0; j < i; ++j) {
@@ -197,6 +196,23 @@ Result<GatewayConfig> LoadGatewayConfig(const std::string& path) {
   ApplyEnvironment(c);
   RECO_RETURN_IF_ERROR(c.Validate());
   return c;
+}
+
+Result<RobotUrl> ParseRobotUrl(std::string_view url, std::string_view field) {
+  RobotUrl out;
+  std::string plain(url);
+  if (url.starts_with("https://")) {
+    out.tls = true;
+    plain = "http://" + std::string(url.substr(8));
+  }
+  RECO_ASSIGN_OR_RETURN(HttpUrl u, HttpUrl::Parse(plain, field));
+  out.host = u.host;
+  out.target = u.target;
+  out.port = u.port;
+  std::string_view rest = std::string_view(plain).substr(7);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+  if (out.tls && authority.find(':') == std::string_view::npos) out.port = 443;
+  return out;
 }
 
 std::string MaskKey(std::string_view key) {

@@ -36,6 +36,8 @@ struct GatewayConfig {
   std::vector<std::string> critical_severities = {"critical"};
   // Where WEIXIN_WEBHOOK_KEY is sent: API_BASE/cgi-bin/webhook/send?key=KEY.
   std::string api_base = "https://qyapi.weixin.qq.com";
+  // PEM file of the CAs that https robot URLs are verified against; "" = the system's CAs.
+  std::string tls_ca_file;
   int rate_limit_per_minute = 20;     // WeCom's limit per robot
   double retry_initial_seconds = 2;   // back-off after a network error or errcode 45009, doubled
   double retry_max_seconds = 60;      // back-off ceiling
@@ -44,8 +46,7 @@ struct GatewayConfig {
   int max_queue = 1000;  // messages waiting per robot; beyond, the oldest is dropped (counted)
   std::vector<RobotConfig> robots;
 
-  // Validates the values; every robot URL must be plain http:// (see docs/gateway.md: the
-  // client does not speak TLS, an https URL is Unimplemented naming the robot's key).
+  // Validates the values; every robot URL is http:// or https://.
   Status Validate() const;
 };
 
@@ -57,5 +58,14 @@ Result<GatewayConfig> LoadGatewayConfig(const std::string& path);
 // with its key masked for logs and errors.
 std::string MaskKey(std::string_view key);
 std::string MaskUrl(std::string_view url);
+
+// An http:// or https:// robot URL: host, port (80 / 443 by default), target; `tls` for https.
+struct RobotUrl {
+  std::string host;
+  int port = 80;
+  std::string target;
+  bool tls = false;
+};
+Result<RobotUrl> ParseRobotUrl(std::string_view url, std::string_view field);
 
 }  // namespace reco::gateway

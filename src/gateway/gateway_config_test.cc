@@ -62,13 +62,21 @@ TEST_F(GatewayConfigTest, EnvironmentGivesTheDefaultRobot) {
   EXPECT_EQ(c->robots[0].url, "http://127.0.0.1:3/send?key=secretkey123");
 }
 
-TEST_F(GatewayConfigTest, AKeyAloneAimsAtHttpsWeComWhichIsNotImplemented) {
+TEST_F(GatewayConfigTest, AKeyAloneAimsAtWeComOverHttps) {
   setenv("WEIXIN_WEBHOOK_KEY", "secretkey123", 1);
   Result<GatewayConfig> c = LoadGatewayConfig("");
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().code(), StatusCode::kUnimplemented);
-  EXPECT_NE(c.status().message().find("https"), std::string::npos);
-  EXPECT_EQ(c.status().message().find("secretkey123"), std::string::npos);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->robots.size(), 1u);
+  EXPECT_EQ(c->robots[0].url, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=secretkey123");
+  Result<RobotUrl> u = ParseRobotUrl(c->robots[0].url, "url");
+  ASSERT_TRUE(u.ok());
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->host, "qyapi.weixin.qq.com");
+  EXPECT_EQ(u->port, 443);
+  EXPECT_EQ(u->target, "/cgi-bin/webhook/send?key=secretkey123");
+  Result<RobotUrl> explicit_port = ParseRobotUrl("https://h:8443/x", "url");
+  ASSERT_TRUE(explicit_port.ok());
+  EXPECT_EQ(explicit_port->port, 8443);
 }
 
 TEST_F(GatewayConfigTest, BadValuesNameTheKey) {
@@ -81,6 +89,7 @@ TEST_F(GatewayConfigTest, BadValuesNameTheKey) {
       {"[gateway]\nmessage_type = \"card\"\n", "gateway.message_type"},
       {"[gateway]\nrate_limit_per_minute = 0\n", "gateway.rate_limit_per_minute"},
       {"[gateway]\nhttp_port = \"x\"\n", "gateway.http_port"},
+      {"[gateway]\ntls_ca_file = \"/nonexistent/ca.pem\"\n", "gateway.tls_ca_file"},
       {"[[gateway.robots]]\nname = \"a\"\n", "gateway.robots[0].url"},
       {"[[gateway.robots]]\nname = \"a\"\nurl = \"ftp://x\"\n", "gateway.robots[0].url"},
       {"[[gateway.robots]]\nname = \"a\"\nurl = \"http://h/?key=1\"\nkey = \"2\"\n",

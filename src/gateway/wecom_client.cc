@@ -5,8 +5,11 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
+#include <type_traits>
 
 #include "api/http/http_client.h"
 #include "core/json_writer.h"
@@ -33,26 +36,19 @@ std::string MaskIn(std::string text, const std::string& url) {
 
 namespace beast = boost::beast;
 namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+using Request = beast::http::request<beast::http::string_body>;
+using Response = beast::http::response<beast::http::string_body>;
 
-// POSTs `body` to `url` with the whole exchange (resolve, connect, write, read) bounded by
-// `timeout_seconds`: the operations are asynchronous so that the stream's deadline applies (a
-// robot endpoint or proxy that accepts and never answers must not hold the delivery thread).
-Result<HttpFetchResult> PostWithDeadline(const std::string& url, const std::string& body,
-                                         double timeout_seconds) {
-  RECO_ASSIGN_OR_RETURN(HttpUrl u, HttpUrl::Parse(url));
-  asio::io_context io;
+// Connect, TLS handshake (https), write, read: asynchronous so that the stream's deadline bounds
+// every step (a robot endpoint or proxy that accepts and never answers must not hold the
+// delivery thread). `step` names where it failed.
+template <typename Stream>
+beast::error_code Exchange(asio::io_context& io, Stream& stream, const RobotUrl& u,
+                           Request& req, Response& res, std::string& step) {
   asio::ip::tcp::resolver resolver(io);
-  beast::tcp_stream stream(io);
-  beast::http::request<beast::http::string_body> req(beast::http::verb::post, u.target, 11);
-  req.set(beast::http::field::host, u.host);
-  req.set(beast::http::field::user_agent, "reco-gateway");
-  req.set(beast::http::field::content_type, "application/json");
-  req.body() = body;
-  req.prepare_payload();
   beast::flat_buffer buffer;
-  beast::http::response<beast::http::string_body> res;
   beast::error_code failure;
-  std::string step = "resolve";
   auto fail = [&](beast::error_code ec) { failure = ec; };
   auto on_read = [&](beast::error_code ec, size_t) { if (ec) fail(ec); };
   auto on_write = [&](beast::error_code ec, size_t) {
@@ -60,19 +56,72 @@ Result<HttpFetchResult> PostWithDeadline(const std::string& url, const std::stri
     step = "read";
     beast::http::async_read(stream, buffer, res, on_read);
   };
-  auto on_connect = [&](beast::error_code ec, const asio::ip::tcp::endpoint&) {
-    if (ec) return fail(ec);
+  auto write = [&] {
     step = "write";
     beast::http::async_write(stream, req, on_write);
   };
-  stream.expires_after(std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000)));
+  auto on_connect = [&](beast::error_code ec, const asio::ip::tcp::endpoint&) {
+    if (ec) return fail(ec);
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      write();
+    } else {
+      step = "TLS handshake";
+      stream.async_handshake(ssl::stream_base::client, [&](beast::error_code hec) {
+        if (hec) return fail(hec);
+        write();
+      });
+    }
+  };
   resolver.async_resolve(u.host, std::to_string(u.port),
                          [&](beast::error_code ec, asio::ip::tcp::resolver::results_type r) {
                            if (ec) return fail(ec);
                            step = "connect";
-                           stream.async_connect(r, on_connect);
+                           beast::get_lowest_layer(stream).async_connect(r, on_connect);
                          });
   io.run();
+  return failure;
+}
+
+// POSTs `body` to `url` with the whole exchange bounded by `timeout_seconds`.
+Result<HttpFetchResult> PostWithDeadline(const std::string& url, const std::string& body,
+                                         double timeout_seconds, const std::string& ca_file) {
+  RECO_ASSIGN_OR_RETURN(RobotUrl u, ParseRobotUrl(url, "url"));
+  Request req(beast::http::verb::post, u.target, 11);
+  req.set(beast::http::field::host, u.host);
+  req.set(beast::http::field::user_agent, "reco-gateway");
+  req.set(beast::http::field::content_type, "application/json");
+  req.body() = body;
+  req.prepare_payload();
+  Response res;
+  std::string step = "resolve";
+  auto deadline = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000));
+  asio::io_context io;
+  beast::error_code failure;
+  try {
+    if (!u.tls) {
+      beast::tcp_stream stream(io);
+      stream.expires_after(deadline);
+      failure = Exchange(io, stream, u, req, res, step);
+    } else {
+      ssl::context ctx(ssl::context::tls_client);
+      if (ca_file.empty()) {
+        ctx.set_default_verify_paths();
+      } else {
+        ctx.load_verify_file(ca_file);
+      }
+      ctx.set_verify_mode(ssl::verify_peer);
+      beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
+      // SNI for names (not for IP addresses), and the certificate must name the host.
+      boost::system::error_code addr_ec;
+      asio::ip::make_address(u.host, addr_ec);
+      if (addr_ec) SSL_set_tlsext_host_name(stream.native_handle(), u.host.c_str());
+      stream.set_verify_callback(ssl::host_name_verification(u.host));
+      beast::get_lowest_layer(stream).expires_after(deadline);
+      failure = Exchange(io, stream, u, req, res, step);
+    }
+  } catch (const std::exception& e) {
+    return Unavailable("POST " + url + ": " + e.what());
+  }
   if (failure) {
     return Unavailable("POST " + url + ": " + step + " " + u.host + ":" + std::to_string(u.port) +
                        " failed (" + failure.message() + ")");
@@ -144,8 +193,8 @@ SendResult JudgeReply(int http_status, std::string_view body) {
 }
 
 SendResult SendToRobot(const std::string& url, const WeComMessage& message,
-                       double timeout_seconds) {
-  Result<HttpFetchResult> reply = PostWithDeadline(url, message.ToJson(), timeout_seconds);
+                       double timeout_seconds, const std::string& ca_file) {
+  Result<HttpFetchResult> reply = PostWithDeadline(url, message.ToJson(), timeout_seconds, ca_file);
   if (!reply.ok()) {
     SendResult r;
     r.outcome = SendOutcome::kRetry;

@@ -46,11 +46,13 @@ struct SendResult {
 // Judges an HTTP answer of the webhook API.
 SendResult JudgeReply(int http_status, std::string_view body);
 
-// POSTs `message` to `url` once; never logs or returns the key unmasked.
+// POSTs `message` to `url` (http:// or https://) once, the whole exchange bounded by
+// `timeout_seconds`; never logs or returns the key unmasked. https verifies the server's
+// certificate and host name against `ca_file` (PEM), or the system's CAs when it is empty.
 SendResult SendToRobot(const std::string& url, const WeComMessage& message,
-                       double timeout_seconds);
+                       double timeout_seconds, const std::string& ca_file = {});
 
-// The transport the gateway uses (SendToRobot in production).
+// The transport the gateway uses (SendToRobot with gateway.tls_ca_file in production).
 using RobotSender =
     std::function<SendResult(const std::string& url, const WeComMessage&, double timeout)>;
 
