@@ -82,6 +82,27 @@ beast::error_code Exchange(asio::io_context& io, Stream& stream, const RobotUrl&
   return failure;
 }
 
+// The exchange over TLS: the server's certificate is verified against `ca_file` (or the system's
+// CAs) and must name the host.
+beast::error_code ExchangeTls(asio::io_context& io, const RobotUrl& u, const std::string& ca_file,
+                              std::chrono::milliseconds deadline, Request& req, Response& res,
+                              std::string& step) {
+  ssl::context ctx(ssl::context::tls_client);
+  if (ca_file.empty()) {
+    ctx.set_default_verify_paths();
+  } else {
+    ctx.load_verify_file(ca_file);
+  }
+  ctx.set_verify_mode(ssl::verify_peer);
+  beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
+  boost::system::error_code not_an_address;
+  asio::ip::make_address(u.host, not_an_address);
+  if (not_an_address) SSL_set_tlsext_host_name(stream.native_handle(), u.host.c_str());  // SNI
+  stream.set_verify_callback(ssl::host_name_verification(u.host));
+  beast::get_lowest_layer(stream).expires_after(deadline);
+  return Exchange(io, stream, u, req, res, step);
+}
+
 // POSTs `body` to `url` with the whole exchange bounded by `timeout_seconds`.
 Result<HttpFetchResult> PostWithDeadline(const std::string& url, const std::string& body,
                                          double timeout_seconds, const std::string& ca_file) {
@@ -98,28 +119,14 @@ Result<HttpFetchResult> PostWithDeadline(const std::string& url, const std::stri
   asio::io_context io;
   beast::error_code failure;
   try {
-    if (!u.tls) {
+    if (u.tls) {
+      failure = ExchangeTls(io, u, ca_file, deadline, req, res, step);
+    } else {
       beast::tcp_stream stream(io);
       stream.expires_after(deadline);
       failure = Exchange(io, stream, u, req, res, step);
-    } else {
-      ssl::context ctx(ssl::context::tls_client);
-      if (ca_file.empty()) {
-        ctx.set_default_verify_paths();
-      } else {
-        ctx.load_verify_file(ca_file);
-      }
-      ctx.set_verify_mode(ssl::verify_peer);
-      beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
-      // SNI for names (not for IP addresses), and the certificate must name the host.
-      boost::system::error_code addr_ec;
-      asio::ip::make_address(u.host, addr_ec);
-      if (addr_ec) SSL_set_tlsext_host_name(stream.native_handle(), u.host.c_str());
-      stream.set_verify_callback(ssl::host_name_verification(u.host));
-      beast::get_lowest_layer(stream).expires_after(deadline);
-      failure = Exchange(io, stream, u, req, res, step);
     }
-  } catch (const std::exception& e) {
+  } catch (const std::exception& e) {  // a CA file that does not load
     return Unavailable("POST " + url + ": " + e.what());
   }
   if (failure) {
