@@ -9,7 +9,7 @@ PACKAGES=(
   libboost-dev libsqlite3-dev libssl-dev libfmt-dev libspdlog-dev libsimdjson-dev
   libcli11-dev libtomlplusplus-dev libeigen3-dev libxgboost-dev libmariadb-dev mariadb-server
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl wrk nginx sqlite3 python3 ccache
+  curl wrk nginx sqlite3 python3 ccache openssl
   prometheus prometheus-alertmanager python3-yaml
 )
 if [[ "${1:-}" == "--with-node" ]]; then

@@ -24,5 +24,6 @@ void RegisterRunsCommand(CLI::App& app);      // cmd_runs.cc
 void RegisterModelsCommand(CLI::App& app);    // cmd_runs.cc
 void RegisterPipelineCommand(CLI::App& app);  // cmd_pipeline.cc
 void RegisterReleaseCommand(CLI::App& app);   // cmd_release.cc
+void RegisterGatewayCommand(CLI::App& app);   // cmd_gateway.cc
 
 }  // namespace reco::cli

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   reco::cli::RegisterModelsCommand(app);
   reco::cli::RegisterPipelineCommand(app);
   reco::cli::RegisterReleaseCommand(app);
+  reco::cli::RegisterGatewayCommand(app);
   app.parse_complete_callback([&] {
     if (auto st = reco::InitLogging(log_level); !st.ok()) {
       throw CLI::ValidationError("--log-level", st.message());
