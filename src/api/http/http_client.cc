@@ -50,10 +50,7 @@ Result<HttpFetchResult> HttpFetch(std::string_view method, std::string_view url,
     asio::io_context io;
     asio::ip::tcp::resolver resolver(io);
     beast::tcp_stream stream(io);
-    auto deadline = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000));
-    stream.expires_after(deadline);
     auto endpoints = resolver.resolve(u.host, std::to_string(u.port));
-    stream.connect(endpoints);
     http::request<http::string_body> req(
         http::string_to_verb(beast::string_view(method.data(), method.size())), u.target, 11);
     req.set(http::field::host, u.host);
@@ -67,11 +64,33 @@ Result<HttpFetchResult> HttpFetch(std::string_view method, std::string_view url,
       req.body() = std::string(body);
       req.prepare_payload();
     }
-    http::write(stream, req);
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 * 1024 * 1024);
-    http::read(stream, buffer, parser);
+    // The stream's deadline bounds asynchronous operations only: connect, write and read run
+    // asynchronously so that a server that accepts and never answers cannot hold the caller.
+    stream.expires_after(std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000)));
+    beast::error_code failure;
+    std::string_view failed_step;
+    auto failed = [&](beast::error_code ec, std::string_view step) {
+      if (!ec) return false;
+      failure = ec;
+      failed_step = step;
+      return true;
+    };
+    stream.async_connect(endpoints, [&](beast::error_code ec, const auto&) {
+      if (failed(ec, "connect")) return;
+      http::async_write(stream, req, [&](beast::error_code write_ec, size_t) {
+        if (failed(write_ec, "send")) return;
+        http::async_read(stream, buffer, parser,
+                         [&](beast::error_code read_ec, size_t) { failed(read_ec, "answer"); });
+      });
+    });
+    io.run();
+    if (failure) {
+      return Unavailable(std::string(method) + " " + std::string(url) + ": cannot reach " + where +
+                         " (" + std::string(failed_step) + ": " + failure.message() + ")");
+    }
     beast::error_code ec;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     HttpFetchResult out;

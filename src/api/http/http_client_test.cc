@@ -1,6 +1,9 @@
 #include "api/http/http_client.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -59,6 +62,28 @@ TEST(HttpFetch, PostsWithBearerTokenAndReturnsTheStatus) {
   EXPECT_EQ(down.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(down.status().message().find("cannot reach 127.0.0.1:" + std::to_string(port)),
             std::string::npos);
+}
+
+TEST(HttpFetch, AServerThatAcceptsAndNeverAnswersIsAnErrorAtTheDeadline) {
+  // A listening socket nobody reads: the kernel completes the connection and takes the request,
+  // no answer ever comes. Without the deadline on every step the call would never return (the
+  // test's ctest timeout would end it).
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/x";
+  Result<HttpFetchResult> silent = HttpFetch("POST", url, R"({"run_id":"r1"})", {}, 0.3);
+  ::close(listener);
+  ASSERT_FALSE(silent.ok());
+  EXPECT_EQ(silent.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(silent.status().message().find("(answer: "), std::string::npos)
+      << silent.status().ToString();
 }
 
 }  // namespace

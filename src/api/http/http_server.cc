@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -149,6 +150,9 @@ Status HttpServer::Start() {
   const tcp::endpoint endpoint(address, static_cast<uint16_t>(options_.port));
   auto& acc = acceptor_->acceptor;
   if (!acc.open(endpoint.protocol(), ec)) acc.set_option(tcp::acceptor::reuse_address(true), ec);
+  // A process started from this one (e.g. a pipeline task's tool) must not inherit the listening
+  // socket: it would keep the port accepting after this server stops.
+  if (!ec) ::fcntl(acc.native_handle(), F_SETFD, FD_CLOEXEC);
   if (!ec) acc.bind(endpoint, ec);
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
@@ -210,6 +214,7 @@ void HttpServer::DoAccept() {
           return;
         }
         accept_backoff_ = std::chrono::milliseconds(0);
+        ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);  // as the listening socket
         ConnectionOpened();  // counted now: its descriptor is in use until it is destroyed
         asio::post(worker->ioc, [this, worker, s = std::move(socket)]() mutable {
           Admit(worker, std::move(s));

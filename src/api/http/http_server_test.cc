@@ -1,7 +1,11 @@
 #include "api/http/http_server.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
+#include <filesystem>
 #include <future>
 #include <string>
 #include <thread>
@@ -22,6 +26,31 @@ TEST_F(HttpServerTest, RoutesWithDecodedParamsAndQuery) {
   EXPECT_EQ(resp.body(), R"({"user":"a/b c","type":"like","n":"5"})");
   EXPECT_EQ(resp[http::field::content_type], "application/json");
   EXPECT_FALSE(resp["X-Request-Id"].empty());
+}
+
+// Descriptors of this process that are TCP sockets bound to `port`, with their FD_CLOEXEC flag.
+std::vector<bool> CloseOnExecOfSocketsOnPort(int port) {
+  std::vector<bool> flags;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::stoi(entry.path().filename().string());
+    sockaddr_in addr{};
+    socklen_t len = sizeof(addr);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) continue;
+    if (addr.sin_family != AF_INET || ntohs(addr.sin_port) != port) continue;
+    flags.push_back((::fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+  }
+  return flags;
+}
+
+TEST_F(HttpServerTest, ListeningAndAcceptedSocketsAreNotInheritedByChildProcesses) {
+  StartServer(EchoRouter());
+  TestClient client(server_->port());
+  EXPECT_EQ(client.Get("/api/user/u1/feedback/like").result_int(), 200);
+  // The listening socket and the accepted one (the client's own socket has another local port).
+  const std::vector<bool> flags = CloseOnExecOfSocketsOnPort(server_->port());
+  ASSERT_EQ(flags.size(), 2u);
+  EXPECT_TRUE(flags[0]);
+  EXPECT_TRUE(flags[1]);
 }
 
 TEST_F(HttpServerTest, TrailingSlashMatches) {
