@@ -96,13 +96,19 @@ def free_data_dir():
 def start(args, pattern, log_path):
     log = open(log_path, "w")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    return proc, wait_for_port(proc, pattern, log_path)
+
+
+def wait_for_port(proc, pattern, log_path):
+    """The port `proc` reports in its log (the first group of `pattern`)."""
+    args = proc.args
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             sys.exit(f"FAIL: {' '.join(args)} exited {proc.returncode}:\n{open(log_path).read()}")
         m = re.search(pattern, open(log_path).read())
         if m:
-            return proc, int(m.group(1))
+            return int(m.group(1))
         time.sleep(0.1)
     proc.kill()
     sys.exit(f"FAIL: {' '.join(args)} did not report its port:\n{open(log_path).read()}")
@@ -270,7 +276,16 @@ def scrape_roles(binary):
     try:
         prepare_data(binary, data)
         serve_port, worker_port = start_roles(binary, data, procs)
-        return {"reco serve": scrape(serve_port), "reco worker": scrape(worker_port)}
+        # A gateway with one robot at a closed port: its metric families exist from start-up.
+        env = dict(os.environ, WEIXIN_WEBHOOK_URL="http://127.0.0.1:9/cgi-bin/webhook/send?key=k")
+        gateway = subprocess.Popen([binary, "gateway", "--http-port", "0"], env=env,
+                                   stdout=open(os.path.join(data, "gateway.log"), "w"),
+                                   stderr=subprocess.STDOUT)
+        procs.append(gateway)
+        gateway_port = wait_for_port(gateway, r"reco gateway listening on http://[0-9.]+:(\d+)",
+                                     os.path.join(data, "gateway.log"))
+        return {"reco serve": scrape(serve_port), "reco worker": scrape(worker_port),
+                "reco gateway": scrape(gateway_port)}
     finally:
         stop_all(procs)
         shutil.rmtree(data, ignore_errors=True)
