@@ -2,7 +2,6 @@
 // POST /alertmanager and delivers them to WeCom group robots until SIGTERM/SIGINT; GET /health
 // and GET /metrics. `reco gateway test-send [--config FILE]`: one test message to every robot,
 // exit 0 only when WeCom accepted all of them.
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -11,6 +10,7 @@
 
 #include "api/http/http_server.h"
 #include "cli/commands.h"
+#include "cli/stop_signals.h"
 #include "gateway/gateway.h"
 #include "gateway/gateway_config.h"
 #include "gateway/gateway_routes.h"
@@ -30,8 +30,9 @@ gateway::GatewayConfig LoadOrFail(const std::string& command, const GatewayFlags
   Result<gateway::GatewayConfig> config = gateway::LoadGatewayConfig(flags.config);
   if (!config.ok()) Fail(2, command + ": " + config.status().message());
   if (config->robots.empty()) {
-    Fail(2, command + ": no WeCom robot configured: set WEIXIN_WEBHOOK_URL (or WEIXIN_WEBHOOK_KEY) "
-                      "or [[gateway.robots]] in --config");
+    Fail(2, command +
+                ": no WeCom robot configured: set WEIXIN_WEBHOOK_URL (or WEIXIN_WEBHOOK_KEY) "
+                "or [[gateway.robots]] in --config");
   }
   if (Status st = gateway::ApplyTimeZone(config->time_zone); !st.ok()) Fail(2, st.message());
   return *std::move(config);
@@ -41,12 +42,7 @@ void RunGateway(const GatewayFlags& flags) {
   gateway::GatewayConfig config = LoadOrFail("reco gateway", flags);
   if (flags.http_port >= 0) config.http_port = flags.http_port;
   if (!flags.host.empty()) config.host = flags.host;
-  // Block the stop signals before any thread starts so they are delivered to sigwait only.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const StopSignals stop;  // before any thread starts
 
   MetricsRegistry metrics;
   gateway::Gateway gw(config, metrics);
@@ -61,9 +57,7 @@ void RunGateway(const GatewayFlags& flags) {
   gw.Start();
   spdlog::info("reco gateway listening on http://{}:{} robots={} language={} time_zone={}",
                config.host, server.port(), config.robots.size(), config.language, config.time_zone);
-  int sig = 0;
-  sigwait(&set, &sig);
-  spdlog::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  spdlog::info("received {}, stopping", stop.Wait());
   server.Stop();
   gw.Stop();
   spdlog::info("reco gateway stopped");
@@ -97,10 +91,12 @@ void RegisterGatewayCommand(CLI::App& app) {
       "gateway",
       "Alertmanager to WeCom: receive webhooks on POST /alertmanager and send them to WeCom "
       "group robots (WEIXIN_WEBHOOK_URL / WEIXIN_WEBHOOK_KEY or --config); /health, /metrics.");
-  cmd->add_option("--http-port", flags->http_port, "Port to listen on (0 = a free port; default "
-                                                   "gateway.http_port, 9095)");
+  cmd->add_option("--http-port", flags->http_port,
+                  "Port to listen on (0 = a free port; default "
+                  "gateway.http_port, 9095)");
   cmd->add_option("--host", flags->host, "Address to listen on (default gateway.host, 127.0.0.1)");
-  cmd->add_option("--config", flags->config, "TOML file with a [gateway] section (docs/gateway.md)");
+  cmd->add_option("--config", flags->config,
+                  "TOML file with a [gateway] section (docs/gateway.md)");
   CLI::App* test_send = cmd->add_subcommand(
       "test-send", "Send one test message to every configured robot; exit 0 only if all succeed.");
   test_send->add_option("--config", flags->config,

@@ -1,6 +1,5 @@
 // `reco serve`: the all-in-one server. SIGTERM/SIGINT stop accepting, drain in-flight requests
 // and close the store.
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -8,6 +7,7 @@
 #include "app/reco_server.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
+#include "cli/stop_signals.h"
 #include "core/logging.h"
 
 namespace reco::cli {
@@ -22,23 +22,12 @@ struct ServeFlags {
   bool read_only = false;
 };
 
-// Blocks until SIGTERM or SIGINT arrives (the signals are blocked in every thread first, so
-// that this thread is the one that takes them).
-int WaitForStopSignal() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  int sig = 0;
-  sigwait(&set, &sig);
-  return sig;
-}
-
 void RunServe(const ServeFlags& flags) {
   std::error_code ec;
   if (flags.init) {
     std::filesystem::create_directories(flags.data_dir, ec);
-    if (ec) throw CommandFailed{1, "reco serve: cannot create " + flags.data_dir + ": " + ec.message()};
+    if (ec)
+      throw CommandFailed{1, "reco serve: cannot create " + flags.data_dir + ": " + ec.message()};
   }
   RequireDataDir("reco serve", flags.data_dir);
   auto config = LoadCommandConfig(flags.config, flags.data_dir);
@@ -49,21 +38,14 @@ void RunServe(const ServeFlags& flags) {
   // log.level from the file or RECO_LOG_LEVEL; the --log-level flag was applied before.
   if (config.log_level != "info") spdlog::set_level(spdlog::level::from_str(config.log_level));
 
-  // Block the stop signals before any thread starts so they are delivered to sigwait only.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const StopSignals stop;  // before any thread starts
 
   RecoServer server(RecoServerOptions{.data_dir = flags.data_dir, .config = config},
                     SystemClock::Get());
   if (Status st = server.Start(); !st.ok()) {
     throw CommandFailed{1, "reco serve: " + st.ToString()};
   }
-  int sig = WaitForStopSignal();
-  spdlog::info("received {}, draining in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  spdlog::info("received {}, draining in-flight requests", stop.Wait());
   server.Stop();
   spdlog::default_logger()->flush();
 }

@@ -3,7 +3,6 @@
 // SIGTERM/SIGINT. Several workers may run on one store: only the holder of the "scheduler" lease
 // starts runs; the others stand by and take over when it stops renewing. With --metrics-port it
 // serves GET /metrics (the scheduler_* and pipeline_* metrics of its runs) for Prometheus.
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -15,6 +14,7 @@
 #include "app/metrics_server.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
+#include "cli/stop_signals.h"
 #include "core/time.h"
 #include "ops/metrics.h"
 #include "scheduler/default_jobs.h"
@@ -34,16 +34,6 @@ struct WorkerFlags {
 
 [[noreturn]] void Fail(int code, const std::string& message) { throw CommandFailed{code, message}; }
 
-// Blocks SIGTERM/SIGINT in every thread started after this call; returns the set to wait on.
-sigset_t BlockStopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
-
 void RunWorker(const WorkerFlags& flags) {
   RequireDataDir("reco worker", flags.data_dir);
   RecoConfig config = LoadCommandConfig(flags.config, flags.data_dir);
@@ -52,7 +42,7 @@ void RunWorker(const WorkerFlags& flags) {
     Fail(2, "reco worker: " + st.message());
   }
   if (config.log_level != "info") spdlog::set_level(spdlog::level::from_str(config.log_level));
-  sigset_t stop_signals = BlockStopSignals();
+  const StopSignals stop;  // before any thread starts
 
   Result<std::unique_ptr<Store>> store = OpenStore(config, flags.data_dir);
   if (!store.ok()) {
@@ -74,10 +64,7 @@ void RunWorker(const WorkerFlags& flags) {
   spdlog::info("reco worker started holder={} lease_seconds={} data_dir={}", (*scheduler)->holder(),
                config.worker.lease_seconds, flags.data_dir);
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  spdlog::info("received {}, stopping the scheduler (running jobs are cancelled)",
-               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  spdlog::info("received {}, stopping the scheduler (running jobs are cancelled)", stop.Wait());
   if (metrics_server) metrics_server->Stop();
   (*scheduler)->Stop();
   (*store)->Close();
