@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 import yaml
@@ -67,6 +68,25 @@ def rule_exprs(deploy):
     for group in doc["groups"]:
         for rule in group["rules"]:
             exprs[rule.get("alert") or rule.get("record")] = rule["expr"]
+    return exprs
+
+
+def dashboard_exprs(deploy):
+    """{"FILE: panel title/refId": expr} of every Grafana dashboard in deploy/grafana."""
+    exprs = {}
+    folder = os.path.join(deploy, "grafana")
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(folder, name)) as f:
+            dashboard = json.load(f)
+        panels = list(dashboard.get("panels", []))
+        while panels:
+            panel = panels.pop()
+            panels.extend(panel.get("panels", []))  # rows hold panels of their own
+            for target in panel.get("targets", []):
+                if target.get("expr"):
+                    exprs[f"{name}: {panel.get('title')}/{target.get('refId')}"] = target["expr"]
     return exprs
 
 
@@ -259,6 +279,13 @@ def check_prometheus(deploy, binary):
         print("alerts:", active)
         if active != [("RecoTargetDown", "reco-gateway")]:
             failures.append(f"alerts {active}, expected only RecoTargetDown for reco-gateway")
+        # Every dashboard query is valid PromQL that this Prometheus evaluates.
+        for panel, expr in sorted(dashboard_exprs(deploy).items()):
+            url = base + "/query?" + urllib.parse.urlencode({"query": expr})
+            try:
+                get_json(url)
+            except OSError as e:
+                failures.append(f"{panel}: prometheus refused {expr!r}: {e}")
     finally:
         stop_all(procs)
         shutil.rmtree(data, ignore_errors=True)
@@ -336,6 +363,17 @@ def check_metric_names(deploy, binary, doc_path):
             checked += 1
             if name not in exported and name not in EXTERNAL_METRICS:
                 failures.append(f"{alert}: {name} is exported by no role")
+    panels = dashboard_exprs(deploy)
+    if len(panels) < 10:
+        failures.append(f"the Grafana dashboards hold only {len(panels)} queries")
+    for panel, expr in sorted(panels.items()):
+        names = metric_names(expr)
+        if not names:
+            failures.append(f"{panel}: no metric name found in {expr!r}")
+        for name in sorted(names):
+            checked += 1
+            if name not in exported and name not in EXTERNAL_METRICS:
+                failures.append(f"{panel}: {name} is exported by no role")
     with open(doc_path) as f:
         doc = f.read()
     for role, families in roles.items():
@@ -344,7 +382,8 @@ def check_metric_names(deploy, binary, doc_path):
                 failures.append(f"{role} exports {name}, which docs/metrics.md does not list")
     for failure in failures:
         print("FAIL:", failure)
-    print(f"{checked} metric references in {len(exprs)} rules checked against "
+    print(f"{checked} metric references in {len(exprs)} rules and {len(panels)} dashboard queries "
+          "checked against "
           f"{len(exported)} exported names")
     print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
     sys.exit(1 if failures else 0)
