@@ -224,6 +224,13 @@ def local_prometheus_config(deploy, work, ports):
     return path
 
 
+def has_leader(base):
+    """Whether Prometheus has seen a process holding the scheduler lease."""
+    url = base + "/query?" + urllib.parse.urlencode({"query": "max(scheduler_is_leader)"})
+    result = get_json(url)["result"]
+    return bool(result) and result[0]["value"][1] == "1"
+
+
 def check_prometheus(deploy, binary):
     if shutil.which("prometheus") is None:
         sys.exit("FAIL: prometheus not found on PATH; run scripts/install-deps.sh")
@@ -258,7 +265,13 @@ def check_prometheus(deploy, binary):
             evaluated = rules and all(r.get("lastEvaluation", "").startswith("20") for r in rules)
             state = (targets, rules, alerts)
             if (targets.get("reco-serve") == "up" and targets.get("reco-worker") == "up"
-                    and targets.get("reco-gateway") == "down" and evaluated and alerts):
+                    and targets.get("reco-gateway") == "down" and evaluated and alerts
+                    and has_leader(base)):
+                # A start-up moment (no lease taken yet) may have left a pending alert that the
+                # next evaluations drop: judge the state two evaluation intervals later.
+                time.sleep(2.5)
+                alerts = get_json(base + "/alerts")["alerts"]
+                state = (targets, rules, alerts)
                 break
         if state is None:
             sys.exit(f"FAIL: prometheus did not answer:\n{open(log_path).read()[-3000:]}")
