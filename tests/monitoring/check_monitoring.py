@@ -365,28 +365,19 @@ def check_metric_names(deploy, binary, doc_path):
             failures.append(f"{role} exported no metric family")
         exported |= selectable_names(families)
     exprs = rule_exprs(deploy)
-    if len(exprs) < 10:
-        failures.append(f"alert_rules.yml has only {len(exprs)} rules")
-    checked = 0
-    for alert, expr in sorted(exprs.items()):
-        names = metric_names(expr)
-        if not names:
-            failures.append(f"{alert}: no metric name found in {expr!r}")
-        for name in sorted(names):
-            checked += 1
-            if name not in exported and name not in EXTERNAL_METRICS:
-                failures.append(f"{alert}: {name} is exported by no role")
     panels = dashboard_exprs(deploy)
-    if len(panels) < 10:
-        failures.append(f"the Grafana dashboards hold only {len(panels)} queries")
-    for panel, expr in sorted(panels.items()):
-        names = metric_names(expr)
-        if not names:
-            failures.append(f"{panel}: no metric name found in {expr!r}")
-        for name in sorted(names):
-            checked += 1
-            if name not in exported and name not in EXTERNAL_METRICS:
-                failures.append(f"{panel}: {name} is exported by no role")
+    checked = 0
+    for what, queries in (("alert_rules.yml rules", exprs), ("Grafana dashboard queries", panels)):
+        if len(queries) < 10:
+            failures.append(f"only {len(queries)} {what}")
+        for where, expr in sorted(queries.items()):
+            names = metric_names(expr)
+            if not names:
+                failures.append(f"{where}: no metric name found in {expr!r}")
+            for name in sorted(names):
+                checked += 1
+                if name not in exported and name not in EXTERNAL_METRICS:
+                    failures.append(f"{where}: {name} is exported by no role")
     with open(doc_path) as f:
         doc = f.read()
     for role, families in roles.items():
