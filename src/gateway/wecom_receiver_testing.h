@@ -4,10 +4,15 @@
 // WeCom itself is on the internet; this stands in for it and records every message.
 //
 // Thread-safety: the server thread fills the log; the accessors lock. Lifetime: Stop() or the
-// destructor stops the server; Restart() listens again on the same port.
+// destructor stops the server; Restart() listens again on the same port, which Stop() keeps
+// bound without listening meanwhile (connections are refused, as to a receiver that is down,
+// and no other test process can take the port).
 #pragma once
 
+#include <netinet/in.h>
 #include <simdjson.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <deque>
 #include <memory>
@@ -29,7 +34,10 @@ struct ReceivedMessage {
 class WeComReceiver {
  public:
   explicit WeComReceiver(std::string key) : key_(std::move(key)) {}
-  ~WeComReceiver() { Stop(); }
+  ~WeComReceiver() {
+    Stop();
+    ReleasePort();
+  }
 
   // Listens on 127.0.0.1 (port 0 = a free one; Restart() reuses the port found).
   bool Start(int port = 0) {
@@ -45,10 +53,15 @@ class WeComReceiver {
     port_ = server_->port();
     return true;
   }
-  bool Restart() { return Start(port_); }
+  bool Restart() {
+    ReleasePort();
+    return Start(port_);
+  }
   void Stop() {
-    if (server_) server_->Stop();
+    if (!server_) return;
+    server_->Stop();
     server_.reset();
+    HoldPort();
   }
 
   int port() const { return port_; }
@@ -115,8 +128,25 @@ class WeComReceiver {
     messages_.push_back(std::move(m));
   }
 
+  // Binds the port without listening, so that it stays this receiver's while it is down.
+  void HoldPort() {
+    placeholder_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int on = 1;
+    ::setsockopt(placeholder_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    ::bind(placeholder_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  }
+  void ReleasePort() {
+    if (placeholder_ >= 0) ::close(placeholder_);
+    placeholder_ = -1;
+  }
+
   std::string key_;
   int port_ = 0;
+  int placeholder_ = -1;
   std::unique_ptr<HttpServer> server_;
   mutable std::mutex mu_;
   std::deque<int> script_;
