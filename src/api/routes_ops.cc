@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "api/api_service.h"
+#include "api/http/http_server.h"
 #include "core/json_writer.h"
 
 namespace reco::api {
@@ -197,9 +198,8 @@ void ApiService::AddMetricsRoutes(Router& r) {
        .response_schema = "text",
        .needs_api_key = false},
       [this](HttpRequest&, HttpResponse& res) {
-        res.content_type = "text/plain; version=0.0.4; charset=utf-8";
         d_.model->SyncVersionInfo();
-        res.body = d_.metrics->RenderText();
+        WriteMetrics(*d_.metrics, res);
       });
   Add(r,
       {.method = "GET",

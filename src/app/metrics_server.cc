@@ -7,10 +7,8 @@ namespace reco::app {
 Result<std::unique_ptr<HttpServer>> StartMetricsServer(MetricsRegistry& metrics,
                                                        const MetricsServerOptions& options) {
   Router router;
-  router.Add("GET", "/metrics", [&metrics](HttpRequest&, HttpResponse& res) {
-    res.content_type = std::string(kPrometheusContentType);
-    res.body = metrics.RenderText();
-  });
+  router.Add("GET", "/metrics",
+             [&metrics](HttpRequest&, HttpResponse& res) { WriteMetrics(metrics, res); });
   // One thread: a scrape every few seconds is the whole load.
   auto server = std::make_unique<HttpServer>(
       HttpServerOptions{

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/http/http_server.h"
 #include "core/json_writer.h"
 #include "core/logging.h"
 
@@ -61,10 +62,8 @@ Router MakeGatewayRouter(Gateway& gateway, MetricsRegistry& metrics) {
   });
   router.Add("GET", "/health",
              [&gateway](HttpRequest&, HttpResponse& res) { HandleHealth(gateway, res); });
-  router.Add("GET", "/metrics", [&metrics](HttpRequest&, HttpResponse& res) {
-    res.content_type = std::string(kPrometheusContentType);
-    res.body = metrics.RenderText();
-  });
+  router.Add("GET", "/metrics",
+             [&metrics](HttpRequest&, HttpResponse& res) { WriteMetrics(metrics, res); });
   return router;
 }
 

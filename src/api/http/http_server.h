@@ -175,4 +175,10 @@ class HttpServer {
   size_t next_worker_ = 0;  // used by the acceptor thread only
 };
 
+// Answers GET /metrics with `metrics` in the Prometheus text format (every role's endpoint).
+inline void WriteMetrics(const MetricsRegistry& metrics, HttpResponse& res) {
+  res.content_type = std::string(kPrometheusContentType);
+  res.body = metrics.RenderText();
+}
+
 }  // namespace reco
