@@ -103,6 +103,7 @@ void ApiService::RegisterRoutes(Router& router) {
   AddRegistryRoutes(router);
   AddJobRoutes(router);
   AddPipelineRoutes(router);
+  AddConsoleRoutes(router);
 }
 
 ApiService::RouteMetrics* ApiService::FindRouteMetrics(std::string_view route,

@@ -118,6 +118,7 @@ class ApiService {
   void AddJobRunRoutes(Router& router);
   void AddPipelineRoutes(Router& router);  // routes_pipeline.cc
   void AddPipelineReadRoutes(Router& router);
+  void AddConsoleRoutes(Router& router);  // routes_console.cc
 
   ApiDeps d_;
   std::vector<RouteDoc> docs_;

@@ -47,7 +47,7 @@ constexpr const char* kSchemas = R"({
 
 void WriteSchemaRef(JsonWriter& w, const std::string& name) {
   w.BeginObject();
-  if (name == "text") {
+  if (name == "text" || name == "html" || name == "file") {
     w.Key("type").String("string");
   } else if (name == "object") {
     w.Key("type").String("object");
@@ -67,6 +67,14 @@ void WriteSchemaRef(JsonWriter& w, const std::string& name) {
     w.Key("$ref").String("#/components/schemas/" + name);
   }
   w.EndObject();
+}
+
+// The media type of a response schema: "text", "html" and "file" are not JSON.
+std::string_view ResponseContentType(const std::string& schema) {
+  if (schema == "text") return "text/plain";
+  if (schema == "html") return "text/html";
+  if (schema == "file") return "application/octet-stream";
+  return "application/json";
 }
 
 std::vector<std::string> PathParams(const std::string& pattern) {
@@ -130,7 +138,7 @@ void WriteOperation(JsonWriter& w, const RouteDoc& doc) {
   }
   w.Key("responses").BeginObject();
   w.Key("200").BeginObject().Key("description").String("OK").Key("content").BeginObject();
-  w.Key(doc.response_schema == "text" ? "text/plain" : "application/json").BeginObject();
+  w.Key(ResponseContentType(doc.response_schema)).BeginObject();
   w.Key("schema");
   WriteSchemaRef(w, doc.response_schema);
   w.EndObject().EndObject().EndObject();

@@ -469,10 +469,12 @@ TEST_F(ApiRoutes, MetricsAndOpenApiDescribeEveryRoute) {
                            "/api/v1/runs",
                            "/api/v1/runs/{run_id}",
                            "/api/v1/pipeline/runs",
-                           "/api/v1/pipeline/runs/{id}"}) {
+                           "/api/v1/pipeline/runs/{id}",
+                           "/console",
+                           "/console/assets/{name}"}) {
     EXPECT_TRUE(paths.count(path)) << path << " missing from openapi.json";
   }
-  EXPECT_EQ(paths.size(), 43u);
+  EXPECT_EQ(paths.size(), 45u);
 }
 
 TEST(ApiKey, RequiredOnDataRoutesWhenConfiguredButNotOnHealth) {
