@@ -8,6 +8,41 @@
 
 namespace reco::api {
 
+std::string_view ConsoleSessionId(const HttpRequest& req) {
+  return ConsoleSessions::SessionId(req.Header("Cookie"),
+                                    ConsoleSessions::CookieName(req.Header("Host")));
+}
+
+namespace {
+
+// A request that presents no credential header but a console cookie is judged by its console
+// session.
+bool UsesConsoleSession(const ConsoleSessions* console, const HttpRequest& req) {
+  return console != nullptr && !ConsoleSessionId(req).empty() &&
+         req.Header("Authorization").empty() && req.Header("X-API-Key").empty();
+}
+
+// An operators' state-changing route: never from a page of another site; then the console
+// session, or the credential headers (api/admin_auth.h).
+Status AuthorizeAdminRequest(AdminScope scope, const std::string& route,
+                             const AdminCredentials& credentials, const ConsoleSessions* console,
+                             const HttpRequest& req) {
+  if (IsCrossOrigin(req.Header("Origin"), req.Header("Host"))) {
+    return Status(StatusCode::kPermissionDenied,
+                  route + " refuses requests from pages of another origin (" +
+                      std::string(req.Header("Origin").substr(0, 100)) + ")");
+  }
+  if (UsesConsoleSession(console, req)) {
+    return console->Authorize(req.method(), ConsoleSessionId(req), req.Header("X-CSRF-Token"));
+  }
+  return AuthorizeAdmin(scope, route, credentials,
+                        {.x_api_key = req.Header("X-API-Key"),
+                         .authorization = req.Header("Authorization"),
+                         .remote_address = req.remote_address()});
+}
+
+}  // namespace
+
 // Per-route metric series, looked up once per (route, status) and then cached: the request
 // path takes no mutex once warm.
 struct ApiService::RouteMetrics {
@@ -41,6 +76,14 @@ ApiService::ApiService(ApiDeps deps) : d_(deps) {
   unmatched_metrics_ = std::make_unique<RouteMetrics>();
   unmatched_metrics_->route = std::string(kUnmatchedRoute);
   unmatched_metrics_->seconds = request_seconds_->WithLabels({unmatched_metrics_->route});
+  if (d_.config->console.enabled) {
+    console_ = std::make_unique<ConsoleSessions>(
+        ConsoleAuthOptions{
+            .credentials = {d_.config->server.api_key, d_.config->server.reload_token},
+            .write_without_token = d_.config->console.write_without_token,
+            .session_seconds = d_.config->console.session_hours * 3600},
+        *d_.clock);
+  }
 }
 
 ApiService::~ApiService() = default;
@@ -65,15 +108,12 @@ void ApiService::Add(Router& router, RouteDoc doc, HttpHandler handler) {
 
 HttpHandler ApiService::Guard(const RouteDoc& doc, HttpHandler handler) const {
   const std::string& api_key = d_.config->server.api_key;
+  const ConsoleSessions* console = console_.get();
   if (doc.admin) {
     return [scope = *doc.admin, route = doc.method + " " + doc.pattern,
-            credentials = AdminCredentials{api_key, d_.config->server.reload_token},
+            credentials = AdminCredentials{api_key, d_.config->server.reload_token}, console,
             inner = std::move(handler)](HttpRequest& req, HttpResponse& res) {
-      Status allowed = AuthorizeAdmin(
-          scope, route, credentials,
-          {.x_api_key = req.Header("X-API-Key"),
-           .authorization = req.Header("Authorization"),
-           .remote_address = req.remote_address()});
+      Status allowed = AuthorizeAdminRequest(scope, route, credentials, console, req);
       if (!allowed.ok()) {
         spdlog::warn("event=admin_request_denied route=\"{}\" remote={} reason=\"{}\"", route,
                      req.remote_address(), allowed.ToString());
@@ -83,8 +123,14 @@ HttpHandler ApiService::Guard(const RouteDoc& doc, HttpHandler handler) const {
     };
   }
   if (!doc.needs_api_key || api_key.empty()) return handler;
-  return [api_key, inner = std::move(handler)](HttpRequest& req, HttpResponse& res) {
+  return [api_key, console, inner = std::move(handler)](HttpRequest& req, HttpResponse& res) {
     std::string_view given = req.Header("X-API-Key");
+    if (given.empty() && UsesConsoleSession(console, req)) {
+      Status allowed =
+          console->Authorize(req.method(), ConsoleSessionId(req), req.Header("X-CSRF-Token"));
+      if (!allowed.ok()) return SetStatusError(res, allowed);
+      return inner(req, res);
+    }
     if (!ConstantTimeEquals(given, api_key)) {
       SetJsonError(res, 401, given.empty() ? "missing X-API-Key header" : "invalid X-API-Key header",
                    "X-API-Key");

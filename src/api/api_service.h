@@ -22,17 +22,20 @@
 #include <vector>
 
 #include "api/admin_auth.h"
+#include "api/console_auth.h"
 #include "api/http/http_message.h"
 #include "api/http/router.h"
 #include "core/config.h"
 #include "core/time.h"
 #include "ingest/gorse_json.h"
 #include "ops/metrics.h"
+#include "ops/metrics_history.h"
 #include "service/catalogue_service.h"
 #include "service/feedback_service.h"
 #include "service/job_service.h"
 #include "service/model_service.h"
 #include "service/pipeline_service.h"
+#include "service/preview_service.h"
 #include "service/recommend_service.h"
 #include "store/store.h"
 
@@ -51,7 +54,12 @@ struct ApiDeps {
   const Clock* clock = nullptr;
   service::JobService* jobs = nullptr;            // /api/v1/jobs routes (503 when null)
   service::PipelineService* pipelines = nullptr;  // /api/v1/pipeline routes (503 when null)
+  const MetricsHistory* history = nullptr;        // /api/v1/metrics/history (503 when null)
+  service::PreviewService* preview = nullptr;     // /api/v1/preview (503 when null)
 };
+
+// The console session a request's cookie names ("" when none).
+std::string_view ConsoleSessionId(const HttpRequest& req);
 
 // What /api/v1/openapi.json says about one route.
 struct RouteDoc {
@@ -100,6 +108,7 @@ class ApiService {
   void AddItemRoutes(Router& router);
   void AddItemEditRoutes(Router& router);
   void AddItemCategoryRoutes(Router& router);
+  void AddDataSummaryRoute(Router& router);
   void AddFeedbackRoutes(Router& router);
   void AddFeedbackFilterRoutes(Router& router);
   void AddFeedbackKeyRoutes(Router& router);
@@ -109,18 +118,25 @@ class ApiService {
   void AddNeighborRoutes(Router& router);
   void AddUserNeighborRoute(Router& router);
   void AddOperatorRecommendRoutes(Router& router);
+  void AddPreviewRoute(Router& router);
   void AddOperatorRoutes(Router& router);  // routes_ops.cc
   void AddMetricsRoutes(Router& router);
   void AddReloadRoute(Router& router);
   void AddRegistryRoutes(Router& router);  // routes_registry.cc
   void AddRunRoutes(Router& router);
+  void AddModelActionRoutes(Router& router);
   void AddJobRoutes(Router& router);  // routes_jobs.cc
   void AddJobRunRoutes(Router& router);
   void AddPipelineRoutes(Router& router);  // routes_pipeline.cc
   void AddPipelineReadRoutes(Router& router);
+  void AddPipelineFileRoutes(Router& router);
   void AddConsoleRoutes(Router& router);  // routes_console.cc
+  void AddConsoleSessionRoutes(Router& router);
+  void AddMetricsHistoryRoute(Router& router);
 
   ApiDeps d_;
+  // The console's sessions; null when console.enabled is false (no /console routes).
+  std::unique_ptr<ConsoleSessions> console_;
   std::vector<RouteDoc> docs_;
   std::vector<std::unique_ptr<RouteMetrics>> route_metrics_;
   // Route pattern text -> its metrics per method; filled before the server starts, then read-only.

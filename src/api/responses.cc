@@ -57,4 +57,19 @@ bool ReleaseBodyParserBuffers(size_t max_bytes) {
   return ThreadParser().ReleaseBuffersAbove(max_bytes);
 }
 
+void WriteReloadReport(HttpResponse& res, const ReloadReport& report) {
+  JsonWriter w(std::move(res.body));
+  w.BeginObject().Key("status").String("reloaded");
+  w.Key("model_version").String(FormatTimestamp(report.created));
+  w.Key("snapshot_id").String(report.snapshot_id);
+  w.Key("run_id").String(report.run_id);
+  w.Key("selected_by").String(report.selected_by);
+  w.Key("mode").String(VariantName(report.variant));
+  w.Key("rollout").Double(report.rollout);
+  w.Key("files").StringArray(report.files);
+  w.Key("seconds").Double(report.seconds).EndObject();
+  res.body = w.Take();
+}
+
+
 }  // namespace reco::api

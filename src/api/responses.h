@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/time.h"
 #include "ingest/gorse_json.h"
+#include "serving/model_manager.h"
 #include "serving/recommender.h"
 
 namespace reco::api {
@@ -18,6 +19,9 @@ namespace reco::api {
 void WriteRowAffected(HttpResponse& res, int64_t n);
 // [{"Id": "...", "Score": 1.5}, ...]
 void WriteScores(HttpResponse& res, const std::vector<ScoredId>& items);
+// {"status": "reloaded", "model_version", "snapshot_id", "run_id", "selected_by", "mode",
+//  "rollout", "files", "seconds"}: a model version swapped in.
+void WriteReloadReport(HttpResponse& res, const ReloadReport& report);
 // ["id1", "id2", ...]
 void WriteIds(HttpResponse& res, const std::vector<ScoredId>& items);
 

@@ -232,6 +232,7 @@ void ApiService::AddItemEditRoutes(Router& r) {
         WriteRows(res, d_.catalogue->DeleteItem(req.Param("item_id")));
       });
   AddItemCategoryRoutes(r);
+  AddDataSummaryRoute(r);
   Add(r,
       {.method = "GET",
        .pattern = "/api/items",
@@ -243,6 +244,30 @@ void ApiService::AddItemEditRoutes(Router& r) {
         auto page = ParseListPage(req, d_.config->server);
         if (!page.ok()) return SetStatusError(res, page.status());
         WriteCursor(res, d_.catalogue->ListItems(*page), "Items", ingest::WriteItem);
+      });
+}
+
+void ApiService::AddDataSummaryRoute(Router& r) {
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/v1/data/summary",
+       .summary = "Counts of users, items and feedback, and the feedback written last (newest "
+                  "first).",
+       .tag = "operators",
+       .query = {{"recent", "feedback rows returned, 0..1000 (default 20)"}},
+       .response_schema = "object"},
+      [this](HttpRequest& req, HttpResponse& res) {
+        Result<int> recent = IntParam(req, "recent", 20, 0, 1000);
+        if (!recent.ok()) return SetStatusError(res, recent.status());
+        Result<service::DataSummary> summary = d_.catalogue->Summary(*recent);
+        if (!summary.ok()) return SetStatusError(res, summary.status());
+        JsonWriter w(std::move(res.body));
+        w.BeginObject().Key("users").Int(summary->counts.users);
+        w.Key("items").Int(summary->counts.items).Key("feedback").Int(summary->counts.feedback);
+        w.Key("recent_feedback").BeginArray();
+        for (const Feedback& f : summary->recent_feedback) ingest::WriteFeedback(w, f);
+        w.EndArray().EndObject();
+        res.body = w.Take();
       });
 }
 

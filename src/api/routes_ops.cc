@@ -7,6 +7,8 @@
 
 #include "api/api_service.h"
 #include "api/http/http_server.h"
+#include "api/json_body.h"
+#include "api/responses.h"
 #include "core/json_writer.h"
 
 namespace reco::api {
@@ -45,11 +47,7 @@ void WriteStoreHealth(JsonWriter& w, const Status& store_status,
 Status ReadReloadField(std::string_view key, simdjson::dom::element value, ReloadRequest& request) {
   if (key == "run_id") {
     if (value.is_null()) return Status::Ok();
-    std::string_view run_id;
-    if (value.get_string().get(run_id) != simdjson::SUCCESS) {
-      return InvalidArgument("run_id must be a string", "run_id");
-    }
-    request.run_id = std::string(run_id);
+    RECO_ASSIGN_OR_RETURN(request.run_id, StringField(value, "run_id"));
   } else if (key == "mode") {
     std::string_view mode;
     if (value.get_string().get(mode) != simdjson::SUCCESS) {
@@ -57,15 +55,10 @@ Status ReadReloadField(std::string_view key, simdjson::dom::element value, Reloa
     }
     RECO_ASSIGN_OR_RETURN(request.mode, ParseVariant(mode));
   } else if (key == "rollout") {
-    double rollout = 0;
-    if (value.get_double().get(rollout) != simdjson::SUCCESS) {
-      return InvalidArgument("rollout must be a number in (0, 1]", "rollout");
-    }
-    request.rollout = rollout;
+    if (!value.is_number()) return InvalidArgument("rollout must be a number in (0, 1]", "rollout");
+    RECO_ASSIGN_OR_RETURN(request.rollout, NumberField(value, "rollout"));
   } else {
-    return InvalidArgument(
-        "unknown field \"" + std::string(key) + "\" (expected run_id, mode, rollout)",
-        std::string(key));
+    return UnknownField(key, "run_id, mode, rollout");
   }
   return Status::Ok();
 }
@@ -73,22 +66,11 @@ Status ReadReloadField(std::string_view key, simdjson::dom::element value, Reloa
 // POST /models/reload body: {"run_id"?, "mode"?, "rollout"?}; empty = reload production.
 Result<ReloadRequest> ParseReloadBody(std::string_view body) {
   ReloadRequest request;
-  if (std::all_of(body.begin(), body.end(), [](unsigned char c) { return std::isspace(c); })) {
-    return request;
-  }
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(std::string(body)).get(doc) != simdjson::SUCCESS) {
-    return InvalidArgument("request body is not valid JSON", "body");
-  }
-  simdjson::dom::object object;
-  if (doc.get_object().get(object) != simdjson::SUCCESS) {
-    return InvalidArgument(
-        "request body must be a JSON object like {\"run_id\": \"...\", \"mode\": \"canary\", "
-        "\"rollout\": 0.1}",
-        "body");
-  }
-  for (auto field : object) RECO_RETURN_IF_ERROR(ReadReloadField(field.key, field.value, request));
+  RECO_RETURN_IF_ERROR(ForEachBodyField(
+      body, "{\"run_id\": \"...\", \"mode\": \"canary\", \"rollout\": 0.1}",
+      [&request](std::string_view key, simdjson::dom::element value) {
+        return ReadReloadField(key, value, request);
+      }));
   return request;
 }
 
@@ -137,20 +119,6 @@ void WriteHealth(HttpResponse& res, const Status& store_status, const StoreWrita
   WriteVariant(w, "canary", serving.canary.bundle, serving.canary.rollout, true);
   WriteVariant(w, "shadow", serving.shadow.bundle, serving.shadow.rollout, true);
   w.EndObject();
-  res.body = w.Take();
-}
-
-void WriteReloadReport(HttpResponse& res, const ReloadReport& report) {
-  JsonWriter w(std::move(res.body));
-  w.BeginObject().Key("status").String("reloaded");
-  w.Key("model_version").String(FormatTimestamp(report.created));
-  w.Key("snapshot_id").String(report.snapshot_id);
-  w.Key("run_id").String(report.run_id);
-  w.Key("selected_by").String(report.selected_by);
-  w.Key("mode").String(VariantName(report.variant));
-  w.Key("rollout").Double(report.rollout);
-  w.Key("files").StringArray(report.files);
-  w.Key("seconds").Double(report.seconds).EndObject();
   res.body = w.Take();
 }
 

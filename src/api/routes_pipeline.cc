@@ -125,6 +125,80 @@ void ApiService::AddPipelineReadRoutes(Router& r) {
         if (!run.ok()) return SetStatusError(res, run.status());
         res.body = pipeline::PipelineRunToJson(*run);
       });
+  AddPipelineFileRoutes(r);
+}
+
+namespace {
+
+// "key": the file's JSON (null when absent or not JSON), "key_modified": its time or null.
+void WritePipelineFile(JsonWriter& w, std::string_view key, const service::PipelineFile& file) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const bool valid = !file.json.empty() && parser.parse(file.json).get(doc) == simdjson::SUCCESS;
+  w.Key(key);
+  if (valid) {
+    w.Raw(file.json);
+  } else {
+    w.Null();
+  }
+  w.Key(std::string(key) + "_modified").TimestampOrNull(file.modified);
+  if (!file.json.empty() && !valid) w.Key(std::string(key) + "_error").String("not valid JSON");
+}
+
+}  // namespace
+
+void ApiService::AddPipelineFileRoutes(Router& r) {
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/v1/pipeline/runs/{id}/tasks/{task}/log",
+       .summary = "The end of a task's log (text).",
+       .tag = "pipeline",
+       .query = {{"tail_bytes", "the last bytes returned, 1..16777216 (default 65536)"}},
+       .response_schema = "text"},
+      [this](HttpRequest& req, HttpResponse& res) {
+        if (NoPipeline(d_.pipelines, res)) return;
+        Result<int> tail = IntParam(req, "tail_bytes", 65536, 1, 16 * 1024 * 1024);
+        if (!tail.ok()) return SetStatusError(res, tail.status());
+        Result<std::string> log = d_.pipelines->TaskLog(req.Param("id"), req.Param("task"), *tail);
+        if (!log.ok()) return SetStatusError(res, log.status());
+        res.content_type = "text/plain; charset=utf-8";
+        res.body = std::move(*log);
+      });
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/v1/evaluation",
+       .summary = "The pipeline's evaluation files: summary.json, exposure_metrics.json (each "
+                  "with its modification time) and the reconciliation dates, newest first.",
+       .tag = "pipeline",
+       .response_schema = "object"},
+      [this](HttpRequest&, HttpResponse& res) {
+        if (NoPipeline(d_.pipelines, res)) return;
+        Result<service::EvaluationFiles> files = d_.pipelines->Evaluation();
+        if (!files.ok()) return SetStatusError(res, files.status());
+        JsonWriter w(std::move(res.body));
+        w.BeginObject();
+        WritePipelineFile(w, "summary", files->summary);
+        WritePipelineFile(w, "exposure_metrics", files->exposure_metrics);
+        w.Key("reconciliations").BeginArray();
+        for (const auto& reconciliation : files->reconciliations) {
+          w.BeginObject().Key("date").String(reconciliation.date);
+          w.Key("modified").TimestampOrNull(reconciliation.modified).EndObject();
+        }
+        w.EndArray().EndObject();
+        res.body = w.Take();
+      });
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/v1/evaluation/reconciliation/{date}",
+       .summary = "One reconciliation file (online vs offline metrics of a run's date).",
+       .tag = "pipeline",
+       .response_schema = "object"},
+      [this](HttpRequest& req, HttpResponse& res) {
+        if (NoPipeline(d_.pipelines, res)) return;
+        Result<service::PipelineFile> file = d_.pipelines->Reconciliation(req.Param("date"));
+        if (!file.ok()) return SetStatusError(res, file.status());
+        res.body = std::move(file->json);
+      });
 }
 
 }  // namespace reco::api

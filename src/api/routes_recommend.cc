@@ -283,6 +283,62 @@ void ApiService::AddOperatorRecommendRoutes(Router& r) {
         if (!found.ok()) return SetStatusError(res, found.status());
         WriteOperatorList(res, item, &user, "recommendations", *found);
       });
+  AddPreviewRoute(r);
+}
+
+namespace {
+
+void WritePreview(HttpResponse& res, std::string_view user_id,
+                  const service::PreviewResponse& preview) {
+  JsonWriter w(std::move(res.body));
+  w.BeginObject().Key("user_id").String(user_id).Key("known_user").Bool(preview.known_user);
+  w.Key("variant").String(VariantName(preview.variant));
+  w.Key("model_version").String(preview.model_version);
+  w.Key("recs_algorithm").String(preview.recs_algorithm);
+  w.Key("degraded").StringArray(preview.degraded);
+  w.Key("items").BeginArray();
+  for (const service::PreviewItem& entry : preview.items) {
+    w.BeginObject().Key("id").String(entry.scored.id).Key("score").Double(entry.scored.score);
+    w.Key("source").String(entry.source).Key("item");
+    if (entry.item) {
+      ingest::WriteItem(w, *entry.item);
+    } else {
+      w.Null();
+    }
+    w.EndObject();
+  }
+  w.EndArray().Key("history").BeginArray();
+  for (const Feedback& f : preview.history) ingest::WriteFeedback(w, f);
+  w.EndArray().EndObject();
+  res.body = w.Take();
+}
+
+}  // namespace
+
+void ApiService::AddPreviewRoute(Router& r) {
+  Add(r,
+      {.method = "GET",
+       .pattern = "/api/v1/preview/{user_id}",
+       .summary = "What a user would be recommended now, for the operators: each item with its "
+                  "catalogue entry and the step that supplied it (precomputed, itemcf, "
+                  "category_popular, popular, latest), the degraded reasons and the user's "
+                  "newest feedback. Not logged as an exposure, not counted in the metrics.",
+       .tag = "operators",
+       .query = {{"n", "number of items (default server.default_n)"},
+                 {"category", "only items of this category"}},
+       .response_schema = "object"},
+      [this](HttpRequest& req, HttpResponse& res) {
+        if (d_.preview == nullptr) return SetJsonError(res, 503, "no preview in this server", "");
+        std::string_view user = req.Param("user_id");
+        if (Status st = CheckId(user, "user_id"); !st.ok()) return SetStatusError(res, st);
+        auto n = IntParam(req, "n", d_.config->server.default_n, 1, d_.config->server.max_n);
+        if (!n.ok()) return SetStatusError(res, n.status());
+        std::string_view category = req.Query("category").value_or("");
+        Result<service::PreviewResponse> preview =
+            d_.preview->Preview({.user_id = user, .category = category, .n = *n});
+        if (!preview.ok()) return SetStatusError(res, preview.status());
+        WritePreview(res, user, *preview);
+      });
 }
 
 }  // namespace reco::api

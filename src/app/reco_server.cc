@@ -99,6 +99,7 @@ void LogOpenFileLimit(const OpenFileLimit& limit, int max_connections) {
 struct RecoServer::Parts {
   std::unique_ptr<Store> store;
   MetricsRegistry metrics;
+  std::unique_ptr<MetricsHistory> history;  // the console's charts
   std::unique_ptr<OnlineState> state;
   std::unique_ptr<UserProfiles> profiles;  // refreshed by the user_profiles job and reloads
   std::unique_ptr<ModelManager> models;
@@ -109,6 +110,7 @@ struct RecoServer::Parts {
   std::unique_ptr<service::CatalogueService> catalogue;
   std::unique_ptr<service::RecommendService> recommend;
   std::unique_ptr<service::ModelService> model;
+  std::unique_ptr<service::PreviewService> preview;
   std::unique_ptr<api::ApiService> api;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<Scheduler> scheduler;  // destroyed first: its jobs use the parts above
@@ -140,12 +142,19 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
   recommend = std::make_unique<service::RecommendService>(*recommender, models->bundles(), *state,
                                                           *rollout, *feedback, clock);
   model = std::make_unique<service::ModelService>(*models, rollout.get(), metrics, data_dir, clock);
+  preview = std::make_unique<service::PreviewService>(*rollout, models->bundles(), *catalogue,
+                                                      *feedback);
   jobs = std::make_unique<service::JobService>(*scheduler, *store);
   pipelines = std::make_unique<service::PipelineService>(
       [launcher = pipeline.get()](pipeline::RunRequest request) {
         return launcher->Start(std::move(request));
       },
       data_dir, clock);
+  history = std::make_unique<MetricsHistory>(
+      metrics,
+      MetricsHistoryOptions{.interval_seconds = config.console.history_interval,
+                            .retention_seconds = config.console.history_hours * 3600},
+      clock);
   return api::ApiDeps{.config = &config,
                       .catalogue = catalogue.get(),
                       .feedback = feedback.get(),
@@ -155,7 +164,9 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
                       .metrics = &metrics,
                       .clock = &clock,
                       .jobs = jobs.get(),
-                      .pipelines = pipelines.get()};
+                      .pipelines = pipelines.get(),
+                      .history = history.get(),
+                      .preview = preview.get()};
 }
 
 RecoServer::RecoServer(RecoServerOptions options, const Clock& clock)
@@ -289,6 +300,7 @@ Status RecoServer::Start() {
   RECO_RETURN_IF_ERROR(p.BuildJobs(config, options_.data_dir, clock_));
   p.api = std::make_unique<api::ApiService>(p.MakeServices(config, options_.data_dir, clock_));
   RECO_RETURN_IF_ERROR(p.StartHttp(config));
+  p.history->Start();
   if (std::string warning = api::AdminAuthWarning(
           {.api_key = config.server.api_key, .reload_token = config.server.reload_token});
       !warning.empty()) {
@@ -308,6 +320,7 @@ void RecoServer::Stop() {
   if (!parts_) return;
   if (parts_->http) parts_->http->Stop();
   if (parts_->scheduler) parts_->scheduler->Stop();
+  if (parts_->history) parts_->history->Stop();
   parts_->pipeline.reset();  // waits for a run in progress
   if (parts_->store) parts_->store->Close();
   parts_.reset();

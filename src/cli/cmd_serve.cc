@@ -20,6 +20,8 @@ struct ServeFlags {
   std::string host;
   bool init = false;  // create an empty data directory when DIR does not exist
   bool read_only = false;
+  bool console_write = false;          // console.write_without_token
+  double console_history_interval = 0;  // console.history_interval; 0 = the configured one
 };
 
 void RunServe(const ServeFlags& flags) {
@@ -34,6 +36,10 @@ void RunServe(const ServeFlags& flags) {
   if (flags.http_port >= 0) config.server.http_port = flags.http_port;
   if (!flags.host.empty()) config.server.host = flags.host;
   if (flags.read_only) config.database.read_only = true;
+  if (flags.console_write) config.console.write_without_token = true;
+  if (flags.console_history_interval > 0) {
+    config.console.history_interval = flags.console_history_interval;
+  }
   if (Status st = config.Validate(); !st.ok()) throw CommandFailed{2, st.message()};
   // log.level from the file or RECO_LOG_LEVEL; the --log-level flag was applied before.
   if (config.log_level != "info") spdlog::set_level(spdlog::level::from_str(config.log_level));
@@ -72,6 +78,13 @@ void RegisterServeCommand(CLI::App& app) {
                 "Serve an existing database read-only (database.read_only): reads and "
                 "recommendations are answered, writes get 503, the in-process scheduler does "
                 "not run. Without it, a database that cannot be written stops the start-up");
+  cmd->add_flag("--console-write", flags->console_write,
+                "With no admin token configured, let the console at /console promote, roll "
+                "back and trigger jobs without a login (console.write_without_token); without "
+                "it such a console is read-only");
+  cmd->add_option("--console-history-interval", flags->console_history_interval,
+                  "Seconds between samples of the console's metrics history "
+                  "(console.history_interval, default 10)");
   cmd->callback([flags] { RunServe(*flags); });
 }
 

@@ -221,6 +221,11 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       DoubleKey("registry.canary_max_error_rate", &c.registry.canary_max_error_rate),
       DoubleKey("registry.canary_min_ctr_ratio", &c.registry.canary_min_ctr_ratio),
       IntKey("registry.exposure_log_max_mb", &c.registry.exposure_log_max_mb),
+      BoolKey("console.enabled", &c.console.enabled),
+      BoolKey("console.write_without_token", &c.console.write_without_token),
+      DoubleKey("console.session_hours", &c.console.session_hours),
+      DoubleKey("console.history_interval", &c.console.history_interval),
+      DoubleKey("console.history_hours", &c.console.history_hours),
       StringKey("log.level", &c.log_level),
   };
   for (auto& k : keys) k.env_names.push_back(DefaultEnvName(k.path));
@@ -392,6 +397,12 @@ Status RecoConfig::Validate() const {
       Range(registry.canary_min_ctr_ratio >= 0, "registry.canary_min_ctr_ratio", ">= 0"));
   RECO_RETURN_IF_ERROR(
       Range(registry.exposure_log_max_mb >= 1, "registry.exposure_log_max_mb", ">= 1"));
+  RECO_RETURN_IF_ERROR(Range(InHalfOpen(console.session_hours, 0, 24 * 30),
+                             "console.session_hours", "> 0 and <= 720 (30 days)"));
+  RECO_RETURN_IF_ERROR(Range(console.history_interval >= 0.1 && console.history_interval <= 3600,
+                             "console.history_interval", "0.1..3600 seconds"));
+  RECO_RETURN_IF_ERROR(Range(InHalfOpen(console.history_hours, 0, 24 * 31),
+                             "console.history_hours", "> 0 and <= 744 (31 days)"));
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
   bool level_ok = false;
   for (const char* l : kLevels) level_ok = level_ok || log_level == l;

@@ -124,6 +124,17 @@ struct RegistryConfig {
   int exposure_log_max_mb = 256;        // exposure_log.jsonl is rotated past this size
 };
 
+// The admin console of `reco serve` (/console; docs/console.md).
+struct ConsoleConfig {
+  bool enabled = true;  // serve /console and its session routes
+  // With no admin token configured (server.api_key, MODEL_RELOAD_TOKEN) the console is
+  // read-only; true lets it promote, roll back and trigger jobs without a login.
+  bool write_without_token = false;
+  double session_hours = 12;      // a login lasts this long
+  double history_interval = 10;   // seconds between samples of the metrics history
+  double history_hours = 24;      // the metrics history keeps this much
+};
+
 struct RecoConfig {
   ServerConfig server;
   DatabaseConfig database;
@@ -132,6 +143,7 @@ struct RecoConfig {
   PipelineConfig pipeline;
   WorkerConfig worker;
   RegistryConfig registry;
+  ConsoleConfig console;
   std::string log_level = "info";
 
   // Reads `path` (empty = only defaults + environment), applies the environment, validates.

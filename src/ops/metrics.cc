@@ -335,4 +335,50 @@ std::string MetricsRegistry::RenderText() const {
   return out;
 }
 
+double MetricsRegistry::SumCounter(std::string_view name, std::string_view label,
+                                   const std::function<bool(std::string_view)>& keep) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = families_.find(name);
+  if (it == families_.end() || it->second->kind != kCounterKind) return 0;
+  const CounterFamily& family = *std::get<std::unique_ptr<CounterFamily>>(it->second->family);
+  size_t label_index = family.label_names_.size();
+  for (size_t i = 0; i < family.label_names_.size(); ++i) {
+    if (family.label_names_[i] == label) label_index = i;
+  }
+  std::lock_guard<std::mutex> family_lock(family.mu_);
+  double sum = 0;
+  for (const auto& [values, counter] : family.series_) {
+    if (!label.empty() && (label_index >= values.size() || !keep(values[label_index]))) continue;
+    sum += counter->Value();
+  }
+  return sum;
+}
+
+Histogram::Snapshot MetricsRegistry::SumHistogram(std::string_view name) const {
+  Histogram::Snapshot total;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = families_.find(name);
+  if (it == families_.end() || it->second->kind != kHistogramKind) return total;
+  const HistogramFamily& family = *std::get<std::unique_ptr<HistogramFamily>>(it->second->family);
+  total.cumulative_counts.assign(family.bounds_.size() + 1, 0);
+  std::lock_guard<std::mutex> family_lock(family.mu_);
+  for (const auto& [values, histogram] : family.series_) {
+    Histogram::Snapshot one = histogram->Snap();
+    for (size_t i = 0; i < total.cumulative_counts.size() && i < one.cumulative_counts.size();
+         ++i) {
+      total.cumulative_counts[i] += one.cumulative_counts[i];
+    }
+    total.sum += one.sum;
+    total.count += one.count;
+  }
+  return total;
+}
+
+std::vector<double> MetricsRegistry::HistogramBounds(std::string_view name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = families_.find(name);
+  if (it == families_.end() || it->second->kind != kHistogramKind) return {};
+  return std::get<std::unique_ptr<HistogramFamily>>(it->second->family)->bounds_;
+}
+
 }  // namespace reco

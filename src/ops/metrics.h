@@ -134,6 +134,17 @@ class MetricsRegistry {
   // Prometheus text format 0.0.4; families sorted by name, series by label values.
   std::string RenderText() const;
 
+  // The read side for in-process views (the console's metrics history). The sum of the counter
+  // family `name` over its series whose label `label` passes `keep` (every series when `label`
+  // is empty); 0 when there is no counter family of that name.
+  double SumCounter(std::string_view name, std::string_view label = {},
+                    const std::function<bool(std::string_view)>& keep = {}) const;
+  // The histogram family `name` merged over its series (their bounds are the family's); an
+  // empty snapshot when there is no histogram family of that name.
+  Histogram::Snapshot SumHistogram(std::string_view name) const;
+  // The bounds of the histogram family `name`; empty when there is none.
+  std::vector<double> HistogramBounds(std::string_view name) const;
+
  private:
   struct Entry;
   Entry& AddEntry(std::string_view name, std::string_view help, int kind,

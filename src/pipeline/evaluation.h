@@ -20,17 +20,13 @@
 #include "core/json_writer.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "pipeline/data_files.h"
 #include "registry/run_tracker.h"
 #include "store/store.h"
 #include "training/algorithm_choice.h"
 
 namespace reco::pipeline {
 
-inline constexpr std::string_view kEvaluationDir = "evaluation";
-inline constexpr std::string_view kSummaryFile = "evaluation/summary.json";
-inline constexpr std::string_view kExposureMetricsFile = "evaluation/exposure_metrics.json";
-inline constexpr std::string_view kExposureLogFile = "evaluation/exposure_log.jsonl";
-inline constexpr std::string_view kSnapshotFile = "features/snapshot.json";
 
 // The algorithm a run trains for serving and its settings, and how a run records it in its
 // params (training/algorithm_choice.h).

@@ -25,7 +25,7 @@ namespace reco::pipeline {
 namespace fs = std::filesystem;
 
 fs::path ReconciliationPath(const fs::path& data_dir, std::string_view date) {
-  return data_dir / kEvaluationDir / ("reconciliation_" + std::string(date) + ".json");
+  return data_dir / kEvaluationDir / ReconciliationFileName(date);
 }
 
 namespace {

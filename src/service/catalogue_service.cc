@@ -1,6 +1,23 @@
 #include "service/catalogue_service.h"
 
+#include <algorithm>
+
 namespace reco::service {
+
+Result<DataSummary> CatalogueService::Summary(int recent) {
+  if (recent < 0 || recent > 1000) return InvalidArgument("recent must be in 0..1000", "recent");
+  DataSummary summary;
+  RECO_ASSIGN_OR_RETURN(summary.counts, store_.Counts());
+  if (recent == 0) return summary;
+  RECO_ASSIGN_OR_RETURN(int64_t last, store_.MaxFeedbackSeq());
+  // Sequence numbers of overwritten rows move on: the newest `recent` numbers may hold fewer
+  // rows than that, never rows older than them.
+  RECO_RETURN_IF_ERROR(store_.ScanFeedback(
+      std::max<int64_t>(0, last - recent),
+      [&summary](const FeedbackRecord& record) { summary.recent_feedback.push_back(record.feedback); }));
+  std::reverse(summary.recent_feedback.begin(), summary.recent_feedback.end());
+  return summary;
+}
 
 CatalogueService::CatalogueService(Store& store, OnlineState& state)
     : store_(store), state_(state) {}

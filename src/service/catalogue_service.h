@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "service/feedback_service.h"
@@ -27,9 +28,19 @@ struct ItemCategoryRequest {
   std::string category;
 };
 
+// What the store holds, and the feedback written last (newest first).
+struct DataSummary {
+  StoreCounts counts;
+  std::vector<Feedback> recent_feedback;
+};
+
 class CatalogueService {
  public:
   CatalogueService(Store& store, OnlineState& state);
+
+  // Counts of users, items and feedback, and the `recent` feedback rows written last (by write
+  // order, newest first; 0..1000).
+  Result<DataSummary> Summary(int recent);
 
   // Inserts or replaces the users (one atomic batch).
   Result<RowsAffected> PutUsers(std::span<const User> users);

@@ -29,6 +29,49 @@ Result<ReloadReport> ModelService::Reload(const ReloadRequest& request) {
   return report;
 }
 
+Result<ReloadReport> ModelService::Promote(const PromoteRequest& request) {
+  if (request.run_id.empty()) return InvalidArgument("run_id is required", "run_id");
+  ReloadRequest reload{.run_id = request.run_id, .rollout = request.rollout};
+  if (request.alias == registry::kProduction) {
+    reload.mode = ServingVariant::kPrimary;
+  } else if (request.alias == registry::kCanary) {
+    reload.mode = ServingVariant::kCanary;
+  } else if (request.alias == registry::kShadow) {
+    reload.mode = ServingVariant::kShadow;
+  } else {
+    return InvalidArgument("alias must be \"production\", \"canary\" or \"shadow\", got \"" +
+                               request.alias.substr(0, 32) + "\"",
+                           "alias");
+  }
+  Result<ReloadReport> report = Reload(reload);
+  if (report.ok()) {
+    spdlog::info("event=model_promoted run_id={} alias={}", request.run_id, request.alias);
+  }
+  return report;
+}
+
+Result<ReloadReport> ModelService::Rollback(std::string_view run_id) {
+  RECO_RETURN_IF_ERROR(CheckDataDir());
+  std::string target(run_id);
+  if (target.empty()) {
+    Result<registry::ModelVersion> previous =
+        registry::ModelRegistry(data_dir_, clock_).Resolve(registry::kPrevious);
+    if (!previous.ok()) {
+      return FailedPrecondition("nothing to roll back to: " + previous.status().message());
+    }
+    target = previous->run_id;
+  }
+  Result<ReloadReport> report = Reload({.run_id = target, .mode = ServingVariant::kPrimary});
+  if (report.ok()) spdlog::warn("event=model_rolled_back run_id={}", target);
+  return report;
+}
+
+Status ModelService::Withdraw(std::string_view alias) {
+  if (alias == registry::kCanary) return models_.Withdraw(ServingVariant::kCanary, "operator");
+  if (alias == registry::kShadow) return models_.Withdraw(ServingVariant::kShadow, "operator");
+  return InvalidArgument("alias must be \"canary\" or \"shadow\"", "alias");
+}
+
 void ModelService::CountUnreadableReload() { reloads_->WithLabels({"failed"})->Inc(); }
 
 ServingVersions ModelService::Serving() const {

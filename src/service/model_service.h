@@ -37,6 +37,14 @@ struct ServingVersions {
   ServingVersion shadow;
 };
 
+// Put a registered version in a role: "production" (served as the primary), "canary" (a hash
+// fraction `rollout` of users) or "shadow" (scored and logged only).
+struct PromoteRequest {
+  std::string run_id;
+  std::string alias;
+  double rollout = 0.1;  // canary / shadow
+};
+
 struct ListRunsRequest {
   int limit = 100;  // the newest `limit` runs
 };
@@ -58,6 +66,16 @@ class ModelService {
   Result<ReloadReport> Reload(const ReloadRequest& request);
   // A reload request the transport could not read: counted as a failed reload.
   void CountUnreadableReload();
+
+  // Serves `request.run_id` in the role of its alias; the registry alias moves with it (the old
+  // production becomes previous). InvalidArgument naming "run_id", "alias" or "rollout"; the
+  // reload's errors (the current models keep serving).
+  Result<ReloadReport> Promote(const PromoteRequest& request);
+  // Production goes back to `run_id`, or to the version aliased previous when it is empty
+  // (FailedPrecondition when there is none), and is served as the primary.
+  Result<ReloadReport> Rollback(std::string_view run_id);
+  // Stops serving the "canary" or "shadow" and removes its alias.
+  Status Withdraw(std::string_view alias);
 
   ServingVersions Serving() const;
   // Brings reco_model_version_info up to date (call before rendering the metrics).

@@ -34,6 +34,23 @@ struct PipelineRunList {
 // data dir's lock, InvalidArgument for a bad request.
 using StartPipelineRun = std::function<Result<std::string>(pipeline::RunRequest)>;
 
+// One file the pipeline wrote, as read now; `json` empty when the file does not exist.
+struct PipelineFile {
+  std::string json;
+  TimestampUs modified = 0;
+};
+
+// The evaluation files of the data dir (pipeline/data_files.h).
+struct EvaluationFiles {
+  PipelineFile summary;           // evaluation/summary.json
+  PipelineFile exposure_metrics;  // evaluation/exposure_metrics.json
+  struct Reconciliation {
+    std::string date;  // YYYY-MM-DD
+    TimestampUs modified = 0;
+  };
+  std::vector<Reconciliation> reconciliations;  // newest date first
+};
+
 class PipelineService {
  public:
   // Run records are read from `data_dir`.
@@ -45,7 +62,17 @@ class PipelineService {
   Result<PipelineRunList> List(const ListPipelineRunsRequest& request) const;
   Result<pipeline::PipelineRun> Get(std::string_view run_id) const;  // NotFound
 
+  // The last `tail_bytes` bytes (1..16 MiB) of the log of task `task` of run `run_id`: NotFound
+  // naming the run, the task or the missing file.
+  Result<std::string> TaskLog(std::string_view run_id, std::string_view task,
+                              int64_t tail_bytes) const;
+  Result<EvaluationFiles> Evaluation() const;
+  // evaluation/reconciliation_<date>.json; InvalidArgument naming "date" unless YYYY-MM-DD,
+  // NotFound when there is none.
+  Result<PipelineFile> Reconciliation(std::string_view date) const;
+
  private:
+  std::filesystem::path data_dir_;
   StartPipelineRun start_;
   pipeline::PipelineRunner runs_;  // without tasks: reads the run records
 };

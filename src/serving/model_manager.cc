@@ -280,22 +280,29 @@ void ModelManager::DropVariantsOf(const std::string& run_id) {
   if (changed) SaveServingState();
 }
 
-Status ModelManager::WithdrawCanary(std::string_view reason) {
+Status ModelManager::Withdraw(ServingVariant variant, std::string_view reason) {
+  if (variant == ServingVariant::kPrimary) {
+    return InvalidArgument("the primary version cannot be withdrawn, only replaced", "alias");
+  }
+  const bool canary = variant == ServingVariant::kCanary;
+  BundleHolder& holder = canary ? canary_ : shadow_;
   std::lock_guard lock(reload_mu_);
-  std::shared_ptr<const ModelBundle> canary = canary_.Get();
-  if (canary == nullptr) return Status::Ok();
-  canary_rollout_.store(0, std::memory_order_release);
-  canary_.Set(nullptr);
+  std::shared_ptr<const ModelBundle> bundle = holder.Get();
+  if (bundle == nullptr) return Status::Ok();
+  (canary ? canary_rollout_ : shadow_rollout_).store(0, std::memory_order_release);
+  holder.Set(nullptr);
   SaveServingState();
-  spdlog::warn("event=canary_withdrawn run_id={} reason=\"{}\"", canary->version_label(), reason);
+  spdlog::warn("event={}_withdrawn run_id={} reason=\"{}\"", VariantName(variant),
+               bundle->version_label(), reason);
   std::error_code ec;
-  if (canary->run_id().empty() || !std::filesystem::exists(registry_path(), ec)) {
+  if (bundle->run_id().empty() || !std::filesystem::exists(registry_path(), ec)) {
     return Status::Ok();
   }
+  const std::string_view alias = canary ? registry::kCanary : registry::kShadow;
   registry::ModelRegistry registry(data_dir(), clock_);
-  Result<registry::ModelVersion> aliased = registry.Resolve(registry::kCanary);
-  if (!aliased.ok() || aliased->run_id != canary->run_id()) return Status::Ok();
-  return registry.ClearAlias(registry::kCanary);
+  Result<registry::ModelVersion> aliased = registry.Resolve(alias);
+  if (!aliased.ok() || aliased->run_id != bundle->run_id()) return Status::Ok();
+  return registry.ClearAlias(alias);
 }
 
 }  // namespace reco

@@ -84,7 +84,9 @@ class ModelManager {
   // Stops serving the canary and clears the registry alias "canary" (when the registry still
   // gives it to the withdrawn run). Ok when no canary is active. Errors are the registry's;
   // the canary stops being served in any case.
-  Status WithdrawCanary(std::string_view reason);
+  Status WithdrawCanary(std::string_view reason) { return Withdraw(ServingVariant::kCanary, reason); }
+  // The same for the canary or the shadow (InvalidArgument naming "alias" for the primary).
+  Status Withdraw(ServingVariant variant, std::string_view reason);
   // Start-up: reloads the canary and shadow named in serving_state.json when the registry still
   // gives them their alias. Problems are logged and skipped; returns how many were restored.
   int RestoreVariants();

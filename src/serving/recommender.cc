@@ -198,8 +198,17 @@ struct Recommender::Request {
     }
     return size() - before;
   }
+  // The items added since the last mark came from `source`.
+  void Mark(const char* source) {
+    const uint32_t end = static_cast<uint32_t>(size());
+    const uint32_t last = result.source_count == 0 ? 0 : result.sources[result.source_count - 1].end;
+    if (end > last && result.source_count < result.sources.size()) {
+      result.sources[result.source_count++] = {source, end};
+    }
+  }
   // Answer items [offset, offset + n) into the result.
   void Write(size_t offset, size_t n) {
+    result.offset = static_cast<uint32_t>(offset);
     const size_t end = std::min(s.answer.size(), offset + n);
     if (offset >= end) return;
     // The ids are scattered over the catalogue: ask for all of them before copying any.
@@ -219,13 +228,28 @@ struct Recommender::Request {
   RecommendResult& result;
 };
 
+std::string_view RecommendResult::SourceOf(size_t i) const {
+  const size_t position = offset + i;
+  for (uint8_t k = 0; k < source_count; ++k) {
+    if (position < sources[k].end) return sources[k].source;
+  }
+  return {};
+}
+
 Recommender::Recommender(const OnlineState& state, const BundleHolder& bundles,
                          RecommenderOptions options, DegradedHook on_degraded)
     : state_(state), bundles_(bundles), options_(options), on_degraded_(std::move(on_degraded)) {}
 
+namespace {
+thread_local bool t_quiet = false;
+}  // namespace
+
+Recommender::QuietScope::QuietScope() : was_quiet_(t_quiet) { t_quiet = true; }
+Recommender::QuietScope::~QuietScope() { t_quiet = was_quiet_; }
+
 void Recommender::Degraded(RecommendResult& result, const char* reason) const {
   result.degraded.emplace_back(reason);
-  if (on_degraded_) on_degraded_(reason);
+  if (on_degraded_ && !t_quiet) on_degraded_(reason);
 }
 
 std::span<uint64_t> Recommender::ScoreHistory(const ModelBundle& bundle,
@@ -381,6 +405,7 @@ RecommendResult Recommender::RecommendFromHistory(const ModelBundle* bundle,
   for (uint32_t item : exclude) r.Take(item);
   // The precomputed list of the tuned algorithm comes first, minus what was seen since.
   if (bundle != nullptr && !user_id.empty()) r.AppendList(bundle->UserRecs(user_id), r.want);
+  r.Mark("precomputed");
   if (r.full()) {
     // answered in full from the precomputed list
   } else if (bundle == nullptr || !bundle->has_itemcf()) {
@@ -389,11 +414,15 @@ RecommendResult Recommender::RecommendFromHistory(const ModelBundle* bundle,
     Degraded(result, known_user ? "no_positive_history" : "cold_user");
   } else {
     r.AppendRanked(ScoreHistory(*bundle, history, exclude, r.s.cf_keys), r.want);
+    r.Mark("itemcf");
     if (!r.full()) Degraded(result, "itemcf_insufficient");
   }
   FillFromTaste(r);
+  r.Mark("category_popular");
   FillFromPopular(r);
+  r.Mark("popular");
   FillFromLatest(r);
+  r.Mark("latest");
   r.Write(static_cast<size_t>(offset), static_cast<size_t>(n));
   return result;
 }

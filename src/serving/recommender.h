@@ -10,6 +10,8 @@
 // Lifetime: borrows the OnlineState and BundleHolder, which must outlive it.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -35,6 +37,20 @@ struct RecommendResult {
   // fallbacks supplied items ("fallback_category_popular", "fallback_popular",
   // "fallback_latest"); empty when item-CF (or the precomputed list) answered in full.
   std::vector<std::string> degraded;
+
+  // Which step supplied each item, for the operators' preview: the items at list positions
+  // [end of the previous run, end) came from `source` — "precomputed" (the tuned algorithm's
+  // list), "itemcf", "category_popular", "popular" or "latest". Positions count from the start
+  // of the whole list, before `offset`. Kept inline: no allocation per answer.
+  struct SourceRun {
+    const char* source = "";
+    uint32_t end = 0;
+  };
+  std::array<SourceRun, 6> sources{};
+  uint8_t source_count = 0;
+  uint32_t offset = 0;  // the list position of items[0]
+  // The source of items[i]; "" when not recorded (neighbour and detail answers).
+  std::string_view SourceOf(size_t i) const;
 };
 
 struct RecommenderOptions {
@@ -54,6 +70,19 @@ class Recommender {
 
   Recommender(const OnlineState& state, const BundleHolder& bundles, RecommenderOptions options,
               DegradedHook on_degraded);
+
+  // While one lives, answers on this thread do not call the degraded hook (the operators'
+  // preview is not traffic and must not move the metrics).
+  class QuietScope {
+   public:
+    QuietScope();
+    ~QuietScope();
+    QuietScope(const QuietScope&) = delete;
+    QuietScope& operator=(const QuietScope&) = delete;
+
+   private:
+    bool was_quiet_;
+  };
 
   // GET /api/recommend/{user}[/{category}]
   RecommendResult Recommend(std::string_view user_id, std::string_view category, int n,

@@ -255,6 +255,27 @@ Rollout::Served Rollout::Recommend(std::shared_ptr<const ModelBundle> primary,
   return served;
 }
 
+Rollout::Served Rollout::Preview(std::shared_ptr<const ModelBundle> primary,
+                                 std::string_view user_id, std::string_view category,
+                                 int n) const {
+  const Recommender::QuietScope quiet;
+  Served served;
+  served.variant = ServingVariant::kPrimary;
+  served.bundle = std::move(primary);
+  if (!user_id.empty() && InRollout(user_id, models_.canary_rollout())) {
+    if (std::shared_ptr<const ModelBundle> canary = models_.canary_bundles().Get()) {
+      served.variant = ServingVariant::kCanary;
+      served.bundle = std::move(canary);
+    }
+  }
+  const Recommender& recommender =
+      served.variant == ServingVariant::kCanary ? *canary_ : primary_;
+  served.model_version =
+      served.bundle == nullptr ? std::string_view() : served.bundle->version_label();
+  served.result = recommender.Recommend(served.bundle.get(), user_id, category, n, 0);
+  return served;
+}
+
 void Rollout::RecordServed(const ModelBundle* bundle, std::string_view request_id,
                            std::string_view user_id, std::string_view scenario,
                            const RecommendResult& result) {

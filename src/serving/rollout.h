@@ -147,6 +147,10 @@ class Rollout {
   // primary's list is computed and logged with it, never with a bundle read again later.
   Served Recommend(std::shared_ptr<const ModelBundle> primary, std::string_view request_id,
                    std::string_view user_id, std::string_view category, int n, int offset);
+  // The list `user_id` would be served now — the canary's for users in its fraction, else the
+  // primary's — neither logged nor counted anywhere: the operators' preview.
+  Served Preview(std::shared_ptr<const ModelBundle> primary, std::string_view user_id,
+                 std::string_view category, int n) const;
   // Logs a list of a route the primary answers alone (popular, latest) under the version of
   // `bundle`, the snapshot that produced it (null: no models loaded).
   void RecordServed(const ModelBundle* bundle, std::string_view request_id,

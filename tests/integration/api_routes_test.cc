@@ -471,10 +471,22 @@ TEST_F(ApiRoutes, MetricsAndOpenApiDescribeEveryRoute) {
                            "/api/v1/pipeline/runs",
                            "/api/v1/pipeline/runs/{id}",
                            "/console",
-                           "/console/assets/{name}"}) {
+                           "/console/assets/{name}",
+                           "/console/api/session",
+                           "/console/login",
+                           "/console/logout",
+                           "/api/v1/metrics/history",
+                           "/api/v1/models/promote",
+                           "/api/v1/models/rollback",
+                           "/api/v1/models/withdraw",
+                           "/api/v1/data/summary",
+                           "/api/v1/preview/{user_id}",
+                           "/api/v1/pipeline/runs/{id}/tasks/{task}/log",
+                           "/api/v1/evaluation",
+                           "/api/v1/evaluation/reconciliation/{date}"}) {
     EXPECT_TRUE(paths.count(path)) << path << " missing from openapi.json";
   }
-  EXPECT_EQ(paths.size(), 45u);
+  EXPECT_EQ(paths.size(), 57u);
 }
 
 TEST(ApiKey, RequiredOnDataRoutesWhenConfiguredButNotOnHealth) {

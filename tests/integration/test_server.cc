@@ -252,7 +252,7 @@ HttpResult HttpClient::Request(std::string_view method, std::string_view target,
     req.method_string(std::string(method));
     req.target(std::string(target));
     req.version(11);
-    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::host, "127.0.0.1:" + std::to_string(impl_->port));
     for (const auto& [name, value] : headers) req.set(name, value);
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
       req.body() = std::string(body);
