@@ -36,6 +36,7 @@ Gateway::Gateway(GatewayConfig config, MetricsRegistry& metrics, RobotSender sen
   render_.language = config_.language;
   render_.time_zone = config_.time_zone;
   render_.critical_severities = config_.critical_severities;
+  render_.message_template = config_.message_template;  // a robot's own replaces it (Render)
   messages_ = metrics_.AddCounter("reco_gateway_messages_total",
                                   "WeCom messages by robot and final result (delivered, "
                                   "config_error, rejected, dropped)",
