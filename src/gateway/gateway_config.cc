@@ -209,10 +209,10 @@ Result<GatewayConfig> LoadGatewayConfig(const std::string& path) {
   if (!path.empty()) RECO_RETURN_IF_ERROR(ReadFile(path, c));
   ApplyEnvironment(c);
   RECO_RETURN_IF_ERROR(c.Validate());
-  std::filesystem::path base = path.empty() ? std::filesystem::path()
-                                            : std::filesystem::path(path).parent_path();
-  RECO_RETURN_IF_ERROR(LoadTemplate(base, c.template_file, "gateway.template_file",
-                                    c.message_template));
+  std::filesystem::path base =
+      path.empty() ? std::filesystem::path() : std::filesystem::path(path).parent_path();
+  RECO_RETURN_IF_ERROR(
+      LoadTemplate(base, c.template_file, "gateway.template_file", c.message_template));
   for (size_t i = 0; i < c.robots.size(); ++i) {
     RobotConfig& robot = c.robots[i];
     RECO_RETURN_IF_ERROR(LoadTemplate(base, robot.template_file,

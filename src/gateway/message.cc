@@ -23,8 +23,8 @@ std::string Render(const AlertPayload& p, const RenderOptions& o, bool markdown)
   MessageTemplate::Parts parts = TemplateFor(o, markdown).Render(p, o.time_zone);
   std::string out = std::move(parts.head);
   int64_t left_out = p.truncated_alerts;
-  size_t reserve = MoreLine(o.language, 999999).size() + 2 +
-                   (parts.tail.empty() ? 0 : parts.tail.size() + 1);
+  size_t reserve =
+      MoreLine(o.language, 999999).size() + 2 + (parts.tail.empty() ? 0 : parts.tail.size() + 1);
   for (size_t i = 0; i < parts.alerts.size(); ++i) {
     const std::string& block = parts.alerts[i];
     size_t room = o.max_bytes > out.size() + reserve ? o.max_bytes - out.size() - reserve : 0;

@@ -18,9 +18,9 @@ constexpr size_t kMaxTemplateBytes = 64 * 1024;
 
 // Names with the same meaning everywhere, or the group's meaning outside {{#alerts}}.
 constexpr std::array<std::string_view, 15> kGroupNames = {
-    "status",        "receiver",    "color",       "firing",   "resolved",
-    "alerts_total",  "alerts_firing", "alerts_resolved", "time_zone", "external_url",
-    "alertname",     "severity",    "instance",    "summary",  "description"};
+    "status",       "receiver",      "color",           "firing",    "resolved",
+    "alerts_total", "alerts_firing", "alerts_resolved", "time_zone", "external_url",
+    "alertname",    "severity",      "instance",        "summary",   "description"};
 // Names that only an alert has.
 constexpr std::array<std::string_view, 4> kAlertNames = {"starts_at", "ends_at", "generator_url",
                                                          "fingerprint"};
@@ -48,7 +48,8 @@ bool In(const std::array<std::string_view, N>& names, std::string_view name) {
 std::string CheckName(std::string_view name, bool in_alerts) {
   if (In(kGroupNames, name) || IsMapName(name)) return "";
   if (In(kAlertNames, name)) {
-    return in_alerts ? "" : "{{" + std::string(name) + "}} is an alert's: use it inside {{#alerts}}";
+    return in_alerts ? ""
+                     : "{{" + std::string(name) + "}} is an alert's: use it inside {{#alerts}}";
   }
   std::string known;
   for (std::string_view n : kGroupNames) known += std::string(n) + ", ";
@@ -93,7 +94,8 @@ class Lexer {
       if (close == std::string_view::npos) return Error(LineAt(open), "\"{{\" without \"}}\"");
       std::string_view inner = Trim(src_.substr(open + 2, close - open - 2));
       Token tag{0, "", LineAt(open)};
-      if (!inner.empty() && std::string_view("#^/!").find(inner.front()) != std::string_view::npos) {
+      if (!inner.empty() &&
+          std::string_view("#^/!").find(inner.front()) != std::string_view::npos) {
         tag.sigil = inner.front();
         inner = Trim(inner.substr(1));
       }
@@ -101,7 +103,8 @@ class Lexer {
       if (tag.sigil != '!' && tag.text.empty()) return Error(tag.line, "empty placeholder {{}}");
       size_t text_end = open, next = close + 2;
       if (tag.sigil != 0) Standalone(pos, open, text_end, next);
-      if (text_end > pos) out.push_back(Token{'t', std::string(src_.substr(pos, text_end - pos)), LineAt(pos)});
+      if (text_end > pos)
+        out.push_back(Token{'t', std::string(src_.substr(pos, text_end - pos)), LineAt(pos)});
       if (tag.sigil != '!') out.push_back(std::move(tag));
       pos = next;
     }
@@ -148,9 +151,12 @@ Result<std::vector<Node>> BuildTree(const std::vector<Token>& tokens, const Lexe
   std::vector<Node> root;
   std::vector<Open> stack;  // open sections, innermost last
   bool has_alerts = false;
-  auto children = [&]() -> std::vector<Node>& { return stack.empty() ? root : *stack.back().children; };
+  auto children = [&]() -> std::vector<Node>& {
+    return stack.empty() ? root : *stack.back().children;
+  };
   auto in_alerts = [&] {
-    return std::any_of(stack.begin(), stack.end(), [](const Open& o) { return o.name == "alerts"; });
+    return std::any_of(stack.begin(), stack.end(),
+                       [](const Open& o) { return o.name == "alerts"; });
   };
   for (const Token& t : tokens) {
     if (t.sigil == 't') {
@@ -231,8 +237,12 @@ void RenderNodes(const std::vector<Node>& nodes, const AlertPayload& p, const Al
                  const std::string& time_zone, std::string& out) {
   for (const Node& n : nodes) {
     switch (n.kind) {
-      case Kind::kText: out += n.text; break;
-      case Kind::kValue: out += Value(n.text, p, a, time_zone); break;
+      case Kind::kText:
+        out += n.text;
+        break;
+      case Kind::kValue:
+        out += Value(n.text, p, a, time_zone);
+        break;
       case Kind::kSection:
       case Kind::kInverted:
         if (Value(n.text, p, a, time_zone).empty() == (n.kind == Kind::kInverted)) {
@@ -256,7 +266,7 @@ struct Words {
   const char* source;
 };
 
-constexpr Words kZh = {"告警触发", "告警恢复", "级别", "摘要", "详情",
+constexpr Words kZh = {"告警触发", "告警恢复", "级别",     "摘要",    "详情",
                        "实例",     "开始时间", "恢复时间", "查看来源"};
 constexpr Words kEn = {"FIRING",   "RESOLVED", "Severity", "Summary", "Description",
                        "Instance", "Started",  "Resolved", "Source"};
@@ -266,11 +276,13 @@ std::string StatusWord(const Words& w) {
          "{{/firing}}";
 }
 
-// "{{#name}}\n> **Label**: {{name}}\n{{/name}}\n" (markdown) or "Label: {{name}}" (text).
+// "> **Label**: VALUE\n" (markdown) or "Label: VALUE\n" (text).
 std::string FieldLine(const char* label, const std::string& value, bool markdown) {
-  return (markdown ? std::string("> **") + label + "**: " : std::string(label) + ": ") + value + "\n";
+  return (markdown ? std::string("> **") + label + "**: " : std::string(label) + ": ") + value +
+         "\n";
 }
 
+// `line` only when the value of `name` is not empty.
 std::string Optional(const std::string& name, const std::string& line) {
   return "{{#" + name + "}}\n" + line + "{{/" + name + "}}\n";
 }
@@ -281,8 +293,10 @@ std::string BuiltinSource(const Words& w, bool markdown) {
   s += "{{#alerts}}\n\n";
   s += markdown ? "**<font color=\"{{color}}\">" + StatusWord(w) + "</font> {{alertname}}**\n"
                 : "[" + StatusWord(w) + "] {{alertname}}\n";
-  for (auto [label, name] : {std::pair{w.severity, "severity"}, {w.summary, "summary"},
-                             {w.description, "description"}, {w.instance, "instance"}}) {
+  for (auto [label, name] : {std::pair{w.severity, "severity"},
+                             {w.summary, "summary"},
+                             {w.description, "description"},
+                             {w.instance, "instance"}}) {
     s += Optional(name, FieldLine(label, std::string("{{") + name + "}}", markdown));
   }
   s += FieldLine(w.starts, "{{starts_at}} ({{time_zone}})", markdown);

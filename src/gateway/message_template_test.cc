@@ -19,8 +19,8 @@ class MessageTemplateTest : public ::testing::Test {
   static Alert MakeAlert(const std::string& name, const std::string& status) {
     Alert a;
     a.status = status;
-    a.labels = {{"alertname", name}, {"severity", "critical"}, {"instance", "web-1:8000"},
-                {"job", "reco"}};
+    a.labels = {
+        {"alertname", name}, {"severity", "critical"}, {"instance", "web-1:8000"}, {"job", "reco"}};
     a.annotations = {{"summary", "summary of " + name}, {"description", "d"}, {"runbook", "rb"}};
     a.starts_at = *ParseTimestamp("2024-01-02T03:04:05Z");
     if (status == "resolved") a.ends_at = *ParseTimestamp("2024-01-02T03:14:05Z");
@@ -153,8 +153,9 @@ TEST_F(MessageTemplateTest, ErrorsNameTheFileAndTheLine) {
 }
 
 TEST_F(MessageTemplateTest, ManyAlertsAreCutAtAWholeAlertBeforeTheTail) {
-  RenderOptions o = WithTemplate("HEAD {{alerts_total}}\n{{#alerts}}\n* {{alertname}} {{summary}}\n"
-                                 "{{/alerts}}\nTAIL {{receiver}}\n");
+  RenderOptions o = WithTemplate(
+      "HEAD {{alerts_total}}\n{{#alerts}}\n* {{alertname}} {{summary}}\n"
+      "{{/alerts}}\nTAIL {{receiver}}\n");
   o.language = "en";
   AlertPayload p = MakePayload(300);
   p.truncated_alerts = 7;

@@ -219,9 +219,8 @@ SendResult JudgeReply(int http_status, std::string_view body) {
   return r;
 }
 
-SendResult SendToRobot(const std::string& url, const WeComMessage& message,
-                       double timeout_seconds, const std::string& ca_file,
-                       const HostLookup& lookup) {
+SendResult SendToRobot(const std::string& url, const WeComMessage& message, double timeout_seconds,
+                       const std::string& ca_file, const HostLookup& lookup) {
   Result<HttpFetchResult> reply =
       PostWithDeadline(url, message.ToJson(), timeout_seconds, ca_file, lookup);
   if (!reply.ok()) {

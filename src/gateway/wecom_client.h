@@ -51,8 +51,8 @@ SendResult JudgeReply(int http_status, std::string_view body);
 // `lookup`, connect, TLS handshake, write, read) bounded by `timeout_seconds`; never logs or
 // returns the key unmasked. https verifies the server's certificate and host name against
 // `ca_file` (PEM), or the system's CAs when it is empty.
-SendResult SendToRobot(const std::string& url, const WeComMessage& message,
-                       double timeout_seconds, const std::string& ca_file = {},
+SendResult SendToRobot(const std::string& url, const WeComMessage& message, double timeout_seconds,
+                       const std::string& ca_file = {},
                        const HostLookup& lookup = SystemHostLookup);
 
 // The transport the gateway uses (SendToRobot with gateway.tls_ca_file in production).

@@ -77,8 +77,8 @@ class GatewayIntegrationTest : public ::testing::Test {
     std::string path = (dir_.path() / name).string();
     std::ofstream(path) << "[gateway]\nlanguage = \"en\"\ntime_zone = \"Asia/Shanghai\"\n"
                            "retry_initial_seconds = 0.2\nretry_max_seconds = 1\n"
-                        << extra << "[[gateway.robots]]\nname = \"ops\"\nurl = \""
-                        << url << "\"\nreceivers = [\"reco-ops\", \"test-send\"]\n";
+                        << extra << "[[gateway.robots]]\nname = \"ops\"\nurl = \"" << url
+                        << "\"\nreceivers = [\"reco-ops\", \"test-send\"]\n";
     return path;
   }
 
@@ -226,8 +226,8 @@ TEST_F(GatewayIntegrationTest, ATemplateFileShapesTheMessagesAndABadOneStopsTheS
             "http://alertmanager:9093\n");
   StopGateway();
 
-  ExitStatus sent = RunReco({"gateway", "test-send", "--config", config_},
-                            dir_.path() / "test-send.log");
+  ExitStatus sent =
+      RunReco({"gateway", "test-send", "--config", config_}, dir_.path() / "test-send.log");
   EXPECT_TRUE(sent.Ok()) << sent.ToString() << ReadFile(dir_.path() / "test-send.log");
   ASSERT_EQ(wecom_.delivered().size(), 2u);
   const std::string test_message = wecom_.delivered()[1].content;
