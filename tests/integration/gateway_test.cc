@@ -249,5 +249,23 @@ TEST_F(GatewayIntegrationTest, ATemplateFileShapesTheMessagesAndABadOneStopsTheS
   EXPECT_EQ(ReadFile(bad_log).find("listening"), std::string::npos);
 }
 
+TEST_F(GatewayIntegrationTest, ThePrintedBuiltInTemplateAsAFileGivesTheBuiltInMessage) {
+  std::filesystem::path printed = dir_.path() / "en.tmpl";
+  ExitStatus print = RunReco({"gateway", "print-template", "--language", "en"}, printed);
+  ASSERT_TRUE(print.Ok()) << print.ToString() << ReadFile(printed);
+  EXPECT_NE(ReadFile(printed).find("{{#alerts}}\n"), std::string::npos) << ReadFile(printed);
+  ASSERT_EQ(StartGateway(), "");  // the built-in en template
+  ASSERT_EQ(HttpClient(port_).Post("/alertmanager", Payload("resolved", "Same")).status, 200);
+  ASSERT_TRUE(WaitFor([&] { return wecom_.delivered().size() == 1; })) << ReadFile(log_);
+  StopGateway();
+  std::filesystem::remove(log_);  // the next start's listening line is the one to read
+  config_ = WriteConfig("printed.toml", wecom_.url(), "template_file = \"en.tmpl\"\n");
+  ASSERT_EQ(StartGateway(), "");
+  ASSERT_EQ(HttpClient(port_).Post("/alertmanager", Payload("resolved", "Same")).status, 200);
+  ASSERT_TRUE(WaitFor([&] { return wecom_.delivered().size() == 2; })) << ReadFile(log_);
+  EXPECT_NE(wecom_.delivered()[0].content.find("RESOLVED"), std::string::npos);
+  EXPECT_EQ(wecom_.delivered()[1].content, wecom_.delivered()[0].content);
+}
+
 }  // namespace
 }  // namespace reco::itest
