@@ -59,8 +59,10 @@ void RunGateway(const GatewayFlags& flags) {
   HttpServer server(options, gateway::MakeGatewayRouter(gw, metrics));
   if (Status st = server.Start(); !st.ok()) Fail(1, "reco gateway: " + st.message());
   gw.Start();
-  spdlog::info("reco gateway listening on http://{}:{} robots={} language={} time_zone={}",
-               config.host, server.port(), config.robots.size(), config.language, config.time_zone);
+  spdlog::info(
+      "reco gateway listening on http://{}:{} robots={} language={} time_zone={} template_file={}",
+      config.host, server.port(), config.robots.size(), config.language, config.time_zone,
+      config.template_file.empty() ? "built-in" : config.template_file);
   spdlog::info("received {}, stopping", stop.Wait());
   server.Stop();
   gw.Stop();
