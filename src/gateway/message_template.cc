@@ -71,7 +71,7 @@ bool Blank(std::string_view s) {
 struct Token {
   char sigil = 0;  // '#', '^', '/', '!' or 0 for a value; 't' for literal text
   std::string text;
-  int line = 1;
+  int line = 1;  // of a tag, for errors
 };
 
 // Splits the source into literal text and tags; a line holding only a section, closing or
@@ -87,7 +87,7 @@ class Lexer {
     while (pos < src_.size()) {
       size_t open = src_.find("{{", pos);
       if (open == std::string_view::npos) {
-        out.push_back(Token{'t', std::string(src_.substr(pos)), LineAt(pos)});
+        out.push_back(Token{'t', std::string(src_.substr(pos))});
         break;
       }
       size_t close = src_.find("}}", open + 2);
@@ -103,8 +103,7 @@ class Lexer {
       if (tag.sigil != '!' && tag.text.empty()) return Error(tag.line, "empty placeholder {{}}");
       size_t text_end = open, next = close + 2;
       if (tag.sigil != 0) Standalone(pos, open, text_end, next);
-      if (text_end > pos)
-        out.push_back(Token{'t', std::string(src_.substr(pos, text_end - pos)), LineAt(pos)});
+      if (text_end > pos) out.push_back(Token{'t', std::string(src_.substr(pos, text_end - pos))});
       if (tag.sigil != '!') out.push_back(std::move(tag));
       pos = next;
     }
