@@ -1,7 +1,8 @@
 // `reco gateway --http-port N [--config FILE]`: receives Alertmanager webhooks on
 // POST /alertmanager and delivers them to WeCom group robots until SIGTERM/SIGINT; GET /health
 // and GET /metrics. `reco gateway test-send [--config FILE]`: one test message to every robot,
-// exit 0 only when WeCom accepted all of them.
+// exit 0 only when WeCom accepted all of them. `reco gateway print-template [--language L]
+// [--text]`: the built-in message template, a start for a gateway.template_file.
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "gateway/gateway.h"
 #include "gateway/gateway_config.h"
 #include "gateway/gateway_routes.h"
+#include "gateway/message_template.h"
 
 namespace reco::cli {
 namespace {
@@ -22,6 +24,8 @@ struct GatewayFlags {
   std::string config;
   int http_port = -1;  // -1 = gateway.http_port of the config
   std::string host;    // "" = gateway.host of the config
+  std::string template_language = "zh-CN";  // print-template
+  bool template_text = false;               // print-template: the text form
 };
 
 [[noreturn]] void Fail(int code, const std::string& message) { throw CommandFailed{code, message}; }
@@ -55,8 +59,10 @@ void RunGateway(const GatewayFlags& flags) {
   HttpServer server(options, gateway::MakeGatewayRouter(gw, metrics));
   if (Status st = server.Start(); !st.ok()) Fail(1, "reco gateway: " + st.message());
   gw.Start();
-  spdlog::info("reco gateway listening on http://{}:{} robots={} language={} time_zone={}",
-               config.host, server.port(), config.robots.size(), config.language, config.time_zone);
+  spdlog::info(
+      "reco gateway listening on http://{}:{} robots={} language={} time_zone={} template_file={}",
+      config.host, server.port(), config.robots.size(), config.language, config.time_zone,
+      config.template_file.empty() ? "built-in" : config.template_file);
   spdlog::info("received {}, stopping", stop.Wait());
   server.Stop();
   gw.Stop();
@@ -83,6 +89,17 @@ void RunTestSend(const GatewayFlags& flags) {
   }
 }
 
+void RunPrintTemplate(const GatewayFlags& flags) {
+  if (flags.template_language != "zh-CN" && flags.template_language != "en") {
+    Fail(2, "reco gateway print-template: --language must be zh-CN or en, got \"" +
+                flags.template_language + "\"");
+  }
+  std::string source =
+      gateway::BuiltinTemplateSource(flags.template_language, !flags.template_text);
+  std::fwrite(source.data(), 1, source.size(), stdout);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 void RegisterGatewayCommand(CLI::App& app) {
@@ -101,9 +118,17 @@ void RegisterGatewayCommand(CLI::App& app) {
       "test-send", "Send one test message to every configured robot; exit 0 only if all succeed.");
   test_send->add_option("--config", flags->config,
                         "TOML file with a [gateway] section (docs/gateway.md)");
-  cmd->callback([flags, test_send] {
+  CLI::App* print_template = cmd->add_subcommand(
+      "print-template",
+      "Print the built-in message template: a start for gateway.template_file (docs/gateway.md).");
+  print_template->add_option("--language", flags->template_language, "zh-CN (default) or en");
+  print_template->add_flag("--text", flags->template_text,
+                           "The text form (message_type = \"text\") instead of markdown");
+  cmd->callback([flags, test_send, print_template] {
     if (test_send->parsed()) {
       RunTestSend(*flags);
+    } else if (print_template->parsed()) {
+      RunPrintTemplate(*flags);
     } else {
       RunGateway(*flags);
     }

@@ -36,6 +36,7 @@ Gateway::Gateway(GatewayConfig config, MetricsRegistry& metrics, RobotSender sen
   render_.language = config_.language;
   render_.time_zone = config_.time_zone;
   render_.critical_severities = config_.critical_severities;
+  render_.message_template = config_.message_template;  // a robot's own replaces it (Render)
   messages_ = metrics_.AddCounter("reco_gateway_messages_total",
                                   "WeCom messages by robot and final result (delivered, "
                                   "config_error, rejected, dropped)",
@@ -63,16 +64,22 @@ Gateway::Gateway(GatewayConfig config, MetricsRegistry& metrics, RobotSender sen
 
 Gateway::~Gateway() { Stop(); }
 
-void Gateway::Start() { thread_ = std::thread([this] { Loop(); }); }
+void Gateway::Start() {
+  for (auto& robot : robots_) {
+    robot->worker = std::thread([this, r = robot.get()] { Loop(*r); });
+  }
+}
 
 void Gateway::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ && !thread_.joinable()) return;
+    if (stopping_) return;
     stopping_ = true;
+    for (auto& robot : robots_) robot->wake.notify_all();
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  for (auto& robot : robots_) {
+    if (robot->worker.joinable()) robot->worker.join();
+  }
   size_t left = queue_length();
   if (left > 0) spdlog::warn("event=gateway_stop dropped_messages={}", left);
 }
@@ -91,13 +98,14 @@ WeComMessage Gateway::Render(const AlertPayload& payload, const Robot& robot) co
   WeComMessage m;
   m.alerts = static_cast<int>(payload.alerts.size());
   m.msgtype = config_.message_type;
+  RenderOptions options = render_;
+  if (robot.config.message_template) options.message_template = robot.config.message_template;
   if (m.msgtype == "markdown") {
-    m.content = RenderMarkdown(payload, render_);
+    m.content = RenderMarkdown(payload, options);
     return m;
   }
-  RenderOptions text = render_;
-  text.max_bytes = kTextMaxBytes;
-  m.content = RenderText(payload, text);
+  options.max_bytes = kTextMaxBytes;
+  m.content = RenderText(payload, options);
   if (HasCriticalFiring(payload, render_)) {
     m.mentioned_list = robot.config.mentioned_list;
     m.mentioned_mobile_list = robot.config.mentioned_mobile_list;
@@ -112,9 +120,13 @@ Status Gateway::Submit(const AlertPayload& payload) {
                                "\" (gateway.robots[].receivers) and there is no default robot",
                            "receiver");
   }
+  std::vector<WeComMessage> messages;
+  for (Robot* robot : robots) messages.push_back(Render(payload, *robot));
   std::lock_guard<std::mutex> lock(mu_);
-  for (Robot* robot : robots) Enqueue(*robot, Render(payload, *robot));
-  cv_.notify_all();
+  for (size_t i = 0; i < robots.size(); ++i) {
+    Enqueue(*robots[i], std::move(messages[i]));
+    robots[i]->wake.notify_all();
+  }
   return Status::Ok();
 }
 
@@ -129,33 +141,30 @@ void Gateway::Enqueue(Robot& robot, WeComMessage message) {
   robot.queue_gauge->Set(static_cast<double>(robot.queue.size()));
 }
 
-void Gateway::Loop() {
+// The worker of one robot: its queue only, so its retries and back-off wait alone.
+void Gateway::Loop(Robot& robot) {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     Clock::time_point now = Clock::now();
     Clock::time_point wake = now + std::chrono::seconds(5);
-    Robot* robot = NextDue(now, wake);
-    if (robot == nullptr) {
-      cv_.wait_until(lock, wake);
+    if (!Due(robot, now, wake)) {
+      robot.wake.wait_until(lock, wake);
       continue;
     }
-    Deliver(*robot, TakeMerged(*robot), lock);
+    Deliver(robot, TakeMerged(robot), lock);
   }
 }
 
-Gateway::Robot* Gateway::NextDue(Clock::time_point now, Clock::time_point& wake) {
-  for (auto& robot : robots_) {
-    Robot& r = *robot;
-    if (r.queue.empty()) continue;
-    while (!r.sent.empty() && r.sent.front() + kMinute <= now) r.sent.pop_front();
-    Clock::time_point due = r.next_try;
-    if (r.sent.size() >= static_cast<size_t>(config_.rate_limit_per_minute)) {
-      due = std::max(due, r.sent.front() + kMinute);
-    }
-    if (due <= now) return &r;
-    wake = std::min(wake, due);
+bool Gateway::Due(Robot& r, Clock::time_point now, Clock::time_point& wake) {
+  if (r.queue.empty()) return false;
+  while (!r.sent.empty() && r.sent.front() + kMinute <= now) r.sent.pop_front();
+  Clock::time_point due = r.next_try;
+  if (r.sent.size() >= static_cast<size_t>(config_.rate_limit_per_minute)) {
+    due = std::max(due, r.sent.front() + kMinute);
   }
-  return nullptr;
+  if (due <= now) return true;
+  wake = std::min(wake, due);
+  return false;
 }
 
 Gateway::Pending Gateway::TakeMerged(Robot& robot) {

@@ -1,12 +1,15 @@
-// Gateway: turns Alertmanager payloads into WeCom messages and delivers them, one queue per
-// robot. One delivery thread sends the queues in turn: at most rate_limit_per_minute messages
-// per robot per minute (waiting messages of a robot are merged into one while they fit), network
-// errors and errcode 45009 are retried with doubling back-off until give_up_after_seconds, and
-// errcode 93000 / 40058 are logged as configuration errors and counted.
+// Gateway: turns Alertmanager payloads into WeCom messages and delivers them, one queue and one
+// delivery thread per robot, so that a robot whose endpoint is slow or down (retrying with
+// back-off) never delays another robot's messages. Per robot: at most rate_limit_per_minute
+// messages per minute (waiting messages are merged into one while they fit), network errors and
+// errcode 45009 are retried with doubling back-off until give_up_after_seconds, and errcode
+// 93000 / 40058 are logged as configuration errors and counted.
 //
 // Thread-safety: Submit(), SendTestMessages(), Health() and queue_length() are safe from any
-// thread (the HTTP workers); Start()/Stop() from the controlling thread.
-// Lifetime: the MetricsRegistry outlives the Gateway; Stop() (or the destructor) joins the thread.
+// thread (the HTTP workers); Start()/Stop() from the controlling thread. One mutex guards the
+// queues and the last delivery status; no thread holds it while sending.
+// Lifetime: the MetricsRegistry outlives the Gateway; Stop() (or the destructor) joins the
+// threads.
 #pragma once
 
 #include <chrono>
@@ -45,7 +48,7 @@ class Gateway {
   Gateway& operator=(const Gateway&) = delete;
 
   void Start();
-  void Stop();  // stops the thread; waiting messages are dropped (logged with their count)
+  void Stop();  // stops the threads; waiting messages are dropped (logged with their count)
 
   // Renders `payload` and queues it for the robots of its receiver. InvalidArgument naming
   // "receiver" when no robot takes it.
@@ -74,14 +77,16 @@ class Gateway {
     double backoff_seconds = 0;
     Gauge* queue_gauge = nullptr;
     Gauge* last_success = nullptr;
+    std::condition_variable wake;  // a message was queued, or the gateway stops
+    std::thread worker;
   };
 
   std::vector<Robot*> RobotsFor(const std::string& receiver);
   WeComMessage Render(const AlertPayload& payload, const Robot& robot) const;
   void Enqueue(Robot& robot, WeComMessage message);  // mu_ held
-  void Loop();
-  // The robot whose turn it is, or nullptr with `wake` set to when the next one is due.
-  Robot* NextDue(Clock::time_point now, Clock::time_point& wake);  // mu_ held
+  void Loop(Robot& robot);
+  // True when `robot` may send now; else `wake` is lowered to when it may.
+  bool Due(Robot& robot, Clock::time_point now, Clock::time_point& wake);  // mu_ held
   Pending TakeMerged(Robot& robot);                                 // mu_ held
   void Deliver(Robot& robot, Pending pending, std::unique_lock<std::mutex>& lock);
   void Record(Robot& robot, const SendResult& result, std::string_view result_name);  // mu_ held
@@ -96,10 +101,8 @@ class Gateway {
   std::vector<std::unique_ptr<Robot>> robots_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   bool stopping_ = false;
   DeliveryStatus last_;
-  std::thread thread_;
 };
 
 }  // namespace reco::gateway

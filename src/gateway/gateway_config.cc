@@ -53,6 +53,7 @@ Status ReadRobot(const toml::table& t, const std::string& key, const std::string
       ReadStrings(t, "mentioned_list", key + ".mentioned_list", robot.mentioned_list));
   RECO_RETURN_IF_ERROR(ReadStrings(t, "mentioned_mobile_list", key + ".mentioned_mobile_list",
                                    robot.mentioned_mobile_list));
+  RECO_RETURN_IF_ERROR(ReadValue(t, "template_file", key + ".template_file", robot.template_file));
   if (!robot.url.empty() && !webhook_key.empty()) {
     return KeyError(key, "sets both url and key; set one");
   }
@@ -72,6 +73,7 @@ Status ReadSection(const toml::table& g, GatewayConfig& c) {
                                    c.critical_severities));
   RECO_RETURN_IF_ERROR(ReadValue(g, "api_base", "gateway.api_base", c.api_base));
   RECO_RETURN_IF_ERROR(ReadValue(g, "tls_ca_file", "gateway.tls_ca_file", c.tls_ca_file));
+  RECO_RETURN_IF_ERROR(ReadValue(g, "template_file", "gateway.template_file", c.template_file));
   int64_t rate = c.rate_limit_per_minute, max_queue = c.max_queue;
   RECO_RETURN_IF_ERROR(ReadValue(g, "rate_limit_per_minute", "gateway.rate_limit_per_minute", rate));
   RECO_RETURN_IF_ERROR(ReadValue(g, "max_queue", "gateway.max_queue", max_queue));
@@ -160,6 +162,18 @@ Status ValidateNumbers(const GatewayConfig& c) {
   return Status::Ok();
 }
 
+// Parses the template file `file` (relative to `base`) into `out`; nothing when `file` is "".
+Status LoadTemplate(const std::filesystem::path& base, const std::string& file,
+                    const std::string& key, std::shared_ptr<const MessageTemplate>& out) {
+  if (file.empty()) return Status::Ok();
+  std::filesystem::path full =
+      std::filesystem::path(file).is_absolute() ? std::filesystem::path(file) : base / file;
+  Result<std::shared_ptr<const MessageTemplate>> t = MessageTemplate::Load(full.string(), key);
+  if (!t.ok()) return KeyError(key, "is not a usable template: " + t.status().message());
+  out = *std::move(t);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status GatewayConfig::Validate() const {
@@ -195,6 +209,16 @@ Result<GatewayConfig> LoadGatewayConfig(const std::string& path) {
   if (!path.empty()) RECO_RETURN_IF_ERROR(ReadFile(path, c));
   ApplyEnvironment(c);
   RECO_RETURN_IF_ERROR(c.Validate());
+  std::filesystem::path base =
+      path.empty() ? std::filesystem::path() : std::filesystem::path(path).parent_path();
+  RECO_RETURN_IF_ERROR(
+      LoadTemplate(base, c.template_file, "gateway.template_file", c.message_template));
+  for (size_t i = 0; i < c.robots.size(); ++i) {
+    RobotConfig& robot = c.robots[i];
+    RECO_RETURN_IF_ERROR(LoadTemplate(base, robot.template_file,
+                                      "gateway.robots[" + std::to_string(i) + "].template_file",
+                                      robot.message_template));
+  }
   return c;
 }
 

@@ -6,12 +6,14 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
+#include "gateway/message_template.h"
 
 namespace reco::gateway {
 
@@ -25,6 +27,11 @@ struct RobotConfig {
   // Text messages mention these members when a firing alert is critical ("@all" mentions all).
   std::vector<std::string> mentioned_list;
   std::vector<std::string> mentioned_mobile_list;
+  // A message template file for this robot's messages (docs/gateway.md); "" = the gateway's.
+  // A relative path is taken from the configuration file's directory.
+  std::string template_file;
+  // template_file parsed by LoadGatewayConfig; null = gateway.template_file's or the built-in.
+  std::shared_ptr<const MessageTemplate> message_template;
 };
 
 struct GatewayConfig {
@@ -44,6 +51,10 @@ struct GatewayConfig {
   double give_up_after_seconds = 3600;  // a message undelivered this long is dropped (counted)
   double send_timeout_seconds = 10;
   int max_queue = 1000;  // messages waiting per robot; beyond, the oldest is dropped (counted)
+  // A message template file for every robot without one of its own; "" = the built-in template
+  // of `language`. A relative path is taken from the configuration file's directory.
+  std::string template_file;
+  std::shared_ptr<const MessageTemplate> message_template;  // template_file parsed; null = none
   std::vector<RobotConfig> robots;
 
   // Validates the values; every robot URL is http:// or https://.
@@ -51,7 +62,8 @@ struct GatewayConfig {
 };
 
 // Reads `path` (empty = no file), then WEIXIN_WEBHOOK_URL / WEIXIN_WEBHOOK_KEY (the robot named
-// "default", replacing the file's URL of that robot), then validates.
+// "default", replacing the file's URL of that robot), then validates, then reads and checks the
+// template files (an error names the key, the file and the line).
 Result<GatewayConfig> LoadGatewayConfig(const std::string& path);
 
 // "KEY" of a robot URL shown as its first 4 and last 4 characters ("abcd…wxyz"); the whole URL

@@ -109,6 +109,46 @@ TEST_F(GatewayConfigTest, BadValuesNameTheKey) {
   EXPECT_EQ(LoadGatewayConfig("/nonexistent/gw.toml").status().field(), "--config");
 }
 
+TEST_F(GatewayConfigTest, TemplateFilesAreReadFromTheConfigDirectoryAndChecked) {
+  std::filesystem::path dir = path_.parent_path() / ("gw_tmpl_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "all.tmpl") << "ALL {{#alerts}}{{alertname}}{{/alerts}}";
+  std::ofstream(dir / "ops.tmpl") << "OPS {{receiver}}";
+  std::ofstream(dir / "bad.tmpl") << "fine\n{{#alerts}}\n{{alert_name}}\n{{/alerts}}\n";
+  path_ = dir / "gw.toml";
+  const std::string robots =
+      "[[gateway.robots]]\nname = \"ops\"\nurl = \"http://h/?key=1\"\n"
+      "template_file = \"ops.tmpl\"\n"
+      "[[gateway.robots]]\nname = \"dev\"\nurl = \"http://h/?key=2\"\n";
+  Result<GatewayConfig> c =
+      LoadGatewayConfig(Write("[gateway]\ntemplate_file = \"all.tmpl\"\n" + robots));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_NE(c->message_template, nullptr);
+  ASSERT_EQ(c->robots.size(), 2u);
+  ASSERT_NE(c->robots[0].message_template, nullptr);
+  EXPECT_EQ(c->robots[1].message_template, nullptr);  // the gateway's applies
+  AlertPayload p;
+  p.receiver = "r";
+  EXPECT_EQ(c->robots[0].message_template->Render(p, "UTC").head, "OPS r");
+  EXPECT_EQ(c->message_template->Render(p, "UTC").head, "ALL ");
+
+  Result<GatewayConfig> bad = LoadGatewayConfig(
+      Write("[gateway]\ntemplate_file = \"" + (dir / "bad.tmpl").string() + "\"\n" + robots));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "gateway.template_file");
+  EXPECT_NE(bad.status().message().find((dir / "bad.tmpl").string() +
+                                        ":3: unknown placeholder {{alert_name}}"),
+            std::string::npos)
+      << bad.status().message();
+  Result<GatewayConfig> missing = LoadGatewayConfig(Write(
+      "[[gateway.robots]]\nname = \"a\"\nurl = \"http://h/\"\ntemplate_file = \"no.tmpl\"\n"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().field(), "gateway.robots[0].template_file");
+  EXPECT_NE(missing.status().message().find((dir / "no.tmpl").string()), std::string::npos)
+      << missing.status().message();
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(GatewayConfigTest, KeysAreMasked) {
   EXPECT_EQ(MaskKey("0123456789abcdef"), "0123****cdef");
   EXPECT_EQ(MaskKey("short"), "****");

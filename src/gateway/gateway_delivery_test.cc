@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "gateway/gateway.h"
@@ -108,6 +110,150 @@ TEST(WeComClientTest, AnEndpointThatNeverAnswersIsANetworkErrorAfterTheTimeout) 
   EXPECT_EQ(r.outcome, SendOutcome::kRetry);
   EXPECT_NE(r.detail.find("read"), std::string::npos) << r.detail;
   EXPECT_EQ(r.detail.find(kKey), std::string::npos) << r.detail;
+}
+
+// A listening socket nobody accepts from: connections complete in the backlog and no answer
+// comes. Close() resets them.
+class SilentEndpoint {
+ public:
+  SilentEndpoint() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok_ = fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+          ::listen(fd_, 8) == 0;
+    socklen_t len = sizeof(addr);
+    ok_ = ok_ && ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentEndpoint() { Close(); }
+  bool ok() const { return ok_; }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/cgi-bin/webhook/send?key=" + kKey;
+  }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  bool ok_ = false;
+};
+
+// A host name lookup that blocks until released, as getaddrinfo does when the DNS server never
+// answers; the state is shared with the lookup threads that outlive the sends.
+struct StuckLookup {
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool released = false;
+  };
+  std::shared_ptr<State> state = std::make_shared<State>();
+  HostLookup Lookup() const {
+    return [state = state](const std::string&) -> Result<std::vector<std::string>> {
+      std::unique_lock<std::mutex> lock(state->mu);
+      state->cv.wait(lock, [&] { return state->released; });
+      return Unavailable("released");
+    };
+  }
+  ~StuckLookup() {
+    std::lock_guard<std::mutex> lock(state->mu);
+    state->released = true;
+    state->cv.notify_all();
+  }
+};
+
+TEST(WeComClientTest, AHostNameLookupThatNeverAnswersIsANetworkErrorAtTheTimeout) {
+  StuckLookup stuck;
+  WeComMessage m;
+  m.content = "x";
+  std::string url = std::string("https://robot.example/cgi-bin/webhook/send?key=") + kKey;
+  SendResult r = SendToRobot(url, m, 0.2, "", stuck.Lookup());
+  EXPECT_EQ(r.outcome, SendOutcome::kRetry);
+  EXPECT_NE(r.detail.find("resolve robot.example:443 failed (lookup of robot.example gave no "
+                          "answer within 0.2 s)"),
+            std::string::npos)
+      << r.detail;
+  EXPECT_EQ(r.detail.find(kKey), std::string::npos) << r.detail;
+}
+
+TEST(GatewayTest, AStuckLookupIsRetriedLikeANetworkError) {
+  StuckLookup stuck;
+  MetricsRegistry metrics;
+  GatewayConfig c = FastConfig(
+      {RobotConfig{"ops", std::string("http://robot.example/x?key=") + kKey, {}, {}, {}}});
+  c.send_timeout_seconds = 0.1;
+  HostLookup lookup = stuck.Lookup();
+  Gateway gateway(c, metrics, [lookup](const std::string& url, const WeComMessage& m, double t) {
+    return SendToRobot(url, m, t, "", lookup);
+  });
+  gateway.Start();
+  ASSERT_TRUE(gateway.Submit(OneAlert("DnsDown")).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    return metrics.RenderText().find("reco_gateway_retries_total{robot=\"ops\"} 2") !=
+           std::string::npos;
+  }));
+  DeliveryStatus health = gateway.Health();
+  EXPECT_EQ(health.result, "retry");
+  EXPECT_NE(health.detail.find("gave no answer"), std::string::npos) << health.detail;
+  gateway.Stop();
+}
+
+TEST(GatewayTest, ARobotThatNeverAnswersDoesNotDelayAnotherRobot) {
+  SilentEndpoint silent;
+  ASSERT_TRUE(silent.ok());
+  WeComReceiver fast(kKey);
+  ASSERT_TRUE(fast.Start());
+  MetricsRegistry metrics;
+  GatewayConfig c = FastConfig({RobotConfig{"silent", silent.url(), {"silent"}, {}, {}},
+                                RobotConfig{"fast", fast.url(), {"fast"}, {}, {}}});
+  c.send_timeout_seconds = 600;  // the silent robot's attempt lasts until its socket closes
+  Gateway gateway(c, metrics);
+  gateway.Start();
+  ASSERT_TRUE(gateway.Submit(OneAlert("ToSilent", "silent")).ok());
+  // Out of the queue: the silent robot's worker is inside its attempt.
+  ASSERT_TRUE(WaitFor([&] { return gateway.queue_length() == 0; }));
+  ASSERT_TRUE(gateway.Submit(OneAlert("ToFast", "fast")).ok());
+  ASSERT_TRUE(WaitFor([&] { return fast.delivered().size() == 1; }));
+  EXPECT_NE(fast.delivered()[0].content.find("ToFast"), std::string::npos);
+  // Delivered while the silent robot's attempt had not ended: nothing recorded for it yet.
+  EXPECT_EQ(gateway.Health().robot, "fast");
+  EXPECT_NE(metrics.RenderText().find("reco_gateway_retries_total{robot=\"silent\"} 0"),
+            std::string::npos);
+  silent.Close();  // resets the waiting connection: the attempt ends as a network error
+  ASSERT_TRUE(WaitFor([&] { return gateway.Health().robot == "silent"; }));
+  EXPECT_EQ(gateway.Health().result, "retry");
+  gateway.Stop();
+}
+
+TEST(GatewayTest, ARobotsOwnTemplateWinsOverTheGatewaysAndTestSendUsesIt) {
+  WeComReceiver ops(kKey), dev(kKey);
+  ASSERT_TRUE(ops.Start());
+  ASSERT_TRUE(dev.Start());
+  auto parse = [](const std::string& source) {
+    Result<MessageTemplate> t = MessageTemplate::Parse(source, "t", "t");
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return std::make_shared<const MessageTemplate>(t.ok() ? *std::move(t) : MessageTemplate());
+  };
+  GatewayConfig c = FastConfig({RobotConfig{"ops", ops.url(), {}, {}, {}},
+                                RobotConfig{"dev", dev.url(), {}, {}, {}}});
+  c.message_template = parse("ALL{{#alerts}} {{alertname}}{{/alerts}}");
+  c.robots[0].message_template = parse("OPS{{#alerts}} {{alertname}}{{/alerts}}");
+  MetricsRegistry metrics;
+  Gateway gateway(c, metrics);
+  auto tested = gateway.SendTestMessages();
+  ASSERT_EQ(tested.size(), 2u);
+  gateway.Start();
+  ASSERT_TRUE(gateway.Submit(OneAlert("Disk")).ok());
+  ASSERT_TRUE(WaitFor([&] { return ops.delivered().size() == 2 && dev.delivered().size() == 2; }));
+  EXPECT_EQ(ops.delivered()[0].content, "OPS RecoGatewayTest");
+  EXPECT_EQ(ops.delivered()[1].content, "OPS Disk");
+  EXPECT_EQ(dev.delivered()[0].content, "ALL RecoGatewayTest");
+  EXPECT_EQ(dev.delivered()[1].content, "ALL Disk");
+  gateway.Stop();
 }
 
 TEST(GatewayTest, RateLimitAndNetworkErrorsAreRetriedUntilDelivered) {

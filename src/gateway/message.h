@@ -1,19 +1,22 @@
-// WeCom messages rendered from an Alertmanager payload: markdown (the default; at most 4096
-// bytes) or plain text (at most 2048 bytes, with mentions when a firing alert is critical). All
-// alerts of a group go into one message; what does not fit is cut at a whole alert, or at a
-// UTF-8 character boundary, and ends with "…and N more".
+// WeCom messages rendered from an Alertmanager payload with a MessageTemplate (the built-in one
+// of the language, or a template file): markdown (the default; at most 4096 bytes) or plain text
+// (at most 2048 bytes, with mentions when a firing alert is critical). All alerts of a group go
+// into one message; what does not fit is cut at a whole alert, or at a UTF-8 character
+// boundary, and ends with "…and N more".
 //
 // Thread-safety: pure functions; times use localtime_r, so the process's zone is set once at
 // start-up (ApplyTimeZone) before any thread renders.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
 #include "gateway/alert_payload.h"
+#include "gateway/message_template.h"
 
 namespace reco::gateway {
 
@@ -25,6 +28,9 @@ struct RenderOptions {
   std::string time_zone = "Asia/Shanghai";  // shown after times; ApplyTimeZone made it current
   std::vector<std::string> critical_severities = {"critical"};
   size_t max_bytes = kMarkdownMaxBytes;
+  // A template of one's own (gateway.template_file); null = the built-in one of `language`.
+  // The "…and N more" line is always in `language`.
+  std::shared_ptr<const MessageTemplate> message_template;
 };
 
 // The longest prefix of `text` of at most `max_bytes` bytes that ends on a UTF-8 character

@@ -39,14 +39,16 @@ namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 using Request = beast::http::request<beast::http::string_body>;
 using Response = beast::http::response<beast::http::string_body>;
+using Clock = std::chrono::steady_clock;
+
+using Endpoints = std::vector<asio::ip::tcp::endpoint>;
 
 // Connect, TLS handshake (https), write, read: asynchronous so that the stream's deadline bounds
 // every step (a robot endpoint or proxy that accepts and never answers must not hold the
 // delivery thread). `step` names where it failed.
 template <typename Stream>
-beast::error_code Exchange(asio::io_context& io, Stream& stream, const RobotUrl& u,
+beast::error_code Exchange(asio::io_context& io, Stream& stream, const Endpoints& endpoints,
                            Request& req, Response& res, std::string& step) {
-  asio::ip::tcp::resolver resolver(io);
   beast::flat_buffer buffer;
   beast::error_code failure;
   auto fail = [&](beast::error_code ec) { failure = ec; };
@@ -72,21 +74,17 @@ beast::error_code Exchange(asio::io_context& io, Stream& stream, const RobotUrl&
       });
     }
   };
-  resolver.async_resolve(u.host, std::to_string(u.port),
-                         [&](beast::error_code ec, asio::ip::tcp::resolver::results_type r) {
-                           if (ec) return fail(ec);
-                           step = "connect";
-                           beast::get_lowest_layer(stream).async_connect(r, on_connect);
-                         });
+  step = "connect";
+  beast::get_lowest_layer(stream).async_connect(endpoints, on_connect);
   io.run();
   return failure;
 }
 
 // The exchange over TLS: the server's certificate is verified against `ca_file` (or the system's
 // CAs) and must name the host.
-beast::error_code ExchangeTls(asio::io_context& io, const RobotUrl& u, const std::string& ca_file,
-                              std::chrono::milliseconds deadline, Request& req, Response& res,
-                              std::string& step) {
+beast::error_code ExchangeTls(asio::io_context& io, const RobotUrl& u, const Endpoints& endpoints,
+                              const std::string& ca_file, Clock::time_point deadline, Request& req,
+                              Response& res, std::string& step) {
   ssl::context ctx(ssl::context::tls_client);
   if (ca_file.empty()) {
     ctx.set_default_verify_paths();
@@ -99,14 +97,37 @@ beast::error_code ExchangeTls(asio::io_context& io, const RobotUrl& u, const std
   asio::ip::make_address(u.host, not_an_address);
   if (not_an_address) SSL_set_tlsext_host_name(stream.native_handle(), u.host.c_str());  // SNI
   stream.set_verify_callback(ssl::host_name_verification(u.host));
-  beast::get_lowest_layer(stream).expires_after(deadline);
-  return Exchange(io, stream, u, req, res, step);
+  beast::get_lowest_layer(stream).expires_at(deadline);
+  return Exchange(io, stream, endpoints, req, res, step);
 }
 
-// POSTs `body` to `url` with the whole exchange bounded by `timeout_seconds`.
+// The addresses of the robot's host and port, looked up within `timeout_seconds`.
+Result<Endpoints> Resolve(const RobotUrl& u, double timeout_seconds, const HostLookup& lookup) {
+  Result<std::vector<std::string>> addresses = LookupHost(u.host, timeout_seconds, lookup);
+  if (!addresses.ok()) return addresses.status();
+  Endpoints out;
+  for (const std::string& a : *addresses) {
+    boost::system::error_code ec;
+    asio::ip::address address = asio::ip::make_address(a, ec);
+    if (!ec) out.emplace_back(address, static_cast<uint16_t>(u.port));
+  }
+  if (out.empty()) return Unavailable("lookup of " + u.host + " found no usable address");
+  return out;
+}
+
+// POSTs `body` to `url` with the whole attempt, host name lookup included, bounded by
+// `timeout_seconds`.
 Result<HttpFetchResult> PostWithDeadline(const std::string& url, const std::string& body,
-                                         double timeout_seconds, const std::string& ca_file) {
+                                         double timeout_seconds, const std::string& ca_file,
+                                         const HostLookup& lookup) {
+  Clock::time_point deadline =
+      Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000));
   RECO_ASSIGN_OR_RETURN(RobotUrl u, ParseRobotUrl(url, "url"));
+  Result<Endpoints> endpoints = Resolve(u, timeout_seconds, lookup);
+  if (!endpoints.ok()) {
+    return Unavailable("POST " + url + ": resolve " + u.host + ":" + std::to_string(u.port) +
+                       " failed (" + endpoints.status().message() + ")");
+  }
   Request req(beast::http::verb::post, u.target, 11);
   req.set(beast::http::field::host, u.host);
   req.set(beast::http::field::user_agent, "reco-gateway");
@@ -114,17 +135,16 @@ Result<HttpFetchResult> PostWithDeadline(const std::string& url, const std::stri
   req.body() = body;
   req.prepare_payload();
   Response res;
-  std::string step = "resolve";
-  auto deadline = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000));
+  std::string step = "connect";
   asio::io_context io;
   beast::error_code failure;
   try {
     if (u.tls) {
-      failure = ExchangeTls(io, u, ca_file, deadline, req, res, step);
+      failure = ExchangeTls(io, u, *endpoints, ca_file, deadline, req, res, step);
     } else {
       beast::tcp_stream stream(io);
-      stream.expires_after(deadline);
-      failure = Exchange(io, stream, u, req, res, step);
+      stream.expires_at(deadline);  // what the lookup left
+      failure = Exchange(io, stream, *endpoints, req, res, step);
     }
   } catch (const std::exception& e) {  // a CA file that does not load
     return Unavailable("POST " + url + ": " + e.what());
@@ -199,9 +219,10 @@ SendResult JudgeReply(int http_status, std::string_view body) {
   return r;
 }
 
-SendResult SendToRobot(const std::string& url, const WeComMessage& message,
-                       double timeout_seconds, const std::string& ca_file) {
-  Result<HttpFetchResult> reply = PostWithDeadline(url, message.ToJson(), timeout_seconds, ca_file);
+SendResult SendToRobot(const std::string& url, const WeComMessage& message, double timeout_seconds,
+                       const std::string& ca_file, const HostLookup& lookup) {
+  Result<HttpFetchResult> reply =
+      PostWithDeadline(url, message.ToJson(), timeout_seconds, ca_file, lookup);
   if (!reply.ok()) {
     SendResult r;
     r.outcome = SendOutcome::kRetry;

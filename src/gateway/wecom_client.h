@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/http/http_client.h"
 #include "core/status.h"
 
 namespace reco::gateway {
@@ -46,11 +47,13 @@ struct SendResult {
 // Judges an HTTP answer of the webhook API.
 SendResult JudgeReply(int http_status, std::string_view body);
 
-// POSTs `message` to `url` (http:// or https://) once, the whole exchange bounded by
-// `timeout_seconds`; never logs or returns the key unmasked. https verifies the server's
-// certificate and host name against `ca_file` (PEM), or the system's CAs when it is empty.
-SendResult SendToRobot(const std::string& url, const WeComMessage& message,
-                       double timeout_seconds, const std::string& ca_file = {});
+// POSTs `message` to `url` (http:// or https://) once, the whole attempt (host name lookup with
+// `lookup`, connect, TLS handshake, write, read) bounded by `timeout_seconds`; never logs or
+// returns the key unmasked. https verifies the server's certificate and host name against
+// `ca_file` (PEM), or the system's CAs when it is empty.
+SendResult SendToRobot(const std::string& url, const WeComMessage& message, double timeout_seconds,
+                       const std::string& ca_file = {},
+                       const HostLookup& lookup = SystemHostLookup);
 
 // The transport the gateway uses (SendToRobot with gateway.tls_ca_file in production).
 using RobotSender =

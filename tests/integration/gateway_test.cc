@@ -1,7 +1,8 @@
 // `reco gateway` end to end: the real binary receives Alertmanager webhook payloads and delivers
 // them to a local HTTP receiver that answers as WeCom's group-robot API does (WeCom itself is on
 // the internet). Firing then resolved, a bad payload, errcode 45009 on cue, the receiver down
-// and back, /health, /metrics and `reco gateway test-send`.
+// and back, /health, /metrics, `reco gateway test-send`, and a message template file of one's
+// own (a bad one stops the start).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -70,12 +71,14 @@ class GatewayIntegrationTest : public ::testing::Test {
   }
   void TearDown() override { StopGateway(); }
 
-  std::string WriteConfig(const std::string& name, const std::string& url) {
+  // `extra`: more lines of the [gateway] section.
+  std::string WriteConfig(const std::string& name, const std::string& url,
+                          const std::string& extra = "") {
     std::string path = (dir_.path() / name).string();
     std::ofstream(path) << "[gateway]\nlanguage = \"en\"\ntime_zone = \"Asia/Shanghai\"\n"
                            "retry_initial_seconds = 0.2\nretry_max_seconds = 1\n"
-                           "[[gateway.robots]]\nname = \"ops\"\nurl = \""
-                        << url << "\"\nreceivers = [\"reco-ops\", \"test-send\"]\n";
+                        << extra << "[[gateway.robots]]\nname = \"ops\"\nurl = \"" << url
+                        << "\"\nreceivers = [\"reco-ops\", \"test-send\"]\n";
     return path;
   }
 
@@ -200,6 +203,68 @@ TEST_F(GatewayIntegrationTest, TestSendSucceedsOnlyWhenEveryRobotAccepts) {
   std::string out = ReadFile(dir_.path() / "bad.log");
   EXPECT_NE(out.find("errcode=93000"), std::string::npos) << out;
   EXPECT_EQ(out.find("wrong-key-123456"), std::string::npos) << "the key was printed: " << out;
+}
+
+TEST_F(GatewayIntegrationTest, ATemplateFileShapesTheMessagesAndABadOneStopsTheStart) {
+  std::ofstream(dir_.path() / "ops.tmpl")
+      << "{{! the ops group's layout }}\n"
+         "[{{status}}] {{receiver}}: {{alerts_total}} alert(s)\n"
+         "{{#alerts}}\n"
+         "- <font color=\"{{color}}\">{{alertname}}</font> on {{instance}} since {{starts_at}}: "
+         "{{summary}} ({{labels.severity}})\n"
+         "{{/alerts}}\n"
+         "{{external_url}}\n";
+  config_ = WriteConfig("templated.toml", wecom_.url(), "template_file = \"ops.tmpl\"\n");
+  ASSERT_EQ(StartGateway(), "");
+  HttpClient client(port_);
+  ASSERT_EQ(client.Post("/alertmanager", Payload("firing", "RecoModelTooOld")).status, 200);
+  ASSERT_TRUE(WaitFor([&] { return wecom_.delivered().size() == 1; })) << ReadFile(log_);
+  EXPECT_EQ(wecom_.delivered()[0].content,
+            "[firing] reco-ops: 1 alert(s)\n"
+            "- <font color=\"warning\">RecoModelTooOld</font> on reco-serve:8000 since "
+            "2030-01-02 11:04:05: The production model is older than 26 h (critical)\n"
+            "http://alertmanager:9093\n");
+  StopGateway();
+
+  ExitStatus sent =
+      RunReco({"gateway", "test-send", "--config", config_}, dir_.path() / "test-send.log");
+  EXPECT_TRUE(sent.Ok()) << sent.ToString() << ReadFile(dir_.path() / "test-send.log");
+  ASSERT_EQ(wecom_.delivered().size(), 2u);
+  const std::string test_message = wecom_.delivered()[1].content;
+  EXPECT_EQ(test_message.rfind("[firing] test-send: 1 alert(s)\n"
+                               "- <font color=\"warning\">RecoGatewayTest</font>",
+                               0),
+            0u)
+      << test_message;
+
+  std::ofstream(dir_.path() / "bad.tmpl") << "{{#alerts}}\n{{alertname}} {{nope}}\n{{/alerts}}";
+  std::string bad = WriteConfig("bad.toml", wecom_.url(), "template_file = \"bad.tmpl\"\n");
+  std::filesystem::path bad_log = dir_.path() / "bad.log";
+  ExitStatus refused = RunReco({"gateway", "--http-port", "0", "--config", bad}, bad_log);
+  EXPECT_TRUE(refused.exited);
+  EXPECT_EQ(refused.code, 2) << ReadFile(bad_log);
+  const std::string why = "gateway.template_file is not a usable template: template file " +
+                          (dir_.path() / "bad.tmpl").string() + ":2: unknown placeholder {{nope}}";
+  EXPECT_NE(ReadFile(bad_log).find(why), std::string::npos) << ReadFile(bad_log);
+  EXPECT_EQ(ReadFile(bad_log).find("listening"), std::string::npos);
+}
+
+TEST_F(GatewayIntegrationTest, ThePrintedBuiltInTemplateAsAFileGivesTheBuiltInMessage) {
+  std::filesystem::path printed = dir_.path() / "en.tmpl";
+  ExitStatus print = RunReco({"gateway", "print-template", "--language", "en"}, printed);
+  ASSERT_TRUE(print.Ok()) << print.ToString() << ReadFile(printed);
+  EXPECT_NE(ReadFile(printed).find("{{#alerts}}\n"), std::string::npos) << ReadFile(printed);
+  ASSERT_EQ(StartGateway(), "");  // the built-in en template
+  ASSERT_EQ(HttpClient(port_).Post("/alertmanager", Payload("resolved", "Same")).status, 200);
+  ASSERT_TRUE(WaitFor([&] { return wecom_.delivered().size() == 1; })) << ReadFile(log_);
+  StopGateway();
+  std::filesystem::remove(log_);  // the next start's listening line is the one to read
+  config_ = WriteConfig("printed.toml", wecom_.url(), "template_file = \"en.tmpl\"\n");
+  ASSERT_EQ(StartGateway(), "");
+  ASSERT_EQ(HttpClient(port_).Post("/alertmanager", Payload("resolved", "Same")).status, 200);
+  ASSERT_TRUE(WaitFor([&] { return wecom_.delivered().size() == 2; })) << ReadFile(log_);
+  EXPECT_NE(wecom_.delivered()[0].content.find("RESOLVED"), std::string::npos);
+  EXPECT_EQ(wecom_.delivered()[1].content, wecom_.delivered()[0].content);
 }
 
 }  // namespace

@@ -1,11 +1,21 @@
 #include "api/http/http_client.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 namespace reco {
 
@@ -41,16 +51,83 @@ Result<HttpUrl> HttpUrl::Parse(std::string_view url, std::string_view field) {
   return out;
 }
 
+Result<std::vector<std::string>> SystemHostLookup(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &list);
+  if (rc != 0) return Unavailable("lookup of " + host + " failed (" + gai_strerror(rc) + ")");
+  std::vector<std::string> out;
+  for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* addr = nullptr;
+    if (a->ai_family == AF_INET) addr = &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr;
+    if (a->ai_family == AF_INET6) addr = &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr;
+    if (addr != nullptr && ::inet_ntop(a->ai_family, addr, text, sizeof(text)) != nullptr) {
+      out.emplace_back(text);
+    }
+  }
+  ::freeaddrinfo(list);
+  if (out.empty()) return Unavailable("lookup of " + host + " found no address");
+  return out;
+}
+
+namespace {
+
+// What the helper thread of one lookup hands back; shared, because the waiter may leave first.
+struct PendingLookup {
+  std::mutex mu;
+  std::condition_variable done_cv;
+  std::optional<Result<std::vector<std::string>>> result;
+};
+
+}  // namespace
+
+Result<std::vector<std::string>> LookupHost(const std::string& host, double timeout_seconds,
+                                            const HostLookup& lookup) {
+  boost::system::error_code not_numeric;
+  asio::ip::make_address(host, not_numeric);
+  if (!not_numeric) return std::vector<std::string>{host};
+  auto pending = std::make_shared<PendingLookup>();
+  try {
+    std::thread([pending, host, lookup] {
+      Result<std::vector<std::string>> r = lookup(host);
+      std::lock_guard<std::mutex> lock(pending->mu);
+      pending->result.emplace(std::move(r));
+      pending->done_cv.notify_all();
+    }).detach();
+  } catch (const std::system_error& e) {
+    return Unavailable("lookup of " + host + ": no thread for it (" + e.what() + ")");
+  }
+  std::unique_lock<std::mutex> lock(pending->mu);
+  auto timeout = std::chrono::duration<double>(timeout_seconds);
+  if (!pending->done_cv.wait_for(lock, timeout, [&] { return pending->result.has_value(); })) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof(seconds), "%g", timeout_seconds);
+    return Unavailable("lookup of " + host + " gave no answer within " + seconds + " s");
+  }
+  return *std::move(pending->result);
+}
+
 Result<HttpFetchResult> HttpFetch(std::string_view method, std::string_view url,
                                   std::string_view body, const HttpHeaders& headers,
                                   double timeout_seconds) {
   RECO_ASSIGN_OR_RETURN(HttpUrl u, HttpUrl::Parse(url));
   std::string where = u.host + ":" + std::to_string(u.port);
+  auto start = std::chrono::steady_clock::now();
+  Result<std::vector<std::string>> addresses = LookupHost(u.host, timeout_seconds);
+  if (!addresses.ok()) {
+    return Unavailable(std::string(method) + " " + std::string(url) + ": cannot reach " + where +
+                       " (" + addresses.status().message() + ")");
+  }
   try {
     asio::io_context io;
-    asio::ip::tcp::resolver resolver(io);
     beast::tcp_stream stream(io);
-    auto endpoints = resolver.resolve(u.host, std::to_string(u.port));
+    std::vector<asio::ip::tcp::endpoint> endpoints;
+    for (const std::string& a : *addresses) {
+      endpoints.emplace_back(asio::ip::make_address(a), static_cast<uint16_t>(u.port));
+    }
     http::request<http::string_body> req(
         http::string_to_verb(beast::string_view(method.data(), method.size())), u.target, 11);
     req.set(http::field::host, u.host);
@@ -69,7 +146,9 @@ Result<HttpFetchResult> HttpFetch(std::string_view method, std::string_view url,
     parser.body_limit(64 * 1024 * 1024);
     // The stream's deadline bounds asynchronous operations only: connect, write and read run
     // asynchronously so that a server that accepts and never answers cannot hold the caller.
-    stream.expires_after(std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000)));
+    // They get what the lookup left of the deadline.
+    stream.expires_at(start +
+                      std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000)));
     beast::error_code failure;
     std::string_view failed_step;
     auto failed = [&](beast::error_code ec, std::string_view step) {

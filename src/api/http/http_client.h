@@ -1,11 +1,14 @@
 // A small synchronous HTTP/1.1 client (plain http://host[:port]/path, one request per
 // connection) for the CLI and the pipeline: `reco release` follows a server's pipeline run and the
-// publish task calls MODEL_RELOAD_URL.
+// publish task calls MODEL_RELOAD_URL. Also the host name lookup bounded by a deadline that it
+// and the gateway's WeCom client use.
 //
-// Thread-safety: HttpFetch is safe from any thread (each call has its own connection).
-// Lifetime: nothing is retained after the call.
+// Thread-safety: HttpFetch and LookupHost are safe from any thread (each call has its own
+// connection and lookup). Lifetime: nothing is retained after the call, except a lookup that
+// outlived its deadline: its helper thread ends by itself when getaddrinfo returns.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,7 +35,22 @@ struct HttpFetchResult {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
-// Sends one request and reads the whole response. Unavailable naming host:port when the
+// A host name lookup: the numeric addresses ("10.0.0.5", "::1") of `host`.
+using HostLookup = std::function<Result<std::vector<std::string>>(const std::string& host)>;
+
+// The system's lookup (getaddrinfo: /etc/hosts, DNS, ...). Unavailable naming the host when it
+// has no address.
+Result<std::vector<std::string>> SystemHostLookup(const std::string& host);
+
+// The addresses of `host`, given up at `timeout_seconds`: getaddrinfo has no timeout of its own
+// and can block far longer than a caller's deadline, so `lookup` runs on a helper thread that is
+// left to finish alone when the deadline passes (Unavailable "lookup of HOST gave no answer
+// within N s"). A numeric address is returned as it is, without a lookup.
+Result<std::vector<std::string>> LookupHost(const std::string& host, double timeout_seconds,
+                                            const HostLookup& lookup = SystemHostLookup);
+
+// Sends one request and reads the whole response, the whole exchange (host name lookup, connect,
+// write, read) bounded by `timeout_seconds`. Unavailable naming host:port when the lookup or the
 // connection fails or the deadline passes; the HTTP status is a value, not an error.
 Result<HttpFetchResult> HttpFetch(std::string_view method, std::string_view url,
                                   std::string_view body = {}, const HttpHeaders& headers = {},

@@ -5,7 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "api/http/http_server.h"
@@ -84,6 +87,64 @@ TEST(HttpFetch, AServerThatAcceptsAndNeverAnswersIsAnErrorAtTheDeadline) {
   EXPECT_EQ(silent.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(silent.status().message().find("(answer: "), std::string::npos)
       << silent.status().ToString();
+}
+
+// A lookup that blocks until released, as getaddrinfo does when a DNS server never answers. The
+// state is shared with the lookup's helper thread, which outlives the call that gave up on it.
+struct StuckLookup {
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool released = false;
+    std::atomic<int> calls{0};
+  };
+  std::shared_ptr<State> state = std::make_shared<State>();
+
+  HostLookup Lookup() const {
+    return [state = state](const std::string&) -> Result<std::vector<std::string>> {
+      ++state->calls;
+      std::unique_lock<std::mutex> lock(state->mu);
+      state->cv.wait(lock, [&] { return state->released; });
+      return std::vector<std::string>{"127.0.0.1"};
+    };
+  }
+  void Release() const {
+    std::lock_guard<std::mutex> lock(state->mu);
+    state->released = true;
+    state->cv.notify_all();
+  }
+};
+
+TEST(LookupHost, ALookupThatNeverReturnsIsAbandonedAtTheDeadline) {
+  StuckLookup stuck;
+  Result<std::vector<std::string>> r = LookupHost("dns.example", 0.1, stuck.Lookup());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(r.status().message(), "lookup of dns.example gave no answer within 0.1 s");
+  EXPECT_EQ(stuck.state->calls.load(), 1);
+  stuck.Release();  // the helper thread ends by itself
+}
+
+TEST(LookupHost, AnswersPassThroughAndNumericAddressesNeedNoLookup) {
+  HostLookup fixed = [](const std::string& host) -> Result<std::vector<std::string>> {
+    if (host == "robot.example") return std::vector<std::string>{"10.1.2.3", "::1"};
+    return Unavailable("lookup of " + host + " failed (Name or service not known)");
+  };
+  Result<std::vector<std::string>> r = LookupHost("robot.example", 5, fixed);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, (std::vector<std::string>{"10.1.2.3", "::1"}));
+  EXPECT_EQ(LookupHost("nothing.example", 5, fixed).status().message(),
+            "lookup of nothing.example failed (Name or service not known)");
+  StuckLookup never_called;
+  for (const char* numeric : {"127.0.0.1", "::1"}) {
+    Result<std::vector<std::string>> n = LookupHost(numeric, 5, never_called.Lookup());
+    ASSERT_TRUE(n.ok()) << numeric;
+    EXPECT_EQ(*n, std::vector<std::string>{numeric});
+  }
+  EXPECT_EQ(never_called.state->calls.load(), 0);
+  Result<std::vector<std::string>> local = LookupHost("localhost", 5);  // /etc/hosts
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  EXPECT_FALSE(local->empty());
 }
 
 }  // namespace
