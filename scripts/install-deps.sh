@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk nginx sqlite3 python3 ccache openssl
   prometheus prometheus-alertmanager python3-yaml
+  docker-compose systemd dpkg-dev
 )
 if [[ "${1:-}" == "--with-node" ]]; then
   # The Gorse JS SDK compatibility test runs under Node.js; use the machine's node if present.
