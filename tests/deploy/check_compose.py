@@ -11,9 +11,10 @@
   or listed as "not used by reco".
 - In the rendered file, every service of the reco image runs `reco SUBCOMMAND` as uid 50000 with
   flags that subcommand has, environment variables reco reads, and published container ports
-  equal to the ports it is told to listen on; its healthcheck's path is answered 200.
+  equal to the ports it is told to listen on.
 - serve, worker and gateway are started for real with the rendered command and environment
-  (loopback, free ports, a temporary data directory).
+  (loopback, free ports, a temporary data directory); their /metrics and the healthcheck's path
+  answer 200, and the healthcheck's command itself succeeds against the running server.
 - prometheus.yml (promtool check config) and alertmanager.yml (amtool check-config) of the
   monitoring profile, their targets at the compose services.
 """
@@ -137,7 +138,10 @@ def check_renders(compose_dir, work):
 def published_targets(service):
     targets = set()
     for port in service.get("ports", []):
-        targets.add(int(port["target"]) if isinstance(port, dict) else int(str(port).split(":")[-1]))
+        if isinstance(port, dict):
+            targets.add(int(port["target"]))
+        else:
+            targets.add(int(str(port).split(":")[-1]))
     return targets
 
 
@@ -175,6 +179,17 @@ def check_reco_services(services, binary, known_env):
     return roles
 
 
+def run_healthcheck(name, test, argv, port):
+    """Runs the healthcheck's CMD here, its port changed to the one the test's role listens on."""
+    if test[0] != "CMD":
+        fail(f"{name}: healthcheck {test} is not a CMD list")
+    listen = rs.flag_value(argv, "--http-port")
+    cmd = [a.replace(f"/{listen}", f"/{port}") for a in test[1:]]
+    proc = run(cmd, timeout=30)
+    if proc.returncode != 0:
+        fail(f"{name}: healthcheck {cmd} exited {proc.returncode}: {proc.stderr}")
+
+
 def check_roles_run(roles, binary, work):
     for name, (sub, argv, env, healthcheck) in sorted(roles.items()):
         data = os.path.join(work, name)
@@ -195,6 +210,8 @@ def check_roles_run(roles, binary, work):
                 status = role.status(path)
                 if status != 200:
                     fail(f"{name}: GET {path} answered {status}")
+            if healthcheck:
+                run_healthcheck(name, healthcheck["test"], argv, role.port)
             print(f"{name}: started with its command and environment; {paths} answer 200")
         finally:
             role.stop()
