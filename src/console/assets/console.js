@@ -716,12 +716,21 @@
       throw new ApiError(401, t('error.session_ended'));
     }
     if (!res.ok) {
-      const message = isObject(data) && data.error ? data.error
-        : (typeof data === 'string' && data.trim() !== '' ? data.trim() : res.statusText);
-      const field = isObject(data) ? data.field : '';
+      const [message, field] = errorOf(data, res.statusText);
       throw new ApiError(res.status, `HTTP ${res.status}: ${message}${field ? ` (${field})` : ''}`, field);
     }
     return data;
+  }
+
+  // [message, field] of an error body: {"error": {"message", "field"?, ...}} (the server's
+  // shape), {"error": "message", "field"?}, or plain text.
+  function errorOf(data, fallback) {
+    if (isObject(data) && isObject(data.error)) {
+      return [String(data.error.message || fallback), data.error.field ? String(data.error.field) : ''];
+    }
+    if (isObject(data) && data.error) return [String(data.error), data.field ? String(data.field) : ''];
+    if (typeof data === 'string' && data.trim() !== '') return [data.trim(), ''];
+    return [fallback, ''];
   }
 
   // {data} or {error}; a 401 propagates (the login form replaces the page).
@@ -934,7 +943,8 @@
         cells: [
           t(`variant.${name}`),
           v ? el('span', { class: 'mono', text: v.run_id || '—' }) : el('span', { class: 'muted', text: t('overview.none_serving') }),
-          v ? fmtTime(v.model_version) : '',
+          // The model version is the run id for registered versions; shown only when it differs.
+          v && v.model_version !== v.run_id ? el('span', { class: 'mono', text: v.model_version }) : '',
           v && typeof v.rollout === 'number' ? fmtPercent(v.rollout) : (v ? '100%' : ''),
         ],
       };
