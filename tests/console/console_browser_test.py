@@ -256,11 +256,35 @@ def login(driver, server):
     wait_page(driver, "overview")
     check(not css(driver, "#login-form"), "the login form is still shown after login")
     check(driver.find_element(By.ID, "logout").is_displayed(), "no log-out button after login")
-    cookies = {c["name"]: c for c in driver.get_cookies()}
-    check("reco_console" in cookies, f"no reco_console cookie after login: {list(cookies)}")
-    check(cookies["reco_console"].get("httpOnly"), "the session cookie is not HttpOnly")
-    check(cookies["reco_console"].get("sameSite") == "Strict", "the session cookie is not SameSite=Strict")
+    # The cookie is named reco_console_<port>: browsers share cookies among a host's ports.
+    cookies = [c for c in driver.get_cookies() if c["name"].startswith("reco_console")]
+    check(len(cookies) == 1, f"session cookies after login: {driver.get_cookies()}")
+    check(cookies[0].get("httpOnly"), "the session cookie is not HttpOnly")
+    check(cookies[0].get("sameSite") == "Strict", "the session cookie is not SameSite=Strict")
+    check(not driver.execute_script("return document.cookie"), "the page's script can read the cookie")
     check_log(driver, "after login")
+    return cookies[0]
+
+
+def csrf_checks(server, cookie):
+    """The session cookie reads; it acts only with the session's CSRF token and never for a page
+    of another origin."""
+    with_cookie = {"Cookie": f"{cookie['name']}={cookie['value']}"}
+    status, _ = server.request("GET", "/api/v1/models", headers=with_cookie)
+    check(status == 200, f"GET /api/v1/models with the session cookie answered {status}")
+    before = server.request("GET", "/health")[1]["primary"]["run_id"]
+    attempts = [
+        ("no CSRF token", with_cookie),
+        ("a wrong CSRF token", {**with_cookie, "X-CSRF-Token": "not-the-csrf-token"}),
+        ("no session", {}),
+        ("another origin", {**with_cookie, "Origin": "http://attacker.example"}),
+    ]
+    for what, headers in attempts:
+        for path in ("/api/v1/models/rollback", "/api/v1/jobs/cache_cleanup/run"):
+            status, body = server.request("POST", path, {}, headers=headers)
+            check(status in (401, 403), f"POST {path} with {what} answered {status}: {body}")
+    check(server.request("GET", "/health")[1]["primary"]["run_id"] == before,
+          "a refused POST changed /health")
 
 
 def page_content(driver, page):
@@ -410,10 +434,18 @@ def read_only(binary, root, artifacts, shots):
         shot(driver, artifacts, "jobs-readonly-zh-CN", shots)
         check_log(driver, "the read-only console")
         before = server.request("GET", "/health")[1]["primary"]["run_id"]
-        for path, body in (("/api/v1/models/rollback", {}), ("/api/v1/jobs/cache_cleanup/run", {})):
-            status, answer = server.request("POST", path, body)
-            check(status in (401, 403), f"read-only: POST {path} without a session answered {status}: {answer}")
+        # The page itself (same origin, no session, no CSRF token) cannot act.
+        for path in ("/api/v1/models/rollback", "/api/v1/jobs/cache_cleanup/run"):
+            status = driver.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "fetch(arguments[0], {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{}'})"
+                ".then((r) => done(r.status), (e) => done(String(e)));", path)
+            check(status in (401, 403), f"read-only: the page's POST {path} answered {status}")
+            # ... and neither can a page of another site.
+            status, answer = server.request("POST", path, {}, headers={"Origin": "http://attacker.example"})
+            check(status in (401, 403), f"read-only: POST {path} from another origin answered {status}: {answer}")
         check(server.request("GET", "/health")[1]["primary"]["run_id"] == before, "read-only: /health changed")
+        check_log(driver, "the refused POSTs", allowed=[r"/api/v1/(models/rollback|jobs/cache_cleanup/run) .*40[13]"])
     finally:
         if driver:
             driver.quit()
@@ -456,7 +488,7 @@ def main():
         make_traffic(server, [u["UserId"] for u in users["Users"]], [i["ItemId"] for i in items["Items"]])
 
         driver = start_browser(lang="en-US")
-        login(driver, server)
+        csrf_checks(server, login(driver, server))
         every_page(driver, server, artifacts, shots, "zh-CN")
         every_page(driver, server, artifacts, shots, "en")
         lookups_and_preview(driver, server, artifacts, shots)

@@ -823,7 +823,19 @@
     const inputs = {};
     for (const f of fields || []) {
       inputs[f.name] = fieldInput(f);
-      box.append(el('label', { class: 'field' }, f.label, inputs[f.name]));
+      const label = el('label', { class: 'field' }, f.label, inputs[f.name]);
+      box.append(label);
+      // A field that matters only for one value of another field (the canary share).
+      if (f.showIf) {
+        const [other, wanted] = f.showIf;
+        const input = inputs[f.name];
+        const toggle = () => {
+          label.hidden = inputs[other].value !== wanted;
+          input.required = !label.hidden;
+        };
+        inputs[other].addEventListener('change', toggle);
+        toggle();
+      }
     }
     ok.textContent = okLabel || t('dialog.confirm');
     ok.className = `btn ${danger ? 'btn-danger' : 'btn-primary'}`;
@@ -1140,7 +1152,7 @@
     ctx.main.append(
       el('h1', { text: t('nav.data') }),
       panel(t('data.counts'), null, counts),
-      el('div', { class: 'grid' },
+      el('div', { class: 'grid grid-2' },
         panel(t('data.lookup_user'), null, user.form, user.result),
         panel(t('data.lookup_item'), null, item.form, item.result)),
       panel(t('data.recent'), null, recent));
@@ -1341,7 +1353,7 @@
       fields: [
         { name: 'mode', label: t('pipeline.mode'), type: 'select', value: 'primary', options: [
           { value: 'primary', label: t('pipeline.mode_primary') }, { value: 'canary', label: t('pipeline.mode_canary') }] },
-        { name: 'rollout', label: t('pipeline.rollout'), type: 'number', value: '0.1', min: '0.01', max: '1', step: '0.01' },
+        { name: 'rollout', label: t('pipeline.rollout'), type: 'number', value: '0.1', min: '0.01', max: '1', step: '0.01', showIf: ['mode', 'canary'] },
       ],
     }, (values) => api('POST', '/api/v1/pipeline/runs',
       values.mode === 'canary' ? { mode: 'canary', rollout: Number(values.rollout) } : {}),
