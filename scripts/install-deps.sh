@@ -12,7 +12,7 @@ PACKAGES=(
   curl wrk nginx sqlite3 python3 ccache openssl
   prometheus prometheus-alertmanager python3-yaml
   docker-compose systemd dpkg-dev
-  chromium chromium-driver python3-selenium
+  chromium chromium-driver python3-selenium fonts-wqy-microhei
 )
 if [[ "${1:-}" == "--with-node" ]]; then
   # The Gorse JS SDK compatibility test runs under Node.js; use the machine's node if present.

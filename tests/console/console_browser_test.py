@@ -349,8 +349,15 @@ def lookups_and_preview(driver, server, artifacts, shots):
     shot(driver, artifacts, "data-lookup-en", shots)
     check_log(driver, "the data lookups")
 
-    go(driver, server.base, "preview", f"?user={user}&n=10")
-    wait(driver, lambda d: css(d, "#preview-items tbody tr"), f"the preview of {user}")
+    # A user picked from the page's list of recent users.
+    go(driver, server.base, "preview")
+    wait(driver, lambda d: css(d, "#preview-recent-users button[data-pick-user]"), "users to pick")
+    button = css(driver, "#preview-recent-users button[data-pick-user]")[0]
+    user = button.get_attribute("data-pick-user")
+    button.click()
+    wait(driver, lambda d: css(d, f'#preview-result[data-user-id="{user}"] #preview-items tbody tr'),
+         f"the preview of {user}")
+    check(f"user={user}" in driver.current_url, f"the preview's URL {driver.current_url} names no user")
     rows = css(driver, "#preview-items tbody tr")
     check(len(rows) > 0, "the preview shows no items")
     sources = [r.get_attribute("data-source") for r in rows]

@@ -142,6 +142,7 @@
       'preview.history': 'Newest feedback of the user',
       'preview.no_history': 'No feedback.',
       'preview.enter_user': 'Enter a user id.',
+      'preview.recent_users': 'Users of the newest feedback:',
       'degraded.itemcf_model_missing': 'item-CF model missing',
       'degraded.cold_user': 'cold user',
       'degraded.no_positive_history': 'no positive history',
@@ -370,6 +371,7 @@
       'preview.history': '该用户的最新反馈',
       'preview.no_history': '没有反馈。',
       'preview.enter_user': '请输入用户 ID。',
+      'preview.recent_users': '最新反馈的用户：',
       'degraded.itemcf_model_missing': '缺少物品协同过滤模型',
       'degraded.cold_user': '冷启动用户',
       'degraded.no_positive_history': '没有正向历史',
@@ -893,12 +895,13 @@
   }
 
   function lineChart(points, series, format) {
-    const W = 560;
-    const H = 170;
-    const L = 56;
-    const R = 14;
-    const T = 10;
-    const B = 22;
+    // About the panel's size at 1280 px: SVG text stays near the page's font size.
+    const W = 380;
+    const H = 150;
+    const L = 50;
+    const R = 10;
+    const T = 8;
+    const B = 20;
     const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img' });
     let ymax = 0;
     for (const s of series) {
@@ -993,10 +996,10 @@
     if (result.error) return panel(t('overview.aliases'), null, errorText(result.error));
     const rows = [];
     for (const v of result.data.versions || []) {
-      for (const a of v.aliases || []) rows.push([aliasBadge(a), el('span', { class: 'mono', text: v.run_id }), fmtTime(v.created)]);
+      for (const a of v.aliases || []) rows.push([aliasBadge(a), el('span', { class: 'mono', text: v.run_id })]);
     }
     return panel(t('overview.aliases'), { id: 'alias-panel' }, rows.length
-      ? table([t('overview.alias'), t('overview.run_id'), t('models.created')], rows)
+      ? table([t('overview.alias'), t('overview.run_id')], rows)
       : emptyText(t('overview.no_registry')));
   }
 
@@ -1226,9 +1229,21 @@
       el('label', { class: 'field' }, t('preview.n'), n),
       el('label', { class: 'field' }, t('preview.category'), category),
       el('button', { type: 'submit', class: 'btn btn-primary', id: 'preview-submit', text: t('preview.submit') }));
+    const recent = el('div', { class: 'toolbar', id: 'preview-recent-users' });
     ctx.main.append(el('h1', { text: t('preview.title') }), el('p', { class: 'muted', text: t('preview.hint') }),
-      panel(t('preview.title'), null, form), panel(t('preview.items'), null, out));
-    if (user.value) await show();
+      panel(t('preview.title'), null, form, recent), panel(t('preview.items'), null, out));
+    const pick = async () => {
+      // The users of the newest feedback, to pick from.
+      const summary = await tryApi('/api/v1/data/summary?recent=50');
+      if (!ctx.alive() || summary.error) return;
+      const ids = [...new Set((summary.data.recent_feedback || []).map((f) => f.UserId))].slice(0, 12);
+      if (!ids.length) return;
+      recent.replaceChildren(el('span', { class: 'muted', text: t('preview.recent_users') }), ids.map((id) => el('button', {
+        type: 'button', class: 'btn btn-small mono', dataset: { pickUser: id }, text: id,
+        onclick: () => { user.value = id; quietly(show()); },
+      })));
+    };
+    await Promise.all([pick(), user.value ? show() : null]);
   }
 
   function promoteAction(v, alias) {
