@@ -29,6 +29,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -136,19 +137,44 @@ class Server:
                 self.proc.wait()
 
 
-def make_traffic(server, users, items):
-    """Recommendations, feedback and a failing request, so the overview's charts have lines."""
-    key = {"X-API-Key": TOKEN}
-    for u in users[:10]:
-        status, _ = server.request("GET", f"/api/recommend/{u}?n=5", headers=key)
-        check(status == 200, f"GET /api/recommend/{u} answered {status}")
-    status, _ = server.request("GET", "/api/recommend/console-test-new-user?n=5", headers=key)
-    check(status == 200, f"GET /api/recommend for a new user answered {status}")
-    feedback = [{"FeedbackType": "click", "UserId": users[0], "ItemId": items[0],
-                 "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}]
-    status, body = server.request("POST", "/api/feedback", feedback, headers=key)
-    check(status == 200, f"POST /api/feedback answered {status}: {body}")
-    server.request("GET", "/api/item/console-test-no-such-item", headers=key)  # a 404
+class Traffic:
+    """Recommendations (one in ten for an unknown user: a degraded answer), feedback and failing
+    requests in the background while the browser works, so the overview's charts have lines."""
+
+    def __init__(self, server, users, items):
+        self.server, self.users, self.items = server, users, items
+        self.stopped = threading.Event()
+        self.errors = []
+        self.sent = 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        key = {"X-API-Key": TOKEN}
+        i = 0
+        while not self.stopped.is_set():
+            user = self.users[i % len(self.users)] if i % 10 else f"console-test-new-user-{i}"
+            status, _ = self.server.request("GET", f"/api/recommend/{user}?n=5", headers=key)
+            if status != 200:
+                self.errors.append(f"GET /api/recommend/{user} answered {status}")
+            if i % 5 == 0:
+                feedback = [{"FeedbackType": "click", "UserId": self.users[i % len(self.users)],
+                             "ItemId": self.items[i % len(self.items)],
+                             "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}]
+                status, body = self.server.request("POST", "/api/feedback", feedback, headers=key)
+                if status != 200:
+                    self.errors.append(f"POST /api/feedback answered {status}: {body}")
+            if i % 7 == 0:
+                self.server.request("GET", "/api/recommend/x?n=0", headers=key)  # a 400
+            self.sent += 1
+            i += 1
+            self.stopped.wait(0.1)
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join(timeout=20)
+        check(not self.errors, "background traffic failed: " + "; ".join(self.errors[:5]))
+        check(self.sent > 0, "no background traffic was sent")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -214,6 +240,7 @@ def go(driver, base, page, query=""):
 
 
 def shot(driver, artifacts, name, shots):
+    driver.execute_script("window.scrollTo(0, 0)")
     path = os.path.join(artifacts, f"{name}.png")
     driver.save_screenshot(path)
     shots[name] = path
@@ -440,19 +467,23 @@ def read_only(binary, root, artifacts, shots):
         check(not css(driver, "[data-action]"), "action buttons on the read-only jobs page")
         shot(driver, artifacts, "jobs-readonly-zh-CN", shots)
         check_log(driver, "the read-only console")
+        status, session = server.request("GET", "/console/api/session")
+        check(status == 200 and not session["can_act"] and not session["csrf_token"]
+              and session["read_only_reason"], f"read-only session: {status} {session}")
+        check(not [c for c in driver.get_cookies() if c["name"].startswith("reco_console")],
+              "a read-only console handed out a session cookie")
         before = server.request("GET", "/health")[1]["primary"]["run_id"]
-        # The page itself (same origin, no session, no CSRF token) cannot act.
-        for path in ("/api/v1/models/rollback", "/api/v1/jobs/cache_cleanup/run"):
-            status = driver.execute_async_script(
-                "const done = arguments[arguments.length - 1];"
-                "fetch(arguments[0], {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{}'})"
-                ".then((r) => done(r.status), (e) => done(String(e)));", path)
-            check(status in (401, 403), f"read-only: the page's POST {path} answered {status}")
-            # ... and neither can a page of another site.
-            status, answer = server.request("POST", path, {}, headers={"Origin": "http://attacker.example"})
-            check(status in (401, 403), f"read-only: POST {path} from another origin answered {status}: {answer}")
+        # No console session can act here: a made-up session cookie, with or without a CSRF
+        # token, and a page of another site are refused.
+        port = server.base.rsplit(":", 1)[1]
+        forged = {"Cookie": f"reco_console_{port}=made-up-session"}
+        for what, headers in (("a made-up session cookie", forged),
+                              ("a made-up session and CSRF token", {**forged, "X-CSRF-Token": "x"}),
+                              ("another origin", {"Origin": "http://attacker.example"})):
+            for path in ("/api/v1/models/rollback", "/api/v1/jobs/cache_cleanup/run"):
+                status, answer = server.request("POST", path, {}, headers=headers)
+                check(status in (401, 403), f"read-only: POST {path} with {what} answered {status}: {answer}")
         check(server.request("GET", "/health")[1]["primary"]["run_id"] == before, "read-only: /health changed")
-        check_log(driver, "the refused POSTs", allowed=[r"/api/v1/(models/rollback|jobs/cache_cleanup/run) .*40[13]"])
     finally:
         if driver:
             driver.quit()
@@ -479,7 +510,7 @@ def main():
         return SKIP
     root = tempfile.mkdtemp(prefix="reco_console_")
     shots = {}
-    server = driver = None
+    server = driver = traffic = None
     try:
         data = prepare_data(binary, root, "data")
         server = Server(binary, data, os.path.join(artifacts, "serve.log"),
@@ -492,7 +523,7 @@ def main():
         status, users = server.request("GET", "/api/users?n=20", headers={"X-API-Key": TOKEN})
         status2, items = server.request("GET", "/api/items?n=20", headers={"X-API-Key": TOKEN})
         check(status == 200 and status2 == 200, f"GET /api/users {status}, /api/items {status2}")
-        make_traffic(server, [u["UserId"] for u in users["Users"]], [i["ItemId"] for i in items["Items"]])
+        traffic = Traffic(server, [u["UserId"] for u in users["Users"]], [i["ItemId"] for i in items["Items"]])
 
         driver = start_browser(lang="en-US")
         csrf_checks(server, login(driver, server))
@@ -505,6 +536,7 @@ def main():
         go(driver, server.base, "overview")
         page_content(driver, "overview")
         shot(driver, artifacts, "overview-en", shots)
+        traffic.stop()
         logout(driver)
         driver.quit()
         driver = None
@@ -517,6 +549,8 @@ def main():
         print(f"FAIL: {e}")
         return 1
     finally:
+        if traffic:
+            traffic.stopped.set()
         if driver:
             driver.quit()
         if server:

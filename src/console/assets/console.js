@@ -85,6 +85,7 @@
       'overview.chart_latency': 'Recommendation latency',
       'overview.chart_errors': 'Errors',
       'overview.chart_degraded': 'Degraded answers',
+      'overview.chart_error_ratio': 'Error ratio',
       'overview.chart_feedback': 'Feedback rate',
       'overview.series_requests': 'requests/s',
       'overview.series_recommendations': 'recommendations/s',
@@ -143,6 +144,8 @@
       'preview.no_history': 'No feedback.',
       'preview.enter_user': 'Enter a user id.',
       'preview.recent_users': 'Users of the newest feedback:',
+      'preview.pick': 'Pick a user',
+      'preview.result': 'What the user gets',
       'degraded.itemcf_model_missing': 'item-CF model missing',
       'degraded.cold_user': 'cold user',
       'degraded.no_positive_history': 'no positive history',
@@ -314,6 +317,7 @@
       'overview.chart_latency': '推荐延迟',
       'overview.chart_errors': '错误',
       'overview.chart_degraded': '降级应答',
+      'overview.chart_error_ratio': '错误率',
       'overview.chart_feedback': '反馈速率',
       'overview.series_requests': '请求/秒',
       'overview.series_recommendations': '推荐/秒',
@@ -372,6 +376,8 @@
       'preview.no_history': '没有反馈。',
       'preview.enter_user': '请输入用户 ID。',
       'preview.recent_users': '最新反馈的用户：',
+      'preview.pick': '选择用户',
+      'preview.result': '该用户得到的推荐',
       'degraded.itemcf_model_missing': '缺少物品协同过滤模型',
       'degraded.cold_user': '冷启动用户',
       'degraded.no_positive_history': '没有正向历史',
@@ -567,9 +573,9 @@
     return el('time', { datetime: iso || null, title: iso || null, text: fmtTime(iso) });
   }
 
-  function fmtClock(unixSeconds) {
+  function fmtClock(unixSeconds, withSeconds) {
     return new Date(unixSeconds * 1000).toLocaleTimeString(locale(), {
-      hour: '2-digit', minute: '2-digit', hour12: false,
+      hour: '2-digit', minute: '2-digit', second: withSeconds ? '2-digit' : undefined, hour12: false,
     });
   }
 
@@ -909,7 +915,7 @@
     }
     ymax = niceCeil(ymax);
     const t1 = points.length ? points[points.length - 1].t : Date.now() / 1000;
-    const t0 = points.length ? Math.min(points[0].t, t1 - 60) : t1 - 60;
+    const t0 = points.length ? Math.min(points[0].t, t1 - 10) : t1 - 60;
     const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
     const y = (v) => T + (1 - v / ymax) * (H - T - B);
     for (const f of [0, 0.5, 1]) {
@@ -917,8 +923,9 @@
       root.append(svg('line', { x1: L, x2: W - R, y1: yy, y2: yy, class: 'grid-line' }));
       root.append(svg('text', { x: L - 6, y: yy + 3, 'text-anchor': 'end', class: 'axis-label' }, format(ymax * f)));
     }
-    root.append(svg('text', { x: L, y: H - 6, class: 'axis-label' }, fmtClock(t0)));
-    root.append(svg('text', { x: W - R, y: H - 6, 'text-anchor': 'end', class: 'axis-label' }, fmtClock(t1)));
+    const withSeconds = t1 - t0 < 600;
+    root.append(svg('text', { x: L, y: H - 6, class: 'axis-label' }, fmtClock(t0, withSeconds)));
+    root.append(svg('text', { x: W - R, y: H - 6, 'text-anchor': 'end', class: 'axis-label' }, fmtClock(t1, withSeconds)));
     if (!points.length) {
       root.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'chart-empty' }, t('overview.no_points')));
     }
@@ -957,9 +964,10 @@
         attrs: { dataset: { variant: name } },
         cells: [
           t(`variant.${name}`),
-          v ? el('span', { class: 'mono', text: v.run_id || '—' }) : el('span', { class: 'muted', text: t('overview.none_serving') }),
-          // The model version is the run id for registered versions; shown only when it differs.
-          v && v.model_version !== v.run_id ? el('span', { class: 'mono', text: v.model_version }) : '',
+          v ? [el('span', { class: 'mono', text: v.run_id || '—' }),
+            // The model version is the run id for registered versions; shown when it differs.
+            v.model_version && v.model_version !== v.run_id ? el('div', { class: 'muted mono', text: v.model_version }) : null]
+            : el('span', { class: 'muted', text: t('overview.none_serving') }),
           v && typeof v.rollout === 'number' ? fmtPercent(v.rollout) : (v ? '100%' : ''),
         ],
       };
@@ -988,7 +996,7 @@
   function servingPanel(result) {
     if (result.error) return panel(t('overview.serving'), null, errorText(result.error));
     return panel(t('overview.serving'), { id: 'serving-panel' }, table(
-      [t('overview.variant'), t('overview.run_id'), t('overview.model_version'), { label: t('overview.rollout'), num: true }],
+      [t('overview.variant'), t('overview.run_id'), { label: t('overview.rollout'), num: true }],
       variantRows(result.data)));
   }
 
@@ -1011,7 +1019,7 @@
       ['recommend_p50_seconds', 'overview.series_p50'],
       ['recommend_p99_seconds', 'overview.series_p99']]],
     ['errors', 'overview.chart_errors', fmtRate, [['errors_per_second', 'overview.series_errors']]],
-    ['error_ratio', 'overview.series_error_ratio', fmtPercent, [['error_ratio', 'overview.series_error_ratio']]],
+    ['error_ratio', 'overview.chart_error_ratio', fmtPercent, [['error_ratio', 'overview.series_error_ratio']]],
     ['degraded', 'overview.chart_degraded', fmtPercent, [['degraded_ratio', 'overview.series_degraded']]],
     ['feedback', 'overview.chart_feedback', fmtRate, [['feedback_per_second', 'overview.series_feedback']]],
   ];
@@ -1231,14 +1239,14 @@
       el('button', { type: 'submit', class: 'btn btn-primary', id: 'preview-submit', text: t('preview.submit') }));
     const recent = el('div', { class: 'toolbar', id: 'preview-recent-users' });
     ctx.main.append(el('h1', { text: t('preview.title') }), el('p', { class: 'muted', text: t('preview.hint') }),
-      panel(t('preview.title'), null, form, recent), panel(t('preview.items'), null, out));
+      panel(t('preview.pick'), null, form, recent), panel(t('preview.result'), null, out));
     const pick = async () => {
       // The users of the newest feedback, to pick from.
       const summary = await tryApi('/api/v1/data/summary?recent=50');
       if (!ctx.alive() || summary.error) return;
       const ids = [...new Set((summary.data.recent_feedback || []).map((f) => f.UserId))].slice(0, 12);
       if (!ids.length) return;
-      recent.replaceChildren(el('span', { class: 'muted', text: t('preview.recent_users') }), ids.map((id) => el('button', {
+      recent.replaceChildren(el('span', { class: 'muted', text: t('preview.recent_users') }), ...ids.map((id) => el('button', {
         type: 'button', class: 'btn btn-small mono', dataset: { pickUser: id }, text: id,
         onclick: () => { user.value = id; quietly(show()); },
       })));
@@ -1291,7 +1299,7 @@
           ? actionButton(`withdraw-${name}`, t('models.withdraw'), withdrawAction(name, v.run_id)) : '');
       });
     }
-    const headers = [t('overview.variant'), t('overview.run_id'), t('overview.model_version'), { label: t('overview.rollout'), num: true }];
+    const headers = [t('overview.variant'), t('overview.run_id'), { label: t('overview.rollout'), num: true }];
     if (canAct()) headers.push(t('models.actions'));
     const previous = versions.find((v) => (v.aliases || []).includes('previous'));
     const tools = [];
