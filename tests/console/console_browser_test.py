@@ -12,7 +12,9 @@ Drives Debian's chromium through chromium-driver with python3-selenium (scripts/
     the page and no SEVERE browser log entry, in English and in zh-CN; a user and an item are
     looked up; the preview lists items with their source; a job triggered from the jobs page
     shows up as a run there; a cancelled rollback changes nothing, a confirmed one makes /health
-    serve the previous version; logging out shows the login form again;
+    serve the previous version; a canary started and withdrawn from the models page shows in
+    /health; a pipeline run started from the jobs page shows there until it succeeds; logging
+    out shows the login form again;
   * a second server with no token and no --console-write, in a browser whose language is zh-CN:
     the console opens in zh-CN, read-only, with no action buttons, and a POST without the
     session cookie and CSRF token is refused.
@@ -441,6 +443,47 @@ def rollback(driver, server, artifacts, shots):
     check_log(driver, "the rollback")
 
 
+def canary_and_withdraw(driver, server):
+    """A canary started from the models page (share asked in the dialog) serves per /health; the
+    withdraw button ends it."""
+    go(driver, server.base, "models")
+    row = css(driver, '#model-versions tbody tr:not([data-aliases~="production"])')
+    check(row, "no version besides production on the models page")
+    run_id = row[0].get_attribute("data-run-id")
+    row[0].find_element(By.CSS_SELECTOR, 'button[data-action="canary"]').click()
+    share = wait(driver, lambda d: css(d, "#confirm-field-rollout"), "the canary share field")[0]
+    share.clear()
+    share.send_keys("0.25")
+    confirm(driver)
+    flash_ok(driver, "the canary")
+    canary = server.request("GET", "/health")[1]["canary"]
+    check(canary and canary["run_id"] == run_id and abs(canary["rollout"] - 0.25) < 1e-9,
+          f"after the canary /health says {canary}, expected {run_id} at 0.25")
+    wait_page(driver, "models")
+    driver.find_element(By.CSS_SELECTOR, 'button[data-action="withdraw-canary"]').click()
+    confirm(driver)
+    flash_ok(driver, "the canary's withdrawal")
+    canary = server.request("GET", "/health")[1]["canary"]
+    check(canary is None, f"after the withdrawal /health still has a canary: {canary}")
+    check_log(driver, "the canary and its withdrawal")
+
+
+def pipeline_run(driver, server):
+    """A pipeline run started from the jobs page shows up there with its tasks."""
+    go(driver, server.base, "jobs")
+    before = {e.get_attribute("data-run-id") for e in css(driver, "#pipeline-runs details[data-run-id]")}
+    driver.find_element(By.CSS_SELECTOR, 'button[data-action="start-pipeline"]').click()
+    confirm(driver)
+    box = flash_ok(driver, "the pipeline run")
+    run_id = box.get_attribute("data-run-id")
+    check(run_id and run_id not in before, f"the pipeline run's result names no new run: {box.text!r}")
+    wait(driver, lambda d: css(d, f'#pipeline-runs details[data-run-id="{run_id}"][data-status="succeeded"]'),
+         f"pipeline run {run_id} to succeed on the jobs page", timeout=60)
+    tasks = css(driver, f'#pipeline-runs details[data-run-id="{run_id}"] tr[data-task]')
+    check(len(tasks) >= 7, f"pipeline run {run_id} shows {len(tasks)} tasks")
+    check_log(driver, "the pipeline run")
+
+
 def logout(driver):
     driver.find_element(By.ID, "logout").click()
     wait(driver, lambda d: css(d, "#login-form"), "the login form after logging out")
@@ -525,6 +568,8 @@ def main():
         lookups_and_preview(driver, server, artifacts, shots)
         trigger_job(driver, server, artifacts, shots)
         rollback(driver, server, artifacts, shots)
+        canary_and_withdraw(driver, server)
+        pipeline_run(driver, server)
         # The overview again, with the rollback and the traffic in its history.
         go(driver, server.base, "overview")
         page_content(driver, "overview")

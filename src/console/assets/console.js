@@ -874,6 +874,7 @@
   async function runAction(dialog, perform, describe) {
     const values = await confirmDialog(dialog);
     if (values === null) return;
+    hideFlash();  // the previous action's result is not this one's
     try {
       const result = await perform(values);
       const [text, data] = describe(result, values);
