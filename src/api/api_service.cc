@@ -35,6 +35,16 @@ Status AuthorizeAdminRequest(AdminScope scope, const std::string& route,
   if (UsesConsoleSession(console, req)) {
     return console->Authorize(req.method(), ConsoleSessionId(req), req.Header("X-CSRF-Token"));
   }
+  // Browsers send Origin with every POST; command-line clients do not. A page of this server
+  // acts only through a console session, so a read-only console cannot act through the
+  // loopback exemption below.
+  if (!req.Header("Origin").empty() && req.Header("Authorization").empty() &&
+      req.Header("X-API-Key").empty()) {
+    return Status(StatusCode::kPermissionDenied,
+                  route + ": a browser page acts only with a console session that may act (log "
+                          "in, or start reco serve with --console-write when no token is "
+                          "configured)");
+  }
   return AuthorizeAdmin(scope, route, credentials,
                         {.x_api_key = req.Header("X-API-Key"),
                          .authorization = req.Header("Authorization"),

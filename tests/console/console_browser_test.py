@@ -517,12 +517,13 @@ def read_only(binary, root, artifacts, shots):
               "a read-only console handed out a session cookie")
         before = server.request("GET", "/health")[1]["primary"]["run_id"]
         # No console session can act here: a made-up session cookie, with or without a CSRF
-        # token, and a page of another site are refused.
+        # token, a page of another site and the console's own page are refused.
         port = server.base.rsplit(":", 1)[1]
         forged = {"Cookie": f"reco_console_{port}=made-up-session"}
         for what, headers in (("a made-up session cookie", forged),
                               ("a made-up session and CSRF token", {**forged, "X-CSRF-Token": "x"}),
-                              ("another origin", {"Origin": "http://attacker.example"})):
+                              ("another origin", {"Origin": "http://attacker.example"}),
+                              ("the console's own origin", {"Origin": server.base})):
             for path in ("/api/v1/models/rollback", "/api/v1/jobs/cache_cleanup/run"):
                 status, answer = server.request("POST", path, {}, headers=headers)
                 check(status in (401, 403), f"read-only: POST {path} with {what} answered {status}: {answer}")

@@ -147,6 +147,13 @@ TEST_F(ConsoleServer, WithoutATokenTheConsoleIsReadOnlyUnlessStartedWithConsoleW
     EXPECT_EQ(client.Post("/api/v1/jobs/cache_cleanup/run", "", {{"Origin", "http://evil.example"}})
                   .status,
               403);
+    // Nor can the console's own page: without a session that may act it is read-only ...
+    const std::string own_origin = "http://127.0.0.1:" + std::to_string(server_.port());
+    EXPECT_EQ(client.Post("/api/v1/models/rollback", "{}", {{"Origin", own_origin}}).status, 403);
+    EXPECT_EQ(client.Post("/api/v1/jobs/cache_cleanup/run", "", {{"Origin", own_origin}}).status,
+              403);
+    // ... while a command-line client on the loopback interface keeps its exemption.
+    EXPECT_EQ(client.Post("/api/v1/jobs/cache_cleanup/run", "").status, 202);
     server_.Stop(SIGTERM);
   }
   ASSERT_EQ(StartServer({.args = {"--console-write"}}), "");
