@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "app/doctor.h"
+#include "pipeline/testing/mariadb_server.h"
 #include "tests/integration/test_server.h"
 
 namespace reco::doctor {
@@ -335,6 +336,41 @@ TEST(DoctorMatomo, UnreachableServerNamesItAndTheClientCommand) {
   EXPECT_NE(r.message.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << r.message;
   EXPECT_NE(r.fix.find("mariadb -h 127.0.0.1 -P " + std::to_string(port)), std::string::npos)
       << r.fix;
+}
+
+// A real MariaDB: the check passes with Matomo's tables and names the one that is missing.
+TEST(DoctorMatomo, RealServerWithAndWithoutTheTables) {
+  reco::testing::MariaDbServer server;
+  const std::string started = server.Start();
+  if (started == "skip") GTEST_SKIP() << "mariadbd / mariadb-install-db not installed";
+  ASSERT_EQ(started, "");
+  MYSQL* root = server.RootConnection();
+  ASSERT_NE(root, nullptr);
+  for (const char* sql : {"CREATE DATABASE matomo", reco::testing::kMatomoLogActionTable,
+                          "CREATE USER 'matomo'@'127.0.0.1' IDENTIFIED BY 'secret'",
+                          "GRANT SELECT ON matomo.* TO 'matomo'@'127.0.0.1'"}) {
+    ASSERT_EQ(mysql_query(root, sql), 0) << sql << ": " << mysql_error(root);
+  }
+  RecoConfig config;
+  config.sources.matomo_host = "127.0.0.1";
+  config.sources.matomo_port = server.port();
+  config.sources.matomo_password = "secret";
+  CheckResult r = CheckMatomo(config);
+  EXPECT_EQ(r.status, CheckStatus::kFailure);
+  EXPECT_NE(r.message.find("matomo.matomo_log_link_visit_action does not exist"),
+            std::string::npos)
+      << r.message;
+
+  ASSERT_EQ(mysql_query(root, reco::testing::kMatomoLinkVisitActionTable), 0) << mysql_error(root);
+  mysql_close(root);
+  r = CheckMatomo(config);
+  EXPECT_EQ(r.status, CheckStatus::kOk) << r.message;
+  EXPECT_NE(r.message.find("answers"), std::string::npos) << r.message;
+
+  config.sources.matomo_password = "wrong";
+  r = CheckMatomo(config);
+  EXPECT_EQ(r.status, CheckStatus::kFailure);
+  EXPECT_NE(r.message.find("Access denied"), std::string::npos) << r.message;
 }
 
 TEST(DoctorWecom, AlertingWithoutAKey) {
