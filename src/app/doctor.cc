@@ -81,8 +81,9 @@ CheckResult MissingDirectory(const std::string& name, const fs::path& dir, Prese
       return Problem(name, CheckStatus::kFailure, dir.string() + " does not exist", create);
     case Presence::kExpected:
       return Problem(name, CheckStatus::kWarning,
-                     dir.string() + " does not exist yet (reco creates it when it can write the "
-                                    "data dir; create it now to fix its owner)",
+                     dir.string() +
+                         " does not exist yet (reco creates it when it can write the "
+                         "data dir; create it now to fix its owner)",
                      create);
     case Presence::kCreatedOnUse:
       break;
@@ -109,9 +110,9 @@ CheckResult CheckOneDirectory(const std::string& name, const fs::path& dir, Pres
   if (denied.count > 0) {
     return Problem(name, CheckStatus::kFailure,
                    "Permission denied for uid " + std::to_string(run_as.uid) + ": " +
-                       denied.first.string() + " is not writable (" + Owner(denied.first) +
-                       "); " + std::to_string(denied.count) + " entr" +
-                       (denied.count == 1 ? "y" : "ies") + " not writable",
+                       denied.first.string() + " is not writable (" + Owner(denied.first) + "); " +
+                       std::to_string(denied.count) + " entr" + (denied.count == 1 ? "y" : "ies") +
+                       " not writable",
                    fix);
   }
   return Ok(name, dir.string() + " writable by uid " + std::to_string(run_as.uid));
@@ -188,8 +189,8 @@ std::string DoctorReport::ToText() const {
   for (const CheckResult& c : checks) {
     ++counts[static_cast<int>(c.status)];
     static constexpr const char* kMarkers[] = {"[ok]  ", "[WARN]", "[FAIL]"};
-    out += std::string(kMarkers[static_cast<int>(c.status)]) + " " + c.name + ": " + c.message +
-           "\n";
+    out +=
+        std::string(kMarkers[static_cast<int>(c.status)]) + " " + c.name + ": " + c.message + "\n";
     if (!c.fix.empty()) out += "       fix: " + c.fix + "\n";
   }
   out += "reco doctor: " + std::to_string(counts[0]) + " ok, " + std::to_string(counts[1]) +
@@ -288,10 +289,10 @@ CheckResult CheckHttpPort(const RecoConfig& config, double timeout_seconds) {
     return Ok("http_port", where + " is in use by a running reco serve (GET /health answered " +
                                std::to_string(answer->status) + ")");
   }
-  return Problem("http_port", CheckStatus::kFailure,
-                 where + " is in use by another program (it does not answer GET /health as reco)",
-                 "ss -ltnp 'sport = :" + std::to_string(port) + "'  # stop that program, " +
-                     change);
+  return Problem(
+      "http_port", CheckStatus::kFailure,
+      where + " is in use by another program (it does not answer GET /health as reco)",
+      "ss -ltnp 'sport = :" + std::to_string(port) + "'  # stop that program, " + change);
 }
 
 namespace {

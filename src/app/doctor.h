@@ -23,7 +23,7 @@ enum class CheckStatus { kOk = 0, kWarning = 1, kFailure = 2 };
 const char* CheckStatusName(CheckStatus status);
 
 struct CheckResult {
-  std::string name;     // "models", "sqlite", "directory models/", ...
+  std::string name;  // "models", "sqlite", "directory models/", ...
   CheckStatus status = CheckStatus::kOk;
   std::string message;  // what was found
   std::string fix;      // the command (or edit) that fixes it; "" when ok
@@ -32,7 +32,7 @@ struct CheckResult {
 struct DoctorReport {
   std::vector<CheckResult> checks;
 
-  CheckStatus Overall() const;  // the worst status of the checks
+  CheckStatus Overall() const;                                  // the worst status of the checks
   int ExitCode() const { return static_cast<int>(Overall()); }  // 0 ok, 1 warnings, 2 failures
   // {"status": "...", "checks": [{"name", "status", "message", "fix"}]}
   std::string ToJson() const;
@@ -63,7 +63,7 @@ struct DoctorOptions {
   std::filesystem::path gateway_file;  // "" = DATA_DIR/gateway.toml when present
   RunAs run_as = RunAs::Current();     // `reco doctor --user UID:GID`
   DiskThresholds disk;
-  double http_timeout_seconds = 3;     // the /health probe of a port in use
+  double http_timeout_seconds = 3;  // the /health probe of a port in use
 };
 
 // All checks, in the order of docs/operations.md. The configuration check comes first; when it

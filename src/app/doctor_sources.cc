@@ -60,8 +60,9 @@ CheckResult ModelsWithoutRegistry(const fs::path& data_dir) {
     if (it->path().extension() == ".rmdl") ++model_files;
   }
   if (model_files > 0) {
-    return Ok("models", "no registry (models/model_registry.json): reco serve loads the newest of " +
-                            std::to_string(model_files) + " model files");
+    return Ok("models",
+              "no registry (models/model_registry.json): reco serve loads the newest of " +
+                  std::to_string(model_files) + " model files");
   }
   return Problem("models", CheckStatus::kWarning,
                  "no trained model in " + (data_dir / "models").string() +
@@ -82,12 +83,31 @@ std::string BrokenVersionFix(const registry::ModelRegistry& reg,
   return "reco train --data-dir " + data_dir.string();
 }
 
+// Why a model directory is not complete ("" when it is): it needs config.json and at least one
+// weights file, and holds no empty file and no leftover of an interrupted download.
+std::string IncompleteModel(const std::vector<fs::path>& files) {
+  bool has_config = false;
+  bool has_weights = false;
+  for (const fs::path& f : files) {
+    const std::string ext = f.extension().string();
+    has_config = has_config || f.filename() == "config.json";
+    has_weights = has_weights || ext == ".safetensors" || ext == ".bin" || ext == ".onnx" ||
+                  ext == ".pt" || ext == ".pth";
+    std::error_code ec;
+    if (ext == ".incomplete" || ext == ".lock" || ext == ".part" || fs::file_size(f, ec) == 0) {
+      return f.string() + " is empty or a partial download";
+    }
+  }
+  if (!has_config) return "no config.json";
+  if (!has_weights) return "no weights file (*.safetensors, *.bin, *.onnx, *.pt, *.pth)";
+  return "";
+}
+
 }  // namespace
 
 CheckResult CheckConfiguration(const fs::path& config_file, RecoConfig* loaded) {
-  const std::string source = config_file.empty()
-                                 ? std::string("the defaults and the environment")
-                                 : config_file.string() + " and the environment";
+  const std::string source = config_file.empty() ? std::string("the defaults and the environment")
+                                                 : config_file.string() + " and the environment";
   Result<RecoConfig> config = RecoConfig::Load(config_file);
   if (config.ok()) {
     *loaded = *std::move(config);
@@ -95,8 +115,8 @@ CheckResult CheckConfiguration(const fs::path& config_file, RecoConfig* loaded) 
   }
   *loaded = RecoConfig{};
   const std::string key = config.status().field();
-  std::string fix = key.empty() ? "edit " + source
-                                : "set " + key + " to an accepted value in " + source;
+  std::string fix =
+      key.empty() ? "edit " + source : "set " + key + " to an accepted value in " + source;
   return Problem("configuration", CheckStatus::kFailure,
                  config.status().message() + " (the other checks use the defaults)",
                  fix + " (docs/configuration.md)");
@@ -122,18 +142,17 @@ CheckResult CheckModels(const fs::path& data_dir) {
   }
   const registry::ModelVersion* production = contents->WithAlias(registry::kProduction);
   if (production == nullptr) {
-    return Problem("models", CheckStatus::kWarning,
-                   std::to_string(contents->versions.size()) +
-                       " registered version(s), none is production",
-                   contents->versions.empty()
-                       ? "reco train --data-dir " + data_dir.string()
-                       : "reco models promote " + contents->versions.back().run_id +
-                             " --alias production --data-dir " + data_dir.string());
+    return Problem(
+        "models", CheckStatus::kWarning,
+        std::to_string(contents->versions.size()) + " registered version(s), none is production",
+        contents->versions.empty() ? "reco train --data-dir " + data_dir.string()
+                                   : "reco models promote " + contents->versions.back().run_id +
+                                         " --alias production --data-dir " + data_dir.string());
   }
   return Ok("models", std::to_string(verified) +
                           " version(s) with an alias match the registry's sha256 (production " +
-                          production->run_id + ", " +
-                          std::to_string(production->artifacts.size()) + " files)");
+                          production->run_id + ", " + std::to_string(production->artifacts.size()) +
+                          " files)");
 }
 
 CheckResult CheckSqlite(const fs::path& data_dir, const RecoConfig& config) {
@@ -149,8 +168,9 @@ CheckResult CheckSqlite(const fs::path& data_dir, const RecoConfig& config) {
   }
   const std::string fix = "stop reco, then restore " + db.string() +
                           " from the last backup (docs/operations.md §6.2) or recover it: "
-                          "sqlite3 " + db.string() + " .recover | sqlite3 " + db.string() +
-                          ".recovered && mv " + db.string() + ".recovered " + db.string();
+                          "sqlite3 " +
+                          db.string() + " .recover | sqlite3 " + db.string() + ".recovered && mv " +
+                          db.string() + ".recovered " + db.string();
   auto conn = sqlite::Connection::Open(db, /*create=*/false, 5000, /*read_only=*/true);
   if (!conn.ok()) return Problem("sqlite", CheckStatus::kFailure, conn.status().message(), fix);
   auto stmt = (*conn)->Prepare("PRAGMA quick_check");
@@ -159,8 +179,8 @@ CheckResult CheckSqlite(const fs::path& data_dir, const RecoConfig& config) {
   int rc = 0;
   while ((rc = stmt->Step()) == SQLITE_ROW && rows.size() < 5) rows.emplace_back(stmt->Text(0));
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    return Problem("sqlite", CheckStatus::kFailure,
-                   stmt->Error(rc, "PRAGMA quick_check").message(), fix);
+    return Problem("sqlite", CheckStatus::kFailure, stmt->Error(rc, "PRAGMA quick_check").message(),
+                   fix);
   }
   if (rows.size() == 1 && rows[0] == "ok") return Ok("sqlite", db.string() + ": quick_check ok");
   std::string found;
@@ -172,15 +192,17 @@ CheckResult CheckSqlite(const fs::path& data_dir, const RecoConfig& config) {
 CheckResult CheckClipModelPath(const RecoConfig& config, RunAs run_as) {
   const fs::path dir = config.content.clip_model_path;
   if (dir.empty()) {
-    return Ok("clip_model_path", "CLIP_MODEL_PATH not set (content understanding is not "
-                                 "implemented yet; nothing reads it)");
+    return Ok("clip_model_path",
+              "CLIP_MODEL_PATH not set (content understanding is not "
+              "implemented yet; nothing reads it)");
   }
   const std::string unset = "  # or unset CLIP_MODEL_PATH";
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    return Problem("clip_model_path", CheckStatus::kFailure,
-                   "CLIP_MODEL_PATH " + dir.string() + " is not a directory (missing or not mounted)",
-                   "mount or copy the model directory to " + Quoted(dir) + unset);
+    return Problem(
+        "clip_model_path", CheckStatus::kFailure,
+        "CLIP_MODEL_PATH " + dir.string() + " is not a directory (missing or not mounted)",
+        "mount or copy the model directory to " + Quoted(dir) + unset);
   }
   if (fs::path denied = FirstUnreadable(dir, run_as); !denied.empty()) {
     return Problem("clip_model_path", CheckStatus::kFailure,
@@ -188,23 +210,8 @@ CheckResult CheckClipModelPath(const RecoConfig& config, RunAs run_as) {
                        denied.string() + " is not readable",
                    "chown -R " + run_as.ToString() + " " + dir.string());
   }
-  // Complete: config.json, at least one weights file, no empty file and no download leftover.
   const std::vector<fs::path> files = FilesBelow(dir);
-  bool has_config = false;
-  bool has_weights = false;
-  std::string incomplete;
-  for (const fs::path& f : files) {
-    const std::string ext = f.extension().string();
-    has_config = has_config || f.filename() == "config.json";
-    has_weights = has_weights || ext == ".safetensors" || ext == ".bin" || ext == ".onnx" ||
-                  ext == ".pt" || ext == ".pth";
-    if (incomplete.empty() && (ext == ".incomplete" || ext == ".lock" || ext == ".part" ||
-                               fs::file_size(f, ec) == 0)) {
-      incomplete = f.string() + " is empty or a partial download";
-    }
-  }
-  if (!has_config) incomplete = "no config.json";
-  if (!has_weights) incomplete = "no weights file (*.safetensors, *.bin, *.onnx, *.pt, *.pth)";
+  const std::string incomplete = IncompleteModel(files);
   if (!incomplete.empty()) {
     return Problem("clip_model_path", CheckStatus::kFailure,
                    "CLIP_MODEL_PATH " + dir.string() + " is incomplete: " + incomplete,
@@ -220,7 +227,8 @@ CheckResult CheckHfHubOffline(const RecoConfig& config) {
   static constexpr std::array<std::string_view, 5> kOn = {"1", "true", "True", "TRUE", "yes"};
   const std::string& value = config.content.hf_hub_offline;
   const bool offline = std::find(kOn.begin(), kOn.end(), value) != kOn.end();
-  if (offline) return Ok("hf_hub_offline", "HF_HUB_OFFLINE=" + value + ": model libraries stay offline");
+  if (offline)
+    return Ok("hf_hub_offline", "HF_HUB_OFFLINE=" + value + ": model libraries stay offline");
   if (config.content.clip_model_path.empty()) {
     return Ok("hf_hub_offline", "HF_HUB_OFFLINE not set; reco itself downloads no model");
   }
@@ -254,12 +262,13 @@ CheckResult CheckDataJsonDir(const RecoConfig& config, RunAs run_as) {
   }
   if (data_files == 0) {
     return Problem("data_json_dir", CheckStatus::kWarning,
-                   "DATA_JSON_DIR " + dir.string() + " holds no .json or .jsonl file: extract "
-                                                     "finds nothing (is the right volume mounted?)",
+                   "DATA_JSON_DIR " + dir.string() +
+                       " holds no .json or .jsonl file: extract "
+                       "finds nothing (is the right volume mounted?)",
                    "ls -la " + dir.string());
   }
-  return Ok("data_json_dir", "DATA_JSON_DIR " + dir.string() + ": " +
-                                 std::to_string(data_files) + " readable .json/.jsonl files");
+  return Ok("data_json_dir", "DATA_JSON_DIR " + dir.string() + ": " + std::to_string(data_files) +
+                                 " readable .json/.jsonl files");
 }
 
 CheckResult CheckMatomo(const RecoConfig& config) {
@@ -289,15 +298,17 @@ CheckResult CheckWecom(const fs::path& gateway_file) {
                        (gateway_file.empty() ? "" : " --config " + gateway_file.string()));
   }
   if (loaded->robots.empty() && gateway_file.empty()) {
-    return Ok("wecom", "alerting not configured here (no --gateway-config, no DATA_DIR/gateway.toml,"
-                       " no WEIXIN_WEBHOOK_URL/KEY)");
+    return Ok("wecom",
+              "alerting not configured here (no --gateway-config, no DATA_DIR/gateway.toml,"
+              " no WEIXIN_WEBHOOK_URL/KEY)");
   }
   if (loaded->robots.empty()) {
-    return Problem("wecom", CheckStatus::kFailure,
-                   "alerting is configured (" + where + ") but no WeCom robot has a webhook key: "
-                   "alerts never arrive",
-                   "export WEIXIN_WEBHOOK_KEY=<the robot's key>  # or [[gateway.robots]] url in " +
-                       where);
+    return Problem(
+        "wecom", CheckStatus::kFailure,
+        "alerting is configured (" + where +
+            ") but no WeCom robot has a webhook key: "
+            "alerts never arrive",
+        "export WEIXIN_WEBHOOK_KEY=<the robot's key>  # or [[gateway.robots]] url in " + where);
   }
   std::string robots;
   for (const auto& r : loaded->robots) {

@@ -32,8 +32,8 @@ doctor::RunAs ParseUser(const std::string& text) {
     }
     return {static_cast<uid_t>(uid), static_cast<gid_t>(gid)};
   } catch (const std::exception&) {
-    throw CommandFailed{2, "reco doctor: --user must be UID or UID:GID (numbers), got '" + text +
-                               "'"};
+    throw CommandFailed{2,
+                        "reco doctor: --user must be UID or UID:GID (numbers), got '" + text + "'"};
   }
 }
 

@@ -2,6 +2,8 @@
 // trained data dir with a model file altered, a store file overwritten, a listening socket, a
 // running reco serve, directories owned by another account), then the binary's exit codes and
 // --json; and scripts/smoke_test.sh against a real reco serve.
+#include "app/doctor.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -13,7 +15,6 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "app/doctor.h"
 #include "pipeline/testing/mariadb_server.h"
 #include "tests/integration/test_server.h"
 
@@ -83,12 +84,14 @@ TEST(DoctorConfiguration, NamesTheBadKey) {
 
 TEST(DoctorDirectories, ModelsOwnedByAnotherAccountPrintTheChownLine) {
   TempDataDir dir("doctor_dirs");
-  for (const char* sub : {"models", "evaluation", "_metadata"}) fs::create_directories(dir.path() / sub);
+  for (const char* sub : {"models", "evaluation", "_metadata"})
+    fs::create_directories(dir.path() / sub);
   WriteText(dir.path() / "models" / "itemcf-1.rmdl", "x");
   // The running account owns everything: writable for it.
   std::vector<CheckResult> own = CheckDirectories(dir.path(), RecoConfig{}, RunAs::Current());
   ASSERT_FALSE(own.empty());
-  for (const CheckResult& c : own) EXPECT_EQ(c.status, CheckStatus::kOk) << c.name << ": " << c.message;
+  for (const CheckResult& c : own)
+    EXPECT_EQ(c.status, CheckStatus::kOk) << c.name << ": " << c.message;
 
   // For another account the same tree (mode 0755, not its own) is "Permission denied".
   std::vector<CheckResult> other = CheckDirectories(dir.path(), RecoConfig{}, kOther);
@@ -148,8 +151,8 @@ class DoctorTrained : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDataDir("doctor_trained");
-    prepare_error_ = new std::string(
-        itest::PrepareDemoData(dir_->path() / "data", {.users = 60, .items = 80}));
+    prepare_error_ =
+        new std::string(itest::PrepareDemoData(dir_->path() / "data", {.users = 60, .items = 80}));
   }
   static void TearDownTestSuite() {
     delete dir_;
@@ -251,8 +254,8 @@ TEST(DoctorDiskSpace, ThresholdsAboveTheFreeSpace) {
   DiskThresholds warn{.warning_bytes = UINT64_MAX, .failure_bytes = 0, .failure_fraction = 0};
   r = CheckDiskSpace(dir.path(), warn);
   EXPECT_EQ(r.status, CheckStatus::kWarning) << r.message;
-  DiskThresholds none{.warning_bytes = 0, .warning_fraction = 0, .failure_bytes = 0,
-                      .failure_fraction = 0};
+  DiskThresholds none{
+      .warning_bytes = 0, .warning_fraction = 0, .failure_bytes = 0, .failure_fraction = 0};
   EXPECT_EQ(CheckDiskSpace(dir.path(), none).status, CheckStatus::kOk);
 }
 
@@ -357,8 +360,7 @@ TEST(DoctorMatomo, RealServerWithAndWithoutTheTables) {
   config.sources.matomo_password = "secret";
   CheckResult r = CheckMatomo(config);
   EXPECT_EQ(r.status, CheckStatus::kFailure);
-  EXPECT_NE(r.message.find("matomo.matomo_log_link_visit_action does not exist"),
-            std::string::npos)
+  EXPECT_NE(r.message.find("matomo.matomo_log_link_visit_action does not exist"), std::string::npos)
       << r.message;
 
   ASSERT_EQ(mysql_query(root, reco::testing::kMatomoLinkVisitActionTable), 0) << mysql_error(root);
@@ -435,8 +437,8 @@ TEST_F(DoctorTrained, BinaryExitCodesAndJson) {
 // scripts/smoke_test.sh passes against a trained server and names the health step against a
 // server without models.
 int RunSmoke(const std::string& url, const fs::path& log) {
-  const std::string cmd = "bash " RECO_SOURCE_DIR "/scripts/smoke_test.sh " + url + " > " +
-                          log.string() + " 2>&1";
+  const std::string cmd =
+      "bash " RECO_SOURCE_DIR "/scripts/smoke_test.sh " + url + " > " + log.string() + " 2>&1";
   const int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
@@ -458,7 +460,8 @@ TEST(SmokeTest, FailsAtHealthWithoutModels) {
   TempDataDir dir("smoke_empty");
   itest::TestServer server;
   ASSERT_EQ(server.Start(dir.path(), {.args = {"--init"}}), "");
-  const fs::path log = dir.path().parent_path() / ("smoke_fail_" + std::to_string(getpid()) + ".log");
+  const fs::path log =
+      dir.path().parent_path() / ("smoke_fail_" + std::to_string(getpid()) + ".log");
   EXPECT_EQ(RunSmoke(server.url(), log), 1) << itest::ReadFile(log);
   const std::string out = itest::ReadFile(log);
   EXPECT_NE(out.find("FAIL health: models_loaded is not true"), std::string::npos) << out;
