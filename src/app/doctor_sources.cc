@@ -128,8 +128,14 @@ CheckResult CheckModels(const fs::path& data_dir) {
   if (!fs::exists(reg.registry_path(), ec)) return ModelsWithoutRegistry(data_dir);
   Result<registry::RegistryContents> contents = reg.Load();
   if (!contents.ok()) {
+    const bool backup_ok = registry::ModelRegistry::LoadFile(reg.backup_path()).ok();
     return Problem("models", CheckStatus::kFailure, contents.status().message(),
-                   "cp " + reg.backup_path().string() + " " + reg.registry_path().string());
+                   backup_ok
+                       ? "cp " + reg.backup_path().string() + " " + reg.registry_path().string()
+                       : "mv " + reg.registry_path().string() + " " + reg.registry_path().string() +
+                             ".broken && reco train "
+                             "--data-dir " +
+                             data_dir.string());
   }
   int verified = 0;
   for (const registry::ModelVersion& v : contents->versions) {

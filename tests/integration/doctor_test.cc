@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 #include "pipeline/testing/mariadb_server.h"
 #include "tests/integration/test_server.h"
@@ -185,6 +186,41 @@ TEST_F(DoctorTrained, AlteredModelFileFailsItsSha256) {
   EXPECT_EQ(r.status, CheckStatus::kFailure);
   EXPECT_NE(r.message.find("sha256 mismatch"), std::string::npos) << r.message;
   EXPECT_EQ(r.fix, "reco train --data-dir " + data.string());
+}
+
+// With a previous version intact, a broken production is rolled back rather than retrained.
+TEST_F(DoctorTrained, BrokenProductionWithAnIntactPreviousIsRolledBack) {
+  const fs::path data = Copy("models_previous");
+  std::set<fs::path> first;
+  for (const auto& e : fs::directory_iterator(data / "models")) first.insert(e.path());
+  ASSERT_TRUE(itest::RunReco({"train", "--data-dir", data.string()}, data / "train.log").Ok())
+      << itest::ReadFile(data / "train.log");
+  std::vector<fs::path> newer;
+  for (const auto& e : fs::directory_iterator(data / "models")) {
+    if (e.path().extension() == ".rmdl" && !first.contains(e.path())) newer.push_back(e.path());
+  }
+  ASSERT_FALSE(newer.empty());
+  std::ofstream(newer[0], std::ios::app) << "tampered";
+  CheckResult r = CheckModels(data);
+  EXPECT_EQ(r.status, CheckStatus::kFailure);
+  EXPECT_NE(r.message.find("sha256 mismatch"), std::string::npos) << r.message;
+  EXPECT_EQ(r.fix, "reco models rollback --data-dir " + data.string());
+}
+
+TEST_F(DoctorTrained, UnreadableRegistryPointsToItsBackupOrARetrain) {
+  const fs::path data = Copy("models_registry");
+  const fs::path registry = data / "models" / "model_registry.json";
+  WriteText(registry, "{not json");
+  CheckResult r = CheckModels(data);
+  EXPECT_EQ(r.status, CheckStatus::kFailure);
+  EXPECT_NE(r.message.find("model_registry.json"), std::string::npos) << r.message;
+  if (fs::exists(registry.string() + ".bak")) {
+    EXPECT_EQ(r.fix, "cp " + registry.string() + ".bak " + registry.string());
+    fs::remove(registry.string() + ".bak");
+    r = CheckModels(data);
+  }
+  EXPECT_EQ(r.fix, "mv " + registry.string() + " " + registry.string() +
+                       ".broken && reco train --data-dir " + data.string());
 }
 
 TEST_F(DoctorTrained, NoModelAtAllIsAWarning) {
