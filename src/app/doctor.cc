@@ -41,7 +41,7 @@ std::string OctalMode(mode_t mode) {
 
 std::string Owner(const fs::path& path) {
   struct stat st {};
-  if (lstat(path.c_str(), &st) != 0) return "unknown owner";
+  if (stat(path.c_str(), &st) != 0) return "unknown owner";
   return "owner " + std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + ", mode " +
          OctalMode(st.st_mode);
 }
@@ -106,7 +106,9 @@ CheckResult CheckOneDirectory(const std::string& name, const fs::path& dir, Pres
   }
   // The data dir's own files (the store) here; its subdirectories have checks of their own.
   WalkDenied(dir, run_as, /*recursive=*/presence != Presence::kDataDir, denied);
-  const std::string fix = "chown -R " + run_as.ToString() + " " + dir.string();
+  // chown -R does not follow a symlink given as its argument: name the real directory.
+  const std::string fix =
+      "chown -R " + run_as.ToString() + " " + fs::weakly_canonical(dir, ec).string();
   if (denied.count > 0) {
     return Problem(name, CheckStatus::kFailure,
                    "Permission denied for uid " + std::to_string(run_as.uid) + ": " +
@@ -200,8 +202,8 @@ std::string DoctorReport::ToText() const {
 
 bool Permitted(const fs::path& path, RunAs run_as, bool want_write) {
   struct stat st {};
-  if (lstat(path.c_str(), &st) != 0) return false;
-  if (S_ISLNK(st.st_mode)) return true;  // a link's own mode means nothing
+  // Through symlinks: a data dir or models/ linked to another volume is judged by its target.
+  if (stat(path.c_str(), &st) != 0) return false;
   const bool is_dir = S_ISDIR(st.st_mode);
   if (run_as.uid == geteuid() && run_as.gid == getegid()) {
     const int mode = (want_write ? W_OK : R_OK) | (is_dir ? X_OK : 0);
