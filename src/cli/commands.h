@@ -25,5 +25,6 @@ void RegisterModelsCommand(CLI::App& app);    // cmd_runs.cc
 void RegisterPipelineCommand(CLI::App& app);  // cmd_pipeline.cc
 void RegisterReleaseCommand(CLI::App& app);   // cmd_release.cc
 void RegisterGatewayCommand(CLI::App& app);   // cmd_gateway.cc
+void RegisterDoctorCommand(CLI::App& app);    // cmd_doctor.cc
 
 }  // namespace reco::cli

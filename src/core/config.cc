@@ -227,6 +227,8 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       DoubleKey("console.history_interval", &c.console.history_interval),
       DoubleKey("console.history_hours", &c.console.history_hours),
       StringKey("log.level", &c.log_level),
+      StringKey("content.clip_model_path", &c.content.clip_model_path),
+      StringKey("content.hf_hub_offline", &c.content.hf_hub_offline),
   };
   for (auto& k : keys) k.env_names.push_back(DefaultEnvName(k.path));
   // The names operators already use.
@@ -235,6 +237,8 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
     if (k.path == "pipeline.reload_url") k.env_names.push_back("MODEL_RELOAD_URL");
     if (k.path == "log.level") k.env_names.push_back("RECO_LOG_LEVEL");
     if (k.path == "sources.json_dir") k.env_names.push_back("DATA_JSON_DIR");
+    if (k.path == "content.clip_model_path") k.env_names.push_back("CLIP_MODEL_PATH");
+    if (k.path == "content.hf_hub_offline") k.env_names.push_back("HF_HUB_OFFLINE");
   }
   return keys;
 }

@@ -135,6 +135,13 @@ struct ConsoleConfig {
   double history_hours = 24;      // the metrics history keeps this much
 };
 
+// Content understanding (issue 16, not implemented yet): where an image-text model is kept, read
+// now only by `reco doctor`, which checks that the directory is complete before it is used.
+struct ContentConfig {
+  std::string clip_model_path;  // CLIP_MODEL_PATH: a local model directory; "" = none
+  std::string hf_hub_offline;   // HF_HUB_OFFLINE as set ("1" keeps model libraries offline)
+};
+
 struct RecoConfig {
   ServerConfig server;
   DatabaseConfig database;
@@ -144,6 +151,7 @@ struct RecoConfig {
   WorkerConfig worker;
   RegistryConfig registry;
   ConsoleConfig console;
+  ContentConfig content;
   std::string log_level = "info";
 
   // Reads `path` (empty = only defaults + environment), applies the environment, validates.
