@@ -117,6 +117,10 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        # dockerd leaves its default network namespace mounted under the exec root.
+        netns = os.path.join(self.root, "exec", "netns", "default")
+        if os.path.ismount(netns):
+            subprocess.run(["umount", netns], check=False)
 
     def docker(self, args, check=True, **kw):
         proc = subprocess.run([DOCKER] + args, capture_output=True, text=True, env=self.env, **kw)
