@@ -16,9 +16,10 @@ ${RECO_CACHE_DIR:-/var/cache/reco-ci}/docker so that it never meets a system dae
     owned by 50000, `reco` on PATH with every library found (ldd), bash present, no gcc/cc/g++,
     no -dev package installed; `reco worker --help`, `reco gateway --help`, `reco pipeline --help`
     run in it;
-  - runs `reco serve --data-dir /var/lib/reco --init --http-port PORT` with host networking,
-    requires 200 from /api/health/ready, `id -u` 50000 inside, and the HEALTHCHECK to report
-    healthy;
+  - runs `reco serve --data-dir /var/lib/reco --init --http-port PORT`, `reco worker
+    --metrics-port PORT` and `reco gateway --http-port PORT` with host networking, requires 200
+    from /api/health/ready, /metrics and /health, `id -u` 50000 inside each, and the HEALTHCHECK
+    (which asks the route of the role) to report healthy for each;
   - prints the image size.
 Exits 77 (ctest SKIP) only when dockerd or the docker client is missing or dockerd cannot start
 here, with the reason.
@@ -226,34 +227,54 @@ def http_status(url):
         return None
 
 
-def check_serve(d, tag):
-    port = free_port()
-    name = f"reco-image-test-{os.getpid()}"
-    d.docker(["run", "-d", "--name", name, "--network", "host", tag, "reco", "serve",
-              "--data-dir", "/var/lib/reco", "--init", "--http-port", str(port)])
+def wait_healthy(d, name, deadline):
+    while True:
+        state = json.loads(d.docker(["inspect", name]).stdout)[0]["State"]
+        status = state.get("Health", {}).get("Status")
+        if status == "healthy":
+            return
+        if status == "unhealthy" or not state.get("Running") or time.monotonic() > deadline:
+            logs = d.docker(["logs", name], check=False)
+            fail(f"{name}: HEALTHCHECK {status}, running {state.get('Running')}: "
+                 f"{state.get('Health')}\n{logs.stdout}{logs.stderr}")
+        time.sleep(0.5)
+
+
+def check_roles(d, tag):
+    """serve, worker and gateway at once (host network, free ports), each until its own probe
+    answers 200 and the image's HEALTHCHECK (which picks the route by role) says healthy."""
+    ports = {role: free_port() for role in ("serve", "worker", "gateway")}
+    roles = {
+        "serve": ([], ["serve", "--data-dir", "/var/lib/reco", "--init", "--http-port"],
+                  "/api/health/ready"),
+        "worker": ([], ["worker", "--data-dir", "/var/lib/reco", "--metrics-port"], "/metrics"),
+        # The gateway refuses to start without a robot; nothing is sent in this test.
+        "gateway": (["-e", "WEIXIN_WEBHOOK_URL=http://127.0.0.1:9/unused"],
+                    ["gateway", "--http-port"], "/health"),
+    }
+    names = {}
     try:
-        url = f"http://127.0.0.1:{port}/api/health/ready"
+        for role, (env, cmd, _) in roles.items():
+            names[role] = f"reco-image-test-{role}-{os.getpid()}"
+            d.docker(["run", "-d", "--name", names[role], "--network", "host"] + env +
+                     [tag, "reco"] + cmd + [str(ports[role])])
         deadline = time.monotonic() + 60
-        while http_status(url) != 200:
-            if time.monotonic() > deadline:
-                logs = d.docker(["logs", name], check=False)
-                fail(f"{url} did not answer 200 within 60 s:\n{logs.stdout}{logs.stderr}")
-            time.sleep(0.3)
-        uid = d.docker(["exec", name, "id", "-u"]).stdout.strip()
-        if uid != UID:
-            fail(f"reco serve runs as uid {uid}, want {UID}")
-        deadline = time.monotonic() + 60
-        while True:
-            state = json.loads(d.docker(["inspect", name]).stdout)[0]["State"]
-            status = state.get("Health", {}).get("Status")
-            if status == "healthy":
-                break
-            if status == "unhealthy" or time.monotonic() > deadline:
-                fail(f"HEALTHCHECK is {status}: {state.get('Health')}")
-            time.sleep(0.5)
-        print(f"reco serve in the image: {url} 200, uid {uid}, HEALTHCHECK healthy")
+        for role, (_, _, path) in roles.items():
+            url = f"http://127.0.0.1:{ports[role]}{path}"
+            while http_status(url) != 200:
+                if time.monotonic() > deadline:
+                    logs = d.docker(["logs", names[role]], check=False)
+                    fail(f"{url} did not answer 200 within 60 s:\n{logs.stdout}{logs.stderr}")
+                time.sleep(0.3)
+            uid = d.docker(["exec", names[role], "id", "-u"]).stdout.strip()
+            if uid != UID:
+                fail(f"reco {role} runs as uid {uid}, want {UID}")
+        for role in roles:
+            wait_healthy(d, names[role], deadline)
+            print(f"reco {role} in the image: {roles[role][2]} 200, uid {UID}, HEALTHCHECK healthy")
     finally:
-        d.docker(["rm", "-f", name], check=False)
+        for name in names.values():
+            d.docker(["rm", "-f", "-v", name], check=False)
 
 
 def main():
@@ -274,8 +295,9 @@ def main():
         build_image(d, src, binary, tag)
         size = check_config(d, tag)
         check_contents(d, tag)
-        check_serve(d, tag)
+        check_roles(d, tag)
         d.docker(["image", "prune", "-f"], check=False)
+        d.docker(["volume", "prune", "-f"], check=False)
         # The build cache stays (warm builds), bounded.
         d.docker(["builder", "prune", "-f", "--keep-storage", "3GB"], check=False)
     finally:
