@@ -5,6 +5,8 @@
 
 1. A small demo data directory (reco demo-data, import, train) gives the bundled models.
 2. scripts/make-offline-bundle.sh --no-image --with-models writes reco-offline-VERSION-amd64.tar.
+   It refuses, naming the problem and writing nothing, a missing --image-tar file, a
+   --with-models directory without models/, and a call without --out.
 3. install.sh --verify-only accepts the bundle as written, and refuses a copy with one file
    altered, one removed and one added, naming each.
 4. A fresh Debian 12 minbase root (debootstrap, cached as a tar in RECO_CACHE_DIR, default
@@ -53,6 +55,23 @@ def demo_data_dir(reco, work):
     must([reco, "import", "--data-dir", data, json_dir])
     must([reco, "train", "--data-dir", data])
     return json_dir, data
+
+
+def check_refusals(src, build, work):
+    """Bad arguments stop the script before anything is written, naming what is wrong."""
+    script = os.path.join(src, "scripts/make-offline-bundle.sh")
+    out = os.path.join(work, "refused")
+    cases = [(["--image-tar", os.path.join(work, "absent.tar")], "absent.tar: no such file"),
+             (["--no-image", "--with-models", work], "no models/ directory there"),
+             (["--no-image"], "--out DIR is required")]
+    for args, needle in cases:
+        extra = [] if "--out DIR" in needle else ["--out", out]
+        r = run([script, *extra, "--build-dir", build, *args])
+        if r.returncode == 0 or needle not in r.stderr:
+            fail(f"make-offline-bundle.sh {args}: exit {r.returncode}, want a refusal saying "
+                 f"{needle!r}: {r.stderr}")
+    if os.path.exists(out) and os.listdir(out):
+        fail(f"a refused make-offline-bundle.sh wrote {os.listdir(out)}")
 
 
 def make_bundle(src, build, data, out):
@@ -198,6 +217,7 @@ def main():
     work = tempfile.mkdtemp(prefix="reco-bundle-")
     try:
         json_dir, data = demo_data_dir(reco, work)
+        check_refusals(src, build, work)
         tar = make_bundle(src, build, data, os.path.join(work, "out"))
         bundle = unpack(tar, os.path.join(work, "unpacked"))
         check_contents(bundle)
