@@ -174,6 +174,19 @@ chroot "$ROOT" curl -fsS http://127.0.0.1:8000/health
 echo
 stop
 
+# The same bundle installed again (an upgrade in place): the package is reinstalled over the
+# configured one, and the site's models are kept, not overwritten by the bundled ones.
+echo "site model" >"$ROOT/var/lib/reco/models/site-marker"
+before=$(cd "$ROOT/var/lib/reco/models" && sha256sum * | sort)
+chroot "$ROOT" /opt/bundle/install.sh --deb >"$WORK/reinstall.log" 2>&1 ||
+  { echo "FAIL: install.sh --deb over an installed reco:"; cat "$WORK/reinstall.log"; exit 1; }
+grep -q "already has models; the bundled ones were not copied" "$WORK/reinstall.log" ||
+  { echo "FAIL: the reinstall does not say it kept the models:"; cat "$WORK/reinstall.log"; exit 1; }
+after=$(cd "$ROOT/var/lib/reco/models" && sha256sum * | sort)
+[[ $before == "$after" ]] || { echo "FAIL: the reinstall changed models/"; exit 1; }
+rm "$ROOT/var/lib/reco/models/site-marker"
+echo "reinstall kept the site's models"
+
 # A bundled model altered after installation: the production version must be refused.
 model=$(cd "$ROOT/var/lib/reco/models" && ls itemcf-*.rmdl | head -n 1)
 echo "altering models/$model"
