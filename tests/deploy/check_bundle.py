@@ -6,7 +6,8 @@
 1. A small demo data directory (reco demo-data, import, train) gives the bundled models.
 2. scripts/make-offline-bundle.sh --no-image --with-models writes reco-offline-VERSION-amd64.tar.
    It refuses, naming the problem and writing nothing, a missing --image-tar file, a
-   --with-models directory without models/, and a call without --out.
+   --with-models directory without models/, a call without --out, and a call with neither an
+   image nor --no-image.
 3. install.sh --verify-only accepts the bundle as written, and refuses a copy with one file
    altered, one removed and one added, naming each.
 4. A fresh Debian 12 minbase root (debootstrap, cached as a tar in RECO_CACHE_DIR, default
@@ -64,9 +65,12 @@ def check_refusals(src, build, work):
     cases = [(["--image-tar", os.path.join(work, "absent.tar")], "absent.tar: no such file"),
              (["--no-image", "--with-models", work], "no models/ directory there"),
              (["--no-image"], "--out DIR is required")]
+    # No image given and none reachable (DOCKER_HOST points nowhere): refused unless --no-image.
+    cases.append(([], "pass --no-image for a bundle that installs with dpkg only"))
+    env = {**os.environ, "DOCKER_HOST": "unix://" + os.path.join(work, "no-docker.sock")}
     for args, needle in cases:
         extra = [] if "--out DIR" in needle else ["--out", out]
-        r = run([script, *extra, "--build-dir", build, *args])
+        r = run([script, *extra, "--build-dir", build, *args], env=env)
         if r.returncode == 0 or needle not in r.stderr:
             fail(f"make-offline-bundle.sh {args}: exit {r.returncode}, want a refusal saying "
                  f"{needle!r}: {r.stderr}")
