@@ -142,8 +142,9 @@ chmod 0755 "$B/install.sh" "$B/scripts/smoke_test.sh"
 echo "$VERSION" >"$B/VERSION"
 
 # Every file but SHA256SUMS itself, sorted, paths relative to the bundle root.
-(cd "$B" && find . -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort |
-   xargs -d '\n' sha256sum >SHA256SUMS)
+(cd "$B" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum \
+   >"$WORK/SHA256SUMS")
+mv "$WORK/SHA256SUMS" "$B/SHA256SUMS"
 
 tar -C "$WORK" -cf "$OUT/$NAME.tar.part" "$NAME"
 mv "$OUT/$NAME.tar.part" "$OUT/$NAME.tar"
