@@ -16,8 +16,11 @@
    namespace (/proc and /dev for the chroot): `chroot ROOT install.sh --deb`, `reco import` and
    `reco serve` as the `reco` user with the package's /etc/reco/reco.toml and the bundled
    models, then the bundled scripts/smoke_test.sh with the bundled curl, all inside the root.
-5. A bundled model file altered after installation: reco serve refuses the production version
+5. install.sh --deb again over the installed package keeps the site's models/ unchanged.
+6. A bundled model file altered after installation: reco serve refuses the production version
    at start-up with a message naming the file (and serves the newest valid files instead).
+7. With the file restored, a training at the site, then `reco models rollback`: reco serve runs
+   the bundled version again.
 
 Needs root (chroot, unshare) and debootstrap for the first run; it fails, naming what is
 missing, rather than skipping.
@@ -27,7 +30,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 
@@ -174,7 +176,7 @@ stop() { kill $SERVE_PID; wait $SERVE_PID || true; }
 
 serve "$WORK/serve1.log"
 chroot "$ROOT" /opt/bundle/scripts/smoke_test.sh http://127.0.0.1:8000
-chroot "$ROOT" curl -fsS http://127.0.0.1:8000/health
+chroot "$ROOT" curl -fsS http://127.0.0.1:8000/health | tee "$WORK/health1.json"
 echo
 stop
 
@@ -194,6 +196,7 @@ echo "reinstall kept the site's models"
 # A bundled model altered after installation: the production version must be refused.
 model=$(cd "$ROOT/var/lib/reco/models" && ls itemcf-*.rmdl | head -n 1)
 echo "altering models/$model"
+cp "$ROOT/var/lib/reco/models/$model" "$WORK/model.orig"
 printf 'X' | dd of="$ROOT/var/lib/reco/models/$model" bs=1 seek=100 conv=notrunc status=none
 serve "$WORK/serve2.log"
 health=$(chroot "$ROOT" curl -fsS http://127.0.0.1:8000/health)
@@ -207,6 +210,22 @@ grep -q "registry_version_rejected" "$WORK/serve2.log" ||
   { echo "FAIL: no event=registry_version_rejected"; cat "$WORK/serve2.log"; exit 1; }
 grep "registry_version_rejected" "$WORK/serve2.log" | grep -q "models/$model" ||
   { echo "FAIL: the rejection does not name models/$model"; exit 1; }
+cat "$WORK/model.orig" >"$ROOT/var/lib/reco/models/$model"
+
+# Rollback of models on the installed system: a training at the site makes a new production
+# version; `reco models rollback` returns to the bundled one, which serve then loads.
+bundled_run=$(grep -o '"primary":{"run_id":"[^"]*"' "$WORK/health1.json" | cut -d'"' -f6)
+[[ -n $bundled_run ]] || { echo "FAIL: no primary run id in $(cat "$WORK/health1.json")"; exit 1; }
+chroot --userspec=reco:reco "$ROOT" reco train --data-dir /var/lib/reco >"$WORK/train.log" 2>&1 ||
+  { echo "FAIL: reco train at the site:"; cat "$WORK/train.log"; exit 1; }
+chroot --userspec=reco:reco "$ROOT" reco models rollback --data-dir /var/lib/reco
+serve "$WORK/serve3.log"
+health=$(chroot "$ROOT" curl -fsS http://127.0.0.1:8000/health)
+stop
+grep -q "\"primary\":{\"run_id\":\"$bundled_run\"" <<<"$health" ||
+  { echo "FAIL: after the rollback serve does not run the bundled $bundled_run: $health"; exit 1; }
+grep -q '"itemcf":true' <<<"$health" || { echo "FAIL: rolled back without itemcf: $health"; exit 1; }
+echo "rollback to the bundled version $bundled_run served"
 echo "IN_NAMESPACE_OK"
 """
 
