@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk nginx sqlite3 python3 ccache openssl
   prometheus prometheus-alertmanager python3-yaml
-  docker-compose systemd dpkg-dev docker.io debootstrap
+  docker-compose systemd dpkg-dev docker.io debootstrap iproute2
   chromium chromium-driver python3-selenium fonts-wqy-microhei
 )
 if [[ "${1:-}" == "--with-node" ]]; then
