@@ -12,6 +12,7 @@
 #include "app/jobs.h"
 #include "app/pipeline_env.h"
 #include "core/memory.h"
+#include "core/periodic_task.h"
 #include "ops/metrics.h"
 #include "pipeline/data_quality.h"
 #include "pipeline/launcher.h"
@@ -100,6 +101,7 @@ struct RecoServer::Parts {
   std::unique_ptr<Store> store;
   MetricsRegistry metrics;
   std::unique_ptr<MetricsHistory> history;  // the console's charts
+  std::unique_ptr<PeriodicTask> registry_follower;  // registry.follow_seconds
   std::unique_ptr<OnlineState> state;
   std::unique_ptr<UserProfiles> profiles;  // refreshed by the user_profiles job and reloads
   std::unique_ptr<ModelManager> models;
@@ -301,6 +303,16 @@ Status RecoServer::Start() {
   p.api = std::make_unique<api::ApiService>(p.MakeServices(config, options_.data_dir, clock_));
   RECO_RETURN_IF_ERROR(p.StartHttp(config));
   p.history->Start();
+  if (config.registry.follow_seconds > 0) {
+    p.registry_follower = std::make_unique<PeriodicTask>(
+        std::chrono::duration<double>(config.registry.follow_seconds), [model = p.model.get()] {
+          Result<std::optional<ReloadReport>> followed = model->FollowRegistry();
+          if (!followed.ok()) {
+            spdlog::warn("event=registry_follow_failed reason=\"{}\"", followed.status().ToString());
+          }
+        });
+    p.registry_follower->Start();
+  }
   if (std::string warning = api::AdminAuthWarning(
           {.api_key = config.server.api_key, .reload_token = config.server.reload_token});
       !warning.empty()) {
@@ -318,6 +330,7 @@ Status RecoServer::Start() {
 
 void RecoServer::Stop() {
   if (!parts_) return;
+  if (parts_->registry_follower) parts_->registry_follower->Stop();
   if (parts_->http) parts_->http->Stop();
   if (parts_->scheduler) parts_->scheduler->Stop();
   if (parts_->history) parts_->history->Stop();

@@ -221,6 +221,7 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       DoubleKey("registry.canary_max_error_rate", &c.registry.canary_max_error_rate),
       DoubleKey("registry.canary_min_ctr_ratio", &c.registry.canary_min_ctr_ratio),
       IntKey("registry.exposure_log_max_mb", &c.registry.exposure_log_max_mb),
+      DoubleKey("registry.follow_seconds", &c.registry.follow_seconds),
       BoolKey("console.enabled", &c.console.enabled),
       BoolKey("console.write_without_token", &c.console.write_without_token),
       DoubleKey("console.session_hours", &c.console.session_hours),
@@ -401,6 +402,8 @@ Status RecoConfig::Validate() const {
       Range(registry.canary_min_ctr_ratio >= 0, "registry.canary_min_ctr_ratio", ">= 0"));
   RECO_RETURN_IF_ERROR(
       Range(registry.exposure_log_max_mb >= 1, "registry.exposure_log_max_mb", ">= 1"));
+  RECO_RETURN_IF_ERROR(Range(registry.follow_seconds >= 0 && registry.follow_seconds <= 3600,
+                             "registry.follow_seconds", "0..3600 seconds, 0 = never"));
   RECO_RETURN_IF_ERROR(Range(InHalfOpen(console.session_hours, 0, 24 * 30),
                              "console.session_hours", "> 0 and <= 720 (30 days)"));
   RECO_RETURN_IF_ERROR(Range(console.history_interval >= 0.1 && console.history_interval <= 3600,

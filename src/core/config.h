@@ -122,6 +122,9 @@ struct RegistryConfig {
   double canary_max_error_rate = 0.05;  // canary withdrawn above this error rate
   double canary_min_ctr_ratio = 0.8;    // ... or below this share of the primary's CTR
   int exposure_log_max_mb = 256;        // exposure_log.jsonl is rotated past this size
+  // reco serve checks the registry this often and follows a production version (or a
+  // withdrawn canary) another process set; 0 = never (only POST /models/reload).
+  double follow_seconds = 10;
 };
 
 // The admin console of `reco serve` (/console; docs/console.md).

@@ -47,26 +47,13 @@ MetricsHistory::~MetricsHistory() { Stop(); }
 
 void MetricsHistory::Start() {
   Sample();  // the first point appears one interval after start
-  thread_ = std::thread([this] { Run(); });
+  sampler_ = std::make_unique<PeriodicTask>(
+      std::chrono::duration<double>(options_.interval_seconds), [this] { Sample(); });
+  sampler_->Start();
 }
 
 void MetricsHistory::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void MetricsHistory::Run() {
-  const auto interval = std::chrono::duration<double>(options_.interval_seconds);
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!wake_.wait_for(lock, interval, [this] { return stopping_; })) {
-    lock.unlock();
-    Sample();
-    lock.lock();
-  }
+  if (sampler_) sampler_->Stop();
 }
 
 MetricsHistory::Reading MetricsHistory::Read() const {

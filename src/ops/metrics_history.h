@@ -11,14 +11,14 @@
 // MetricsRegistry and Clock, which must outlive it.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <vector>
 
+#include "core/periodic_task.h"
 #include "core/time.h"
 #include "ops/metrics.h"
 
@@ -75,7 +75,6 @@ class MetricsHistory {
 
   Reading Read() const;
   HistoryPoint Between(const Reading& a, const Reading& b) const;
-  void Run();
 
   const MetricsRegistry& metrics_;
   const MetricsHistoryOptions options_;
@@ -85,9 +84,7 @@ class MetricsHistory {
   mutable std::mutex mu_;
   std::deque<Reading> readings_;  // oldest first
   std::vector<double> latency_bounds_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::unique_ptr<PeriodicTask> sampler_;
 };
 
 // The q-quantile (0 < q < 1) of observations counted in cumulative buckets with upper bounds

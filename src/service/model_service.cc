@@ -72,6 +72,40 @@ Status ModelService::Withdraw(std::string_view alias) {
   return InvalidArgument("alias must be \"canary\" or \"shadow\"", "alias");
 }
 
+Result<std::optional<ReloadReport>> ModelService::FollowRegistry() {
+  std::lock_guard<std::mutex> lock(follow_mu_);
+  if (data_dir_.empty()) return std::optional<ReloadReport>();
+  registry::ModelRegistry registry(data_dir_, clock_);
+  std::error_code ec;
+  const auto mtime = std::filesystem::last_write_time(registry.registry_path(), ec);
+  if (ec || mtime == followed_mtime_) return std::optional<ReloadReport>();
+  Result<registry::RegistryContents> contents = registry.Load();
+  if (!contents.ok()) return contents.status();
+  followed_mtime_ = mtime;
+  if (std::shared_ptr<const ModelBundle> canary = models_.canary_bundles().Get()) {
+    const registry::ModelVersion* aliased = contents->WithAlias(registry::kCanary);
+    if (aliased == nullptr || aliased->run_id != canary->run_id()) {
+      RECO_RETURN_IF_ERROR(
+          models_.Withdraw(ServingVariant::kCanary, "the registry no longer names it canary"));
+    }
+  }
+  const registry::ModelVersion* production = contents->WithAlias(registry::kProduction);
+  std::shared_ptr<const ModelBundle> primary = models_.bundles().Get();
+  if (production == nullptr || (primary != nullptr && primary->run_id() == production->run_id) ||
+      production->run_id == follow_failed_run_) {
+    return std::optional<ReloadReport>();
+  }
+  spdlog::info("event=registry_changed production={} serving={}", production->run_id,
+               primary == nullptr ? "" : primary->run_id());
+  Result<ReloadReport> report = Reload(ReloadRequest{});  // the primary: production
+  if (!report.ok()) {
+    follow_failed_run_ = production->run_id;
+    return report.status();
+  }
+  follow_failed_run_.clear();
+  return std::optional<ReloadReport>(std::move(*report));
+}
+
 void ModelService::CountUnreadableReload() { reloads_->WithLabels({"failed"})->Inc(); }
 
 ServingVersions ModelService::Serving() const {

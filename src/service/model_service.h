@@ -9,6 +9,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +79,14 @@ class ModelService {
   // Stops serving the "canary" or "shadow" and removes its alias.
   Status Withdraw(std::string_view alias);
 
+  // Brings this process in line with the registry when another process changed it (a second
+  // replica, `reco models rollback`, a pipeline run elsewhere): reloads the primary when the
+  // production alias names another version than the one serving, and stops serving a canary
+  // the registry no longer names. Returns the primary's reload report, nullopt when the primary
+  // was already production. A version that fails to load is reported once, then skipped until
+  // the registry changes again.
+  Result<std::optional<ReloadReport>> FollowRegistry();
+
   ServingVersions Serving() const;
   // Brings reco_model_version_info up to date (call before rendering the metrics).
   void SyncVersionInfo();
@@ -89,6 +99,9 @@ class ModelService {
   Status CheckDataDir() const;
 
   ModelManager& models_;
+  std::mutex follow_mu_;
+  std::filesystem::file_time_type followed_mtime_{};  // the registry file last looked at
+  std::string follow_failed_run_;                    // production run that failed to load
   Rollout* rollout_;
   CounterFamily* reloads_;
   std::filesystem::path data_dir_;

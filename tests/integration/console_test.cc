@@ -229,6 +229,46 @@ TEST_F(ConsoleServer, RollbackAndPromoteChangeWhatHealthReports) {
   EXPECT_EQ(client.Post("/api/v1/models/rollback", "{}").status, 401);
 }
 
+// `reco models rollback` in another process (or a second replica) changes the registry file;
+// the running server follows it within registry.follow_seconds, without a reload call.
+TEST_F(ConsoleServer, TheServerFollowsARollbackMadeByAnotherProcess) {
+  ASSERT_EQ(StartServer({.env = {{"RECO_REGISTRY_FOLLOW_SECONDS", "0.2"}}}), "");
+  HttpClient client(server_.port());
+  auto primary_run = [&] {
+    return StringField(Json(client.Get("/health").body)["primary"], "run_id");
+  };
+  auto wait_for_primary = [&](const std::string& run_id) {
+    for (int i = 0; i < 100 && primary_run() != run_id; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return primary_run();
+  };
+  const std::string production = primary_run();
+  ASSERT_FALSE(production.empty());
+  const auto log = dir_->path() / "follow.log";
+  ASSERT_TRUE(RunReco({"models", "rollback", "--data-dir", data_.string(), "--json"}, log).Ok())
+      << ReadFile(log);
+  const std::string previous = wait_for_primary("");  // read what the registry now says below
+  Json registry(client.Get("/api/v1/models").body);
+  std::string now_production;
+  simdjson::dom::array versions;
+  ASSERT_EQ(registry["versions"].get(versions), simdjson::SUCCESS);
+  for (simdjson::dom::element v : versions) {
+    simdjson::dom::array aliases;
+    ASSERT_EQ(v["aliases"].get(aliases), simdjson::SUCCESS);
+    for (simdjson::dom::element alias : aliases) {
+      if (alias.get_string().value_unsafe() == "production") now_production = StringField(v, "run_id");
+    }
+  }
+  ASSERT_NE(now_production, production);
+  EXPECT_EQ(wait_for_primary(now_production), now_production);
+  EXPECT_NE(server_.log().find("event=registry_changed"), std::string::npos);
+  // And back: the data dir is shared with the other tests.
+  ASSERT_TRUE(RunReco({"models", "rollback", "--data-dir", data_.string(), production}, log).Ok())
+      << ReadFile(log);
+  EXPECT_EQ(wait_for_primary(production), production);
+}
+
 TEST_F(ConsoleServer, ThePagesDataRoutesAnswerFromTheRunningServer) {
   ASSERT_EQ(StartServer({}), "");
   HttpClient client(server_.port());
