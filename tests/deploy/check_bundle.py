@@ -80,9 +80,9 @@ def check_refusals(src, build, work):
         fail(f"a refused make-offline-bundle.sh wrote {os.listdir(out)}")
 
 
-def make_bundle(src, build, data, out):
+def make_bundle(src, build, data, out, image_args=("--no-image",)):
     started = time.monotonic()
-    r = must([os.path.join(src, "scripts/make-offline-bundle.sh"), "--out", out, "--no-image",
+    r = must([os.path.join(src, "scripts/make-offline-bundle.sh"), "--out", out, *image_args,
               "--with-models", data, "--build-dir", build])
     print(r.stderr.strip())
     names = [n for n in os.listdir(out) if re.fullmatch(r"reco-offline-.+-amd64\.tar", n)]
