@@ -180,6 +180,7 @@ Result<ExperimentReport> ExperimentService::Results(std::string_view id) {
   ex::ExposureJoin join(names, options_.join);
   RECO_RETURN_IF_ERROR(Collect(e, join, report));
   report.computed_at = clock_.NowMicros();
+  report.alpha = options_.results.alpha;
   report.window_start = e.started_at > 0 ? e.started_at : join.first_exposure();
   report.window_end = e.status == ex::kStopped ? e.stopped_at : report.computed_at + 1;
   std::vector<std::vector<ex::VariantCounts>> looks;

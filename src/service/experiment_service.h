@@ -52,6 +52,7 @@ struct ExperimentDefinition {
 struct ExperimentReport {
   ExperimentRecord experiment;
   experiment::ExperimentResults results;
+  double alpha = 0.05;  // the level of the intervals and of `significant`
   TimestampUs computed_at = 0;
   TimestampUs window_start = 0;  // started_at (the first exposure when unset)
   TimestampUs window_end = 0;    // stopped_at, or now while running
