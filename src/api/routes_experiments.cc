@@ -145,7 +145,9 @@ void WriteVariantSummaries(JsonWriter& w, const experiment::ExperimentResults& r
     w.BeginObject().Key("name").String(v.name).Key("users").Int(v.users);
     w.Key("exposures").Int(v.exposures).Key("clicks").Int(v.clicks).Key("ctr").Double(v.ctr);
     w.Key("conversions").Int(v.conversions).Key("converted_users").Int(v.converted_users);
-    w.Key("conversion_rate").Double(v.conversion_rate).EndObject();
+    w.Key("conversion_rate").Double(v.conversion_rate);
+    w.Key("clicked_users").Int(v.clicked_users).Key("clicked_user_rate").Double(v.clicked_user_rate);
+    w.Key("conversions_per_exposure").Double(v.conversions_per_exposure).EndObject();
   }
   w.EndArray();
 }
@@ -166,6 +168,10 @@ void WriteReport(HttpResponse& res, const service::ExperimentReport& report) {
     WriteComparison(w, c.ctr);
     w.Key("conversion_rate");
     WriteComparison(w, c.conversion_rate);
+    w.Key("clicked_user_rate");
+    WriteComparison(w, c.clicked_user_rate);
+    w.Key("conversions_per_exposure");
+    WriteComparison(w, c.conversions_per_exposure);
     w.EndObject();
   }
   w.EndArray();

@@ -1,6 +1,7 @@
 #include "experiment/results.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace reco::experiment {
@@ -10,17 +11,19 @@ double Tau(double control, const ResultsOptions& o) {
   return std::max(o.tau_floor, o.tau_relative * std::fabs(control));
 }
 
-// The two tests of treatment `t` against variant 0 at one look.
-struct LookTests {
-  Comparison ctr;
-  Comparison conversion;
-};
+// The comparisons a treatment gets, in TreatmentComparison's order.
+constexpr MetricComparison TreatmentComparison::*kMetrics[] = {
+    &TreatmentComparison::ctr, &TreatmentComparison::conversion_rate,
+    &TreatmentComparison::clicked_user_rate, &TreatmentComparison::conversions_per_exposure};
 
-LookTests TestLook(const std::vector<VariantCounts>& v, size_t t, double alpha) {
+// The tests of treatment `t` against variant 0 at one look, in kMetrics order.
+std::array<Comparison, 4> TestLook(const std::vector<VariantCounts>& v, size_t t, double alpha) {
   const VariantSummary c = Summarize("", v[0]);
   const VariantSummary s = Summarize("", v[t]);
   return {RatioTest(CtrSums(v[0]), CtrSums(v[t]), alpha),
-          TwoProportionTest(c.converted_users, c.users, s.converted_users, s.users, alpha)};
+          TwoProportionTest(c.converted_users, c.users, s.converted_users, s.users, alpha),
+          TwoProportionTest(c.clicked_users, c.users, s.clicked_users, s.users, alpha),
+          RatioTest(ConversionsPerExposureSums(v[0]), ConversionsPerExposureSums(v[t]), alpha)};
 }
 
 }  // namespace
@@ -39,10 +42,15 @@ VariantSummary Summarize(const std::string& name, const VariantCounts& users) {
     s.clicks += u.clicks;
     s.conversions += u.conversions;
     if (u.conversions > 0) ++s.converted_users;
+    if (u.clicks > 0) ++s.clicked_users;
   }
   s.ctr = s.exposures > 0 ? static_cast<double>(s.clicks) / static_cast<double>(s.exposures) : 0;
-  s.conversion_rate =
-      s.users > 0 ? static_cast<double>(s.converted_users) / static_cast<double>(s.users) : 0;
+  const double users_d = static_cast<double>(s.users);
+  const double exposures_d = static_cast<double>(s.exposures);
+  s.conversion_rate = s.users > 0 ? static_cast<double>(s.converted_users) / users_d : 0;
+  s.clicked_user_rate = s.users > 0 ? static_cast<double>(s.clicked_users) / users_d : 0;
+  s.conversions_per_exposure =
+      s.exposures > 0 ? static_cast<double>(s.conversions) / exposures_d : 0;
   return s;
 }
 
@@ -50,6 +58,14 @@ RatioSums CtrSums(const VariantCounts& users) {
   RatioSums sums;
   for (const UserCounts& u : users) {
     sums.Add(static_cast<double>(u.clicks), static_cast<double>(u.exposures));
+  }
+  return sums;
+}
+
+RatioSums ConversionsPerExposureSums(const VariantCounts& users) {
+  RatioSums sums;
+  for (const UserCounts& u : users) {
+    sums.Add(static_cast<double>(u.conversions), static_cast<double>(u.exposures));
   }
   return sums;
 }
@@ -73,21 +89,24 @@ ExperimentResults ComputeResults(const ExperimentRecord& e, const std::vector<Va
   for (size_t t = 1; t < e.variants.size(); ++t) {
     TreatmentComparison cmp;
     cmp.variant = e.variants[t].name;
-    const LookTests last = TestLook(now, t, options.alpha);
-    cmp.ctr.test = last.ctr;
-    cmp.conversion_rate.test = last.conversion;
-    cmp.ctr.sequential_p_value = SequentialPValueAtLook(last.ctr, options);
-    cmp.conversion_rate.sequential_p_value = SequentialPValueAtLook(last.conversion, options);
+    const std::array<Comparison, 4> last = TestLook(now, t, options.alpha);
+    for (size_t m = 0; m < last.size(); ++m) {
+      MetricComparison& metric = cmp.*kMetrics[m];
+      metric.test = last[m];
+      metric.sequential_p_value = SequentialPValueAtLook(last[m], options);
+    }
     for (const auto& look : looks) {
       if (look.size() < e.variants.size()) continue;
-      const LookTests earlier = TestLook(look, t, options.alpha);
-      cmp.ctr.sequential_p_value =
-          std::min(cmp.ctr.sequential_p_value, SequentialPValueAtLook(earlier.ctr, options));
-      cmp.conversion_rate.sequential_p_value =
-          std::min(cmp.conversion_rate.sequential_p_value, SequentialPValueAtLook(earlier.conversion, options));
+      const std::array<Comparison, 4> earlier = TestLook(look, t, options.alpha);
+      for (size_t m = 0; m < earlier.size(); ++m) {
+        MetricComparison& metric = cmp.*kMetrics[m];
+        metric.sequential_p_value =
+            std::min(metric.sequential_p_value, SequentialPValueAtLook(earlier[m], options));
+      }
     }
-    cmp.ctr.significant = cmp.ctr.sequential_p_value < options.alpha;
-    cmp.conversion_rate.significant = cmp.conversion_rate.sequential_p_value < options.alpha;
+    for (auto member : kMetrics) {
+      (cmp.*member).significant = (cmp.*member).sequential_p_value < options.alpha;
+    }
     r.comparisons.push_back(std::move(cmp));
   }
   return r;

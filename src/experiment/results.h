@@ -46,6 +46,9 @@ struct VariantSummary {
   int64_t conversions = 0;
   int64_t converted_users = 0;
   double conversion_rate = 0;  // converted users / users
+  int64_t clicked_users = 0;
+  double clicked_user_rate = 0;         // users with a clicked list / users
+  double conversions_per_exposure = 0;  // conversions / exposures
 };
 
 // One metric of one treatment against the control.
@@ -57,8 +60,10 @@ struct MetricComparison {
 
 struct TreatmentComparison {
   std::string variant;
-  MetricComparison ctr;              // per exposure, delta method
-  MetricComparison conversion_rate;  // per user, two-proportion z-test
+  MetricComparison ctr;                       // clicks per exposure, delta method
+  MetricComparison conversion_rate;           // converted users per user, z-test
+  MetricComparison clicked_user_rate;         // users who clicked per user, z-test
+  MetricComparison conversions_per_exposure;  // conversions per exposure, delta method
 };
 
 struct ExperimentResults {
@@ -74,6 +79,7 @@ double SequentialPValueAtLook(const Comparison& c, const ResultsOptions& options
 
 VariantSummary Summarize(const std::string& name, const VariantCounts& users);
 RatioSums CtrSums(const VariantCounts& users);
+RatioSums ConversionsPerExposureSums(const VariantCounts& users);
 
 // `now`: per variant (in the experiment's order) its users up to now. `looks`: the same at
 // earlier moments (e.g. the end of each day since the start), oldest first; the sequential

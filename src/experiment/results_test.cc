@@ -35,6 +35,9 @@ TEST(Results, SummarizesEachVariant) {
   EXPECT_EQ(s.conversions, 3);
   EXPECT_EQ(s.converted_users, 2);
   EXPECT_DOUBLE_EQ(s.conversion_rate, 2.0 / 3);
+  EXPECT_EQ(s.clicked_users, 2);
+  EXPECT_DOUBLE_EQ(s.clicked_user_rate, 2.0 / 3);
+  EXPECT_DOUBLE_EQ(s.conversions_per_exposure, 0.3);
 }
 
 TEST(Results, ComparesTheTreatmentWithTheControl) {
@@ -54,6 +57,13 @@ TEST(Results, ComparesTheTreatmentWithTheControl) {
   // The sequential p-value is never below the fixed-horizon one.
   EXPECT_GE(c.conversion_rate.sequential_p_value, c.conversion_rate.test.p_value);
   EXPECT_GE(c.ctr.sequential_p_value, c.ctr.test.p_value);
+  // Users who clicked: 100 vs 160 of 1000; conversions per exposure: 100/2000 vs 130/2000.
+  EXPECT_NEAR(c.clicked_user_rate.test.difference, 0.06, 1e-12);
+  EXPECT_NEAR(c.clicked_user_rate.test.p_value,
+              TwoProportionTest(100, 1000, 160, 1000, 0.05).p_value, 1e-15);
+  EXPECT_NEAR(c.conversions_per_exposure.test.difference, 0.015, 1e-12);
+  EXPECT_TRUE(c.conversions_per_exposure.test.valid);
+  EXPECT_GE(c.conversions_per_exposure.sequential_p_value, c.conversions_per_exposure.test.p_value);
   EXPECT_EQ(r.looks, 1);
   EXPECT_FALSE(r.srm.mismatch);
 }

@@ -182,12 +182,14 @@ Result<ExperimentReport> ExperimentService::Results(std::string_view id) {
   report.computed_at = clock_.NowMicros();
   report.alpha = options_.results.alpha;
   report.window_start = e.started_at > 0 ? e.started_at : join.first_exposure();
-  report.window_end = e.status == ex::kStopped ? e.stopped_at : report.computed_at + 1;
+  report.window_end = e.status == ex::kStopped ? e.stopped_at : report.computed_at;
+  // What happened up to and including the window's end counts.
+  const TimestampUs cutoff = report.window_end + 1;
   std::vector<std::vector<ex::VariantCounts>> looks;
-  for (TimestampUs t : DailyLooks(report.window_start, report.window_end, options_.max_looks)) {
+  for (TimestampUs t : DailyLooks(report.window_start, cutoff, options_.max_looks)) {
     looks.push_back(join.CountAt(t));
   }
-  report.results = ex::ComputeResults(e, join.CountAt(report.window_end), looks, options_.results);
+  report.results = ex::ComputeResults(e, join.CountAt(cutoff), looks, options_.results);
   report.unknown_variant_exposures = join.unknown_variant();
   report.switched_users = join.switched_users();
   return report;

@@ -55,7 +55,7 @@ struct ExperimentReport {
   double alpha = 0.05;  // the level of the intervals and of `significant`
   TimestampUs computed_at = 0;
   TimestampUs window_start = 0;  // started_at (the first exposure when unset)
-  TimestampUs window_end = 0;    // stopped_at, or now while running
+  TimestampUs window_end = 0;    // stopped_at, or now while running (inclusive)
   int64_t log_lines = 0;
   int64_t bad_lines = 0;
   int64_t unknown_variant_exposures = 0;  // lines naming a variant the experiment lacks

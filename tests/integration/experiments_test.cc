@@ -177,6 +177,8 @@ TEST_F(ExperimentsTest, LifecycleAssignmentAndResults) {
   EXPECT_GT(Number(results["comparisons"].at(0)["ctr"]["difference"]), 0.3);
   EXPECT_GE(Number(results["comparisons"].at(0)["ctr"]["sequential_p_value"]),
             Number(results["comparisons"].at(0)["ctr"]["p_value"]));
+  EXPECT_DOUBLE_EQ(Number(results["variants"].at(1)["clicked_user_rate"]), 1.0);
+  EXPECT_GE(Number(results["comparisons"].at(0)["conversions_per_exposure"]["p_value"]), 0);
   EXPECT_GE(Number(results["srm"]["p_value"]), 0);
   EXPECT_EQ(results["log"]["lines"].get_int64().value(), 40);
 
