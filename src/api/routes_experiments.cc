@@ -59,7 +59,8 @@ Result<std::vector<ExperimentVariantRecord>> ParseVariants(simdjson::dom::elemen
   }
   std::vector<ExperimentVariantRecord> out;
   for (simdjson::dom::element item : array) {
-    RECO_ASSIGN_OR_RETURN(auto v, ParseVariant(item, "variants[" + std::to_string(out.size()) + "]"));
+    RECO_ASSIGN_OR_RETURN(auto v,
+                          ParseVariant(item, "variants[" + std::to_string(out.size()) + "]"));
     out.push_back(std::move(v));
   }
   return out;
@@ -82,8 +83,7 @@ Status ReadDefinitionField(std::string_view key, simdjson::dom::element value,
   if (key == "variants") return Into(ParseVariants(value), d.variants);
   if (key == "click_types") return Into(StringArrayField(value, k), d.click_types);
   if (key == "conversion_types") return Into(StringArrayField(value, k), d.conversion_types);
-  return UnknownField(key,
-                      "id, name, layer, traffic, variants, click_types, conversion_types");
+  return UnknownField(key, "id, name, layer, traffic, variants, click_types, conversion_types");
 }
 
 // The body of POST (with an id) or PUT (the id is the path's; a differing body id is an error).
@@ -146,7 +146,10 @@ void WriteVariantSummaries(JsonWriter& w, const experiment::ExperimentResults& r
     w.Key("exposures").Int(v.exposures).Key("clicks").Int(v.clicks).Key("ctr").Double(v.ctr);
     w.Key("conversions").Int(v.conversions).Key("converted_users").Int(v.converted_users);
     w.Key("conversion_rate").Double(v.conversion_rate);
-    w.Key("clicked_users").Int(v.clicked_users).Key("clicked_user_rate").Double(v.clicked_user_rate);
+    w.Key("clicked_users")
+        .Int(v.clicked_users)
+        .Key("clicked_user_rate")
+        .Double(v.clicked_user_rate);
     w.Key("conversions_per_exposure").Double(v.conversions_per_exposure).EndObject();
   }
   w.EndArray();
@@ -239,7 +242,9 @@ void ApiService::AddExperimentRoutes(Router& r) {
        .summary = "One experiment. 404 when there is none.",
        .tag = "experiments",
        .response_schema = "Experiment"},
-      [this](HttpRequest& req, HttpResponse& res) { WriteOne(res, Experiments().Get(req.Param("id"))); });
+      [this](HttpRequest& req, HttpResponse& res) {
+        WriteOne(res, Experiments().Get(req.Param("id")));
+      });
   AddExperimentEditRoutes(r);
 }
 

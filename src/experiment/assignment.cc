@@ -107,7 +107,8 @@ Result<int> PlaceInLayer(std::span<const ExperimentRecord> experiments, const Ex
                   "traffic");
   };
   if (keep_offset) {
-    if (e.bucket_offset + size > kBuckets || Overlaps(taken, e.bucket_offset, e.bucket_offset + size)) {
+    if (e.bucket_offset + size > kBuckets ||
+        Overlaps(taken, e.bucket_offset, e.bucket_offset + size)) {
       return no_room("has no room to grow this experiment's range from bucket " +
                      std::to_string(e.bucket_offset));
     }

@@ -22,7 +22,8 @@ ExperimentRecord Running(std::string id, std::string layer, double traffic, int 
   e.traffic = traffic;
   e.bucket_offset = offset;
   for (size_t i = 0; i < weights.size(); ++i) {
-    e.variants.push_back({"v" + std::to_string(i), weights[i], "scenario", "s" + std::to_string(i)});
+    e.variants.push_back(
+        {"v" + std::to_string(i), weights[i], "scenario", "s" + std::to_string(i)});
   }
   e.click_types = {"click"};
   return e;
@@ -74,7 +75,8 @@ TEST(Assign, WeightsSplitUsersInProportion) {
 }
 
 TEST(Assign, AUserIsInAtMostOneExperimentPerLayer) {
-  std::vector<ExperimentRecord> exps = {Running("a", "home", 0.3, 0), Running("b", "home", 0.5, 3000),
+  std::vector<ExperimentRecord> exps = {Running("a", "home", 0.3, 0),
+                                        Running("b", "home", 0.5, 3000),
                                         Running("c", "detail", 1.0, 0)};
   std::map<std::string, int> per_experiment;
   for (int i = 0; i < 20000; ++i) {
@@ -134,8 +136,8 @@ TEST(Assign, SkipsExperimentsThatAreNotRunning) {
 }
 
 TEST(PlaceInLayer, TakesTheFirstFreeRangeAndRefusesOverlaps) {
-  std::vector<ExperimentRecord> exps = {Running("a", "home", 0.3, 0), Running("b", "home", 0.2, 5000),
-                                        Running("x", "other", 1.0, 0)};
+  std::vector<ExperimentRecord> exps = {
+      Running("a", "home", 0.3, 0), Running("b", "home", 0.2, 5000), Running("x", "other", 1.0, 0)};
   ExperimentRecord c = Running("c", "home", 0.2, 0);
   c.status = std::string(kDraft);
   EXPECT_EQ(PlaceInLayer(exps, c, false).value(), 3000);

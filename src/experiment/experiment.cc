@@ -18,7 +18,8 @@ Status CheckName(std::string_view value, const std::string& field) {
   for (char c : value) {
     const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
     if (!ok) {
-      return InvalidArgument(field + ": only letters, digits, '_', '-' and '.' are allowed, got \"" +
+      return InvalidArgument(field +
+                                 ": only letters, digits, '_', '-' and '.' are allowed, got \"" +
                                  std::string(value) + "\"",
                              field);
     }
@@ -32,7 +33,8 @@ Status CheckVariant(const ExperimentVariantRecord& v, const std::string& field) 
     return InvalidArgument(field + ".weight: must be > 0", field + ".weight");
   }
   if (v.target_kind != kTargetScenario && v.target_kind != kTargetModelVersion) {
-    return InvalidArgument(field + ".target_kind: must be \"scenario\" or \"model_version\", got \"" +
+    return InvalidArgument(field +
+                               ".target_kind: must be \"scenario\" or \"model_version\", got \"" +
                                v.target_kind + "\"",
                            field + ".target_kind");
   }

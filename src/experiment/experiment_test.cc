@@ -41,7 +41,10 @@ TEST(Validate, NamesTheBadField) {
       {[](auto& e) { e.variants[1].name = "control"; }, "variants[1].name"},
       {[](auto& e) { e.variants[1].target_kind = "model"; }, "variants[1].target_kind"},
       {[](auto& e) { e.variants[0].target = ""; }, "variants[0].target"},
-      {[](auto& e) { e.click_types = {"click", "click"}; }, "click_types[1]"},
+      {[](auto& e) {
+         e.click_types = {"click", "click"};
+       },
+       "click_types[1]"},
       {[](auto& e) { e.conversion_types = {""}; }, "conversion_types[0]"},
       {[](auto& e) {
          e.click_types.clear();

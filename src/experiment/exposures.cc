@@ -31,9 +31,11 @@ Result<std::optional<ExposureEvent>> ParseExposureFor(std::string_view line,
   }
   e.user_id = std::string(text);
   simdjson::dom::array items;
-  if (o["items"].get_array().get(items)) return InvalidArgument("field 'items' is missing", "items");
+  if (o["items"].get_array().get(items))
+    return InvalidArgument("field 'items' is missing", "items");
   for (simdjson::dom::element item : items) {
-    if (item.get_string().get(text)) return InvalidArgument("field 'items' holds a non-string", "items");
+    if (item.get_string().get(text))
+      return InvalidArgument("field 'items' holds a non-string", "items");
     e.items.emplace_back(text);
   }
   return std::optional<ExposureEvent>(std::move(e));

@@ -18,9 +18,9 @@ std::string Line(std::string ts, std::string user, std::string experiments, std:
 }
 
 TEST(ParseExposureFor, ReadsTheVariantOfTheExperiment) {
-  auto got = ParseExposureFor(
-      Line("2023-11-14T22:13:20Z", "u1", R"({"exp1":"treatment","exp2":"control"})", R"(["i1","i2"])"),
-      "exp1");
+  auto got = ParseExposureFor(Line("2023-11-14T22:13:20Z", "u1",
+                                   R"({"exp1":"treatment","exp2":"control"})", R"(["i1","i2"])"),
+                              "exp1");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   ASSERT_TRUE(got->has_value());
   EXPECT_EQ((*got)->variant, "treatment");
@@ -30,11 +30,13 @@ TEST(ParseExposureFor, ReadsTheVariantOfTheExperiment) {
 }
 
 TEST(ParseExposureFor, SkipsLinesOfOtherExperimentsAndRejectsBadOnes) {
-  auto other = ParseExposureFor(Line("2023-11-14T22:13:20Z", "u1", R"({"exp2":"a"})", "[]"), "exp1");
+  auto other =
+      ParseExposureFor(Line("2023-11-14T22:13:20Z", "u1", R"({"exp2":"a"})", "[]"), "exp1");
   ASSERT_TRUE(other.ok());
   EXPECT_FALSE(other->has_value());
   // A line without the field (written before experiments existed).
-  auto old = ParseExposureFor(R"({"ts":"2023-11-14T22:13:20Z","user_id":"exp1","items":[]})", "exp1");
+  auto old =
+      ParseExposureFor(R"({"ts":"2023-11-14T22:13:20Z","user_id":"exp1","items":[]})", "exp1");
   ASSERT_TRUE(old.ok());
   EXPECT_FALSE(old->has_value());
   EXPECT_FALSE(ParseExposureFor(R"({"experiments":{"exp1":"a"},"ts":"x"})", "exp1").ok());
@@ -46,7 +48,8 @@ TEST(ParseExposureFor, SkipsLinesOfOtherExperimentsAndRejectsBadOnes) {
 }
 
 TEST(ExposureLogFiles, ListsRotatedFilesOldestFirstThenTheLiveLog) {
-  auto dir = std::filesystem::temp_directory_path() / ("reco_exp_files_" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("reco_exp_files_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   auto live = dir / "exposure_log.jsonl";
   for (std::string suffix : {"", ".1", ".2"}) std::ofstream(live.string() + suffix) << "\n";

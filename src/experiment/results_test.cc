@@ -74,7 +74,8 @@ TEST(Results, SequentialPValueIsTheMinimumOverLooks) {
   ExperimentResults alone = ComputeResults(TwoArms(), now, {}, {});
   ExperimentResults with_look = ComputeResults(TwoArms(), now, {strong}, {});
   EXPECT_EQ(with_look.looks, 2);
-  const double early = ComputeResults(TwoArms(), strong, {}, {}).comparisons[0].ctr.sequential_p_value;
+  const double early =
+      ComputeResults(TwoArms(), strong, {}, {}).comparisons[0].ctr.sequential_p_value;
   EXPECT_LT(early, alone.comparisons[0].ctr.sequential_p_value);
   EXPECT_DOUBLE_EQ(with_look.comparisons[0].ctr.sequential_p_value, early);
   EXPECT_TRUE(with_look.comparisons[0].ctr.significant);

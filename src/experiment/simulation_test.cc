@@ -79,15 +79,15 @@ TEST(Simulation, AACtrFalsePositiveRateIsAlphaWithTheDeltaMethodOnly) {
     model.AddUsers(rng, kUsers, b);
     delta_rejected += RatioTest(a, b, kAlpha).p_value < kAlpha;
     // Treating every exposure as an independent trial understates the variance.
-    naive_rejected += TwoProportionTest(static_cast<int64_t>(a.x), static_cast<int64_t>(a.y),
-                                        static_cast<int64_t>(b.x), static_cast<int64_t>(b.y),
-                                        kAlpha)
-                          .p_value < kAlpha;
+    naive_rejected +=
+        TwoProportionTest(static_cast<int64_t>(a.x), static_cast<int64_t>(a.y),
+                          static_cast<int64_t>(b.x), static_cast<int64_t>(b.y), kAlpha)
+            .p_value < kAlpha;
   }
   const double delta_fpr = static_cast<double>(delta_rejected) / kRuns;
   const double naive_fpr = static_cast<double>(naive_rejected) / kRuns;
-  std::printf("A/A CTR: false-positive rate %.4f (delta method), %.4f (per exposure)\n",
-              delta_fpr, naive_fpr);
+  std::printf("A/A CTR: false-positive rate %.4f (delta method), %.4f (per exposure)\n", delta_fpr,
+              naive_fpr);
   EXPECT_NEAR(delta_fpr, kAlpha, Band(kAlpha, kRuns)) << "delta method " << delta_fpr;
   EXPECT_GT(naive_fpr, kAlpha + Band(kAlpha, kRuns)) << "per-exposure test " << naive_fpr;
 }
@@ -150,9 +150,10 @@ TEST(Simulation, DailyPeekingInflatesTheZTestButNotTheSequentialPValue) {
     seq_ctr += sr;
   }
   const double band = Band(kAlpha, kRuns);
-  std::printf("14 daily looks, A/A: z-test %.4f / %.4f, sequential %.4f / %.4f (conversion / CTR)\n",
-              static_cast<double>(naive_conv) / kRuns, static_cast<double>(naive_ctr) / kRuns,
-              static_cast<double>(seq_conv) / kRuns, static_cast<double>(seq_ctr) / kRuns);
+  std::printf(
+      "14 daily looks, A/A: z-test %.4f / %.4f, sequential %.4f / %.4f (conversion / CTR)\n",
+      static_cast<double>(naive_conv) / kRuns, static_cast<double>(naive_ctr) / kRuns,
+      static_cast<double>(seq_conv) / kRuns, static_cast<double>(seq_ctr) / kRuns);
   // Fourteen looks take the z-test's false-positive rate to about 0.2.
   EXPECT_GT(static_cast<double>(naive_conv) / kRuns, kAlpha + 2 * band) << naive_conv;
   EXPECT_GT(static_cast<double>(naive_ctr) / kRuns, kAlpha + 2 * band) << naive_ctr;
@@ -179,8 +180,8 @@ TEST(Simulation, AHigherCtrIsDetectedAtThePredictedPower) {
   }
   const double power = static_cast<double>(detected) / kRuns;
   std::printf("power: observed %.4f, predicted %.4f over %d runs\n", power, predicted, kRuns);
-  EXPECT_NEAR(power, predicted, Band(predicted, kRuns)) << "observed " << power << " predicted "
-                                                        << predicted;
+  EXPECT_NEAR(power, predicted, Band(predicted, kRuns))
+      << "observed " << power << " predicted " << predicted;
 }
 
 TEST(Simulation, AHigherConversionRateIsDetectedAtThePredictedPower) {
@@ -200,8 +201,8 @@ TEST(Simulation, AHigherConversionRateIsDetectedAtThePredictedPower) {
   }
   const double power = static_cast<double>(detected) / kRuns;
   std::printf("power: observed %.4f, predicted %.4f over %d runs\n", power, predicted, kRuns);
-  EXPECT_NEAR(power, predicted, Band(predicted, kRuns)) << "observed " << power << " predicted "
-                                                        << predicted;
+  EXPECT_NEAR(power, predicted, Band(predicted, kRuns))
+      << "observed " << power << " predicted " << predicted;
 }
 
 }  // namespace

@@ -154,8 +154,8 @@ SampleRatio SampleRatioTest(std::span<const int64_t> observed, std::span<const d
 double MixtureSprtPValue(double diff, double variance, double tau) {
   if (variance <= 0 || tau <= 0) return 1;
   const double t2 = tau * tau;
-  const double log_lambda =
-      0.5 * std::log(variance / (variance + t2)) + diff * diff * t2 / (2 * variance * (variance + t2));
+  const double log_lambda = 0.5 * std::log(variance / (variance + t2)) +
+                            diff * diff * t2 / (2 * variance * (variance + t2));
   return std::min(1.0, std::exp(-log_lambda));
 }
 

@@ -67,9 +67,9 @@ TEST(Ratio, DeltaVarianceMatchesTheFormula) {
     s.Add(x, y);
   }
   const double n = 4, mx = 1, my = 2, r = 0.5;
-  const double sxx = (1 + 0 + 4 + 1 - n * mx * mx) / 3;         // 2/3
-  const double syy = (4 + 9 + 4 + 1 - n * my * my) / 3;         // 2/3
-  const double sxy = (2 + 0 + 4 + 1 - n * mx * my) / 3;         // -1/3
+  const double sxx = (1 + 0 + 4 + 1 - n * mx * mx) / 3;  // 2/3
+  const double syy = (4 + 9 + 4 + 1 - n * my * my) / 3;  // 2/3
+  const double sxy = (2 + 0 + 4 + 1 - n * mx * my) / 3;  // -1/3
   const double want = (sxx - 2 * r * sxy + r * r * syy) / (n * my * my);
   EXPECT_NEAR(RatioVariance(s), want, 1e-15);
   EXPECT_DOUBLE_EQ(s.ratio(), r);

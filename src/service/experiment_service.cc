@@ -23,10 +23,10 @@ void ApplyDefinition(const ExperimentDefinition& d, ExperimentRecord& e) {
 }
 
 Status WrongStatus(const ExperimentRecord& e, std::string_view action) {
-  return Status(StatusCode::kFailedPrecondition,
-                "status: experiment \"" + e.id + "\" is " + e.status + ", cannot " +
-                    std::string(action),
-                "status");
+  return Status(
+      StatusCode::kFailedPrecondition,
+      "status: experiment \"" + e.id + "\" is " + e.status + ", cannot " + std::string(action),
+      "status");
 }
 
 // The end of each day since `start`, before `end`, at most `max` of them.

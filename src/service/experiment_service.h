@@ -94,7 +94,8 @@ class ExperimentService {
   // Writes `e` with `write` and refreshes the snapshot; returns `e`.
   Result<ExperimentRecord> Save(const ExperimentRecord& e, bool insert);
   // Reads the experiment's exposures and its users' outcomes into `join`.
-  Status Collect(const ExperimentRecord& e, experiment::ExposureJoin& join, ExperimentReport& report);
+  Status Collect(const ExperimentRecord& e, experiment::ExposureJoin& join,
+                 ExperimentReport& report);
 
   Store& store_;
   const Clock& clock_;

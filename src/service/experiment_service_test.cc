@@ -22,7 +22,8 @@ ExperimentDefinition Definition(std::string id, std::string layer = "home", doub
   d.name = "ranker";
   d.layer = std::move(layer);
   d.traffic = traffic;
-  d.variants = {{"control", 1, "scenario", "home_feed"}, {"treatment", 1, "model_version", "run-2"}};
+  d.variants = {{"control", 1, "scenario", "home_feed"},
+                {"treatment", 1, "model_version", "run-2"}};
   d.click_types = {"click"};
   d.conversion_types = {"purchase"};
   return d;
@@ -39,7 +40,9 @@ class ExperimentServiceTest : public ::testing::Test {
     service_.reset();
     store_.reset();
   }
-  std::filesystem::path LogPath() const { return dir_.path() / "evaluation" / "exposure_log.jsonl"; }
+  std::filesystem::path LogPath() const {
+    return dir_.path() / "evaluation" / "exposure_log.jsonl";
+  }
 
   reco::testing::TempDir dir_{"experiment_service"};
   std::unique_ptr<Store> store_;
@@ -116,7 +119,7 @@ TEST_F(ExperimentServiceTest, RampingKeepsUsersAndLayersFillUp) {
   ASSERT_TRUE(service_->Start("c").ok());
   for (int i = 0; i < 200; ++i) {
     auto got = service_->Assign("u" + std::to_string(i));
-    ASSERT_EQ(got->size(), 2u);  // "a" and "b" cover the whole home layer
+    ASSERT_EQ(got->size(), 2u);               // "a" and "b" cover the whole home layer
     EXPECT_EQ((*got)[0].experiment_id, "c");  // ordered by layer
   }
 }
@@ -151,8 +154,8 @@ TEST_F(ExperimentServiceTest, ResultsJoinTheExposureLogWithFeedback) {
       if (i % 10 == 0) feedback.push_back({"purchase", user, "i99", 1.0, record.ts + kHour, ""});
     }
     // A line of another experiment and one without experiments are not counted.
-    ASSERT_TRUE((*log)->Append(ExposureRecord{.ts = kT0, .user_id = "x", .items = {"i1"},
-                                              .experiments = {{"other", "a"}}}));
+    ASSERT_TRUE((*log)->Append(ExposureRecord{
+        .ts = kT0, .user_id = "x", .items = {"i1"}, .experiments = {{"other", "a"}}}));
     ASSERT_TRUE((*log)->Append(ExposureRecord{.ts = kT0, .user_id = "y", .items = {"i1"}}));
     (*log)->Flush();
     ASSERT_TRUE(store_->InsertFeedback(feedback, {}).ok());

@@ -146,14 +146,13 @@ TEST_P(StoreExperimentsTest, ReopenKeepsExperiments) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreExperimentsTest,
-                         ::testing::Values(ExperimentBackend{
-                             "sqlite",
-                             [](const std::filesystem::path& dir) {
-                               SqliteStoreOptions options;
-                               options.path = dir / "reco.db";
-                               options.reader_connections = 2;
-                               return OpenSqliteStore(options);
-                             }}),
+                         ::testing::Values(ExperimentBackend{"sqlite",
+                                                             [](const std::filesystem::path& dir) {
+                                                               SqliteStoreOptions options;
+                                                               options.path = dir / "reco.db";
+                                                               options.reader_connections = 2;
+                                                               return OpenSqliteStore(options);
+                                                             }}),
                          [](const ::testing::TestParamInfo<ExperimentBackend>& info) {
                            return info.param.name;
                          });

@@ -1,8 +1,8 @@
 // A/B experiments over REST on a real `reco serve`: create with validation, edit, start, ramp,
 // assignment, results from exposure lines joined with feedback posted through the API, stop,
 // delete; the admin guard on changes and the OpenAPI entries.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -30,8 +30,8 @@ std::string Definition(std::string_view id, double traffic, std::string_view wei
 
 // RFC 3339 text of now + `offset_seconds` (UTC).
 std::string TimeText(int offset_seconds) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) +
-                        offset_seconds;
+  const std::time_t t =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) + offset_seconds;
   std::tm tm{};
   gmtime_r(&t, &tm);
   char text[32];
@@ -139,16 +139,19 @@ TEST_F(ExperimentsTest, LifecycleAssignmentAndResults) {
     Json body(r.body);
     ASSERT_EQ(Count(body["assignments"]), 1) << r.body;
     const std::string variant = StringField(body["assignments"].at(0), "variant");
-    EXPECT_EQ(StringField(Json(client_->Get("/api/v1/experiments/assignment/" + user, kAdmin).body)
-                              ["assignments"]
-                                  .at(0),
-                          "variant"),
-              variant);
+    EXPECT_EQ(
+        StringField(
+            Json(client_->Get("/api/v1/experiments/assignment/" + user, kAdmin).body)["assignments"]
+                .at(0),
+            "variant"),
+        variant);
     lines += R"({"ts":")" + exposed_at + R"(","request_id":"r","user_id":")" + user +
              R"(","scenario":"home_feed","model_version":"m","variant":"primary",)"
-             R"("experiments":{"exp1":")" + variant + R"("},"items":["i1","i2"]})" + "\n";
+             R"("experiments":{"exp1":")" +
+             variant + R"("},"items":["i1","i2"]})" + "\n";
     // Treatment users all click i1; control users every other one.
-    if (variant == "treatment" || i % 2 == 0) feedback.push_back(FeedbackJson("click", user, "i1", clicked_at));
+    if (variant == "treatment" || i % 2 == 0)
+      feedback.push_back(FeedbackJson("click", user, "i1", clicked_at));
     if (i % 4 == 0) feedback.push_back(FeedbackJson("purchase", user, "i9", clicked_at));
   }
   ASSERT_NO_FATAL_FAILURE(AppendExposureLines(dir_.path(), lines));
@@ -185,7 +188,9 @@ TEST_F(ExperimentsTest, LifecycleAssignmentAndResults) {
   r = client_->Post("/api/v1/experiments/exp1/stop", "", kAdmin);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(StringField(Json(r.body).root(), "status"), "stopped");
-  EXPECT_EQ(Count(Json(client_->Get("/api/v1/experiments/assignment/u1", kAdmin).body)["assignments"]), 0);
+  EXPECT_EQ(
+      Count(Json(client_->Get("/api/v1/experiments/assignment/u1", kAdmin).body)["assignments"]),
+      0);
   EXPECT_EQ(client_->Get("/api/v1/experiments/exp1/results", kAdmin).status, 200);
   r = client_->Delete("/api/v1/experiments/exp1", kAdmin);
   EXPECT_EQ(RowAffected(r.body), 1) << r.body;
@@ -202,8 +207,9 @@ TEST_F(ExperimentsTest, ExperimentsSurviveARestartAndAreInTheOpenApiDocument) {
   ASSERT_EQ(server_.Start(dir_.path(), {.env = {{"RECO_SERVER_API_KEY", kKey}}}), "");
   client_ = std::make_unique<HttpClient>(server_.port());
   EXPECT_EQ(client_->Get("/api/v1/experiments/assignment/someone", kAdmin).body, before);
-  EXPECT_EQ(StringField(Json(client_->Get("/api/v1/experiments/exp1", kAdmin).body).root(), "status"),
-            "running");
+  EXPECT_EQ(
+      StringField(Json(client_->Get("/api/v1/experiments/exp1", kAdmin).body).root(), "status"),
+      "running");
   const std::string openapi = client_->Get("/api/v1/openapi.json", kAdmin).body;
   for (std::string path : {"/api/v1/experiments\"", "/api/v1/experiments/{id}\"",
                            "/api/v1/experiments/{id}/start", "/api/v1/experiments/{id}/results",

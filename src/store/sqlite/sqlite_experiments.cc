@@ -99,8 +99,8 @@ Status CheckId(std::string_view id) {
 Status SqliteStore::InsertExperiment(const ExperimentRecord& experiment) {
   RECO_RETURN_IF_ERROR(CheckId(experiment.id));
   return Write([&](Connection& conn) -> Result<int64_t> {
-           RECO_ASSIGN_OR_RETURN(
-               Stmt exists, conn.Prepare("SELECT count(*) FROM experiments WHERE id = ?"));
+           RECO_ASSIGN_OR_RETURN(Stmt exists,
+                                 conn.Prepare("SELECT count(*) FROM experiments WHERE id = ?"));
            exists.BindText(1, experiment.id);
            if (exists.Step() == SQLITE_ROW && exists.Int(0) > 0) {
              return AlreadyExists("experiment \"" + experiment.id + "\" already exists");
