@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <random>
+#include <vector>
 
 #include "experiment/results.h"
 #include "experiment/stats.h"
@@ -203,6 +204,60 @@ TEST(Simulation, AHigherConversionRateIsDetectedAtThePredictedPower) {
   std::printf("power: observed %.4f, predicted %.4f over %d runs\n", power, predicted, kRuns);
   EXPECT_NEAR(power, predicted, Band(predicted, kRuns))
       << "observed " << power << " predicted " << predicted;
+}
+
+TEST(Simulation, SampleRatioPValueIsUniformUnderCorrectAssignment) {
+  // Users split 1:1:2 at random: the chi-square p-value (2 dof) falls below 0.05 in 5 % of runs.
+  constexpr int kRuns = 1000, kUsers = 3000;
+  const std::vector<double> weights = {1, 1, 2};
+  int below = 0;
+  for (int run = 0; run < kRuns; ++run) {
+    std::mt19937_64 rng(7000 + run);
+    std::discrete_distribution<int> pick(weights.begin(), weights.end());
+    std::vector<int64_t> counts(3, 0);
+    for (int i = 0; i < kUsers; ++i) ++counts[pick(rng)];
+    below += SampleRatioTest(counts, weights, kAlpha).p_value < kAlpha;
+  }
+  const double rate = static_cast<double>(below) / kRuns;
+  std::printf("SRM under correct assignment: p < 0.05 in %.4f of %d runs\n", rate, kRuns);
+  EXPECT_NEAR(rate, kAlpha, Band(kAlpha, kRuns));
+}
+
+TEST(Simulation, AAResultsAreSignificantAtMostAlphaThroughComputeResults) {
+  // The whole results path (per-user counts, daily looks, sequential p-values) on A/A data.
+  constexpr int kRuns = 300, kDays = 7, kUsersPerDay = 150;
+  ExperimentRecord e;
+  e.id = "aa";
+  e.variants = {{"a", 1, "scenario", "s"}, {"b", 1, "scenario", "s"}};
+  const ResultsOptions options;
+  int significant = 0;
+  for (int run = 0; run < kRuns; ++run) {
+    std::mt19937_64 rng(8000 + run);
+    std::poisson_distribution<int> extra(2);
+    std::bernoulli_distribution click(0.1), convert(0.05);
+    std::vector<VariantCounts> now(2);
+    std::vector<std::vector<VariantCounts>> looks;
+    for (int day = 0; day < kDays; ++day) {
+      if (day > 0) looks.push_back(now);
+      for (int v = 0; v < 2; ++v) {
+        for (int i = 0; i < kUsersPerDay; ++i) {
+          UserCounts u;
+          u.exposures = 1 + extra(rng);
+          for (int k = 0; k < u.exposures; ++k) u.clicks += click(rng);
+          u.conversions = convert(rng);
+          now[v].push_back(u);
+        }
+      }
+    }
+    const ExperimentResults r = ComputeResults(e, now, looks, options);
+    significant +=
+        r.comparisons.at(0).ctr.significant || r.comparisons.at(0).conversion_rate.significant;
+  }
+  const double rate = static_cast<double>(significant) / kRuns;
+  std::printf("A/A through the results, 7 looks: flagged significant in %.4f of %d runs\n", rate,
+              kRuns);
+  // Two metrics, each at most alpha: at most 2 alpha together.
+  EXPECT_LE(rate, 2 * kAlpha + Band(2 * kAlpha, kRuns));
 }
 
 }  // namespace
