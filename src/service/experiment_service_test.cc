@@ -179,5 +179,19 @@ TEST_F(ExperimentServiceTest, ResultsJoinTheExposureLogWithFeedback) {
   EXPECT_FALSE(r.srm.mismatch);
 }
 
+TEST_F(ExperimentServiceTest, AnotherServiceOnTheStoreSeesChangesAfterRefresh) {
+  // Two replicas on one store: the second sees the first's start once it refreshes.
+  ExperimentService other(*store_, clock_, ExperimentServiceOptions{.exposure_log = LogPath()});
+  EXPECT_TRUE(other.Assign("u1")->empty());
+  ASSERT_TRUE(service_->Create(Definition("exp1")).ok());
+  ASSERT_TRUE(service_->Start("exp1").ok());
+  EXPECT_TRUE(other.Assign("u1")->empty());  // its snapshot is older
+  ASSERT_TRUE(other.Refresh().ok());
+  auto seen = other.Assign("u1");
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ((*seen)[0].variant, (*service_->Assign("u1"))[0].variant);
+  EXPECT_EQ(other.Assign("").status().field(), "user_id");
+}
+
 }  // namespace
 }  // namespace reco::service
