@@ -86,6 +86,14 @@ ApiService::ApiService(ApiDeps deps) : d_(deps) {
   unmatched_metrics_ = std::make_unique<RouteMetrics>();
   unmatched_metrics_->route = std::string(kUnmatchedRoute);
   unmatched_metrics_->seconds = request_seconds_->WithLabels({unmatched_metrics_->route});
+  if (d_.experiments == nullptr && d_.store != nullptr && d_.clock != nullptr) {
+    const std::filesystem::path data_dir =
+        d_.model != nullptr ? d_.model->data_dir() : std::filesystem::path();
+    own_experiments_ = std::make_unique<service::ExperimentService>(
+        *d_.store, *d_.clock,
+        service::ExperimentServiceOptions{.exposure_log =
+                                              data_dir / "evaluation" / "exposure_log.jsonl"});
+  }
   if (d_.config->console.enabled) {
     console_ = std::make_unique<ConsoleSessions>(
         ConsoleAuthOptions{
@@ -160,6 +168,7 @@ void ApiService::RegisterRoutes(Router& router) {
   AddJobRoutes(router);
   AddPipelineRoutes(router);
   AddConsoleRoutes(router);
+  if (d_.experiments != nullptr || own_experiments_ != nullptr) AddExperimentRoutes(router);
 }
 
 ApiService::RouteMetrics* ApiService::FindRouteMetrics(std::string_view route,

@@ -31,6 +31,7 @@
 #include "ops/metrics.h"
 #include "ops/metrics_history.h"
 #include "service/catalogue_service.h"
+#include "service/experiment_service.h"
 #include "service/feedback_service.h"
 #include "service/job_service.h"
 #include "service/model_service.h"
@@ -56,6 +57,9 @@ struct ApiDeps {
   service::PipelineService* pipelines = nullptr;  // /api/v1/pipeline routes (503 when null)
   const MetricsHistory* history = nullptr;        // /api/v1/metrics/history (503 when null)
   service::PreviewService* preview = nullptr;     // /api/v1/preview (503 when null)
+  // /api/v1/experiments routes. When null, ApiService builds one on `store`, `clock` and the
+  // exposure log under `model`'s data directory.
+  service::ExperimentService* experiments = nullptr;
 };
 
 // The console session a request's cookie names ("" when none).
@@ -133,10 +137,17 @@ class ApiService {
   void AddConsoleRoutes(Router& router);  // routes_console.cc
   void AddConsoleSessionRoutes(Router& router);
   void AddMetricsHistoryRoute(Router& router);
+  void AddExperimentRoutes(Router& router);  // routes_experiments.cc
+  void AddExperimentEditRoutes(Router& router);
+  void AddExperimentReadRoutes(Router& router);
+  // The experiments service of ApiDeps, else the one this ApiService built.
+  service::ExperimentService& Experiments();
 
   ApiDeps d_;
   // The console's sessions; null when console.enabled is false (no /console routes).
   std::unique_ptr<ConsoleSessions> console_;
+  // Built when ApiDeps names no experiments service.
+  std::unique_ptr<service::ExperimentService> own_experiments_;
   std::vector<RouteDoc> docs_;
   std::vector<std::unique_ptr<RouteMetrics>> route_metrics_;
   // Route pattern text -> its metrics per method; filled before the server starts, then read-only.

@@ -94,6 +94,8 @@ class ModelService {
   Result<registry::RegistryContents> Registry() const;
   Result<RunList> ListRuns(const ListRunsRequest& request) const;
   Result<registry::RunRecord> GetRun(std::string_view run_id) const;
+  // The data directory it was built with ("" when none).
+  const std::filesystem::path& data_dir() const { return data_dir_; }
 
  private:
   Status CheckDataDir() const;

@@ -37,16 +37,21 @@ void AppendTimestampCached(std::string& out, TimestampUs ts) {
   out.push_back('Z');
 }
 
-// Borrows `record`'s strings; `ids` holds the item views for as long as the result is used.
-ExposureRef RefOf(const ExposureRecord& record, std::vector<std::string_view>& ids) {
+// Borrows `record`'s strings; `ids` and `experiments` hold the views for as long as the result
+// is used.
+ExposureRef RefOf(const ExposureRecord& record, std::vector<std::string_view>& ids,
+                  std::vector<ExposureExperimentRef>& experiments) {
   ids.assign(record.items.begin(), record.items.end());
+  experiments.clear();
+  for (const ExposureExperiment& e : record.experiments) experiments.push_back({e.id, e.variant});
   return {.ts = record.ts,
           .request_id = record.request_id,
           .user_id = record.user_id,
           .scenario = record.scenario,
           .model_version = record.model_version,
           .variant = record.variant,
-          .items = ids};
+          .items = ids,
+          .experiments = experiments};
 }
 
 }  // namespace
@@ -64,6 +69,16 @@ void AppendExposureJson(std::string& out, const ExposureRef& r) {
   AppendJsonString(out, r.model_version);
   out += ",\"variant\":";
   AppendJsonString(out, r.variant);
+  if (!r.experiments.empty()) {
+    out += ",\"experiments\":{";
+    for (size_t i = 0; i < r.experiments.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      AppendJsonString(out, r.experiments[i].id);
+      out.push_back(':');
+      AppendJsonString(out, r.experiments[i].variant);
+    }
+    out.push_back('}');
+  }
   out += ",\"items\":[";
   for (size_t i = 0; i < r.items.size(); ++i) {
     if (i > 0) out.push_back(',');
@@ -74,8 +89,9 @@ void AppendExposureJson(std::string& out, const ExposureRef& r) {
 
 std::string ExposureToJson(const ExposureRecord& record) {
   std::vector<std::string_view> ids;
+  std::vector<ExposureExperimentRef> experiments;
   std::string out;
-  AppendExposureJson(out, RefOf(record, ids));
+  AppendExposureJson(out, RefOf(record, ids, experiments));
   return out;
 }
 
@@ -156,7 +172,8 @@ bool ExposureLog::Append(const ExposureRef& record) {
 
 bool ExposureLog::Append(const ExposureRecord& record) {
   std::vector<std::string_view> ids;
-  return Append(RefOf(record, ids));
+  std::vector<ExposureExperimentRef> experiments;
+  return Append(RefOf(record, ids, experiments));
 }
 
 void ExposureLog::Flush() {

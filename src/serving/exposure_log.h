@@ -1,7 +1,9 @@
 // ExposureLog: appends every served recommendation list as one JSON line to
 // DATA_DIR/evaluation/exposure_log.jsonl, rotating the file past a size (exposure_log.jsonl ->
 // .1 -> .2 ...). Line format (read by the pipeline's evaluate task):
-// {"ts","request_id","user_id","scenario","model_version","variant","items":[ids in order]}.
+// {"ts","request_id","user_id","scenario","model_version","variant","items":[ids in order]}, with
+// "experiments":{"<experiment id>":"<variant>",…} before "items" when the user was in A/B
+// experiments (experiment/exposures.h reads it for the experiments' results).
 //
 // The request path only serialises the line into a buffer of its own stripe (one uncontended
 // mutex, no allocation once warm, no thread woken); a background writer swaps the buffers out
@@ -30,6 +32,16 @@
 
 namespace reco {
 
+// An A/B experiment the user was in, and the variant of it that was served.
+struct ExposureExperiment {
+  std::string id;
+  std::string variant;
+};
+struct ExposureExperimentRef {
+  std::string_view id;
+  std::string_view variant;
+};
+
 struct ExposureRecord {
   TimestampUs ts = 0;
   std::string request_id;
@@ -38,6 +50,7 @@ struct ExposureRecord {
   std::string model_version;  // run id, or the models' creation time without a registry
   std::string variant;        // "primary", "canary" or "shadow"
   std::vector<std::string> items;
+  std::vector<ExposureExperiment> experiments;  // none by default
 };
 
 // The same fields, borrowed: what the request path logs without copying strings.
@@ -49,6 +62,7 @@ struct ExposureRef {
   std::string_view model_version;
   std::string_view variant;
   std::span<const std::string_view> items;
+  std::span<const ExposureExperimentRef> experiments;
 };
 
 // Appends the JSON line of `record` to `out`, without the trailing newline.

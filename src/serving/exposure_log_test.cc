@@ -37,6 +37,16 @@ TEST(ExposureLog, LineHasTheContractFieldsInOrder) {
             "\"variant\":\"canary\",\"items\":[\"i1\",\"i2\"]}");
 }
 
+TEST(ExposureLog, LineNamesTheExperimentsOfTheUserWhenThereAreAny) {
+  ExposureRecord record = Record(0);
+  record.experiments = {{"exp1", "treatment"}, {"exp\"2", "control"}};
+  EXPECT_EQ(ExposureToJson(record),
+            "{\"ts\":\"2026-11-24T03:00:00Z\",\"request_id\":\"r0\",\"user_id\":\"\\\"0\","
+            "\"scenario\":\"recommend\",\"model_version\":\"20261124T030000Z-abc123\","
+            "\"variant\":\"canary\",\"experiments\":{\"exp1\":\"treatment\",\"exp\\\"2\":"
+            "\"control\"},\"items\":[\"i1\",\"i2\"]}");
+}
+
 TEST(ExposureLog, TimestampsHaveTheSharedFormat) {
   // Whole seconds, fractions with trailing zeros dropped, seconds shared by consecutive lines,
   // and times before 1970.

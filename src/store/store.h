@@ -90,6 +90,32 @@ struct JobRunFilter {
   int limit = 100;  // newest `limit` rows
 };
 
+// One arm of an A/B experiment (experiment/experiment.h validates it).
+struct ExperimentVariantRecord {
+  std::string name;
+  double weight = 0;        // relative share of the experiment's users, > 0
+  std::string target_kind;  // "scenario" | "model_version"
+  std::string target;       // the scenario name or the model version it serves
+};
+
+// An A/B experiment as stored. Times are 0 while unset.
+struct ExperimentRecord {
+  std::string id;
+  std::string name;
+  std::string layer;             // experiments of one layer share its users, never a user
+  std::string status = "draft";  // "draft" | "running" | "stopped"
+  double traffic = 1.0;          // fraction of the layer's users in the experiment, (0, 1]
+  // First bucket of the experiment's range of its layer's buckets, fixed when it starts.
+  int bucket_offset = 0;
+  std::vector<ExperimentVariantRecord> variants;  // the first is the control
+  std::vector<std::string> click_types;           // feedback types counted as clicks
+  std::vector<std::string> conversion_types;      // feedback types counted as conversions
+  TimestampUs started_at = 0;
+  TimestampUs stopped_at = 0;
+  TimestampUs created_at = 0;
+  TimestampUs updated_at = 0;
+};
+
 // Whether the store accepts writes, and why not.
 struct StoreWritability {
   bool writable = true;
@@ -173,6 +199,17 @@ class Store {
   virtual Result<JobRunRecord> GetJobRun(int64_t id) = 0;  // NotFound
   // Matching runs, newest (highest id) first.
   virtual Result<std::vector<JobRunRecord>> ListJobRuns(const JobRunFilter& filter) = 0;
+
+  // ---- A/B experiments: the record and its variants are written together.
+  // AlreadyExists when the id is taken.
+  virtual Status InsertExperiment(const ExperimentRecord& experiment) = 0;
+  // Replaces every field of experiment `experiment.id`; NotFound when there is none.
+  virtual Status UpdateExperiment(const ExperimentRecord& experiment) = 0;
+  virtual Result<ExperimentRecord> GetExperiment(std::string_view id) = 0;  // NotFound
+  // Every experiment, ordered by id.
+  virtual Result<std::vector<ExperimentRecord>> ListExperiments() = 0;
+  // Returns 1, or 0 when there was no such experiment.
+  virtual Result<int64_t> DeleteExperiment(std::string_view id) = 0;
 
   // Ok when the backend is reachable (readiness probe).
   virtual Status Ping() = 0;

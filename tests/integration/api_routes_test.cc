@@ -483,10 +483,16 @@ TEST_F(ApiRoutes, MetricsAndOpenApiDescribeEveryRoute) {
                            "/api/v1/preview/{user_id}",
                            "/api/v1/pipeline/runs/{id}/tasks/{task}/log",
                            "/api/v1/evaluation",
-                           "/api/v1/evaluation/reconciliation/{date}"}) {
+                           "/api/v1/evaluation/reconciliation/{date}",
+                           "/api/v1/experiments",
+                           "/api/v1/experiments/{id}",
+                           "/api/v1/experiments/{id}/start",
+                           "/api/v1/experiments/{id}/stop",
+                           "/api/v1/experiments/{id}/results",
+                           "/api/v1/experiments/assignment/{user_id}"}) {
     EXPECT_TRUE(paths.count(path)) << path << " missing from openapi.json";
   }
-  EXPECT_EQ(paths.size(), 57u);
+  EXPECT_EQ(paths.size(), 63u);
 }
 
 TEST(ApiKey, RequiredOnDataRoutesWhenConfiguredButNotOnHealth) {

@@ -66,6 +66,19 @@ constexpr Migration kMigrations[] = {
      "  holder TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '');"
      "CREATE INDEX job_runs_by_job ON job_runs(job, id);"
      "CREATE INDEX job_runs_by_status ON job_runs(status, id);"},
+    {5,
+     // A/B experiments and their variants (in order: the first is the control).
+     "CREATE TABLE experiments("
+     "  id TEXT PRIMARY KEY, name TEXT NOT NULL, layer TEXT NOT NULL, status TEXT NOT NULL,"
+     "  traffic REAL NOT NULL, bucket_offset INTEGER NOT NULL DEFAULT 0,"
+     "  click_types TEXT NOT NULL DEFAULT '[]',"
+     "  conversion_types TEXT NOT NULL DEFAULT '[]', started_at INTEGER NOT NULL DEFAULT 0,"
+     "  stopped_at INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL DEFAULT 0,"
+     "  updated_at INTEGER NOT NULL DEFAULT 0);"
+     "CREATE TABLE experiment_variants("
+     "  experiment_id TEXT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,"
+     "  weight REAL NOT NULL, target_kind TEXT NOT NULL, target TEXT NOT NULL,"
+     "  PRIMARY KEY(experiment_id, position)) WITHOUT ROWID;"},
 };
 
 constexpr const char* kCreateMigrationsTable =

@@ -77,6 +77,13 @@ class SqliteStore final : public Store {
   Result<JobRunRecord> GetJobRun(int64_t id) override;
   Result<std::vector<JobRunRecord>> ListJobRuns(const JobRunFilter& filter) override;
 
+  // A/B experiments: sqlite_experiments.cc.
+  Status InsertExperiment(const ExperimentRecord& experiment) override;
+  Status UpdateExperiment(const ExperimentRecord& experiment) override;
+  Result<ExperimentRecord> GetExperiment(std::string_view id) override;
+  Result<std::vector<ExperimentRecord>> ListExperiments() override;
+  Result<int64_t> DeleteExperiment(std::string_view id) override;
+
   Status Ping() override;
   StoreWritability Writability() override;
   // Write calls waiting or running, and transactions committed so far (tests, metrics).

@@ -66,6 +66,15 @@ class UnimplementedStore : public Store {
   Result<std::vector<JobRunRecord>> ListJobRuns(const JobRunFilter&) override {
     return No("ListJobRuns");
   }
+  Status InsertExperiment(const ExperimentRecord&) override { return No("InsertExperiment"); }
+  Status UpdateExperiment(const ExperimentRecord&) override { return No("UpdateExperiment"); }
+  Result<ExperimentRecord> GetExperiment(std::string_view) override {
+    return No("GetExperiment");
+  }
+  Result<std::vector<ExperimentRecord>> ListExperiments() override {
+    return No("ListExperiments");
+  }
+  Result<int64_t> DeleteExperiment(std::string_view) override { return No("DeleteExperiment"); }
   Status Ping() override { return Status::Ok(); }
   void Close() override {}
 
