@@ -9,7 +9,7 @@ namespace reco::grpcapi {
 namespace {
 
 // The first value of metadata `key` ("" when absent).
-std::string_view Metadata(const grpc::ServerContext* ctx, std::string_view key) {
+std::string_view Metadata(const grpc::ServerContextBase* ctx, std::string_view key) {
   const auto& md = ctx->client_metadata();
   auto it = md.find(grpc::string_ref(key.data(), key.size()));
   if (it == md.end()) return {};
@@ -17,7 +17,7 @@ std::string_view Metadata(const grpc::ServerContext* ctx, std::string_view key) 
 }
 
 // "ipv4:127.0.0.1:5000" / "ipv6:[::1]:5000" -> "127.0.0.1:5000" / "[::1]:5000".
-std::string PeerAddress(const grpc::ServerContext* ctx) {
+std::string PeerAddress(const grpc::ServerContextBase* ctx) {
   std::string peer = ctx->peer();
   for (std::string_view scheme : {"ipv4:", "ipv6:"}) {
     if (peer.starts_with(scheme)) return peer.substr(scheme.size());
@@ -25,7 +25,7 @@ std::string PeerAddress(const grpc::ServerContext* ctx) {
   return peer;
 }
 
-bool DeadlinePassed(const grpc::ServerContext* ctx) {
+bool DeadlinePassed(const grpc::ServerContextBase* ctx) {
   return ctx->deadline() <= std::chrono::system_clock::now();
 }
 
@@ -36,11 +36,10 @@ CallGuard::CallGuard(const RecoConfig& config, MetricsRegistry& metrics)
       requests_total_(metrics.AddCounter("grpc_requests_total",
                                          "gRPC calls answered, by method and status code.",
                                          {"method", "code"})),
-      request_seconds_(metrics.AddHistogram("grpc_request_duration_seconds",
-                                            "Time to answer a gRPC call, by method.",
-                                            {"method"})) {}
+      request_seconds_(metrics.AddHistogram(
+          "grpc_request_duration_seconds", "Time to answer a gRPC call, by method.", {"method"})) {}
 
-bool CallGuard::StillWanted(grpc::ServerContext* ctx) {
+bool CallGuard::StillWanted(grpc::ServerContextBase* ctx) {
   return !DeadlinePassed(ctx) && !ctx->IsCancelled();
 }
 
@@ -49,17 +48,16 @@ grpc::Status CallGuard::Expired() {
                       "the call's deadline passed or it was cancelled; nothing was done");
 }
 
-Status CallGuard::Admit(grpc::ServerContext* ctx, std::string_view method, Access access) const {
+Status CallGuard::Admit(grpc::ServerContextBase* ctx, std::string_view method,
+                        Access access) const {
   const std::string_view x_api_key = Metadata(ctx, "x-api-key");
   const std::string_view authorization = Metadata(ctx, "authorization");
   if (access == Access::kReload) {
     const std::string peer = PeerAddress(ctx);
-    return api::AuthorizeAdmin(api::AdminScope::kReload, method,
-                               {.api_key = config_.server.api_key,
-                                .reload_token = config_.server.reload_token},
-                               {.x_api_key = x_api_key,
-                                .authorization = authorization,
-                                .remote_address = peer});
+    return api::AuthorizeAdmin(
+        api::AdminScope::kReload, method,
+        {.api_key = config_.server.api_key, .reload_token = config_.server.reload_token},
+        {.x_api_key = x_api_key, .authorization = authorization, .remote_address = peer});
   }
   const std::string& key = config_.server.api_key;
   if (key.empty()) return Status::Ok();
@@ -75,7 +73,7 @@ Status CallGuard::Admit(grpc::ServerContext* ctx, std::string_view method, Acces
   return Status::Ok();
 }
 
-void CallGuard::Done(grpc::ServerContext* ctx, std::string_view method,
+void CallGuard::Done(grpc::ServerContextBase* ctx, std::string_view method,
                      const grpc::Status& answer, std::chrono::steady_clock::duration took) {
   const double seconds = std::chrono::duration<double>(took).count();
   const std::string code = std::to_string(static_cast<int>(answer.error_code()));
@@ -85,8 +83,8 @@ void CallGuard::Done(grpc::ServerContext* ctx, std::string_view method,
     spdlog::debug("event=grpc_request method={} code=0 seconds={:.6f} peer={}", method, seconds,
                   ctx->peer());
   } else {
-    spdlog::warn("event=grpc_request method={} code={} seconds={:.6f} peer={} error=\"{}\"",
-                 method, code, seconds, ctx->peer(), answer.error_message());
+    spdlog::warn("event=grpc_request method={} code={} seconds={:.6f} peer={} error=\"{}\"", method,
+                 code, seconds, ctx->peer(), answer.error_message());
   }
 }
 

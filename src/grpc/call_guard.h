@@ -35,7 +35,7 @@ class CallGuard {
 
   // Checks the caller and the deadline, runs `fn` (returning reco's Status), logs and counts.
   template <typename Fn>
-  grpc::Status Run(grpc::ServerContext* ctx, std::string_view method, Access access, Fn&& fn) {
+  grpc::Status Run(grpc::ServerContextBase* ctx, std::string_view method, Access access, Fn&& fn) {
     const auto start = std::chrono::steady_clock::now();
     grpc::Status answer;
     if (!StillWanted(ctx)) {
@@ -51,12 +51,12 @@ class CallGuard {
 
   // False when the call's deadline passed or the client cancelled it: a write read from a
   // stream is then not made (the client has been told it failed).
-  static bool StillWanted(grpc::ServerContext* ctx);
+  static bool StillWanted(grpc::ServerContextBase* ctx);
   static grpc::Status Expired();
 
  private:
-  Status Admit(grpc::ServerContext* ctx, std::string_view method, Access access) const;
-  void Done(grpc::ServerContext* ctx, std::string_view method, const grpc::Status& answer,
+  Status Admit(grpc::ServerContextBase* ctx, std::string_view method, Access access) const;
+  void Done(grpc::ServerContextBase* ctx, std::string_view method, const grpc::Status& answer,
             std::chrono::steady_clock::duration took);
 
   const RecoConfig& config_;

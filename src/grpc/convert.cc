@@ -48,7 +48,8 @@ Result<TimestampUs> FromTimestamp(const google::protobuf::Timestamp& t, std::str
   constexpr int64_t kMaxSeconds = kMaxTimestamp / kMicrosPerSecond;
   if (t.nanos() < 0 || t.nanos() > 999'999'999 || t.seconds() < kMinSeconds ||
       t.seconds() > kMaxSeconds) {
-    return InvalidArgument(std::string(field) + ": out of range (years 0000..9999)", std::string(field));
+    return InvalidArgument(std::string(field) + ": out of range (years 0000..9999)",
+                           std::string(field));
   }
   const TimestampUs us = t.seconds() * kMicrosPerSecond + t.nanos() / 1000;
   if (std::string problem = ingest::FutureTimestampProblem(us, bounds.latest); !problem.empty()) {
@@ -72,7 +73,8 @@ Result<TimestampUs> FromDuration(const google::protobuf::Duration& d, std::strin
 
 Result<User> FromProto(const v1::User& user, std::string_view where) {
   User out{.user_id = user.user_id(), .comment = user.comment()};
-  RECO_ASSIGN_OR_RETURN(out.labels_json, LabelsJson(user.labels_json(), Field(where, "labels_json")));
+  RECO_ASSIGN_OR_RETURN(out.labels_json,
+                        LabelsJson(user.labels_json(), Field(where, "labels_json")));
   return out;
 }
 
@@ -82,7 +84,8 @@ Result<Item> FromProto(const v1::Item& item, std::string_view where, const TimeB
            .categories = {item.categories().begin(), item.categories().end()},
            .timestamp = bounds.now,
            .comment = item.comment()};
-  RECO_ASSIGN_OR_RETURN(out.labels_json, LabelsJson(item.labels_json(), Field(where, "labels_json")));
+  RECO_ASSIGN_OR_RETURN(out.labels_json,
+                        LabelsJson(item.labels_json(), Field(where, "labels_json")));
   if (item.has_timestamp()) {
     RECO_ASSIGN_OR_RETURN(out.timestamp,
                           FromTimestamp(item.timestamp(), Field(where, "timestamp"), bounds));

@@ -6,10 +6,10 @@
 // state. Lifetime: borrow the ApiDeps and CallGuard, which must outlive the gRPC server.
 #pragma once
 
+#include <grpcpp/impl/service_type.h>
+
 #include <memory>
 #include <vector>
-
-#include <grpcpp/impl/service_type.h>
 
 #include "api/api_service.h"
 #include "grpc/call_guard.h"

@@ -16,8 +16,9 @@ namespace {
 
 TimeBounds Bounds(const api::ApiDeps& d) {
   const TimestampUs now = d.clock->NowMicros();
-  return {.now = now,
-          .latest = ingest::LatestAcceptedTimestamp(now, d.config->database.max_future_skew_seconds)};
+  return {
+      .now = now,
+      .latest = ingest::LatestAcceptedTimestamp(now, d.config->database.max_future_skew_seconds)};
 }
 
 // Every message of a client stream, converted; the first bad one stops the read (nothing is

@@ -18,7 +18,7 @@ constexpr int kOperatorDefaultN = 5;
 
 // The client's x-request-id when it is sane, else a new id: names the request in the exposure
 // log and in the answer, as REST's X-Request-Id.
-std::string RequestId(const grpc::ServerContext* ctx) {
+std::string RequestId(const grpc::ServerContextBase* ctx) {
   const auto& md = ctx->client_metadata();
   if (auto it = md.find("x-request-id"); it != md.end()) {
     std::string_view given(it->second.data(), it->second.size());
@@ -48,13 +48,16 @@ void SetScored(const service::RecommendResponse& r, std::string_view request_id,
   SetServedBy(r, request_id, out->mutable_served_by());
 }
 
-class RecommendServiceImpl final : public v1::RecommendService::Service {
+// The callback API: each call runs on the thread that received it, without the hand-off to a
+// worker thread of the synchronous API (recommendations are short, CPU-only work).
+class RecommendServiceImpl final : public v1::RecommendService::CallbackService {
  public:
   explicit RecommendServiceImpl(RpcContext c) : c_(c) {}
 
-  grpc::Status Recommend(grpc::ServerContext* ctx, const v1::RecommendRequest* req,
-                         v1::RecommendResponse* res) override {
-    return c_.guard->Run(ctx, "RecommendService/Recommend", Access::kApiKey, [&]() -> Status {
+  grpc::ServerUnaryReactor* Recommend(grpc::CallbackServerContext* ctx,
+                                      const v1::RecommendRequest* req,
+                                      v1::RecommendResponse* res) override {
+    return Answer(ctx, "RecommendService/Recommend", [&]() -> Status {
       const std::string request_id = RequestId(ctx);
       RECO_RETURN_IF_ERROR(CheckId(req->user_id(), "user_id"));
       service::RecommendRequest request{.request_id = request_id,
@@ -76,18 +79,18 @@ class RecommendServiceImpl final : public v1::RecommendService::Service {
     });
   }
 
-  grpc::Status SessionRecommend(grpc::ServerContext* ctx, const v1::SessionRecommendRequest* req,
-                                v1::ScoredResponse* res) override {
-    return c_.guard->Run(ctx, "RecommendService/SessionRecommend", Access::kApiKey,
-                         [&]() -> Status {
+  grpc::ServerUnaryReactor* SessionRecommend(grpc::CallbackServerContext* ctx,
+                                             const v1::SessionRecommendRequest* req,
+                                             v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/SessionRecommend", [&]() -> Status {
       const TimestampUs now = c_.deps->clock->NowMicros();
-      const TimeBounds bounds{
-          .now = now,
-          .latest = ingest::LatestAcceptedTimestamp(now, config().database.max_future_skew_seconds)};
+      const TimeBounds bounds{.now = now,
+                              .latest = ingest::LatestAcceptedTimestamp(
+                                  now, config().database.max_future_skew_seconds)};
       service::SessionRecommendRequest request{.category = req->category()};
       for (int i = 0; i < req->session_size(); ++i) {
-        RECO_ASSIGN_OR_RETURN(Feedback row, FromProto(req->session(i),
-                                                      "session[" + std::to_string(i) + "]", bounds));
+        RECO_ASSIGN_OR_RETURN(
+            Feedback row, FromProto(req->session(i), "session[" + std::to_string(i) + "]", bounds));
         request.rows.push_back(std::move(row));
       }
       RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), config().server));
@@ -97,21 +100,22 @@ class RecommendServiceImpl final : public v1::RecommendService::Service {
     });
   }
 
-  grpc::Status Popular(grpc::ServerContext* ctx, const v1::ListRequest* req,
-                       v1::ScoredResponse* res) override {
-    return c_.guard->Run(ctx, "RecommendService/Popular", Access::kApiKey,
-                         [&] { return List(ctx, *req, /*latest=*/false, res); });
+  grpc::ServerUnaryReactor* Popular(grpc::CallbackServerContext* ctx, const v1::ListRequest* req,
+                                    v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/Popular",
+                  [&] { return List(ctx, *req, /*latest=*/false, res); });
   }
 
-  grpc::Status Latest(grpc::ServerContext* ctx, const v1::ListRequest* req,
-                      v1::ScoredResponse* res) override {
-    return c_.guard->Run(ctx, "RecommendService/Latest", Access::kApiKey,
-                         [&] { return List(ctx, *req, /*latest=*/true, res); });
+  grpc::ServerUnaryReactor* Latest(grpc::CallbackServerContext* ctx, const v1::ListRequest* req,
+                                   v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/Latest",
+                  [&] { return List(ctx, *req, /*latest=*/true, res); });
   }
 
-  grpc::Status ItemNeighbors(grpc::ServerContext* ctx, const v1::NeighborsRequest* req,
-                             v1::ScoredResponse* res) override {
-    return c_.guard->Run(ctx, "RecommendService/ItemNeighbors", Access::kApiKey, [&]() -> Status {
+  grpc::ServerUnaryReactor* ItemNeighbors(grpc::CallbackServerContext* ctx,
+                                          const v1::NeighborsRequest* req,
+                                          v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/ItemNeighbors", [&]() -> Status {
       RECO_RETURN_IF_ERROR(CheckId(req->id(), "id"));
       service::NeighborsRequest request{.id = req->id(), .category = req->category()};
       RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), config().server));
@@ -123,9 +127,10 @@ class RecommendServiceImpl final : public v1::RecommendService::Service {
     });
   }
 
-  grpc::Status UserNeighbors(grpc::ServerContext* ctx, const v1::NeighborsRequest* req,
-                             v1::ScoredResponse* res) override {
-    return c_.guard->Run(ctx, "RecommendService/UserNeighbors", Access::kApiKey, [&]() -> Status {
+  grpc::ServerUnaryReactor* UserNeighbors(grpc::CallbackServerContext* ctx,
+                                          const v1::NeighborsRequest* req,
+                                          v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/UserNeighbors", [&]() -> Status {
       RECO_RETURN_IF_ERROR(CheckId(req->id(), "id"));
       service::NeighborsRequest request{.id = req->id()};
       RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), config().server));
@@ -135,9 +140,10 @@ class RecommendServiceImpl final : public v1::RecommendService::Service {
     });
   }
 
-  grpc::Status Similar(grpc::ServerContext* ctx, const v1::NeighborsRequest* req,
-                       v1::ScoredResponse* res) override {
-    return c_.guard->Run(ctx, "RecommendService/Similar", Access::kApiKey, [&]() -> Status {
+  grpc::ServerUnaryReactor* Similar(grpc::CallbackServerContext* ctx,
+                                    const v1::NeighborsRequest* req,
+                                    v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/Similar", [&]() -> Status {
       RECO_RETURN_IF_ERROR(CheckId(req->id(), "id"));
       RECO_ASSIGN_OR_RETURN(int n, OperatorN(req->n()));
       RECO_ASSIGN_OR_RETURN(service::RecommendResponse found,
@@ -147,14 +153,15 @@ class RecommendServiceImpl final : public v1::RecommendService::Service {
     });
   }
 
-  grpc::Status ItemDetail(grpc::ServerContext* ctx, const v1::ItemDetailRequest* req,
-                          v1::ScoredResponse* res) override {
-    return c_.guard->Run(ctx, "RecommendService/ItemDetail", Access::kApiKey, [&]() -> Status {
+  grpc::ServerUnaryReactor* ItemDetail(grpc::CallbackServerContext* ctx,
+                                       const v1::ItemDetailRequest* req,
+                                       v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/ItemDetail", [&]() -> Status {
       RECO_RETURN_IF_ERROR(CheckId(req->item_id(), "item_id"));
       RECO_ASSIGN_OR_RETURN(int n, OperatorN(req->n()));
-      RECO_ASSIGN_OR_RETURN(
-          service::RecommendResponse found,
-          c_.deps->recommend->ItemDetail({.id = req->item_id(), .user_id = req->user_id(), .n = n}));
+      RECO_ASSIGN_OR_RETURN(service::RecommendResponse found,
+                            c_.deps->recommend->ItemDetail(
+                                {.id = req->item_id(), .user_id = req->user_id(), .n = n}));
       SetScored(found, RequestId(ctx), res);
       return Status::Ok();
     });
@@ -163,12 +170,20 @@ class RecommendServiceImpl final : public v1::RecommendService::Service {
  private:
   const RecoConfig& config() const { return *c_.deps->config; }
 
+  template <typename Fn>
+  grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx, std::string_view method,
+                                   Fn&& fn) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(c_.guard->Run(ctx, method, Access::kApiKey, std::forward<Fn>(fn)));
+    return reactor;
+  }
+
   Result<int> OperatorN(int32_t n) const {
     if (n == 0) return kOperatorDefaultN;
     return PageSize(n, config().server);
   }
 
-  Status List(grpc::ServerContext* ctx, const v1::ListRequest& req, bool latest,
+  Status List(grpc::ServerContextBase* ctx, const v1::ListRequest& req, bool latest,
               v1::ScoredResponse* res) {
     const std::string request_id = RequestId(ctx);
     service::ListRequest request{.request_id = request_id, .category = req.category()};
