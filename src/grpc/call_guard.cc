@@ -50,6 +50,8 @@ grpc::Status CallGuard::Expired() {
 
 Status CallGuard::Admit(grpc::ServerContextBase* ctx, std::string_view method,
                         Access access) const {
+  const std::string& key = config_.server.api_key;
+  if (access == Access::kApiKey && key.empty()) return Status::Ok();
   const std::string_view x_api_key = Metadata(ctx, "x-api-key");
   const std::string_view authorization = Metadata(ctx, "authorization");
   if (access == Access::kReload) {
@@ -59,8 +61,6 @@ Status CallGuard::Admit(grpc::ServerContextBase* ctx, std::string_view method,
         {.api_key = config_.server.api_key, .reload_token = config_.server.reload_token},
         {.x_api_key = x_api_key, .authorization = authorization, .remote_address = peer});
   }
-  const std::string& key = config_.server.api_key;
-  if (key.empty()) return Status::Ok();
   std::string_view given = x_api_key;
   if (given.empty() && authorization.starts_with("Bearer ")) given = authorization.substr(7);
   if (given.empty()) {
@@ -73,15 +73,33 @@ Status CallGuard::Admit(grpc::ServerContextBase* ctx, std::string_view method,
   return Status::Ok();
 }
 
+CallGuard::MethodSeries CallGuard::SeriesOf(std::string_view method) {
+  {
+    std::shared_lock lock(series_mu_);
+    if (auto it = series_.find(method); it != series_.end()) return it->second;
+  }
+  MethodSeries series{.ok = requests_total_->WithLabels({std::string(method), "0"}),
+                      .seconds = request_seconds_->WithLabels({std::string(method)})};
+  std::unique_lock lock(series_mu_);
+  series_.emplace(std::string(method), series);
+  return series;
+}
+
 void CallGuard::Done(grpc::ServerContextBase* ctx, std::string_view method,
                      const grpc::Status& answer, std::chrono::steady_clock::duration took) {
   const double seconds = std::chrono::duration<double>(took).count();
-  const std::string code = std::to_string(static_cast<int>(answer.error_code()));
-  requests_total_->WithLabels({std::string(method), code})->Inc();
-  request_seconds_->WithLabels({std::string(method)})->Observe(seconds);
+  const int code = static_cast<int>(answer.error_code());
+  const MethodSeries series = SeriesOf(method);
+  Counter* requests =
+      answer.ok() ? series.ok
+                  : requests_total_->WithLabels({std::string(method), std::to_string(code)});
+  requests->Inc();
+  series.seconds->Observe(seconds);
   if (answer.ok()) {
-    spdlog::debug("event=grpc_request method={} code=0 seconds={:.6f} peer={}", method, seconds,
-                  ctx->peer());
+    if (spdlog::should_log(spdlog::level::debug)) {
+      spdlog::debug("event=grpc_request method={} code=0 seconds={:.6f} peer={}", method, seconds,
+                    ctx->peer());
+    }
   } else {
     spdlog::warn("event=grpc_request method={} code={} seconds={:.6f} peer={} error=\"{}\"", method,
                  code, seconds, ctx->peer(), answer.error_message());

@@ -15,12 +15,16 @@
 #include <grpcpp/server_context.h>
 
 #include <chrono>
+#include <shared_mutex>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/config.h"
 #include "core/status.h"
 #include "grpc/grpc_status.h"
 #include "ops/metrics.h"
+#include "serving/online_state.h"  // StringHash
 
 namespace reco::grpcapi {
 
@@ -56,12 +60,21 @@ class CallGuard {
 
  private:
   Status Admit(grpc::ServerContextBase* ctx, std::string_view method, Access access) const;
+  // The metrics of one method: the OK counter and the duration histogram.
+  struct MethodSeries {
+    Counter* ok = nullptr;
+    Histogram* seconds = nullptr;
+  };
+  // Resolved once per method, then found under a shared lock without allocating.
+  MethodSeries SeriesOf(std::string_view method);
   void Done(grpc::ServerContextBase* ctx, std::string_view method, const grpc::Status& answer,
             std::chrono::steady_clock::duration took);
 
   const RecoConfig& config_;
   CounterFamily* requests_total_;
   HistogramFamily* request_seconds_;
+  std::shared_mutex series_mu_;
+  std::unordered_map<std::string, MethodSeries, StringHash, std::equal_to<>> series_;
 };
 
 }  // namespace reco::grpcapi
