@@ -159,6 +159,7 @@ void ApiService::RegisterRoutes(Router& router) {
   AddRegistryRoutes(router);
   AddJobRoutes(router);
   AddPipelineRoutes(router);
+  AddDatasetRoutes(router);
   AddConsoleRoutes(router);
 }
 

@@ -31,6 +31,7 @@
 #include "ops/metrics.h"
 #include "ops/metrics_history.h"
 #include "service/catalogue_service.h"
+#include "service/dataset_service.h"
 #include "service/feedback_service.h"
 #include "service/job_service.h"
 #include "service/model_service.h"
@@ -56,6 +57,7 @@ struct ApiDeps {
   service::PipelineService* pipelines = nullptr;  // /api/v1/pipeline routes (503 when null)
   const MetricsHistory* history = nullptr;        // /api/v1/metrics/history (503 when null)
   service::PreviewService* preview = nullptr;     // /api/v1/preview (503 when null)
+  service::DatasetService* dataset = nullptr;     // /api/v1/dataset (503 when null)
 };
 
 // The console session a request's cookie names ("" when none).
@@ -133,6 +135,7 @@ class ApiService {
   void AddConsoleRoutes(Router& router);  // routes_console.cc
   void AddConsoleSessionRoutes(Router& router);
   void AddMetricsHistoryRoute(Router& router);
+  void AddDatasetRoutes(Router& router);  // routes_dataset.cc
 
   ApiDeps d_;
   // The console's sessions; null when console.enabled is false (no /console routes).

@@ -115,6 +115,7 @@ struct RecoServer::Parts {
   std::unique_ptr<service::RecommendService> recommend;
   std::unique_ptr<service::ModelService> model;
   std::unique_ptr<service::PreviewService> preview;
+  std::unique_ptr<service::DatasetService> dataset;
   std::unique_ptr<api::ApiService> api;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<grpcapi::GrpcServer> grpc;  // server.grpc_port >= 0
@@ -149,6 +150,7 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
   model = std::make_unique<service::ModelService>(*models, rollout.get(), metrics, data_dir, clock);
   preview = std::make_unique<service::PreviewService>(*rollout, models->bundles(), *catalogue,
                                                       *feedback);
+  dataset = std::make_unique<service::DatasetService>(*store, *catalogue, *feedback);
   jobs = std::make_unique<service::JobService>(*scheduler, *store);
   pipelines = std::make_unique<service::PipelineService>(
       [launcher = pipeline.get()](pipeline::RunRequest request) {
@@ -171,7 +173,8 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
                       .jobs = jobs.get(),
                       .pipelines = pipelines.get(),
                       .history = history.get(),
-                      .preview = preview.get()};
+                      .preview = preview.get(),
+                      .dataset = dataset.get()};
 }
 
 RecoServer::RecoServer(RecoServerOptions options, const Clock& clock)

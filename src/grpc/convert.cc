@@ -112,12 +112,14 @@ Result<Feedback> FromProto(const v1::Feedback& row, std::string_view where,
 }
 
 void ToProto(const User& user, v1::User* out) {
+  out->Clear();  // a message reused for the next row keeps nothing of the last
   out->set_user_id(user.user_id);
   out->set_labels_json(user.labels_json);
   out->set_comment(user.comment);
 }
 
 void ToProto(const Item& item, v1::Item* out) {
+  out->Clear();  // a message reused for the next row keeps nothing of the last
   out->set_item_id(item.item_id);
   out->set_is_hidden(item.is_hidden);
   for (const auto& c : item.categories) out->add_categories(c);
@@ -127,6 +129,7 @@ void ToProto(const Item& item, v1::Item* out) {
 }
 
 void ToProto(const Feedback& row, v1::Feedback* out) {
+  out->Clear();  // a message reused for the next row keeps nothing of the last
   out->set_feedback_type(row.feedback_type);
   out->set_user_id(row.user_id);
   out->set_item_id(row.item_id);

@@ -31,6 +31,7 @@ Result<Item> FromProto(const v1::Item& item, std::string_view where, const TimeB
 Result<Feedback> FromProto(const v1::Feedback& row, std::string_view where,
                            const TimeBounds& bounds);
 
+// Each replaces everything `out` held.
 void ToProto(const User& user, v1::User* out);
 void ToProto(const Item& item, v1::Item* out);
 void ToProto(const Feedback& row, v1::Feedback* out);

@@ -6,8 +6,10 @@
 #include "grpc/services.h"
 #include "ingest/time_limits.h"
 #include "reco/v1/behavior.grpc.pb.h"
+#include "reco/v1/dataset.grpc.pb.h"
 #include "reco/v1/item.grpc.pb.h"
 #include "service/catalogue_service.h"
+#include "service/dataset_service.h"
 #include "service/feedback_service.h"
 #include "store/id_check.h"
 
@@ -307,6 +309,87 @@ class BehaviorServiceImpl final : public v1::BehaviorService::Service {
   RpcContext c_;
 };
 
+class DatasetServiceImpl final : public v1::DatasetService::Service {
+ public:
+  explicit DatasetServiceImpl(RpcContext c) : c_(c) {}
+
+  grpc::Status Export(grpc::ServerContext* ctx, const v1::ExportRequest* req,
+                      grpc::ServerWriter<v1::DatasetRow>* writer) override {
+    return c_.guard->Run(ctx, "DatasetService/Export", Access::kApiKey, [&]() -> Status {
+      if (c_.deps->dataset == nullptr) return Unavailable("no dataset service");
+      const int page_size = req->page_size() == 0 ? 1000 : req->page_size();
+      bool sent = true;
+      RECO_RETURN_IF_ERROR(
+          c_.deps->dataset->ExportAll(page_size, [&](const service::ExportPage& page) {
+            v1::DatasetRow row;
+            for (const User& user : page.rows.users) {
+              ToProto(user, row.mutable_user());
+              sent = sent && writer->Write(row);
+            }
+            for (const Item& item : page.rows.items) {
+              ToProto(item, row.mutable_item());
+              sent = sent && writer->Write(row);
+            }
+            for (const Feedback& feedback : page.rows.feedback) {
+              ToProto(feedback, row.mutable_feedback());
+              sent = sent && writer->Write(row);
+            }
+            return sent && CallGuard::StillWanted(ctx);
+          }));
+      if (!sent) return Unavailable("the client stopped reading the export");
+      return Status::Ok();
+    });
+  }
+
+  grpc::Status Import(grpc::ServerContext* ctx, grpc::ServerReader<v1::DatasetRow>* reader,
+                      v1::ImportReport* res) override {
+    return c_.guard->Run(ctx, "DatasetService/Import", Access::kApiKey, [&]() -> Status {
+      if (c_.deps->dataset == nullptr) return Unavailable("no dataset service");
+      const TimeBounds bounds = Bounds(*c_.deps);
+      service::DatasetRows rows;
+      RECO_ASSIGN_OR_RETURN(
+          std::vector<bool> ignored,
+          ReadBatch<bool>(reader, "rows", *c_.deps,
+                          [&](const v1::DatasetRow& m, const std::string& where) -> Result<bool> {
+                            return Add(m, where, bounds, rows);
+                          }));
+      RECO_RETURN_IF_ERROR(CheckDeadline(ctx));
+      RECO_ASSIGN_OR_RETURN(service::ImportReport report, c_.deps->dataset->Import(rows));
+      res->set_users(report.users);
+      res->set_items(report.items);
+      res->set_feedback(report.feedback);
+      return Status::Ok();
+    });
+  }
+
+ private:
+  static Result<bool> Add(const v1::DatasetRow& m, const std::string& where,
+                          const TimeBounds& bounds, service::DatasetRows& rows) {
+    switch (m.row_case()) {
+      case v1::DatasetRow::kUser: {
+        RECO_ASSIGN_OR_RETURN(User user, FromProto(m.user(), where + ".user"));
+        rows.users.push_back(std::move(user));
+        return true;
+      }
+      case v1::DatasetRow::kItem: {
+        RECO_ASSIGN_OR_RETURN(Item item, FromProto(m.item(), where + ".item", bounds));
+        rows.items.push_back(std::move(item));
+        return true;
+      }
+      case v1::DatasetRow::kFeedback: {
+        RECO_ASSIGN_OR_RETURN(Feedback row, FromProto(m.feedback(), where + ".feedback", bounds));
+        rows.feedback.push_back(std::move(row));
+        return true;
+      }
+      case v1::DatasetRow::ROW_NOT_SET:
+        break;
+    }
+    return InvalidArgument(where + ": empty row (set user, item or feedback)", where);
+  }
+
+  RpcContext c_;
+};
+
 }  // namespace
 
 Result<int> PageSize(int32_t n, const ServerConfig& server) {
@@ -333,6 +416,7 @@ std::vector<std::unique_ptr<grpc::Service>> MakeDataServices(RpcContext context)
   services.push_back(std::make_unique<ItemServiceImpl>(context));
   services.push_back(std::make_unique<UserServiceImpl>(context));
   services.push_back(std::make_unique<BehaviorServiceImpl>(context));
+  services.push_back(std::make_unique<DatasetServiceImpl>(context));
   return services;
 }
 

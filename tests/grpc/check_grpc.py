@@ -12,8 +12,11 @@ python3-grpcio), against a real `reco serve --grpc-port 0` (ctest grpc_client).
 5. Bad input: each malformed request gets INVALID_ARGUMENT naming the field (message and the
    google.rpc.BadRequest in grpc-status-details-bin), NOT_FOUND, and nothing of a rejected
    stream is written.
-6. The standard health service answers SERVING; reflection lists every service.
-7. With server.api_key set: no key -> UNAUTHENTICATED, x-api-key and authorization: Bearer work;
+6. Dataset: an export by REST pages imported into an empty server by REST, and an export by
+   gRPC stream imported into another by gRPC, both give back the same rows; a bad line or row
+   is refused naming it and writes nothing.
+7. The standard health service answers SERVING; reflection lists every service.
+8. With server.api_key set: no key -> UNAUTHENTICATED, x-api-key and authorization: Bearer work;
    model actions follow the reload-token rule. A deadline that has passed -> DEADLINE_EXCEEDED.
 Runs with Debian's /usr/bin/python3 (where python3-grpcio is installed).
 """
@@ -63,7 +66,7 @@ class Server:
     def __init__(self, reco, data, log, env=None):
         self.log_path = log
         self.proc = subprocess.Popen(
-            [reco, "serve", "--data-dir", data, "--http-port", "0", "--grpc-port", "0"],
+            [reco, "serve", "--data-dir", data, "--http-port", "0", "--grpc-port", "0", "--init"],
             stdout=open(log, "w"), stderr=subprocess.STDOUT,
             env={**os.environ, "RECO_LOG_LEVEL": "debug", **(env or {})})
         deadline = time.monotonic() + 60
@@ -172,6 +175,7 @@ def run(reco, work):
         bad_input(grpc, server, items, users, behavior, rec, models, item_pb2, common_pb2,
                   behavior_pb2, recommend_pb2, model_pb2)
         health_and_reflection(grpc, channel)
+        dataset_round_trips(grpc, reco, work, server, channel)
         log = open(server.log_path).read()
         check("event=grpc_request method=RecommendService/Recommend code=0" in log,
               "no debug line per RPC in the log")
@@ -342,6 +346,107 @@ def bad_input(grpc, server, items, users, behavior, rec, models, item_pb2, commo
     print(f"bad input: {len(cases)} cases, nothing of a rejected stream written")
 
 
+def rest_export(server, page):
+    lines, cursor, pages = [], "", 0
+    while True:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{server.http}/api/v1/dataset/export?n={page}&cursor={cursor}")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            body, cursor = r.read().decode(), r.headers["X-Reco-Next-Cursor"]
+            check(r.headers["Content-Type"].startswith("application/x-ndjson"),
+                  f"export content type {r.headers['Content-Type']}")
+        lines += [l for l in body.split("\n") if l]
+        pages += 1
+        if not cursor:
+            return lines, pages
+
+
+def rest_import(server, text):
+    req = urllib.request.Request(f"http://127.0.0.1:{server.http}/api/v1/dataset/import",
+                                 method="POST", data=text.encode(),
+                                 headers={"Content-Type": "application/x-ndjson"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def canonical(lines):
+    """The rows of JSON lines, comparable whatever their order."""
+    return sorted(json.dumps(json.loads(l), sort_keys=True) for l in lines)
+
+
+def grpc_rows(rows):
+    out = []
+    for row in rows:
+        kind = row.WhichOneof("row")
+        msg = getattr(row, kind)
+        if kind == "user":
+            out.append(("user", msg.user_id, json.dumps(json.loads(msg.labels_json), sort_keys=True), msg.comment))
+        elif kind == "item":
+            out.append(("item", msg.item_id, msg.is_hidden, tuple(msg.categories),
+                        json.dumps(json.loads(msg.labels_json), sort_keys=True),
+                        msg.timestamp.ToMicroseconds(), msg.comment))
+        else:
+            out.append(("feedback", msg.feedback_type, msg.user_id, msg.item_id,
+                        msg.timestamp.ToMicroseconds(), msg.value))
+    return sorted(out, key=repr)
+
+
+def dataset_round_trips(grpc, reco, work, server, channel):
+    from reco.v1 import common_pb2, dataset_pb2, dataset_pb2_grpc
+    _, summary, _ = server.rest("GET", "/api/v1/data/summary")
+    counts = summary
+    total = counts["users"] + counts["items"] + counts["feedback"]
+    lines, pages = rest_export(server, 500)
+    check(len(lines) == total, f"REST export gave {len(lines)} rows, the store holds {total}")
+    check(pages >= 3, f"REST export in {pages} pages")
+    empty = Server(reco, os.path.join(work, "empty-rest"), os.path.join(work, "serve-empty.log"))
+    try:
+        bad = "\n".join(lines[:2] + ['{"Item": {"ItemId": ""}}'] + lines[2:5]) + "\n"
+        status, body = rest_import(empty, bad)
+        check(status == 400 and "line 3" in json.dumps(body),
+              f"a bad line 3 gave {status} {body}")
+        _, s, _ = empty.rest("GET", "/api/v1/data/summary")
+        check(s["users"] == 0 and s["items"] == 0,
+              f"a refused import wrote rows: {s}")
+        status, body = rest_import(empty, "\n".join(lines) + "\n")
+        check(status == 200 and body["Users"] + body["Items"] + body["Feedback"] == total,
+              f"REST import: {status} {body}")
+        again, _ = rest_export(empty, 10000)
+        check(canonical(again) == canonical(lines), "REST export -> import -> export differs")
+    finally:
+        empty.stop()
+    exported = list(dataset_pb2_grpc.DatasetServiceStub(channel).Export(
+        dataset_pb2.ExportRequest(page_size=300)))
+    check(len(exported) == total, f"gRPC export streamed {len(exported)} rows, want {total}")
+    other = Server(reco, os.path.join(work, "empty-grpc"), os.path.join(work, "serve-empty2.log"))
+    try:
+        other_channel = grpc.insecure_channel(f"127.0.0.1:{other.grpc}")
+        stub = dataset_pb2_grpc.DatasetServiceStub(other_channel)
+        try:
+            stub.Import(iter(exported[:3] + [dataset_pb2.DatasetRow(
+                item=common_pb2.Item(item_id=""))]))
+            check(False, "a gRPC import with an empty item id was accepted")
+        except grpc.RpcError as e:
+            check(e.code() == grpc.StatusCode.INVALID_ARGUMENT, f"bad gRPC import: {e.code()}")
+        _, s, _ = other.rest("GET", "/api/v1/data/summary")
+        check(sum(s[k] for k in ("users", "items", "feedback")) == 0,
+              f"a refused gRPC import wrote rows: {s}")
+        report = stub.Import(iter(exported))
+        check(report.users + report.items + report.feedback == total, f"gRPC import: {report}")
+        back = list(stub.Export(dataset_pb2.ExportRequest()))
+        a, b = grpc_rows(exported), grpc_rows(back)
+        sa, sb = set(a), set(b)
+        diff = [x for x in a if x not in sb][:3] + [x for x in b if x not in sa][:3]
+        check(a == b, f"gRPC export -> import -> export differs: {len(a)} vs {len(b)} rows, {diff}")
+    finally:
+        other.stop()
+    print(f"dataset: {total} rows exported in {pages} REST pages and by gRPC stream, imported "
+          "into empty servers and exported again unchanged; bad rows refused, nothing written")
+
+
 def health_and_reflection(grpc, channel):
     check_health = channel.unary_unary("/grpc.health.v1.Health/Check",
                                        request_serializer=None, response_deserializer=None)
@@ -354,12 +459,14 @@ def health_and_reflection(grpc, channel):
     names = set(re.findall(rb"(grpc\.[\w.]+|reco\.v1\.\w+)", responses[0])) if responses else set()
     names = {n.decode() for n in names}
     want = {"reco.v1.ItemService", "reco.v1.UserService", "reco.v1.BehaviorService",
-            "reco.v1.RecommendService", "reco.v1.ModelService", "grpc.health.v1.Health"}
+            "reco.v1.RecommendService", "reco.v1.ModelService", "reco.v1.DatasetService",
+            "grpc.health.v1.Health"}
     check(want <= names, f"reflection lists {sorted(names)}, missing {sorted(want - names)}")
     print(f"health SERVING; reflection lists {len(names)} services")
 
 
 def auth(grpc, reco, data, work, item_pb2, item_pb2_grpc, model_pb2, model_pb2_grpc):
+    from reco.v1 import common_pb2
     key, token = "k-" + "a" * 30, "t-" + "b" * 30
     server = Server(reco, data, os.path.join(work, "serve-key.log"),
                     env={"RECO_SERVER_API_KEY": key, "MODEL_RELOAD_TOKEN": token})
@@ -384,12 +491,24 @@ def auth(grpc, reco, data, work, item_pb2, item_pb2_grpc, model_pb2, model_pb2_g
                 check(want is None, f"Reload with {name}: accepted, want {want}")
             except grpc.RpcError as e:
                 check(e.code() == want, f"Reload with {name}: {e.code()} {e.details()}, want {want}")
+        # A client stream whose deadline passes while the server reads it: the call fails with
+        # DEADLINE_EXCEEDED and the rows read before are not written.
+        def slow_stream():
+            yield common_pb2.Item(item_id="late-1")
+            time.sleep(1.0)
+            yield common_pb2.Item(item_id="late-2")
         try:
-            items.GetItem(req, metadata=(("x-api-key", key),), timeout=0.000001)
-            check(False, "a call with a passed deadline was answered")
+            items.InsertItems(slow_stream(), metadata=(("x-api-key", key),), timeout=0.3)
+            check(False, "a stream past its deadline was answered")
         except grpc.RpcError as e:
             check(e.code() == grpc.StatusCode.DEADLINE_EXCEEDED,
-                  f"a passed deadline gave {e.code()}")
+                  f"a stream past its deadline gave {e.code()}")
+        time.sleep(0.5)
+        try:
+            items.GetItem(item_pb2.ItemId(item_id="late-1"), metadata=(("x-api-key", key),))
+            check(False, "the row of a stream that missed its deadline was written")
+        except grpc.RpcError as e:
+            check(e.code() == grpc.StatusCode.NOT_FOUND, f"late-1: {e.code()}")
         print("auth: UNAUTHENTICATED without or with a wrong key; x-api-key and Bearer accepted; "
               "Reload needs the reload token; DEADLINE_EXCEEDED")
     finally:
