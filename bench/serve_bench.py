@@ -306,39 +306,10 @@ def children_cpu_seconds():
     return r.ru_utime + r.ru_stime
 
 
-def run_wrk(server, script, args, threads, connections, duration):
-    url = f"http://127.0.0.1:{server.port}"
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
-           "--timeout", "10s", "-s", str(BENCH_DIR / script), url, "--", *map(str, args)]
-    log("$ " + " ".join(cmd))
-    load = Path("/proc/loadavg").read_text().split()[0]
-    cpu0, busy0, kids0 = server.cpu_seconds(), busy_cpu_seconds(), children_cpu_seconds()
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    cpu1, busy1, kids1 = server.cpu_seconds(), busy_cpu_seconds(), children_cpu_seconds()
-    if r.returncode != 0:
-        sys.stderr.write(r.stdout + r.stderr)
-        die(f"wrk failed with exit code {r.returncode}")
-    for line in r.stdout.splitlines():
-        if line.startswith("RECO_BENCH_JSON "):
-            result = json.loads(line[len("RECO_BENCH_JSON "):])
-            # CPU seconds of the server, of wrk, and of everything else on the machine (other
-            # processes compete for the same cores and make the figures lower).
-            result["server_cpu_s"] = round(cpu1 - cpu0, 2)
-            result["wrk_cpu_s"] = round(kids1 - kids0, 2)
-            result["other_cpu_s"] = round(max(0.0, (busy1 - busy0) - (cpu1 - cpu0)
-                                              - (kids1 - kids0)), 2)
-            result["loadavg_1m_before"] = float(load)
-            result["command"] = " ".join(cmd)
-            return result
-    sys.stderr.write(r.stdout + r.stderr)
-    die(f"wrk printed no RECO_BENCH_JSON line for {script}")
-
-
-def run_grpc_load(server, a, ids_file, duration):
-    """reco_grpc_load against the server's gRPC port: --connections calls in flight over 8
-    HTTP/2 connections, --threads completion-queue threads, n=20 as the REST load."""
-    cmd = [a.grpc_load, f"127.0.0.1:{server.grpc_port}", str(ids_file), str(a.connections),
-           str(duration), "20", "8", str(a.threads)]
+def run_measured(server, cmd, what):
+    """Runs a load generator `cmd` that prints one RECO_BENCH_JSON line; adds the CPU seconds of
+    the server, of the generator and of everything else on the machine (other processes compete
+    for the same cores and make the figures lower)."""
     log("$ " + " ".join(cmd))
     load = Path("/proc/loadavg").read_text().split()[0]
     cpu0, busy0, kids0 = server.cpu_seconds(), busy_cpu_seconds(), children_cpu_seconds()
@@ -346,7 +317,8 @@ def run_grpc_load(server, a, ids_file, duration):
     cpu1, busy1, kids1 = server.cpu_seconds(), busy_cpu_seconds(), children_cpu_seconds()
     line = next((l for l in r.stdout.splitlines() if l.startswith("RECO_BENCH_JSON ")), None)
     if r.returncode != 0 or line is None:
-        die(f"reco_grpc_load failed ({r.returncode}): {r.stdout}{r.stderr}")
+        sys.stderr.write(r.stdout + r.stderr)
+        die(f"{what} failed with exit code {r.returncode} or printed no RECO_BENCH_JSON line")
     result = json.loads(line[len("RECO_BENCH_JSON "):])
     result["server_cpu_s"] = round(cpu1 - cpu0, 2)
     result["wrk_cpu_s"] = round(kids1 - kids0, 2)
@@ -354,6 +326,21 @@ def run_grpc_load(server, a, ids_file, duration):
     result["loadavg_1m_before"] = float(load)
     result["command"] = " ".join(cmd)
     return result
+
+
+def run_wrk(server, script, args, threads, connections, duration):
+    url = f"http://127.0.0.1:{server.port}"
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+           "--timeout", "10s", "-s", str(BENCH_DIR / script), url, "--", *map(str, args)]
+    return run_measured(server, cmd, f"wrk {script}")
+
+
+def run_grpc_load(server, a, ids_file, duration):
+    """reco_grpc_load against the server's gRPC port: --connections calls in flight over 8
+    HTTP/2 connections, --threads completion-queue threads, n=20 as the REST load."""
+    cmd = [a.grpc_load, f"127.0.0.1:{server.grpc_port}", str(ids_file), str(a.connections),
+           str(duration), "20", "8", str(a.threads)]
+    return run_measured(server, cmd, "reco_grpc_load")
 
 
 def grpc_phase(ctx, server, results, figures):
