@@ -343,6 +343,17 @@ def run_grpc_load(server, a, ids_file, duration):
     return run_measured(server, cmd, "reco_grpc_load")
 
 
+def record_load(results, figures, key, prefix, r):
+    """A load's result under `key`, and its req/s, p99 and server CPU per request as figures."""
+    results[key] = r
+    results["commands"][key] = r["command"]
+    figures[f"{prefix}_req_per_s"] = round(r["requests_per_s"])
+    figures[f"{prefix}_p99_ms"] = round(r["latency_p99_ms"], 2)
+    # Server CPU per request: the cost figure that other load on the machine does not skew.
+    figures[f"{prefix}_server_cpu_us_per_req"] = round(
+        1e6 * r["server_cpu_s"] / max(1, r["requests"]), 1)
+
+
 def grpc_phase(ctx, server, results, figures):
     a = ctx.a
     log(f"4d. gRPC RecommendService/Recommend n=20 over {len(ctx.users):,} users, "
@@ -354,12 +365,7 @@ def grpc_phase(ctx, server, results, figures):
         f"p90 {r['latency_p90_ms']:.2f} ms  p99 {r['latency_p99_ms']:.2f} ms  "
         f"errors {r['non_2xx_3xx']:.0f}  CPU s: server {r['server_cpu_s']:.1f} "
         f"client {r['wrk_cpu_s']:.1f} other processes {r['other_cpu_s']:.1f}")
-    results["grpc_recommend"] = r
-    results["commands"]["grpc_recommend"] = r["command"]
-    figures["grpc_recommend_req_per_s"] = round(r["requests_per_s"])
-    figures["grpc_recommend_p99_ms"] = round(r["latency_p99_ms"], 2)
-    figures["grpc_recommend_server_cpu_us_per_req"] = round(
-        1e6 * r["server_cpu_s"] / max(1, r["requests"]), 1)
+    record_load(results, figures, "grpc_recommend", "grpc_recommend", r)
     figures["grpc_recommend_errors"] = int(r["non_2xx_3xx"])
     return r
 
@@ -592,12 +598,7 @@ def lists_phase(ctx, reco, label, data_dir, results, figures):
     finally:
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
-    results["recommend_lists"] = lists
-    results["commands"]["recommend_lists"] = lists["command"]
-    figures["lists_req_per_s"] = round(lists["requests_per_s"])
-    figures["lists_p99_ms"] = round(lists["latency_p99_ms"], 2)
-    figures["lists_server_cpu_us_per_req"] = round(
-        1e6 * lists["server_cpu_s"] / max(1, lists["requests"]), 1)
+    record_load(results, figures, "recommend_lists", "lists", lists)
     return lists
 
 
