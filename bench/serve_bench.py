@@ -94,6 +94,12 @@ def parse_args():
     p.add_argument("--train-config", default="",
                    help="CONFIG.toml from `reco tune` (or any reco train --config): the server then "
                         "answers from that algorithm's precomputed per-user lists")
+    p.add_argument("--grpc", action="store_true",
+                   help="also load reco.v1 RecommendService/Recommend over gRPC (reco serve "
+                   "--grpc-port 0) with --connections calls in flight, right after the REST "
+                   "recommend load, with build/reco_grpc_load; binaries without --grpc-port skip it")
+    p.add_argument("--grpc-load", default=str(REPO / "build" / "reco_grpc_load"),
+                   help="the gRPC load generator (default build/reco_grpc_load)")
     p.add_argument("--keep", action="store_true", help="keep the temporary data directory")
     p.add_argument("--results-dir", default=str(BENCH_DIR / "results"))
     return p.parse_args()
@@ -188,8 +194,11 @@ def parse_itemcf_seconds(train_stdout):
 class Server:
     """A `reco serve` child process; its output goes to a log file and is scanned for the port."""
 
-    def __init__(self, reco, data_dir, server_threads, log_path):
+    def __init__(self, reco, data_dir, server_threads, log_path, grpc=False):
         self.cmd = [str(reco), "serve", "--data-dir", str(data_dir), "--http-port", "0"]
+        if grpc:
+            self.cmd += ["--grpc-port", "0"]
+        self.grpc_port = None
         self.env = dict(os.environ)
         if server_threads:
             self.env["RECO_SERVER_THREADS"] = str(server_threads)
@@ -212,6 +221,9 @@ class Server:
             for line in self.proc.stdout:
                 out.write(line)
                 out.flush()
+                g = re.search(r"grpc server listening on \S+?:(\d+)", line)
+                if g:
+                    self.grpc_port = int(g.group(1))
                 m = pattern.search(line)
                 if m and self.port is None:
                     self.port = int(m.group(1))
@@ -294,32 +306,73 @@ def children_cpu_seconds():
     return r.ru_utime + r.ru_stime
 
 
-def run_wrk(server, script, args, threads, connections, duration):
-    url = f"http://127.0.0.1:{server.port}"
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
-           "--timeout", "10s", "-s", str(BENCH_DIR / script), url, "--", *map(str, args)]
+def run_measured(server, cmd, what):
+    """Runs a load generator `cmd` that prints one RECO_BENCH_JSON line; adds the CPU seconds of
+    the server, of the generator and of everything else on the machine (other processes compete
+    for the same cores and make the figures lower)."""
     log("$ " + " ".join(cmd))
     load = Path("/proc/loadavg").read_text().split()[0]
     cpu0, busy0, kids0 = server.cpu_seconds(), busy_cpu_seconds(), children_cpu_seconds()
     r = subprocess.run(cmd, capture_output=True, text=True)
     cpu1, busy1, kids1 = server.cpu_seconds(), busy_cpu_seconds(), children_cpu_seconds()
-    if r.returncode != 0:
+    line = next((l for l in r.stdout.splitlines() if l.startswith("RECO_BENCH_JSON ")), None)
+    if r.returncode != 0 or line is None:
         sys.stderr.write(r.stdout + r.stderr)
-        die(f"wrk failed with exit code {r.returncode}")
-    for line in r.stdout.splitlines():
-        if line.startswith("RECO_BENCH_JSON "):
-            result = json.loads(line[len("RECO_BENCH_JSON "):])
-            # CPU seconds of the server, of wrk, and of everything else on the machine (other
-            # processes compete for the same cores and make the figures lower).
-            result["server_cpu_s"] = round(cpu1 - cpu0, 2)
-            result["wrk_cpu_s"] = round(kids1 - kids0, 2)
-            result["other_cpu_s"] = round(max(0.0, (busy1 - busy0) - (cpu1 - cpu0)
-                                              - (kids1 - kids0)), 2)
-            result["loadavg_1m_before"] = float(load)
-            result["command"] = " ".join(cmd)
-            return result
-    sys.stderr.write(r.stdout + r.stderr)
-    die(f"wrk printed no RECO_BENCH_JSON line for {script}")
+        die(f"{what} failed with exit code {r.returncode} or printed no RECO_BENCH_JSON line")
+    result = json.loads(line[len("RECO_BENCH_JSON "):])
+    result["server_cpu_s"] = round(cpu1 - cpu0, 2)
+    result["wrk_cpu_s"] = round(kids1 - kids0, 2)
+    result["other_cpu_s"] = round(max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - (kids1 - kids0)), 2)
+    result["loadavg_1m_before"] = float(load)
+    result["command"] = " ".join(cmd)
+    return result
+
+
+def run_wrk(server, script, args, threads, connections, duration):
+    url = f"http://127.0.0.1:{server.port}"
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+           "--timeout", "10s", "-s", str(BENCH_DIR / script), url, "--", *map(str, args)]
+    return run_measured(server, cmd, f"wrk {script}")
+
+
+def run_grpc_load(server, a, ids_file, duration):
+    """reco_grpc_load against the server's gRPC port: --connections calls in flight over 8
+    HTTP/2 connections, --threads completion-queue threads, n=20 as the REST load."""
+    cmd = [a.grpc_load, f"127.0.0.1:{server.grpc_port}", str(ids_file), str(a.connections),
+           str(duration), "20", "8", str(a.threads)]
+    return run_measured(server, cmd, "reco_grpc_load")
+
+
+def record_load(results, figures, key, prefix, r):
+    """A load's result under `key`, and its req/s, p99 and server CPU per request as figures."""
+    results[key] = r
+    results["commands"][key] = r["command"]
+    figures[f"{prefix}_req_per_s"] = round(r["requests_per_s"])
+    figures[f"{prefix}_p99_ms"] = round(r["latency_p99_ms"], 2)
+    # Server CPU per request: the cost figure that other load on the machine does not skew.
+    figures[f"{prefix}_server_cpu_us_per_req"] = round(
+        1e6 * r["server_cpu_s"] / max(1, r["requests"]), 1)
+
+
+def grpc_phase(ctx, server, results, figures):
+    a = ctx.a
+    log(f"4d. gRPC RecommendService/Recommend n=20 over {len(ctx.users):,} users, "
+        f"{a.connections} calls in flight, {a.duration} s")
+    if a.warmup > 0:
+        run_grpc_load(server, a, ctx.users_file, a.warmup)
+    r = run_grpc_load(server, a, ctx.users_file, a.duration)
+    log(f"  {r['requests_per_s']:,.0f} req/s  p50 {r['latency_p50_ms']:.2f} ms  "
+        f"p90 {r['latency_p90_ms']:.2f} ms  p99 {r['latency_p99_ms']:.2f} ms  "
+        f"errors {r['non_2xx_3xx']:.0f}  CPU s: server {r['server_cpu_s']:.1f} "
+        f"client {r['wrk_cpu_s']:.1f} other processes {r['other_cpu_s']:.1f}")
+    record_load(results, figures, "grpc_recommend", "grpc_recommend", r)
+    figures["grpc_recommend_errors"] = int(r["non_2xx_3xx"])
+    return r
+
+
+def supports_grpc(reco):
+    r = subprocess.run([str(reco), "serve", "--help"], capture_output=True, text=True)
+    return "--grpc-port" in r.stdout
 
 
 def read_load(server, name, path_template, ids_file, a):
@@ -440,8 +493,8 @@ def train(reco, data_dir, train_args, results, figures, prefix=""):
     return out
 
 
-def start_server(ctx, reco, data_dir, name):
-    server = Server(reco, data_dir, ctx.a.server_threads, ctx.work / f"{name}.log")
+def start_server(ctx, reco, data_dir, name, grpc=False):
+    server = Server(reco, data_dir, ctx.a.server_threads, ctx.work / f"{name}.log", grpc=grpc)
     server.start()
     ready, health = server.wait_ready()
     log(f"  ready with models in {ready:.3f} s (server log says "
@@ -454,6 +507,8 @@ def read_phase(ctx, server, results, figures):
     log(f"4a. GET /api/recommend/{{user}}?n=20 over {len(ctx.users):,} users, "
         f"{a.connections} connections, {a.duration} s")
     rec = read_load(server, "recommend", "/api/recommend/{id}?n=20", ctx.users_file, a)
+    if server.grpc_port is not None:
+        grpc_phase(ctx, server, results, figures)
     log("4c. GET /api/recommend/{user}?n=20, one connection (latency without queueing)")
     single = run_wrk(server, "cycle_ids.lua",
                      [ctx.users_file, 1, "recommend_single", "/api/recommend/{id}?n=20"],
@@ -543,12 +598,7 @@ def lists_phase(ctx, reco, label, data_dir, results, figures):
     finally:
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
-    results["recommend_lists"] = lists
-    results["commands"]["recommend_lists"] = lists["command"]
-    figures["lists_req_per_s"] = round(lists["requests_per_s"])
-    figures["lists_p99_ms"] = round(lists["latency_p99_ms"], 2)
-    figures["lists_server_cpu_us_per_req"] = round(
-        1e6 * lists["server_cpu_s"] / max(1, lists["requests"]), 1)
+    record_load(results, figures, "recommend_lists", "lists", lists)
     return lists
 
 
@@ -575,7 +625,10 @@ def bench_binary(ctx, label, reco):
         out = train(reco, data_dir, train_args, results, figures)
         figures["itemcf_fit_s"] = parse_itemcf_seconds(out)
         log("3. serve: time to ready")
-        server, ready, health = start_server(ctx, reco, data_dir, f"serve-{safe(label)}")
+        grpc = a.grpc and supports_grpc(reco)
+        if a.grpc and not grpc:
+            log(f"   {label} has no `reco serve --grpc-port`: no gRPC load")
+        server, ready, health = start_server(ctx, reco, data_dir, f"serve-{safe(label)}", grpc)
         figures["ready_s"] = round(ready, 3)
         figures["ready_logged_s"] = server.ready_log_seconds
         results["commands"]["serve"] = " ".join(server.cmd)

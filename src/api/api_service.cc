@@ -167,6 +167,7 @@ void ApiService::RegisterRoutes(Router& router) {
   AddRegistryRoutes(router);
   AddJobRoutes(router);
   AddPipelineRoutes(router);
+  AddDatasetRoutes(router);
   AddConsoleRoutes(router);
   if (d_.experiments != nullptr || own_experiments_ != nullptr) AddExperimentRoutes(router);
 }

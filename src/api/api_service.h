@@ -31,6 +31,7 @@
 #include "ops/metrics.h"
 #include "ops/metrics_history.h"
 #include "service/catalogue_service.h"
+#include "service/dataset_service.h"
 #include "service/experiment_service.h"
 #include "service/feedback_service.h"
 #include "service/job_service.h"
@@ -60,6 +61,7 @@ struct ApiDeps {
   // /api/v1/experiments routes. When null, ApiService builds one on `store`, `clock` and the
   // exposure log under `model`'s data directory.
   service::ExperimentService* experiments = nullptr;
+  service::DatasetService* dataset = nullptr;     // /api/v1/dataset (503 when null)
 };
 
 // The console session a request's cookie names ("" when none).
@@ -142,6 +144,7 @@ class ApiService {
   void AddExperimentReadRoutes(Router& router);
   // The experiments service of ApiDeps, else the one this ApiService built.
   service::ExperimentService& Experiments();
+  void AddDatasetRoutes(Router& router);  // routes_dataset.cc
 
   ApiDeps d_;
   // The console's sessions; null when console.enabled is false (no /console routes).

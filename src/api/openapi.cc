@@ -17,6 +17,7 @@ constexpr const char* kSchemas = R"({
 "Feedback":{"type":"object","required":["FeedbackType","UserId","ItemId"],"properties":{"FeedbackType":{"type":"string"},"UserId":{"type":"string","maxLength":256},"ItemId":{"type":"string","maxLength":256},"Value":{"type":"number"},"Timestamp":{"type":"string","format":"date-time"},"Comment":{"type":"string"}}},
 "Score":{"type":"object","properties":{"Id":{"type":"string"},"Score":{"type":"number"}}},
 "RowAffected":{"type":"object","properties":{"RowAffected":{"type":"integer"}}},
+"DatasetImport":{"type":"object","properties":{"Users":{"type":"integer"},"Items":{"type":"integer"},"Feedback":{"type":"integer"}}},
 "UserCursor":{"type":"object","properties":{"Cursor":{"type":"string"},"Users":{"type":"array","items":{"$ref":"#/components/schemas/User"}}}},
 "ItemCursor":{"type":"object","properties":{"Cursor":{"type":"string"},"Items":{"type":"array","items":{"$ref":"#/components/schemas/Item"}}}},
 "FeedbackCursor":{"type":"object","properties":{"Cursor":{"type":"string"},"Feedback":{"type":"array","items":{"$ref":"#/components/schemas/Feedback"}}}},
@@ -54,7 +55,7 @@ constexpr const char* kSchemas = R"({
 
 void WriteSchemaRef(JsonWriter& w, const std::string& name) {
   w.BeginObject();
-  if (name == "text" || name == "html" || name == "file") {
+  if (name == "text" || name == "html" || name == "file" || name == "ndjson") {
     w.Key("type").String("string");
   } else if (name == "object") {
     w.Key("type").String("object");
@@ -81,6 +82,7 @@ std::string_view ResponseContentType(const std::string& schema) {
   if (schema == "text") return "text/plain";
   if (schema == "html") return "text/html";
   if (schema == "file") return "application/octet-stream";
+  if (schema == "ndjson") return "application/x-ndjson";
   return "application/json";
 }
 
@@ -139,7 +141,7 @@ void WriteOperation(JsonWriter& w, const RouteDoc& doc) {
   WriteParameters(w, doc);
   if (!doc.request_schema.empty()) {
     w.Key("requestBody").BeginObject().Key("required").Bool(true).Key("content").BeginObject();
-    w.Key("application/json").BeginObject().Key("schema");
+    w.Key(ResponseContentType(doc.request_schema)).BeginObject().Key("schema");
     WriteSchemaRef(w, doc.request_schema);
     w.EndObject().EndObject().EndObject();
   }

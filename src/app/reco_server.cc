@@ -6,8 +6,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 #include "api/api_service.h"
+#include "grpc/grpc_server.h"
 #include "api/http/http_server.h"
 #include "app/jobs.h"
 #include "app/pipeline_env.h"
@@ -113,8 +115,10 @@ struct RecoServer::Parts {
   std::unique_ptr<service::RecommendService> recommend;
   std::unique_ptr<service::ModelService> model;
   std::unique_ptr<service::PreviewService> preview;
+  std::unique_ptr<service::DatasetService> dataset;
   std::unique_ptr<api::ApiService> api;
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<grpcapi::GrpcServer> grpc;  // server.grpc_port >= 0
   std::unique_ptr<Scheduler> scheduler;  // destroyed first: its jobs use the parts above
   std::unique_ptr<pipeline::PipelineLauncher> pipeline;  // runs started over REST
   std::unique_ptr<service::JobService> jobs;             // borrow the scheduler and pipeline
@@ -146,6 +150,7 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
   model = std::make_unique<service::ModelService>(*models, rollout.get(), metrics, data_dir, clock);
   preview = std::make_unique<service::PreviewService>(*rollout, models->bundles(), *catalogue,
                                                       *feedback);
+  dataset = std::make_unique<service::DatasetService>(*store, *catalogue, *feedback);
   jobs = std::make_unique<service::JobService>(*scheduler, *store);
   pipelines = std::make_unique<service::PipelineService>(
       [launcher = pipeline.get()](pipeline::RunRequest request) {
@@ -168,7 +173,8 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
                       .jobs = jobs.get(),
                       .pipelines = pipelines.get(),
                       .history = history.get(),
-                      .preview = preview.get()};
+                      .preview = preview.get(),
+                      .dataset = dataset.get()};
 }
 
 RecoServer::RecoServer(RecoServerOptions options, const Clock& clock)
@@ -300,8 +306,18 @@ Status RecoServer::Start() {
   p.LoadModels(options_.data_dir, clock_);
   p.BuildServing(config, options_.data_dir, clock_);
   RECO_RETURN_IF_ERROR(p.BuildJobs(config, options_.data_dir, clock_));
-  p.api = std::make_unique<api::ApiService>(p.MakeServices(config, options_.data_dir, clock_));
+  const api::ApiDeps deps = p.MakeServices(config, options_.data_dir, clock_);
+  p.api = std::make_unique<api::ApiService>(deps);
   RECO_RETURN_IF_ERROR(p.StartHttp(config));
+  if (config.server.grpc_port >= 0) {
+    p.grpc = std::make_unique<grpcapi::GrpcServer>(
+        grpcapi::GrpcServerOptions{.host = config.server.host,
+                                   .port = config.server.grpc_port,
+                                   .max_message_bytes = config.server.grpc_max_message_bytes,
+                                   .drain_seconds = config.server.drain_seconds},
+        deps);
+    RECO_RETURN_IF_ERROR(p.grpc->Start());
+  }
   p.history->Start();
   if (config.registry.follow_seconds > 0) {
     p.registry_follower = std::make_unique<PeriodicTask>(
@@ -331,7 +347,11 @@ Status RecoServer::Start() {
 void RecoServer::Stop() {
   if (!parts_) return;
   if (parts_->registry_follower) parts_->registry_follower->Stop();
+  // HTTP and gRPC drain their in-flight calls at the same time (each up to drain_seconds).
+  std::thread grpc_drain;
+  if (parts_->grpc) grpc_drain = std::thread([grpc = parts_->grpc.get()] { grpc->Shutdown(); });
   if (parts_->http) parts_->http->Stop();
+  if (grpc_drain.joinable()) grpc_drain.join();
   if (parts_->scheduler) parts_->scheduler->Stop();
   if (parts_->history) parts_->history->Stop();
   parts_->pipeline.reset();  // waits for a run in progress

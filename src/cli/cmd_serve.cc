@@ -17,6 +17,7 @@ struct ServeFlags {
   std::string data_dir;
   std::string config;
   int http_port = -1;
+  int grpc_port = -2;  // -2: not given (server.grpc_port applies)
   std::string host;
   bool init = false;  // create an empty data directory when DIR does not exist
   bool read_only = false;
@@ -34,6 +35,7 @@ void RunServe(const ServeFlags& flags) {
   RequireDataDir("reco serve", flags.data_dir);
   auto config = LoadCommandConfig(flags.config, flags.data_dir);
   if (flags.http_port >= 0) config.server.http_port = flags.http_port;
+  if (flags.grpc_port >= -1) config.server.grpc_port = flags.grpc_port;
   if (!flags.host.empty()) config.server.host = flags.host;
   if (flags.read_only) config.database.read_only = true;
   if (flags.console_write) config.console.write_without_token = true;
@@ -70,6 +72,9 @@ void RegisterServeCommand(CLI::App& app) {
                   "TOML config file (default: DIR/reco.toml if present)");
   cmd->add_option("--http-port", flags->http_port,
                   "HTTP port (default server.http_port = 8000; 0 picks a free port, logged)");
+  cmd->add_option("--grpc-port", flags->grpc_port,
+                  "gRPC port of the reco.v1 API in this process (default server.grpc_port = -1, "
+                  "off; 0 picks a free port, logged; deployments use 10072)");
   cmd->add_option("--host", flags->host, "Listen address (default server.host = 127.0.0.1)");
   cmd->add_flag("--init", flags->init,
                 "Create DIR (an empty store) when it does not exist; without it a missing DIR "

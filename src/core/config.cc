@@ -173,6 +173,8 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       DoubleKey("server.request_read_timeout", &c.server.request_read_timeout),
       IntKey("server.max_inflight_body_bytes", &c.server.max_inflight_body_bytes),
       IntKey("server.buffer_release_bytes", &c.server.buffer_release_bytes),
+      IntKey("server.grpc_port", &c.server.grpc_port),
+      IntKey("server.grpc_max_message_bytes", &c.server.grpc_max_message_bytes),
       StringKey("database.data_store", &c.database.data_store),
       StringKey("database.sqlite_path", &c.database.sqlite_path),
       BoolKey("database.auto_insert_user", &c.database.auto_insert_user),
@@ -327,6 +329,11 @@ std::optional<std::string> RecoConfig::EnvironmentValue(std::string_view key) {
 Status RecoConfig::Validate() const {
   RECO_RETURN_IF_ERROR(
       Range(server.http_port >= 0 && server.http_port <= 65535, "server.http_port", "0..65535"));
+  RECO_RETURN_IF_ERROR(Range(server.grpc_port >= -1 && server.grpc_port <= 65535,
+                             "server.grpc_port", "-1 (off) or 0..65535"));
+  RECO_RETURN_IF_ERROR(Range(server.grpc_max_message_bytes >= 1024 &&
+                                 server.grpc_max_message_bytes <= (int64_t{1} << 30),
+                             "server.grpc_max_message_bytes", "1024..1073741824"));
   RECO_RETURN_IF_ERROR(Range(server.threads >= 0 && server.threads <= 256, "server.threads",
                              "0..256, 0 = number of cores"));
   RECO_RETURN_IF_ERROR(Range(server.blocking_threads >= 1 && server.blocking_threads <= 1024,

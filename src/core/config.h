@@ -41,6 +41,10 @@ struct ServerConfig {
   // Bytes of request bodies received or being handled at once (503 beyond); 0 = 4 * max_body.
   int64_t max_inflight_body_bytes = 0;
   int64_t buffer_release_bytes = 1024 * 1024;  // larger per-request buffers are freed after use
+  // The gRPC API (proto/reco/v1) in the same process: -1 = off, 0 picks a free port (logged);
+  // deployments use 10072, the port the operators' gRPC server has.
+  int grpc_port = -1;
+  int64_t grpc_max_message_bytes = 16 * 1024 * 1024;  // larger messages get RESOURCE_EXHAUSTED
 };
 
 struct DatabaseConfig {

@@ -34,7 +34,7 @@ OPERATOR_VARS = ["RECOMMEND_API_HOST_PORT", "PROMETHEUS_HOST_PORT", "ALERTMANAGE
                  "NOTIFICATION_GATEWAY_HOST_PORT", "REDIS_HOST_PORT", "DATA_JSON_DIR",
                  "CLIP_MODEL_PATH", "HF_HUB_OFFLINE", "WEIXIN_WEBHOOK_URL", "WEIXIN_WEBHOOK_KEY"]
 UNUSED_VARS = {"REDIS_HOST_PORT", "CLIP_MODEL_PATH", "HF_HUB_OFFLINE"}
-PORT_FLAGS = ("--http-port", "--metrics-port")
+PORT_FLAGS = ("--http-port", "--metrics-port", "--grpc-port")
 fail = rs.fail
 
 

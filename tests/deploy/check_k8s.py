@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reco_surface as rs  # noqa: E402
 
 fail = rs.fail
-PORT_FLAGS = ("--http-port", "--metrics-port")
+PORT_FLAGS = ("--http-port", "--metrics-port", "--grpc-port")
 SECRET_KEYS = {"RECO_SERVER_API_KEY", "MODEL_RELOAD_TOKEN", "WEIXIN_WEBHOOK_KEY"}
 
 

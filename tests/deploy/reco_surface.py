@@ -89,7 +89,7 @@ def local_argv(binary, argv, data_dir):
         if a in ("--host", "--metrics-host"):
             out += [a, "127.0.0.1"]
             i += 2
-        elif a in ("--http-port", "--metrics-port"):
+        elif a in ("--http-port", "--metrics-port", "--grpc-port"):
             out += [a, "0"]
             i += 2
         elif a == "--data-dir":

@@ -489,10 +489,12 @@ TEST_F(ApiRoutes, MetricsAndOpenApiDescribeEveryRoute) {
                            "/api/v1/experiments/{id}/start",
                            "/api/v1/experiments/{id}/stop",
                            "/api/v1/experiments/{id}/results",
-                           "/api/v1/experiments/assignment/{user_id}"}) {
+                           "/api/v1/experiments/assignment/{user_id}",
+                           "/api/v1/dataset/export",
+                           "/api/v1/dataset/import"}) {
     EXPECT_TRUE(paths.count(path)) << path << " missing from openapi.json";
   }
-  EXPECT_EQ(paths.size(), 63u);
+  EXPECT_EQ(paths.size(), 65u);
 }
 
 TEST(ApiKey, RequiredOnDataRoutesWhenConfiguredButNotOnHealth) {

@@ -1,0 +1,298 @@
+// reco.v1 RecommendService and ModelService over RecommendService and ModelService (the
+// services of REST's recommendation routes, /models/reload and /api/v1/models).
+#include "api/http/request_id.h"
+#include "grpc/convert.h"
+#include "grpc/services.h"
+#include "ingest/time_limits.h"
+#include "reco/v1/model.grpc.pb.h"
+#include "reco/v1/recommend.grpc.pb.h"
+#include "service/model_service.h"
+#include "service/recommend_service.h"
+#include "store/id_check.h"
+
+namespace reco::grpcapi {
+namespace {
+
+// The operators' routes (/similar, /recommend/detail) answer 5 items when asked for none.
+constexpr int kOperatorDefaultN = 5;
+
+// The client's x-request-id when it is sane, else a new id: names the request in the exposure
+// log and in the answer, as REST's X-Request-Id.
+std::string RequestId(const grpc::ServerContextBase* ctx) {
+  const auto& md = ctx->client_metadata();
+  if (auto it = md.find("x-request-id"); it != md.end()) {
+    std::string_view given(it->second.data(), it->second.size());
+    if (SaneRequestId(given)) return std::string(given);
+  }
+  std::string id;
+  GenerateRequestId(id);
+  return id;
+}
+
+void SetServedBy(const service::RecommendResponse& r, std::string_view request_id,
+                 v1::ServedBy* out) {
+  out->set_request_id(std::string(request_id));
+  out->set_model_version(std::string(r.model_version));
+  out->set_variant(std::string(VariantName(r.variant)));
+  for (const auto& reason : r.result.degraded) out->add_degraded_reasons(reason);
+  out->set_model_created(std::string(r.created_text()));
+}
+
+void SetScored(const service::RecommendResponse& r, std::string_view request_id,
+               v1::ScoredResponse* out) {
+  for (const auto& scored : r.result.items) {
+    v1::ScoredItem* item = out->add_items();
+    item->set_item_id(scored.id);
+    item->set_score(scored.score);
+  }
+  SetServedBy(r, request_id, out->mutable_served_by());
+}
+
+// The callback API: each call runs on the thread that received it, without the hand-off to a
+// worker thread of the synchronous API (recommendations are short, CPU-only work).
+class RecommendServiceImpl final : public v1::RecommendService::CallbackService {
+ public:
+  explicit RecommendServiceImpl(RpcContext c) : c_(c) {}
+
+  grpc::ServerUnaryReactor* Recommend(grpc::CallbackServerContext* ctx,
+                                      const v1::RecommendRequest* req,
+                                      v1::RecommendResponse* res) override {
+    return Answer(ctx, "RecommendService/Recommend", [&]() -> Status {
+      const std::string request_id = RequestId(ctx);
+      RECO_RETURN_IF_ERROR(CheckId(req->user_id(), "user_id"));
+      service::RecommendRequest request{.request_id = request_id,
+                                        .user_id = req->user_id(),
+                                        .category = req->category(),
+                                        .write_back_type = req->write_back_type()};
+      RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), config().server));
+      RECO_ASSIGN_OR_RETURN(request.offset, Offset(req->offset()));
+      if (req->has_write_back_delay()) {
+        RECO_ASSIGN_OR_RETURN(request.write_back_delay,
+                              FromDuration(req->write_back_delay(), "write_back_delay",
+                                           config().database.max_future_skew_seconds));
+      }
+      RECO_ASSIGN_OR_RETURN(service::RecommendResponse served,
+                            c_.deps->recommend->Recommend(request));
+      for (const auto& scored : served.result.items) res->add_item_ids(scored.id);
+      SetServedBy(served, request_id, res->mutable_served_by());
+      return Status::Ok();
+    });
+  }
+
+  grpc::ServerUnaryReactor* SessionRecommend(grpc::CallbackServerContext* ctx,
+                                             const v1::SessionRecommendRequest* req,
+                                             v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/SessionRecommend", [&]() -> Status {
+      const TimestampUs now = c_.deps->clock->NowMicros();
+      const TimeBounds bounds{.now = now,
+                              .latest = ingest::LatestAcceptedTimestamp(
+                                  now, config().database.max_future_skew_seconds)};
+      service::SessionRecommendRequest request{.category = req->category()};
+      for (int i = 0; i < req->session_size(); ++i) {
+        RECO_ASSIGN_OR_RETURN(
+            Feedback row, FromProto(req->session(i), "session[" + std::to_string(i) + "]", bounds));
+        request.rows.push_back(std::move(row));
+      }
+      RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), config().server));
+      RECO_ASSIGN_OR_RETURN(request.offset, Offset(req->offset()));
+      SetScored(c_.deps->recommend->SessionRecommend(std::move(request)), RequestId(ctx), res);
+      return Status::Ok();
+    });
+  }
+
+  grpc::ServerUnaryReactor* Popular(grpc::CallbackServerContext* ctx, const v1::ListRequest* req,
+                                    v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/Popular",
+                  [&] { return List(ctx, *req, /*latest=*/false, res); });
+  }
+
+  grpc::ServerUnaryReactor* Latest(grpc::CallbackServerContext* ctx, const v1::ListRequest* req,
+                                   v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/Latest",
+                  [&] { return List(ctx, *req, /*latest=*/true, res); });
+  }
+
+  grpc::ServerUnaryReactor* ItemNeighbors(grpc::CallbackServerContext* ctx,
+                                          const v1::NeighborsRequest* req,
+                                          v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/ItemNeighbors", [&]() -> Status {
+      RECO_RETURN_IF_ERROR(CheckId(req->id(), "id"));
+      service::NeighborsRequest request{.id = req->id(), .category = req->category()};
+      RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), config().server));
+      RECO_ASSIGN_OR_RETURN(request.offset, Offset(req->offset()));
+      RECO_ASSIGN_OR_RETURN(service::RecommendResponse found,
+                            c_.deps->recommend->ItemNeighbors(request));
+      SetScored(found, RequestId(ctx), res);
+      return Status::Ok();
+    });
+  }
+
+  grpc::ServerUnaryReactor* UserNeighbors(grpc::CallbackServerContext* ctx,
+                                          const v1::NeighborsRequest* req,
+                                          v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/UserNeighbors", [&]() -> Status {
+      RECO_RETURN_IF_ERROR(CheckId(req->id(), "id"));
+      service::NeighborsRequest request{.id = req->id()};
+      RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), config().server));
+      RECO_ASSIGN_OR_RETURN(request.offset, Offset(req->offset()));
+      SetScored(c_.deps->recommend->UserNeighbors(request), RequestId(ctx), res);
+      return Status::Ok();
+    });
+  }
+
+  grpc::ServerUnaryReactor* Similar(grpc::CallbackServerContext* ctx,
+                                    const v1::NeighborsRequest* req,
+                                    v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/Similar", [&]() -> Status {
+      RECO_RETURN_IF_ERROR(CheckId(req->id(), "id"));
+      RECO_ASSIGN_OR_RETURN(int n, OperatorN(req->n()));
+      RECO_ASSIGN_OR_RETURN(service::RecommendResponse found,
+                            c_.deps->recommend->ItemNeighbors({.id = req->id(), .n = n}));
+      SetScored(found, RequestId(ctx), res);
+      return Status::Ok();
+    });
+  }
+
+  grpc::ServerUnaryReactor* ItemDetail(grpc::CallbackServerContext* ctx,
+                                       const v1::ItemDetailRequest* req,
+                                       v1::ScoredResponse* res) override {
+    return Answer(ctx, "RecommendService/ItemDetail", [&]() -> Status {
+      RECO_RETURN_IF_ERROR(CheckId(req->item_id(), "item_id"));
+      RECO_ASSIGN_OR_RETURN(int n, OperatorN(req->n()));
+      RECO_ASSIGN_OR_RETURN(service::RecommendResponse found,
+                            c_.deps->recommend->ItemDetail(
+                                {.id = req->item_id(), .user_id = req->user_id(), .n = n}));
+      SetScored(found, RequestId(ctx), res);
+      return Status::Ok();
+    });
+  }
+
+ private:
+  const RecoConfig& config() const { return *c_.deps->config; }
+
+  template <typename Fn>
+  grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx, std::string_view method,
+                                   Fn&& fn) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(c_.guard->Run(ctx, method, Access::kApiKey, std::forward<Fn>(fn)));
+    return reactor;
+  }
+
+  Result<int> OperatorN(int32_t n) const {
+    if (n == 0) return kOperatorDefaultN;
+    return PageSize(n, config().server);
+  }
+
+  Status List(grpc::ServerContextBase* ctx, const v1::ListRequest& req, bool latest,
+              v1::ScoredResponse* res) {
+    const std::string request_id = RequestId(ctx);
+    service::ListRequest request{.request_id = request_id, .category = req.category()};
+    RECO_ASSIGN_OR_RETURN(request.n, PageSize(req.n(), config().server));
+    RECO_ASSIGN_OR_RETURN(request.offset, Offset(req.offset()));
+    SetScored(latest ? c_.deps->recommend->Latest(request) : c_.deps->recommend->Popular(request),
+              request_id, res);
+    return Status::Ok();
+  }
+
+  RpcContext c_;
+};
+
+void ToProto(const ReloadReport& r, v1::ReloadReport* out) {
+  out->set_snapshot_id(r.snapshot_id);
+  out->set_run_id(r.run_id);
+  out->set_selected_by(r.selected_by);
+  out->set_mode(std::string(VariantName(r.variant)));
+  out->set_rollout(r.rollout);
+  for (const auto& f : r.files) out->add_files(f);
+  for (const auto& f : r.rejected) out->add_rejected(f);
+  out->set_seconds(r.seconds);
+}
+
+std::string RunIdOf(const service::ServingVersion& v) {
+  return v.bundle == nullptr ? std::string() : v.bundle->run_id();
+}
+
+class ModelServiceImpl final : public v1::ModelService::Service {
+ public:
+  explicit ModelServiceImpl(RpcContext c) : c_(c) {}
+
+  grpc::Status ListModelVersions(grpc::ServerContext* ctx, const v1::ListModelVersionsRequest*,
+                                 v1::ModelVersionList* res) override {
+    return c_.guard->Run(ctx, "ModelService/ListModelVersions", Access::kApiKey, [&]() -> Status {
+      RECO_ASSIGN_OR_RETURN(registry::RegistryContents contents, c_.deps->model->Registry());
+      for (const registry::ModelVersion& v : contents.versions) {
+        v1::ModelVersion* out = res->add_versions();
+        out->set_run_id(v.run_id);
+        ToTimestamp(v.created, out->mutable_created());
+        for (const auto& alias : v.aliases) out->add_aliases(alias);
+        for (const auto& [name, value] : v.metrics) (*out->mutable_metrics())[name] = value;
+        out->set_snapshot_id(v.snapshot_id);
+        out->set_algorithm(v.algorithm);
+        out->set_code_version(v.code_version);
+        for (const auto& artifact : v.artifacts) out->add_artifacts(artifact.path);
+      }
+      const service::ServingVersions serving = c_.deps->model->Serving();
+      res->set_primary_run_id(RunIdOf(serving.primary));
+      res->set_canary_run_id(RunIdOf(serving.canary));
+      res->set_shadow_run_id(RunIdOf(serving.shadow));
+      res->set_canary_rollout(serving.canary.bundle ? serving.canary.rollout : 0);
+      return Status::Ok();
+    });
+  }
+
+  grpc::Status Reload(grpc::ServerContext* ctx, const v1::ReloadRequest* req,
+                      v1::ReloadReport* res) override {
+    return c_.guard->Run(ctx, "ModelService/Reload", Access::kReload, [&]() -> Status {
+      ReloadRequest request{.run_id = req->run_id()};
+      if (!req->mode().empty()) {
+        auto mode = ParseVariant(req->mode());
+        if (!mode.ok()) return InvalidArgument(mode.status().message(), "mode");
+        request.mode = *mode;
+      }
+      if (req->rollout() != 0) request.rollout = req->rollout();
+      RECO_ASSIGN_OR_RETURN(ReloadReport report, c_.deps->model->Reload(request));
+      ToProto(report, res);
+      return Status::Ok();
+    });
+  }
+
+  grpc::Status Promote(grpc::ServerContext* ctx, const v1::PromoteRequest* req,
+                       v1::ReloadReport* res) override {
+    return c_.guard->Run(ctx, "ModelService/Promote", Access::kReload, [&]() -> Status {
+      service::PromoteRequest request{.run_id = req->run_id(), .alias = req->alias()};
+      if (req->rollout() != 0) request.rollout = req->rollout();
+      RECO_ASSIGN_OR_RETURN(ReloadReport report, c_.deps->model->Promote(request));
+      ToProto(report, res);
+      return Status::Ok();
+    });
+  }
+
+  grpc::Status Rollback(grpc::ServerContext* ctx, const v1::RollbackRequest* req,
+                        v1::ReloadReport* res) override {
+    return c_.guard->Run(ctx, "ModelService/Rollback", Access::kReload, [&]() -> Status {
+      RECO_ASSIGN_OR_RETURN(ReloadReport report, c_.deps->model->Rollback(req->run_id()));
+      ToProto(report, res);
+      return Status::Ok();
+    });
+  }
+
+  grpc::Status Withdraw(grpc::ServerContext* ctx, const v1::WithdrawRequest* req,
+                        v1::WithdrawResponse*) override {
+    return c_.guard->Run(ctx, "ModelService/Withdraw", Access::kReload,
+                         [&] { return c_.deps->model->Withdraw(req->alias()); });
+  }
+
+ private:
+  RpcContext c_;
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<grpc::Service>> MakeRecommendServices(RpcContext context) {
+  std::vector<std::unique_ptr<grpc::Service>> services;
+  services.push_back(std::make_unique<RecommendServiceImpl>(context));
+  services.push_back(std::make_unique<ModelServiceImpl>(context));
+  return services;
+}
+
+}  // namespace reco::grpcapi
