@@ -37,6 +37,7 @@
 #include "service/pipeline_service.h"
 #include "service/preview_service.h"
 #include "service/recommend_service.h"
+#include "service/tenant_service.h"
 #include "store/store.h"
 
 namespace reco::api {
@@ -56,6 +57,11 @@ struct ApiDeps {
   service::PipelineService* pipelines = nullptr;  // /api/v1/pipeline routes (503 when null)
   const MetricsHistory* history = nullptr;        // /api/v1/metrics/history (503 when null)
   service::PreviewService* preview = nullptr;     // /api/v1/preview (503 when null)
+  // The tenant registry: /api/v1/tenants routes (admin) when set, i.e. on the default tenant.
+  service::TenantService* tenants = nullptr;
+  // A tenant other than default: the tenant front (api/tenant_front.h) has checked the
+  // request's credential before any route of this service runs, so the routes add no check.
+  bool authorized_by_tenant_front = false;
 };
 
 // The console session a request's cookie names ("" when none).
@@ -133,6 +139,8 @@ class ApiService {
   void AddConsoleRoutes(Router& router);  // routes_console.cc
   void AddConsoleSessionRoutes(Router& router);
   void AddMetricsHistoryRoute(Router& router);
+  void AddTenantRoutes(Router& router);  // routes_tenants.cc
+  void AddTenantKeyRoutes(Router& router);
 
   ApiDeps d_;
   // The console's sessions; null when console.enabled is false (no /console routes).

@@ -93,7 +93,13 @@ void RegisterWorkerCommand(CLI::App& app) {
   cmd->add_option("--metrics-host", flags->metrics_host,
                   "Address of the /metrics server (default 127.0.0.1; 0.0.0.0 for a remote "
                   "Prometheus)");
-  cmd->callback([flags] { RunWorker(*flags); });
+  auto tenant = std::make_shared<std::string>();
+  cmd->add_option("--tenant", *tenant,
+                  "Run the jobs of tenant NAME (DATA_DIR/tenants/NAME); one worker per tenant");
+  cmd->callback([flags, tenant] {
+    flags->data_dir = TenantDataDir("reco worker", flags->data_dir, *tenant);
+    RunWorker(*flags);
+  });
 }
 
 }  // namespace reco::cli
