@@ -42,6 +42,14 @@ constexpr const char* kSchemas = R"({
 "PipelineTask":{"type":"object","properties":{"name":{"type":"string"},"status":{"type":"string","enum":["pending","running","succeeded","failed","skipped"]},"start":{"type":"string","format":"date-time","nullable":true},"end":{"type":"string","format":"date-time","nullable":true},"attempts":{"type":"integer"},"message":{"type":"string"},"log_file":{"type":"string"}}},
 "PipelineRun":{"type":"object","properties":{"run_id":{"type":"string"},"status":{"type":"string","enum":["running","succeeded","failed"]},"start":{"type":"string","format":"date-time"},"end":{"type":"string","format":"date-time","nullable":true},"date":{"type":"string","format":"date"},"request":{"$ref":"#/components/schemas/PipelineRunRequest"},"resumes":{"type":"integer"},"published":{"type":"boolean"},"reason":{"type":"string"},"outputs":{"type":"object","additionalProperties":{"type":"string"}},"tasks":{"type":"array","items":{"$ref":"#/components/schemas/PipelineTask"}}}},
 "PipelineRunList":{"type":"object","properties":{"runs":{"type":"array","items":{"$ref":"#/components/schemas/PipelineRun"}},"problems":{"type":"array","items":{"type":"string"}}}},
+"TenantQuotas":{"type":"object","properties":{"max_users":{"type":"integer","description":"0 = no limit"},"max_items":{"type":"integer","description":"0 = no limit"},"requests_per_second":{"type":"number","description":"token bucket; 0 = no limit"}}},
+"TenantCreate":{"type":"object","required":["name"],"properties":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9_-]{0,62}$"},"max_users":{"type":"integer"},"max_items":{"type":"integer"},"requests_per_second":{"type":"number"}}},
+"Tenant":{"type":"object","properties":{"name":{"type":"string"},"created":{"type":"string","format":"date-time","nullable":true},"quotas":{"$ref":"#/components/schemas/TenantQuotas"},"keys":{"type":"array","items":{"type":"object","properties":{"id":{"type":"string"},"created":{"type":"string","format":"date-time"}}}}}},
+"TenantList":{"type":"object","properties":{"tenants":{"type":"array","items":{"$ref":"#/components/schemas/Tenant"}}}},
+"TenantKeyRequest":{"type":"object","properties":{"revoke_others":{"type":"boolean","default":false}}},
+"TenantKey":{"type":"object","properties":{"tenant":{"type":"string"},"key_id":{"type":"string"},"key":{"type":"string","description":"shown only in this answer"}}},
+"TenantKeyRevoked":{"type":"object","properties":{"tenant":{"type":"string"},"revoked":{"type":"string"}}},
+"TenantDeleted":{"type":"object","properties":{"deleted":{"type":"string"}}},
 "Error":{"type":"object","properties":{"error":{"type":"object","properties":{"code":{"type":"integer"},"status":{"type":"string"},"message":{"type":"string"},"field":{"type":"string"}}}}}
 })";
 

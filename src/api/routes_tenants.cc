@@ -138,14 +138,42 @@ void ApiService::AddTenantKeyRoutes(Router& r) {
       {.method = "POST",
        .pattern = "/api/v1/tenants/{name}/keys",
        .summary = "Issue another API key of the tenant (201; the key is shown only here). "
-                  "Earlier keys stay valid.",
+                  "Earlier keys stay valid unless the body asks {\"revoke_others\": true} "
+                  "(rotation).",
        .tag = "tenants",
+       .request_schema = "TenantKeyRequest",
        .response_schema = "TenantKey",
        .admin = AdminScope::kOperate},
       [this](HttpRequest& req, HttpResponse& res) {
-        Result<service::IssuedKey> issued = d_.tenants->IssueKey(req.Param("name"));
+        bool revoke_others = false;
+        Status read = ForEachBodyField(
+            req.body(), R"({"revoke_others": true})", [&](auto key, auto value) -> Status {
+              if (key != "revoke_others") return UnknownField(key, "revoke_others");
+              if (value.get(revoke_others)) {
+                return InvalidArgument("revoke_others must be true or false", "revoke_others");
+              }
+              return Status::Ok();
+            });
+        if (!read.ok()) return SetStatusError(res, read);
+        Result<service::IssuedKey> issued = d_.tenants->IssueKey(req.Param("name"), revoke_others);
         if (!issued.ok()) return SetStatusError(res, issued.status());
         WriteIssued(res, *issued);
+      });
+  Add(r,
+      {.method = "DELETE",
+       .pattern = "/api/v1/tenants/{name}/keys/{key_id}",
+       .summary = "Revoke one key of the tenant: it is refused from the next request on.",
+       .tag = "tenants",
+       .response_schema = "TenantKeyRevoked",
+       .admin = AdminScope::kOperate},
+      [this](HttpRequest& req, HttpResponse& res) {
+        if (Status st = d_.tenants->RevokeKey(req.Param("name"), req.Param("key_id")); !st.ok()) {
+          return SetStatusError(res, st);
+        }
+        JsonWriter w(std::move(res.body));
+        w.BeginObject().Key("tenant").String(req.Param("name"));
+        w.Key("revoked").String(req.Param("key_id")).EndObject();
+        res.body = w.Take();
       });
   Add(r,
       {.method = "PUT",

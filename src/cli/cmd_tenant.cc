@@ -19,6 +19,8 @@ struct TenantFlags {
   std::string name;
   service::TenantQuotas quotas;
   bool new_key = false;
+  bool rotate = false;    // a new key, every earlier one revoked
+  std::string revoke_id;  // revoke this key
 };
 
 template <typename T>
@@ -84,8 +86,15 @@ void Delete(const TenantFlags& flags) {
 
 void Keys(const TenantFlags& flags) {
   service::TenantService tenants = Open(flags, "reco tenant keys");
-  if (flags.new_key) {
-    PrintKey(OrFail(tenants.IssueKey(flags.name), "reco tenant keys"));
+  if (!flags.revoke_id.empty()) {
+    if (Status st = tenants.RevokeKey(flags.name, flags.revoke_id); !st.ok()) {
+      throw CommandFailed{1, "reco tenant keys: " + st.ToString()};
+    }
+    std::printf("key %s of tenant %s revoked\n", flags.revoke_id.c_str(), flags.name.c_str());
+    return;
+  }
+  if (flags.new_key || flags.rotate) {
+    PrintKey(OrFail(tenants.IssueKey(flags.name, flags.rotate), "reco tenant keys"));
     return;
   }
   service::TenantInfo t = OrFail(tenants.Get(flags.name), "reco tenant keys");
@@ -125,9 +134,16 @@ void RegisterTenantCommand(CLI::App& app) {
          "Delete tenant NAME: its registry entry, keys and directory, nothing else", true, Delete);
   CLI::App* keys = AddSub(tenant, flags, "keys",
                           "List the key ids of tenant NAME; --new issues another key", true, Keys);
-  keys->add_flag("--new", flags->new_key,
-                 "Issue another key (printed as the last line); earlier keys stay valid until "
-                 "the tenant is deleted");
+  CLI::Option* new_key =
+      keys->add_flag("--new", flags->new_key,
+                     "Issue another key (printed as the last line); earlier keys stay valid");
+  CLI::Option* rotate =
+      keys->add_flag("--rotate", flags->rotate,
+                     "Issue a new key (printed as the last line) and revoke every earlier one");
+  keys->add_option("--revoke", flags->revoke_id, "Revoke the key with this id")
+      ->excludes(new_key)
+      ->excludes(rotate);
+  new_key->excludes(rotate);
 }
 
 }  // namespace reco::cli

@@ -51,6 +51,11 @@ std::string Serialize(const std::vector<TenantInfo>& tenants) {
   return w.Take();
 }
 
+Status TenantNotFound(std::string_view name) {
+  return Status(StatusCode::kNotFound, "tenant " + std::string(name.substr(0, 64)) + " not found",
+                "tenant");
+}
+
 Status Corrupt(const fs::path& path, std::string_view what) {
   return DataLoss(path.string() + ": " + std::string(what) +
                   "; restore the file from a backup or recreate the tenants");
@@ -207,8 +212,7 @@ Result<TenantInfo> TenantService::Get(std::string_view name) {
   std::lock_guard lock(mu_);
   RECO_RETURN_IF_ERROR(RefreshLocked());
   if (TenantInfo* t = FindLocked(name)) return *t;
-  return Status(StatusCode::kNotFound, "tenant " + std::string(name.substr(0, 64)) + " not found",
-                "tenant");
+  return TenantNotFound(name);
 }
 
 Result<IssuedKey> TenantService::Create(std::string_view name, const TenantQuotas& quotas) {
@@ -245,10 +249,7 @@ Status TenantService::Delete(std::string_view name) {
     RECO_RETURN_IF_ERROR(RefreshLocked());
     auto it = std::find_if(tenants_.begin(), tenants_.end(),
                            [&](const TenantInfo& t) { return t.name == name; });
-    if (it == tenants_.end()) {
-      return Status(StatusCode::kNotFound,
-                    "tenant " + std::string(name.substr(0, 64)) + " not found", "tenant");
-    }
+    if (it == tenants_.end()) return TenantNotFound(name);
     TenantInfo removed = *it;
     tenants_.erase(it);
     if (Status saved = SaveLocked(); !saved.ok()) {
@@ -270,20 +271,45 @@ Status TenantService::Delete(std::string_view name) {
   return Status::Ok();
 }
 
-Result<IssuedKey> TenantService::IssueKey(std::string_view name) {
+Result<IssuedKey> TenantService::IssueKey(std::string_view name, bool revoke_others) {
   std::lock_guard lock(mu_);
   RECO_RETURN_IF_ERROR(RefreshLocked());
   TenantInfo* t = FindLocked(name);
-  if (t == nullptr) {
-    return Status(StatusCode::kNotFound, "tenant " + std::string(name.substr(0, 64)) + " not found",
-                  "tenant");
-  }
+  if (t == nullptr) return TenantNotFound(name);
+  const std::vector<TenantKeyInfo> before = t->keys;
+  if (revoke_others) t->keys.clear();
   IssuedKey issued = NewKeyLocked(*t);
   if (Status saved = SaveLocked(); !saved.ok()) {
-    t->keys.pop_back();
+    t->keys = before;
     return saved;
   }
+  if (revoke_others) {
+    spdlog::info("event=tenant_keys_rotated tenant={} revoked={} key_id={}", name, before.size(),
+                 issued.id);
+  }
   return issued;
+}
+
+Status TenantService::RevokeKey(std::string_view name, std::string_view key_id) {
+  std::lock_guard lock(mu_);
+  RECO_RETURN_IF_ERROR(RefreshLocked());
+  TenantInfo* t = FindLocked(name);
+  if (t == nullptr) return TenantNotFound(name);
+  auto it = std::find_if(t->keys.begin(), t->keys.end(),
+                         [&](const TenantKeyInfo& k) { return k.id == key_id; });
+  if (it == t->keys.end()) {
+    return Status(StatusCode::kNotFound,
+                  "tenant " + t->name + " has no key " + std::string(key_id.substr(0, 64)),
+                  "key_id");
+  }
+  const TenantKeyInfo removed = *it;
+  const auto at = t->keys.erase(it);
+  if (Status saved = SaveLocked(); !saved.ok()) {
+    t->keys.insert(at, removed);
+    return saved;
+  }
+  spdlog::info("event=tenant_key_revoked tenant={} key_id={}", name, removed.id);
+  return Status::Ok();
 }
 
 Status TenantService::SetQuotas(std::string_view name, const TenantQuotas& quotas) {
@@ -292,8 +318,7 @@ Status TenantService::SetQuotas(std::string_view name, const TenantQuotas& quota
   RECO_RETURN_IF_ERROR(RefreshLocked());
   TenantInfo* t = FindLocked(name);
   if (t == nullptr) {
-    return Status(StatusCode::kNotFound, "tenant " + std::string(name.substr(0, 64)) + " not found",
-                  "tenant");
+    return TenantNotFound(name);
   }
   const TenantQuotas before = t->quotas;
   t->quotas = quotas;

@@ -84,7 +84,10 @@ class TenantService {
   // Removes the entry, then the directory (after `before_delete`, e.g. closing the server's
   // open handles on it). The default tenant cannot be deleted.
   Status Delete(std::string_view name);
-  Result<IssuedKey> IssueKey(std::string_view name);
+  // Another key; `revoke_others` (rotation) revokes every earlier key in the same write.
+  Result<IssuedKey> IssueKey(std::string_view name, bool revoke_others = false);
+  // NotFound naming key_id when the tenant has no such key.
+  Status RevokeKey(std::string_view name, std::string_view key_id);
   Status SetQuotas(std::string_view name, const TenantQuotas& quotas);
 
   // The tenant a presented key belongs to; nullopt when it is no tenant's key.

@@ -97,5 +97,25 @@ TEST_F(TenantServiceTest, AnotherProcessSeesChangesAndDeleteRemovesOnlyItsDirect
   EXPECT_EQ(cli.Delete("default").code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(TenantServiceTest, KeysAreRevokedOneByOneOrRotatedAtOnce) {
+  TenantService tenants(dir_, clock_);
+  Result<IssuedKey> first = tenants.Create("shop", {});
+  Result<IssuedKey> second = tenants.IssueKey("shop");
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(tenants.RevokeKey("shop", first->id).ok());
+  EXPECT_EQ(tenants.Identify(first->key), std::nullopt);
+  EXPECT_EQ(tenants.Identify(second->key), "shop");
+  EXPECT_EQ(tenants.RevokeKey("shop", first->id).field(), "key_id");
+  EXPECT_EQ(tenants.RevokeKey("nosuch", first->id).field(), "tenant");
+  Result<IssuedKey> third = tenants.IssueKey("shop", /*revoke_others=*/true);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(tenants.Identify(second->key), std::nullopt);
+  EXPECT_EQ(tenants.Identify(third->key), "shop");
+  Result<TenantInfo> info = tenants.Get("shop");
+  ASSERT_TRUE(info.ok());
+  ASSERT_EQ(info->keys.size(), 1u);
+  EXPECT_EQ(info->keys[0].id, third->id);
+}
+
 }  // namespace
 }  // namespace reco::service

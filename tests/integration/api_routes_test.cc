@@ -487,10 +487,11 @@ TEST_F(ApiRoutes, MetricsAndOpenApiDescribeEveryRoute) {
                            "/api/v1/tenants",
                            "/api/v1/tenants/{name}",
                            "/api/v1/tenants/{name}/keys",
+                           "/api/v1/tenants/{name}/keys/{key_id}",
                            "/api/v1/tenants/{name}/quotas"}) {
     EXPECT_TRUE(paths.count(path)) << path << " missing from openapi.json";
   }
-  EXPECT_EQ(paths.size(), 61u);
+  EXPECT_EQ(paths.size(), 62u);
 }
 
 TEST(ApiKey, RequiredOnDataRoutesWhenConfiguredButNotOnHealth) {

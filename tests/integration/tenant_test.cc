@@ -148,7 +148,10 @@ std::vector<Row> IsolationTable() {
       {"POST", "/api/v1/tenants", "/api/v1/tenants", R"({"name":"made_by_b"})", true},
       {"GET", "/api/v1/tenants/{name}", "/api/v1/tenants/a", "", true},
       {"DELETE", "/api/v1/tenants/{name}", "/api/v1/tenants/a", "", true},
-      {"POST", "/api/v1/tenants/{name}/keys", "/api/v1/tenants/a/keys", "", true},
+      {"POST", "/api/v1/tenants/{name}/keys", "/api/v1/tenants/a/keys", R"({"revoke_others":true})",
+       true},
+      {"DELETE", "/api/v1/tenants/{name}/keys/{key_id}", "/api/v1/tenants/a/keys/{A_KEY_ID}", "",
+       true},
       {"PUT", "/api/v1/tenants/{name}/quotas", "/api/v1/tenants/a/quotas",
        R"({"requests_per_second":0.001})", true},
       {"GET", "/console", "/console", "", true},
@@ -281,6 +284,9 @@ TEST_F(TenantTest, TenantBCanNeverSeeOrChangeTenantAOrDefaultOnAnyRoute) {
       FirstRunId(Admin("GET", "/t/a/api/v1/pipeline/runs"), "runs", "run_id");
   ASSERT_NE(a_run, "none");
   ASSERT_NE(a_run, d_run);
+  const std::string a_key_id =
+      StringField(Json(Admin("GET", "/api/v1/tenants/a").body)["keys"].at(0), "id");
+  ASSERT_FALSE(a_key_id.empty());
   const TenantSnapshot a_before = Snapshot("/t/a", root_ / "tenants" / "a");
   const TenantSnapshot d_before = Snapshot("", root_);
   const std::set<std::string> a_files_before = FilesUnder(root_ / "tenants" / "a");
@@ -315,7 +321,8 @@ TEST_F(TenantTest, TenantBCanNeverSeeOrChangeTenantAOrDefaultOnAnyRoute) {
   Headers b_key_on_a = b_key;
   b_key_on_a.emplace_back("X-Tenant-Id", "a");
   for (const Row& row : rows) {
-    const std::string path = Replace(Replace(row.path, "{A_RUN}", a_run), "{A_PIPE}", a_pipe);
+    const std::string path = Replace(
+        Replace(Replace(row.path, "{A_RUN}", a_run), "{A_PIPE}", a_pipe), "{A_KEY_ID}", a_key_id);
     const std::string body = Replace(Replace(row.body, "{A_RUN}", a_run), "{A_PIPE}", a_pipe);
     const std::string what = row.method + " " + row.pattern;
     std::vector<std::string> secrets = {"a_hidden", "d_hidden"};
@@ -456,6 +463,21 @@ TEST_F(TenantTest, DeletingATenantRemovesItsDataAndNothingElse) {
   ASSERT_EQ(second.status, 201);
   const std::string key2 = StringField(Json(second.body).root(), "key");
   EXPECT_EQ(c().Get("/t/gone/api/user/g1", Key(key2)).status, 200) << "both keys act";
+  EXPECT_EQ(c().Get("/t/gone/api/user/g1", Key(key)).status, 200);
+  // Rotation: a third key, the two earlier ones revoked at once; then one key revoked by id.
+  HttpResult rotated = Admin("POST", "/api/v1/tenants/gone/keys", R"({"revoke_others":true})");
+  ASSERT_EQ(rotated.status, 201) << rotated.body;
+  const std::string key3 = StringField(Json(rotated.body).root(), "key");
+  EXPECT_EQ(c().Get("/t/gone/api/user/g1", Key(key)).status, 401);
+  EXPECT_EQ(c().Get("/t/gone/api/user/g1", Key(key2)).status, 401);
+  EXPECT_EQ(c().Get("/t/gone/api/user/g1", Key(key3)).status, 200);
+  EXPECT_EQ(ErrorField(Admin("POST", "/api/v1/tenants/gone/keys", R"({"revoke":1})").body),
+            "revoke");
+  HttpResult revoked = Admin(
+      "DELETE", "/api/v1/tenants/gone/keys/" + StringField(Json(rotated.body).root(), "key_id"));
+  EXPECT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_EQ(c().Get("/t/gone/api/user/g1", Key(key3)).status, 401);
+  EXPECT_EQ(Admin("DELETE", "/api/v1/tenants/gone/keys/k00000000").status, 404);
   ASSERT_TRUE(fs::exists(root_ / "tenants" / "gone" / "reco.db"));
   const std::string d_users = Admin("GET", "/api/users?n=1000").body;
   const std::string a_users = Admin("GET", "/t/a/api/users?n=1000").body;
@@ -491,8 +513,22 @@ TEST_F(TenantTest, CliListsShowsIssuesKeysAndDeletes) {
       LastLine(RunOk({"tenant", "keys", "clitenant", "--new", "--data-dir", root}, log));
   EXPECT_TRUE(key2.starts_with("rt_"));
   EXPECT_NE(key2, key);
-  // The running server sees the tenant and both keys without a restart.
+  // The running server sees the tenant and its keys without a restart.
   EXPECT_EQ(c().Get("/t/clitenant/api/users", Key(key2)).status, 200);
+  EXPECT_EQ(c().Get("/t/clitenant/api/users", Key(key)).status, 200);
+  const std::string key3 =
+      LastLine(RunOk({"tenant", "keys", "clitenant", "--rotate", "--data-dir", root}, log));
+  EXPECT_TRUE(key3.starts_with("rt_"));
+  EXPECT_EQ(c().Get("/t/clitenant/api/users", Key(key2)).status, 401) << "rotated away";
+  EXPECT_EQ(c().Get("/t/clitenant/api/users", Key(key3)).status, 200);
+  const std::string key4 =
+      LastLine(RunOk({"tenant", "keys", "clitenant", "--new", "--data-dir", root}, log));
+  const std::string key_ids = RunOk({"tenant", "keys", "clitenant", "--data-dir", root}, log);
+  const std::string first_id = key_ids.substr(0, key_ids.find(' '));
+  ASSERT_TRUE(first_id.starts_with("k")) << key_ids;
+  RunOk({"tenant", "keys", "clitenant", "--revoke", first_id, "--data-dir", root}, log);
+  EXPECT_EQ(c().Get("/t/clitenant/api/users", Key(key3)).status, 401) << "revoked by id";
+  EXPECT_EQ(c().Get("/t/clitenant/api/users", Key(key4)).status, 200);
   const std::string ids = RunOk({"tenant", "keys", "clitenant", "--data-dir", root}, log);
   EXPECT_EQ(ids.find("rt_"), std::string::npos) << "listings show key ids, never keys";
   EXPECT_FALSE(RunReco({"tenant", "create", "Bad", "--data-dir", root}, log).Ok());

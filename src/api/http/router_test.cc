@@ -142,7 +142,8 @@ TEST(RouterTest, ListsRoutesAndFindsAHandlerByPattern) {
   std::vector<Router::RouteEntry> routes = r.Routes();
   ASSERT_FALSE(routes.empty());
   bool listed = false;
-  for (const auto& e : routes) listed = listed || (e.method == "DELETE" && e.pattern == "/api/user/{user_id}");
+  for (const auto& e : routes)
+    listed = listed || (e.method == "DELETE" && e.pattern == "/api/user/{user_id}");
   EXPECT_TRUE(listed);
   const HttpHandler* h = r.Find("DELETE", "/api/user/{user_id}");
   ASSERT_NE(h, nullptr);
