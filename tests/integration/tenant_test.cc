@@ -2,7 +2,10 @@
 // route of the server's route table, keys bound to their tenant, the tenant administration over
 // REST and the CLI, per-tenant configuration, quotas, and deletion that touches nothing else.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -497,6 +500,50 @@ TEST_F(TenantTest, DeletingATenantRemovesItsDataAndNothingElse) {
   HttpResult keep_default = Admin("DELETE", "/api/v1/tenants/default");
   EXPECT_EQ(keep_default.status, 400) << keep_default.body;
   EXPECT_TRUE(fs::exists(root_ / "reco.db"));
+}
+
+// The status of job run `id` once it left queued/running (bounded wait), else the last one seen.
+std::string JobRunEnd(HttpClient& c, const std::string& tenant_path, int64_t id,
+                      const Headers& headers) {
+  std::string status;
+  for (int i = 0; i < 600; ++i) {
+    HttpResult r = c.Get(tenant_path + "/api/v1/jobs/runs/" + std::to_string(id), headers);
+    status = StringField(Json(r.body).root(), "status");
+    if (status != "queued" && status != "running") return status;
+    ::usleep(100'000);
+  }
+  return status;
+}
+
+int64_t QueueJob(HttpClient& c, const std::string& tenant_path, const Headers& headers) {
+  HttpResult r = c.Post(tenant_path + "/api/v1/jobs/cache_cleanup/run", "", headers);
+  EXPECT_EQ(r.status, 202) << r.body;
+  int64_t id = -1;
+  Json doc(r.body);
+  if (doc["run_id"].get_int64().get(id) != simdjson::SUCCESS) return -1;
+  return id;
+}
+
+TEST_F(TenantTest, OneWorkerRunsTheQueuedJobsOfEveryTenant) {
+  // The server runs no scheduler (worker.in_serve = false): the runs wait for a worker.
+  const int64_t on_default = QueueJob(c(), "", Key(kAdminKey));
+  const int64_t on_a = QueueJob(c(), "/t/a", Key(key_a_));
+  ASSERT_GT(on_default, 0);
+  ASSERT_GT(on_a, 0);
+  HttpResult queued = c().Get("/t/a/api/v1/jobs/runs/" + std::to_string(on_a), Key(key_a_));
+  EXPECT_EQ(StringField(Json(queued.body).root(), "status"), "queued") << "nothing runs it yet";
+  const fs::path log = dir_->path() / "worker.log";
+  pid_t worker =
+      SpawnReco({"worker", "--data-dir", root_.string(), "--all-tenants", "--holder", "w1"}, log);
+  ASSERT_GT(worker, 0);
+  EXPECT_EQ(JobRunEnd(c(), "", on_default, Key(kAdminKey)), "succeeded") << ReadFile(log);
+  EXPECT_EQ(JobRunEnd(c(), "/t/a", on_a, Key(key_a_)), "succeeded") << ReadFile(log);
+  HttpResult run = c().Get("/t/a/api/v1/jobs/runs/" + std::to_string(on_a), Key(key_a_));
+  EXPECT_EQ(StringField(Json(run.body).root(), "holder"), "w1/a");
+  ::kill(worker, SIGTERM);
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(worker, &wstatus, 0), worker);
+  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << ReadFile(log);
 }
 
 TEST_F(TenantTest, CliListsShowsIssuesKeysAndDeletes) {
