@@ -176,7 +176,7 @@ void TenantFront::HandleTenant(const Route& route, const std::string& tenant, Ht
       return;
     }
   }
-  Result<std::shared_ptr<TenantEndpoint>> endpoint = options_.open(tenant);
+  Result<std::shared_ptr<TenantEndpoint>> endpoint = options_.open(*info);
   if (!endpoint.ok()) return Deny(res, endpoint.status(), tenant, req);
   const HttpHandler* handler = (*endpoint)->router->Find(route.method, route.pattern);
   if (handler == nullptr) {

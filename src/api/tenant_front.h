@@ -38,8 +38,9 @@ struct TenantEndpoint {
 struct TenantFrontOptions {
   service::TenantService* tenants = nullptr;
   std::string admin_key;  // server.api_key; "" = none configured
-  // The endpoint of the registered tenant `name` (never "default"), opened on first use.
-  std::function<Result<std::shared_ptr<TenantEndpoint>>(const std::string& name)> open;
+  // The endpoint of the registered tenant `tenant` (never "default", as the registry has it for
+  // this request), opened on first use.
+  std::function<Result<std::shared_ptr<TenantEndpoint>>(const service::TenantInfo& tenant)> open;
   const Clock* clock = nullptr;  // the token buckets of the requests-per-second quotas
 };
 

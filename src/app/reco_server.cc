@@ -166,8 +166,8 @@ struct RecoServer::Tenancy {
   }
 
   // The parts of the registered tenant `name`, opened on first use.
-  Result<std::shared_ptr<Parts>> Open(const std::string& name, const RecoConfig& server_config,
-                                      const Clock& clock);
+  Result<std::shared_ptr<Parts>> Open(const service::TenantInfo& info,
+                                      const RecoConfig& server_config, const Clock& clock);
   // Closes `name` when it is open (before its directory is removed).
   void Close(const std::string& name);
   void CloseAll();
@@ -355,8 +355,8 @@ void RecoServer::Parts::Shutdown() {
 }
 
 Result<std::shared_ptr<RecoServer::Parts>> RecoServer::Tenancy::Open(
-    const std::string& name, const RecoConfig& server_config, const Clock& clock) {
-  RECO_ASSIGN_OR_RETURN(service::TenantInfo info, registry->Get(name));
+    const service::TenantInfo& info, const RecoConfig& server_config, const Clock& clock) {
+  const std::string& name = info.name;
   // A tenant deleted and created again by another process (`reco tenant`) is a new directory.
   auto current = [&info](const std::shared_ptr<Parts>& parts) {
     return parts != nullptr && parts->created == info.created;
@@ -427,8 +427,9 @@ Router RecoServer::MakeFront(Parts& root) {
   api::TenantFrontOptions front{
       .tenants = t->registry.get(),
       .admin_key = options_.config.server.api_key,
-      .open = [this, t](const std::string& name) -> Result<std::shared_ptr<api::TenantEndpoint>> {
-        RECO_ASSIGN_OR_RETURN(std::shared_ptr<Parts> parts, t->Open(name, options_.config, clock_));
+      .open = [this, t](const service::TenantInfo& info)
+          -> Result<std::shared_ptr<api::TenantEndpoint>> {
+        RECO_ASSIGN_OR_RETURN(std::shared_ptr<Parts> parts, t->Open(info, options_.config, clock_));
         return std::shared_ptr<api::TenantEndpoint>(parts, &parts->endpoint);
       },
       .clock = &clock_};
@@ -445,7 +446,7 @@ void RecoServer::OpenRegisteredTenants() {
     return;
   }
   for (const service::TenantInfo& info : *tenants) {
-    if (auto opened = tenancy_->Open(info.name, options_.config, clock_); !opened.ok()) {
+    if (auto opened = tenancy_->Open(info, options_.config, clock_); !opened.ok()) {
       spdlog::warn("event=tenant_open_failed tenant={} reason=\"{}\"", info.name,
                    opened.status().ToString());
     }
