@@ -39,6 +39,7 @@
 #include "service/pipeline_service.h"
 #include "service/preview_service.h"
 #include "service/recommend_service.h"
+#include "service/tenant_service.h"
 #include "store/store.h"
 
 namespace reco::api {
@@ -62,6 +63,11 @@ struct ApiDeps {
   // exposure log under `model`'s data directory.
   service::ExperimentService* experiments = nullptr;
   service::DatasetService* dataset = nullptr;     // /api/v1/dataset (503 when null)
+  // The tenant registry: /api/v1/tenants routes (admin) when set, i.e. on the default tenant.
+  service::TenantService* tenants = nullptr;
+  // A tenant other than default: the tenant front (api/tenant_front.h) has checked the
+  // request's credential before any route of this service runs, so the routes add no check.
+  bool authorized_by_tenant_front = false;
 };
 
 // The console session a request's cookie names ("" when none).
@@ -145,6 +151,8 @@ class ApiService {
   // The experiments service of ApiDeps, else the one this ApiService built.
   service::ExperimentService& Experiments();
   void AddDatasetRoutes(Router& router);  // routes_dataset.cc
+  void AddTenantRoutes(Router& router);  // routes_tenants.cc
+  void AddTenantKeyRoutes(Router& router);
 
   ApiDeps d_;
   // The console's sessions; null when console.enabled is false (no /console routes).

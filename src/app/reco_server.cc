@@ -6,15 +6,18 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "api/api_service.h"
-#include "grpc/grpc_server.h"
 #include "api/http/http_server.h"
+#include "api/tenant_front.h"
 #include "app/jobs.h"
 #include "app/pipeline_env.h"
 #include "core/memory.h"
 #include "core/periodic_task.h"
+#include "grpc/grpc_server.h"
 #include "ops/metrics.h"
 #include "pipeline/data_quality.h"
 #include "pipeline/launcher.h"
@@ -25,6 +28,7 @@
 #include "service/model_service.h"
 #include "service/pipeline_service.h"
 #include "service/recommend_service.h"
+#include "service/tenant_service.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
 #include "serving/recommender.h"
@@ -99,7 +103,13 @@ void LogOpenFileLimit(const OpenFileLimit& limit, int max_connections) {
 
 }  // namespace
 
+// One tenant's object graph over its data directory: the default tenant's (the root, which
+// also owns the HTTP server) and one per other tenant, opened by Tenancy.
 struct RecoServer::Parts {
+  std::string tenant{service::kDefaultTenant};
+  RecoConfig tenant_config;  // a non-default tenant's: the server's plus its reco.toml
+  service::CatalogueLimitsFn limits;  // a non-default tenant's quotas; empty for default
+  TimestampUs created = 0;            // a non-default tenant's creation in the registry
   std::unique_ptr<Store> store;
   MetricsRegistry metrics;
   std::unique_ptr<MetricsHistory> history;  // the console's charts
@@ -116,7 +126,10 @@ struct RecoServer::Parts {
   std::unique_ptr<service::ModelService> model;
   std::unique_ptr<service::PreviewService> preview;
   std::unique_ptr<service::DatasetService> dataset;
+  api::ApiDeps deps;  // what the routes (and the gRPC services) call
   std::unique_ptr<api::ApiService> api;
+  Router router;                 // a non-default tenant's routes, called by the tenant front
+  api::TenantEndpoint endpoint;  // {&router, api}
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<grpcapi::GrpcServer> grpc;  // server.grpc_port >= 0
   std::unique_ptr<Scheduler> scheduler;  // destroyed first: its jobs use the parts above
@@ -134,7 +147,37 @@ struct RecoServer::Parts {
   // The services over the parts above (built first), as the routes see them.
   api::ApiDeps MakeServices(const RecoConfig& config, const std::filesystem::path& data_dir,
                             const Clock& clock);
-  Status StartHttp(const RecoConfig& config);
+  Status StartHttp(const RecoConfig& config, Router router);
+  // Every step above but the HTTP server, for `data_dir` (the default tenant's or another's).
+  // `registry`: the tenant registry, given to the default tenant's routes only.
+  Status Build(const RecoConfig& config, const std::filesystem::path& data_dir,
+               const Clock& clock, service::TenantService* registry);
+  // Stops the background threads and closes the store; the object may then be destroyed.
+  void Shutdown();
+};
+
+// The tenants besides default (docs/tenants.md): the registry, the open tenants' parts and the
+// front that routes each request to its tenant.
+struct RecoServer::Tenancy {
+  std::unique_ptr<service::TenantService> registry;
+  std::unique_ptr<api::TenantFront> front;
+  std::string reload_base;  // "http://host:port" once the server listens
+  std::mutex opening_mu;  // one tenant is opened at a time; requests to open ones never wait
+  std::mutex mu;          // guards open
+  std::map<std::string, std::shared_ptr<Parts>> open;
+
+  std::shared_ptr<Parts> Find(const std::string& name) {
+    std::lock_guard lock(mu);
+    auto it = open.find(name);
+    return it == open.end() ? nullptr : it->second;
+  }
+
+  // The parts of the registered tenant `name`, opened on first use.
+  Result<std::shared_ptr<Parts>> Open(const service::TenantInfo& info,
+                                      const RecoConfig& server_config, const Clock& clock);
+  // Closes `name` when it is open (before its directory is removed).
+  void Close(const std::string& name);
+  void CloseAll();
 };
 
 api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
@@ -143,8 +186,9 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
   feedback = std::make_unique<service::FeedbackService>(
       *store, *state, rollout.get(), metrics,
       service::FeedbackServiceOptions{.auto_insert_users = config.database.auto_insert_user,
-                                      .auto_insert_items = config.database.auto_insert_item});
-  catalogue = std::make_unique<service::CatalogueService>(*store, *state);
+                                      .auto_insert_items = config.database.auto_insert_item,
+                                      .limits = limits});
+  catalogue = std::make_unique<service::CatalogueService>(*store, *state, limits);
   recommend = std::make_unique<service::RecommendService>(*recommender, models->bundles(), *state,
                                                           *rollout, *feedback, clock);
   model = std::make_unique<service::ModelService>(*models, rollout.get(), metrics, data_dir, clock);
@@ -233,8 +277,10 @@ void RecoServer::Parts::BuildServing(const RecoConfig& config,
   recommender = std::make_unique<Recommender>(
       *state, models->bundles(), RecommenderOptions{},
       [degraded](std::string_view reason) { degraded->WithLabels({std::string(reason)})->Inc(); });
-  metrics.AddCallbackGauge("process_resident_memory_bytes", "Resident memory size in bytes.",
-                           ResidentBytes);
+  if (tenant == service::kDefaultTenant) {  // the process's, shown with the default tenant's
+    metrics.AddCallbackGauge("process_resident_memory_bytes", "Resident memory size in bytes.",
+                             ResidentBytes);
+  }
   auto opened = ExposureLog::Open(
       {.path = data_dir / "evaluation" / "exposure_log.jsonl",
        .max_bytes = static_cast<uint64_t>(config.registry.exposure_log_max_mb) << 20});
@@ -268,9 +314,7 @@ Status RecoServer::Parts::BuildJobs(const RecoConfig& config, const std::filesys
   return Status::Ok();
 }
 
-Status RecoServer::Parts::StartHttp(const RecoConfig& config) {
-  Router router;
-  api->RegisterRoutes(router);
+Status RecoServer::Parts::StartHttp(const RecoConfig& config, Router router) {
   HttpServerOptions http_options{.host = config.server.host,
                                  .port = config.server.http_port,
                                  .threads = config.server.threads,
@@ -283,6 +327,8 @@ Status RecoServer::Parts::StartHttp(const RecoConfig& config) {
                                  .buffer_release_bytes = config.server.buffer_release_bytes,
                                  .metrics = &metrics};
   http_options.on_request_done = [service = api.get()](const RequestLog& log) {
+    // Requests of other tenants are counted in their own metrics by the tenant front.
+    if (log.route.starts_with(api::kTenantRoutePrefix)) return;
     service->OnRequestDone(log.route, log.method, log.status, log.duration_seconds);
   };
   http = std::make_unique<HttpServer>(std::move(http_options), std::move(router));
@@ -294,6 +340,128 @@ Status RecoServer::Parts::StartHttp(const RecoConfig& config) {
   return Status::Ok();
 }
 
+Status RecoServer::Parts::Build(const RecoConfig& config, const std::filesystem::path& data_dir,
+                                const Clock& clock, service::TenantService* registry) {
+  RECO_RETURN_IF_ERROR(OpenState(config, data_dir));
+  LoadModels(data_dir, clock);
+  BuildServing(config, data_dir, clock);
+  RECO_RETURN_IF_ERROR(BuildJobs(config, data_dir, clock));
+  deps = MakeServices(config, data_dir, clock);
+  deps.tenants = registry;
+  deps.authorized_by_tenant_front = tenant != service::kDefaultTenant;
+  api = std::make_unique<api::ApiService>(deps);
+  api->RegisterRoutes(router);
+  endpoint = {.router = &router, .api = api.get()};
+  return Status::Ok();
+}
+
+void RecoServer::Parts::Shutdown() {
+  if (http) http->Stop();
+  if (scheduler) scheduler->Stop();
+  if (history) history->Stop();
+  pipeline.reset();  // waits for a run in progress
+  if (store) store->Close();
+}
+
+Result<std::shared_ptr<RecoServer::Parts>> RecoServer::Tenancy::Open(
+    const service::TenantInfo& info, const RecoConfig& server_config, const Clock& clock) {
+  const std::string& name = info.name;
+  // A tenant deleted and created again by another process (`reco tenant`) is a new directory.
+  auto current = [&info](const std::shared_ptr<Parts>& parts) {
+    return parts != nullptr && parts->created == info.created;
+  };
+  if (std::shared_ptr<Parts> found = Find(name); current(found)) return found;
+  std::lock_guard opening(opening_mu);
+  std::shared_ptr<Parts> found = Find(name);
+  if (current(found)) return found;
+  if (found != nullptr) Close(name);
+  const std::filesystem::path dir = registry->DirOf(name);
+  auto parts = std::make_shared<Parts>();
+  parts->tenant = name;
+  parts->created = info.created;
+  parts->tenant_config = server_config;
+  parts->tenant_config.console.enabled = false;  // the console acts on the default tenant
+  parts->limits = [tenants = registry.get(), name]() -> service::CatalogueLimits {
+    Result<service::TenantInfo> info = tenants->Get(name);
+    if (!info.ok()) return {};
+    return {.max_users = info->quotas.max_users, .max_items = info->quotas.max_items};
+  };
+  if (std::filesystem::exists(dir / "reco.toml")) {
+    if (Status st = parts->tenant_config.ApplyTenantFile(dir / "reco.toml"); !st.ok()) {
+      return Unavailable("tenant " + name + " has a configuration reco serve cannot use: " +
+                         st.ToString());
+    }
+  }
+  if (Status built = parts->Build(parts->tenant_config, dir, clock, nullptr); !built.ok()) {
+    parts->Shutdown();
+    return Unavailable("tenant " + name + " could not be opened: " + built.ToString());
+  }
+  if (!reload_base.empty()) {
+    parts->pipeline->SetDefaultReloadUrl(reload_base + "/t/" + name + "/models/reload");
+  }
+  const RecoConfig& config = parts->tenant_config;
+  if (config.worker.in_serve && !config.database.read_only) parts->scheduler->Start();
+  spdlog::info("event=tenant_opened tenant={} dir={} models_loaded={}", name, dir.string(),
+               parts->models->models_loaded());
+  std::lock_guard lock(mu);
+  open.emplace(name, parts);
+  return parts;
+}
+
+void RecoServer::Tenancy::Close(const std::string& name) {
+  std::shared_ptr<Parts> parts;
+  {
+    std::lock_guard lock(mu);
+    auto it = open.find(name);
+    if (it == open.end()) return;
+    parts = std::move(it->second);
+    open.erase(it);
+  }
+  parts->Shutdown();
+  spdlog::info("event=tenant_closed tenant={}", name);
+}
+
+void RecoServer::Tenancy::CloseAll() {
+  std::map<std::string, std::shared_ptr<Parts>> all;
+  {
+    std::lock_guard lock(mu);
+    all.swap(open);
+  }
+  for (auto& [name, parts] : all) parts->Shutdown();
+}
+
+// The tenant front over the default tenant's routes (moved out of `root`).
+Router RecoServer::MakeFront(Parts& root) {
+  Tenancy* t = tenancy_.get();
+  api::TenantFrontOptions front{
+      .tenants = t->registry.get(),
+      .admin_key = options_.config.server.api_key,
+      .open = [this, t](const service::TenantInfo& info)
+          -> Result<std::shared_ptr<api::TenantEndpoint>> {
+        RECO_ASSIGN_OR_RETURN(std::shared_ptr<Parts> parts, t->Open(info, options_.config, clock_));
+        return std::shared_ptr<api::TenantEndpoint>(parts, &parts->endpoint);
+      },
+      .clock = &clock_};
+  t->front = std::make_unique<api::TenantFront>(std::move(front), std::move(root.router));
+  return t->front->BuildRouter();
+}
+
+// Opens every registered tenant; one that fails to open is logged and tried again on its next
+// request.
+void RecoServer::OpenRegisteredTenants() {
+  Result<std::vector<service::TenantInfo>> tenants = tenancy_->registry->List();
+  if (!tenants.ok()) {
+    spdlog::warn("event=tenant_registry_unreadable reason=\"{}\"", tenants.status().ToString());
+    return;
+  }
+  for (const service::TenantInfo& info : *tenants) {
+    if (auto opened = tenancy_->Open(info, options_.config, clock_); !opened.ok()) {
+      spdlog::warn("event=tenant_open_failed tenant={} reason=\"{}\"", info.name,
+                   opened.status().ToString());
+    }
+  }
+}
+
 Status RecoServer::Start() {
   auto start = std::chrono::steady_clock::now();
   const RecoConfig& config = options_.config;
@@ -302,20 +470,24 @@ Status RecoServer::Start() {
   ReturnLargeAllocationsOnFree(static_cast<size_t>(config.server.buffer_release_bytes));
   parts_ = std::make_unique<Parts>();
   Parts& p = *parts_;
-  RECO_RETURN_IF_ERROR(p.OpenState(config, options_.data_dir));
-  p.LoadModels(options_.data_dir, clock_);
-  p.BuildServing(config, options_.data_dir, clock_);
-  RECO_RETURN_IF_ERROR(p.BuildJobs(config, options_.data_dir, clock_));
-  const api::ApiDeps deps = p.MakeServices(config, options_.data_dir, clock_);
-  p.api = std::make_unique<api::ApiService>(deps);
-  RECO_RETURN_IF_ERROR(p.StartHttp(config));
-  if (config.server.grpc_port >= 0) {
+  tenancy_ = std::make_unique<Tenancy>();
+  tenancy_->registry = std::make_unique<service::TenantService>(options_.data_dir, clock_);
+  tenancy_->registry->SetBeforeDelete(
+      [t = tenancy_.get()](const std::string& name) { t->Close(name); });
+  RECO_RETURN_IF_ERROR(p.Build(config, options_.data_dir, clock_, tenancy_->registry.get()));
+  RECO_RETURN_IF_ERROR(p.StartHttp(config, MakeFront(p)));
+  tenancy_->reload_base =
+      "http://" +
+      (config.server.host == "0.0.0.0" ? std::string("127.0.0.1") : config.server.host) + ":" +
+      std::to_string(p.http->port());
+  OpenRegisteredTenants();
+  if (config.server.grpc_port >= 0) {  // the default tenant's services
     p.grpc = std::make_unique<grpcapi::GrpcServer>(
         grpcapi::GrpcServerOptions{.host = config.server.host,
                                    .port = config.server.grpc_port,
                                    .max_message_bytes = config.server.grpc_max_message_bytes,
                                    .drain_seconds = config.server.drain_seconds},
-        deps);
+        p.deps);
     RECO_RETURN_IF_ERROR(p.grpc->Start());
   }
   p.history->Start();
@@ -352,11 +524,10 @@ void RecoServer::Stop() {
   if (parts_->grpc) grpc_drain = std::thread([grpc = parts_->grpc.get()] { grpc->Shutdown(); });
   if (parts_->http) parts_->http->Stop();
   if (grpc_drain.joinable()) grpc_drain.join();
-  if (parts_->scheduler) parts_->scheduler->Stop();
-  if (parts_->history) parts_->history->Stop();
-  parts_->pipeline.reset();  // waits for a run in progress
-  if (parts_->store) parts_->store->Close();
+  if (tenancy_) tenancy_->CloseAll();
+  parts_->Shutdown();
   parts_.reset();
+  tenancy_.reset();
   spdlog::info("reco serve stopped");
 }
 

@@ -1,5 +1,6 @@
 // RecoServer: the all-in-one `reco serve` — opens the store, loads the online state and the
-// newest models, and serves the REST API until Stop(). Start-up is "ready" when Start()
+// newest models, and serves the REST API until Stop(). Every tenant (docs/tenants.md) gets the
+// same object graph over its own data directory; the default tenant's is the data dir itself. Start-up is "ready" when Start()
 // returns: the port is bound and the models (if any) are loaded.
 //
 // Thread-safety: Start() and Stop() from one controlling thread. Lifetime: Stop() (or the
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "api/http/router.h"
 #include "core/config.h"
 #include "core/status.h"
 #include "core/time.h"
@@ -31,9 +33,14 @@ class RecoServer {
 
  private:
   struct Parts;
+  struct Tenancy;
+  Router MakeFront(Parts& root);
+  void OpenRegisteredTenants();
+
   RecoServerOptions options_;
   const Clock& clock_;
-  std::unique_ptr<Parts> parts_;
+  std::unique_ptr<Parts> parts_;  // the default tenant's, with the HTTP server
+  std::unique_ptr<Tenancy> tenancy_;
 };
 
 }  // namespace reco

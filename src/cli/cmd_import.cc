@@ -135,7 +135,12 @@ void RegisterImportCommand(CLI::App& app) {
   cmd->add_option("--feedback-type", flags->feedback_type,
                   "CSV: feedback type of every row when no type column is mapped");
   cmd->add_option("paths", flags->paths, "Files or directories to import")->required();
-  cmd->callback([flags] { RunImport(*flags); });
+  auto tenant = std::make_shared<std::string>();
+  cmd->add_option("--tenant", *tenant, "Import into tenant NAME (DATA_DIR/tenants/NAME)");
+  cmd->callback([flags, tenant] {
+    flags->data_dir = TenantDataDir("import", flags->data_dir, *tenant);
+    RunImport(*flags);
+  });
 }
 
 }  // namespace reco::cli

@@ -244,7 +244,10 @@ void RegisterPipelineCommand(CLI::App& app) {
   run->add_option("--threads", flags->local.threads, "Training/evaluation threads (0 = cores)")
       ->check(CLI::NonNegativeNumber);
   run->add_flag("--quiet", flags->local.quiet, "No progress lines");
-  run->callback([flags] {
+  auto tenant = std::make_shared<std::string>();
+  run->add_option("--tenant", *tenant, "Run the pipeline of tenant NAME (DATA_DIR/tenants/NAME)");
+  run->callback([flags, tenant] {
+    flags->local.data_dir = TenantDataDir("pipeline run", flags->local.data_dir, *tenant);
     flags->request.trigger = "cli";
     RunCommand(*flags);
   });

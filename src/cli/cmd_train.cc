@@ -151,7 +151,12 @@ void RegisterTrainCommand(CLI::App& app) {
                 "Register the new version without making it production (e.g. for a canary)");
   cmd->add_option("--threads", flags->threads, "Training threads (0 = number of cores)")
       ->check(CLI::NonNegativeNumber);
-  cmd->callback([flags] { RunTrain(*flags); });
+  auto tenant = std::make_shared<std::string>();
+  cmd->add_option("--tenant", *tenant, "Train tenant NAME (its directory DATA_DIR/tenants/NAME)");
+  cmd->callback([flags, tenant] {
+    flags->data_dir = TenantDataDir("train", flags->data_dir, *tenant);
+    RunTrain(*flags);
+  });
 }
 
 }  // namespace reco::cli

@@ -26,5 +26,6 @@ void RegisterPipelineCommand(CLI::App& app);  // cmd_pipeline.cc
 void RegisterReleaseCommand(CLI::App& app);   // cmd_release.cc
 void RegisterGatewayCommand(CLI::App& app);   // cmd_gateway.cc
 void RegisterDoctorCommand(CLI::App& app);    // cmd_doctor.cc
+void RegisterTenantCommand(CLI::App& app);    // cmd_tenant.cc
 
 }  // namespace reco::cli

@@ -313,6 +313,39 @@ Result<RecoConfig> RecoConfig::Load(const std::filesystem::path& path) {
   return config;
 }
 
+namespace {
+
+bool TenantMayOverride(std::string_view key) {
+  static constexpr std::string_view kKeys[] = {
+      "database.auto_insert_user", "database.auto_insert_item", "pipeline.min_data_quality",
+      "pipeline.gate_metric", "pipeline.gate_min_ratio", "pipeline.reload_url"};
+  if (key.starts_with("recommend.")) return true;
+  for (std::string_view k : kKeys) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status RecoConfig::ApplyTenantFile(const std::filesystem::path& path) {
+  std::vector<KeySpec> keys = Keys(*this);
+  RECO_ASSIGN_OR_RETURN(toml::table root, ParseTomlFile(path, "config"));
+  RECO_RETURN_IF_ERROR(CheckUnknownKeys(root, keys, path));
+  for (auto& k : keys) {
+    const toml::node* n = FindNode(root, k.path);
+    if (n == nullptr) continue;
+    if (!TenantMayOverride(k.path)) {
+      return InvalidArgument(path.string() + ": config key " + k.path +
+                                 " is set for the whole server, not per tenant (per tenant: "
+                                 "[recommend], database.auto_insert_*, pipeline gate keys, pipeline.reload_url)",
+                             k.path);
+    }
+    RECO_RETURN_IF_ERROR(k.from_toml(*n).WithPrefix(path.string()));
+  }
+  return Validate();
+}
+
 std::optional<std::string> RecoConfig::EnvironmentValue(std::string_view key) {
   RecoConfig config;
   for (const KeySpec& k : Keys(config)) {

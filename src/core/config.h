@@ -163,6 +163,12 @@ struct RecoConfig {
 
   // Reads `path` (empty = only defaults + environment), applies the environment, validates.
   static Result<RecoConfig> Load(const std::filesystem::path& path);
+  // A tenant's overrides (docs/tenants.md): the keys of `path` (a tenant directory's reco.toml)
+  // replace this configuration's, then the result is validated. Only keys that may differ
+  // between the tenants of one server are accepted (the [recommend] section,
+  // database.auto_insert_user/_item, the pipeline's gate and reload_url); any other key is an
+  // InvalidArgument naming it. The environment is not read: it configures the server.
+  Status ApplyTenantFile(const std::filesystem::path& path);
   // The environment's value of one key (e.g. "log.level" from RECO_LOG_LEVEL), before any file
   // is read: for settings needed before a subcommand loads its configuration. nullopt when no
   // environment variable of the key is set, or the key is unknown.

@@ -151,3 +151,35 @@ buffer_release_bytes = 65536
 
 }  // namespace
 }  // namespace reco
+
+namespace reco {
+namespace {
+
+TEST(RecoConfig, TenantFileOverridesOnlyPerTenantKeys) {
+  RecoConfig base;
+  base.server.api_key = "admin";
+  base.recommend.history_size = 30;
+  base.database.auto_insert_item = true;
+  auto path = WriteToml("tenant", R"([recommend]
+positive_feedback_types = ["buy"]
+[database]
+auto_insert_item = false
+)");
+  RecoConfig tenant = base;
+  ASSERT_TRUE(tenant.ApplyTenantFile(path).ok());
+  EXPECT_EQ(tenant.recommend.feedback_types.positive, (std::vector<std::string>{"buy"}));
+  EXPECT_FALSE(tenant.database.auto_insert_item);
+  EXPECT_EQ(tenant.recommend.history_size, 30) << "unset keys keep the server's value";
+  EXPECT_EQ(tenant.server.api_key, "admin");
+
+  auto server_key = WriteToml("tenant_bad", "[server]\napi_key = \"mine\"\n");
+  RecoConfig refused = base;
+  Status st = refused.ApplyTenantFile(server_key);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.field(), "server.api_key");
+  std::filesystem::remove(path);
+  std::filesystem::remove(server_key);
+}
+
+}  // namespace
+}  // namespace reco

@@ -1,5 +1,7 @@
 #include "service/catalogue_service.h"
 
+#include <utility>
+
 #include <algorithm>
 
 namespace reco::service {
@@ -19,10 +21,38 @@ Result<DataSummary> CatalogueService::Summary(int recent) {
   return summary;
 }
 
-CatalogueService::CatalogueService(Store& store, OnlineState& state)
-    : store_(store), state_(state) {}
+CatalogueService::CatalogueService(Store& store, OnlineState& state, CatalogueLimitsFn limits)
+    : store_(store), state_(state), limits_(std::move(limits)) {}
+
+Status CatalogueService::CheckLimits(size_t users, size_t items) {
+  if (!limits_) return Status::Ok();
+  const CatalogueLimits limits = limits_();
+  const bool users_capped = limits.max_users > 0 && users > 0;
+  const bool items_capped = limits.max_items > 0 && items > 0;
+  if (!users_capped && !items_capped) return Status::Ok();
+  RECO_ASSIGN_OR_RETURN(StoreCounts counts, store_.Counts());
+  auto over = [](int64_t stored, size_t added, int64_t max) {
+    return stored + static_cast<int64_t>(added) > max;
+  };
+  if (users_capped && over(counts.users, users, limits.max_users)) {
+    return Status(StatusCode::kPermissionDenied,
+                  "the tenant's quota max_users=" + std::to_string(limits.max_users) +
+                      " does not allow " + std::to_string(users) + " more users (" +
+                      std::to_string(counts.users) + " stored)",
+                  "max_users");
+  }
+  if (items_capped && over(counts.items, items, limits.max_items)) {
+    return Status(StatusCode::kPermissionDenied,
+                  "the tenant's quota max_items=" + std::to_string(limits.max_items) +
+                      " does not allow " + std::to_string(items) + " more items (" +
+                      std::to_string(counts.items) + " stored)",
+                  "max_items");
+  }
+  return Status::Ok();
+}
 
 Result<RowsAffected> CatalogueService::PutUsers(std::span<const User> users) {
+  RECO_RETURN_IF_ERROR(CheckLimits(users.size(), 0));
   RECO_ASSIGN_OR_RETURN(int64_t n, store_.InsertUsers(users));
   for (const User& u : users) state_.UpsertUser(u.user_id);
   return RowsAffected{n};
@@ -46,6 +76,7 @@ Result<Page<User>> CatalogueService::ListUsers(const ListPageRequest& request) {
 }
 
 Result<RowsAffected> CatalogueService::PutItems(std::span<const Item> items) {
+  RECO_RETURN_IF_ERROR(CheckLimits(0, items.size()));
   RECO_ASSIGN_OR_RETURN(int64_t n, store_.InsertItems(items));
   for (const Item& item : items) state_.UpsertItem(item);
   return RowsAffected{n};

@@ -36,7 +36,9 @@ struct DataSummary {
 
 class CatalogueService {
  public:
-  CatalogueService(Store& store, OnlineState& state);
+  // `limits`: the tenant's max_users / max_items (a batch that could go past one is refused with
+  // PermissionDenied naming the quota; every row of a batch counts as new).
+  CatalogueService(Store& store, OnlineState& state, CatalogueLimitsFn limits = {});
 
   // Counts of users, items and feedback, and the `recent` feedback rows written last (by write
   // order, newest first; 0..1000).
@@ -64,8 +66,12 @@ class CatalogueService {
   // Copies the item's categories from the store into the online state.
   void MirrorCategories(std::string_view item_id);
 
+  // PermissionDenied naming the quota when adding `users` / `items` rows could pass it.
+  Status CheckLimits(size_t users, size_t items);
+
   Store& store_;
   OnlineState& state_;
+  CatalogueLimitsFn limits_;
 };
 
 }  // namespace reco::service

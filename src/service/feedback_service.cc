@@ -19,6 +19,18 @@ Result<RowsAffected> FeedbackService::Write(const WriteFeedbackRequest& request)
   insert.overwrite = request.overwrite;
   insert.auto_insert_users = options_.auto_insert_users;
   insert.auto_insert_items = options_.auto_insert_items;
+  if (options_.limits) {
+    const CatalogueLimits limits = options_.limits();
+    if (limits.max_users > 0 || limits.max_items > 0) {
+      RECO_ASSIGN_OR_RETURN(StoreCounts counts, store_.Counts());
+      if (limits.max_users > 0 && counts.users >= limits.max_users) {
+        insert.auto_insert_users = false;
+      }
+      if (limits.max_items > 0 && counts.items >= limits.max_items) {
+        insert.auto_insert_items = false;
+      }
+    }
+  }
   RECO_ASSIGN_OR_RETURN(int64_t n, store_.InsertFeedback(request.rows, insert));
   state_.ApplyFeedback(request.rows);
   if (rollout_ != nullptr) rollout_->OnFeedback(request.rows);

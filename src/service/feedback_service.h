@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,11 +28,23 @@ struct RowsAffected {
   int64_t rows = 0;
 };
 
+// A tenant's limits on its catalogue (docs/tenants.md); 0 = none.
+struct CatalogueLimits {
+  int64_t max_users = 0;
+  int64_t max_items = 0;
+};
+// Read on every insert, so that a change of the quotas applies to the next request; empty = no
+// limits (the default tenant).
+using CatalogueLimitsFn = std::function<CatalogueLimits()>;
+
 struct FeedbackServiceOptions {
   // Unknown user/item ids on feedback create bare users/items; when false the batch is an
   // InvalidArgument naming the row (database.auto_insert_user / auto_insert_item).
   bool auto_insert_users = true;
   bool auto_insert_items = true;
+  // At a quota, unknown ids are no longer inserted: their rows are refused as without
+  // auto-insert.
+  CatalogueLimitsFn limits;
 };
 
 struct WriteFeedbackRequest {

@@ -491,10 +491,15 @@ TEST_F(ApiRoutes, MetricsAndOpenApiDescribeEveryRoute) {
                            "/api/v1/experiments/{id}/results",
                            "/api/v1/experiments/assignment/{user_id}",
                            "/api/v1/dataset/export",
-                           "/api/v1/dataset/import"}) {
+                           "/api/v1/dataset/import",
+                           "/api/v1/tenants",
+                           "/api/v1/tenants/{name}",
+                           "/api/v1/tenants/{name}/keys",
+                           "/api/v1/tenants/{name}/keys/{key_id}",
+                           "/api/v1/tenants/{name}/quotas"}) {
     EXPECT_TRUE(paths.count(path)) << path << " missing from openapi.json";
   }
-  EXPECT_EQ(paths.size(), 65u);
+  EXPECT_EQ(paths.size(), 70u);
 }
 
 TEST(ApiKey, RequiredOnDataRoutesWhenConfiguredButNotOnHealth) {

@@ -183,6 +183,24 @@ const HttpHandler* Router::Match(HttpRequest& request, HttpResponse& response) c
   return nullptr;
 }
 
+std::vector<Router::RouteEntry> Router::Routes() const {
+  std::vector<RouteEntry> out;
+  for (const auto& p : patterns_) {
+    for (const auto& m : p->methods) out.push_back({m.method, p->text, m.blocking});
+  }
+  return out;
+}
+
+const HttpHandler* Router::Find(std::string_view method, std::string_view pattern) const {
+  for (const auto& p : patterns_) {
+    if (p->text != pattern) continue;
+    const Pattern::MethodRoute* h = p->Find(method);
+    if (h == nullptr && method == "HEAD") h = p->Find("GET");
+    return h == nullptr ? nullptr : &h->handler;
+  }
+  return nullptr;
+}
+
 std::string_view Router::RouteName(std::string_view path) const {
   std::string_view segments[kMaxSegments];
   const size_t count = Split(path, segments);

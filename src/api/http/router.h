@@ -48,6 +48,19 @@ class Router {
   // requests rejected before routing (e.g. 413).
   std::string_view RouteName(std::string_view path) const;
 
+  // One registered (method, pattern), in registration order.
+  struct RouteEntry {
+    std::string method;
+    std::string pattern;
+    bool blocking = false;
+  };
+  std::vector<RouteEntry> Routes() const;
+
+  // The handler registered for exactly `method` and `pattern` (HEAD falls back to GET); null when
+  // there is none. For a front router that hands a matched request on to another router's
+  // handler of the same route (the tenants of `reco serve`).
+  const HttpHandler* Find(std::string_view method, std::string_view pattern) const;
+
  private:
   struct Pattern;
   static constexpr size_t kMaxSegments = 32;

@@ -137,5 +137,24 @@ TEST(RouterDeathTest, InvalidPatternsAbort) {
   EXPECT_DEATH(r.Add("GET", "/a", nullptr), "registered twice");
 }
 
+TEST(RouterTest, ListsRoutesAndFindsAHandlerByPattern) {
+  Router r = GorseLikeRouter();
+  std::vector<Router::RouteEntry> routes = r.Routes();
+  ASSERT_FALSE(routes.empty());
+  bool listed = false;
+  for (const auto& e : routes)
+    listed = listed || (e.method == "DELETE" && e.pattern == "/api/user/{user_id}");
+  EXPECT_TRUE(listed);
+  const HttpHandler* h = r.Find("DELETE", "/api/user/{user_id}");
+  ASSERT_NE(h, nullptr);
+  HttpRequest req;
+  HttpResponse res;
+  (*h)(req, res);
+  EXPECT_EQ(res.body, "DELETE /api/user/{user_id}");
+  EXPECT_NE(r.Find("HEAD", "/api/users"), nullptr) << "HEAD falls back to GET";
+  EXPECT_EQ(r.Find("PUT", "/api/users"), nullptr);
+  EXPECT_EQ(r.Find("GET", "/api/nothing"), nullptr);
+}
+
 }  // namespace
 }  // namespace reco
