@@ -37,6 +37,7 @@
 #include "service/pipeline_service.h"
 #include "service/preview_service.h"
 #include "service/recommend_service.h"
+#include "service/scenario_service.h"
 #include "store/store.h"
 
 namespace reco::api {
@@ -56,6 +57,9 @@ struct ApiDeps {
   service::PipelineService* pipelines = nullptr;  // /api/v1/pipeline routes (503 when null)
   const MetricsHistory* history = nullptr;        // /api/v1/metrics/history (503 when null)
   service::PreviewService* preview = nullptr;     // /api/v1/preview (503 when null)
+  // /api/v1/scenarios, /api/v1/templates and ?scenario= of /api/recommend. When null and the
+  // store and recommend service are given, ApiService builds one over them.
+  service::ScenarioService* scenarios = nullptr;
 };
 
 // The console session a request's cookie names ("" when none).
@@ -119,6 +123,9 @@ class ApiService {
   void AddUserNeighborRoute(Router& router);
   void AddOperatorRecommendRoutes(Router& router);
   void AddPreviewRoute(Router& router);
+  void AddScenarioRoutes(Router& router);  // routes_scenarios.cc
+  void AddScenarioItemRoutes(Router& router);
+  void AddTemplateRoutes(Router& router);
   void AddOperatorRoutes(Router& router);  // routes_ops.cc
   void AddMetricsRoutes(Router& router);
   void AddReloadRoute(Router& router);
@@ -135,6 +142,9 @@ class ApiService {
   void AddMetricsHistoryRoute(Router& router);
 
   ApiDeps d_;
+  // The scenario service this ApiService built when ApiDeps named none (d_.scenarios points to
+  // it then).
+  std::unique_ptr<service::ScenarioService> own_scenarios_;
   // The console's sessions; null when console.enabled is false (no /console routes).
   std::unique_ptr<ConsoleSessions> console_;
   std::vector<RouteDoc> docs_;

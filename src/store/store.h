@@ -1,4 +1,4 @@
-// Store: durable data — users, items, feedback. One interface, a backend per directory
+// Store: durable data — users, items, feedback, scheduler state, scenarios. One interface, a backend per directory
 // (sqlite/ now; postgres/ later), one conformance suite (store_conformance_test.cc) for all.
 //
 // Thread-safety: a Store is safe for concurrent use from many threads without external
@@ -90,6 +90,15 @@ struct JobRunFilter {
   int limit = 100;  // newest `limit` rows
 };
 
+// A recommendation scenario's stored configuration (serving/scenario.h reads and validates the
+// JSON; the store keeps the text as given).
+struct ScenarioRecord {
+  std::string name;
+  std::string config_json;
+  TimestampUs created = 0;
+  TimestampUs updated = 0;
+};
+
 // Whether the store accepts writes, and why not.
 struct StoreWritability {
   bool writable = true;
@@ -173,6 +182,17 @@ class Store {
   virtual Result<JobRunRecord> GetJobRun(int64_t id) = 0;  // NotFound
   // Matching runs, newest (highest id) first.
   virtual Result<std::vector<JobRunRecord>> ListJobRuns(const JobRunFilter& filter) = 0;
+
+  // ---- scenarios (serving/scenario.h)
+  // AlreadyExists when a scenario of that name exists (nothing is written then).
+  virtual Status InsertScenario(const ScenarioRecord& scenario) = 0;
+  // Replaces the configuration and `updated` (keeps `created`); NotFound when there is none.
+  virtual Status UpdateScenario(const ScenarioRecord& scenario) = 0;
+  virtual Result<ScenarioRecord> GetScenario(std::string_view name) = 0;  // NotFound
+  // Every scenario, ordered by name.
+  virtual Result<std::vector<ScenarioRecord>> ListScenarios() = 0;
+  // Returns 1, or 0 when there was no such scenario.
+  virtual Result<int64_t> DeleteScenario(std::string_view name) = 0;
 
   // Ok when the backend is reachable (readiness probe).
   virtual Status Ping() = 0;

@@ -483,10 +483,14 @@ TEST_F(ApiRoutes, MetricsAndOpenApiDescribeEveryRoute) {
                            "/api/v1/preview/{user_id}",
                            "/api/v1/pipeline/runs/{id}/tasks/{task}/log",
                            "/api/v1/evaluation",
-                           "/api/v1/evaluation/reconciliation/{date}"}) {
+                           "/api/v1/evaluation/reconciliation/{date}",
+                           "/api/v1/scenarios",
+                           "/api/v1/scenarios/{name}",
+                           "/api/v1/templates",
+                           "/api/v1/templates/{name}"}) {
     EXPECT_TRUE(paths.count(path)) << path << " missing from openapi.json";
   }
-  EXPECT_EQ(paths.size(), 57u);
+  EXPECT_EQ(paths.size(), 61u);
 }
 
 TEST(ApiKey, RequiredOnDataRoutesWhenConfiguredButNotOnHealth) {

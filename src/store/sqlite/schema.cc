@@ -66,6 +66,11 @@ constexpr Migration kMigrations[] = {
      "  holder TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '');"
      "CREATE INDEX job_runs_by_job ON job_runs(job, id);"
      "CREATE INDEX job_runs_by_status ON job_runs(status, id);"},
+    {5,
+     // Recommendation scenarios: the configuration is JSON text, validated by the server.
+     "CREATE TABLE scenarios("
+     "  name TEXT PRIMARY KEY, config TEXT NOT NULL,"
+     "  created INTEGER NOT NULL, updated INTEGER NOT NULL);"},
 };
 
 constexpr const char* kCreateMigrationsTable =
