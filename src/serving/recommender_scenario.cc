@@ -25,7 +25,10 @@ class ScenarioFilter final : public ItemFilter {
         has_labels_(!filters.labels.empty()),
         all_labels_(filters.labels_match == LabelMatch::kAll) {
     for (const std::string& c : filters.categories) {
-      if (auto index = view.FindCategory(c)) categories_.push_back(*index);
+      auto index = view.FindCategory(c);
+      if (!index) continue;
+      if (*index >= allowed_categories_.size()) allowed_categories_.resize(*index + 1, 0);
+      allowed_categories_[*index] = 1;
     }
     for (const std::string& l : filters.labels) {
       if (auto index = view.FindLabel(l)) {
@@ -46,9 +49,10 @@ class ScenarioFilter final : public ItemFilter {
   }
 
  private:
+  // Every candidate of a filtered source passes here: one table lookup per category of the item.
   bool AnyCategory(uint32_t item) const {
     for (uint32_t c : view_.Categories(item)) {
-      if (std::find(categories_.begin(), categories_.end(), c) != categories_.end()) return true;
+      if (c < allowed_categories_.size() && allowed_categories_[c] != 0) return true;
     }
     return false;
   }
@@ -64,7 +68,7 @@ class ScenarioFilter final : public ItemFilter {
   bool has_labels_;
   bool all_labels_;
   bool impossible_ = false;
-  std::vector<uint32_t> categories_;
+  std::vector<uint8_t> allowed_categories_;  // category index -> 1 when listed
   std::vector<uint32_t> labels_;
 };
 
