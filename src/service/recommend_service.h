@@ -58,9 +58,9 @@ struct RecommendResponse {
 // plus what a scenario reads.
 struct ScenarioRecommendRequest {
   RecommendRequest base;
-  std::string_view context_item;     // ?item=: the page's item ("" = none)
+  std::string_view context_item;          // ?item=: the page's item ("" = none)
   std::vector<std::string_view> exclude;  // ?exclude=: item ids never served
-  std::string_view session;          // ?session=: pages of one session do not repeat items
+  std::string_view session;               // ?session=: pages of one session do not repeat items
 };
 
 struct SessionRecommendRequest {

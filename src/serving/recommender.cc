@@ -15,8 +15,8 @@ using recommender_internal::ItemOf;
 using recommender_internal::Pack;
 using recommender_internal::PackPositive;
 using recommender_internal::Prefetch;
-using recommender_internal::Scratch;
 using recommender_internal::ScoreOf;
+using recommender_internal::Scratch;
 using recommender_internal::ThreadScratch;
 
 namespace {
@@ -55,9 +55,7 @@ const std::vector<uint32_t>& NoHistory() {
   return empty;
 }
 
-
 }  // namespace
-
 
 std::string_view RecommendResult::SourceOf(size_t i) const {
   const size_t position = offset + i;

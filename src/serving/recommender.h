@@ -110,7 +110,8 @@ class Recommender {
   // GET /api/recommend/{user}?scenario=: the scenario's recall sources in order (each up to its
   // quota, through its filters), then its fallback chain while the list is short, then its
   // ranker and rerank step (recommender_scenario.cc). `bundle` as above.
-  RecommendResult RecommendScenario(const ModelBundle* bundle, const ScenarioRequest& request) const;
+  RecommendResult RecommendScenario(const ModelBundle* bundle,
+                                    const ScenarioRequest& request) const;
   // POST /api/session/recommend: the history is the given positive items (ids, oldest first);
   // they and `seen` are excluded.
   RecommendResult SessionRecommend(const std::vector<std::string>& positive_items,

@@ -56,7 +56,7 @@ inline float ScoreOf(uint64_t key) {
 // The best `n` keys, best first, in `out` (grown when too small; `keys` is not changed). Keys
 // are unique (each packs an item), so the answer is the same whichever way it is found.
 inline std::span<const uint64_t> Best(std::span<const uint64_t> keys, size_t n,
-                               std::vector<uint64_t>& out) {
+                                      std::vector<uint64_t>& out) {
   n = std::min(n, keys.size());
   if (out.size() < keys.size()) out.resize(keys.size());
   uint64_t* best = out.data();
@@ -190,7 +190,8 @@ struct Recommender::Request {
   // The items added since the last mark came from `source`.
   void Mark(const char* source) {
     const uint32_t end = static_cast<uint32_t>(size());
-    const uint32_t last = result.source_count == 0 ? 0 : result.sources[result.source_count - 1].end;
+    const uint32_t last =
+        result.source_count == 0 ? 0 : result.sources[result.source_count - 1].end;
     if (end > last && result.source_count < result.sources.size()) {
       result.sources[result.source_count++] = {source, end};
     }
@@ -201,10 +202,13 @@ struct Recommender::Request {
     const size_t end = std::min(s.answer.size(), offset + n);
     if (offset >= end) return;
     // The ids are scattered over the catalogue: ask for all of them before copying any.
-    for (size_t i = offset; i < end; ++i) __builtin_prefetch(&view.ItemId(recommender_internal::ItemOf(s.answer[i])));
+    for (size_t i = offset; i < end; ++i) {
+      __builtin_prefetch(&view.ItemId(recommender_internal::ItemOf(s.answer[i])));
+    }
     result.items.reserve(end - offset);
     for (size_t i = offset; i < end; ++i) {
-      result.items.push_back({view.ItemId(recommender_internal::ItemOf(s.answer[i])), recommender_internal::ScoreOf(s.answer[i])});
+      result.items.push_back({view.ItemId(recommender_internal::ItemOf(s.answer[i])),
+                              recommender_internal::ScoreOf(s.answer[i])});
     }
   }
 

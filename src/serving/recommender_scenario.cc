@@ -58,7 +58,9 @@ class ScenarioFilter final : public ItemFilter {
   }
   bool LabelsMatch(uint32_t item) const {
     const std::span<const uint32_t> have = view_.Labels(item);  // sorted
-    auto has = [&have](uint32_t label) { return std::binary_search(have.begin(), have.end(), label); };
+    auto has = [&have](uint32_t label) {
+      return std::binary_search(have.begin(), have.end(), label);
+    };
     if (all_labels_) return std::all_of(labels_.begin(), labels_.end(), has);
     return std::any_of(labels_.begin(), labels_.end(), has);
   }
@@ -91,8 +93,7 @@ const char* FallbackReason(RecallSourceKind kind) {
 }
 
 bool Noted(const RecommendResult& result, std::string_view reason) {
-  return std::find(result.degraded.begin(), result.degraded.end(), reason) !=
-         result.degraded.end();
+  return std::find(result.degraded.begin(), result.degraded.end(), reason) != result.degraded.end();
 }
 
 }  // namespace
@@ -145,10 +146,10 @@ void Recommender::ApplyRanker(Request& r, std::string_view user_id) const {
   scores.reserve(list.size());
   for (const ScoredIndex& e : list) scores.emplace(e.item, e.score);
   auto& answer = r.s.answer;
-  auto ranked_end = std::stable_partition(answer.begin(), answer.end(), [&](uint64_t key) {
-    return scores.count(ItemOf(key)) > 0;
-  });
-  for (auto it = answer.begin(); it != ranked_end; ++it) *it = Pack(ItemOf(*it), scores[ItemOf(*it)]);
+  auto ranked_end = std::stable_partition(
+      answer.begin(), answer.end(), [&](uint64_t key) { return scores.count(ItemOf(key)) > 0; });
+  for (auto it = answer.begin(); it != ranked_end; ++it)
+    *it = Pack(ItemOf(*it), scores[ItemOf(*it)]);
   std::stable_sort(answer.begin(), ranked_end, std::greater<>());
   r.result.source_count = 0;  // the runs of sources no longer hold
 }

@@ -75,8 +75,8 @@ class ScenarioRecommendTest : public ::testing::Test {
   }
   // Per-user lists of `algorithm` for user "u": d then c.
   static UserRecsModel RecsForU(const std::string& algorithm) {
-    return std::move(UserRecsModel::Build({"u"}, {"c", "d"}, {{{1, 0.9f}, {0, 0.8f}}},
-                                          algorithm, {}))
+    return std::move(
+               UserRecsModel::Build({"u"}, {"c", "d"}, {{{1, 0.9f}, {0, 0.8f}}}, algorithm, {}))
         .value();
   }
   static ScenarioConfig Make(std::vector<RecallSpec> recall,
@@ -90,8 +90,8 @@ class ScenarioRecommendTest : public ::testing::Test {
   RecommendResult Run(const ScenarioConfig& s, std::string_view user, int n = 10,
                       std::vector<std::string> exclude = {}, std::string_view context = "",
                       int offset = 0) {
-    ScenarioRequest q{.scenario = &s, .user_id = user, .context_item = context, .n = n,
-                      .offset = offset};
+    ScenarioRequest q{
+        .scenario = &s, .user_id = user, .context_item = context, .n = n, .offset = offset};
     for (const auto& id : exclude) q.exclude.push_back(*state_.FindItem(id));
     std::shared_ptr<const ModelBundle> bundle = holder_.Get();
     return rec_.RecommendScenario(bundle.get(), q);
@@ -214,8 +214,7 @@ TEST_F(ScenarioRecommendTest, MmrRerankBringsDissimilarItemsForward) {
 TEST_F(ScenarioRecommendTest, SourcesWithoutModelsFallBackAlongTheChain) {
   // No models at all: item-CF, the per-user lists and the popularity model are missing; the
   // live counters are empty, so latest fills.
-  const ScenarioConfig s =
-      Make({{K::kItemCf, 10}, {K::kUserRecs, 10}}, {K::kPopular, K::kLatest});
+  const ScenarioConfig s = Make({{K::kItemCf, 10}, {K::kUserRecs, 10}}, {K::kPopular, K::kLatest});
   RecommendResult r = Run(s, "nobody", 3);
   EXPECT_EQ(Ids(r), (V{"g", "h", "e"}));
   EXPECT_TRUE(Has(r, "itemcf_model_missing"));

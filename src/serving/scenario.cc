@@ -18,12 +18,9 @@ struct SourceName {
   RecallSourceKind kind;
 };
 constexpr SourceName kSourceNames[] = {
-    {"recs", RecallSourceKind::kUserRecs},
-    {"swing", RecallSourceKind::kSwing},
-    {"itemcf", RecallSourceKind::kItemCf},
-    {"popular", RecallSourceKind::kPopular},
-    {"hot", RecallSourceKind::kPopular},
-    {"category_popular", RecallSourceKind::kCategoryPopular},
+    {"recs", RecallSourceKind::kUserRecs}, {"swing", RecallSourceKind::kSwing},
+    {"itemcf", RecallSourceKind::kItemCf}, {"popular", RecallSourceKind::kPopular},
+    {"hot", RecallSourceKind::kPopular},   {"category_popular", RecallSourceKind::kCategoryPopular},
     {"latest", RecallSourceKind::kLatest},
 };
 constexpr std::string_view kSourceList =
@@ -33,9 +30,7 @@ Status FieldError(const std::string& field, const std::string& problem) {
   return InvalidArgument(field + ": " + problem, field);
 }
 
-std::string Quoted(std::string_view text) {
-  return "\"" + std::string(text.substr(0, 64)) + "\"";
-}
+std::string Quoted(std::string_view text) { return "\"" + std::string(text.substr(0, 64)) + "\""; }
 
 Result<RecallSourceKind> ParseSource(element value, const std::string& field) {
   std::string_view text;
@@ -51,19 +46,21 @@ Result<RecallSourceKind> ParseSource(element value, const std::string& field) {
   for (const SourceName& s : kSourceNames) {
     if (s.name == text) return s.kind;
   }
-  return FieldError(field, "unknown source " + Quoted(text) + "; known sources: " +
-                               std::string(kSourceList));
+  return FieldError(
+      field, "unknown source " + Quoted(text) + "; known sources: " + std::string(kSourceList));
 }
 
 Result<std::string> ParseString(element value, const std::string& field) {
   std::string_view text;
-  if (value.get_string().get(text) != simdjson::SUCCESS) return FieldError(field, "must be a string");
+  if (value.get_string().get(text) != simdjson::SUCCESS)
+    return FieldError(field, "must be a string");
   return std::string(text);
 }
 
 Result<bool> ParseBool(element value, const std::string& field) {
   bool b = false;
-  if (value.get_bool().get(b) != simdjson::SUCCESS) return FieldError(field, "must be true or false");
+  if (value.get_bool().get(b) != simdjson::SUCCESS)
+    return FieldError(field, "must be true or false");
   return b;
 }
 
@@ -73,8 +70,8 @@ Result<int> ParseInt(element value, const std::string& field, int min, int max) 
   if (value.get_int64().get(v) != simdjson::SUCCESS) {
     // 10.0 is accepted as 10; 10.5 is not.
     if (value.get_double().get(d) != simdjson::SUCCESS || d != std::floor(d) || std::abs(d) > 1e9) {
-      return FieldError(field, "must be an integer in " + std::to_string(min) + ".." +
-                                   std::to_string(max));
+      return FieldError(
+          field, "must be an integer in " + std::to_string(min) + ".." + std::to_string(max));
     }
     v = static_cast<int64_t>(d);
   }
@@ -111,7 +108,8 @@ Result<std::vector<std::string>> ParseStrings(element value, const std::string& 
 template <typename Fn>
 Status ForEachField(element value, const std::string& field, Fn&& read) {
   object obj;
-  if (value.get_object().get(obj) != simdjson::SUCCESS) return FieldError(field, "must be an object");
+  if (value.get_object().get(obj) != simdjson::SUCCESS)
+    return FieldError(field, "must be an object");
   for (auto kv : obj) {
     const std::string key(kv.key);
     RECO_RETURN_IF_ERROR(read(key, kv.value, field.empty() ? key : field + "." + key));
@@ -159,7 +157,8 @@ Result<std::vector<RecallSpec>> ParseRecall(element value) {
     }
     out.push_back(spec);
     if (out.size() > kMaxRecallSources) {
-      return FieldError("recall", "has more than " + std::to_string(kMaxRecallSources) + " sources");
+      return FieldError("recall",
+                        "has more than " + std::to_string(kMaxRecallSources) + " sources");
     }
   }
   if (out.empty()) return FieldError("recall", "must name at least one source");
@@ -176,12 +175,13 @@ Result<std::vector<RecallSourceKind>> ParseFallback(element value) {
     const std::string at = "fallback[" + std::to_string(out.size()) + "]";
     RECO_ASSIGN_OR_RETURN(RecallSourceKind kind, ParseSource(e, at));
     if (std::find(out.begin(), out.end(), kind) != out.end()) {
-      return FieldError(at, "source \"" + std::string(RecallSourceName(kind)) + "\" is listed twice");
+      return FieldError(at,
+                        "source \"" + std::string(RecallSourceName(kind)) + "\" is listed twice");
     }
     out.push_back(kind);
     if (out.size() > kMaxRecallSources) {
-      return FieldError("fallback", "has more than " + std::to_string(kMaxRecallSources) +
-                                        " sources");
+      return FieldError("fallback",
+                        "has more than " + std::to_string(kMaxRecallSources) + " sources");
     }
   }
   return out;
@@ -226,7 +226,8 @@ Status ParseRerank(element value, RerankSpec& r) {
           } else if (k == "mmr") {
             r.kind = RerankKind::kMmr;
           } else {
-            return FieldError(at, "unknown rerank " + Quoted(k) + "; expected none, diversity or mmr");
+            return FieldError(at,
+                              "unknown rerank " + Quoted(k) + "; expected none, diversity or mmr");
           }
         } else if (key == "window") {
           RECO_ASSIGN_OR_RETURN(r.window, ParseInt(v, at, 1, kMaxRerankWindow));
@@ -265,8 +266,8 @@ Status ParseTopField(const std::string& key, element v, ScenarioConfig& s, bool&
   if (key == "name") {
     RECO_ASSIGN_OR_RETURN(std::string name, ParseString(v, "name"));
     if (name != s.name) {
-      return FieldError("name", "the body names " + Quoted(name) + " but the scenario is " +
-                                    Quoted(s.name));
+      return FieldError(
+          "name", "the body names " + Quoted(name) + " but the scenario is " + Quoted(s.name));
     }
   } else if (key == "description") {
     RECO_ASSIGN_OR_RETURN(s.description, ParseString(v, "description"));
@@ -334,7 +335,8 @@ Status CheckScenarioName(std::string_view name) {
     if (!ok) return FieldError("name", "may hold only letters, digits, '_', '-' and '.'");
   }
   if (name == "recommend" || name == "popular" || name == "latest") {
-    return FieldError("name", Quoted(name) + " is reserved for the plain routes in the exposure log");
+    return FieldError("name",
+                      Quoted(name) + " is reserved for the plain routes in the exposure log");
   }
   return Status::Ok();
 }
@@ -379,7 +381,8 @@ Result<ScenarioConfig> ParseNewScenario(std::string_view json) {
   std::string_view name;
   element value;
   if (root.at_key("name").get(value) != simdjson::SUCCESS) return FieldError("name", "is required");
-  if (value.get_string().get(name) != simdjson::SUCCESS) return FieldError("name", "must be a string");
+  if (value.get_string().get(name) != simdjson::SUCCESS)
+    return FieldError("name", "must be a string");
   ScenarioConfig base;
   std::string_view template_name;
   if (root.at_key("template").get(value) == simdjson::SUCCESS) {

@@ -61,15 +61,15 @@ enum class RerankKind { kNone, kDiversity, kMmr };
 
 struct RerankSpec {
   RerankKind kind = RerankKind::kNone;
-  int window = 10;            // the top `window` positions are reranked
-  int max_per_category = 2;   // diversity: at most this many items of one category in the window
-  double lambda = 0.7;        // MMR: weight of relevance against similarity, [0, 1]
+  int window = 10;           // the top `window` positions are reranked
+  int max_per_category = 2;  // diversity: at most this many items of one category in the window
+  double lambda = 0.7;       // MMR: weight of relevance against similarity, [0, 1]
 };
 
 struct ScenarioConfig {
   std::string name;
   std::string description;
-  std::string template_name;  // the built-in template it was made from ("" = none)
+  std::string template_name;       // the built-in template it was made from ("" = none)
   std::vector<RecallSpec> recall;  // in order; 1..kMaxRecallSources sources, each at most once
   ScenarioFilters filters;
   RankerKind ranker = RankerKind::kNone;

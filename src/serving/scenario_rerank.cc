@@ -57,8 +57,8 @@ std::vector<uint32_t> DiversityOrder(std::span<const std::span<const uint32_t>> 
   return order;
 }
 
-std::vector<uint32_t> MmrOrder(std::span<const std::span<const uint32_t>> categories,
-                               size_t window, double lambda) {
+std::vector<uint32_t> MmrOrder(std::span<const std::span<const uint32_t>> categories, size_t window,
+                               double lambda) {
   const size_t n = categories.size();
   std::vector<uint32_t> order;
   order.reserve(n);
@@ -81,7 +81,8 @@ std::vector<uint32_t> MmrOrder(std::span<const std::span<const uint32_t>> catego
     placed[p] = 1;
     order.push_back(p);
     for (size_t i = 0; i < n; ++i) {
-      if (placed[i] == 0) max_sim[i] = std::max(max_sim[i], CategoryJaccard(categories[i], categories[p]));
+      if (placed[i] == 0)
+        max_sim[i] = std::max(max_sim[i], CategoryJaccard(categories[i], categories[p]));
     }
   }
   AppendRest(placed, order);

@@ -26,8 +26,8 @@ std::vector<uint32_t> DiversityOrder(std::span<const std::span<const uint32_t>> 
 // The top `window` positions take, in turn, the remaining item with the highest
 // lambda * relevance - (1 - lambda) * max similarity to the items already placed, where the
 // relevance of the item at input position i of n is 1 - i / n; ties go to the earlier item.
-std::vector<uint32_t> MmrOrder(std::span<const std::span<const uint32_t>> categories,
-                               size_t window, double lambda);
+std::vector<uint32_t> MmrOrder(std::span<const std::span<const uint32_t>> categories, size_t window,
+                               double lambda);
 
 // |a ∩ b| / |a ∪ b| of two category sets (0 when either is empty).
 double CategoryJaccard(std::span<const uint32_t> a, std::span<const uint32_t> b);

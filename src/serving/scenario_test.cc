@@ -31,22 +31,21 @@ TEST(ScenarioParse, BadInputNamesTheField) {
       {R"({"recall":[{"source":"popular","quota":"many"}]})", "recall[0].quota", "integer"},
       {R"({"recall":[{"source":"popular","quota":2.5}]})", "recall[0].quota", "integer"},
       {R"({"recall":[{"source":"popular","weight":1}]})", "recall[0].weight", "unknown field"},
-      {R"({"recall":[{"source":"popular"},{"source":"hot"}]})", "recall[1].source",
-       "listed twice"},
+      {R"({"recall":[{"source":"popular"},{"source":"hot"}]})", "recall[1].source", "listed twice"},
       {R"({"recall":[{"source":"popular"}],"filters":{"labels_match":"some"}})",
        "filters.labels_match", "\"any\" or \"all\""},
       {R"({"recall":[{"source":"popular"}],"filters":{"colour":"red"}})", "filters.colour",
        "unknown field"},
       {R"({"recall":[{"source":"popular"}],"filters":{"exclude_hidden":false}})",
        "filters.exclude_hidden", "never served"},
-      {R"({"recall":[{"source":"popular"}],"filters":{"categories":[1]}})",
-       "filters.categories[0]", "non-empty string"},
+      {R"({"recall":[{"source":"popular"}],"filters":{"categories":[1]}})", "filters.categories[0]",
+       "non-empty string"},
       {R"({"recall":[{"source":"popular"}],"filters":{"exclude_seen":"yes"}})",
        "filters.exclude_seen", "true or false"},
       {R"({"recall":[{"source":"popular"}],"rerank":{"kind":"shuffle"}})", "rerank.kind",
        "unknown rerank"},
-      {R"({"recall":[{"source":"popular"}],"rerank":{"kind":"mmr","lambda":2}})",
-       "rerank.lambda", "[0, 1]"},
+      {R"({"recall":[{"source":"popular"}],"rerank":{"kind":"mmr","lambda":2}})", "rerank.lambda",
+       "[0, 1]"},
       {R"({"recall":[{"source":"popular"}],"rerank":{"window":0}})", "rerank.window", "1..1000"},
       {R"({"recall":[{"source":"popular"}],"ranker":"deep"})", "ranker", "unknown ranker"},
       {R"({"recall":[{"source":"popular"}],"fallback":["vector"]})", "fallback[0]",
@@ -172,8 +171,9 @@ TEST(ScenarioRerank, MmrTradesRelevanceForVariety) {
 
 TEST(ItemLabels, ArraysAndObjects) {
   EXPECT_EQ(ItemLabels(R"(["a","b",3])"), (std::vector<std::string>{"a", "b"}));
-  EXPECT_EQ(ItemLabels(R"({"brand":"acme","tags":["new","sale"],"featured":true,"off":false,"n":3})"),
-            (std::vector<std::string>{"brand:acme", "tags:new", "tags:sale", "featured"}));
+  EXPECT_EQ(
+      ItemLabels(R"({"brand":"acme","tags":["new","sale"],"featured":true,"off":false,"n":3})"),
+      (std::vector<std::string>{"brand:acme", "tags:new", "tags:sale", "featured"}));
   EXPECT_TRUE(ItemLabels("null").empty());
   EXPECT_TRUE(ItemLabels("not json").empty());
   EXPECT_TRUE(ItemLabels("").empty());
@@ -187,7 +187,7 @@ TEST(SessionPages, RemembersBoundedSessionsAndItems) {
   EXPECT_EQ(pages.Shown(k1), (std::vector<std::string>{"a", "b"}));
   std::vector<std::string_view> second = {"c", "d"};
   pages.Add(k1, second);
-  EXPECT_EQ(pages.Shown(k1), (std::vector<std::string>{"b", "c", "d"}));  // oldest dropped
+  EXPECT_EQ(pages.Shown(k1), (std::vector<std::string>{"b", "c", "d"}));   // oldest dropped
   EXPECT_TRUE(pages.Shown(SessionPages::Key("v", "home", "s1")).empty());  // another user
   pages.Add(SessionPages::Key("u", "home", "s2"), first);
   pages.Add(SessionPages::Key("u", "home", "s3"), first);

@@ -1,5 +1,6 @@
-// Store: durable data — users, items, feedback, scheduler state, scenarios. One interface, a backend per directory
-// (sqlite/ now; postgres/ later), one conformance suite (store_conformance_test.cc) for all.
+// Store: durable data — users, items, feedback, scheduler state, scenarios. One interface, a
+// backend per directory (sqlite/ now; postgres/ later), one conformance suite
+// (store_conformance_test.cc) for all.
 //
 // Thread-safety: a Store is safe for concurrent use from many threads without external
 // synchronisation. Every write call is atomic: all its rows are written or none, and a write

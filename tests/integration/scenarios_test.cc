@@ -72,9 +72,8 @@ class Scenarios : public ::testing::Test {
 TEST_F(Scenarios, TemplatesAreListedAndInstantiatedThenEditedAndDeleted) {
   HttpResult list = c().Get("/api/v1/templates");
   ASSERT_EQ(list.status, 200);
-  EXPECT_EQ(Names(list.body),
-            (std::vector<std::string>{"ecommerce_home_feed", "content_detail",
-                                      "new_user_onboarding"}));
+  EXPECT_EQ(Names(list.body), (std::vector<std::string>{"ecommerce_home_feed", "content_detail",
+                                                        "new_user_onboarding"}));
   HttpResult one = c().Get("/api/v1/templates/content_detail");
   ASSERT_EQ(one.status, 200) << one.body;
   EXPECT_EQ(StringField(Json(one.body)["scenario"], "name"), "content_detail");
@@ -91,8 +90,9 @@ TEST_F(Scenarios, TemplatesAreListedAndInstantiatedThenEditedAndDeleted) {
   EXPECT_EQ(Names(c().Get("/api/v1/scenarios").body), std::vector<std::string>{"home"});
 
   // Edit: replace the configuration; the answer and a later GET show it.
-  HttpResult edited = c().Put("/api/v1/scenarios/home",
-                              R"({"recall":[{"source":"latest","quota":5}],"rerank":{"kind":"mmr"}})");
+  HttpResult edited =
+      c().Put("/api/v1/scenarios/home",
+              R"({"recall":[{"source":"latest","quota":5}],"rerank":{"kind":"mmr"}})");
   ASSERT_EQ(edited.status, 200) << edited.body;
   HttpResult got = c().Get("/api/v1/scenarios/home");
   ASSERT_EQ(got.status, 200);
@@ -132,8 +132,7 @@ TEST_F(Scenarios, RecommendUnderAScenarioFiltersReranksAndNamesItself) {
   EXPECT_EQ(StringArray(c().Get("/api/recommend/fan0?scenario=shop&n=3").body),
             std::vector<std::string>{});
   // Write-back works as on the plain route: the served items become the user's feedback.
-  HttpResult written =
-      c().Get("/api/recommend/reader?scenario=shop&n=2&write-back-type=read");
+  HttpResult written = c().Get("/api/recommend/reader?scenario=shop&n=2&write-back-type=read");
   ASSERT_EQ(written.status, 200) << written.body;
   EXPECT_EQ(StringArray(written.body), (std::vector<std::string>{"s1", "s3"}));
   HttpResult rows = c().Get("/api/user/reader/feedback/read");
@@ -225,8 +224,8 @@ TEST_F(Scenarios, BadInputIsRefusedNamingTheFieldAndWritesNothing) {
       {"POST", "/api/v1/scenarios", R"({"name":"x"})", 400, "recall"},
       {"POST", "/api/v1/scenarios", R"({"name":"x","template":"shop_feed"})", 400, "template"},
       {"POST", "/api/v1/scenarios", "{not json", 400, "body"},
-      {"POST", "/api/v1/scenarios", R"({"name":"x","recall":[{"source":"latest","quota":0}]})",
-       400, "recall[0].quota"},
+      {"POST", "/api/v1/scenarios", R"({"name":"x","recall":[{"source":"latest","quota":0}]})", 400,
+       "recall[0].quota"},
       {"POST", "/api/v1/scenarios",
        R"({"name":"x","recall":[{"source":"latest"}],"rerank":{"kind":"mmr","lambda":1.5}})", 400,
        "rerank.lambda"},

@@ -26,10 +26,10 @@ Status CheckScenarioName(std::string_view name) {
 Status SqliteStore::InsertScenario(const ScenarioRecord& scenario) {
   RECO_RETURN_IF_ERROR(CheckScenarioName(scenario.name));
   RECO_ASSIGN_OR_RETURN(int64_t inserted, Write([&](Connection& conn) -> Result<int64_t> {
-                          RECO_ASSIGN_OR_RETURN(
-                              Stmt stmt, conn.Prepare("INSERT INTO scenarios(name, config, "
-                                                      "created, updated) VALUES(?, ?, ?, ?)"
-                                                      " ON CONFLICT(name) DO NOTHING"));
+                          RECO_ASSIGN_OR_RETURN(Stmt stmt,
+                                                conn.Prepare("INSERT INTO scenarios(name, config, "
+                                                             "created, updated) VALUES(?, ?, ?, ?)"
+                                                             " ON CONFLICT(name) DO NOTHING"));
                           stmt.BindText(1, scenario.name);
                           stmt.BindText(2, scenario.config_json);
                           stmt.Bind(3, static_cast<int64_t>(scenario.created));
@@ -44,9 +44,9 @@ Status SqliteStore::InsertScenario(const ScenarioRecord& scenario) {
 Status SqliteStore::UpdateScenario(const ScenarioRecord& scenario) {
   RECO_RETURN_IF_ERROR(CheckScenarioName(scenario.name));
   RECO_ASSIGN_OR_RETURN(int64_t changed, Write([&](Connection& conn) -> Result<int64_t> {
-                          RECO_ASSIGN_OR_RETURN(
-                              Stmt stmt, conn.Prepare("UPDATE scenarios SET config = ?, "
-                                                      "updated = ? WHERE name = ?"));
+                          RECO_ASSIGN_OR_RETURN(Stmt stmt,
+                                                conn.Prepare("UPDATE scenarios SET config = ?, "
+                                                             "updated = ? WHERE name = ?"));
                           stmt.BindText(1, scenario.config_json);
                           stmt.Bind(2, static_cast<int64_t>(scenario.updated));
                           stmt.BindText(3, scenario.name);
