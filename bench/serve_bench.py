@@ -100,6 +100,10 @@ def parse_args():
                    "recommend load, with build/reco_grpc_load; binaries without --grpc-port skip it")
     p.add_argument("--grpc-load", default=str(REPO / "build" / "reco_grpc_load"),
                    help="the gRPC load generator (default build/reco_grpc_load)")
+    p.add_argument("--scenario", action="store_true",
+                   help="also measure GET /api/recommend under a scenario (item-CF and popular "
+                   "recall, a category filter, the diversity rerank) next to the plain route, on "
+                   "the same server after the items were given categories")
     p.add_argument("--keep", action="store_true", help="keep the temporary data directory")
     p.add_argument("--results-dir", default=str(BENCH_DIR / "results"))
     return p.parse_args()
@@ -534,6 +538,60 @@ def read_phase(ctx, server, results, figures):
     return rec, sim
 
 
+SCENARIO_CATEGORIES = 20
+# Two recall sources, a filter (16 of the 20 categories, seen items excluded) and the diversity
+# rerank (at most 3 items of one category in the top 20).
+BENCH_SCENARIO = {
+    "name": "bench",
+    "recall": [{"source": "itemcf", "quota": 100}, {"source": "popular", "quota": 50}],
+    "filters": {"categories": [f"c{i}" for i in range(16)], "exclude_seen": True},
+    "rerank": {"kind": "diversity", "window": 20, "max_per_category": 3},
+    "fallback": ["popular", "latest"],
+}
+
+
+def http_send(port, method, path, body):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
+def scenario_phase(ctx, server, results, figures):
+    """GET /api/recommend plain and under a scenario, one after the other on the same server."""
+    a = ctx.a
+    log(f"4d. scenario: items get one of {SCENARIO_CATEGORIES} categories, POST /api/v1/scenarios")
+    for start in range(0, len(ctx.items), 5000):
+        batch = [{"ItemId": item, "Categories": [f"c{int(item) % SCENARIO_CATEGORIES}"]}
+                 for item in ctx.items[start:start + 5000]]
+        status, body = http_send(server.port, "POST", "/api/items", json.dumps(batch))
+        if status != 200:
+            die(f"POST /api/items answered {status} {body[:200]}")
+    status, body = http_send(server.port, "POST", "/api/v1/scenarios", json.dumps(BENCH_SCENARIO))
+    if status != 201:
+        die(f"POST /api/v1/scenarios answered {status} {body[:200]}")
+    path = "/api/recommend/{id}?n=20&scenario=bench"
+    status, body = http_get(server.port, path.replace("{id}", ctx.users[0]))
+    if status != 200 or not json.loads(body):
+        die(f"GET {path} answered {status} {body[:200]}")
+    results["scenario_config"] = BENCH_SCENARIO
+    for name, template in (("recommend_plain", "/api/recommend/{id}?n=20"),
+                           ("recommend_scenario", path)):
+        log(f"  {name}: GET {template}")
+        r = read_load(server, name, template, ctx.users_file, a)
+        results[name] = r
+        results["commands"][name] = r["command"]
+        figures[f"{name}_req_per_s"] = round(r["requests_per_s"])
+        figures[f"{name}_p50_ms"] = round(r["latency_p50_ms"], 2)
+        figures[f"{name}_p99_ms"] = round(r["latency_p99_ms"], 2)
+        figures[f"{name}_server_cpu_us_per_req"] = round(
+            1e6 * r["server_cpu_s"] / max(1, r["requests"]), 1)
+    return [results["recommend_plain"], results["recommend_scenario"]]
+
+
 def feedback_phase(ctx, server, results, figures):
     a = ctx.a
     log(f"5. POST /api/feedback, batches of {a.feedback_batch}, "
@@ -635,11 +693,12 @@ def bench_binary(ctx, label, reco):
         results["health"] = health
         results["sanity"] = sanity_check(server.port, ctx.users[0], ctx.items[0])
         rec, sim = read_phase(ctx, server, results, figures)
+        scenario_loads = scenario_phase(ctx, server, results, figures) if a.scenario else []
         fb = feedback_phase(ctx, server, results, figures)
         durability_phase(ctx, server, data_dir, fb, figures)
         server = None
         errors = 0
-        for r in (rec, sim, fb):
+        for r in (rec, sim, fb, *scenario_loads):
             errors += http_errors(r)
         shutil.rmtree(data_dir, ignore_errors=True)
         if lists_dir is not None:

@@ -75,6 +75,12 @@ HttpHandler ApiService::ReleasingParserBuffers(HttpHandler handler) const {
 }
 
 ApiService::ApiService(ApiDeps deps) : d_(deps) {
+  if (d_.scenarios == nullptr && d_.store != nullptr && d_.recommend != nullptr &&
+      d_.clock != nullptr) {
+    own_scenarios_ =
+        std::make_unique<service::ScenarioService>(*d_.store, *d_.recommend, *d_.clock);
+    d_.scenarios = own_scenarios_.get();
+  }
   requests_total_ =
       d_.metrics->AddCounter("http_requests_total", "HTTP requests by route, method and status.",
                              {"route", "method", "status"});
@@ -164,6 +170,7 @@ void ApiService::RegisterRoutes(Router& router) {
   AddItemRoutes(router);
   AddFeedbackRoutes(router);
   AddRecommendRoutes(router);
+  AddScenarioRoutes(router);
   AddOperatorRoutes(router);
   AddRegistryRoutes(router);
   AddJobRoutes(router);

@@ -39,6 +39,7 @@
 #include "service/pipeline_service.h"
 #include "service/preview_service.h"
 #include "service/recommend_service.h"
+#include "service/scenario_service.h"
 #include "service/tenant_service.h"
 #include "store/store.h"
 
@@ -68,6 +69,9 @@ struct ApiDeps {
   // A tenant other than default: the tenant front (api/tenant_front.h) has checked the
   // request's credential before any route of this service runs, so the routes add no check.
   bool authorized_by_tenant_front = false;
+  // /api/v1/scenarios, /api/v1/templates and ?scenario= of /api/recommend. When null and the
+  // store and recommend service are given, ApiService builds one over them.
+  service::ScenarioService* scenarios = nullptr;
 };
 
 // The console session a request's cookie names ("" when none).
@@ -131,6 +135,9 @@ class ApiService {
   void AddUserNeighborRoute(Router& router);
   void AddOperatorRecommendRoutes(Router& router);
   void AddPreviewRoute(Router& router);
+  void AddScenarioRoutes(Router& router);  // routes_scenarios.cc
+  void AddScenarioItemRoutes(Router& router);
+  void AddTemplateRoutes(Router& router);
   void AddOperatorRoutes(Router& router);  // routes_ops.cc
   void AddMetricsRoutes(Router& router);
   void AddReloadRoute(Router& router);
@@ -155,6 +162,9 @@ class ApiService {
   void AddTenantKeyRoutes(Router& router);
 
   ApiDeps d_;
+  // The scenario service this ApiService built when ApiDeps named none (d_.scenarios points to
+  // it then).
+  std::unique_ptr<service::ScenarioService> own_scenarios_;
   // The console's sessions; null when console.enabled is false (no /console routes).
   std::unique_ptr<ConsoleSessions> console_;
   // Built when ApiDeps names no experiments service.

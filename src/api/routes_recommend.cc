@@ -109,6 +109,57 @@ Result<service::RecommendRequest> ParseRecommend(const HttpRequest& req, const R
   return request;
 }
 
+constexpr size_t kMaxExclude = 1000;
+
+// ?exclude=a,b,c: item ids never served (empty entries are skipped).
+Result<std::vector<std::string_view>> ParseExclude(std::string_view text) {
+  std::vector<std::string_view> ids;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view id = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (id.empty()) continue;
+    RECO_RETURN_IF_ERROR(CheckId(id, "exclude"));
+    ids.push_back(id);
+    if (ids.size() > kMaxExclude) {
+      return InvalidArgument("exclude: more than " + std::to_string(kMaxExclude) + " item ids",
+                             "exclude");
+    }
+  }
+  return ids;
+}
+
+// The query parameters a scenario reads, over those of the plain route.
+Result<service::ScenarioRecommendRequest> ParseScenarioRecommend(const HttpRequest& req,
+                                                                 service::RecommendRequest base) {
+  service::ScenarioRecommendRequest request{.base = base};
+  RECO_ASSIGN_OR_RETURN(request.exclude, ParseExclude(req.Query("exclude").value_or("")));
+  request.session = req.Query("session").value_or("");
+  if (!request.session.empty()) RECO_RETURN_IF_ERROR(CheckId(request.session, "session"));
+  request.context_item = req.Query("item").value_or("");
+  if (!request.context_item.empty()) RECO_RETURN_IF_ERROR(CheckId(request.context_item, "item"));
+  return request;
+}
+
+// GET /api/recommend/{user_id}?scenario=NAME: the plain route's body (ids), with the scenario
+// and the model version in the headers.
+void ServeScenario(service::ScenarioService* scenarios, std::string_view name,
+                   const HttpRequest& req, HttpResponse& res, service::RecommendRequest base) {
+  if (name.empty()) {
+    return SetStatusError(res, InvalidArgument("scenario: must not be empty", "scenario"));
+  }
+  if (scenarios == nullptr) return SetJsonError(res, 503, "this server has no scenarios");
+  auto request = ParseScenarioRecommend(req, base);
+  if (!request.ok()) return SetStatusError(res, request.status());
+  auto served = scenarios->Recommend(name, *request);
+  if (!served.ok()) return SetStatusError(res, served.status());
+  res.AddHeader("X-Reco-Scenario", name);
+  res.AddHeader("X-Reco-Model-Version", served->model_version);
+  res.AddHeader("X-Reco-Variant", VariantName(served->variant));
+  MarkDegraded(res, served->result);
+  WriteIds(res, served->result.items);
+}
+
 const std::vector<std::pair<std::string, std::string>> kPageQuery = {{"n", "number of items"},
                                                                      {"offset", "items to skip"}};
 
@@ -125,12 +176,19 @@ void ApiService::AddRecommendRoutes(Router& r) {
          .query = {{"n", "number of items (1..max_n)"},
                    {"offset", "items to skip"},
                    {"write-back-type", "insert this feedback type for the returned items"},
-                   {"write-back-delay", "timestamp offset of the written-back feedback, e.g. 10m"}},
+                   {"write-back-delay", "timestamp offset of the written-back feedback, e.g. 10m"},
+                   {"scenario", "serve under this scenario (docs/scenarios.md); 404 when none"},
+                   {"exclude", "with scenario: comma-separated item ids never served"},
+                   {"session", "with scenario: pages of this session do not repeat items"},
+                   {"item", "with scenario: the page's item (item-CF's newest history)"}},
          .response_schema = "string[]",
          .recommendation = true},
         [this](HttpRequest& req, HttpResponse& res) {
           auto request = ParseRecommend(req, *d_.config);
           if (!request.ok()) return SetStatusError(res, request.status());
+          if (auto scenario = req.Query("scenario")) {
+            return ServeScenario(d_.scenarios, *scenario, req, res, *request);
+          }
           auto served = d_.recommend->Recommend(*request);
           if (!served.ok()) return SetStatusError(res, served.status());
           res.AddHeader("X-Reco-Model-Version", served->model_version);

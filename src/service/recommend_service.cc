@@ -36,6 +36,40 @@ Result<RecommendResponse> RecommendService::Recommend(const RecommendRequest& re
   return response;
 }
 
+Result<RecommendResponse> RecommendService::RecommendScenario(
+    const ScenarioConfig& scenario, const ScenarioRecommendRequest& request) {
+  const RecommendRequest& base = request.base;
+  ScenarioRequest run{.scenario = &scenario,
+                      .user_id = base.user_id,
+                      .category = base.category,
+                      .context_item = request.context_item,
+                      .n = base.n,
+                      .offset = base.offset};
+  for (std::string_view id : request.exclude) {
+    if (auto index = state_.FindItem(id)) run.exclude.push_back(*index);
+  }
+  const bool paged = !request.session.empty() && scenario.filters.session_dedup;
+  const std::string session_key =
+      paged ? SessionPages::Key(base.user_id, scenario.name, request.session) : std::string();
+  if (paged) {
+    for (const std::string& id : sessions_.Shown(session_key)) {
+      if (auto index = state_.FindItem(id)) run.exclude.push_back(*index);
+    }
+  }
+  RecommendResponse response = Snapshot();
+  response.result = recommender_.RecommendScenario(response.bundle.get(), run);
+  rollout_.RecordServed(response.bundle.get(), base.request_id, base.user_id, scenario.name,
+                        response.result);
+  if (!base.write_back_type.empty()) RECO_RETURN_IF_ERROR(WriteBack(base, response.result));
+  if (paged) {
+    std::vector<std::string_view> ids;
+    ids.reserve(response.result.items.size());
+    for (const ScoredId& item : response.result.items) ids.push_back(item.id);
+    sessions_.Add(session_key, ids);
+  }
+  return response;
+}
+
 Status RecommendService::WriteBack(const RecommendRequest& request, const RecommendResult& result) {
   std::vector<Feedback> rows;
   rows.reserve(result.items.size());

@@ -5,7 +5,8 @@
 // model version answered and the exposure log all name the version that produced the list,
 // even when a reload swaps the bundle in the middle of the request.
 //
-// Thread-safety: safe from any number of request threads. Lifetime: borrows the Recommender,
+// Thread-safety: safe from any number of request threads. Owns the session pages of scenario
+// requests (serving/session_pages.h). Lifetime: borrows the Recommender,
 // BundleHolder, OnlineState, Rollout, FeedbackService and Clock, which must outlive it.
 #pragma once
 
@@ -23,6 +24,8 @@
 #include "serving/online_state.h"
 #include "serving/recommender.h"
 #include "serving/rollout.h"
+#include "serving/scenario.h"
+#include "serving/session_pages.h"
 
 namespace reco::service {
 
@@ -49,6 +52,15 @@ struct RecommendResponse {
   std::string_view created_text() const {
     return bundle == nullptr ? std::string_view() : std::string_view(bundle->created_text());
   }
+};
+
+// GET /api/recommend/{user_id}?scenario=: the plain request's fields (write-back included)
+// plus what a scenario reads.
+struct ScenarioRecommendRequest {
+  RecommendRequest base;
+  std::string_view context_item;          // ?item=: the page's item ("" = none)
+  std::vector<std::string_view> exclude;  // ?exclude=: item ids never served
+  std::string_view session;               // ?session=: pages of one session do not repeat items
 };
 
 struct SessionRecommendRequest {
@@ -85,6 +97,11 @@ class RecommendService {
   // The canary answers users in its fraction, the primary the others; the list is logged.
   // Errors are the write-back's (the list is not returned then).
   Result<RecommendResponse> Recommend(const RecommendRequest& request);
+  // The list of `scenario` (the primary bundle answers: canaries are for the plain route), logged
+  // under the scenario's name; with a session, the items are remembered for its next page.
+  // Errors are the write-back's.
+  Result<RecommendResponse> RecommendScenario(const ScenarioConfig& scenario,
+                                              const ScenarioRecommendRequest& request);
   RecommendResponse SessionRecommend(SessionRecommendRequest request);
   // Popular and latest lists are logged as scenario "popular[/category]" / "latest[/category]".
   RecommendResponse Popular(const ListRequest& request);
@@ -108,6 +125,7 @@ class RecommendService {
   Rollout& rollout_;
   FeedbackService& feedback_;
   const Clock& clock_;
+  SessionPages sessions_;
 };
 
 }  // namespace reco::service

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "serving/item_labels.h"
+
 namespace reco {
 namespace {
 
@@ -68,6 +70,17 @@ uint32_t OnlineState::CategoryIndexLocked(std::string_view category) {
   return idx;
 }
 
+void OnlineState::SetLabelsLocked(ItemState& item, std::string_view labels_json) {
+  item.labels.clear();
+  for (std::string& label : ItemLabels(labels_json)) {
+    auto it = label_index_.find(label);
+    if (it == label_index_.end()) {
+      it = label_index_.emplace(std::move(label), static_cast<uint32_t>(label_index_.size())).first;
+    }
+    InsertSorted(item.labels, it->second);
+  }
+}
+
 uint32_t OnlineState::FindOrAddItemLocked(std::string_view item_id) {
   auto it = item_index_.find(item_id);
   if (it != item_index_.end()) return it->second;
@@ -86,6 +99,7 @@ void OnlineState::SetItemLocked(uint32_t index, const Item& item) {
   s.timestamp_s = item.timestamp / kMicrosPerSecond;
   s.categories.clear();
   for (const auto& c : item.categories) s.categories.push_back(CategoryIndexLocked(c));
+  SetLabelsLocked(s, item.labels_json);
   blocked_[index] = s.hidden ? 1 : 0;
 }
 
@@ -101,6 +115,7 @@ void OnlineState::PatchItem(std::string_view item_id, const ItemPatch& patch) {
   if (patch.is_hidden) s.hidden = *patch.is_hidden;
   blocked_[index] = s.hidden || s.deleted ? 1 : 0;
   if (patch.timestamp) s.timestamp_s = *patch.timestamp / kMicrosPerSecond;
+  if (patch.labels_json) SetLabelsLocked(s, *patch.labels_json);
   if (patch.categories) {
     s.categories.clear();
     for (const auto& c : *patch.categories) s.categories.push_back(CategoryIndexLocked(c));
@@ -262,6 +277,18 @@ bool OnlineState::CatalogView::InCategory(uint32_t item) const {
 bool OnlineState::CatalogView::HasCategory(uint32_t item, uint32_t category) const {
   std::span<const uint32_t> cats = Categories(item);
   return std::find(cats.begin(), cats.end(), category) != cats.end();
+}
+
+std::optional<uint32_t> OnlineState::CatalogView::FindCategory(std::string_view name) const {
+  auto it = state_->category_index_.find(name);
+  if (it == state_->category_index_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<uint32_t> OnlineState::CatalogView::FindLabel(std::string_view name) const {
+  auto it = state_->label_index_.find(name);
+  if (it == state_->label_index_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<uint32_t> OnlineState::CatalogView::Find(std::string_view item_id) const {

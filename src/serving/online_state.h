@@ -101,6 +101,14 @@ class OnlineState {
     const std::string& CategoryName(uint32_t category) const {
       return state_->category_names_[category];
     }
+    // The index of a category / label some item has had (nullopt when none ever had it).
+    std::optional<uint32_t> FindCategory(std::string_view name) const;
+    std::optional<uint32_t> FindLabel(std::string_view name) const;
+    // Label indices of `item` (serving/item_labels.h; empty for an unknown item), sorted.
+    std::span<const uint32_t> Labels(uint32_t item) const {
+      if (item >= state_->items_.size()) return {};
+      return state_->items_[item].labels;
+    }
 
    private:
     friend class OnlineState;
@@ -134,6 +142,7 @@ class OnlineState {
     bool deleted = false;
     int64_t timestamp_s = 0;
     std::vector<uint32_t> categories;  // category indices
+    std::vector<uint32_t> labels;      // label indices (serving/item_labels.h), sorted
   };
   struct UserState {
     std::vector<uint32_t> recent_positive;
@@ -149,6 +158,7 @@ class OnlineState {
   UserShard& ShardFor(std::string_view user_id) const;
   uint32_t FindOrAddItemLocked(std::string_view item_id);
   uint32_t CategoryIndexLocked(std::string_view category);
+  void SetLabelsLocked(ItemState& item, std::string_view labels_json);
   void SetItemLocked(uint32_t index, const Item& item);
   // Returns true when `item` became a positive of the user for the first time.
   bool ApplyToUserLocked(UserState& user, uint32_t item, FeedbackKind kind);
@@ -166,6 +176,7 @@ class OnlineState {
   std::vector<uint8_t> blocked_;  // 1 = hidden or deleted; dense for the filtering hot path
   IdIndex category_index_;
   std::vector<std::string> category_names_;  // category index -> name
+  IdIndex label_index_;                      // label -> label index
 
   mutable std::shared_mutex index_mu_;             // guards the item -> users index and live counts
   std::vector<std::vector<uint32_t>> item_users_;  // catalog index -> user indices

@@ -6,100 +6,20 @@
 #include <functional>
 #include <unordered_map>
 
+#include "serving/recommender_internal.h"
+
 namespace reco {
+
+using recommender_internal::Best;
+using recommender_internal::ItemOf;
+using recommender_internal::Pack;
+using recommender_internal::PackPositive;
+using recommender_internal::Prefetch;
+using recommender_internal::ScoreOf;
+using recommender_internal::Scratch;
+using recommender_internal::ThreadScratch;
+
 namespace {
-
-// A candidate is one 64-bit key: the score's bits, mapped so that unsigned order is float order,
-// above the bitwise-inverted catalogue index. A larger key is a better candidate (higher score,
-// then lower index), so ranking compares integers.
-uint64_t Pack(uint32_t item, float score) {
-  uint32_t bits = std::bit_cast<uint32_t>(score + 0.0f);  // -0 becomes +0
-  bits = (bits & 0x80000000u) != 0 ? ~bits : (bits | 0x80000000u);
-  return (static_cast<uint64_t>(bits) << 32) | static_cast<uint32_t>(~item);
-}
-
-// Pack() for a score > 0 (any other score gives a key that must be discarded).
-uint64_t PackPositive(uint32_t item, float score) {
-  return (static_cast<uint64_t>(std::bit_cast<uint32_t>(score) | 0x80000000u) << 32) |
-         static_cast<uint32_t>(~item);
-}
-
-uint32_t ItemOf(uint64_t key) { return ~static_cast<uint32_t>(key); }
-
-float ScoreOf(uint64_t key) {
-  uint32_t bits = static_cast<uint32_t>(key >> 32);
-  bits = (bits & 0x80000000u) != 0 ? (bits & 0x7fffffffu) : ~bits;
-  return std::bit_cast<float>(bits);
-}
-
-// The best `n` keys, best first, in `out` (grown when too small; `keys` is not changed). Keys
-// are unique (each packs an item), so the answer is the same whichever way it is found.
-std::span<const uint64_t> Best(std::span<const uint64_t> keys, size_t n,
-                               std::vector<uint64_t>& out) {
-  n = std::min(n, keys.size());
-  if (out.size() < keys.size()) out.resize(keys.size());
-  uint64_t* best = out.data();
-  if (n == 0) return {};
-  if (keys.size() > 4 * n + 64) {
-    // Heap selection straight from the keys: a min-heap of the best n seen so far. Candidates
-    // arrive in no score order, so few beat the heap's smallest; every other key costs one
-    // load and one well-predicted comparison, with no store.
-    std::copy(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(n), best);
-    std::make_heap(best, best + n, std::greater<>());
-    uint64_t smallest = best[0];
-    for (size_t i = n; i < keys.size(); ++i) {
-      const uint64_t key = keys[i];
-      if (key <= smallest) continue;
-      std::pop_heap(best, best + n, std::greater<>());
-      best[n - 1] = key;
-      std::push_heap(best, best + n, std::greater<>());
-      smallest = best[0];
-    }
-    std::sort(best, best + n, std::greater<>());
-  } else {
-    uint64_t* end = std::copy(keys.begin(), keys.end(), best);
-    std::partial_sort(best, best + n, end, std::greater<>());
-  }
-  return std::span<const uint64_t>(best, n);
-}
-
-// Asks for every cache line of a neighbour list.
-void Prefetch(std::span<const ScoredIndex> list) {
-  const char* p = reinterpret_cast<const char*>(list.data());
-  const char* end = p + list.size_bytes();
-  for (; p < end; p += 64) __builtin_prefetch(p);
-}
-
-// Per-thread working memory over catalogue indices. Dense arrays are zero between uses; the
-// vectors keep their capacity, so a warm thread allocates nothing for a request.
-struct Scratch {
-  std::vector<float> scores;      // score accumulator
-  std::vector<uint8_t> mark;      // PopularKeys: item already listed
-  std::vector<uint8_t> taken;     // excluded or already in the answer (one Request)
-  std::vector<uint32_t> touched;  // slots written in scores / mark
-  std::vector<uint32_t> taken_list;
-  std::vector<uint64_t> keys;     // candidates of the current step
-  std::vector<uint64_t> cf_keys;  // item-CF candidates (size = capacity: only grows)
-  std::vector<uint64_t> best;     // Best() (size = capacity: only grows)
-  std::vector<uint64_t> answer;   // the list being assembled
-  std::vector<std::pair<uint32_t, float>> live;
-  std::vector<std::pair<uint32_t, uint32_t>> taste;  // (category, history items in it)
-  std::vector<size_t> quota;
-  std::vector<std::vector<uint64_t>> taste_keys;
-
-  void Prepare(size_t n) {
-    if (scores.size() >= n) return;
-    scores.resize(n, 0.0f);
-    mark.resize(n, 0);
-    taken.resize(n, 0);
-  }
-};
-
-Scratch& ThreadScratch() {
-  thread_local Scratch scratch;
-  return scratch;
-}
-
 std::vector<uint32_t> SortedUnique(std::vector<uint32_t> v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
@@ -136,97 +56,6 @@ const std::vector<uint32_t>& NoHistory() {
 }
 
 }  // namespace
-
-// One list being assembled: the items taken so far (answer order) and the items that may not
-// be added (excluded or already present). Releases its marks when it ends.
-struct Recommender::Request {
-  Request(const ModelBundle* bundle, const OnlineState::CatalogView& view,
-          std::string_view category, const std::vector<uint32_t>& history, size_t want,
-          RecommendResult& result)
-      : bundle(bundle),
-        view(view),
-        category(category),
-        history(history),
-        want(want),
-        s(ThreadScratch()),
-        result(result) {
-    s.Prepare(view.ItemCount());
-    s.answer.clear();
-  }
-  ~Request() {
-    for (uint32_t item : s.taken_list) s.taken[item] = 0;
-    s.taken_list.clear();
-  }
-  Request(const Request&) = delete;
-  Request& operator=(const Request&) = delete;
-
-  size_t size() const { return s.answer.size(); }
-  bool full() const { return s.answer.size() >= want; }
-  void Take(uint32_t item) {
-    if (item < s.taken.size() && s.taken[item] == 0) {
-      s.taken[item] = 1;
-      s.taken_list.push_back(item);
-    }
-  }
-  void Offer(uint64_t key) {
-    const uint32_t item = ItemOf(key);
-    if (item < s.taken.size() && s.taken[item] == 0 && view.IsRecommendable(item)) {
-      s.answer.push_back(key);
-      Take(item);
-    }
-  }
-  // Appends items of a ranked list until `limit` items are held; returns how many.
-  size_t AppendList(std::span<const ScoredIndex> list, size_t limit) {
-    const size_t before = size();
-    for (const ScoredIndex& e : list) {
-      if (size() >= limit) break;
-      Offer(Pack(e.item, e.score));
-    }
-    return size() - before;
-  }
-  // Appends the best of `keys` (ranked lazily: the best few first, more only when filtering
-  // removed too many) until `limit` items are held; returns how many.
-  size_t AppendRanked(std::span<const uint64_t> keys, size_t limit) {
-    const size_t before = size();
-    if (limit <= before) return 0;
-    size_t n = std::min(keys.size(), (limit - before) * 2 + 16);
-    size_t checked = 0;
-    while (size() < limit && checked < keys.size()) {
-      std::span<const uint64_t> best = Best(keys, n, s.best);
-      for (; checked < best.size() && size() < limit; ++checked) Offer(best[checked]);
-      n = std::min(keys.size(), n * 4);
-    }
-    return size() - before;
-  }
-  // The items added since the last mark came from `source`.
-  void Mark(const char* source) {
-    const uint32_t end = static_cast<uint32_t>(size());
-    const uint32_t last = result.source_count == 0 ? 0 : result.sources[result.source_count - 1].end;
-    if (end > last && result.source_count < result.sources.size()) {
-      result.sources[result.source_count++] = {source, end};
-    }
-  }
-  // Answer items [offset, offset + n) into the result.
-  void Write(size_t offset, size_t n) {
-    result.offset = static_cast<uint32_t>(offset);
-    const size_t end = std::min(s.answer.size(), offset + n);
-    if (offset >= end) return;
-    // The ids are scattered over the catalogue: ask for all of them before copying any.
-    for (size_t i = offset; i < end; ++i) __builtin_prefetch(&view.ItemId(ItemOf(s.answer[i])));
-    result.items.reserve(end - offset);
-    for (size_t i = offset; i < end; ++i) {
-      result.items.push_back({view.ItemId(ItemOf(s.answer[i])), ScoreOf(s.answer[i])});
-    }
-  }
-
-  const ModelBundle* bundle;
-  const OnlineState::CatalogView& view;
-  std::string_view category;
-  const std::vector<uint32_t>& history;
-  size_t want;
-  Scratch& s;
-  RecommendResult& result;
-};
 
 std::string_view RecommendResult::SourceOf(size_t i) const {
   const size_t position = offset + i;
@@ -342,11 +171,11 @@ void Recommender::LatestKeys(const OnlineState::CatalogView& view, std::vector<u
   }
 }
 
-void Recommender::FillFromTaste(Request& r) const {
+size_t Recommender::AppendTaste(Request& r, size_t limit) const {
   // Popular items of the categories of the user's history, weighted by how many history items
   // each has: each category gets a share of the missing items in proportion to its weight,
   // filled in order of preference; what a category cannot fill goes to the next ones.
-  if (r.full() || !r.category.empty() || r.history.empty()) return;
+  if (r.size() >= limit || !r.category.empty() || r.history.empty()) return 0;
   auto& taste = r.s.taste;
   taste.clear();
   for (uint32_t h : r.history) {
@@ -360,12 +189,12 @@ void Recommender::FillFromTaste(Request& r) const {
       }
     }
   }
-  if (taste.empty()) return;
+  if (taste.empty()) return 0;
   std::sort(taste.begin(), taste.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
   if (taste.size() > options_.taste_categories) taste.resize(options_.taste_categories);
-  Apportion(taste, r.want - r.size(), r.s.quota);
+  Apportion(taste, limit - r.size(), r.s.quota);
   if (r.s.taste_keys.size() < taste.size()) r.s.taste_keys.resize(taste.size());
   const size_t before = r.size();
   for (size_t i = 0; i < taste.size(); ++i) {
@@ -373,8 +202,14 @@ void Recommender::FillFromTaste(Request& r) const {
     PopularKeys(r.bundle, r.view, r.view.CategoryName(category), &category, r.s.taste_keys[i]);
     r.AppendRanked(r.s.taste_keys[i], r.size() + r.s.quota[i]);
   }
-  for (size_t i = 0; i < taste.size() && !r.full(); ++i) r.AppendRanked(r.s.taste_keys[i], r.want);
-  if (r.size() > before) Degraded(r.result, "fallback_category_popular");
+  for (size_t i = 0; i < taste.size() && r.size() < limit; ++i) {
+    r.AppendRanked(r.s.taste_keys[i], limit);
+  }
+  return r.size() - before;
+}
+
+void Recommender::FillFromTaste(Request& r) const {
+  if (AppendTaste(r, r.want) > 0) Degraded(r.result, "fallback_category_popular");
 }
 
 void Recommender::FillFromPopular(Request& r) const {

@@ -22,6 +22,7 @@
 #include "serving/bundle.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
+#include "serving/scenario.h"
 
 namespace reco {
 
@@ -51,6 +52,19 @@ struct RecommendResult {
   uint32_t offset = 0;  // the list position of items[0]
   // The source of items[i]; "" when not recorded (neighbour and detail answers).
   std::string_view SourceOf(size_t i) const;
+};
+
+// One recommendation under a scenario (GET /api/recommend/{user}?scenario=).
+struct ScenarioRequest {
+  const ScenarioConfig* scenario = nullptr;  // not null
+  std::string_view user_id;
+  std::string_view category;      // "" = every category (the route's {category})
+  std::string_view context_item;  // the page's item ("" = none): the newest history for item-CF
+  // Catalogue indices never served: the request's exclude list and, with a session, what its
+  // earlier pages showed.
+  std::vector<uint32_t> exclude;
+  int n = 10;
+  int offset = 0;
 };
 
 struct RecommenderOptions {
@@ -93,6 +107,11 @@ class Recommender {
   // holder once.
   RecommendResult Recommend(const ModelBundle* bundle, std::string_view user_id,
                             std::string_view category, int n, int offset) const;
+  // GET /api/recommend/{user}?scenario=: the scenario's recall sources in order (each up to its
+  // quota, through its filters), then its fallback chain while the list is short, then its
+  // ranker and rerank step (recommender_scenario.cc). `bundle` as above.
+  RecommendResult RecommendScenario(const ModelBundle* bundle,
+                                    const ScenarioRequest& request) const;
   // POST /api/session/recommend: the history is the given positive items (ids, oldest first);
   // they and `seen` are excluded.
   RecommendResult SessionRecommend(const std::vector<std::string>& positive_items,
@@ -135,6 +154,16 @@ class Recommender {
                    std::string_view category, const uint32_t* category_index,
                    std::vector<uint64_t>& out) const;
   static void LatestKeys(const OnlineState::CatalogView& view, std::vector<uint64_t>& out);
+  // Appends popular items of the categories of the request's history until `limit` items are
+  // held; returns how many.
+  size_t AppendTaste(Request& r, size_t limit) const;
+  // Scenarios (recommender_scenario.cc): appends candidates of one source until `limit` items
+  // are held; returns how many. `seen` is the user's (sorted), for item-CF's exclusion.
+  size_t AppendSource(Request& r, RecallSourceKind kind, size_t limit, std::string_view user_id,
+                      const std::vector<uint32_t>& seen, bool known_user) const;
+  // The learned ranker's order (its precomputed list) over the assembled candidates.
+  void ApplyRanker(Request& r, std::string_view user_id) const;
+  void ApplyRerank(Request& r, const RerankSpec& rerank) const;
   // The chain after the precomputed list and item-CF; each step appends to the request.
   void FillFromTaste(Request& r) const;
   void FillFromPopular(Request& r) const;

@@ -1,5 +1,6 @@
-// Store: durable data — users, items, feedback. One interface, a backend per directory
-// (sqlite/ now; postgres/ later), one conformance suite (store_conformance_test.cc) for all.
+// Store: durable data — users, items, feedback, scheduler state, scenarios. One interface, a
+// backend per directory (sqlite/ now; postgres/ later), one conformance suite
+// (store_conformance_test.cc) for all.
 //
 // Thread-safety: a Store is safe for concurrent use from many threads without external
 // synchronisation. Every write call is atomic: all its rows are written or none, and a write
@@ -116,6 +117,15 @@ struct ExperimentRecord {
   TimestampUs updated_at = 0;
 };
 
+// A recommendation scenario's stored configuration (serving/scenario.h reads and validates the
+// JSON; the store keeps the text as given).
+struct ScenarioRecord {
+  std::string name;
+  std::string config_json;
+  TimestampUs created = 0;
+  TimestampUs updated = 0;
+};
+
 // Whether the store accepts writes, and why not.
 struct StoreWritability {
   bool writable = true;
@@ -210,6 +220,17 @@ class Store {
   virtual Result<std::vector<ExperimentRecord>> ListExperiments() = 0;
   // Returns 1, or 0 when there was no such experiment.
   virtual Result<int64_t> DeleteExperiment(std::string_view id) = 0;
+
+  // ---- scenarios (serving/scenario.h)
+  // AlreadyExists when a scenario of that name exists (nothing is written then).
+  virtual Status InsertScenario(const ScenarioRecord& scenario) = 0;
+  // Replaces the configuration and `updated` (keeps `created`); NotFound when there is none.
+  virtual Status UpdateScenario(const ScenarioRecord& scenario) = 0;
+  virtual Result<ScenarioRecord> GetScenario(std::string_view name) = 0;  // NotFound
+  // Every scenario, ordered by name.
+  virtual Result<std::vector<ScenarioRecord>> ListScenarios() = 0;
+  // Returns 1, or 0 when there was no such scenario.
+  virtual Result<int64_t> DeleteScenario(std::string_view name) = 0;
 
   // Ok when the backend is reachable (readiness probe).
   virtual Status Ping() = 0;

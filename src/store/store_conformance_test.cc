@@ -635,6 +635,37 @@ TEST_P(StoreConformanceTest, TwoHandlesOnOneDatabaseShareLeasesAndRuns) {
   other->Close();
 }
 
+TEST_P(StoreConformanceTest, ScenariosInsertGetListUpdateDelete) {
+  ASSERT_TRUE(store_->InsertScenario({"home_feed", R"({"recall":[]})", 10, 10}).ok());
+  ASSERT_TRUE(store_->InsertScenario({"detail", R"({"a":1})", 20, 20}).ok());
+  // A second insert of the same name is refused and changes nothing.
+  Status again = store_->InsertScenario({"home_feed", "{}", 30, 30});
+  EXPECT_EQ(again.code(), StatusCode::kAlreadyExists) << again.ToString();
+  ScenarioRecord got = store_->GetScenario("home_feed").value();
+  EXPECT_EQ(got.config_json, R"({"recall":[]})");
+  EXPECT_EQ(got.created, 10);
+
+  ASSERT_TRUE(store_->UpdateScenario({"home_feed", R"({"b":2})", 0, 40}).ok());
+  got = store_->GetScenario("home_feed").value();
+  EXPECT_EQ(got.config_json, R"({"b":2})");
+  EXPECT_EQ(got.created, 10);  // kept
+  EXPECT_EQ(got.updated, 40);
+  EXPECT_EQ(store_->UpdateScenario({"nope", "{}", 0, 1}).code(), StatusCode::kNotFound);
+
+  std::vector<ScenarioRecord> all = store_->ListScenarios().value();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "detail");  // by name
+  EXPECT_EQ(all[1].name, "home_feed");
+
+  EXPECT_EQ(store_->DeleteScenario("detail").value(), 1);
+  EXPECT_EQ(store_->DeleteScenario("detail").value(), 0);
+  EXPECT_EQ(store_->GetScenario("detail").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->InsertScenario({"", "{}", 0, 0}).code(), StatusCode::kInvalidArgument);
+  Reopen();
+  EXPECT_EQ(store_->GetScenario("home_feed")->config_json, R"({"b":2})");
+  EXPECT_EQ(store_->ListScenarios()->size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
                          ::testing::Values(StoreBackend{"sqlite",
                                                         [](const std::filesystem::path& dir) {

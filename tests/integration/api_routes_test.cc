@@ -496,10 +496,14 @@ TEST_F(ApiRoutes, MetricsAndOpenApiDescribeEveryRoute) {
                            "/api/v1/tenants/{name}",
                            "/api/v1/tenants/{name}/keys",
                            "/api/v1/tenants/{name}/keys/{key_id}",
-                           "/api/v1/tenants/{name}/quotas"}) {
+                           "/api/v1/tenants/{name}/quotas",
+                           "/api/v1/scenarios",
+                           "/api/v1/scenarios/{name}",
+                           "/api/v1/templates",
+                           "/api/v1/templates/{name}"}) {
     EXPECT_TRUE(paths.count(path)) << path << " missing from openapi.json";
   }
-  EXPECT_EQ(paths.size(), 70u);
+  EXPECT_EQ(paths.size(), 74u);
 }
 
 TEST(ApiKey, RequiredOnDataRoutesWhenConfiguredButNotOnHealth) {

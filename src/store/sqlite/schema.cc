@@ -79,6 +79,11 @@ constexpr Migration kMigrations[] = {
      "  experiment_id TEXT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,"
      "  weight REAL NOT NULL, target_kind TEXT NOT NULL, target TEXT NOT NULL,"
      "  PRIMARY KEY(experiment_id, position)) WITHOUT ROWID;"},
+    {6,
+     // Recommendation scenarios: the configuration is JSON text, validated by the server.
+     "CREATE TABLE scenarios("
+     "  name TEXT PRIMARY KEY, config TEXT NOT NULL,"
+     "  created INTEGER NOT NULL, updated INTEGER NOT NULL);"},
 };
 
 constexpr const char* kCreateMigrationsTable =

@@ -66,6 +66,13 @@ class SqliteStore final : public Store {
   Result<int64_t> MaxFeedbackSeq() override;
   Result<StoreCounts> Counts() override;
 
+  // Scenarios: sqlite_scenarios.cc.
+  Status InsertScenario(const ScenarioRecord& scenario) override;
+  Status UpdateScenario(const ScenarioRecord& scenario) override;
+  Result<ScenarioRecord> GetScenario(std::string_view name) override;
+  Result<std::vector<ScenarioRecord>> ListScenarios() override;
+  Result<int64_t> DeleteScenario(std::string_view name) override;
+
   // Leases and job runs: sqlite_jobs.cc.
   Result<bool> TryAcquireLease(std::string_view name, std::string_view holder, TimestampUs now,
                                int64_t ttl_us) override;

@@ -75,6 +75,11 @@ class UnimplementedStore : public Store {
     return No("ListExperiments");
   }
   Result<int64_t> DeleteExperiment(std::string_view) override { return No("DeleteExperiment"); }
+  Status InsertScenario(const ScenarioRecord&) override { return No("InsertScenario"); }
+  Status UpdateScenario(const ScenarioRecord&) override { return No("UpdateScenario"); }
+  Result<ScenarioRecord> GetScenario(std::string_view) override { return No("GetScenario"); }
+  Result<std::vector<ScenarioRecord>> ListScenarios() override { return No("ListScenarios"); }
+  Result<int64_t> DeleteScenario(std::string_view) override { return No("DeleteScenario"); }
   Status Ping() override { return Status::Ok(); }
   void Close() override {}
 
