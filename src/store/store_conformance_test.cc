@@ -14,15 +14,10 @@
 
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
+#include "store/testing/store_fixture.h"
 
 namespace reco {
 namespace {
-
-struct StoreBackend {
-  std::string name;
-  // Opens (or reopens) the store whose data lives in `dir`.
-  std::function<Result<std::unique_ptr<Store>>(const std::filesystem::path& dir)> open;
-};
 
 Feedback Fb(std::string type, std::string user, std::string item, double value = 1.0,
             TimestampUs ts = 0) {
@@ -58,29 +53,8 @@ User U(std::string id, std::string labels = "null", std::string comment = "") {
 
 std::string Key(const Feedback& f) { return f.feedback_type + "/" + f.user_id + "/" + f.item_id; }
 
-class StoreConformanceTest : public ::testing::TestWithParam<StoreBackend> {
+class StoreConformanceTest : public testing::StoreFixture {
  protected:
-  void SetUp() override {
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::replace(name.begin(), name.end(), '/', '_');  // "Case/backend"
-    dir_ = std::filesystem::temp_directory_path() /
-           ("reco_store_conformance_" + std::to_string(::getpid()) + "_" + name);
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    Reopen();
-  }
-  void TearDown() override {
-    if (store_) store_->Close();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Reopen() {
-    if (store_) store_->Close();
-    store_.reset();
-    auto opened = GetParam().open(dir_);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    store_ = std::move(opened).value();
-  }
   void Insert(std::vector<Feedback> rows, bool overwrite = false) {
     InsertFeedbackOptions options;
     options.overwrite = overwrite;
@@ -116,9 +90,6 @@ class StoreConformanceTest : public ::testing::TestWithParam<StoreBackend> {
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? *c : StoreCounts{};
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_P(StoreConformanceTest, InsertedUserReadsBackAndReplaces) {
@@ -667,16 +638,7 @@ TEST_P(StoreConformanceTest, ScenariosInsertGetListUpdateDelete) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
-                         ::testing::Values(StoreBackend{"sqlite",
-                                                        [](const std::filesystem::path& dir) {
-                                                          SqliteStoreOptions options;
-                                                          options.path = dir / "reco.db";
-                                                          options.reader_connections = 2;
-                                                          return OpenSqliteStore(options);
-                                                        }}),
-                         [](const ::testing::TestParamInfo<StoreBackend>& info) {
-                           return info.param.name;
-                         });
+                         ::testing::Values(testing::SqliteBackend()), testing::BackendName);
 
 }  // namespace
 }  // namespace reco

@@ -10,14 +10,10 @@
 
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
+#include "store/testing/store_fixture.h"
 
 namespace reco {
 namespace {
-
-struct ExperimentBackend {
-  std::string name;
-  std::function<Result<std::unique_ptr<Store>>(const std::filesystem::path& dir)> open;
-};
 
 ExperimentRecord TwoArms(std::string id, std::string layer = "home") {
   ExperimentRecord e;
@@ -34,32 +30,8 @@ ExperimentRecord TwoArms(std::string id, std::string layer = "home") {
   return e;
 }
 
-class StoreExperimentsTest : public ::testing::TestWithParam<ExperimentBackend> {
+class StoreExperimentsTest : public testing::StoreFixture {
  protected:
-  void SetUp() override {
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::replace(name.begin(), name.end(), '/', '_');
-    dir_ = std::filesystem::temp_directory_path() /
-           ("reco_store_experiments_" + std::to_string(::getpid()) + "_" + name);
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    Reopen();
-  }
-  void TearDown() override {
-    if (store_) store_->Close();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Reopen() {
-    if (store_) store_->Close();
-    store_.reset();
-    auto opened = GetParam().open(dir_);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    store_ = std::move(opened).value();
-  }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<Store> store_;
 };
 
 void ExpectSame(const ExperimentRecord& got, const ExperimentRecord& want) {
@@ -146,16 +118,7 @@ TEST_P(StoreExperimentsTest, ReopenKeepsExperiments) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreExperimentsTest,
-                         ::testing::Values(ExperimentBackend{"sqlite",
-                                                             [](const std::filesystem::path& dir) {
-                                                               SqliteStoreOptions options;
-                                                               options.path = dir / "reco.db";
-                                                               options.reader_connections = 2;
-                                                               return OpenSqliteStore(options);
-                                                             }}),
-                         [](const ::testing::TestParamInfo<ExperimentBackend>& info) {
-                           return info.param.name;
-                         });
+                         ::testing::Values(testing::SqliteBackend()), testing::BackendName);
 
 }  // namespace
 }  // namespace reco
