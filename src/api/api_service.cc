@@ -75,12 +75,6 @@ HttpHandler ApiService::ReleasingParserBuffers(HttpHandler handler) const {
 }
 
 ApiService::ApiService(ApiDeps deps) : d_(deps) {
-  if (d_.scenarios == nullptr && d_.store != nullptr && d_.recommend != nullptr &&
-      d_.clock != nullptr) {
-    own_scenarios_ =
-        std::make_unique<service::ScenarioService>(*d_.store, *d_.recommend, *d_.clock);
-    d_.scenarios = own_scenarios_.get();
-  }
   requests_total_ =
       d_.metrics->AddCounter("http_requests_total", "HTTP requests by route, method and status.",
                              {"route", "method", "status"});
@@ -92,14 +86,6 @@ ApiService::ApiService(ApiDeps deps) : d_(deps) {
   unmatched_metrics_ = std::make_unique<RouteMetrics>();
   unmatched_metrics_->route = std::string(kUnmatchedRoute);
   unmatched_metrics_->seconds = request_seconds_->WithLabels({unmatched_metrics_->route});
-  if (d_.experiments == nullptr && d_.store != nullptr && d_.clock != nullptr) {
-    const std::filesystem::path data_dir =
-        d_.model != nullptr ? d_.model->data_dir() : std::filesystem::path();
-    own_experiments_ = std::make_unique<service::ExperimentService>(
-        *d_.store, *d_.clock,
-        service::ExperimentServiceOptions{.exposure_log =
-                                              data_dir / "evaluation" / "exposure_log.jsonl"});
-  }
   if (d_.config->console.enabled) {
     console_ = std::make_unique<ConsoleSessions>(
         ConsoleAuthOptions{
@@ -177,7 +163,7 @@ void ApiService::RegisterRoutes(Router& router) {
   AddPipelineRoutes(router);
   AddDatasetRoutes(router);
   AddConsoleRoutes(router);
-  if (d_.experiments != nullptr || own_experiments_ != nullptr) AddExperimentRoutes(router);
+  if (d_.experiments != nullptr) AddExperimentRoutes(router);
   if (d_.tenants != nullptr) AddTenantRoutes(router);
 }
 

@@ -60,17 +60,14 @@ struct ApiDeps {
   service::PipelineService* pipelines = nullptr;  // /api/v1/pipeline routes (503 when null)
   const MetricsHistory* history = nullptr;        // /api/v1/metrics/history (503 when null)
   service::PreviewService* preview = nullptr;     // /api/v1/preview (503 when null)
-  // /api/v1/experiments routes. When null, ApiService builds one on `store`, `clock` and the
-  // exposure log under `model`'s data directory.
-  service::ExperimentService* experiments = nullptr;
+  service::ExperimentService* experiments = nullptr;  // /api/v1/experiments (none when null)
   service::DatasetService* dataset = nullptr;     // /api/v1/dataset (503 when null)
   // The tenant registry: /api/v1/tenants routes (admin) when set, i.e. on the default tenant.
   service::TenantService* tenants = nullptr;
   // A tenant other than default: the tenant front (api/tenant_front.h) has checked the
   // request's credential before any route of this service runs, so the routes add no check.
   bool authorized_by_tenant_front = false;
-  // /api/v1/scenarios, /api/v1/templates and ?scenario= of /api/recommend. When null and the
-  // store and recommend service are given, ApiService builds one over them.
+  // /api/v1/scenarios, /api/v1/templates and ?scenario= of /api/recommend (503 when null).
   service::ScenarioService* scenarios = nullptr;
 };
 
@@ -162,13 +159,8 @@ class ApiService {
   void AddTenantKeyRoutes(Router& router);
 
   ApiDeps d_;
-  // The scenario service this ApiService built when ApiDeps named none (d_.scenarios points to
-  // it then).
-  std::unique_ptr<service::ScenarioService> own_scenarios_;
   // The console's sessions; null when console.enabled is false (no /console routes).
   std::unique_ptr<ConsoleSessions> console_;
-  // Built when ApiDeps names no experiments service.
-  std::unique_ptr<service::ExperimentService> own_experiments_;
   std::vector<RouteDoc> docs_;
   std::vector<std::unique_ptr<RouteMetrics>> route_metrics_;
   // Route pattern text -> its metrics per method; filled before the server starts, then read-only.

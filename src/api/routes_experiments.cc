@@ -204,7 +204,7 @@ void WriteAssignments(HttpResponse& res, std::string_view user_id,
 }  // namespace
 
 service::ExperimentService& ApiService::Experiments() {
-  return d_.experiments != nullptr ? *d_.experiments : *own_experiments_;
+  return *d_.experiments;
 }
 
 void ApiService::AddExperimentRoutes(Router& r) {

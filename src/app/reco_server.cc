@@ -23,11 +23,13 @@
 #include "pipeline/launcher.h"
 #include "scheduler/scheduler.h"
 #include "service/catalogue_service.h"
+#include "service/experiment_service.h"
 #include "service/feedback_service.h"
 #include "service/job_service.h"
 #include "service/model_service.h"
 #include "service/pipeline_service.h"
 #include "service/recommend_service.h"
+#include "service/scenario_service.h"
 #include "service/tenant_service.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
@@ -101,6 +103,11 @@ void LogOpenFileLimit(const OpenFileLimit& limit, int max_connections) {
   }
 }
 
+// The live exposure log of a tenant's data directory (serving/exposure_log.h).
+std::filesystem::path ExposureLogPath(const std::filesystem::path& data_dir) {
+  return data_dir / "evaluation" / "exposure_log.jsonl";
+}
+
 }  // namespace
 
 // One tenant's object graph over its data directory: the default tenant's (the root, which
@@ -126,6 +133,8 @@ struct RecoServer::Parts {
   std::unique_ptr<service::ModelService> model;
   std::unique_ptr<service::PreviewService> preview;
   std::unique_ptr<service::DatasetService> dataset;
+  std::unique_ptr<service::ScenarioService> scenarios;
+  std::unique_ptr<service::ExperimentService> experiments;
   api::ApiDeps deps;  // what the routes (and the gRPC services) call
   std::unique_ptr<api::ApiService> api;
   Router router;                 // a non-default tenant's routes, called by the tenant front
@@ -195,6 +204,11 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
   preview = std::make_unique<service::PreviewService>(*rollout, models->bundles(), *catalogue,
                                                       *feedback);
   dataset = std::make_unique<service::DatasetService>(*store, *catalogue, *feedback);
+  scenarios = std::make_unique<service::ScenarioService>(*store, *recommend, clock);
+  experiments = std::make_unique<service::ExperimentService>(
+      *store, clock,
+      service::ExperimentServiceOptions{.exposure_log =
+                                            ExposureLogPath(data_dir)});
   jobs = std::make_unique<service::JobService>(*scheduler, *store);
   pipelines = std::make_unique<service::PipelineService>(
       [launcher = pipeline.get()](pipeline::RunRequest request) {
@@ -218,7 +232,9 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
                       .pipelines = pipelines.get(),
                       .history = history.get(),
                       .preview = preview.get(),
-                      .dataset = dataset.get()};
+                      .experiments = experiments.get(),
+                      .dataset = dataset.get(),
+                      .scenarios = scenarios.get()};
 }
 
 RecoServer::RecoServer(RecoServerOptions options, const Clock& clock)
@@ -282,7 +298,7 @@ void RecoServer::Parts::BuildServing(const RecoConfig& config,
                              ResidentBytes);
   }
   auto opened = ExposureLog::Open(
-      {.path = data_dir / "evaluation" / "exposure_log.jsonl",
+      {.path = ExposureLogPath(data_dir),
        .max_bytes = static_cast<uint64_t>(config.registry.exposure_log_max_mb) << 20});
   if (opened.ok()) {
     exposure_log = std::move(opened).value();
