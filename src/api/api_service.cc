@@ -156,7 +156,7 @@ void ApiService::RegisterRoutes(Router& router) {
   AddItemRoutes(router);
   AddFeedbackRoutes(router);
   AddRecommendRoutes(router);
-  AddScenarioRoutes(router);
+  if (d_.scenarios != nullptr) AddScenarioRoutes(router);
   AddOperatorRoutes(router);
   AddRegistryRoutes(router);
   AddJobRoutes(router);

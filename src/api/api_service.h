@@ -67,7 +67,7 @@ struct ApiDeps {
   // A tenant other than default: the tenant front (api/tenant_front.h) has checked the
   // request's credential before any route of this service runs, so the routes add no check.
   bool authorized_by_tenant_front = false;
-  // /api/v1/scenarios, /api/v1/templates and ?scenario= of /api/recommend (503 when null).
+  // /api/v1/scenarios, /api/v1/templates and ?scenario= of /api/recommend (none when null).
   service::ScenarioService* scenarios = nullptr;
 };
 

@@ -29,13 +29,6 @@ void WriteTemplate(JsonWriter& w, const ScenarioTemplate& t) {
   w.EndObject().EndObject();
 }
 
-// 503 when the server was built without scenarios.
-bool NoScenarios(service::ScenarioService* scenarios, HttpResponse& res) {
-  if (scenarios != nullptr) return false;
-  SetJsonError(res, 503, "this server has no scenarios");
-  return true;
-}
-
 }  // namespace
 
 void ApiService::AddScenarioRoutes(Router& r) {
@@ -46,7 +39,6 @@ void ApiService::AddScenarioRoutes(Router& r) {
        .tag = "scenarios",
        .response_schema = "Scenario[]"},
       [this](HttpRequest&, HttpResponse& res) {
-        if (NoScenarios(d_.scenarios, res)) return;
         auto list = d_.scenarios->List();
         if (!list.ok()) return SetStatusError(res, list.status());
         JsonWriter w(std::move(res.body));
@@ -66,7 +58,6 @@ void ApiService::AddScenarioRoutes(Router& r) {
        .response_schema = "Scenario",
        .admin = AdminScope::kOperate},
       [this](HttpRequest& req, HttpResponse& res) {
-        if (NoScenarios(d_.scenarios, res)) return;
         Result<ScenarioConfig> config = ParseNewScenario(req.body());
         if (!config.ok()) return SetStatusError(res, config.status());
         auto created = d_.scenarios->Create(*config);
@@ -86,7 +77,6 @@ void ApiService::AddScenarioItemRoutes(Router& r) {
        .tag = "scenarios",
        .response_schema = "Scenario"},
       [this](HttpRequest& req, HttpResponse& res) {
-        if (NoScenarios(d_.scenarios, res)) return;
         auto info = d_.scenarios->Get(req.Param("name"));
         if (!info.ok()) return SetStatusError(res, info.status());
         WriteScenarioBody(res, *info);
@@ -101,7 +91,6 @@ void ApiService::AddScenarioItemRoutes(Router& r) {
        .response_schema = "Scenario",
        .admin = AdminScope::kOperate},
       [this](HttpRequest& req, HttpResponse& res) {
-        if (NoScenarios(d_.scenarios, res)) return;
         Result<ScenarioConfig> config = ParseScenario(req.body(), req.Param("name"));
         if (!config.ok()) return SetStatusError(res, config.status());
         auto replaced = d_.scenarios->Replace(*config);
@@ -116,7 +105,6 @@ void ApiService::AddScenarioItemRoutes(Router& r) {
        .response_schema = "object",
        .admin = AdminScope::kOperate},
       [this](HttpRequest& req, HttpResponse& res) {
-        if (NoScenarios(d_.scenarios, res)) return;
         std::string_view name = req.Param("name");
         if (Status st = d_.scenarios->Delete(name); !st.ok()) return SetStatusError(res, st);
         JsonWriter w(std::move(res.body));
@@ -134,7 +122,6 @@ void ApiService::AddTemplateRoutes(Router& r) {
        .tag = "scenarios",
        .response_schema = "Template[]"},
       [this](HttpRequest&, HttpResponse& res) {
-        if (NoScenarios(d_.scenarios, res)) return;
         JsonWriter w(std::move(res.body));
         w.BeginArray();
         for (const ScenarioTemplate& t : d_.scenarios->Templates()) WriteTemplate(w, t);
@@ -148,7 +135,6 @@ void ApiService::AddTemplateRoutes(Router& r) {
        .tag = "scenarios",
        .response_schema = "Template"},
       [this](HttpRequest& req, HttpResponse& res) {
-        if (NoScenarios(d_.scenarios, res)) return;
         auto t = d_.scenarios->Template(req.Param("name"));
         if (!t.ok()) return SetStatusError(res, t.status());
         JsonWriter w(std::move(res.body));

@@ -3,31 +3,11 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/stable_hash.h"
 #include "experiment/experiment.h"
 
 namespace reco::experiment {
 namespace {
-
-constexpr uint64_t kFnvOffset = 14695981039346656037ull;
-constexpr uint64_t kFnvPrime = 1099511628211ull;
-
-uint64_t FnvAppend(uint64_t h, std::string_view bytes) {
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= kFnvPrime;
-  }
-  return h;
-}
-
-// MurmurHash3's fmix64: FNV-1a alone mixes the last bytes poorly into the high bits.
-uint64_t Mix(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 33;
-  return h;
-}
 
 // [begin, end) bucket ranges of the running experiments of `layer` other than `skip_id`, sorted.
 std::vector<std::pair<int, int>> TakenRanges(std::span<const ExperimentRecord> experiments,
@@ -51,9 +31,9 @@ bool Overlaps(const std::vector<std::pair<int, int>>& taken, int begin, int end)
 }  // namespace
 
 uint64_t Hash64(std::string_view salt, std::string_view key) {
-  uint64_t h = FnvAppend(kFnvOffset, salt);
-  h = FnvAppend(h, std::string_view("\x1f", 1));
-  return Mix(FnvAppend(h, key));
+  uint64_t h = Fnv1a64Append(kFnv1a64Offset, salt);
+  h = Fnv1a64Append(h, std::string_view("\x1f", 1));
+  return Fmix64(Fnv1a64Append(h, key));
 }
 
 int Bucket(std::string_view salt, std::string_view key) {

@@ -40,10 +40,7 @@ class RecommendServiceTest : public testing::ServiceFixture {
  protected:
   void SetUp() override {
     ServiceFixture::SetUp();
-    ASSERT_NO_FATAL_FAILURE(PutItems(4, {"books"}));
-    std::vector<Feedback> likes = {Row("like", "u1", "i1"), Row("like", "u2", "i1"),
-                                   Row("like", "u2", "i2")};
-    ASSERT_TRUE(feedback_->Write({.rows = likes}).ok());
+    ASSERT_NO_FATAL_FAILURE(PutLikedBooks());
   }
 
   // The first degraded answer swaps `next` in as the primary bundle, in the middle of the

@@ -10,15 +10,11 @@
 namespace reco::service {
 namespace {
 
-// Items i0..i3 (i0 the newest); live popularity: i1 (2 likes), i2 (1).
 class ScenarioServiceTest : public testing::ServiceFixture {
  protected:
   void SetUp() override {
     ServiceFixture::SetUp();
-    ASSERT_NO_FATAL_FAILURE(PutItems(4, {"books"}));
-    std::vector<Feedback> likes = {Row("like", "u1", "i1"), Row("like", "u2", "i1"),
-                                   Row("like", "u2", "i2")};
-    ASSERT_TRUE(feedback_->Write({.rows = likes}).ok());
+    ASSERT_NO_FATAL_FAILURE(PutLikedBooks());
     scenarios_ = std::make_unique<ScenarioService>(*store_, *recommend_, clock_);
   }
 

@@ -11,6 +11,7 @@
 #include "models/model_files.h"
 #include "models/popularity.h"
 #include "serving/recommender.h"
+#include "serving/testing/fit_models.h"
 
 namespace reco {
 namespace {
@@ -58,19 +59,8 @@ class ScenarioRecommendTest : public ::testing::Test {
     }
   }
   void LoadModels(std::optional<UserRecsModel> recs = std::nullopt) {
-    DatasetBuilder builder;
-    for (const auto& it : items_) builder.AddItem(it);
-    for (const auto& f : feedback_) builder.AddFeedback(f);
-    Dataset dataset = std::move(builder).Build();
-    ModelSet set;
-    ItemCfOptions cf;
-    cf.shrinkage = 0;
-    cf.num_threads = 1;
-    set.itemcf = std::move(ItemCfModel::Fit(dataset, cf)).value();
-    set.popularity = std::move(PopularityModel::Fit(dataset, PopularityOptions{})).value();
-    set.latest = std::move(LatestModel::Fit(dataset, LatestOptions{})).value();
+    ModelSet set = testing::FitWorldModels(items_, feedback_);
     set.recs = std::move(recs);
-    set.created = 42 * kMicrosPerSecond;
     holder_.Set(ModelBundle::Build(set, state_, 7));
   }
   // Per-user lists of `algorithm` for user "u": d then c.

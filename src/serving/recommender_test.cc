@@ -13,6 +13,7 @@
 #include "models/model_files.h"
 #include "models/popularity.h"
 #include "serving/model_manager.h"
+#include "serving/testing/fit_models.h"
 
 namespace reco {
 namespace {
@@ -56,22 +57,7 @@ World MakeWorld() {
   return w;
 }
 
-ModelSet FitModels(const World& w) {
-  DatasetBuilder builder;
-  for (const auto& it : w.items) builder.AddItem(it);
-  for (const auto& f : w.feedback) builder.AddFeedback(f);
-  Dataset dataset = std::move(builder).Build();
-  ModelSet set;
-  ItemCfOptions cf;
-  cf.shrinkage = 0;
-  cf.num_threads = 1;
-  set.itemcf = std::move(ItemCfModel::Fit(dataset, cf)).value();
-  set.popularity = std::move(PopularityModel::Fit(dataset, PopularityOptions{})).value();
-  set.latest = std::move(LatestModel::Fit(dataset, LatestOptions{})).value();
-  set.snapshot_id = dataset.snapshot_id();
-  set.created = 42 * kMicrosPerSecond;
-  return set;
-}
+ModelSet FitModels(const World& w) { return testing::FitWorldModels(w.items, w.feedback); }
 
 class RecommenderTest : public ::testing::Test {
  protected:

@@ -8,6 +8,8 @@
 #include <exception>
 #include <set>
 
+#include "core/stable_hash.h"
+
 namespace reco {
 namespace {
 
@@ -33,21 +35,7 @@ std::atomic<uint64_t> next_rollout_instance{1};
 
 }  // namespace
 
-uint64_t HashId(std::string_view key) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  // MurmurHash3's fmix64: FNV alone leaves the top bits of keys that differ in their last
-  // character ("u1", "u2", ...) correlated.
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 33;
-  return h;
-}
+uint64_t HashId(std::string_view key) { return StableHash64(key); }
 
 double HashFraction(std::string_view key) {
   return static_cast<double>(HashId(key) >> 11) / 9007199254740992.0;  // 2^53

@@ -74,6 +74,14 @@ class ServiceFixture : public ::testing::Test {
     ASSERT_TRUE(catalogue_->PutItems(items).ok());
   }
 
+  // Books i0..i3 (i0 the newest), liked so that live popularity is i1 (2 likes), i2 (1).
+  void PutLikedBooks() {
+    ASSERT_NO_FATAL_FAILURE(PutItems(4, {"books"}));
+    std::vector<Feedback> likes = {Row("like", "u1", "i1"), Row("like", "u2", "i1"),
+                                   Row("like", "u2", "i2")};
+    ASSERT_TRUE(feedback_->Write({.rows = likes}).ok());
+  }
+
   double Ingested(std::string_view kind) {
     return metrics_.AddCounter("feedback_ingested_total", "", {"kind"})
         ->WithLabels({std::string(kind)})
