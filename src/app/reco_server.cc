@@ -18,6 +18,7 @@
 #include "core/memory.h"
 #include "core/periodic_task.h"
 #include "grpc/grpc_server.h"
+#include "kafka/kafka_ingest.h"
 #include "ops/metrics.h"
 #include "pipeline/data_quality.h"
 #include "pipeline/launcher.h"
@@ -526,14 +527,50 @@ Status RecoServer::Start() {
     p.scheduler->Start();
     spdlog::info("scheduler running in-process holder={}", p.scheduler->holder());
   }
+  RECO_RETURN_IF_ERROR(StartKafka());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("reco serve listening on http://{}:{} ready_seconds={:.3f} models_loaded={}",
                config.server.host, p.http->port(), secs, p.models->models_loaded());
   return Status::Ok();
 }
 
+Status RecoServer::StartKafka() {
+  const KafkaConfig& c = options_.config.kafka;
+  if (c.brokers.empty()) return Status::Ok();
+  kafka::KafkaIngestOptions options{.brokers = c.brokers,
+                                    .group_id = c.group_id,
+                                    .item_topic = c.item_topic,
+                                    .feedback_topic = c.feedback_topic,
+                                    .dead_letter_topic = c.dead_letter_topic,
+                                    .tenants = c.tenants,
+                                    .batch_size = c.batch_size,
+                                    .session_timeout_seconds = c.session_timeout_seconds};
+  if (options.tenants.empty()) {
+    options.tenants = {std::string(service::kDefaultTenant)};
+    RECO_ASSIGN_OR_RETURN(std::vector<service::TenantInfo> registered, tenancy_->registry->List());
+    for (const service::TenantInfo& info : registered) options.tenants.push_back(info.name);
+  }
+  Parts& root = *parts_;
+  kafka::TargetResolver resolver =
+      [this, &root](const std::string& tenant) -> Result<kafka::IngestTarget> {
+    if (tenant == service::kDefaultTenant) {
+      return kafka::IngestTarget{root.catalogue.get(), root.feedback.get()};
+    }
+    RECO_ASSIGN_OR_RETURN(service::TenantInfo info, tenancy_->registry->Get(tenant));
+    RECO_ASSIGN_OR_RETURN(std::shared_ptr<Parts> parts,
+                          tenancy_->Open(info, options_.config, clock_));
+    return kafka::IngestTarget{parts->catalogue.get(), parts->feedback.get(), parts};
+  };
+  kafka_ = std::make_unique<kafka::KafkaIngest>(std::move(options), std::move(resolver),
+                                                root.metrics);
+  return kafka_->Start();
+}
+
 void RecoServer::Stop() {
   if (!parts_) return;
+  // The Kafka source writes what it has read and commits it before the services close.
+  if (kafka_) kafka_->Stop();
+  kafka_.reset();
   if (parts_->registry_follower) parts_->registry_follower->Stop();
   // HTTP and gRPC drain their in-flight calls at the same time (each up to drain_seconds).
   std::thread grpc_drain;

@@ -16,6 +16,9 @@
 #include "core/time.h"
 
 namespace reco {
+namespace kafka {
+class KafkaIngest;
+}  // namespace kafka
 
 struct RecoServerOptions {
   std::filesystem::path data_dir;
@@ -36,11 +39,14 @@ class RecoServer {
   struct Tenancy;
   Router MakeFront(Parts& root);
   void OpenRegisteredTenants();
+  // [kafka] with brokers: the Kafka source, writing through each tenant's services.
+  Status StartKafka();
 
   RecoServerOptions options_;
   const Clock& clock_;
   std::unique_ptr<Parts> parts_;  // the default tenant's, with the HTTP server
   std::unique_ptr<Tenancy> tenancy_;
+  std::unique_ptr<kafka::KafkaIngest> kafka_;  // null without [kafka] brokers
 };
 
 }  // namespace reco

@@ -232,6 +232,14 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       StringKey("log.level", &c.log_level),
       StringKey("content.clip_model_path", &c.content.clip_model_path),
       StringKey("content.hf_hub_offline", &c.content.hf_hub_offline),
+      StringKey("kafka.brokers", &c.kafka.brokers),
+      StringKey("kafka.group_id", &c.kafka.group_id),
+      StringKey("kafka.item_topic", &c.kafka.item_topic),
+      StringKey("kafka.feedback_topic", &c.kafka.feedback_topic),
+      StringKey("kafka.dead_letter_topic", &c.kafka.dead_letter_topic),
+      StringListKey("kafka.tenants", &c.kafka.tenants),
+      IntKey("kafka.batch_size", &c.kafka.batch_size),
+      DoubleKey("kafka.session_timeout_seconds", &c.kafka.session_timeout_seconds),
   };
   for (auto& k : keys) k.env_names.push_back(DefaultEnvName(k.path));
   // The names operators already use.
@@ -454,6 +462,21 @@ Status RecoConfig::Validate() const {
   bool level_ok = false;
   for (const char* l : kLevels) level_ok = level_ok || log_level == l;
   RECO_RETURN_IF_ERROR(Range(level_ok, "log.level", "trace, debug, info, warn, error, off"));
+  RECO_RETURN_IF_ERROR(
+      Range(kafka.batch_size >= 1 && kafka.batch_size <= 100000, "kafka.batch_size", "1..100000"));
+  RECO_RETURN_IF_ERROR(
+      Range(kafka.session_timeout_seconds >= 1 && kafka.session_timeout_seconds <= 3600,
+            "kafka.session_timeout_seconds", "1..3600 seconds"));
+  if (!kafka.brokers.empty()) {
+    RECO_RETURN_IF_ERROR(Range(kafka.item_topic.find("{tenant}") != std::string::npos,
+                               "kafka.item_topic", "a topic name with {tenant}"));
+    RECO_RETURN_IF_ERROR(Range(kafka.feedback_topic.empty() ||
+                                   kafka.feedback_topic.find("{tenant}") != std::string::npos,
+                               "kafka.feedback_topic", "\"\" or a topic name with {tenant}"));
+    RECO_RETURN_IF_ERROR(Range(!kafka.group_id.empty(), "kafka.group_id", "a non-empty name"));
+    RECO_RETURN_IF_ERROR(
+        Range(!kafka.dead_letter_topic.empty(), "kafka.dead_letter_topic", "a topic name"));
+  }
   return Status::Ok();
 }
 

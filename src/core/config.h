@@ -149,6 +149,18 @@ struct ContentConfig {
   std::string hf_hub_offline;   // HF_HUB_OFFLINE as set ("1" keeps model libraries offline)
 };
 
+// The Kafka source of reco serve (docs/kafka.md); off while `brokers` is empty.
+struct KafkaConfig {
+  std::string brokers;  // bootstrap servers host:port[,host:port] (RECO_KAFKA_BROKERS)
+  std::string group_id = "reco";
+  std::string item_topic = "item-events-{tenant}";          // {tenant}: the tenant's name
+  std::string feedback_topic = "behavior-events-{tenant}";  // "" = none
+  std::string dead_letter_topic = "reco-dead-letter";
+  std::vector<std::string> tenants;  // empty: default and every tenant registered at start-up
+  int batch_size = 500;
+  double session_timeout_seconds = 45;
+};
+
 struct RecoConfig {
   ServerConfig server;
   DatabaseConfig database;
@@ -159,6 +171,7 @@ struct RecoConfig {
   RegistryConfig registry;
   ConsoleConfig console;
   ContentConfig content;
+  KafkaConfig kafka;
   std::string log_level = "info";
 
   // Reads `path` (empty = only defaults + environment), applies the environment, validates.
