@@ -29,8 +29,14 @@ function(reco_cc_test)
     gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 TEST_FILTER "-${ARG_POSTGRES_TESTS}"
                          PROPERTIES LABELS "${ARG_LABELS}")
   endif()
+  # One label only: the discovery script writes a list value unquoted (its items would shift
+  # the property/value pairs that follow).
+  set(pg_labels postgres)
+  if(ARG_LABELS)
+    set(pg_labels ${ARG_LABELS})
+  endif()
   gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 TEST_FILTER "${ARG_POSTGRES_TESTS}"
-                       PROPERTIES LABELS "${ARG_LABELS};postgres" FIXTURES_REQUIRED postgres
+                       PROPERTIES LABELS "${pg_labels}" FIXTURES_REQUIRED postgres
                        ENVIRONMENT "RECO_TEST_PG_DIR=${RECO_TEST_PG_DIR}")
 endfunction()
 

@@ -23,6 +23,8 @@ Result<std::unique_ptr<Store>> OpenStore(const RecoConfig& config,
                                          WriteFailureObserver on_write_failure) {
   const DatabaseConfig& db = config.database;
   if (!config.store.url.empty()) {
+    // The data directory still holds the model files, runs and registry.
+    if (!db.read_only && !data_dir.empty()) RECO_RETURN_IF_ERROR(EnsureDirectory(data_dir));
     PostgresStoreOptions options;
     options.url = config.store.url;
     options.pool_size = config.store.pool_size;
