@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL 15 server for the tests (the CTest fixture "postgres", and test
 # binaries run by hand). Usage:
-#   scripts/pg-test-server.sh start DIR   initdb into DIR/data, start the server on a Unix socket
-#                                         in DIR (no TCP), write its admin URL to DIR/url
+#   scripts/pg-test-server.sh start DIR [--durable]
+#                                         initdb into DIR/data, start the server on a Unix socket
+#                                         in DIR (no TCP), write its admin URL to DIR/url;
+#                                         --durable keeps PostgreSQL's fsync/commit defaults
+#                                         (benchmarks), otherwise they are off (tests)
 #   scripts/pg-test-server.sh stop DIR    stop it and remove DIR
 # Runs the server as the `postgres` user when started as root (initdb refuses root).
 set -euo pipefail
 PGBIN=${RECO_PG_BIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:-}
 dir=${2:-}
+durable=${3:-}
 if [[ -z "$cmd" || -z "$dir" ]]; then
   echo "usage: $0 start|stop DIR" >&2
   exit 2
@@ -36,10 +40,14 @@ case "$cmd" in
       exit 1
     fi
     port=5432
-    # Durability is not what the tests measure: no fsync. Only the socket in DIR listens.
-    if ! "${as[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-k $dir -p $port -c listen_addresses='' -c fsync=off -c synchronous_commit=off \
--c full_page_writes=off -c max_connections=200" start >/dev/null; then
+    # Durability is not what the tests measure: no fsync unless --durable. Only the socket in
+    # DIR listens.
+    opts="-k $dir -p $port -c listen_addresses='' -c max_connections=200"
+    if [[ "$durable" != "--durable" ]]; then
+      opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    fi
+    if ! "${as[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$opts" \
+      start >/dev/null; then
       cat "$dir/server.log" >&2
       exit 1
     fi

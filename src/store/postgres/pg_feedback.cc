@@ -1,6 +1,7 @@
 // Feedback, bulk import and scans of the PostgreSQL Store backend.
 #include <algorithm>
 #include <charconv>
+#include <unordered_map>
 
 #include "store/id_check.h"
 #include "store/postgres/postgres_store_impl.h"
@@ -44,31 +45,81 @@ Status UnknownId(int64_t row, std::string_view field, std::string_view kind, std
                          where);
 }
 
-// The first staged row (lowest ord) whose user (or item) is not stored, or none.
+// The first row of the batch whose user (or item) is not stored, or none.
 constexpr const char* kFirstUnknownUser =
-    "SELECT s.ord, s.user_id FROM feedback_stage s"
-    " WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = s.user_id) ORDER BY s.ord LIMIT 1";
+    "SELECT s.first_ord, s.user_id FROM feedback_stage s"
+    " WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = s.user_id)"
+    " ORDER BY s.first_ord LIMIT 1";
 constexpr const char* kFirstUnknownItem =
-    "SELECT s.ord, s.item_id FROM feedback_stage s"
-    " WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.item_id = s.item_id) ORDER BY s.ord LIMIT 1";
+    "SELECT s.first_ord, s.item_id FROM feedback_stage s"
+    " WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.item_id = s.item_id)"
+    " ORDER BY s.first_ord LIMIT 1";
 
-// Writes the staged rows, one per key (the first staged for insert, the last for overwrite),
-// numbered after $1 in staging order; returns how many were written and the highest number.
-std::string WriteStagedSql(bool overwrite) {
+// Imports at least this large into an empty feedback table build its key indexes once, after
+// the rows (same transaction), instead of row by row.
+constexpr size_t kDeferIndexRows = 100'000;
+constexpr const char* kDropFeedbackIndexes =
+    "ALTER TABLE feedback DROP CONSTRAINT feedback_key; DROP INDEX feedback_by_item;";
+constexpr const char* kCreateFeedbackIndexes =
+    "ALTER TABLE feedback ADD CONSTRAINT feedback_key UNIQUE (user_id, item_id, feedback_type);"
+    "CREATE INDEX feedback_by_item ON feedback(item_id, user_id, feedback_type);";
+
+// Writes the staged rows (one per key), row `ord` of the batch numbered $1 + 1 + ord; returns
+// how many were written and the highest number. `into_empty`: the table is empty and has no key
+// index (no conflict is possible).
+std::string WriteStagedSql(bool overwrite, bool into_empty) {
   std::string sql =
-      "WITH d AS (SELECT DISTINCT ON (user_id, item_id, feedback_type) * FROM feedback_stage"
-      "   ORDER BY user_id, item_id, feedback_type, ord ";
-  sql += overwrite ? "DESC" : "ASC";
-  sql +=
-      "), w AS (INSERT INTO feedback(seq, feedback_type, user_id, item_id, value, ts, comment)"
-      "   SELECT $1::bigint + row_number() OVER (ORDER BY ord), feedback_type, user_id, item_id,"
-      "     value, ts, comment FROM d ORDER BY ord"
-      "   ON CONFLICT (user_id, item_id, feedback_type) ";
-  sql += overwrite ? "DO UPDATE SET value = excluded.value, ts = excluded.ts,"
-                     " comment = excluded.comment, seq = excluded.seq"
-                   : "DO NOTHING";
+      "WITH w AS (INSERT INTO feedback(seq, feedback_type, user_id, item_id, value, ts, comment)"
+      "   SELECT $1::bigint + 1 + ord, feedback_type, user_id, item_id, value, ts, comment"
+      "   FROM feedback_stage";
+  if (!into_empty) {
+    sql += " ON CONFLICT (user_id, item_id, feedback_type) ";
+    sql += overwrite ? "DO UPDATE SET value = excluded.value, ts = excluded.ts,"
+                       " comment = excluded.comment, seq = excluded.seq"
+                     : "DO NOTHING";
+  }
   sql += " RETURNING seq) SELECT count(*), coalesce(max(seq), 0) FROM w";
   return sql;
+}
+
+// A feedback row's key, viewing the batch's strings.
+struct KeyView {
+  std::string_view type, user, item;
+  bool operator==(const KeyView&) const = default;
+};
+struct KeyViewHash {
+  size_t operator()(const KeyView& k) const {
+    std::hash<std::string_view> h;
+    return h(k.user) ^ (h(k.item) * 31) ^ (h(k.type) * 1000003);
+  }
+};
+
+// One kept row per key (the first for insert, the last for overwrite), in batch order, each with
+// the first row of its key (the row an error about its ids names).
+struct KeptRow {
+  size_t row;
+  size_t first_row;
+};
+std::vector<KeptRow> Deduplicate(std::span<const Feedback> feedback, bool overwrite) {
+  std::unordered_map<KeyView, size_t, KeyViewHash> index;  // key -> position in `kept`
+  index.reserve(feedback.size());
+  std::vector<KeptRow> kept;
+  kept.reserve(feedback.size());
+  for (size_t i = 0; i < feedback.size(); ++i) {
+    const Feedback& f = feedback[i];
+    auto [it, inserted] =
+        index.try_emplace(KeyView{f.feedback_type, f.user_id, f.item_id}, kept.size());
+    if (inserted) {
+      kept.push_back({i, i});
+    } else if (overwrite) {
+      kept[it->second].row = i;
+    }
+  }
+  if (overwrite) {
+    std::sort(kept.begin(), kept.end(),
+              [](const KeptRow& a, const KeptRow& b) { return a.row < b.row; });
+  }
+  return kept;
 }
 
 Feedback ReadFeedback(const PgResult& res, int row, int first) {
@@ -82,31 +133,53 @@ Feedback ReadFeedback(const PgResult& res, int row, int first) {
   return f;
 }
 
+// Appends `f` as a COPY text row: the leading columns (already formatted), then the feedback's.
+void AppendFeedbackRow(std::string& data, std::string_view leading, const Feedback& f) {
+  char number[32];
+  data += leading;
+  AppendCopyText(data, f.feedback_type);
+  data.push_back('\t');
+  AppendCopyText(data, f.user_id);
+  data.push_back('\t');
+  AppendCopyText(data, f.item_id);
+  data.push_back('\t');
+  auto end = std::to_chars(number, number + sizeof(number), f.value).ptr;
+  data.append(number, end);
+  data.push_back('\t');
+  data += std::to_string(f.timestamp);
+  data.push_back('\t');
+  AppendCopyText(data, f.comment);
+  data.push_back('\n');
+}
+
+// Locks the feedback sequence counter until the commit and returns it: writers of every process
+// number their rows in commit order, so "seq > watermark" never skips a row committed later with
+// a lower number.
+Result<int64_t> LockSeq(PgConn& conn) {
+  RECO_ASSIGN_OR_RETURN(
+      PgResult counter,
+      conn.Query("SELECT value FROM store_counters WHERE name = 'feedback_seq' FOR UPDATE"));
+  return counter.Int(0, 0);
+}
+
+Status SaveSeq(PgConn& conn, int64_t seq) {
+  return conn
+      .Command("UPDATE store_counters SET value = $1 WHERE name = 'feedback_seq'",
+               Params().Add(seq))
+      .status();
+}
+
 }  // namespace
 
 Result<int64_t> PostgresStore::WriteFeedback(PgConn& conn, std::span<const Feedback> feedback,
-                                             const InsertFeedbackOptions& options) {
+                                             const InsertFeedbackOptions& options, bool bulk) {
   if (feedback.empty()) return int64_t{0};
+  const std::vector<KeptRow> kept = Deduplicate(feedback, options.overwrite);
   std::string data;
-  data.reserve(feedback.size() * 48);
-  char number[32];
-  for (size_t i = 0; i < feedback.size(); ++i) {
-    const Feedback& f = feedback[i];
-    data += std::to_string(i);
-    data.push_back('\t');
-    AppendCopyText(data, f.feedback_type);
-    data.push_back('\t');
-    AppendCopyText(data, f.user_id);
-    data.push_back('\t');
-    AppendCopyText(data, f.item_id);
-    data.push_back('\t');
-    auto end = std::to_chars(number, number + sizeof(number), f.value).ptr;
-    data.append(number, end);
-    data.push_back('\t');
-    data += std::to_string(f.timestamp);
-    data.push_back('\t');
-    AppendCopyText(data, f.comment);
-    data.push_back('\n');
+  data.reserve(kept.size() * 48);
+  for (const KeptRow& k : kept) {
+    AppendFeedbackRow(data, std::to_string(k.row) + "\t" + std::to_string(k.first_row) + "\t",
+                      feedback[k.row]);
   }
   RECO_RETURN_IF_ERROR(conn.Exec("DELETE FROM feedback_stage"));
   RECO_RETURN_IF_ERROR(conn.CopyIn("COPY feedback_stage FROM STDIN", data));
@@ -130,6 +203,7 @@ Result<int64_t> PostgresStore::WriteFeedback(PgConn& conn, std::span<const Feedb
     }
     if (item_row >= 0) return UnknownId(item_row, "ItemId", "item", item_id);
   }
+  // New ids in key order: concurrent writers of overlapping ids lock them in the same order.
   if (options.auto_insert_users) {
     RECO_RETURN_IF_ERROR(conn.Command("INSERT INTO users(user_id) SELECT DISTINCT user_id"
                                       " FROM feedback_stage ORDER BY 1 ON CONFLICT DO NOTHING")
@@ -140,28 +214,27 @@ Result<int64_t> PostgresStore::WriteFeedback(PgConn& conn, std::span<const Feedb
                                       " FROM feedback_stage ORDER BY 1 ON CONFLICT DO NOTHING")
                              .status());
   }
-  // Locks the counter until the commit: writers of every process number their rows in commit
-  // order, so "seq > watermark" never skips a row committed later with a lower number.
-  RECO_ASSIGN_OR_RETURN(
-      PgResult counter,
-      conn.Query("SELECT value FROM store_counters WHERE name = 'feedback_seq' FOR UPDATE"));
-  const int64_t base = counter.Int(0, 0);
-  RECO_ASSIGN_OR_RETURN(PgResult written,
-                        conn.Query(WriteStagedSql(options.overwrite), Params().Add(base)));
-  const int64_t count = written.Int(0, 0);
-  if (count > 0) {
-    RECO_RETURN_IF_ERROR(
-        conn.Command("UPDATE store_counters SET value = $1 WHERE name = 'feedback_seq'",
-                     Params().Add(written.Int(0, 1)))
-            .status());
+  RECO_ASSIGN_OR_RETURN(const int64_t base, LockSeq(conn));
+  // A large import into an empty table builds the key indexes once, after the rows.
+  bool defer_indexes = false;
+  if (bulk && kept.size() >= kDeferIndexRows) {
+    RECO_ASSIGN_OR_RETURN(PgResult any, conn.Query("SELECT EXISTS (SELECT 1 FROM feedback)"));
+    defer_indexes = !any.Bool(0, 0);
   }
+  if (defer_indexes) RECO_RETURN_IF_ERROR(conn.Exec(kDropFeedbackIndexes));
+  RECO_ASSIGN_OR_RETURN(
+      PgResult written,
+      conn.Query(WriteStagedSql(options.overwrite, defer_indexes), Params().Add(base)));
+  if (defer_indexes) RECO_RETURN_IF_ERROR(conn.Exec(kCreateFeedbackIndexes));
+  const int64_t count = written.Int(0, 0);
+  if (count > 0) RECO_RETURN_IF_ERROR(SaveSeq(conn, written.Int(0, 1)));
   return count;
 }
 
 Result<int64_t> PostgresStore::InsertFeedback(std::span<const Feedback> feedback,
                                               const InsertFeedbackOptions& options) {
   RECO_RETURN_IF_ERROR(CheckFeedbackIds(feedback));
-  return Write([&](PgConn& conn) { return WriteFeedback(conn, feedback, options); },
+  return Write([&](PgConn& conn) { return WriteFeedback(conn, feedback, options, false); },
                feedback.size());
 }
 
@@ -179,7 +252,7 @@ Status PostgresStore::Import(std::span<const User> users, std::span<const Item> 
              [&](PgConn& conn) -> Result<int64_t> {
                RECO_RETURN_IF_ERROR(WriteUsers(conn, users));
                RECO_RETURN_IF_ERROR(WriteItems(conn, items));
-               return WriteFeedback(conn, feedback, options);
+               return WriteFeedback(conn, feedback, options, /*bulk=*/true);
              },
              users.size() + items.size() + feedback.size(), /*solo=*/true)
       .status();

@@ -90,7 +90,10 @@ Status PostgresStore::PrepareSession(PgConn& conn) {
     RECO_RETURN_IF_ERROR(conn.Exec("SET search_path TO " + QuoteIdent(options_.schema)));
   }
   if (options_.read_only) RECO_RETURN_IF_ERROR(conn.Exec("SET default_transaction_read_only = on"));
-  return Status::Ok();
+  // Room for the staging tables (temp_buffers must be set before the session's first temporary
+  // table), the sorts of a batch and an import's index builds without spilling to disk.
+  return conn.Exec(
+      "SET temp_buffers = '256MB'; SET work_mem = '64MB'; SET maintenance_work_mem = '256MB'");
 }
 
 Status PostgresStore::Init() {
@@ -130,7 +133,7 @@ Status PostgresStore::ReadyWriter() {
       "CREATE TEMP TABLE IF NOT EXISTS items_stage(ord bigint, item_id text COLLATE \"C\","
       "  is_hidden boolean, categories text, labels text, ts bigint, comment text)"
       "  ON COMMIT DELETE ROWS;"
-      "CREATE TEMP TABLE IF NOT EXISTS feedback_stage(ord bigint,"
+      "CREATE TEMP TABLE IF NOT EXISTS feedback_stage(ord bigint, first_ord bigint,"
       "  feedback_type text COLLATE \"C\", user_id text COLLATE \"C\","
       "  item_id text COLLATE \"C\", value double precision, ts bigint, comment text)"
       "  ON COMMIT DELETE ROWS;");

@@ -174,9 +174,10 @@ class PostgresStore final : public Store {
   Status WriteUsers(PgConn& conn, std::span<const User> users);
   Status WriteItems(PgConn& conn, std::span<const Item> items);
   // Stages, checks (auto-insert off), inserts missing users/items, writes the rows with the
-  // next sequence numbers. Returns the rows written.
+  // next sequence numbers. Returns the rows written. `bulk` (Import): a large batch into an
+  // empty table builds the key indexes after the rows.
   Result<int64_t> WriteFeedback(PgConn& conn, std::span<const Feedback> feedback,
-                                const InsertFeedbackOptions& options);
+                                const InsertFeedbackOptions& options, bool bulk);
   Result<int64_t> EditItemCategories(std::string_view item_id, std::string_view category, bool add);
 
   PostgresStoreOptions options_;
