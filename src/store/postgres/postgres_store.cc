@@ -122,12 +122,13 @@ Status PostgresStore::Init() {
 Status PostgresStore::ReadyWriter() {
   if (writer_ == nullptr) return Unavailable("store is closed");
   if (writer_->Broken()) {
+    writer_staged_ = false;
     RECO_RETURN_IF_ERROR(writer_->Reset());
     RECO_RETURN_IF_ERROR(PrepareSession(*writer_));
   }
-  if (options_.read_only) return Status::Ok();
+  if (writer_staged_ || options_.read_only) return Status::Ok();
   // Staging tables of this session for COPY; emptied at every commit.
-  return writer_->Exec(
+  RECO_RETURN_IF_ERROR(writer_->Exec(
       "CREATE TEMP TABLE IF NOT EXISTS users_stage(ord bigint, user_id text COLLATE \"C\","
       "  labels text, comment text) ON COMMIT DELETE ROWS;"
       "CREATE TEMP TABLE IF NOT EXISTS items_stage(ord bigint, item_id text COLLATE \"C\","
@@ -136,7 +137,9 @@ Status PostgresStore::ReadyWriter() {
       "CREATE TEMP TABLE IF NOT EXISTS feedback_stage(ord bigint, first_ord bigint,"
       "  feedback_type text COLLATE \"C\", user_id text COLLATE \"C\","
       "  item_id text COLLATE \"C\", value double precision, ts bigint, comment text)"
-      "  ON COMMIT DELETE ROWS;");
+      "  ON COMMIT DELETE ROWS;"));
+  writer_staged_ = true;
+  return Status::Ok();
 }
 
 Result<int64_t> PostgresStore::RunQueued(WriteOp& op) {

@@ -189,6 +189,7 @@ class PostgresStore final : public Store {
 
   std::mutex writer_mu_;
   std::unique_ptr<PgConn> writer_;  // null once closed
+  bool writer_staged_ = false;      // the writer session has its staging tables
   ConnPool readers_;
 
   std::atomic<bool> disk_full_{false};

@@ -134,6 +134,38 @@ TEST_F(PostgresStoreTest, TenantSchemasKeepTheirDataApart) {
   EXPECT_EQ(Sql("SELECT count(*) FROM t_acme.schema_migrations"), "3");
 }
 
+TEST_F(PostgresStoreTest, LostConnectionsAreReopenedByTheNextCalls) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->InsertUsers(std::vector<User>{User{.user_id = "before"}}).ok());
+  // The server ends every session of the store (a restart or a failover looks the same).
+  EXPECT_EQ(Sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"),
+            "3");  // the writer and two readers
+  // Each connection fails at most once (Unavailable), then reconnects.
+  int write_failures = 0;
+  Result<int64_t> wrote = Unavailable("not tried");
+  for (int attempt = 0; attempt < 2 && !wrote.ok(); ++attempt) {
+    wrote = store->InsertUsers(std::vector<User>{User{.user_id = "after"}});
+    if (!wrote.ok()) {
+      ++write_failures;
+      EXPECT_EQ(wrote.status().code(), StatusCode::kUnavailable) << wrote.status().ToString();
+    }
+  }
+  EXPECT_TRUE(wrote.ok()) << wrote.status().ToString();
+  EXPECT_LE(write_failures, 1);
+  int read_failures = 0;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    auto got = store->GetUser("after");
+    if (!got.ok()) {
+      ++read_failures;
+      EXPECT_EQ(got.status().code(), StatusCode::kUnavailable) << got.status().ToString();
+    }
+  }
+  EXPECT_LE(read_failures, 2);
+  EXPECT_TRUE(store->GetUser("before").ok());
+}
+
 TEST_F(PostgresStoreTest, ReadOnlyStoreRefusesWritesAndSaysSo) {
   ASSERT_NE(Open(), nullptr);
   PostgresStoreOptions options;
