@@ -8,17 +8,36 @@ function(reco_cc_library)
 endfunction()
 
 # reco_cc_test(NAME x_test SRCS x_test.cc DEPS reco_x): a GoogleTest binary registered with ctest.
+# POSTGRES_TESTS <gtest filter>: the tests that use the test PostgreSQL server (e.g. "*/postgres"
+# for the postgres instances of a value-parameterised suite); they require the ctest fixture
+# "postgres" (src/store/CMakeLists.txt), which starts one server for the whole run.
 function(reco_cc_test)
   if(NOT RECO_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;POSTGRES_TESTS" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${ARG_NAME} PRIVATE
     RECO_SOURCE_DIR="${PROJECT_SOURCE_DIR}" RECO_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+  if(NOT ARG_POSTGRES_TESTS)
+    gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+    return()
+  endif()
+  if(NOT ARG_POSTGRES_TESTS STREQUAL "*")
+    gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 TEST_FILTER "-${ARG_POSTGRES_TESTS}"
+                         PROPERTIES LABELS "${ARG_LABELS}")
+  endif()
+  # One label only: the discovery script writes a list value unquoted (its items would shift
+  # the property/value pairs that follow).
+  set(pg_labels postgres)
+  if(ARG_LABELS)
+    set(pg_labels ${ARG_LABELS})
+  endif()
+  gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 TEST_FILTER "${ARG_POSTGRES_TESTS}"
+                       PROPERTIES LABELS "${pg_labels}" FIXTURES_REQUIRED postgres
+                       ENVIRONMENT "RECO_TEST_PG_DIR=${RECO_TEST_PG_DIR}")
 endfunction()
 
 # reco_cc_benchmark(NAME x_benchmark SRCS x_benchmark.cc DEPS reco_x): a Google Benchmark binary.

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
-  libboost-dev libsqlite3-dev libssl-dev libfmt-dev libspdlog-dev libsimdjson-dev
+  libboost-dev libsqlite3-dev libpq-dev postgresql-15 libssl-dev libfmt-dev libspdlog-dev libsimdjson-dev
   libcli11-dev libtomlplusplus-dev libeigen3-dev libxgboost-dev libmariadb-dev mariadb-server
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk nginx sqlite3 python3 ccache openssl

@@ -162,6 +162,9 @@ CheckResult CheckModels(const fs::path& data_dir) {
 }
 
 CheckResult CheckSqlite(const fs::path& data_dir, const RecoConfig& config) {
+  if (!config.store.url.empty()) {
+    return Ok("sqlite", "store.url is set: the store is PostgreSQL, not checked here");
+  }
   if (config.database.data_store != "sqlite") {
     return Ok("sqlite", "database.data_store is " + config.database.data_store);
   }

@@ -181,6 +181,8 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       BoolKey("database.auto_insert_item", &c.database.auto_insert_item),
       IntKey("database.max_future_skew_seconds", &c.database.max_future_skew_seconds),
       BoolKey("database.read_only", &c.database.read_only),
+      StringKey("store.url", &c.store.url),
+      IntKey("store.pool_size", &c.store.pool_size),
       StringListKey("recommend.positive_feedback_types", &c.recommend.feedback_types.positive),
       StringListKey("recommend.read_feedback_types", &c.recommend.feedback_types.read),
       StringListKey("recommend.negative_feedback_types", &c.recommend.feedback_types.negative),
@@ -402,6 +404,11 @@ Status RecoConfig::Validate() const {
   RECO_RETURN_IF_ERROR(Range(
       database.max_future_skew_seconds >= 0 && database.max_future_skew_seconds <= kMaxSkewSeconds,
       "database.max_future_skew_seconds", "0..315360000 (10 years)"));
+  RECO_RETURN_IF_ERROR(Range(store.url.empty() || store.url.starts_with("postgres://") ||
+                                 store.url.starts_with("postgresql://"),
+                             "store.url", "empty (SQLite) or a postgres:// URL"));
+  RECO_RETURN_IF_ERROR(
+      Range(store.pool_size >= 1 && store.pool_size <= 256, "store.pool_size", "1..256"));
   RECO_RETURN_IF_ERROR(Range(recommend.itemcf_neighbors >= 1 && recommend.itemcf_neighbors <= 10000,
                              "recommend.itemcf_neighbors", "1..10000"));
   RECO_RETURN_IF_ERROR(

@@ -60,6 +60,15 @@ struct DatabaseConfig {
   bool read_only = false;
 };
 
+// A shared PostgreSQL database instead of the embedded SQLite file (docs/configuration.md,
+// "PostgreSQL store"). Model files stay under the data directory either way.
+struct StoreConfig {
+  // "" = SQLite (database.*); postgres://USER:PASSWORD@HOST:PORT/DATABASE[?PARAMS] = PostgreSQL.
+  // Env RECO_STORE_URL.
+  std::string url;
+  int pool_size = 4;  // PostgreSQL reader connections per process (plus one writer), 1..256
+};
+
 struct RecommendConfig {
   FeedbackTypes feedback_types;            // positive_/read_/negative_feedback_types
   int itemcf_neighbors = 100;              // top-K neighbours kept per item
@@ -164,6 +173,7 @@ struct KafkaConfig {
 struct RecoConfig {
   ServerConfig server;
   DatabaseConfig database;
+  StoreConfig store;
   RecommendConfig recommend;
   SourcesConfig sources;
   PipelineConfig pipeline;

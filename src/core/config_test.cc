@@ -84,6 +84,8 @@ TEST(RecoConfig, BadValuesNameTheKey) {
       {"[server]\nrequest_read_timeout = 0.0\n", "server.request_read_timeout"},
       {"[server]\nmax_inflight_body_bytes = 1024\n", "server.max_inflight_body_bytes"},
       {"[server]\nbuffer_release_bytes = 100\n", "server.buffer_release_bytes"},
+      {"[store]\nurl = \"mysql://u:pw@h/db\"\n", "store.url"},
+      {"[store]\npool_size = 0\n", "store.pool_size"},
   };
   for (const auto& c : cases) {
     auto path = WriteToml("bad", c.toml);
@@ -111,6 +113,21 @@ namespace reco {
 namespace {
 
 // reco.toml.example documents every key with its default: it must load, and give the defaults.
+TEST(RecoConfig, StoreUrlComesFromTheFileOrRecoStoreUrl) {
+  auto path = WriteToml("store", "[store]\nurl = \"postgres://a:b@file/db\"\npool_size = 8\n");
+  Result<RecoConfig> from_file = RecoConfig::Load(path);
+  ASSERT_TRUE(from_file.ok()) << from_file.status().ToString();
+  EXPECT_EQ(from_file->store.url, "postgres://a:b@file/db");
+  EXPECT_EQ(from_file->store.pool_size, 8);
+  ::setenv("RECO_STORE_URL", "postgresql://reco@env:5432/reco", 1);
+  Result<RecoConfig> from_env = RecoConfig::Load(path);
+  ::unsetenv("RECO_STORE_URL");
+  ASSERT_TRUE(from_env.ok()) << from_env.status().ToString();
+  EXPECT_EQ(from_env->store.url, "postgresql://reco@env:5432/reco");
+  EXPECT_TRUE(RecoConfig::Load("")->store.url.empty());  // SQLite by default
+  std::filesystem::remove(path);
+}
+
 TEST(RecoConfig, ExampleFileLoadsWithTheDefaults) {
   Result<RecoConfig> loaded = RecoConfig::Load(RECO_SOURCE_DIR "/reco.toml.example");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
@@ -123,6 +140,8 @@ TEST(RecoConfig, ExampleFileLoadsWithTheDefaults) {
   EXPECT_EQ(loaded->registry.keep_versions, defaults.registry.keep_versions);
   EXPECT_EQ(loaded->database.max_future_skew_seconds, defaults.database.max_future_skew_seconds);
   EXPECT_DOUBLE_EQ(loaded->pipeline.max_data_age_hours, defaults.pipeline.max_data_age_hours);
+  EXPECT_EQ(loaded->store.url, defaults.store.url);
+  EXPECT_EQ(loaded->store.pool_size, defaults.store.pool_size);
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
-// store_benchmark: timings of the sqlite Store on a Gowalla-sized data set (30k users, 41k
+// store_benchmark: timings of a Store (SQLite; PostgreSQL when RECO_BENCH_STORE_URL names a
+// database, whose schema reco_bench is dropped and recreated for each measurement) on a
+// Gowalla-sized data set (30k users, 41k
 // items, 810k feedback rows): Import, ScanFeedback, InsertFeedback in batches of 1,000 (into
 // a store holding only the users and items, and into one already holding every feedback row),
 // and InsertFeedback from T concurrent writers (4, 8, 16) into the full store.
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +22,9 @@
 #include <thread>
 #include <vector>
 
+#include <libpq-fe.h>
+
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace reco {
@@ -82,12 +88,29 @@ double CpuSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+// A fresh PostgreSQL store in schema reco_bench of `url`.
+Result<std::unique_ptr<Store>> OpenFreshPostgres(const std::string& url) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  PGresult* res = PQexec(conn, "DROP SCHEMA IF EXISTS reco_bench CASCADE");
+  const bool dropped = PQresultStatus(res) == PGRES_COMMAND_OK;
+  std::string error = PQerrorMessage(conn);
+  PQclear(res);
+  PQfinish(conn);
+  if (!dropped) return Unavailable("drop schema reco_bench: " + error);
+  PostgresStoreOptions options;
+  options.url = url;
+  options.schema = "reco_bench";
+  return OpenPostgresStore(options);
+}
+
 std::unique_ptr<Store> OpenFresh(const std::filesystem::path& dir) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   SqliteStoreOptions options;
   options.path = dir / "bench.db";
-  auto store = OpenSqliteStore(options);
+  const char* pg_url = std::getenv("RECO_BENCH_STORE_URL");
+  auto store = pg_url != nullptr && *pg_url != '\0' ? OpenFreshPostgres(pg_url)
+                                                    : OpenSqliteStore(options);
   if (!store.ok()) {
     std::fprintf(stderr, "open: %s\n", store.status().ToString().c_str());
     std::exit(1);

@@ -638,7 +638,8 @@ TEST_P(StoreConformanceTest, ScenariosInsertGetListUpdateDelete) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
-                         ::testing::Values(testing::SqliteBackend()), testing::BackendName);
+                         ::testing::Values(testing::SqliteBackend(),
+                                           testing::PostgresBackend()), testing::BackendName);
 
 }  // namespace
 }  // namespace reco

@@ -118,7 +118,8 @@ TEST_P(StoreExperimentsTest, ReopenKeepsExperiments) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreExperimentsTest,
-                         ::testing::Values(testing::SqliteBackend()), testing::BackendName);
+                         ::testing::Values(testing::SqliteBackend(),
+                                           testing::PostgresBackend()), testing::BackendName);
 
 }  // namespace
 }  // namespace reco

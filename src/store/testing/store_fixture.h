@@ -1,6 +1,7 @@
 // StoreFixture: the value-parameterised fixture of the Store contract suites
 // (store_conformance_test.cc, store_experiments_test.cc): a fresh directory per test, the store
-// opened by the backend's factory, Reopen() to check durability. Add a backend to
+// opened by the backend's factory, Reopen() to check durability. Backends: SqliteBackend() and
+// PostgresBackend() (a real PostgreSQL server, testing/test_postgres.h). Add a backend to
 // kStoreBackends' users by adding a StoreBackend to their INSTANTIATE_TEST_SUITE_P.
 //
 // Thread-safety: one test thread. Lifetime: the fixture owns the store and its directory.
@@ -11,11 +12,15 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 
+#include "core/sha256.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
+#include "store/testing/test_postgres.h"
 
 namespace reco::testing {
 
@@ -33,6 +38,28 @@ inline StoreBackend SqliteBackend() {
             return OpenSqliteStore(options);
           }};
 }
+
+// A database of the test PostgreSQL server per test directory: created on the first open of
+// `dir`, the same one on Reopen() (its URL is kept in dir/postgres_url).
+inline StoreBackend PostgresBackend() {
+  return {"postgres", [](const std::filesystem::path& dir) -> Result<std::unique_ptr<Store>> {
+            const std::filesystem::path marker = dir / "postgres_url";
+            std::string url;
+            if (std::ifstream in(marker); in) std::getline(in, url);
+            if (url.empty()) {
+              const std::string name = "reco_" + Sha256Hex(dir.string()).substr(0, 20);
+              RECO_ASSIGN_OR_RETURN(url, TestPostgres::CreateDatabase(name));
+              std::ofstream(marker) << url << "\n";
+            }
+            PostgresStoreOptions options;
+            options.url = url;
+            options.pool_size = 2;
+            return OpenPostgresStore(options);
+          }};
+}
+
+// Names the parameter in test listings ("... # GetParam() = postgres").
+inline void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << backend.name; }
 
 inline std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
   return info.param.name;

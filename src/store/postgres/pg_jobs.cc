@@ -1,0 +1,162 @@
+// Leases and job runs of the PostgreSQL Store backend (the scheduler's shared state).
+#include <string>
+
+#include "store/postgres/postgres_store_impl.h"
+
+namespace reco::pg {
+namespace {
+
+// A lease row is taken when absent, renewed by its holder, or taken over once expired; the row
+// lock (or the primary key, for two first takers) makes it atomic across processes.
+constexpr const char* kAcquireLease =
+    "INSERT INTO leases(name, holder, expires_at) VALUES($1, $2, $3)"
+    " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at"
+    " WHERE leases.holder = excluded.holder OR leases.expires_at <= $4";
+constexpr const char* kRunColumns =
+    "SELECT id, job, trigger_kind, status, attempts, scheduled_for, created, started, finished,"
+    " holder, error FROM job_runs";
+
+JobRunRecord ReadRun(const PgResult& res, int row) {
+  JobRunRecord run;
+  run.id = res.Int(row, 0);
+  run.job = res.Text(row, 1);
+  run.trigger = res.Text(row, 2);
+  run.status = res.Text(row, 3);
+  run.attempts = static_cast<int>(res.Int(row, 4));
+  run.scheduled_for = res.Int(row, 5);
+  run.created = res.Int(row, 6);
+  run.started = res.Int(row, 7);
+  run.finished = res.Int(row, 8);
+  run.holder = res.Text(row, 9);
+  run.error = res.Text(row, 10);
+  return run;
+}
+
+// The fields after the id as parameters $1..$10, in kRunColumns order.
+Params RunParams(const JobRunRecord& run) {
+  Params p;
+  p.Add(run.job)
+      .Add(run.trigger)
+      .Add(run.status)
+      .Add(run.attempts)
+      .Add(static_cast<int64_t>(run.scheduled_for))
+      .Add(static_cast<int64_t>(run.created))
+      .Add(static_cast<int64_t>(run.started))
+      .Add(static_cast<int64_t>(run.finished))
+      .Add(run.holder)
+      .Add(run.error);
+  return p;
+}
+
+Status CheckName(std::string_view value, const char* what) {
+  if (value.empty()) return InvalidArgument(std::string(what) + " must not be empty", what);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<bool> PostgresStore::TryAcquireLease(std::string_view name, std::string_view holder,
+                                            TimestampUs now, int64_t ttl_us) {
+  RECO_RETURN_IF_ERROR(CheckName(name, "lease"));
+  RECO_RETURN_IF_ERROR(CheckName(holder, "holder"));
+  if (ttl_us <= 0) return InvalidArgument("lease ttl must be positive", "ttl");
+  RECO_ASSIGN_OR_RETURN(int64_t changed, Write([&](PgConn& conn) {
+                          return conn.Command(kAcquireLease,
+                                              Params()
+                                                  .Add(name)
+                                                  .Add(holder)
+                                                  .Add(static_cast<int64_t>(now + ttl_us))
+                                                  .Add(static_cast<int64_t>(now)));
+                        }));
+  return changed > 0;
+}
+
+Status PostgresStore::ReleaseLease(std::string_view name, std::string_view holder) {
+  return Write([&](PgConn& conn) {
+           return conn.Command("DELETE FROM leases WHERE name = $1 AND holder = $2",
+                               Params().Add(name).Add(holder));
+         })
+      .status();
+}
+
+Result<LeaseRecord> PostgresStore::GetLease(std::string_view name) {
+  return Read<LeaseRecord>([&](PgConn& conn) -> Result<LeaseRecord> {
+    RECO_ASSIGN_OR_RETURN(
+        PgResult res,
+        conn.Query("SELECT holder, expires_at FROM leases WHERE name = $1", Params().Add(name)));
+    if (res.Rows() == 0) return NotFound("lease \"" + std::string(name) + "\" is not held");
+    return LeaseRecord{std::string(name), std::string(res.Text(0, 0)), res.Int(0, 1)};
+  });
+}
+
+Result<int64_t> PostgresStore::InsertJobRun(const JobRunRecord& run) {
+  RECO_RETURN_IF_ERROR(CheckName(run.job, "job"));
+  return Write([&](PgConn& conn) -> Result<int64_t> {
+    RECO_ASSIGN_OR_RETURN(
+        PgResult res,
+        conn.Query("INSERT INTO job_runs(job, trigger_kind, status, attempts, scheduled_for,"
+                   " created, started, finished, holder, error)"
+                   " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                   RunParams(run)));
+    return res.Int(0, 0);
+  });
+}
+
+Status PostgresStore::UpdateJobRun(const JobRunRecord& run) {
+  RECO_RETURN_IF_ERROR(CheckName(run.job, "job"));
+  return Write([&](PgConn& conn) -> Result<int64_t> {
+           RECO_ASSIGN_OR_RETURN(
+               int64_t changed,
+               conn.Command("UPDATE job_runs SET job = $1, trigger_kind = $2, status = $3,"
+                            " attempts = $4, scheduled_for = $5, created = $6, started = $7,"
+                            " finished = $8, holder = $9, error = $10 WHERE id = $11",
+                            RunParams(run).Add(run.id)));
+           if (changed == 0) return NotFound("job run " + std::to_string(run.id) + " not found");
+           return int64_t{1};
+         })
+      .status();
+}
+
+Result<bool> PostgresStore::ClaimJobRun(int64_t id, std::string_view holder, TimestampUs now) {
+  RECO_RETURN_IF_ERROR(CheckName(holder, "holder"));
+  RECO_ASSIGN_OR_RETURN(int64_t changed, Write([&](PgConn& conn) {
+                          return conn.Command(
+                              "UPDATE job_runs SET status = 'running', holder = $1,"
+                              " started = CASE WHEN started = 0 THEN $2 ELSE started END"
+                              " WHERE id = $3 AND status = 'queued'",
+                              Params().Add(holder).Add(static_cast<int64_t>(now)).Add(id));
+                        }));
+  return changed > 0;
+}
+
+Result<JobRunRecord> PostgresStore::GetJobRun(int64_t id) {
+  return Read<JobRunRecord>([&](PgConn& conn) -> Result<JobRunRecord> {
+    RECO_ASSIGN_OR_RETURN(
+        PgResult res, conn.Query(std::string(kRunColumns) + " WHERE id = $1", Params().Add(id)));
+    if (res.Rows() == 0) return NotFound("job run " + std::to_string(id) + " not found");
+    return ReadRun(res, 0);
+  });
+}
+
+Result<std::vector<JobRunRecord>> PostgresStore::ListJobRuns(const JobRunFilter& filter) {
+  if (filter.limit <= 0) {
+    return InvalidArgument("limit must be positive, got " + std::to_string(filter.limit), "limit");
+  }
+  // Unset filters bind NULL and match everything.
+  const std::string sql = std::string(kRunColumns) +
+                          " WHERE ($1::text IS NULL OR job = $1)"
+                          " AND ($2::text IS NULL OR trigger_kind = $2)"
+                          " AND ($3::text IS NULL OR status = $3) ORDER BY id DESC LIMIT $4";
+  return Read<std::vector<JobRunRecord>>([&](PgConn& conn) -> Result<std::vector<JobRunRecord>> {
+    RECO_ASSIGN_OR_RETURN(PgResult res, conn.Query(sql, Params()
+                                                            .AddOptional(filter.job)
+                                                            .AddOptional(filter.trigger)
+                                                            .AddOptional(filter.status)
+                                                            .Add(filter.limit)));
+    std::vector<JobRunRecord> runs;
+    for (int r = 0; r < res.Rows(); ++r) runs.push_back(ReadRun(res, r));
+    return runs;
+  });
+}
+
+}  // namespace reco::pg
