@@ -50,7 +50,7 @@ std::shared_ptr<const ModelBundle> RecommendService::ExperimentVersion(
 Status RecommendService::RefreshExperiments() {
   if (experiments_ == nullptr) return Status::Ok();
   RECO_RETURN_IF_ERROR(experiments_->Refresh());
-  if (versions_ != nullptr) versions_->Retain(experiments_->RunningModelVersions());
+  if (versions_ != nullptr) versions_->Prepare(experiments_->RunningModelVersions());
   return Status::Ok();
 }
 

@@ -132,8 +132,9 @@ class RecommendService {
   Result<RecommendResponse> RecommendScenario(const ScenarioConfig& scenario,
                                               const ScenarioRecommendRequest& request,
                                               const experiment::ServingPlan& plan = {});
-  // Reloads the running experiments (changes made by another process on the same store) and
-  // drops the model versions none of them names any more; Ok without experiments.
+  // Reloads the running experiments (changes made by another process on the same store),
+  // drops the model versions none of them names any more and loads those they name that are
+  // not loaded yet; Ok without experiments.
   Status RefreshExperiments();
   RecommendResponse SessionRecommend(SessionRecommendRequest request);
   // Popular and latest lists are logged as scenario "popular[/category]" / "latest[/category]".

@@ -32,20 +32,28 @@ std::optional<Result<std::shared_ptr<const ModelBundle>>> VersionBundles::Cached
 }
 
 Result<std::shared_ptr<const ModelBundle>> VersionBundles::Get(std::string_view run_id) {
+  return Load(run_id, /*count=*/true);
+}
+
+void VersionBundles::Prepare(std::span<const std::string> versions) {
+  Retain(versions);
+  for (const std::string& run_id : versions) (void)Load(run_id, /*count=*/false);
+}
+
+Result<std::shared_ptr<const ModelBundle>> VersionBundles::Load(std::string_view run_id,
+                                                                bool count) {
+  auto answer = [&](Result<std::shared_ptr<const ModelBundle>> cached) {
+    if (!cached.ok() && count) return Fail(run_id, cached.status());
+    return cached;
+  };
   {
     std::lock_guard lock(mu_);
-    if (auto cached = Cached(run_id)) {
-      if (!cached->ok()) return Fail(run_id, cached->status());
-      return *std::move(cached);
-    }
+    if (auto cached = Cached(run_id)) return answer(*std::move(cached));
   }
   std::lock_guard load(load_mu_);
   {
     std::lock_guard lock(mu_);  // another request may have loaded it meanwhile
-    if (auto cached = Cached(run_id)) {
-      if (!cached->ok()) return Fail(run_id, cached->status());
-      return *std::move(cached);
-    }
+    if (auto cached = Cached(run_id)) return answer(*std::move(cached));
   }
   Result<std::shared_ptr<const ModelBundle>> loaded = loader_(run_id);
   Entry entry{.at = clock_.NowMicros()};
@@ -63,7 +71,7 @@ Result<std::shared_ptr<const ModelBundle>> VersionBundles::Get(std::string_view 
     entries_.insert_or_assign(std::string(run_id), std::move(entry));
     EvictOldest();
   }
-  if (!error.ok()) return Fail(run_id, std::move(error));
+  if (!error.ok()) return answer(std::move(error));
   return loaded;
 }
 

@@ -1,7 +1,8 @@
 // VersionBundles: the model versions that running A/B experiments serve (variants with
 // target_kind "model_version"), each loaded once into a bundle of its own and kept while an
 // experiment names it. A version is loaded on its first request (through the loader, normally
-// ModelManager::LoadVersionBundle: artifacts verified against their sha256 like any load); a
+// ModelManager::LoadVersionBundle: artifacts verified against their sha256 like any load), or
+// ahead of requests by Prepare(); a
 // version that fails to load is remembered for `retry_after` so that its users are served the
 // primary without the request path retrying the load each time, and every such request counts
 // experiment_model_version_unavailable_total{run_id}. Retain() drops the versions no running
@@ -48,6 +49,10 @@ class VersionBundles {
   Result<std::shared_ptr<const ModelBundle>> Get(std::string_view run_id);
   // Drops every version (bundle or remembered failure) not in `keep`.
   void Retain(std::span<const std::string> keep);
+  // Retain(`versions`), then loads those not kept yet (failures remembered as by Get, not
+  // counted: no request was served without them). The periodic refresh calls it, so that the
+  // request path seldom loads.
+  void Prepare(std::span<const std::string> versions);
   // The run ids of the bundles kept, sorted.
   std::vector<std::string> Loaded() const;
 
@@ -60,6 +65,8 @@ class VersionBundles {
   // The entry's answer when it is usable now; nullopt when (re)loading is due. Under mu_.
   std::optional<Result<std::shared_ptr<const ModelBundle>>> Cached(std::string_view run_id) const;
   Result<std::shared_ptr<const ModelBundle>> Fail(std::string_view run_id, Status error);
+  // Get's work; `count`: errors count experiment_model_version_unavailable_total.
+  Result<std::shared_ptr<const ModelBundle>> Load(std::string_view run_id, bool count);
   void EvictOldest();  // under mu_
 
   Loader loader_;

@@ -103,6 +103,23 @@ TEST_F(VersionBundlesTest, RetainDropsVersionsNoExperimentNames) {
   EXPECT_TRUE(versions.Get("run-c").ok()) << "a dropped failure is not remembered either";
 }
 
+TEST_F(VersionBundlesTest, PrepareLoadsAheadOfRequestsWithoutCountingFailures) {
+  VersionBundles versions(loader_.Fn(), clock_, &metrics_);
+  ASSERT_TRUE(versions.Get("old").ok());
+  loader_.Break("run-c");
+  const std::vector<std::string> running = {"run-a", "run-c"};
+  versions.Prepare(running);
+  EXPECT_EQ(versions.Loaded(), std::vector<std::string>{"run-a"}) << "old dropped, run-a loaded";
+  EXPECT_EQ(Unavailable("run-c"), 0) << "no request was served without it";
+  versions.Prepare(running);
+  EXPECT_EQ(loader_.calls("run-a"), 1);
+  EXPECT_EQ(loader_.calls("run-c"), 1) << "the failure is remembered";
+  ASSERT_TRUE(versions.Get("run-a").ok());
+  EXPECT_EQ(loader_.calls("run-a"), 1) << "the request finds it loaded";
+  EXPECT_FALSE(versions.Get("run-c").ok());
+  EXPECT_EQ(Unavailable("run-c"), 1);
+}
+
 TEST_F(VersionBundlesTest, KeepsAtMostMaxVersions) {
   VersionBundles versions(loader_.Fn(), clock_, nullptr, {.max_versions = 2});
   for (const char* run : {"r1", "r2", "r3"}) {
