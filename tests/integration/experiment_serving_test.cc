@@ -2,8 +2,9 @@
 // serves each user its variant's scenario on requests for either (always the same), names it in
 // X-Reco-Experiments and in the exposure log, and its results count exactly the lists served and
 // the clicks posted; a model-version experiment over two registered versions serves each
-// variant's version (X-Reco-Model-Version, over the plain and the scenario route) and logs it; a
-// version that cannot be loaded degrades to the primary; a stopped experiment no longer applies.
+// variant's version (X-Reco-Model-Version, over the plain and the scenario route) even to users
+// of a canary, and logs it; a version that cannot be loaded degrades to the usual split; a
+// stopped experiment no longer applies.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -79,7 +80,9 @@ class ExperimentServing : public ::testing::Test {
     run_a_ = RecordRun(data_, outputs[0], clock);
     run_b_ = RecordRun(data_, outputs[1], clock);
     ASSERT_TRUE(registry::ModelRegistry(data_, clock).Promote(run_a_, "production").ok());
-    ASSERT_EQ(server_.Start(data_, {.env = {{"RECO_SERVER_API_KEY", kKey}}}), "");
+    ASSERT_EQ(server_.Start(
+                  data_, {.env = {{"RECO_SERVER_API_KEY", kKey}, {"MODEL_RELOAD_TOKEN", "tok"}}}),
+              "");
     client_ = std::make_unique<HttpClient>(server_.port());
     for (const char* body : {R"({"name":"feed_a","recall":[{"source":"popular","quota":10}]})",
                              R"({"name":"feed_b","recall":[{"source":"latest","quota":10}]})"}) {
@@ -220,7 +223,13 @@ TEST_F(ExperimentServing, ScenarioVariantsAreServedStickilyLoggedAndCounted) {
   }
 }
 
-TEST_F(ExperimentServing, ModelVersionVariantsServeTheirVersionOverThePrimary) {
+TEST_F(ExperimentServing, ModelVersionVariantsServeTheirVersionOverTheCanarySplit) {
+  // run_b is a canary for every user: the experiment takes precedence over it.
+  HttpResult reload =
+      c().Post("/models/reload", R"({"run_id":")" + run_b_ + R"(","mode":"canary","rollout":1})",
+               {{"Authorization", "Bearer tok"}});
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  ASSERT_EQ(Recommend("visitor0").Header("x-reco-variant"), "canary");
   Create(Experiment("models", "ranking", "model_version", run_a_, run_b_));
   std::map<std::string, std::string> version_of;
   for (int i = 0; i < 30; ++i) {
@@ -250,13 +259,14 @@ TEST_F(ExperimentServing, ModelVersionVariantsServeTheirVersionOverThePrimary) {
   }
   EXPECT_EQ(lines.size(), 60u);
 
-  // A version that cannot be loaded: its users get the primary, degraded and counted.
+  // A version that cannot be loaded: its users get the usual split (here the canary),
+  // degraded and counted.
   ASSERT_EQ(c().Post("/api/v1/experiments/models/stop", "", kAdmin).status, 200);
   Create(Experiment("broken", "ranking", "model_version", "no-such-run", "no-such-run"));
   HttpResult r = Recommend("visitor1");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.Header("x-reco-model-version"), run_a_);
-  EXPECT_EQ(r.Header("x-reco-variant"), "primary");
+  EXPECT_EQ(r.Header("x-reco-model-version"), run_b_);
+  EXPECT_EQ(r.Header("x-reco-variant"), "canary");
   EXPECT_EQ(r.Header("x-reco-experiments"), "broken=" + VariantOf("visitor1"));
   EXPECT_NE(r.Header("x-reco-degraded").find("experiment_model_version_unavailable"),
             std::string::npos)
@@ -265,12 +275,12 @@ TEST_F(ExperimentServing, ModelVersionVariantsServeTheirVersionOverThePrimary) {
                 .body.find("experiment_model_version_unavailable_total{run_id=\"no-such-run\"} 1"),
             std::string::npos);
 
-  // Stopped: the primary again, no experiment named.
+  // Stopped: the canary split again, no experiment named.
   ASSERT_EQ(c().Post("/api/v1/experiments/broken/stop", "", kAdmin).status, 200);
   for (const auto& [user, version] : version_of) {
     HttpResult plain = Recommend(user);
-    EXPECT_EQ(plain.Header("x-reco-model-version"), run_a_);
-    EXPECT_EQ(plain.Header("x-reco-variant"), "primary");
+    EXPECT_EQ(plain.Header("x-reco-model-version"), run_b_);
+    EXPECT_EQ(plain.Header("x-reco-variant"), "canary");
     EXPECT_EQ(plain.Header("x-reco-experiments"), "");
   }
 }
