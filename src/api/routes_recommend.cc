@@ -66,6 +66,26 @@ void MarkDegraded(HttpResponse& res, const RecommendResult& result) {
   res.AddHeader("X-Reco-Degraded", value);
 }
 
+// The headers of a recommend answer: the scenario served (scenario requests), the model
+// version and variant, the A/B experiments the user is in ("exp1=variantA,exp2=variantB", only
+// when any applied) and the degraded reasons.
+void WriteServedHeaders(HttpResponse& res, const service::RecommendResponse& served) {
+  if (!served.scenario.empty()) res.AddHeader("X-Reco-Scenario", served.scenario);
+  res.AddHeader("X-Reco-Model-Version", served.model_version);
+  res.AddHeader("X-Reco-Variant", VariantName(served.variant));
+  if (!served.experiments.empty()) {
+    std::string value;
+    for (const experiment::Assignment& a : served.experiments) {
+      if (!value.empty()) value.push_back(',');
+      value += a.experiment_id;
+      value.push_back('=');
+      value += a.variant;
+    }
+    res.AddHeader("X-Reco-Experiments", value);
+  }
+  MarkDegraded(res, served.result);
+}
+
 // {"item_id", key: [{"item_id", "score"}], "model_version"} with "user_id" when `user` is set;
 // model_version is the creation time of the snapshot that produced the list.
 void WriteOperatorList(HttpResponse& res, std::string_view item, const std::string_view* user,
@@ -142,7 +162,7 @@ Result<service::ScenarioRecommendRequest> ParseScenarioRecommend(const HttpReque
 }
 
 // GET /api/recommend/{user_id}?scenario=NAME: the plain route's body (ids), with the scenario
-// and the model version in the headers.
+// served (an experiment's variant may serve another) and the model version in the headers.
 void ServeScenario(service::ScenarioService* scenarios, std::string_view name,
                    const HttpRequest& req, HttpResponse& res, service::RecommendRequest base) {
   if (name.empty()) {
@@ -153,10 +173,7 @@ void ServeScenario(service::ScenarioService* scenarios, std::string_view name,
   if (!request.ok()) return SetStatusError(res, request.status());
   auto served = scenarios->Recommend(name, *request);
   if (!served.ok()) return SetStatusError(res, served.status());
-  res.AddHeader("X-Reco-Scenario", name);
-  res.AddHeader("X-Reco-Model-Version", served->model_version);
-  res.AddHeader("X-Reco-Variant", VariantName(served->variant));
-  MarkDegraded(res, served->result);
+  WriteServedHeaders(res, *served);
   WriteIds(res, served->result.items);
 }
 
@@ -171,7 +188,9 @@ void ApiService::AddRecommendRoutes(Router& r) {
         {.method = "GET",
          .pattern = pattern,
          .summary = "Recommend items to a user (item-CF over recent history; falls back to "
-                    "popular, then latest). Returns item ids.",
+                    "popular, then latest). Returns item ids. Headers: X-Reco-Model-Version, "
+                    "X-Reco-Variant, X-Reco-Scenario (with scenario), X-Reco-Experiments "
+                    "(exp=variant,... when the user is in running A/B experiments).",
          .tag = "recommendation",
          .query = {{"n", "number of items (1..max_n)"},
                    {"offset", "items to skip"},
@@ -191,9 +210,7 @@ void ApiService::AddRecommendRoutes(Router& r) {
           }
           auto served = d_.recommend->Recommend(*request);
           if (!served.ok()) return SetStatusError(res, served.status());
-          res.AddHeader("X-Reco-Model-Version", served->model_version);
-          res.AddHeader("X-Reco-Variant", VariantName(served->variant));
-          MarkDegraded(res, served->result);
+          WriteServedHeaders(res, *served);
           WriteIds(res, served->result.items);
         });
   }

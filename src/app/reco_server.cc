@@ -37,6 +37,7 @@
 #include "serving/recommender.h"
 #include "serving/rollout.h"
 #include "serving/user_profiles.h"
+#include "serving/version_bundles.h"
 #include "store/open_store.h"
 
 namespace reco {
@@ -136,6 +137,8 @@ struct RecoServer::Parts {
   std::unique_ptr<service::DatasetService> dataset;
   std::unique_ptr<service::ScenarioService> scenarios;
   std::unique_ptr<service::ExperimentService> experiments;
+  std::unique_ptr<VersionBundles> experiment_versions;  // model versions experiments serve
+  std::unique_ptr<PeriodicTask> experiment_refresher;   // server.experiment_refresh_seconds
   api::ApiDeps deps;  // what the routes (and the gRPC services) call
   std::unique_ptr<api::ApiService> api;
   Router router;                 // a non-default tenant's routes, called by the tenant front
@@ -199,17 +202,19 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
                                       .auto_insert_items = config.database.auto_insert_item,
                                       .limits = limits});
   catalogue = std::make_unique<service::CatalogueService>(*store, *state, limits);
-  recommend = std::make_unique<service::RecommendService>(*recommender, models->bundles(), *state,
-                                                          *rollout, *feedback, clock);
+  experiments = std::make_unique<service::ExperimentService>(
+      *store, clock, service::ExperimentServiceOptions{.exposure_log = ExposureLogPath(data_dir)});
+  experiment_versions = std::make_unique<VersionBundles>(
+      [m = models.get()](std::string_view run_id) { return m->LoadVersionBundle(run_id); }, clock,
+      &metrics);
+  recommend = std::make_unique<service::RecommendService>(
+      *recommender, models->bundles(), *state, *rollout, *feedback, clock, experiments.get(),
+      experiment_versions.get());
   model = std::make_unique<service::ModelService>(*models, rollout.get(), metrics, data_dir, clock);
   preview = std::make_unique<service::PreviewService>(*rollout, models->bundles(), *catalogue,
                                                       *feedback);
   dataset = std::make_unique<service::DatasetService>(*store, *catalogue, *feedback);
   scenarios = std::make_unique<service::ScenarioService>(*store, *recommend, clock);
-  experiments = std::make_unique<service::ExperimentService>(
-      *store, clock,
-      service::ExperimentServiceOptions{.exposure_log =
-                                            ExposureLogPath(data_dir)});
   jobs = std::make_unique<service::JobService>(*scheduler, *store);
   pipelines = std::make_unique<service::PipelineService>(
       [launcher = pipeline.get()](pipeline::RunRequest request) {
@@ -369,10 +374,23 @@ Status RecoServer::Parts::Build(const RecoConfig& config, const std::filesystem:
   api = std::make_unique<api::ApiService>(deps);
   api->RegisterRoutes(router);
   endpoint = {.router = &router, .api = api.get()};
+  if (config.server.experiment_refresh_seconds > 0) {
+    // Experiments started or stopped through another process on the same store.
+    experiment_refresher = std::make_unique<PeriodicTask>(
+        std::chrono::duration<double>(config.server.experiment_refresh_seconds),
+        [recommend = recommend.get(), name = tenant] {
+          if (Status st = recommend->RefreshExperiments(); !st.ok()) {
+            spdlog::warn("event=experiment_refresh_failed tenant={} reason=\"{}\"", name,
+                         st.ToString());
+          }
+        });
+    experiment_refresher->Start();
+  }
   return Status::Ok();
 }
 
 void RecoServer::Parts::Shutdown() {
+  if (experiment_refresher) experiment_refresher->Stop();
   if (http) http->Stop();
   if (scheduler) scheduler->Stop();
   if (history) history->Stop();

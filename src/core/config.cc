@@ -169,6 +169,7 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       IntKey("server.default_n", &c.server.default_n),
       IntKey("server.max_n", &c.server.max_n),
       DoubleKey("server.drain_seconds", &c.server.drain_seconds),
+      DoubleKey("server.experiment_refresh_seconds", &c.server.experiment_refresh_seconds),
       IntKey("server.max_connections", &c.server.max_connections),
       DoubleKey("server.request_read_timeout", &c.server.request_read_timeout),
       IntKey("server.max_inflight_body_bytes", &c.server.max_inflight_body_bytes),
@@ -388,6 +389,9 @@ Status RecoConfig::Validate() const {
                              "server.default_n", "1..server.max_n"));
   RECO_RETURN_IF_ERROR(Range(server.drain_seconds >= 0 && server.drain_seconds <= 600,
                              "server.drain_seconds", "0..600"));
+  RECO_RETURN_IF_ERROR(
+      Range(server.experiment_refresh_seconds >= 0 && server.experiment_refresh_seconds <= 3600,
+            "server.experiment_refresh_seconds", "0..3600 seconds, 0 = never"));
   RECO_RETURN_IF_ERROR(Range(server.max_connections >= 0 && server.max_connections <= 1000000,
                              "server.max_connections", "0..1000000, 0 = from the open-file limit"));
   RECO_RETURN_IF_ERROR(

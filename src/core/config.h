@@ -34,6 +34,9 @@ struct ServerConfig {
   int default_n = 10;                         // n when a request names none
   int max_n = 1000;                           // n above this is a 400
   double drain_seconds = 10.0;                // SIGTERM: wait this long for in-flight requests
+  // Every this many seconds each tenant re-reads its running A/B experiments from the store (a
+  // change made through another replica is served after at most this delay); 0 = never.
+  double experiment_refresh_seconds = 5.0;
   // Open client connections at most; 0 = derived from the open-file limit (a quarter, at least
   // 64, kept for files). At the cap the longest-idle keep-alive connection is closed.
   int max_connections = 0;

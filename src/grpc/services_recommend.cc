@@ -8,6 +8,7 @@
 #include "reco/v1/recommend.grpc.pb.h"
 #include "service/model_service.h"
 #include "service/recommend_service.h"
+#include "service/scenario_service.h"
 #include "store/id_check.h"
 
 namespace reco::grpcapi {
@@ -36,6 +37,12 @@ void SetServedBy(const service::RecommendResponse& r, std::string_view request_i
   out->set_variant(std::string(VariantName(r.variant)));
   for (const auto& reason : r.result.degraded) out->add_degraded_reasons(reason);
   out->set_model_created(std::string(r.created_text()));
+  out->set_scenario(r.scenario);
+  for (const experiment::Assignment& a : r.experiments) {
+    v1::ExperimentAssignment* e = out->add_experiments();
+    e->set_experiment_id(a.experiment_id);
+    e->set_variant(a.variant);
+  }
 }
 
 void SetScored(const service::RecommendResponse& r, std::string_view request_id,
@@ -71,8 +78,14 @@ class RecommendServiceImpl final : public v1::RecommendService::CallbackService 
                               FromDuration(req->write_back_delay(), "write_back_delay",
                                            config().database.max_future_skew_seconds));
       }
-      RECO_ASSIGN_OR_RETURN(service::RecommendResponse served,
-                            c_.deps->recommend->Recommend(request));
+      service::RecommendResponse served;
+      if (!req->scenario().empty()) {
+        if (c_.deps->scenarios == nullptr) return Unavailable("this server has no scenarios");
+        RECO_ASSIGN_OR_RETURN(served,
+                              c_.deps->scenarios->Recommend(req->scenario(), {.base = request}));
+      } else {
+        RECO_ASSIGN_OR_RETURN(served, c_.deps->recommend->Recommend(request));
+      }
       for (const auto& scored : served.result.items) res->add_item_ids(scored.id);
       SetServedBy(served, request_id, res->mutable_served_by());
       return Status::Ok();

@@ -38,6 +38,39 @@ std::vector<TimestampUs> DailyLooks(TimestampUs start, TimestampUs end, int max)
   return looks;
 }
 
+bool HasTargetKind(const ExperimentRecord& e, std::string_view kind) {
+  return std::any_of(e.variants.begin(), e.variants.end(),
+                     [&](const ExperimentVariantRecord& v) { return v.target_kind == kind; });
+}
+
+// True when some request is in the scope of both experiments (experiment/serving.h).
+bool ScopesMeet(const ExperimentRecord& a, const ExperimentRecord& b) {
+  if (!HasTargetKind(a, ex::kTargetScenario) || !HasTargetKind(b, ex::kTargetScenario)) {
+    return true;  // one applies to every request
+  }
+  return std::any_of(a.variants.begin(), a.variants.end(), [&](const ExperimentVariantRecord& v) {
+    return v.target_kind == ex::kTargetScenario && ex::AppliesTo(b, v.target);
+  });
+}
+
+// Logs the running experiments of other layers that can set the same kind of target as `e` on
+// the same requests: for users in both, the first layer's target is served.
+void WarnOverlaps(const ExperimentRecord& e, const std::vector<ExperimentRecord>& all) {
+  for (const ExperimentRecord& other : all) {
+    if (other.id == e.id || other.status != ex::kRunning || other.layer == e.layer) continue;
+    for (std::string_view kind : {ex::kTargetScenario, ex::kTargetModelVersion}) {
+      if (HasTargetKind(e, kind) && HasTargetKind(other, kind) && ScopesMeet(e, other)) {
+        spdlog::warn(
+            "event=experiment_target_overlap id={} other={} target_kind={} first_layer={} "
+            "detail=\"users in both are served the {} of layer {}\"",
+            e.id, other.id, kind, std::min(e.layer, other.layer), kind,
+            std::min(e.layer, other.layer));
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 ExperimentService::ExperimentService(Store& store, const Clock& clock,
@@ -103,6 +136,7 @@ Result<ExperimentRecord> ExperimentService::Start(std::string_view id) {
   RECO_ASSIGN_OR_RETURN(ExperimentRecord saved, Save(e, /*insert=*/false));
   spdlog::info("event=experiment_started id={} layer={} buckets={}..{}", e.id, e.layer,
                e.bucket_offset, e.bucket_offset + ex::TrafficBuckets(e.traffic));
+  WarnOverlaps(e, all);
   return saved;
 }
 
@@ -143,6 +177,30 @@ Result<std::shared_ptr<const std::vector<ExperimentRecord>>> ExperimentService::
   RECO_RETURN_IF_ERROR(Refresh());
   std::lock_guard lock(snapshot_mu_);
   return running_;
+}
+
+ex::ServingPlan ExperimentService::Plan(std::string_view user_id, std::string_view scenario) {
+  Result<std::shared_ptr<const std::vector<ExperimentRecord>>> running = Running();
+  if (!running.ok()) {
+    spdlog::warn("event=experiments_unreadable reason=\"{}\"", running.status().ToString());
+    return {};
+  }
+  if ((*running)->empty()) return {};  // the common case: no allocation, no hashing
+  return ex::PlanServing(**running, user_id, scenario);
+}
+
+std::vector<std::string> ExperimentService::RunningModelVersions() {
+  std::vector<std::string> out;
+  Result<std::shared_ptr<const std::vector<ExperimentRecord>>> running = Running();
+  if (!running.ok()) return out;
+  for (const ExperimentRecord& e : **running) {
+    for (const ExperimentVariantRecord& v : e.variants) {
+      if (v.target_kind == ex::kTargetModelVersion) out.push_back(v.target);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 Result<std::vector<ex::Assignment>> ExperimentService::Assign(std::string_view user_id) {

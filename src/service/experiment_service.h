@@ -24,6 +24,7 @@
 #include "experiment/assignment.h"
 #include "experiment/exposures.h"
 #include "experiment/results.h"
+#include "experiment/serving.h"
 #include "store/store.h"
 
 namespace reco::service {
@@ -83,6 +84,12 @@ class ExperimentService {
 
   // The user's variant of every running experiment it falls into, one per layer at most.
   Result<std::vector<experiment::Assignment>> Assign(std::string_view user_id);
+  // What the user's experiments change about a recommend request for `scenario` ("" = the
+  // plain route): experiment/serving.h. Empty (nothing changes) when nothing is running, and
+  // when the running experiments cannot be read (logged).
+  experiment::ServingPlan Plan(std::string_view user_id, std::string_view scenario);
+  // The model versions (run ids) the variants of the running experiments name, sorted.
+  std::vector<std::string> RunningModelVersions();
   // Reloads the running experiments from the store.
   Status Refresh();
 

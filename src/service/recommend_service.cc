@@ -4,16 +4,55 @@
 #include <utility>
 
 namespace reco::service {
+namespace {
+
+// The exposure line's view of the experiments of `plan` (views into it).
+std::vector<ExposureExperimentRef> ExposureNames(const experiment::ServingPlan& plan) {
+  std::vector<ExposureExperimentRef> names;
+  if (plan.applied.empty()) return names;
+  names.reserve(plan.applied.size());
+  for (const experiment::Assignment& a : plan.applied)
+    names.push_back({a.experiment_id, a.variant});
+  return names;
+}
+
+}  // namespace
 
 RecommendService::RecommendService(const Recommender& recommender, const BundleHolder& primary,
                                    const OnlineState& state, Rollout& rollout,
-                                   FeedbackService& feedback, const Clock& clock)
+                                   FeedbackService& feedback, const Clock& clock,
+                                   ExperimentService* experiments, VersionBundles* versions)
     : recommender_(recommender),
       primary_(primary),
       state_(state),
       rollout_(rollout),
       feedback_(feedback),
-      clock_(clock) {}
+      clock_(clock),
+      experiments_(experiments),
+      versions_(versions) {}
+
+experiment::ServingPlan RecommendService::Plan(std::string_view user_id,
+                                               std::string_view scenario) const {
+  if (experiments_ == nullptr || user_id.empty()) return {};
+  return experiments_->Plan(user_id, scenario);
+}
+
+std::shared_ptr<const ModelBundle> RecommendService::ExperimentVersion(
+    const experiment::ServingPlan& plan, std::vector<std::string>& degraded) {
+  if (plan.model_version.empty()) return nullptr;
+  if (versions_ != nullptr) {
+    if (auto bundle = versions_->Get(plan.model_version); bundle.ok()) return *std::move(bundle);
+  }
+  degraded.emplace_back(kExperimentVersionUnavailable);
+  return nullptr;
+}
+
+Status RecommendService::RefreshExperiments() {
+  if (experiments_ == nullptr) return Status::Ok();
+  RECO_RETURN_IF_ERROR(experiments_->Refresh());
+  if (versions_ != nullptr) versions_->Prepare(experiments_->RunningModelVersions());
+  return Status::Ok();
+}
 
 RecommendResponse RecommendService::Snapshot() const {
   RecommendResponse response;
@@ -23,8 +62,13 @@ RecommendResponse RecommendService::Snapshot() const {
 }
 
 Result<RecommendResponse> RecommendService::Recommend(const RecommendRequest& request) {
-  Rollout::Served served = rollout_.Recommend(primary_.Get(), request.request_id, request.user_id,
-                                              request.category, request.n, request.offset);
+  experiment::ServingPlan plan = Plan(request.user_id, "");
+  std::vector<std::string> degraded;
+  const std::vector<ExposureExperimentRef> names = ExposureNames(plan);
+  Rollout::Served served = rollout_.Recommend(
+      primary_.Get(), request.request_id, request.user_id, request.category, request.n,
+      request.offset, {.version = ExperimentVersion(plan, degraded), .names = names});
+  for (std::string& reason : degraded) served.result.degraded.push_back(std::move(reason));
   if (!request.write_back_type.empty()) {
     RECO_RETURN_IF_ERROR(WriteBack(request, served.result));
   }
@@ -33,11 +77,13 @@ Result<RecommendResponse> RecommendService::Recommend(const RecommendRequest& re
   response.model_version = served.model_version;  // a view into the bundle, which moves along
   response.bundle = std::move(served.bundle);
   response.variant = served.variant;
+  response.experiments = std::move(plan.applied);
   return response;
 }
 
 Result<RecommendResponse> RecommendService::RecommendScenario(
-    const ScenarioConfig& scenario, const ScenarioRecommendRequest& request) {
+    const ScenarioConfig& scenario, const ScenarioRecommendRequest& request,
+    const experiment::ServingPlan& plan) {
   const RecommendRequest& base = request.base;
   ScenarioRequest run{.scenario = &scenario,
                       .user_id = base.user_id,
@@ -56,10 +102,22 @@ Result<RecommendResponse> RecommendService::RecommendScenario(
       if (auto index = state_.FindItem(id)) run.exclude.push_back(*index);
     }
   }
-  RecommendResponse response = Snapshot();
+  std::vector<std::string> degraded;
+  RecommendResponse response;
+  if (std::shared_ptr<const ModelBundle> version = ExperimentVersion(plan, degraded)) {
+    response.bundle = std::move(version);
+    response.model_version = response.bundle->version_label();
+    response.variant = ServingVariant::kExperiment;
+  } else {
+    response = Snapshot();
+  }
   response.result = recommender_.RecommendScenario(response.bundle.get(), run);
+  for (std::string& reason : degraded) response.result.degraded.push_back(std::move(reason));
+  const std::vector<ExposureExperimentRef> names = ExposureNames(plan);
   rollout_.RecordServed(response.bundle.get(), base.request_id, base.user_id, scenario.name,
-                        response.result);
+                        response.result, response.variant, names);
+  response.scenario = scenario.name;
+  response.experiments = plan.applied;
   if (!base.write_back_type.empty()) RECO_RETURN_IF_ERROR(WriteBack(base, response.result));
   if (paged) {
     std::vector<std::string_view> ids;

@@ -5,9 +5,15 @@
 // model version answered and the exposure log all name the version that produced the list,
 // even when a reload swaps the bundle in the middle of the request.
 //
+// With an ExperimentService, Recommend and RecommendScenario serve the user's A/B experiment
+// variants (experiment/serving.h): a variant's model version is taken from VersionBundles and
+// answers instead of the canary/primary split, the response and the exposure line name the
+// experiments that applied (docs/experiments.md, "Serving a variant").
+//
 // Thread-safety: safe from any number of request threads. Owns the session pages of scenario
-// requests (serving/session_pages.h). Lifetime: borrows the Recommender,
-// BundleHolder, OnlineState, Rollout, FeedbackService and Clock, which must outlive it.
+// requests (serving/session_pages.h). Lifetime: borrows the Recommender, BundleHolder,
+// OnlineState, Rollout, FeedbackService, Clock and the optional ExperimentService and
+// VersionBundles, which must outlive it.
 #pragma once
 
 #include <memory>
@@ -18,6 +24,8 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "experiment/serving.h"
+#include "service/experiment_service.h"
 #include "service/feedback_service.h"
 #include "serving/bundle.h"
 #include "serving/model_manager.h"
@@ -26,8 +34,16 @@
 #include "serving/rollout.h"
 #include "serving/scenario.h"
 #include "serving/session_pages.h"
+#include "serving/version_bundles.h"
 
 namespace reco::service {
+
+// The degraded reason of a request whose experiment variant's model version could not be
+// loaded (the primary answered instead).
+inline constexpr std::string_view kExperimentVersionUnavailable =
+    "experiment_model_version_unavailable";
+// ... and of one whose variant's scenario does not exist (the requested one answered).
+inline constexpr std::string_view kExperimentScenarioMissing = "experiment_scenario_missing";
 
 // The request fields are views: the caller keeps the text alive for the call.
 struct RecommendRequest {
@@ -45,9 +61,15 @@ struct RecommendRequest {
 // A list and the snapshot that produced it.
 struct RecommendResponse {
   RecommendResult result;
-  std::shared_ptr<const ModelBundle> bundle;  // null when no models are loaded
-  std::string_view model_version;             // the bundle's version label; "" without one
-  ServingVariant variant = ServingVariant::kPrimary;
+  std::shared_ptr<const ModelBundle> bundle;          // null when no models are loaded
+  std::string_view model_version;                     // the bundle's version label; "" without one
+  ServingVariant variant = ServingVariant::kPrimary;  // kExperiment: an experiment's version
+  // The scenario served (X-Reco-Scenario): an experiment's variant may serve another than the
+  // one asked; "" for the plain route and the other lists.
+  std::string scenario;
+  // The A/B experiments that applied to the request, with the user's variant, by layer
+  // (X-Reco-Experiments); empty when none.
+  std::vector<experiment::Assignment> experiments;
   // The bundle's creation time as RFC 3339 text ("" without one): /similar's model_version.
   std::string_view created_text() const {
     return bundle == nullptr ? std::string_view() : std::string_view(bundle->created_text());
@@ -90,18 +112,30 @@ class RecommendService {
  public:
   // `primary` holds the primary bundle (ModelManager::bundles()); `recommender` and `rollout`
   // are the ones answering from it.
+  // `experiments` and `versions` (both or neither) serve A/B experiments; null: none.
   RecommendService(const Recommender& recommender, const BundleHolder& primary,
                    const OnlineState& state, Rollout& rollout, FeedbackService& feedback,
-                   const Clock& clock);
+                   const Clock& clock, ExperimentService* experiments = nullptr,
+                   VersionBundles* versions = nullptr);
 
-  // The canary answers users in its fraction, the primary the others; the list is logged.
-  // Errors are the write-back's (the list is not returned then).
+  // The canary answers users in its fraction, the primary the others, unless an experiment's
+  // variant names a model version for the user; the list is logged. Errors are the
+  // write-back's (the list is not returned then).
   Result<RecommendResponse> Recommend(const RecommendRequest& request);
-  // The list of `scenario` (the primary bundle answers: canaries are for the plain route), logged
-  // under the scenario's name; with a session, the items are remembered for its next page.
-  // Errors are the write-back's.
+  // What the user's experiments change about a request for `scenario` ("" = the plain route);
+  // empty without an ExperimentService.
+  experiment::ServingPlan Plan(std::string_view user_id, std::string_view scenario) const;
+  // The list of `scenario` (the primary bundle answers — canaries are for the plain route —
+  // or the model version `plan` names), logged under the scenario's name with the experiments
+  // of `plan`; with a session, the items are remembered for its next page. Errors are the
+  // write-back's.
   Result<RecommendResponse> RecommendScenario(const ScenarioConfig& scenario,
-                                              const ScenarioRecommendRequest& request);
+                                              const ScenarioRecommendRequest& request,
+                                              const experiment::ServingPlan& plan = {});
+  // Reloads the running experiments (changes made by another process on the same store),
+  // drops the model versions none of them names any more and loads those they name that are
+  // not loaded yet; Ok without experiments.
+  Status RefreshExperiments();
   RecommendResponse SessionRecommend(SessionRecommendRequest request);
   // Popular and latest lists are logged as scenario "popular[/category]" / "latest[/category]".
   RecommendResponse Popular(const ListRequest& request);
@@ -118,6 +152,10 @@ class RecommendService {
   Status WriteBack(const RecommendRequest& request, const RecommendResult& result);
   void RecordServed(const ListRequest& request, std::string_view route,
                     const RecommendResponse& response);
+  // The bundle of the model version `plan` names; null when it names none, or when it cannot
+  // be loaded (then `degraded` gets kExperimentVersionUnavailable).
+  std::shared_ptr<const ModelBundle> ExperimentVersion(const experiment::ServingPlan& plan,
+                                                       std::vector<std::string>& degraded);
 
   const Recommender& recommender_;
   const BundleHolder& primary_;
@@ -125,6 +163,8 @@ class RecommendService {
   Rollout& rollout_;
   FeedbackService& feedback_;
   const Clock& clock_;
+  ExperimentService* experiments_;
+  VersionBundles* versions_;
   SessionPages sessions_;
 };
 

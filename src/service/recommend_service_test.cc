@@ -2,13 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "data/testing/synthetic_dataset.h"
 #include "models/model_files.h"
+#include "service/experiment_service.h"
 #include "service/testing/service_fixture.h"
+#include "serving/version_bundles.h"
 
 namespace reco::service {
 namespace {
@@ -181,6 +184,68 @@ TEST_F(RecommendServiceTest, NeighboursAndDetailNameTheirSnapshot) {
   RecommendResponse users = recommend_->UserNeighbors({.id = "u1", .n = 3});
   ASSERT_EQ(users.result.items.size(), 1u);
   EXPECT_EQ(users.result.items[0].id, "u2");
+}
+
+TEST_F(RecommendServiceTest, ExperimentsChangedByAnotherProcessApplyAfterTheRefresh) {
+  primary_.Set(MakeBundle(*state_, "v1", /*popularity=*/true));
+  const ExperimentServiceOptions options{.exposure_log = log_->path()};
+  ExperimentService experiments(*store_, clock_, options);
+  VersionBundles versions(
+      [this](std::string_view run_id) -> Result<std::shared_ptr<const ModelBundle>> {
+        if (run_id != "v-exp") return NotFound("no version " + std::string(run_id));
+        return MakeBundle(*state_, "v-exp", /*popularity=*/true);
+      },
+      clock_, &metrics_);
+  RecommendService service(*recommender_, primary_, *state_, *rollout_, *feedback_, clock_,
+                           &experiments, &versions);
+  auto recommend = [&](std::string_view request_id) {
+    auto served = service.Recommend({.request_id = request_id, .user_id = "u1", .n = 2});
+    EXPECT_TRUE(served.ok());
+    return served.ok() ? std::move(served).value() : RecommendResponse{};
+  };
+  EXPECT_TRUE(recommend("r0").experiments.empty());
+
+  // Another process on the same store starts a model-version experiment over every user.
+  ExperimentService other(*store_, clock_, options);
+  ExperimentDefinition definition{
+      .id = "exp",
+      .name = "n",
+      .layer = "ranking",
+      .traffic = 1.0,
+      .variants = {{"A", 1, "model_version", "v-exp"}, {"B", 1, "model_version", "v-exp"}},
+      .click_types = {"click"}};
+  ASSERT_TRUE(other.Create(definition).ok());
+  ASSERT_TRUE(other.Start("exp").ok());
+  RecommendResponse before = recommend("r1");
+  EXPECT_TRUE(before.experiments.empty()) << "not refreshed yet";
+  EXPECT_EQ(before.model_version, "v1");
+
+  ASSERT_TRUE(service.RefreshExperiments().ok());
+  EXPECT_EQ(versions.Loaded(), std::vector<std::string>{"v-exp"}) << "loaded by the refresh";
+  RecommendResponse during = recommend("r2");
+  ASSERT_EQ(during.experiments.size(), 1u);
+  EXPECT_EQ(during.experiments[0].experiment_id, "exp");
+  EXPECT_EQ(during.model_version, "v-exp");
+  EXPECT_EQ(during.variant, ServingVariant::kExperiment);
+  EXPECT_EQ(std::count(during.result.degraded.begin(), during.result.degraded.end(),
+                       kExperimentVersionUnavailable),
+            0);
+
+  ASSERT_TRUE(other.Stop("exp").ok());
+  ASSERT_TRUE(service.RefreshExperiments().ok());
+  EXPECT_TRUE(versions.Loaded().empty()) << "dropped: no running experiment names it";
+  RecommendResponse after = recommend("r3");
+  EXPECT_TRUE(after.experiments.empty());
+  EXPECT_EQ(after.model_version, "v1");
+
+  const std::vector<std::string> lines = ExposureLines();
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_FALSE(Has(lines[1], "\"experiments\"")) << lines[1];
+  EXPECT_TRUE(Has(lines[2], "\"experiments\":{\"exp\":\"" + during.experiments[0].variant))
+      << lines[2];
+  EXPECT_TRUE(Has(lines[2], "\"variant\":\"experiment\"")) << lines[2];
+  EXPECT_TRUE(Has(lines[2], "\"model_version\":\"v-exp\"")) << lines[2];
+  EXPECT_FALSE(Has(lines[3], "\"experiments\"")) << lines[3];
 }
 
 }  // namespace

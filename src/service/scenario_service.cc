@@ -84,8 +84,25 @@ Result<const ScenarioTemplate*> ScenarioService::Template(std::string_view name)
 
 Result<RecommendResponse> ScenarioService::Recommend(std::string_view scenario,
                                                      const ScenarioRecommendRequest& request) {
+  // The requested scenario must exist whatever an experiment serves instead (404 otherwise).
   RECO_ASSIGN_OR_RETURN(std::shared_ptr<const ScenarioConfig> config, Lookup(scenario));
-  return recommend_.RecommendScenario(*config, request);
+  const experiment::ServingPlan plan = recommend_.Plan(request.base.user_id, scenario);
+  bool missing = false;
+  if (!plan.scenario.empty() && plan.scenario != scenario) {
+    Result<std::shared_ptr<const ScenarioConfig>> variant = Lookup(plan.scenario);
+    if (variant.ok()) {
+      config = *std::move(variant);
+    } else {
+      // A variant's scenario deleted while its experiment runs: the requested one answers.
+      missing = true;
+      spdlog::warn("event=experiment_scenario_missing experiment={} scenario={} reason=\"{}\"",
+                   plan.scenario_experiment, plan.scenario, variant.status().ToString());
+    }
+  }
+  RECO_ASSIGN_OR_RETURN(RecommendResponse response,
+                        recommend_.RecommendScenario(*config, request, plan));
+  if (missing) response.result.degraded.emplace_back(kExperimentScenarioMissing);
+  return response;
 }
 
 Result<std::shared_ptr<const ScenarioConfig>> ScenarioService::Lookup(std::string_view name) {

@@ -20,6 +20,7 @@ std::string_view AliasOf(ServingVariant variant) {
     case ServingVariant::kShadow:
       return registry::kShadow;
     case ServingVariant::kPrimary:
+    case ServingVariant::kExperiment:
       break;
   }
   return registry::kProduction;
@@ -33,6 +34,8 @@ std::string_view VariantName(ServingVariant variant) {
       return "canary";
     case ServingVariant::kShadow:
       return "shadow";
+    case ServingVariant::kExperiment:
+      return "experiment";
     case ServingVariant::kPrimary:
       break;
   }
@@ -233,6 +236,15 @@ Result<ModelSet> ModelManager::LoadVersion(std::string_view run_id) {
   return set;
 }
 
+Result<std::shared_ptr<const ModelBundle>> ModelManager::LoadVersionBundle(
+    std::string_view run_id) {
+  RECO_ASSIGN_OR_RETURN(ModelSet set, LoadVersion(run_id));
+  std::shared_ptr<const ModelBundle> bundle = ModelBundle::Build(set, state_, clock_.NowMicros());
+  spdlog::info("event=model_version_loaded run_id={} files={} role=experiment", set.run_id,
+               set.files.size());
+  return bundle;
+}
+
 ReloadReport ModelManager::Install(ModelSet set, ServingVariant variant, double rollout,
                                    std::chrono::steady_clock::time_point start) {
   ReloadReport report;
@@ -249,6 +261,8 @@ ReloadReport ModelManager::Install(ModelSet set, ServingVariant variant, double 
     case ServingVariant::kShadow:
       shadow_.Set(bundle);
       shadow_rollout_.store(rollout, std::memory_order_release);
+      break;
+    case ServingVariant::kExperiment:  // never installed (LoadVersionBundle)
       break;
   }
   report.snapshot_id = set.snapshot_id;

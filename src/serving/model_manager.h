@@ -29,9 +29,11 @@
 
 namespace reco {
 
-enum class ServingVariant { kPrimary, kCanary, kShadow };
+// kExperiment: a model version an A/B experiment's variant names, served to that variant's users
+// (service/recommend_service.h); never a reload mode.
+enum class ServingVariant { kPrimary, kCanary, kShadow, kExperiment };
 
-// "primary", "canary", "shadow".
+// "primary", "canary", "shadow", "experiment".
 std::string_view VariantName(ServingVariant variant);
 // Parses a reload body's "mode"; InvalidArgument naming the field "mode" otherwise.
 Result<ServingVariant> ParseVariant(std::string_view mode);
@@ -90,6 +92,10 @@ class ModelManager {
   // Start-up: reloads the canary and shadow named in serving_state.json when the registry still
   // gives them their alias. Problems are logged and skipped; returns how many were restored.
   int RestoreVariants();
+  // Verifies and loads the registered version `run_id` into a bundle of its own, without
+  // serving it in any role (A/B experiments' model versions, serving/version_bundles.h).
+  // Errors: NotFound for an unknown run or without a registry, the verify and load errors.
+  Result<std::shared_ptr<const ModelBundle>> LoadVersionBundle(std::string_view run_id);
 
   const BundleHolder& bundles() const { return bundles_; }
   const BundleHolder& canary_bundles() const { return canary_; }

@@ -187,6 +187,8 @@ Rollout::Served Rollout::Answer(ServingVariant variant, std::shared_ptr<const Mo
   served.bundle = std::move(bundle);
   served.model_version =
       served.bundle == nullptr ? std::string_view() : served.bundle->version_label();
+  // An experiment's version is answered by the primary's recommender (which reads the bundle
+  // it is given).
   const Recommender& recommender = variant == ServingVariant::kCanary   ? *canary_
                                    : variant == ServingVariant::kShadow ? *shadow_
                                                                         : primary_;
@@ -211,12 +213,16 @@ Rollout::Served Rollout::Answer(ServingVariant variant, std::shared_ptr<const Mo
 
 Rollout::Served Rollout::Recommend(std::shared_ptr<const ModelBundle> primary,
                                    std::string_view request_id, std::string_view user_id,
-                                   std::string_view category, int n, int offset) {
+                                   std::string_view category, int n, int offset,
+                                   const Experiments& experiments) {
   // The rollout fractions are 0 while no canary / shadow is active: the common case reads no
   // bundle holder but the primary's.
   Served served;
   bool answered = false;
-  if (!user_id.empty() && InRollout(user_id, models_.canary_rollout())) {
+  if (experiments.version != nullptr) {  // the experiment takes precedence over the canary
+    served = Answer(ServingVariant::kExperiment, experiments.version, user_id, category, n, offset);
+    answered = !served.model_version.empty();
+  } else if (!user_id.empty() && InRollout(user_id, models_.canary_rollout())) {
     std::shared_ptr<const ModelBundle> canary = models_.canary_bundles().Get();
     if (canary != nullptr) {
       served = Answer(ServingVariant::kCanary, std::move(canary), user_id, category, n, offset);
@@ -228,7 +234,7 @@ Rollout::Served Rollout::Recommend(std::shared_ptr<const ModelBundle> primary,
     served = Answer(ServingVariant::kPrimary, std::move(primary), user_id, category, n, offset);
   }
   const std::string scenario = Scenario(category);
-  Expose(request_id, user_id, scenario, served, /*judged=*/true);
+  Expose(request_id, user_id, scenario, served, /*judged=*/true, experiments.names);
   std::string_view shadow_key = request_id.empty() ? user_id : request_id;
   if (InRollout(shadow_key, models_.shadow_rollout())) {
     std::shared_ptr<const ModelBundle> shadow = models_.shadow_bundles().Get();
@@ -266,17 +272,19 @@ Rollout::Served Rollout::Preview(std::shared_ptr<const ModelBundle> primary,
 
 void Rollout::RecordServed(const ModelBundle* bundle, std::string_view request_id,
                            std::string_view user_id, std::string_view scenario,
-                           const RecommendResult& result) {
+                           const RecommendResult& result, ServingVariant variant,
+                           std::span<const ExposureExperimentRef> experiments) {
   const std::string_view model_version =
       bundle == nullptr ? std::string_view() : std::string_view(bundle->version_label());
-  Count(SeriesFor(model_version, ServingVariant::kPrimary), 1, 0, 0, 0, /*judged=*/false);
-  Expose(request_id, user_id, scenario, model_version, ServingVariant::kPrimary, result,
-         /*judged=*/false);
+  Count(SeriesFor(model_version, variant), 1, 0, 0, 0, /*judged=*/false);
+  Expose(request_id, user_id, scenario, model_version, variant, result, /*judged=*/false,
+         experiments);
 }
 
 void Rollout::Expose(std::string_view request_id, std::string_view user_id,
                      std::string_view scenario, std::string_view model_version,
-                     ServingVariant variant, const RecommendResult& result, bool judged) {
+                     ServingVariant variant, const RecommendResult& result, bool judged,
+                     std::span<const ExposureExperimentRef> experiments) {
   if (result.items.empty()) return;
   std::span<const std::string_view> items = Ids(result);
   joiner_.Add(user_id, model_version, variant, items);
@@ -288,7 +296,8 @@ void Rollout::Expose(std::string_view request_id, std::string_view user_id,
                            .scenario = scenario,
                            .model_version = model_version,
                            .variant = VariantName(variant),
-                           .items = items};
+                           .items = items,
+                           .experiments = experiments};
   if (!log_->Append(record)) log_dropped_->Inc();
 }
 

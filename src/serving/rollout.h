@@ -139,23 +139,37 @@ class Rollout {
     std::shared_ptr<const ModelBundle> bundle;  // the version that answered; keeps the view valid
     std::string_view model_version;             // "" when no model is loaded
   };
+  // What an A/B experiment asks of one request (service/recommend_service.h): the model version
+  // its variant serves (null: none) and the experiments named in the exposure line.
+  struct Experiments {
+    std::shared_ptr<const ModelBundle> version;
+    std::span<const ExposureExperimentRef> names;  // empty: the user is in none
+  };
   // GET /api/recommend: the canary answers users in its hash fraction, the primary the others
   // (and canary users when the canary's answer fails: an exception, or an empty list for want
   // of any model, counted as a canary error). When the request id falls in the shadow's
   // fraction the shadow scores it too and its list is logged as variant "shadow".
   // `primary` is the request's snapshot of the primary bundle (null when none is loaded): the
   // primary's list is computed and logged with it, never with a bundle read again later.
+  // With `experiments.version`, that version answers as variant "experiment" instead of the
+  // canary/primary split (the primary when its answer fails, as for a canary); the served line
+  // names `experiments.names` (the shadow's line never does: it was not served).
   Served Recommend(std::shared_ptr<const ModelBundle> primary, std::string_view request_id,
-                   std::string_view user_id, std::string_view category, int n, int offset);
+                   std::string_view user_id, std::string_view category, int n, int offset,
+                   const Experiments& experiments = {});
   // The list `user_id` would be served now — the canary's for users in its fraction, else the
   // primary's — neither logged nor counted anywhere: the operators' preview.
   Served Preview(std::shared_ptr<const ModelBundle> primary, std::string_view user_id,
                  std::string_view category, int n) const;
-  // Logs a list of a route the primary answers alone (popular, latest) under the version of
-  // `bundle`, the snapshot that produced it (null: no models loaded).
+  // Logs a list of a route the primary answers alone (popular, latest, scenarios) under the
+  // version of `bundle`, the snapshot that produced it (null: no models loaded); `variant` is
+  // kExperiment when an experiment's model version produced it, `experiments` the experiments
+  // the line names.
   void RecordServed(const ModelBundle* bundle, std::string_view request_id,
                     std::string_view user_id, std::string_view scenario,
-                    const RecommendResult& result);
+                    const RecommendResult& result,
+                    ServingVariant variant = ServingVariant::kPrimary,
+                    std::span<const ExposureExperimentRef> experiments = {});
   // Joins accepted feedback with recent exposures (positive kinds only), then applies the
   // guardrails.
   void OnFeedback(std::span<const Feedback> rows);
@@ -174,11 +188,12 @@ class Rollout {
   // lists without a user, e.g. popular, cannot be clicked and would dilute the CTR).
   void Expose(std::string_view request_id, std::string_view user_id, std::string_view scenario,
               std::string_view model_version, ServingVariant variant, const RecommendResult& result,
-              bool judged);
+              bool judged, std::span<const ExposureExperimentRef> experiments = {});
   void Expose(std::string_view request_id, std::string_view user_id, std::string_view scenario,
-              const Served& served, bool judged) {
+              const Served& served, bool judged,
+              std::span<const ExposureExperimentRef> experiments = {}) {
     Expose(request_id, user_id, scenario, served.model_version, served.variant, served.result,
-           judged);
+           judged, experiments);
   }
   // Counts and metric series of one (version, variant), created on first use and never
   // removed (the request path caches pointers to them).

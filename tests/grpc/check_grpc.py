@@ -16,6 +16,8 @@ python3-grpcio), against a real `reco serve --grpc-port 0` (ctest grpc_client).
    gRPC stream imported into another by gRPC, both give back the same rows; a bad line or row
    is refused naming it and writes nothing.
 7. The standard health service answers SERVING; reflection lists every service.
+   A running A/B experiment over two scenarios: gRPC Recommend with a scenario names the same
+   variant, scenario and items as REST.
 8. With server.api_key set: no key -> UNAUTHENTICATED, x-api-key and authorization: Bearer work;
    model actions follow the reload-token rule. A deadline that has passed -> DEADLINE_EXCEEDED.
 Runs with Debian's /usr/bin/python3 (where python3-grpcio is installed).
@@ -176,6 +178,7 @@ def run(reco, work):
                   behavior_pb2, recommend_pb2, model_pb2)
         health_and_reflection(grpc, channel)
         dataset_round_trips(grpc, reco, work, server, channel)
+        experiments(grpc, server, rec, recommend_pb2)
         log = open(server.log_path).read()
         check("event=grpc_request method=RecommendService/Recommend code=0" in log,
               "no debug line per RPC in the log")
@@ -344,6 +347,51 @@ def bad_input(grpc, server, items, users, behavior, rec, models, item_pb2, commo
     status, body, _ = server.rest("GET", "/api/item/bad0")
     check(status == 404, f"item bad0 of a rejected stream exists: {status} {body}")
     print(f"bad input: {len(cases)} cases, nothing of a rejected stream written")
+
+
+def experiments(grpc, server, rec, recommend_pb2):
+    """A running A/B experiment over two scenarios: gRPC Recommend with a scenario serves each
+    user the variant REST serves (same scenario, items and experiment names); once stopped, the
+    scenario asked and no experiment."""
+    for name, source in (("gs_a", "popular"), ("gs_b", "latest")):
+        status, body, _ = server.rest("POST", "/api/v1/scenarios",
+                                      {"name": name, "recall": [{"source": source, "quota": 10}]})
+        check(status == 201, f"scenario {name}: {status} {body}")
+    definition = {"id": "gexp", "name": "grpc twin", "layer": "g", "traffic": 1,
+                  "variants": [{"name": "A", "weight": 1, "target_kind": "scenario",
+                                "target": "gs_a"},
+                               {"name": "B", "weight": 1, "target_kind": "scenario",
+                                "target": "gs_b"}],
+                  "click_types": ["click"]}
+    status, body, _ = server.rest("POST", "/api/v1/experiments", definition)
+    check(status == 201, f"create experiment: {status} {body}")
+    status, body, _ = server.rest("POST", "/api/v1/experiments/gexp/start")
+    check(status == 200, f"start experiment: {status} {body}")
+    variants = set()
+    for i in range(20):
+        user = f"u{i}"
+        status, body, headers = server.rest("GET", f"/api/recommend/{user}?scenario=gs_a&n=5")
+        g = rec.Recommend(recommend_pb2.RecommendRequest(user_id=user, n=5, scenario="gs_b"))
+        served = headers.get("X-Reco-Scenario")
+        variants.add(served)
+        check(headers.get("X-Reco-Experiments") == "gexp=" + ("A" if served == "gs_a" else "B"),
+              f"REST {user}: X-Reco-Experiments {headers.get('X-Reco-Experiments')}")
+        check((g.served_by.scenario, [(e.experiment_id, e.variant) for e in g.served_by.experiments],
+               list(g.item_ids)) ==
+              (served, [tuple(headers.get("X-Reco-Experiments").split("="))], body),
+              f"experiment parity {user}: REST {served} {body} gRPC {g.served_by}")
+    check(variants == {"gs_a", "gs_b"}, f"both variants served: {variants}")
+    status, body, _ = server.rest("POST", "/api/v1/experiments/gexp/stop")
+    check(status == 200, f"stop experiment: {status} {body}")
+    g = rec.Recommend(recommend_pb2.RecommendRequest(user_id="u1", n=5, scenario="gs_b"))
+    check(g.served_by.scenario == "gs_b" and len(g.served_by.experiments) == 0,
+          f"stopped experiment still served: {g.served_by}")
+    try:
+        rec.Recommend(recommend_pb2.RecommendRequest(user_id="u1", scenario="nope"))
+        check(False, "Recommend with an unknown scenario succeeded")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.NOT_FOUND, f"unknown scenario: {e.code()}")
+    print("experiments: 20 users served the same variant by REST and gRPC; stopped, none")
 
 
 def rest_export(server, page):

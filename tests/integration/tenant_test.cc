@@ -443,6 +443,33 @@ TEST_F(TenantTest, PerTenantConfigurationAndModelsAreTheTenantsOwn) {
             b_version);
 }
 
+TEST_F(TenantTest, AnExperimentIsServedOnlyOnItsTenantsRecommendations) {
+  // A model-version experiment of tenant a over every user (its version does not exist: a's
+  // users are served the primary, degraded, but the experiment is named).
+  const std::string body =
+      R"({"id":"serve_exp","name":"n","layer":"serve","traffic":1,"variants":[)"
+      R"({"name":"A","weight":1,"target_kind":"model_version","target":"no-such-run"},)"
+      R"({"name":"B","weight":1,"target_kind":"model_version","target":"no-such-run"}],)"
+      R"("click_types":["click"]})";
+  ASSERT_EQ(Admin("POST", "/t/a/api/v1/experiments", body).status, 201);
+  ASSERT_EQ(Admin("POST", "/t/a/api/v1/experiments/serve_exp/start").status, 200);
+  for (const char* user : {"u1", "u2", "u3"}) {
+    HttpResult a = c().Get(std::string("/t/a/api/recommend/") + user, Key(key_a_));
+    EXPECT_TRUE(a.Header("x-reco-experiments").starts_with("serve_exp="))
+        << a.Header("x-reco-experiments");
+    EXPECT_NE(a.Header("x-reco-degraded").find("experiment_model_version_unavailable"),
+              std::string::npos);
+    for (const std::string& other :
+         {std::string("/api/recommend/"), std::string("/t/b/api/recommend/")}) {
+      HttpResult r = Admin("GET", other + user);
+      EXPECT_EQ(r.status, 200) << other << " " << r.body;
+      EXPECT_EQ(r.Header("x-reco-experiments"), "") << other;
+    }
+  }
+  EXPECT_EQ(Admin("POST", "/t/a/api/v1/experiments/serve_exp/stop").status, 200);
+  EXPECT_EQ(c().Get("/t/a/api/recommend/u1", Key(key_a_)).Header("x-reco-experiments"), "");
+}
+
 TEST_F(TenantTest, QuotasRefuseUsersItemsAndRequestsBeyondThem) {
   HttpResult created =
       Admin("POST", "/api/v1/tenants", R"({"name":"small","max_users":2,"max_items":1})");
