@@ -22,13 +22,13 @@ std::string ListenAddress(const std::string& host, int port) {
 
 }  // namespace
 
-GrpcServer::GrpcServer(GrpcServerOptions options, api::ApiDeps deps)
-    : options_(std::move(options)), deps_(deps) {}
+GrpcServer::GrpcServer(GrpcServerOptions options, api::ApiDeps deps, GrpcTenancy tenancy)
+    : options_(std::move(options)), deps_(deps), tenancy_(std::move(tenancy)) {}
 
 GrpcServer::~GrpcServer() { Shutdown(); }
 
 Status GrpcServer::Start() {
-  guard_ = std::make_unique<CallGuard>(*deps_.config, *deps_.metrics);
+  guard_ = std::make_unique<CallGuard>(deps_, *deps_.metrics, tenancy_);
   const RpcContext context{.deps = &deps_, .guard = guard_.get()};
   for (auto* make : {&MakeDataServices, &MakeRecommendServices}) {
     for (auto& service : make(context)) services_.push_back(std::move(service));

@@ -16,7 +16,8 @@
 
 namespace reco::grpcapi {
 
-// What every implementation borrows.
+// What every implementation borrows. An RPC acts on the services CallGuard::Run hands its
+// function (the tenant of the call); `deps` are the default tenant's.
 struct RpcContext {
   const api::ApiDeps* deps = nullptr;
   CallGuard* guard = nullptr;
