@@ -30,7 +30,8 @@ GrpcServer::~GrpcServer() { Shutdown(); }
 Status GrpcServer::Start() {
   guard_ = std::make_unique<CallGuard>(deps_, *deps_.metrics, tenancy_);
   const RpcContext context{.deps = &deps_, .guard = guard_.get()};
-  for (auto* make : {&MakeDataServices, &MakeRecommendServices}) {
+  for (auto* make : {&MakeDataServices, &MakeRecommendServices, &MakeScenarioServices,
+                     &MakeExperimentServices}) {
     for (auto& service : make(context)) services_.push_back(std::move(service));
   }
   grpc::EnableDefaultHealthCheckService(true);

@@ -31,5 +31,7 @@ Result<int> Offset(int32_t offset);
 // The services, in the order they are registered.
 std::vector<std::unique_ptr<grpc::Service>> MakeDataServices(RpcContext context);
 std::vector<std::unique_ptr<grpc::Service>> MakeRecommendServices(RpcContext context);
+std::vector<std::unique_ptr<grpc::Service>> MakeScenarioServices(RpcContext context);
+std::vector<std::unique_ptr<grpc::Service>> MakeExperimentServices(RpcContext context);
 
 }  // namespace reco::grpcapi

@@ -10,7 +10,9 @@ TenantGate::TenantGate(TenantGateOptions options) : options_(std::move(options))
 
 Result<std::string> TenantGate::TargetOf(std::string_view named, std::string_view field) {
   if (named.empty() || named == kDefaultTenant) return std::string(kDefaultTenant);
-  RECO_RETURN_IF_ERROR(ValidateTenantName(named, field));
+  if (Status valid = ValidateTenantName(named, field); !valid.ok()) {
+    return Status(valid.code(), std::string(field) + ": " + valid.message(), valid.field());
+  }
   return std::string(named);
 }
 

@@ -47,8 +47,8 @@ class TenantGate {
  public:
   explicit TenantGate(TenantGateOptions options);
 
-  // The tenant a request names (`named` "" = default); InvalidArgument on `field` when the name
-  // is malformed.
+  // The tenant a request names (`named` "" = default); InvalidArgument naming `field` (in the
+  // message and as its field) when the name is malformed.
   static Result<std::string> TargetOf(std::string_view named, std::string_view field);
 
   // The default tenant: PermissionDenied when `key` is a tenant's key; Ok otherwise.
