@@ -1,6 +1,7 @@
 // reco.v1 RecommendService and ModelService over RecommendService and ModelService (the
 // services of REST's recommendation routes, /models/reload and /api/v1/models).
 #include "api/http/request_id.h"
+#include "grpc/arena_allocator.h"
 #include "grpc/convert.h"
 #include "grpc/services.h"
 #include "ingest/time_limits.h"
@@ -52,7 +53,9 @@ void SetScored(const service::RecommendResponse& r, std::string_view request_id,
 // worker thread of the synchronous API (recommendations are short, CPU-only work).
 class RecommendServiceImpl final : public v1::RecommendService::CallbackService {
  public:
-  explicit RecommendServiceImpl(RpcContext c) : c_(c) {}
+  explicit RecommendServiceImpl(RpcContext c) : c_(c) {
+    SetMessageAllocatorFor_Recommend(&recommend_messages_);
+  }
 
   grpc::ServerUnaryReactor* Recommend(grpc::CallbackServerContext* ctx,
                                       const v1::RecommendRequest* req,
@@ -191,6 +194,8 @@ class RecommendServiceImpl final : public v1::RecommendService::CallbackService 
   }
 
   RpcContext c_;
+  // The hot call: its request and answer in one arena per call.
+  ArenaAllocator<v1::RecommendRequest, v1::RecommendResponse> recommend_messages_;
 };
 
 void ToProto(const ReloadReport& r, v1::ReloadReport* out) {
