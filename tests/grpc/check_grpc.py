@@ -851,6 +851,9 @@ def tenants(grpc, reco, data, work):
     lines = must([reco, "tenant", "create", "gslow", "--data-dir", data,
                   "--requests-per-second", "1"]).stdout.strip().splitlines()
     slow_key = lines[-1].strip()
+    lines = must([reco, "tenant", "create", "gsmall", "--data-dir", data,
+                  "--max-items", "2"]).stdout.strip().splitlines()
+    small_key = lines[-1].strip()
     server = Server(reco, data, os.path.join(work, "serve-tenants.log"),
                     env={"RECO_SERVER_API_KEY": admin})
     code = grpc.StatusCode
@@ -978,10 +981,18 @@ def tenants(grpc, reco, data, work):
         status, _, headers = server.rest("GET", "/t/gslow/api/items",
                                          headers={"X-API-Key": slow_key})
         check(status == 429, f"REST right after gRPC spent gslow's token: {status}")
+        # max_items = 2: a stream of 3 items is refused whole, as REST's 403 naming the quota.
+        on_small = (("x-tenant-id", "gsmall"), ("x-api-key", small_key))
+        expect_error(grpc, "gsmall: 3 items over max_items = 2",
+                     lambda: items.InsertItems(iter([common_pb2.Item(item_id=f"s{i}")
+                                                     for i in range(3)]), metadata=on_small),
+                     code.PERMISSION_DENIED, "max_items")
+        left = items.ListItems(common_pb2.PageRequest(), metadata=on_small)
+        check(len(left.items) == 0, f"a stream over max_items wrote {len(left.items)} items")
         print("tenants: gb's rows inserted over gRPC are gb's on every service and invisible on "
               "default over REST and gRPC; foreign key PERMISSION_DENIED, no key "
               "UNAUTHENTICATED, unknown tenant NOT_FOUND, admin key works, quota "
-              "RESOURCE_EXHAUSTED")
+              "RESOURCE_EXHAUSTED, max_items PERMISSION_DENIED")
     finally:
         server.stop()
 
