@@ -6,8 +6,6 @@
 #include <chrono>
 #include <cmath>
 
-#include "core/secure_compare.h"
-
 namespace reco::api {
 namespace {
 
@@ -107,76 +105,27 @@ void TenantFront::Handle(const Route& route, bool prefixed, HttpRequest& req, Ht
     }
     return HandleTenant(route, *target, req, res);
   }
-  const std::string_view key = PresentedKey(req);
-  const bool is_admin = !options_.admin_key.empty() && ConstantTimeEquals(key, options_.admin_key);
-  if (!key.empty() && !is_admin) {
-    if (std::optional<std::string> owner = options_.tenants->Identify(key)) {
-      return Deny(
-          res,
-          Status(StatusCode::kPermissionDenied,
-                 "the key of tenant " + *owner + " may act only on tenant " + *owner, "X-API-Key"),
-          service::kDefaultTenant, req);
-    }
+  if (Status st = options_.gate->CheckDefault(PresentedKey(req), {}); !st.ok()) {
+    return Deny(res, st, service::kDefaultTenant, req);
   }
   // Counted in the default tenant's metrics under the plain route.
   if (prefixed) req.SetRoute(route.pattern);
   (*route.default_handler)(req, res);
 }
 
-Status TenantFront::Authorize(const HttpRequest& req, const std::string& tenant) const {
-  const std::string_view key = PresentedKey(req);
-  if (key.empty()) {
-    return Status(StatusCode::kUnauthenticated,
-                  "tenant " + tenant + " needs the header X-API-Key: <a key of " + tenant +
-                      " or the admin key>",
-                  "X-API-Key");
-  }
-  if (!options_.admin_key.empty() && ConstantTimeEquals(key, options_.admin_key)) {
-    return Status::Ok();
-  }
-  std::optional<std::string> owner = options_.tenants->Identify(key);
-  if (!owner) return Status(StatusCode::kUnauthenticated, "invalid X-API-Key header", "X-API-Key");
-  if (*owner != tenant) {
-    return Status(StatusCode::kPermissionDenied,
-                  "the key of tenant " + *owner + " may act only on tenant " + *owner, "X-API-Key");
-  }
-  return Status::Ok();
-}
-
-Status TenantFront::TakeToken(const std::string& tenant, double rate, double& retry_after) {
-  const TimestampUs now = options_.clock->NowMicros();
-  const double burst = std::max(1.0, rate);
-  std::lock_guard lock(buckets_mu_);
-  auto [it, inserted] = buckets_.try_emplace(tenant, Bucket{.tokens = burst, .last = now});
-  Bucket& b = it->second;
-  const double elapsed = static_cast<double>(std::max<TimestampUs>(0, now - b.last)) / 1e6;
-  b.tokens = std::min(burst, b.tokens + elapsed * rate);
-  b.last = now;
-  if (b.tokens >= 1.0) {
-    b.tokens -= 1.0;
-    return Status::Ok();
-  }
-  retry_after = (1.0 - b.tokens) / rate;
-  return ResourceExhausted("tenant " + tenant + " is over its quota of " + std::to_string(rate) +
-                           " requests per second (requests_per_second)");
-}
-
 void TenantFront::HandleTenant(const Route& route, const std::string& tenant, HttpRequest& req,
                                HttpResponse& res) {
-  Result<service::TenantInfo> info = options_.tenants->Get(tenant);
-  if (!info.ok()) return Deny(res, info.status(), tenant, req);
-  if (Status allowed = Authorize(req, tenant); !allowed.ok()) {
-    return Deny(res, allowed, tenant, req);
-  }
-  if (const double rate = info->quotas.requests_per_second; rate > 0) {
-    double retry_after = 0;
-    if (Status token = TakeToken(tenant, rate, retry_after); !token.ok()) {
-      Deny(res, token, tenant, req);
+  double retry_after = 0;
+  Result<service::TenantAdmission> admitted =
+      options_.gate->Admit(tenant, PresentedKey(req), {}, &retry_after);
+  if (!admitted.ok()) {
+    Deny(res, admitted.status(), tenant, req);
+    if (admitted.status().code() == StatusCode::kResourceExhausted) {
       res.AddHeader("Retry-After", std::to_string(static_cast<int64_t>(std::ceil(retry_after))));
-      return;
     }
+    return;
   }
-  Result<std::shared_ptr<TenantEndpoint>> endpoint = options_.open(*info);
+  Result<std::shared_ptr<TenantEndpoint>> endpoint = options_.open(admitted->info);
   if (!endpoint.ok()) return Deny(res, endpoint.status(), tenant, req);
   const HttpHandler* handler = (*endpoint)->router->Find(route.method, route.pattern);
   if (handler == nullptr) {

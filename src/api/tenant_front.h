@@ -8,6 +8,7 @@
 //     key (server.api_key) or one of that tenant's keys (401 when missing or unknown, 403 when it
 //     is another tenant's); its requests-per-second quota (429 + Retry-After); then the handler
 //     of the same route in the tenant's own ApiService, whose routes add no check of their own.
+// The credential and quota checks are service::TenantGate's, which gRPC shares.
 // Routes only the default tenant has (tenant administration, the console) answer 404 under
 // another tenant.
 //
@@ -16,15 +17,13 @@
 #pragma once
 
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "api/api_service.h"
 #include "api/http/router.h"
 #include "core/status.h"
-#include "core/time.h"
+#include "service/tenant_gate.h"
 #include "service/tenant_service.h"
 
 namespace reco::api {
@@ -36,12 +35,10 @@ struct TenantEndpoint {
 };
 
 struct TenantFrontOptions {
-  service::TenantService* tenants = nullptr;
-  std::string admin_key;  // server.api_key; "" = none configured
+  service::TenantGate* gate = nullptr;  // credentials and quotas (shared with gRPC)
   // The endpoint of the registered tenant `tenant` (never "default", as the registry has it for
   // this request), opened on first use.
   std::function<Result<std::shared_ptr<TenantEndpoint>>(const service::TenantInfo& tenant)> open;
-  const Clock* clock = nullptr;  // the token buckets of the requests-per-second quotas
 };
 
 // The route label the server's request callback sees for requests already counted in a
@@ -57,27 +54,17 @@ class TenantFront {
 
  private:
   struct Route;
-  struct Bucket {
-    double tokens = 0;
-    TimestampUs last = 0;
-  };
 
   void Handle(const Route& route, bool prefixed, HttpRequest& req, HttpResponse& res);
   // The tenant the request names; InvalidArgument naming X-Tenant-Id for a malformed header or
   // one that contradicts the path.
   Result<std::string> TargetOf(const HttpRequest& req, bool prefixed) const;
-  // Ok when the request's credential may act on `tenant` (not default).
-  Status Authorize(const HttpRequest& req, const std::string& tenant) const;
-  // Ok, or ResourceExhausted with the seconds until a token is free in `retry_after`.
-  Status TakeToken(const std::string& tenant, double rate, double& retry_after);
   void HandleTenant(const Route& route, const std::string& tenant, HttpRequest& req,
                     HttpResponse& res);
 
   TenantFrontOptions options_;
   Router default_router_;
   std::vector<std::unique_ptr<Route>> routes_;
-  std::mutex buckets_mu_;
-  std::map<std::string, Bucket, std::less<>> buckets_;
 };
 
 }  // namespace reco::api

@@ -31,6 +31,7 @@
 #include "service/pipeline_service.h"
 #include "service/recommend_service.h"
 #include "service/scenario_service.h"
+#include "service/tenant_gate.h"
 #include "service/tenant_service.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
@@ -173,6 +174,7 @@ struct RecoServer::Parts {
 // front that routes each request to its tenant.
 struct RecoServer::Tenancy {
   std::unique_ptr<service::TenantService> registry;
+  std::unique_ptr<service::TenantGate> gate;  // credentials and quotas of REST and gRPC alike
   std::unique_ptr<api::TenantFront> front;
   std::string reload_base;  // "http://host:port" once the server listens
   std::mutex opening_mu;  // one tenant is opened at a time; requests to open ones never wait
@@ -469,14 +471,12 @@ void RecoServer::Tenancy::CloseAll() {
 Router RecoServer::MakeFront(Parts& root) {
   Tenancy* t = tenancy_.get();
   api::TenantFrontOptions front{
-      .tenants = t->registry.get(),
-      .admin_key = options_.config.server.api_key,
+      .gate = t->gate.get(),
       .open = [this, t](const service::TenantInfo& info)
           -> Result<std::shared_ptr<api::TenantEndpoint>> {
         RECO_ASSIGN_OR_RETURN(std::shared_ptr<Parts> parts, t->Open(info, options_.config, clock_));
         return std::shared_ptr<api::TenantEndpoint>(parts, &parts->endpoint);
-      },
-      .clock = &clock_};
+      }};
   t->front = std::make_unique<api::TenantFront>(std::move(front), std::move(root.router));
   return t->front->BuildRouter();
 }
@@ -507,6 +507,8 @@ Status RecoServer::Start() {
   Parts& p = *parts_;
   tenancy_ = std::make_unique<Tenancy>();
   tenancy_->registry = std::make_unique<service::TenantService>(options_.data_dir, clock_);
+  tenancy_->gate = std::make_unique<service::TenantGate>(service::TenantGateOptions{
+      .tenants = tenancy_->registry.get(), .admin_key = config.server.api_key, .clock = &clock_});
   tenancy_->registry->SetBeforeDelete(
       [t = tenancy_.get()](const std::string& name) { t->Close(name); });
   RECO_RETURN_IF_ERROR(p.Build(config, options_.data_dir, clock_, tenancy_->registry.get()));
@@ -516,13 +518,22 @@ Status RecoServer::Start() {
       (config.server.host == "0.0.0.0" ? std::string("127.0.0.1") : config.server.host) + ":" +
       std::to_string(p.http->port());
   OpenRegisteredTenants();
-  if (config.server.grpc_port >= 0) {  // the default tenant's services
+  if (config.server.grpc_port >= 0) {  // every tenant's services, by metadata x-tenant-id
+    Tenancy* t = tenancy_.get();
+    grpcapi::GrpcTenancy tenancy{
+        .gate = t->gate.get(),
+        .open = [this, t](const service::TenantInfo& info)
+            -> Result<std::shared_ptr<const api::ApiDeps>> {
+          RECO_ASSIGN_OR_RETURN(std::shared_ptr<Parts> parts,
+                                t->Open(info, options_.config, clock_));
+          return std::shared_ptr<const api::ApiDeps>(parts, &parts->deps);
+        }};
     p.grpc = std::make_unique<grpcapi::GrpcServer>(
         grpcapi::GrpcServerOptions{.host = config.server.host,
                                    .port = config.server.grpc_port,
                                    .max_message_bytes = config.server.grpc_max_message_bytes,
                                    .drain_seconds = config.server.drain_seconds},
-        p.deps);
+        p.deps, std::move(tenancy));
     RECO_RETURN_IF_ERROR(p.grpc->Start());
   }
   p.history->Start();

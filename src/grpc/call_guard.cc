@@ -29,10 +29,23 @@ bool DeadlinePassed(const grpc::ServerContextBase* ctx) {
   return ctx->deadline() <= std::chrono::system_clock::now();
 }
 
+// The credential a call presents: x-api-key, else the Bearer token ("" when none).
+std::string_view PresentedKey(const grpc::ServerContextBase* ctx) {
+  std::string_view given = Metadata(ctx, "x-api-key");
+  if (!given.empty()) return given;
+  const std::string_view authorization = Metadata(ctx, "authorization");
+  if (authorization.starts_with("Bearer ")) return authorization.substr(7);
+  return {};
+}
+
+constexpr service::CredentialName kCredential{.field = "x-api-key", .carrier = "metadata"};
+
 }  // namespace
 
-CallGuard::CallGuard(const RecoConfig& config, MetricsRegistry& metrics)
-    : config_(config),
+CallGuard::CallGuard(const api::ApiDeps& deps, MetricsRegistry& metrics, GrpcTenancy tenancy)
+    : deps_(deps),
+      config_(*deps.config),
+      tenancy_(std::move(tenancy)),
       requests_total_(metrics.AddCounter("grpc_requests_total",
                                          "gRPC calls answered, by method and status code.",
                                          {"method", "code"})),
@@ -48,21 +61,41 @@ grpc::Status CallGuard::Expired() {
                       "the call's deadline passed or it was cancelled; nothing was done");
 }
 
-Status CallGuard::Admit(grpc::ServerContextBase* ctx, std::string_view method,
-                        Access access) const {
+Result<CallTenant> CallGuard::Admit(grpc::ServerContextBase* ctx, std::string_view method,
+                                    Access access) {
+  RECO_ASSIGN_OR_RETURN(std::string tenant,
+                        service::TenantGate::TargetOf(Metadata(ctx, "x-tenant-id"), "x-tenant-id"));
+  if (tenant == service::kDefaultTenant) {
+    if (tenancy_.gate != nullptr) {
+      RECO_RETURN_IF_ERROR(tenancy_.gate->CheckDefault(PresentedKey(ctx), kCredential));
+    }
+    RECO_RETURN_IF_ERROR(AdmitDefault(ctx, method, access));
+    return CallTenant{.deps = &deps_};
+  }
+  if (tenancy_.gate == nullptr) {
+    return Status(StatusCode::kNotFound, "tenant " + tenant + " not found", "x-tenant-id");
+  }
+  RECO_ASSIGN_OR_RETURN(service::TenantAdmission admitted,
+                        tenancy_.gate->Admit(tenant, PresentedKey(ctx), kCredential));
+  RECO_ASSIGN_OR_RETURN(std::shared_ptr<const api::ApiDeps> deps, tenancy_.open(admitted.info));
+  const api::ApiDeps* raw = deps.get();
+  return CallTenant{.deps = raw, .hold = std::move(deps), .is_default = false};
+}
+
+Status CallGuard::AdmitDefault(grpc::ServerContextBase* ctx, std::string_view method,
+                               Access access) const {
   const std::string& key = config_.server.api_key;
   if (access == Access::kApiKey && key.empty()) return Status::Ok();
   const std::string_view x_api_key = Metadata(ctx, "x-api-key");
   const std::string_view authorization = Metadata(ctx, "authorization");
-  if (access == Access::kReload) {
+  if (access != Access::kApiKey) {
     const std::string peer = PeerAddress(ctx);
     return api::AuthorizeAdmin(
-        api::AdminScope::kReload, method,
+        access == Access::kReload ? api::AdminScope::kReload : api::AdminScope::kOperate, method,
         {.api_key = config_.server.api_key, .reload_token = config_.server.reload_token},
         {.x_api_key = x_api_key, .authorization = authorization, .remote_address = peer});
   }
-  std::string_view given = x_api_key;
-  if (given.empty() && authorization.starts_with("Bearer ")) given = authorization.substr(7);
+  const std::string_view given = PresentedKey(ctx);
   if (given.empty()) {
     return Status(StatusCode::kUnauthenticated,
                   "missing credential: send metadata x-api-key or authorization: Bearer");

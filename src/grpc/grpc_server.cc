@@ -1,5 +1,6 @@
 #include "grpc/grpc_server.h"
 
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -22,17 +23,22 @@ std::string ListenAddress(const std::string& host, int port) {
 
 }  // namespace
 
-GrpcServer::GrpcServer(GrpcServerOptions options, api::ApiDeps deps)
-    : options_(std::move(options)), deps_(deps) {}
+GrpcServer::GrpcServer(GrpcServerOptions options, api::ApiDeps deps, GrpcTenancy tenancy)
+    : options_(std::move(options)), deps_(deps), tenancy_(std::move(tenancy)) {}
 
 GrpcServer::~GrpcServer() { Shutdown(); }
 
 Status GrpcServer::Start() {
-  guard_ = std::make_unique<CallGuard>(*deps_.config, *deps_.metrics);
+  guard_ = std::make_unique<CallGuard>(deps_, *deps_.metrics, tenancy_);
   const RpcContext context{.deps = &deps_, .guard = guard_.get()};
-  for (auto* make : {&MakeDataServices, &MakeRecommendServices}) {
+  for (auto* make : {&MakeDataServices, &MakeRecommendServices, &MakeScenarioServices,
+                     &MakeExperimentServices}) {
     for (auto& service : make(context)) services_.push_back(std::move(service));
   }
+  // Debian's abseil is built with mutex deadlock detection on (a debug-build default): every
+  // lock of gRPC's mutexes then records its lock order in one global graph under a global lock,
+  // a few percent of the CPU of each call and a point of contention between call threads.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -3,8 +3,13 @@
 // checking service (grpc.health.v1.Health: SERVING once started, NOT_SERVING while shutting
 // down) and server reflection (grpc.reflection.v1alpha) listing every service.
 //
+// Every RPC acts on the tenant of its metadata `x-tenant-id` (absent: default), with REST's
+// rules (grpc/call_guard.h): `deps` are the default tenant's services, `tenancy` reaches the
+// others (opened on first use).
+//
 // Thread-safety: Start() and Shutdown() from one controlling thread; RPCs run on gRPC's threads.
-// Lifetime: borrows the ApiDeps' services and the metrics registry, which must outlive it;
+// Lifetime: borrows the ApiDeps' services, the metrics registry and the tenant gate, which must
+// outlive it;
 // Shutdown() (or the destructor) drains in-flight RPCs for up to drain_seconds.
 #pragma once
 
@@ -14,6 +19,7 @@
 
 #include "api/api_service.h"
 #include "core/status.h"
+#include "grpc/call_guard.h"
 
 namespace grpc {
 class Server;
@@ -21,8 +27,6 @@ class Service;
 }  // namespace grpc
 
 namespace reco::grpcapi {
-
-class CallGuard;
 
 struct GrpcServerOptions {
   std::string host = "127.0.0.1";
@@ -33,7 +37,7 @@ struct GrpcServerOptions {
 
 class GrpcServer {
  public:
-  GrpcServer(GrpcServerOptions options, api::ApiDeps deps);
+  GrpcServer(GrpcServerOptions options, api::ApiDeps deps, GrpcTenancy tenancy = {});
   ~GrpcServer();
 
   // Binds and starts serving; Unavailable naming the address when it cannot bind.
@@ -46,6 +50,7 @@ class GrpcServer {
  private:
   GrpcServerOptions options_;
   api::ApiDeps deps_;
+  GrpcTenancy tenancy_;
   std::unique_ptr<CallGuard> guard_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;

@@ -16,7 +16,8 @@
 
 namespace reco::grpcapi {
 
-// What every implementation borrows.
+// What every implementation borrows. An RPC acts on the services CallGuard::Run hands its
+// function (the tenant of the call); `deps` are the default tenant's.
 struct RpcContext {
   const api::ApiDeps* deps = nullptr;
   CallGuard* guard = nullptr;
@@ -30,5 +31,7 @@ Result<int> Offset(int32_t offset);
 // The services, in the order they are registered.
 std::vector<std::unique_ptr<grpc::Service>> MakeDataServices(RpcContext context);
 std::vector<std::unique_ptr<grpc::Service>> MakeRecommendServices(RpcContext context);
+std::vector<std::unique_ptr<grpc::Service>> MakeScenarioServices(RpcContext context);
+std::vector<std::unique_ptr<grpc::Service>> MakeExperimentServices(RpcContext context);
 
 }  // namespace reco::grpcapi

@@ -61,97 +61,106 @@ class ItemServiceImpl final : public v1::ItemService::Service {
   explicit ItemServiceImpl(RpcContext c) : c_(c) {}
 
   grpc::Status GetItem(grpc::ServerContext* ctx, const v1::ItemId* req, v1::Item* res) override {
-    return c_.guard->Run(ctx, "ItemService/GetItem", Access::kApiKey, [&]() -> Status {
-      RECO_RETURN_IF_ERROR(CheckId(req->item_id(), "item_id"));
-      RECO_ASSIGN_OR_RETURN(Item item, c_.deps->catalogue->GetItem(req->item_id()));
-      ToProto(item, res);
-      return Status::Ok();
-    });
+    return c_.guard->Run(ctx, "ItemService/GetItem", Access::kApiKey,
+                         [&](const api::ApiDeps& d) -> Status {
+                           RECO_RETURN_IF_ERROR(CheckId(req->item_id(), "item_id"));
+                           RECO_ASSIGN_OR_RETURN(Item item, d.catalogue->GetItem(req->item_id()));
+                           ToProto(item, res);
+                           return Status::Ok();
+                         });
   }
 
   grpc::Status ListItems(grpc::ServerContext* ctx, const v1::PageRequest* req,
                          v1::ItemPage* res) override {
-    return c_.guard->Run(ctx, "ItemService/ListItems", Access::kApiKey, [&]() -> Status {
-      RECO_ASSIGN_OR_RETURN(int n, PageSize(req->n(), c_.deps->config->server));
-      RECO_ASSIGN_OR_RETURN(Page<Item> page,
-                            c_.deps->catalogue->ListItems({.cursor = req->cursor(), .n = n}));
-      res->set_cursor(page.next_cursor);
-      for (const Item& item : page.rows) ToProto(item, res->add_items());
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "ItemService/ListItems", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          RECO_ASSIGN_OR_RETURN(int n, PageSize(req->n(), d.config->server));
+          RECO_ASSIGN_OR_RETURN(Page<Item> page,
+                                d.catalogue->ListItems({.cursor = req->cursor(), .n = n}));
+          res->set_cursor(page.next_cursor);
+          for (const Item& item : page.rows) ToProto(item, res->add_items());
+          return Status::Ok();
+        });
   }
 
   grpc::Status InsertItems(grpc::ServerContext* ctx, grpc::ServerReader<v1::Item>* reader,
                            v1::RowsAffected* res) override {
-    return c_.guard->Run(ctx, "ItemService/InsertItems", Access::kApiKey, [&]() -> Status {
-      const TimeBounds bounds = Bounds(*c_.deps);
-      RECO_ASSIGN_OR_RETURN(
-          std::vector<Item> items,
-          ReadBatch<Item>(reader, "items", *c_.deps, [&](const v1::Item& m, const std::string& w) {
-            return FromProto(m, w, bounds);
-          }));
-      RECO_RETURN_IF_ERROR(CheckDeadline(ctx));
-      RECO_ASSIGN_OR_RETURN(service::RowsAffected rows, c_.deps->catalogue->PutItems(items));
-      SetRows(rows, res);
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "ItemService/InsertItems", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          const TimeBounds bounds = Bounds(d);
+          RECO_ASSIGN_OR_RETURN(
+              std::vector<Item> items,
+              ReadBatch<Item>(reader, "items", d, [&](const v1::Item& m, const std::string& w) {
+                return FromProto(m, w, bounds);
+              }));
+          RECO_RETURN_IF_ERROR(CheckDeadline(ctx));
+          RECO_ASSIGN_OR_RETURN(service::RowsAffected rows, d.catalogue->PutItems(items));
+          SetRows(rows, res);
+          return Status::Ok();
+        });
   }
 
   grpc::Status PatchItem(grpc::ServerContext* ctx, const v1::PatchItemRequest* req,
                          v1::RowsAffected* res) override {
-    return c_.guard->Run(ctx, "ItemService/PatchItem", Access::kApiKey, [&]() -> Status {
-      RECO_RETURN_IF_ERROR(CheckId(req->item_id(), "item_id"));
-      ItemPatch patch;
-      if (req->has_is_hidden()) patch.is_hidden = req->is_hidden();
-      if (req->set_categories()) {
-        patch.categories.emplace(req->categories().begin(), req->categories().end());
-      }
-      if (req->has_labels_json()) {
-        RECO_ASSIGN_OR_RETURN(patch.labels_json, LabelsJson(req->labels_json(), "labels_json"));
-      }
-      if (req->has_comment()) patch.comment = req->comment();
-      RECO_ASSIGN_OR_RETURN(service::RowsAffected rows,
-                            c_.deps->catalogue->PatchItem(req->item_id(), patch));
-      SetRows(rows, res);
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "ItemService/PatchItem", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          RECO_RETURN_IF_ERROR(CheckId(req->item_id(), "item_id"));
+          ItemPatch patch;
+          if (req->has_is_hidden()) patch.is_hidden = req->is_hidden();
+          if (req->set_categories()) {
+            patch.categories.emplace(req->categories().begin(), req->categories().end());
+          }
+          if (req->has_labels_json()) {
+            RECO_ASSIGN_OR_RETURN(patch.labels_json, LabelsJson(req->labels_json(), "labels_json"));
+          }
+          if (req->has_comment()) patch.comment = req->comment();
+          RECO_ASSIGN_OR_RETURN(service::RowsAffected rows,
+                                d.catalogue->PatchItem(req->item_id(), patch));
+          SetRows(rows, res);
+          return Status::Ok();
+        });
   }
 
   grpc::Status DeleteItem(grpc::ServerContext* ctx, const v1::ItemId* req,
                           v1::RowsAffected* res) override {
-    return c_.guard->Run(ctx, "ItemService/DeleteItem", Access::kApiKey, [&]() -> Status {
-      RECO_RETURN_IF_ERROR(CheckId(req->item_id(), "item_id"));
-      RECO_ASSIGN_OR_RETURN(service::RowsAffected rows,
-                            c_.deps->catalogue->DeleteItem(req->item_id()));
-      SetRows(rows, res);
-      return Status::Ok();
-    });
+    return c_.guard->Run(ctx, "ItemService/DeleteItem", Access::kApiKey,
+                         [&](const api::ApiDeps& d) -> Status {
+                           RECO_RETURN_IF_ERROR(CheckId(req->item_id(), "item_id"));
+                           RECO_ASSIGN_OR_RETURN(service::RowsAffected rows,
+                                                 d.catalogue->DeleteItem(req->item_id()));
+                           SetRows(rows, res);
+                           return Status::Ok();
+                         });
   }
 
   grpc::Status AddItemCategory(grpc::ServerContext* ctx, const v1::ItemCategoryRequest* req,
                                v1::RowsAffected* res) override {
-    return c_.guard->Run(ctx, "ItemService/AddItemCategory", Access::kApiKey, [&]() -> Status {
-      return Category(req, res, &service::CatalogueService::AddItemCategory);
-    });
+    return c_.guard->Run(
+        ctx, "ItemService/AddItemCategory", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          return Category(d, req, res, &service::CatalogueService::AddItemCategory);
+        });
   }
 
   grpc::Status RemoveItemCategory(grpc::ServerContext* ctx, const v1::ItemCategoryRequest* req,
                                   v1::RowsAffected* res) override {
-    return c_.guard->Run(ctx, "ItemService/RemoveItemCategory", Access::kApiKey, [&]() -> Status {
-      return Category(req, res, &service::CatalogueService::RemoveItemCategory);
-    });
+    return c_.guard->Run(ctx, "ItemService/RemoveItemCategory", Access::kApiKey,
+                         [&](const api::ApiDeps& d) -> Status {
+                           return Category(d, req, res,
+                                           &service::CatalogueService::RemoveItemCategory);
+                         });
   }
 
  private:
   using CategoryCall = Result<service::RowsAffected> (service::CatalogueService::*)(
       const service::ItemCategoryRequest&);
 
-  Status Category(const v1::ItemCategoryRequest* req, v1::RowsAffected* res, CategoryCall call) {
+  static Status Category(const api::ApiDeps& d, const v1::ItemCategoryRequest* req,
+                         v1::RowsAffected* res, CategoryCall call) {
     RECO_RETURN_IF_ERROR(CheckId(req->item_id(), "item_id"));
     if (req->category().empty()) return InvalidArgument("category: empty", "category");
     RECO_ASSIGN_OR_RETURN(
         service::RowsAffected rows,
-        (c_.deps->catalogue->*call)({.item_id = req->item_id(), .category = req->category()}));
+        (d.catalogue->*call)({.item_id = req->item_id(), .category = req->category()}));
     SetRows(rows, res);
     return Status::Ok();
   }
@@ -164,65 +173,71 @@ class UserServiceImpl final : public v1::UserService::Service {
   explicit UserServiceImpl(RpcContext c) : c_(c) {}
 
   grpc::Status GetUser(grpc::ServerContext* ctx, const v1::UserId* req, v1::User* res) override {
-    return c_.guard->Run(ctx, "UserService/GetUser", Access::kApiKey, [&]() -> Status {
-      RECO_RETURN_IF_ERROR(CheckId(req->user_id(), "user_id"));
-      RECO_ASSIGN_OR_RETURN(User user, c_.deps->catalogue->GetUser(req->user_id()));
-      ToProto(user, res);
-      return Status::Ok();
-    });
+    return c_.guard->Run(ctx, "UserService/GetUser", Access::kApiKey,
+                         [&](const api::ApiDeps& d) -> Status {
+                           RECO_RETURN_IF_ERROR(CheckId(req->user_id(), "user_id"));
+                           RECO_ASSIGN_OR_RETURN(User user, d.catalogue->GetUser(req->user_id()));
+                           ToProto(user, res);
+                           return Status::Ok();
+                         });
   }
 
   grpc::Status ListUsers(grpc::ServerContext* ctx, const v1::PageRequest* req,
                          v1::UserPage* res) override {
-    return c_.guard->Run(ctx, "UserService/ListUsers", Access::kApiKey, [&]() -> Status {
-      RECO_ASSIGN_OR_RETURN(int n, PageSize(req->n(), c_.deps->config->server));
-      RECO_ASSIGN_OR_RETURN(Page<User> page,
-                            c_.deps->catalogue->ListUsers({.cursor = req->cursor(), .n = n}));
-      res->set_cursor(page.next_cursor);
-      for (const User& user : page.rows) ToProto(user, res->add_users());
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "UserService/ListUsers", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          RECO_ASSIGN_OR_RETURN(int n, PageSize(req->n(), d.config->server));
+          RECO_ASSIGN_OR_RETURN(Page<User> page,
+                                d.catalogue->ListUsers({.cursor = req->cursor(), .n = n}));
+          res->set_cursor(page.next_cursor);
+          for (const User& user : page.rows) ToProto(user, res->add_users());
+          return Status::Ok();
+        });
   }
 
   grpc::Status InsertUsers(grpc::ServerContext* ctx, grpc::ServerReader<v1::User>* reader,
                            v1::RowsAffected* res) override {
-    return c_.guard->Run(ctx, "UserService/InsertUsers", Access::kApiKey, [&]() -> Status {
-      RECO_ASSIGN_OR_RETURN(
-          std::vector<User> users,
-          ReadBatch<User>(reader, "users", *c_.deps,
-                          [](const v1::User& m, const std::string& w) { return FromProto(m, w); }));
-      RECO_RETURN_IF_ERROR(CheckDeadline(ctx));
-      RECO_ASSIGN_OR_RETURN(service::RowsAffected rows, c_.deps->catalogue->PutUsers(users));
-      SetRows(rows, res);
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "UserService/InsertUsers", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          RECO_ASSIGN_OR_RETURN(
+              std::vector<User> users,
+              ReadBatch<User>(reader, "users", d, [](const v1::User& m, const std::string& w) {
+                return FromProto(m, w);
+              }));
+          RECO_RETURN_IF_ERROR(CheckDeadline(ctx));
+          RECO_ASSIGN_OR_RETURN(service::RowsAffected rows, d.catalogue->PutUsers(users));
+          SetRows(rows, res);
+          return Status::Ok();
+        });
   }
 
   grpc::Status PatchUser(grpc::ServerContext* ctx, const v1::PatchUserRequest* req,
                          v1::RowsAffected* res) override {
-    return c_.guard->Run(ctx, "UserService/PatchUser", Access::kApiKey, [&]() -> Status {
-      RECO_RETURN_IF_ERROR(CheckId(req->user_id(), "user_id"));
-      UserPatch patch;
-      if (req->has_labels_json()) {
-        RECO_ASSIGN_OR_RETURN(patch.labels_json, LabelsJson(req->labels_json(), "labels_json"));
-      }
-      if (req->has_comment()) patch.comment = req->comment();
-      RECO_ASSIGN_OR_RETURN(service::RowsAffected rows,
-                            c_.deps->catalogue->PatchUser(req->user_id(), patch));
-      SetRows(rows, res);
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "UserService/PatchUser", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          RECO_RETURN_IF_ERROR(CheckId(req->user_id(), "user_id"));
+          UserPatch patch;
+          if (req->has_labels_json()) {
+            RECO_ASSIGN_OR_RETURN(patch.labels_json, LabelsJson(req->labels_json(), "labels_json"));
+          }
+          if (req->has_comment()) patch.comment = req->comment();
+          RECO_ASSIGN_OR_RETURN(service::RowsAffected rows,
+                                d.catalogue->PatchUser(req->user_id(), patch));
+          SetRows(rows, res);
+          return Status::Ok();
+        });
   }
 
   grpc::Status DeleteUser(grpc::ServerContext* ctx, const v1::UserId* req,
                           v1::RowsAffected* res) override {
-    return c_.guard->Run(ctx, "UserService/DeleteUser", Access::kApiKey, [&]() -> Status {
-      RECO_RETURN_IF_ERROR(CheckId(req->user_id(), "user_id"));
-      RECO_ASSIGN_OR_RETURN(service::RowsAffected rows,
-                            c_.deps->catalogue->DeleteUser(req->user_id()));
-      SetRows(rows, res);
-      return Status::Ok();
-    });
+    return c_.guard->Run(ctx, "UserService/DeleteUser", Access::kApiKey,
+                         [&](const api::ApiDeps& d) -> Status {
+                           RECO_RETURN_IF_ERROR(CheckId(req->user_id(), "user_id"));
+                           RECO_ASSIGN_OR_RETURN(service::RowsAffected rows,
+                                                 d.catalogue->DeleteUser(req->user_id()));
+                           SetRows(rows, res);
+                           return Status::Ok();
+                         });
   }
 
  private:
@@ -235,51 +250,58 @@ class BehaviorServiceImpl final : public v1::BehaviorService::Service {
 
   grpc::Status InsertFeedback(grpc::ServerContext* ctx, grpc::ServerReader<v1::Feedback>* reader,
                               v1::RowsAffected* res) override {
-    return c_.guard->Run(ctx, "BehaviorService/InsertFeedback", Access::kApiKey,
-                         [&] { return Write(ctx, reader, /*overwrite=*/false, res); });
+    return c_.guard->Run(
+        ctx, "BehaviorService/InsertFeedback", Access::kApiKey,
+        [&](const api::ApiDeps& d) { return Write(d, ctx, reader, /*overwrite=*/false, res); });
   }
 
   grpc::Status PutFeedback(grpc::ServerContext* ctx, grpc::ServerReader<v1::Feedback>* reader,
                            v1::RowsAffected* res) override {
-    return c_.guard->Run(ctx, "BehaviorService/PutFeedback", Access::kApiKey,
-                         [&] { return Write(ctx, reader, /*overwrite=*/true, res); });
+    return c_.guard->Run(
+        ctx, "BehaviorService/PutFeedback", Access::kApiKey,
+        [&](const api::ApiDeps& d) { return Write(d, ctx, reader, /*overwrite=*/true, res); });
   }
 
   grpc::Status ListFeedback(grpc::ServerContext* ctx, const v1::ListFeedbackRequest* req,
                             v1::FeedbackPage* res) override {
-    return c_.guard->Run(ctx, "BehaviorService/ListFeedback", Access::kApiKey, [&]() -> Status {
-      RECO_ASSIGN_OR_RETURN(int n, PageSize(req->n(), c_.deps->config->server));
-      service::ListFeedbackRequest list{.cursor = req->cursor(), .n = n};
-      if (!req->feedback_type().empty()) list.feedback_type = req->feedback_type();
-      RECO_ASSIGN_OR_RETURN(Page<Feedback> page, c_.deps->feedback->List(list));
-      res->set_cursor(page.next_cursor);
-      for (const Feedback& row : page.rows) ToProto(row, res->add_feedback());
-      return Status::Ok();
-    });
+    return c_.guard->Run(ctx, "BehaviorService/ListFeedback", Access::kApiKey,
+                         [&](const api::ApiDeps& d) -> Status {
+                           RECO_ASSIGN_OR_RETURN(int n, PageSize(req->n(), d.config->server));
+                           service::ListFeedbackRequest list{.cursor = req->cursor(), .n = n};
+                           if (!req->feedback_type().empty())
+                             list.feedback_type = req->feedback_type();
+                           RECO_ASSIGN_OR_RETURN(Page<Feedback> page, d.feedback->List(list));
+                           res->set_cursor(page.next_cursor);
+                           for (const Feedback& row : page.rows) ToProto(row, res->add_feedback());
+                           return Status::Ok();
+                         });
   }
 
   grpc::Status GetFeedback(grpc::ServerContext* ctx, const v1::FeedbackKey* req,
                            v1::Feedback* res) override {
-    return c_.guard->Run(ctx, "BehaviorService/GetFeedback", Access::kApiKey, [&]() -> Status {
-      if (req->feedback_type().empty()) {
-        return InvalidArgument("feedback_type: empty (GetFeedback reads one row of one type)",
-                               "feedback_type");
-      }
-      RECO_ASSIGN_OR_RETURN(service::FeedbackKey key, Key(*req));
-      RECO_ASSIGN_OR_RETURN(Feedback row, c_.deps->feedback->Get(key));
-      ToProto(row, res);
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "BehaviorService/GetFeedback", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          if (req->feedback_type().empty()) {
+            return InvalidArgument("feedback_type: empty (GetFeedback reads one row of one type)",
+                                   "feedback_type");
+          }
+          RECO_ASSIGN_OR_RETURN(service::FeedbackKey key, Key(*req));
+          RECO_ASSIGN_OR_RETURN(Feedback row, d.feedback->Get(key));
+          ToProto(row, res);
+          return Status::Ok();
+        });
   }
 
   grpc::Status DeleteFeedback(grpc::ServerContext* ctx, const v1::FeedbackKey* req,
                               v1::RowsAffected* res) override {
-    return c_.guard->Run(ctx, "BehaviorService/DeleteFeedback", Access::kApiKey, [&]() -> Status {
-      RECO_ASSIGN_OR_RETURN(service::FeedbackKey key, Key(*req));
-      RECO_ASSIGN_OR_RETURN(service::RowsAffected rows, c_.deps->feedback->Delete(key));
-      SetRows(rows, res);
-      return Status::Ok();
-    });
+    return c_.guard->Run(ctx, "BehaviorService/DeleteFeedback", Access::kApiKey,
+                         [&](const api::ApiDeps& d) -> Status {
+                           RECO_ASSIGN_OR_RETURN(service::FeedbackKey key, Key(*req));
+                           RECO_ASSIGN_OR_RETURN(service::RowsAffected rows,
+                                                 d.feedback->Delete(key));
+                           SetRows(rows, res);
+                           return Status::Ok();
+                         });
   }
 
  private:
@@ -291,17 +313,17 @@ class BehaviorServiceImpl final : public v1::BehaviorService::Service {
     return key;
   }
 
-  Status Write(grpc::ServerContext* ctx, grpc::ServerReader<v1::Feedback>* reader, bool overwrite,
-               v1::RowsAffected* res) {
-    const TimeBounds bounds = Bounds(*c_.deps);
+  Status Write(const api::ApiDeps& d, grpc::ServerContext* ctx,
+               grpc::ServerReader<v1::Feedback>* reader, bool overwrite, v1::RowsAffected* res) {
+    const TimeBounds bounds = Bounds(d);
     RECO_ASSIGN_OR_RETURN(std::vector<Feedback> rows,
-                          ReadBatch<Feedback>(reader, "feedback", *c_.deps,
+                          ReadBatch<Feedback>(reader, "feedback", d,
                                               [&](const v1::Feedback& m, const std::string& w) {
                                                 return FromProto(m, w, bounds);
                                               }));
     RECO_RETURN_IF_ERROR(CheckDeadline(ctx));
     RECO_ASSIGN_OR_RETURN(service::RowsAffected written,
-                          c_.deps->feedback->Write({.rows = rows, .overwrite = overwrite}));
+                          d.feedback->Write({.rows = rows, .overwrite = overwrite}));
     SetRows(written, res);
     return Status::Ok();
   }
@@ -315,51 +337,53 @@ class DatasetServiceImpl final : public v1::DatasetService::Service {
 
   grpc::Status Export(grpc::ServerContext* ctx, const v1::ExportRequest* req,
                       grpc::ServerWriter<v1::DatasetRow>* writer) override {
-    return c_.guard->Run(ctx, "DatasetService/Export", Access::kApiKey, [&]() -> Status {
-      if (c_.deps->dataset == nullptr) return Unavailable("no dataset service");
-      const int page_size = req->page_size() == 0 ? 1000 : req->page_size();
-      bool sent = true;
-      RECO_RETURN_IF_ERROR(
-          c_.deps->dataset->ExportAll(page_size, [&](const service::ExportPage& page) {
-            v1::DatasetRow row;
-            for (const User& user : page.rows.users) {
-              ToProto(user, row.mutable_user());
-              sent = sent && writer->Write(row);
-            }
-            for (const Item& item : page.rows.items) {
-              ToProto(item, row.mutable_item());
-              sent = sent && writer->Write(row);
-            }
-            for (const Feedback& feedback : page.rows.feedback) {
-              ToProto(feedback, row.mutable_feedback());
-              sent = sent && writer->Write(row);
-            }
-            return sent && CallGuard::StillWanted(ctx);
-          }));
-      if (!sent) return Unavailable("the client stopped reading the export");
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "DatasetService/Export", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          if (d.dataset == nullptr) return Unavailable("no dataset service");
+          const int page_size = req->page_size() == 0 ? 1000 : req->page_size();
+          bool sent = true;
+          RECO_RETURN_IF_ERROR(
+              d.dataset->ExportAll(page_size, [&](const service::ExportPage& page) {
+                v1::DatasetRow row;
+                for (const User& user : page.rows.users) {
+                  ToProto(user, row.mutable_user());
+                  sent = sent && writer->Write(row);
+                }
+                for (const Item& item : page.rows.items) {
+                  ToProto(item, row.mutable_item());
+                  sent = sent && writer->Write(row);
+                }
+                for (const Feedback& feedback : page.rows.feedback) {
+                  ToProto(feedback, row.mutable_feedback());
+                  sent = sent && writer->Write(row);
+                }
+                return sent && CallGuard::StillWanted(ctx);
+              }));
+          if (!sent) return Unavailable("the client stopped reading the export");
+          return Status::Ok();
+        });
   }
 
   grpc::Status Import(grpc::ServerContext* ctx, grpc::ServerReader<v1::DatasetRow>* reader,
                       v1::ImportReport* res) override {
-    return c_.guard->Run(ctx, "DatasetService/Import", Access::kApiKey, [&]() -> Status {
-      if (c_.deps->dataset == nullptr) return Unavailable("no dataset service");
-      const TimeBounds bounds = Bounds(*c_.deps);
-      service::DatasetRows rows;
-      RECO_ASSIGN_OR_RETURN(
-          std::vector<bool> ignored,
-          ReadBatch<bool>(reader, "rows", *c_.deps,
-                          [&](const v1::DatasetRow& m, const std::string& where) -> Result<bool> {
-                            return Add(m, where, bounds, rows);
-                          }));
-      RECO_RETURN_IF_ERROR(CheckDeadline(ctx));
-      RECO_ASSIGN_OR_RETURN(service::ImportReport report, c_.deps->dataset->Import(rows));
-      res->set_users(report.users);
-      res->set_items(report.items);
-      res->set_feedback(report.feedback);
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "DatasetService/Import", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          if (d.dataset == nullptr) return Unavailable("no dataset service");
+          const TimeBounds bounds = Bounds(d);
+          service::DatasetRows rows;
+          RECO_ASSIGN_OR_RETURN(std::vector<bool> ignored,
+                                ReadBatch<bool>(reader, "rows", d,
+                                                [&](const v1::DatasetRow& m,
+                                                    const std::string& where) -> Result<bool> {
+                                                  return Add(m, where, bounds, rows);
+                                                }));
+          RECO_RETURN_IF_ERROR(CheckDeadline(ctx));
+          RECO_ASSIGN_OR_RETURN(service::ImportReport report, d.dataset->Import(rows));
+          res->set_users(report.users);
+          res->set_items(report.items);
+          res->set_feedback(report.feedback);
+          return Status::Ok();
+        });
   }
 
  private:

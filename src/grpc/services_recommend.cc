@@ -1,6 +1,7 @@
 // reco.v1 RecommendService and ModelService over RecommendService and ModelService (the
 // services of REST's recommendation routes, /models/reload and /api/v1/models).
 #include "api/http/request_id.h"
+#include "grpc/arena_allocator.h"
 #include "grpc/convert.h"
 #include "grpc/services.h"
 #include "ingest/time_limits.h"
@@ -59,32 +60,33 @@ void SetScored(const service::RecommendResponse& r, std::string_view request_id,
 // worker thread of the synchronous API (recommendations are short, CPU-only work).
 class RecommendServiceImpl final : public v1::RecommendService::CallbackService {
  public:
-  explicit RecommendServiceImpl(RpcContext c) : c_(c) {}
+  explicit RecommendServiceImpl(RpcContext c) : c_(c) {
+    SetMessageAllocatorFor_Recommend(&recommend_messages_);
+  }
 
   grpc::ServerUnaryReactor* Recommend(grpc::CallbackServerContext* ctx,
                                       const v1::RecommendRequest* req,
                                       v1::RecommendResponse* res) override {
-    return Answer(ctx, "RecommendService/Recommend", [&]() -> Status {
+    return Answer(ctx, "RecommendService/Recommend", [&](const api::ApiDeps& d) -> Status {
       const std::string request_id = RequestId(ctx);
       RECO_RETURN_IF_ERROR(CheckId(req->user_id(), "user_id"));
       service::RecommendRequest request{.request_id = request_id,
                                         .user_id = req->user_id(),
                                         .category = req->category(),
                                         .write_back_type = req->write_back_type()};
-      RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), config().server));
+      RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), d.config->server));
       RECO_ASSIGN_OR_RETURN(request.offset, Offset(req->offset()));
       if (req->has_write_back_delay()) {
         RECO_ASSIGN_OR_RETURN(request.write_back_delay,
                               FromDuration(req->write_back_delay(), "write_back_delay",
-                                           config().database.max_future_skew_seconds));
+                                           d.config->database.max_future_skew_seconds));
       }
       service::RecommendResponse served;
       if (!req->scenario().empty()) {
-        if (c_.deps->scenarios == nullptr) return Unavailable("this server has no scenarios");
-        RECO_ASSIGN_OR_RETURN(served,
-                              c_.deps->scenarios->Recommend(req->scenario(), {.base = request}));
+        if (d.scenarios == nullptr) return Unavailable("this server has no scenarios");
+        RECO_ASSIGN_OR_RETURN(served, d.scenarios->Recommend(req->scenario(), {.base = request}));
       } else {
-        RECO_ASSIGN_OR_RETURN(served, c_.deps->recommend->Recommend(request));
+        RECO_ASSIGN_OR_RETURN(served, d.recommend->Recommend(request));
       }
       for (const auto& scored : served.result.items) res->add_item_ids(scored.id);
       SetServedBy(served, request_id, res->mutable_served_by());
@@ -95,20 +97,20 @@ class RecommendServiceImpl final : public v1::RecommendService::CallbackService 
   grpc::ServerUnaryReactor* SessionRecommend(grpc::CallbackServerContext* ctx,
                                              const v1::SessionRecommendRequest* req,
                                              v1::ScoredResponse* res) override {
-    return Answer(ctx, "RecommendService/SessionRecommend", [&]() -> Status {
-      const TimestampUs now = c_.deps->clock->NowMicros();
+    return Answer(ctx, "RecommendService/SessionRecommend", [&](const api::ApiDeps& d) -> Status {
+      const TimestampUs now = d.clock->NowMicros();
       const TimeBounds bounds{.now = now,
                               .latest = ingest::LatestAcceptedTimestamp(
-                                  now, config().database.max_future_skew_seconds)};
+                                  now, d.config->database.max_future_skew_seconds)};
       service::SessionRecommendRequest request{.category = req->category()};
       for (int i = 0; i < req->session_size(); ++i) {
         RECO_ASSIGN_OR_RETURN(
             Feedback row, FromProto(req->session(i), "session[" + std::to_string(i) + "]", bounds));
         request.rows.push_back(std::move(row));
       }
-      RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), config().server));
+      RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), d.config->server));
       RECO_ASSIGN_OR_RETURN(request.offset, Offset(req->offset()));
-      SetScored(c_.deps->recommend->SessionRecommend(std::move(request)), RequestId(ctx), res);
+      SetScored(d.recommend->SessionRecommend(std::move(request)), RequestId(ctx), res);
       return Status::Ok();
     });
   }
@@ -116,25 +118,24 @@ class RecommendServiceImpl final : public v1::RecommendService::CallbackService 
   grpc::ServerUnaryReactor* Popular(grpc::CallbackServerContext* ctx, const v1::ListRequest* req,
                                     v1::ScoredResponse* res) override {
     return Answer(ctx, "RecommendService/Popular",
-                  [&] { return List(ctx, *req, /*latest=*/false, res); });
+                  [&](const api::ApiDeps& d) { return List(d, ctx, *req, /*latest=*/false, res); });
   }
 
   grpc::ServerUnaryReactor* Latest(grpc::CallbackServerContext* ctx, const v1::ListRequest* req,
                                    v1::ScoredResponse* res) override {
     return Answer(ctx, "RecommendService/Latest",
-                  [&] { return List(ctx, *req, /*latest=*/true, res); });
+                  [&](const api::ApiDeps& d) { return List(d, ctx, *req, /*latest=*/true, res); });
   }
 
   grpc::ServerUnaryReactor* ItemNeighbors(grpc::CallbackServerContext* ctx,
                                           const v1::NeighborsRequest* req,
                                           v1::ScoredResponse* res) override {
-    return Answer(ctx, "RecommendService/ItemNeighbors", [&]() -> Status {
+    return Answer(ctx, "RecommendService/ItemNeighbors", [&](const api::ApiDeps& d) -> Status {
       RECO_RETURN_IF_ERROR(CheckId(req->id(), "id"));
       service::NeighborsRequest request{.id = req->id(), .category = req->category()};
-      RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), config().server));
+      RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), d.config->server));
       RECO_ASSIGN_OR_RETURN(request.offset, Offset(req->offset()));
-      RECO_ASSIGN_OR_RETURN(service::RecommendResponse found,
-                            c_.deps->recommend->ItemNeighbors(request));
+      RECO_ASSIGN_OR_RETURN(service::RecommendResponse found, d.recommend->ItemNeighbors(request));
       SetScored(found, RequestId(ctx), res);
       return Status::Ok();
     });
@@ -143,12 +144,12 @@ class RecommendServiceImpl final : public v1::RecommendService::CallbackService 
   grpc::ServerUnaryReactor* UserNeighbors(grpc::CallbackServerContext* ctx,
                                           const v1::NeighborsRequest* req,
                                           v1::ScoredResponse* res) override {
-    return Answer(ctx, "RecommendService/UserNeighbors", [&]() -> Status {
+    return Answer(ctx, "RecommendService/UserNeighbors", [&](const api::ApiDeps& d) -> Status {
       RECO_RETURN_IF_ERROR(CheckId(req->id(), "id"));
       service::NeighborsRequest request{.id = req->id()};
-      RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), config().server));
+      RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), d.config->server));
       RECO_ASSIGN_OR_RETURN(request.offset, Offset(req->offset()));
-      SetScored(c_.deps->recommend->UserNeighbors(request), RequestId(ctx), res);
+      SetScored(d.recommend->UserNeighbors(request), RequestId(ctx), res);
       return Status::Ok();
     });
   }
@@ -156,11 +157,11 @@ class RecommendServiceImpl final : public v1::RecommendService::CallbackService 
   grpc::ServerUnaryReactor* Similar(grpc::CallbackServerContext* ctx,
                                     const v1::NeighborsRequest* req,
                                     v1::ScoredResponse* res) override {
-    return Answer(ctx, "RecommendService/Similar", [&]() -> Status {
+    return Answer(ctx, "RecommendService/Similar", [&](const api::ApiDeps& d) -> Status {
       RECO_RETURN_IF_ERROR(CheckId(req->id(), "id"));
-      RECO_ASSIGN_OR_RETURN(int n, OperatorN(req->n()));
+      RECO_ASSIGN_OR_RETURN(int n, OperatorN(req->n(), d.config->server));
       RECO_ASSIGN_OR_RETURN(service::RecommendResponse found,
-                            c_.deps->recommend->ItemNeighbors({.id = req->id(), .n = n}));
+                            d.recommend->ItemNeighbors({.id = req->id(), .n = n}));
       SetScored(found, RequestId(ctx), res);
       return Status::Ok();
     });
@@ -169,20 +170,18 @@ class RecommendServiceImpl final : public v1::RecommendService::CallbackService 
   grpc::ServerUnaryReactor* ItemDetail(grpc::CallbackServerContext* ctx,
                                        const v1::ItemDetailRequest* req,
                                        v1::ScoredResponse* res) override {
-    return Answer(ctx, "RecommendService/ItemDetail", [&]() -> Status {
+    return Answer(ctx, "RecommendService/ItemDetail", [&](const api::ApiDeps& d) -> Status {
       RECO_RETURN_IF_ERROR(CheckId(req->item_id(), "item_id"));
-      RECO_ASSIGN_OR_RETURN(int n, OperatorN(req->n()));
-      RECO_ASSIGN_OR_RETURN(service::RecommendResponse found,
-                            c_.deps->recommend->ItemDetail(
-                                {.id = req->item_id(), .user_id = req->user_id(), .n = n}));
+      RECO_ASSIGN_OR_RETURN(int n, OperatorN(req->n(), d.config->server));
+      RECO_ASSIGN_OR_RETURN(
+          service::RecommendResponse found,
+          d.recommend->ItemDetail({.id = req->item_id(), .user_id = req->user_id(), .n = n}));
       SetScored(found, RequestId(ctx), res);
       return Status::Ok();
     });
   }
 
  private:
-  const RecoConfig& config() const { return *c_.deps->config; }
-
   template <typename Fn>
   grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx, std::string_view method,
                                    Fn&& fn) {
@@ -191,23 +190,25 @@ class RecommendServiceImpl final : public v1::RecommendService::CallbackService 
     return reactor;
   }
 
-  Result<int> OperatorN(int32_t n) const {
+  static Result<int> OperatorN(int32_t n, const ServerConfig& server) {
     if (n == 0) return kOperatorDefaultN;
-    return PageSize(n, config().server);
+    return PageSize(n, server);
   }
 
-  Status List(grpc::ServerContextBase* ctx, const v1::ListRequest& req, bool latest,
-              v1::ScoredResponse* res) {
+  static Status List(const api::ApiDeps& d, grpc::ServerContextBase* ctx,
+                     const v1::ListRequest& req, bool latest, v1::ScoredResponse* res) {
     const std::string request_id = RequestId(ctx);
     service::ListRequest request{.request_id = request_id, .category = req.category()};
-    RECO_ASSIGN_OR_RETURN(request.n, PageSize(req.n(), config().server));
+    RECO_ASSIGN_OR_RETURN(request.n, PageSize(req.n(), d.config->server));
     RECO_ASSIGN_OR_RETURN(request.offset, Offset(req.offset()));
-    SetScored(latest ? c_.deps->recommend->Latest(request) : c_.deps->recommend->Popular(request),
-              request_id, res);
+    SetScored(latest ? d.recommend->Latest(request) : d.recommend->Popular(request), request_id,
+              res);
     return Status::Ok();
   }
 
   RpcContext c_;
+  // The hot call: its request and answer in one arena per call.
+  ArenaAllocator<v1::RecommendRequest, v1::RecommendResponse> recommend_messages_;
 };
 
 void ToProto(const ReloadReport& r, v1::ReloadReport* out) {
@@ -231,68 +232,74 @@ class ModelServiceImpl final : public v1::ModelService::Service {
 
   grpc::Status ListModelVersions(grpc::ServerContext* ctx, const v1::ListModelVersionsRequest*,
                                  v1::ModelVersionList* res) override {
-    return c_.guard->Run(ctx, "ModelService/ListModelVersions", Access::kApiKey, [&]() -> Status {
-      RECO_ASSIGN_OR_RETURN(registry::RegistryContents contents, c_.deps->model->Registry());
-      for (const registry::ModelVersion& v : contents.versions) {
-        v1::ModelVersion* out = res->add_versions();
-        out->set_run_id(v.run_id);
-        ToTimestamp(v.created, out->mutable_created());
-        for (const auto& alias : v.aliases) out->add_aliases(alias);
-        for (const auto& [name, value] : v.metrics) (*out->mutable_metrics())[name] = value;
-        out->set_snapshot_id(v.snapshot_id);
-        out->set_algorithm(v.algorithm);
-        out->set_code_version(v.code_version);
-        for (const auto& artifact : v.artifacts) out->add_artifacts(artifact.path);
-      }
-      const service::ServingVersions serving = c_.deps->model->Serving();
-      res->set_primary_run_id(RunIdOf(serving.primary));
-      res->set_canary_run_id(RunIdOf(serving.canary));
-      res->set_shadow_run_id(RunIdOf(serving.shadow));
-      res->set_canary_rollout(serving.canary.bundle ? serving.canary.rollout : 0);
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "ModelService/ListModelVersions", Access::kApiKey,
+        [&](const api::ApiDeps& d) -> Status {
+          RECO_ASSIGN_OR_RETURN(registry::RegistryContents contents, d.model->Registry());
+          for (const registry::ModelVersion& v : contents.versions) {
+            v1::ModelVersion* out = res->add_versions();
+            out->set_run_id(v.run_id);
+            ToTimestamp(v.created, out->mutable_created());
+            for (const auto& alias : v.aliases) out->add_aliases(alias);
+            for (const auto& [name, value] : v.metrics) (*out->mutable_metrics())[name] = value;
+            out->set_snapshot_id(v.snapshot_id);
+            out->set_algorithm(v.algorithm);
+            out->set_code_version(v.code_version);
+            for (const auto& artifact : v.artifacts) out->add_artifacts(artifact.path);
+          }
+          const service::ServingVersions serving = d.model->Serving();
+          res->set_primary_run_id(RunIdOf(serving.primary));
+          res->set_canary_run_id(RunIdOf(serving.canary));
+          res->set_shadow_run_id(RunIdOf(serving.shadow));
+          res->set_canary_rollout(serving.canary.bundle ? serving.canary.rollout : 0);
+          return Status::Ok();
+        });
   }
 
   grpc::Status Reload(grpc::ServerContext* ctx, const v1::ReloadRequest* req,
                       v1::ReloadReport* res) override {
-    return c_.guard->Run(ctx, "ModelService/Reload", Access::kReload, [&]() -> Status {
-      ReloadRequest request{.run_id = req->run_id()};
-      if (!req->mode().empty()) {
-        auto mode = ParseVariant(req->mode());
-        if (!mode.ok()) return InvalidArgument(mode.status().message(), "mode");
-        request.mode = *mode;
-      }
-      if (req->rollout() != 0) request.rollout = req->rollout();
-      RECO_ASSIGN_OR_RETURN(ReloadReport report, c_.deps->model->Reload(request));
-      ToProto(report, res);
-      return Status::Ok();
-    });
+    return c_.guard->Run(ctx, "ModelService/Reload", Access::kReload,
+                         [&](const api::ApiDeps& d) -> Status {
+                           ReloadRequest request{.run_id = req->run_id()};
+                           if (!req->mode().empty()) {
+                             auto mode = ParseVariant(req->mode());
+                             if (!mode.ok())
+                               return InvalidArgument(mode.status().message(), "mode");
+                             request.mode = *mode;
+                           }
+                           if (req->rollout() != 0) request.rollout = req->rollout();
+                           RECO_ASSIGN_OR_RETURN(ReloadReport report, d.model->Reload(request));
+                           ToProto(report, res);
+                           return Status::Ok();
+                         });
   }
 
   grpc::Status Promote(grpc::ServerContext* ctx, const v1::PromoteRequest* req,
                        v1::ReloadReport* res) override {
-    return c_.guard->Run(ctx, "ModelService/Promote", Access::kReload, [&]() -> Status {
-      service::PromoteRequest request{.run_id = req->run_id(), .alias = req->alias()};
-      if (req->rollout() != 0) request.rollout = req->rollout();
-      RECO_ASSIGN_OR_RETURN(ReloadReport report, c_.deps->model->Promote(request));
-      ToProto(report, res);
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "ModelService/Promote", Access::kReload, [&](const api::ApiDeps& d) -> Status {
+          service::PromoteRequest request{.run_id = req->run_id(), .alias = req->alias()};
+          if (req->rollout() != 0) request.rollout = req->rollout();
+          RECO_ASSIGN_OR_RETURN(ReloadReport report, d.model->Promote(request));
+          ToProto(report, res);
+          return Status::Ok();
+        });
   }
 
   grpc::Status Rollback(grpc::ServerContext* ctx, const v1::RollbackRequest* req,
                         v1::ReloadReport* res) override {
-    return c_.guard->Run(ctx, "ModelService/Rollback", Access::kReload, [&]() -> Status {
-      RECO_ASSIGN_OR_RETURN(ReloadReport report, c_.deps->model->Rollback(req->run_id()));
-      ToProto(report, res);
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "ModelService/Rollback", Access::kReload, [&](const api::ApiDeps& d) -> Status {
+          RECO_ASSIGN_OR_RETURN(ReloadReport report, d.model->Rollback(req->run_id()));
+          ToProto(report, res);
+          return Status::Ok();
+        });
   }
 
   grpc::Status Withdraw(grpc::ServerContext* ctx, const v1::WithdrawRequest* req,
                         v1::WithdrawResponse*) override {
     return c_.guard->Run(ctx, "ModelService/Withdraw", Access::kReload,
-                         [&] { return c_.deps->model->Withdraw(req->alias()); });
+                         [&](const api::ApiDeps& d) { return d.model->Withdraw(req->alias()); });
   }
 
  private:

@@ -20,6 +20,11 @@ python3-grpcio), against a real `reco serve --grpc-port 0` (ctest grpc_client).
    variant, scenario and items as REST.
 8. With server.api_key set: no key -> UNAUTHENTICATED, x-api-key and authorization: Bearer work;
    model actions follow the reload-token rule. A deadline that has passed -> DEADLINE_EXCEEDED.
+9. Scenarios, templates and experiments: parity with REST for every RPC, bad input (unknown
+   recall source, one variant, start of a running experiment, ...), and the scripted workflow
+   (create and start an experiment, serve its users, stop it, read its results).
+10. Tenants: metadata x-tenant-id; a tenant's rows written over gRPC are its own on every
+   service and invisible on default over REST and gRPC; REST's key rules and quotas.
 Runs with Debian's /usr/bin/python3 (where python3-grpcio is installed).
 """
 import datetime
@@ -174,6 +179,7 @@ def run(reco, work):
 
         parity(server, items, users, behavior, rec, models, item_pb2, common_pb2, behavior_pb2,
                recommend_pb2, model_pb2)
+        scenarios_and_experiments(grpc, server, channel)
         bad_input(grpc, server, items, users, behavior, rec, models, item_pb2, common_pb2,
                   behavior_pb2, recommend_pb2, model_pb2)
         health_and_reflection(grpc, channel)
@@ -191,6 +197,7 @@ def run(reco, work):
     finally:
         server.stop()
     auth(grpc, reco, data, work, item_pb2, item_pb2_grpc, model_pb2, model_pb2_grpc)
+    tenants(grpc, reco, data, work)
 
 
 def parity(server, items, users, behavior, rec, models, item_pb2, common_pb2, behavior_pb2,
@@ -508,6 +515,7 @@ def health_and_reflection(grpc, channel):
     names = {n.decode() for n in names}
     want = {"reco.v1.ItemService", "reco.v1.UserService", "reco.v1.BehaviorService",
             "reco.v1.RecommendService", "reco.v1.ModelService", "reco.v1.DatasetService",
+            "reco.v1.ScenarioService", "reco.v1.TemplateService", "reco.v1.ExperimentService",
             "grpc.health.v1.Health"}
     check(want <= names, f"reflection lists {sorted(names)}, missing {sorted(want - names)}")
     print(f"health SERVING; reflection lists {len(names)} services")
@@ -559,6 +567,480 @@ def auth(grpc, reco, data, work, item_pb2, item_pb2_grpc, model_pb2, model_pb2_g
             check(e.code() == grpc.StatusCode.NOT_FOUND, f"late-1: {e.code()}")
         print("auth: UNAUTHENTICATED without or with a wrong key; x-api-key and Bearer accepted; "
               "Reload needs the reload token; DEADLINE_EXCEEDED")
+    finally:
+        server.stop()
+
+
+# -- scenarios, templates and experiments (ScenarioService, TemplateService, ExperimentService)
+
+def opt_time(msg, field):
+    return ts_text(getattr(msg, field)) if msg.HasField(field) else None
+
+
+def rest_opt_time(text):
+    return rest_time(text) if text is not None else None
+
+
+def num(x):
+    """A number as both transports write it: REST writes a NaN as null."""
+    if x is None or x != x:
+        return None
+    return round(x, 9)
+
+
+def experiment_rest_view(e):
+    return (e["id"], e["name"], e["layer"], e["status"], num(e["traffic"]), e["buckets"],
+            [(v["name"], num(v["weight"]), v["target_kind"], v["target"]) for v in e["variants"]],
+            e["click_types"], e["conversion_types"],
+            [rest_opt_time(e[k]) for k in ("started_at", "stopped_at", "created_at", "updated_at")])
+
+
+def experiment_grpc_view(e):
+    return (e.id, e.name, e.layer, e.status, num(e.traffic), [e.bucket_start, e.bucket_end],
+            [(v.name, num(v.weight), v.target_kind, v.target) for v in e.variants],
+            list(e.click_types), list(e.conversion_types),
+            [opt_time(e, k) for k in ("started_at", "stopped_at", "created_at", "updated_at")])
+
+
+COMPARISON_FIELDS = ("valid", "control", "treatment", "difference", "ci_low", "ci_high",
+                     "std_error", "z", "p_value", "sequential_p_value", "significant")
+SUMMARY_FIELDS = ("name", "users", "exposures", "clicks", "ctr", "conversions", "converted_users",
+                  "conversion_rate", "clicked_users", "clicked_user_rate",
+                  "conversions_per_exposure")
+METRICS = ("ctr", "conversion_rate", "clicked_user_rate", "conversions_per_exposure")
+
+
+def norm(v):
+    return num(v) if isinstance(v, float) or v is None else v
+
+
+def results_rest_view(r):
+    return (experiment_rest_view(r["experiment"]), num(r["alpha"]),
+            rest_opt_time(r["window"]["start"]), rest_opt_time(r["window"]["end"]), r["looks"],
+            [tuple(norm(v[f]) for f in SUMMARY_FIELDS) for v in r["variants"]],
+            [(c["variant"],) + tuple(tuple(norm(c[m][f]) for f in COMPARISON_FIELDS)
+                                     for m in METRICS) for c in r["comparisons"]],
+            (num(r["srm"]["chi_square"]), r["srm"]["dof"], num(r["srm"]["p_value"]),
+             r["srm"]["mismatch"]),
+            (r["log"]["lines"], r["log"]["bad_lines"], r["log"]["unknown_variant_exposures"],
+             r["log"]["switched_users"]))
+
+
+def results_grpc_view(r):
+    return (experiment_grpc_view(r.experiment), num(r.alpha), opt_time(r, "window_start"),
+            opt_time(r, "window_end"), r.looks,
+            [tuple(norm(getattr(v, f)) for f in SUMMARY_FIELDS) for v in r.variants],
+            [(c.variant,) + tuple(tuple(norm(getattr(getattr(c, m), f)) for f in COMPARISON_FIELDS)
+                                  for m in METRICS) for c in r.comparisons],
+            (num(r.srm.chi_square), r.srm.dof, num(r.srm.p_value), r.srm.mismatch),
+            (r.log.lines, r.log.bad_lines, r.log.unknown_variant_exposures, r.log.switched_users))
+
+
+def scenario_rest_view(body):
+    config = {k: v for k, v in body.items() if k not in ("created", "updated")}
+    return config, rest_opt_time(body["created"]), rest_opt_time(body["updated"])
+
+
+def scenario_grpc_view(s):
+    config = json.loads(s.config_json)
+    check((config["name"], config["description"], config["template"]) ==
+          (s.name, s.description, s.template), f"Scenario fields differ from config_json: {s}")
+    return config, opt_time(s, "created"), opt_time(s, "updated")
+
+
+def expect_error(grpc, name, call, code, field=None):
+    """Calls `call`, which must fail with `code` and name `field` in its message (and, for
+    INVALID_ARGUMENT, in the google.rpc.BadRequest detail); returns 1."""
+    from grpc_status_field import field_of
+    try:
+        call()
+        check(False, f"{name}: accepted, want {code}")
+    except grpc.RpcError as e:
+        check(e.code() == code, f"{name}: {e.code()} ({e.details()}), want {code}")
+        if field is not None:
+            check(field in e.details(), f"{name}: message {e.details()!r} does not name {field!r}")
+        if field is not None and code == grpc.StatusCode.INVALID_ARGUMENT:
+            got = field_of(e)
+            check(got is not None and field in got,
+                  f"{name}: the BadRequest field {got!r} does not name {field!r}")
+    return 1
+
+
+def scenarios_and_experiments(grpc, server, channel):
+    from reco.v1 import experiment_pb2, experiment_pb2_grpc, scenario_pb2, scenario_pb2_grpc
+    scenarios = scenario_pb2_grpc.ScenarioServiceStub(channel)
+    templates = scenario_pb2_grpc.TemplateServiceStub(channel)
+    experiments = experiment_pb2_grpc.ExperimentServiceStub(channel)
+    E = experiment_pb2
+    pairs = 0
+
+    def same(route, rest_value, grpc_value):
+        nonlocal pairs
+        pairs += 1
+        check(rest_value == grpc_value, f"parity {route}: REST {rest_value} != gRPC {grpc_value}")
+
+    # Templates.
+    _, body, _ = server.rest("GET", "/api/v1/templates")
+    g = templates.ListTemplates(scenario_pb2.ListTemplatesRequest())
+    same("GET /api/v1/templates",
+         [(t["name"], t["title"], t["description"], t["scenario"]) for t in body],
+         [(t.name, t.title, t.description, json.loads(t.scenario_json)) for t in g.templates])
+    check(len(g.templates) >= 3, f"{len(g.templates)} templates")
+    name = g.templates[0].name
+    _, body, _ = server.rest("GET", f"/api/v1/templates/{name}")
+    t = templates.GetTemplate(scenario_pb2.TemplateName(name=name))
+    same("GET /api/v1/templates/{name}", (body["name"], body["title"], body["scenario"]),
+         (t.name, t.title, json.loads(t.scenario_json)))
+
+    # Scenarios: created over gRPC, read over both; created over REST, read over both.
+    config = {"name": "g_feed", "description": "made over gRPC",
+              "recall": [{"source": "popular", "quota": 40}, {"source": "latest", "quota": 10}],
+              "fallback": ["latest"]}
+    created = scenarios.CreateScenario(scenario_pb2.CreateScenarioRequest(
+        config_json=json.dumps(config)))
+    _, body, _ = server.rest("GET", "/api/v1/scenarios/g_feed")
+    same("GET /api/v1/scenarios/{name} (created by gRPC)", scenario_rest_view(body),
+         scenario_grpc_view(created))
+    status, body, _ = server.rest("POST", "/api/v1/scenarios",
+                                  {"template": name, "name": "r_feed", "description": "by REST"})
+    check(status == 201, f"REST scenario from template: {status} {body}")
+    g = scenarios.GetScenario(scenario_pb2.ScenarioName(name="r_feed"))
+    same("POST /api/v1/scenarios (template) read by gRPC", scenario_rest_view(body),
+         scenario_grpc_view(g))
+    from_template = scenarios.CreateScenario(scenario_pb2.CreateScenarioRequest(
+        config_json=json.dumps({"template": name, "name": "g_from_template"})))
+    check(from_template.template == name, f"a scenario from template {name}: {from_template}")
+    _, body, _ = server.rest("GET", "/api/v1/scenarios")
+    g = scenarios.ListScenarios(scenario_pb2.ListScenariosRequest())
+    same("GET /api/v1/scenarios", [scenario_rest_view(s) for s in body],
+         [scenario_grpc_view(s) for s in g.scenarios])
+    config["recall"] = [{"source": "itemcf", "quota": 20}]
+    replaced = scenarios.ReplaceScenario(scenario_pb2.ReplaceScenarioRequest(
+        name="g_feed", config_json=json.dumps(config)))
+    _, body, _ = server.rest("GET", "/api/v1/scenarios/g_feed")
+    same("PUT /api/v1/scenarios/{name}", scenario_rest_view(body), scenario_grpc_view(replaced))
+    check(json.loads(replaced.config_json)["recall"] == [{"source": "itemcf", "quota": 20}],
+          f"ReplaceScenario did not replace: {replaced.config_json}")
+    r = scenarios.DeleteScenario(scenario_pb2.ScenarioName(name="g_from_template"))
+    status, _, _ = server.rest("GET", "/api/v1/scenarios/g_from_template")
+    same("DELETE /api/v1/scenarios/{name}", (status, 1), (404, r.rows_affected))
+
+    # Experiments: the scripted workflow creates and starts one, users are assigned and served,
+    # then it is stopped and its results read over both transports.
+    definition = E.ExperimentDefinition(
+        id="g_exp", name="gRPC experiment", layer="home", traffic=1.0,
+        variants=[E.ExperimentVariant(name="control", weight=1, target_kind="scenario",
+                                      target="r_feed"),
+                  E.ExperimentVariant(name="b", weight=1, target_kind="scenario",
+                                      target="g_feed")],
+        click_types=["click"])
+    e = experiments.CreateExperiment(definition)
+    _, body, _ = server.rest("GET", "/api/v1/experiments/g_exp")
+    same("POST /api/v1/experiments (by gRPC) read by REST", experiment_rest_view(body),
+         experiment_grpc_view(e))
+    update = E.ExperimentDefinition()
+    update.CopyFrom(definition)
+    update.id = ""
+    update.name = "renamed"
+    update.ClearField("traffic")  # absent: 1.0, as on REST
+    e = experiments.UpdateExperiment(E.UpdateExperimentRequest(id="g_exp", definition=update))
+    _, body, _ = server.rest("GET", "/api/v1/experiments/g_exp")
+    same("PUT /api/v1/experiments/{id}", experiment_rest_view(body), experiment_grpc_view(e))
+    check(e.name == "renamed" and e.traffic == 1.0, f"UpdateExperiment: {e}")
+    status, body, _ = server.rest("POST", "/api/v1/experiments", {
+        "id": "r_exp", "layer": "side", "traffic": 0.5, "click_types": ["click"],
+        "variants": [{"name": "a", "weight": 1, "target_kind": "scenario", "target": "g_feed"},
+                     {"name": "b", "weight": 2, "target_kind": "model_version", "target": "x"}]})
+    check(status == 201, f"REST experiment: {status} {body}")
+    g = experiments.GetExperiment(E.ExperimentId(id="r_exp"))
+    same("GET /api/v1/experiments/{id}", experiment_rest_view(body), experiment_grpc_view(g))
+    started = experiments.StartExperiment(E.ExperimentId(id="g_exp"))
+    _, body, _ = server.rest("GET", "/api/v1/experiments/g_exp")
+    same("POST /api/v1/experiments/{id}/start", experiment_rest_view(body),
+         experiment_grpc_view(started))
+    check(started.status == "running" and started.HasField("started_at"),
+          f"StartExperiment: {started}")
+    _, body, _ = server.rest("GET", "/api/v1/experiments")
+    g = experiments.ListExperiments(E.ListExperimentsRequest())
+    same("GET /api/v1/experiments", [experiment_rest_view(x) for x in body["experiments"]],
+         [experiment_grpc_view(x) for x in g.experiments])
+    rec = recommend_stub(channel)
+    variants = set()
+    for user in ("u1", "u2", "u3", "u4", "u5", "u6", "gu1"):
+        _, body, _ = server.rest("GET", f"/api/v1/experiments/assignment/{user}")
+        g = experiments.GetAssignment(E.AssignmentRequest(user_id=user))
+        same(f"GET /api/v1/experiments/assignment/{user}",
+             (body["user_id"], [(a["experiment_id"], a["layer"], a["variant"], a["target_kind"],
+                                 a["target"]) for a in body["assignments"]]),
+             (g.user_id, [(a.experiment_id, a.layer, a.variant, a.target_kind, a.target)
+                          for a in g.assignments]))
+        variants |= {a.variant for a in g.assignments if a.experiment_id == "g_exp"}
+        rec.Recommend(recommend_request(user_id=user, n=5))
+    check(variants == {"control", "b"}, f"7 users fell into the variants {variants}")
+    running = experiments.GetResults(E.ExperimentId(id="g_exp"))
+    check([v.name for v in running.variants] == ["control", "b"] and
+          len(running.comparisons) == 1 and running.comparisons[0].variant == "b" and
+          running.alpha > 0 and running.HasField("window_end"),
+          f"GetResults of a running experiment: {running}")
+    stopped = experiments.StopExperiment(E.ExperimentId(id="g_exp"))
+    _, body, _ = server.rest("GET", "/api/v1/experiments/g_exp")
+    same("POST /api/v1/experiments/{id}/stop", experiment_rest_view(body),
+         experiment_grpc_view(stopped))
+    _, body, _ = server.rest("GET", "/api/v1/experiments/g_exp/results")
+    g = experiments.GetResults(E.ExperimentId(id="g_exp"))
+    same("GET /api/v1/experiments/{id}/results", results_rest_view(body), results_grpc_view(g))
+    check(g.HasField("computed_at") and g.HasField("srm") and g.HasField("log"),
+          f"results without computed_at, srm or log: {g}")
+    r = experiments.DeleteExperiment(E.ExperimentId(id="g_exp"))
+    status, _, _ = server.rest("GET", "/api/v1/experiments/g_exp")
+    same("DELETE /api/v1/experiments/{id}", (status, 1), (404, r.rows_affected))
+    print(f"scenarios, templates, experiments: {pairs} REST/gRPC pairs compared; an experiment "
+          "created, started, served, stopped and its results read over gRPC")
+    check(pairs >= 18, f"only {pairs} scenario/experiment parity rows ran")
+
+    # Bad input: the same errors as REST's 400 / 404 / 409.
+    code = grpc.StatusCode
+    one_variant = E.ExperimentDefinition()
+    one_variant.CopyFrom(definition)
+    one_variant.id = "one"
+    del one_variant.variants[1:]
+    bad_weight = E.ExperimentDefinition()
+    bad_weight.CopyFrom(definition)
+    bad_weight.id = "w"
+    bad_weight.variants[1].weight = -1
+    cases = 0
+    cases += expect_error(grpc, "CreateScenario: an unknown recall source",
+                          lambda: scenarios.CreateScenario(scenario_pb2.CreateScenarioRequest(
+                              config_json=json.dumps({"name": "x", "recall": [
+                                  {"source": "telepathy", "quota": 5}]}))),
+                          code.INVALID_ARGUMENT, "recall[0].source")
+    cases += expect_error(grpc, "CreateScenario: config_json that is not JSON",
+                          lambda: scenarios.CreateScenario(
+                              scenario_pb2.CreateScenarioRequest(config_json="{name")),
+                          code.INVALID_ARGUMENT, "config_json")
+    cases += expect_error(grpc, "CreateScenario: an unknown template",
+                          lambda: scenarios.CreateScenario(scenario_pb2.CreateScenarioRequest(
+                              config_json=json.dumps({"name": "y", "template": "nosuch"}))),
+                          code.INVALID_ARGUMENT, "template")
+    cases += expect_error(grpc, "CreateScenario: a taken name",
+                          lambda: scenarios.CreateScenario(scenario_pb2.CreateScenarioRequest(
+                              config_json=json.dumps(config))), code.ALREADY_EXISTS)
+    cases += expect_error(grpc, "ReplaceScenario: another name in the document",
+                          lambda: scenarios.ReplaceScenario(scenario_pb2.ReplaceScenarioRequest(
+                              name="g_feed", config_json=json.dumps({**config, "name": "z"}))),
+                          code.INVALID_ARGUMENT, "name")
+    cases += expect_error(grpc, "ReplaceScenario: an unknown scenario",
+                          lambda: scenarios.ReplaceScenario(scenario_pb2.ReplaceScenarioRequest(
+                              name="nosuch", config_json=json.dumps({**config, "name": "nosuch"}))),
+                          code.NOT_FOUND)
+    cases += expect_error(grpc, "GetScenario: an unknown scenario",
+                          lambda: scenarios.GetScenario(scenario_pb2.ScenarioName(name="nosuch")),
+                          code.NOT_FOUND)
+    cases += expect_error(grpc, "GetTemplate: an unknown template",
+                          lambda: templates.GetTemplate(scenario_pb2.TemplateName(name="nosuch")),
+                          code.NOT_FOUND)
+    cases += expect_error(grpc, "CreateExperiment: one variant",
+                          lambda: experiments.CreateExperiment(one_variant),
+                          code.INVALID_ARGUMENT, "variants")
+    cases += expect_error(grpc, "CreateExperiment: a negative weight",
+                          lambda: experiments.CreateExperiment(bad_weight),
+                          code.INVALID_ARGUMENT, "variants[1].weight")
+    cases += expect_error(grpc, "CreateExperiment: a taken id",
+                          lambda: experiments.CreateExperiment(E.ExperimentDefinition(
+                              id="r_exp", layer="side", click_types=["click"],
+                              variants=definition.variants)), code.ALREADY_EXISTS)
+    cases += expect_error(grpc, "UpdateExperiment: another id in the definition",
+                          lambda: experiments.UpdateExperiment(E.UpdateExperimentRequest(
+                              id="r_exp", definition=definition)),
+                          code.INVALID_ARGUMENT, "definition.id")
+    experiments.StartExperiment(E.ExperimentId(id="r_exp"))
+    cases += expect_error(grpc, "StartExperiment: already running",
+                          lambda: experiments.StartExperiment(E.ExperimentId(id="r_exp")),
+                          code.FAILED_PRECONDITION, "status")
+    cases += expect_error(grpc, "DeleteExperiment: running",
+                          lambda: experiments.DeleteExperiment(E.ExperimentId(id="r_exp")),
+                          code.FAILED_PRECONDITION)
+    cases += expect_error(grpc, "UpdateExperiment: the layer of a running one",
+                          lambda: experiments.UpdateExperiment(E.UpdateExperimentRequest(
+                              id="r_exp", definition=E.ExperimentDefinition(
+                                  layer="other", click_types=["click"],
+                                  variants=definition.variants))),
+                          code.FAILED_PRECONDITION, "layer")
+    cases += expect_error(grpc, "GetResults: an unknown experiment",
+                          lambda: experiments.GetResults(E.ExperimentId(id="nosuch")),
+                          code.NOT_FOUND)
+    experiments.StopExperiment(E.ExperimentId(id="r_exp"))
+    cases += expect_error(grpc, "StopExperiment: already stopped",
+                          lambda: experiments.StopExperiment(E.ExperimentId(id="r_exp")),
+                          code.FAILED_PRECONDITION, "status")
+    print(f"scenario/experiment bad input: {cases} cases")
+
+
+def recommend_stub(channel):
+    from reco.v1 import recommend_pb2_grpc
+    return recommend_pb2_grpc.RecommendServiceStub(channel)
+
+
+def recommend_request(**kw):
+    from reco.v1 import recommend_pb2
+    return recommend_pb2.RecommendRequest(**kw)
+
+
+# -- tenants over gRPC: metadata x-tenant-id with REST's rules
+
+def tenants(grpc, reco, data, work):
+    from reco.v1 import (behavior_pb2, behavior_pb2_grpc, common_pb2, dataset_pb2,
+                         dataset_pb2_grpc, experiment_pb2, experiment_pb2_grpc, item_pb2,
+                         item_pb2_grpc, model_pb2, model_pb2_grpc, recommend_pb2,
+                         recommend_pb2_grpc, scenario_pb2, scenario_pb2_grpc)
+    admin = "adm-" + "c" * 30
+    lines = must([reco, "tenant", "create", "gb", "--data-dir", data]).stdout.strip().splitlines()
+    b_key = lines[-1].strip()
+    lines = must([reco, "tenant", "create", "gslow", "--data-dir", data,
+                  "--requests-per-second", "1"]).stdout.strip().splitlines()
+    slow_key = lines[-1].strip()
+    lines = must([reco, "tenant", "create", "gsmall", "--data-dir", data,
+                  "--max-items", "2"]).stdout.strip().splitlines()
+    small_key = lines[-1].strip()
+    server = Server(reco, data, os.path.join(work, "serve-tenants.log"),
+                    env={"RECO_SERVER_API_KEY": admin})
+    code = grpc.StatusCode
+    try:
+        channel = grpc.insecure_channel(f"127.0.0.1:{server.grpc}")
+        items = item_pb2_grpc.ItemServiceStub(channel)
+        users = item_pb2_grpc.UserServiceStub(channel)
+        behavior = behavior_pb2_grpc.BehaviorServiceStub(channel)
+        rec = recommend_pb2_grpc.RecommendServiceStub(channel)
+        models = model_pb2_grpc.ModelServiceStub(channel)
+        dataset = dataset_pb2_grpc.DatasetServiceStub(channel)
+        scenarios = scenario_pb2_grpc.ScenarioServiceStub(channel)
+        experiments = experiment_pb2_grpc.ExperimentServiceStub(channel)
+        on_b = (("x-tenant-id", "gb"), ("x-api-key", b_key))
+        admin_on_b = (("x-tenant-id", "gb"), ("authorization", "Bearer " + admin))
+        on_default = (("x-api-key", admin),)
+
+        # Every service acts on tenant gb's data when the metadata names it.
+        r = items.InsertItems(iter([common_pb2.Item(item_id=f"b{i}", categories=["bc"])
+                                    for i in range(6)]), metadata=on_b)
+        check(r.rows_affected == 6, f"InsertItems in gb: {r}")
+        r = users.InsertUsers(iter([common_pb2.User(user_id=f"bu{i}") for i in range(3)]),
+                              metadata=on_b)
+        check(r.rows_affected == 3, f"InsertUsers in gb: {r}")
+        r = behavior.InsertFeedback(iter([common_pb2.Feedback(feedback_type="click",
+                                                              user_id=f"bu{u}", item_id=f"b{i}")
+                                          for u in range(3) for i in range(u, u + 2)]),
+                                    metadata=on_b)
+        check(r.rows_affected == 6, f"InsertFeedback in gb: {r}")
+        got = items.GetItem(item_pb2.ItemId(item_id="b2"), metadata=on_b)
+        check(got.item_id == "b2" and list(got.categories) == ["bc"], f"GetItem b2 in gb: {got}")
+        got = items.GetItem(item_pb2.ItemId(item_id="b2"), metadata=admin_on_b)
+        check(got.item_id == "b2", "the admin key does not read tenant gb")
+        page = items.ListItems(common_pb2.PageRequest(n=100), metadata=on_b)
+        check(sorted(i.item_id for i in page.items) == [f"b{i}" for i in range(6)],
+              f"ListItems in gb: {[i.item_id for i in page.items]}")
+        fb = behavior.ListFeedback(behavior_pb2.ListFeedbackRequest(n=100), metadata=on_b)
+        check(len(fb.feedback) == 6, f"ListFeedback in gb: {len(fb.feedback)} rows")
+        pop = rec.Popular(recommend_pb2.ListRequest(n=10), metadata=on_b)
+        check(pop.items and all(x.item_id.startswith("b") for x in pop.items),
+              f"Popular in gb served {[x.item_id for x in pop.items]}")
+        answer = rec.Recommend(recommend_pb2.RecommendRequest(user_id="bu0", n=3), metadata=on_b)
+        check(all(i.startswith("b") for i in answer.item_ids),
+              f"Recommend in gb served {list(answer.item_ids)}")
+        versions = models.ListModelVersions(model_pb2.ListModelVersionsRequest(), metadata=on_b)
+        default_versions = models.ListModelVersions(model_pb2.ListModelVersionsRequest(),
+                                                    metadata=on_default)
+        check(len(versions.versions) == 0 and len(default_versions.versions) > 0,
+              f"ModelService: gb has {len(versions.versions)} versions, default "
+              f"{len(default_versions.versions)}")
+        rows = list(dataset.Export(dataset_pb2.ExportRequest(), metadata=on_b))
+        check(len(rows) == 6 + 3 + 6, f"DatasetService.Export of gb streamed {len(rows)} rows")
+        scenarios.CreateScenario(scenario_pb2.CreateScenarioRequest(config_json=json.dumps(
+            {"name": "b_only", "recall": [{"source": "popular", "quota": 10}]})), metadata=on_b)
+        listed = scenarios.ListScenarios(scenario_pb2.ListScenariosRequest(), metadata=on_b)
+        check([s.name for s in listed.scenarios] == ["b_only"],
+              f"gb's scenarios: {[s.name for s in listed.scenarios]}")
+        E = experiment_pb2
+        experiments.CreateExperiment(E.ExperimentDefinition(
+            id="b_exp", layer="l", click_types=["click"],
+            variants=[E.ExperimentVariant(name="a", weight=1, target_kind="scenario",
+                                          target="b_only"),
+                      E.ExperimentVariant(name="b", weight=1, target_kind="scenario",
+                                          target="b_only")]), metadata=on_b)
+        started = experiments.StartExperiment(E.ExperimentId(id="b_exp"), metadata=on_b)
+        check(started.status == "running", f"StartExperiment in gb with gb's key: {started}")
+
+        # Nothing of gb is visible on default, over gRPC or REST.
+        expect_error(grpc, "GetItem b2 on default (gRPC)",
+                     lambda: items.GetItem(item_pb2.ItemId(item_id="b2"), metadata=on_default),
+                     code.NOT_FOUND)
+        status, _, _ = server.rest("GET", "/api/item/b2", headers={"X-API-Key": admin})
+        check(status == 404, f"GET /api/item/b2 on default (REST): {status}")
+        status, body, _ = server.rest("GET", "/t/gb/api/item/b2", headers={"X-API-Key": b_key})
+        check(status == 200 and body["ItemId"] == "b2",
+              f"GET /t/gb/api/item/b2 (REST) of an item inserted over gRPC: {status}")
+        expect_error(grpc, "GetScenario b_only on default",
+                     lambda: scenarios.GetScenario(scenario_pb2.ScenarioName(name="b_only"),
+                                                   metadata=on_default), code.NOT_FOUND)
+        expect_error(grpc, "GetExperiment b_exp on default",
+                     lambda: experiments.GetExperiment(E.ExperimentId(id="b_exp"),
+                                                       metadata=on_default), code.NOT_FOUND)
+        users_default = users.ListUsers(common_pb2.PageRequest(n=1000), metadata=on_default)
+        check(not any(u.user_id.startswith("bu") for u in users_default.users),
+              "gb's users are listed on default")
+
+        # The credential rules of REST's tenant front.
+        for name, call, want, field in [
+            ("gb's key on default", lambda: items.GetItem(
+                item_pb2.ItemId(item_id="i1"), metadata=(("x-api-key", b_key),)),
+             code.PERMISSION_DENIED, "may act only on tenant gb"),
+            ("gb's key on default, a model action", lambda: models.Reload(
+                model_pb2.ReloadRequest(), metadata=(("x-api-key", b_key),)),
+             code.PERMISSION_DENIED, "may act only on tenant gb"),
+            ("gb's key on gslow", lambda: items.ListItems(
+                common_pb2.PageRequest(), metadata=(("x-tenant-id", "gslow"), ("x-api-key", b_key))),
+             code.PERMISSION_DENIED, "may act only on tenant gb"),
+            ("no key on gb", lambda: items.ListItems(
+                common_pb2.PageRequest(), metadata=(("x-tenant-id", "gb"),)),
+             code.UNAUTHENTICATED, "x-api-key"),
+            ("an unknown key on gb", lambda: items.ListItems(
+                common_pb2.PageRequest(), metadata=(("x-tenant-id", "gb"), ("x-api-key", "nope"))),
+             code.UNAUTHENTICATED, "x-api-key"),
+            ("an unregistered tenant", lambda: items.ListItems(
+                common_pb2.PageRequest(), metadata=(("x-tenant-id", "nosuch"),
+                                                    ("x-api-key", admin))),
+             code.NOT_FOUND, "nosuch"),
+            ("a malformed tenant name", lambda: items.ListItems(
+                common_pb2.PageRequest(), metadata=(("x-tenant-id", "Bad/Name"),
+                                                    ("x-api-key", admin))),
+             code.INVALID_ARGUMENT, "x-tenant-id"),
+        ]:
+            expect_error(grpc, name, call, want, field)
+        # The admin key acts on gb, model actions included (REST's /t/gb/models/reload rule).
+        versions = models.ListModelVersions(model_pb2.ListModelVersionsRequest(),
+                                            metadata=admin_on_b)
+        check(len(versions.versions) == 0, "the admin key on gb read another registry")
+        # requests_per_second = 1: the second call at once is RESOURCE_EXHAUSTED, on gRPC and
+        # then REST, which share the tenant's bucket.
+        on_slow = (("x-tenant-id", "gslow"), ("x-api-key", slow_key))
+        items.ListItems(common_pb2.PageRequest(), metadata=on_slow)
+        expect_error(grpc, "gslow over its requests_per_second",
+                     lambda: items.ListItems(common_pb2.PageRequest(), metadata=on_slow),
+                     code.RESOURCE_EXHAUSTED)
+        status, _, headers = server.rest("GET", "/t/gslow/api/items",
+                                         headers={"X-API-Key": slow_key})
+        check(status == 429, f"REST right after gRPC spent gslow's token: {status}")
+        # max_items = 2: a stream of 3 items is refused whole, as REST's 403 naming the quota.
+        on_small = (("x-tenant-id", "gsmall"), ("x-api-key", small_key))
+        expect_error(grpc, "gsmall: 3 items over max_items = 2",
+                     lambda: items.InsertItems(iter([common_pb2.Item(item_id=f"s{i}")
+                                                     for i in range(3)]), metadata=on_small),
+                     code.PERMISSION_DENIED, "max_items")
+        left = items.ListItems(common_pb2.PageRequest(), metadata=on_small)
+        check(len(left.items) == 0, f"a stream over max_items wrote {len(left.items)} items")
+        print("tenants: gb's rows inserted over gRPC are gb's on every service and invisible on "
+              "default over REST and gRPC; foreign key PERMISSION_DENIED, no key "
+              "UNAUTHENTICATED, unknown tenant NOT_FOUND, admin key works, quota "
+              "RESOURCE_EXHAUSTED, max_items PERMISSION_DENIED")
     finally:
         server.stop()
 
