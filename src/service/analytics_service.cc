@@ -134,20 +134,23 @@ struct AnalyticsService::Pass {
     }
     if (count) basis.files = static_cast<int64_t>(files.size());
     const TimestampUs stop = AddClamped(basis.to, s.options_.log_skew_us);
-    return ForEachExposureLine(files, [&](std::string_view line) {
-      if (count) ++basis.lines;
-      Result<ExposureLine> e = ParseExposureLine(line);
-      if (!e.ok()) {
-        if (count) ++basis.bad_lines;
-        return true;
-      }
-      // Files are in time order (to within the log's buffering): past the end, nothing more.
-      if (e->ts >= stop) return false;
-      if (e->ts < basis.from || e->ts >= basis.to) return true;
-      if (!scenario.empty() && e->scenario != scenario) return true;
-      fn(std::move(e).value());
-      return true;
-    });
+    return ForEachExposureLine(
+        files,
+        [&](std::string_view line) {
+          if (count) ++basis.lines;
+          Result<ExposureLine> e = ParseExposureLine(line);
+          if (!e.ok()) {
+            if (count) ++basis.bad_lines;
+            return true;
+          }
+          // Files are in time order (to within the log's buffering): past the end, nothing more.
+          if (e->ts >= stop) return false;
+          if (e->ts < basis.from || e->ts >= basis.to) return true;
+          if (!scenario.empty() && e->scenario != scenario) return true;
+          fn(std::move(e).value());
+          return true;
+        },
+        AddClamped(basis.from, -s.options_.log_skew_us));
   }
 
   // The click and conversion feedback of the window's users, from the window's start to its

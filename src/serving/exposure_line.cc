@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 
 namespace reco {
 namespace fs = std::filesystem;
@@ -19,6 +20,37 @@ Status OptionalString(simdjson::dom::object& o, const char* key, std::string& ou
   }
   out = std::string(text);
   return Status::Ok();
+}
+
+// The time of the first valid line at or after the current position of `in`; nullopt at the end.
+std::optional<TimestampUs> NextLineTime(std::ifstream& in, std::string& line) {
+  while (std::getline(in, line)) {
+    Result<ExposureLine> e = ParseExposureLine(line);
+    if (e.ok()) return e->ts;
+  }
+  return std::nullopt;
+}
+
+// The offset of a line start at most kSpan before the first line of `in` at or after `from`
+// (0 when unsure). `in` is left in any state.
+uint64_t BisectStart(std::ifstream& in, uint64_t size, TimestampUs from) {
+  constexpr uint64_t kSpan = 64 << 10;
+  uint64_t lo = 0, hi = size;  // a line start before the first line >= from; a bound after it
+  std::string line;
+  while (hi - lo > kSpan) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(mid));
+    std::getline(in, line);  // the rest of the line `mid` falls in
+    const auto start = static_cast<int64_t>(in.tellg());
+    std::optional<TimestampUs> ts = start < 0 ? std::nullopt : NextLineTime(in, line);
+    if (ts.has_value() && *ts < from) {
+      lo = static_cast<uint64_t>(start);
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
 }
 
 }  // namespace
@@ -87,7 +119,7 @@ std::vector<fs::path> ExposureLogFiles(const fs::path& live) {
 }
 
 Status ForEachExposureLine(const std::vector<fs::path>& files,
-                           const std::function<bool(std::string_view line)>& fn) {
+                           const std::function<bool(std::string_view line)>& fn, TimestampUs from) {
   std::string line;
   for (const fs::path& file : files) {
     std::ifstream in(file, std::ios::binary);
@@ -96,6 +128,13 @@ Status ForEachExposureLine(const std::vector<fs::path>& files,
       std::error_code ec;
       if (!fs::exists(file, ec)) continue;
       return Internal("cannot read the exposure log " + file.string());
+    }
+    if (from > kMinTimestamp) {
+      std::error_code ec;
+      const uint64_t size = fs::file_size(file, ec);
+      const uint64_t start = ec ? 0 : BisectStart(in, size, from);
+      in.clear();
+      in.seekg(static_cast<std::streamoff>(start));
     }
     while (std::getline(in, line)) {
       if (line.empty()) continue;

@@ -51,8 +51,12 @@ std::vector<std::filesystem::path> ExposureLogFiles(const std::filesystem::path&
 
 // Calls `fn` with every non-empty line of `files` (without its newline), in file order, one
 // line in memory at a time. `fn` returns false to stop reading (the rest of the files too).
-// Internal naming the file when one cannot be opened.
+// With `from`, lines are taken to be in time order within a file: each file is read from a
+// line found by bisection (a few reads of a line each) at most 64 KiB before its first line at
+// or after `from`, so that the lines before are not read. A file rotated away since the listing
+// is skipped; Internal naming the file when one cannot be read.
 Status ForEachExposureLine(const std::vector<std::filesystem::path>& files,
-                           const std::function<bool(std::string_view line)>& fn);
+                           const std::function<bool(std::string_view line)>& fn,
+                           TimestampUs from = kMinTimestamp);
 
 }  // namespace reco

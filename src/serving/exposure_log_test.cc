@@ -96,6 +96,47 @@ TEST(ExposureLine, LogFilesAreListedOldestFirst) {
   EXPECT_EQ(read.size(), 2u) << "false stops the read";
 }
 
+TEST(ExposureLine, ReadingFromATimeSkipsTheLinesBeforeIt) {
+  testing::TempDir dir("exposure_line_from");
+  const auto live = dir.path() / "exposure_log.jsonl";
+  constexpr int kLines = 20000;
+  {
+    std::ofstream out(live);
+    for (int i = 0; i < kLines; ++i) {
+      ExposureRecord r = Record(i % 10);
+      r.ts += int64_t{i} * kMicrosPerSecond;
+      r.request_id = std::to_string(i);
+      out << ExposureToJson(r) << "\n";
+      if (i == 7000) out << "{\"cut\n";  // a bad line on the way does not mislead the search
+    }
+  }
+  auto first_read = [&](TimestampUs from) {
+    int first = -1, count = 0;
+    EXPECT_TRUE(ForEachExposureLine(
+                    {live},
+                    [&](std::string_view line) {
+                      auto e = ParseExposureLine(line);
+                      if (e.ok() && first < 0) first = std::stoi(e->request_id);
+                      ++count;
+                      return true;
+                    },
+                    from)
+                    .ok());
+    return std::pair{first, count};
+  };
+  const TimestampUs t0 = Record(0).ts;
+  for (int target : {0, 1, 6999, 7001, 15000, kLines - 1}) {
+    auto [first, count] = first_read(t0 + int64_t{target} * kMicrosPerSecond);
+    EXPECT_LE(first, target) << "no line at or after `from` is skipped";
+    // Lines are ~190 bytes: at most 64 KiB (~350 lines) before the target are read.
+    EXPECT_GE(first, target - 400) << target;
+    EXPECT_LE(count, kLines - target + 402) << target;
+  }
+  // After the last line: at most the last 64 KiB are read.
+  EXPECT_LE(first_read(t0 + int64_t{kLines} * kMicrosPerSecond).second, 400);
+  EXPECT_EQ(first_read(kMinTimestamp).second, kLines + 1) << "the whole file, the bad line too";
+}
+
 TEST(ExposureLog, TimestampsHaveTheSharedFormat) {
   // Whole seconds, fractions with trailing zeros dropped, seconds shared by consecutive lines,
   // and times before 1970.
