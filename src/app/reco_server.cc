@@ -22,6 +22,7 @@
 #include "pipeline/data_quality.h"
 #include "pipeline/launcher.h"
 #include "scheduler/scheduler.h"
+#include "service/analytics_service.h"
 #include "service/catalogue_service.h"
 #include "service/experiment_service.h"
 #include "service/feedback_service.h"
@@ -135,6 +136,7 @@ struct RecoServer::Parts {
   std::unique_ptr<service::DatasetService> dataset;
   std::unique_ptr<service::ScenarioService> scenarios;
   std::unique_ptr<service::ExperimentService> experiments;
+  std::unique_ptr<service::AnalyticsService> analytics;
   api::ApiDeps deps;  // what the routes (and the gRPC services) call
   std::unique_ptr<api::ApiService> api;
   Router router;                 // a non-default tenant's routes, called by the tenant front
@@ -209,6 +211,14 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
       *store, clock,
       service::ExperimentServiceOptions{.exposure_log =
                                             ExposureLogPath(data_dir)});
+  analytics = std::make_unique<service::AnalyticsService>(
+      *store, clock,
+      service::AnalyticsServiceOptions{
+          .exposure_log = ExposureLogPath(data_dir),
+          .flush_log = [log = exposure_log.get()] {
+            if (log != nullptr) log->Flush();
+          },
+          .click_types = config.recommend.feedback_types.positive});
   jobs = std::make_unique<service::JobService>(*scheduler, *store);
   pipelines = std::make_unique<service::PipelineService>(
       [launcher = pipeline.get()](pipeline::RunRequest request) {
@@ -234,7 +244,8 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
                       .preview = preview.get(),
                       .experiments = experiments.get(),
                       .dataset = dataset.get(),
-                      .scenarios = scenarios.get()};
+                      .scenarios = scenarios.get(),
+                      .analytics = analytics.get()};
 }
 
 RecoServer::RecoServer(RecoServerOptions options, const Clock& clock)
