@@ -33,6 +33,7 @@ Status GrpcServer::Start() {
   for (auto* make : {&MakeDataServices, &MakeRecommendServices}) {
     for (auto& service : make(context)) services_.push_back(std::move(service));
   }
+  for (auto& service : MakeAnalyticsServices(context)) services_.push_back(std::move(service));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

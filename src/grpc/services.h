@@ -30,5 +30,7 @@ Result<int> Offset(int32_t offset);
 // The services, in the order they are registered.
 std::vector<std::unique_ptr<grpc::Service>> MakeDataServices(RpcContext context);
 std::vector<std::unique_ptr<grpc::Service>> MakeRecommendServices(RpcContext context);
+// AnalyticsService (services_analytics.cc); none when ApiDeps has no analytics service.
+std::vector<std::unique_ptr<grpc::Service>> MakeAnalyticsServices(RpcContext context);
 
 }  // namespace reco::grpcapi

@@ -33,6 +33,8 @@ import time
 import urllib.error
 import urllib.request
 
+from check_analytics import check_analytics
+
 FAILURES = []
 
 
@@ -175,6 +177,7 @@ def run(reco, work):
         bad_input(grpc, server, items, users, behavior, rec, models, item_pb2, common_pb2,
                   behavior_pb2, recommend_pb2, model_pb2)
         health_and_reflection(grpc, channel)
+        check_analytics(grpc, server, channel, check)
         dataset_round_trips(grpc, reco, work, server, channel)
         log = open(server.log_path).read()
         check("event=grpc_request method=RecommendService/Recommend code=0" in log,
