@@ -22,7 +22,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "experiment/results.h"
-#include "serving/exposure_line.h"
+#include "store/exposure_line.h"
 
 namespace reco::experiment {
 
@@ -36,11 +36,11 @@ struct ExposureEvent {
 
 // The line's exposure for `experiment_id`; nullopt when the line does not name the experiment;
 // InvalidArgument naming the field when the line is not a valid exposure line
-// (ParseExposureLine, serving/exposure_line.h, parses it).
+// (ParseExposureLine, store/exposure_line.h, parses it).
 Result<std::optional<ExposureEvent>> ParseExposureFor(std::string_view line,
                                                       std::string_view experiment_id);
 
-// The live log and its rotated siblings, oldest first (serving/exposure_line.h).
+// The live log and its rotated siblings, oldest first (store/exposure_line.h).
 using ::reco::ExposureLogFiles;
 
 struct ReadStats {

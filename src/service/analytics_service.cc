@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "serving/exposure_line.h"
+#include "store/exposure_line.h"
 
 namespace reco::service {
 namespace {

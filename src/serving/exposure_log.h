@@ -29,7 +29,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
-#include "serving/exposure_line.h"  // ExposureExperiment; the format read back
+#include "store/exposure_line.h"  // ExposureExperiment; the format read back
 
 namespace reco {
 

@@ -1,4 +1,4 @@
-#include "serving/exposure_line.h"
+#include "store/exposure_line.h"
 
 #include <simdjson.h>
 

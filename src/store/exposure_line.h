@@ -1,4 +1,5 @@
-// The exposure log's line format read back (serving/exposure_log.h writes it):
+// The exposure log's line format read back (serving/exposure_log.h writes it; the exposures are
+// durable data beside the store's, kept in files):
 //   {"ts":"2026-11-01T10:00:00.5Z","request_id":"…","user_id":"u1","scenario":"recommend",
 //    "model_version":"…","variant":"primary","experiments":{"exp1":"treatment"},
 //    "items":["i1","i2"]}
