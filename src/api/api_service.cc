@@ -112,7 +112,8 @@ void ApiService::Add(Router& router, RouteDoc doc, HttpHandler handler) {
   handler = Guard(doc, std::move(handler));
   if (doc.method != "GET") handler = ReleasingParserBuffers(std::move(handler));
   // Writes may wait on a store commit: they run on the server's blocking pool.
-  router.Add(doc.method, doc.pattern, std::move(handler), /*blocking=*/doc.method != "GET");
+  router.Add(doc.method, doc.pattern, std::move(handler),
+             /*blocking=*/doc.method != "GET" || doc.blocking);
   docs_.push_back(std::move(doc));
 }
 
@@ -164,6 +165,7 @@ void ApiService::RegisterRoutes(Router& router) {
   AddDatasetRoutes(router);
   AddConsoleRoutes(router);
   if (d_.experiments != nullptr) AddExperimentRoutes(router);
+  if (d_.analytics != nullptr) AddAnalyticsRoutes(router);
   if (d_.tenants != nullptr) AddTenantRoutes(router);
 }
 

@@ -30,6 +30,7 @@
 #include "ingest/gorse_json.h"
 #include "ops/metrics.h"
 #include "ops/metrics_history.h"
+#include "service/analytics_service.h"
 #include "service/catalogue_service.h"
 #include "service/dataset_service.h"
 #include "service/experiment_service.h"
@@ -69,6 +70,8 @@ struct ApiDeps {
   bool authorized_by_tenant_front = false;
   // /api/v1/scenarios, /api/v1/templates and ?scenario= of /api/recommend (none when null).
   service::ScenarioService* scenarios = nullptr;
+  // /api/v1/analytics: summaries, top items, coverage of the exposure log (none when null).
+  service::AnalyticsService* analytics = nullptr;
 };
 
 // The console session a request's cookie names ("" when none).
@@ -88,6 +91,9 @@ struct RouteDoc {
   // A state-changing operators' route: guarded by AuthorizeAdmin (api/admin_auth.h) instead of
   // needs_api_key.
   std::optional<AdminScope> admin;
+  // The handler may take long (reads files, scans the store): it runs on the server's blocking
+  // pool, as every write does.
+  bool blocking = false;
 };
 
 class ApiService {
@@ -155,6 +161,7 @@ class ApiService {
   // The experiments service of ApiDeps, else the one this ApiService built.
   service::ExperimentService& Experiments();
   void AddDatasetRoutes(Router& router);  // routes_dataset.cc
+  void AddAnalyticsRoutes(Router& router);  // routes_analytics.cc
   void AddTenantRoutes(Router& router);  // routes_tenants.cc
   void AddTenantKeyRoutes(Router& router);
 

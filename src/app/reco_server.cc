@@ -23,6 +23,7 @@
 #include "pipeline/data_quality.h"
 #include "pipeline/launcher.h"
 #include "scheduler/scheduler.h"
+#include "service/analytics_service.h"
 #include "service/catalogue_service.h"
 #include "service/experiment_service.h"
 #include "service/feedback_service.h"
@@ -140,6 +141,7 @@ struct RecoServer::Parts {
   std::unique_ptr<service::ExperimentService> experiments;
   std::unique_ptr<VersionBundles> experiment_versions;  // model versions experiments serve
   std::unique_ptr<PeriodicTask> experiment_refresher;   // server.experiment_refresh_seconds
+  std::unique_ptr<service::AnalyticsService> analytics;
   api::ApiDeps deps;  // what the routes (and the gRPC services) call
   std::unique_ptr<api::ApiService> api;
   Router router;                 // a non-default tenant's routes, called by the tenant front
@@ -217,6 +219,14 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
                                                       *feedback);
   dataset = std::make_unique<service::DatasetService>(*store, *catalogue, *feedback);
   scenarios = std::make_unique<service::ScenarioService>(*store, *recommend, clock);
+  analytics = std::make_unique<service::AnalyticsService>(
+      *store, clock,
+      service::AnalyticsServiceOptions{
+          .exposure_log = ExposureLogPath(data_dir),
+          .flush_log = [log = exposure_log.get()] {
+            if (log != nullptr) log->Flush();
+          },
+          .click_types = config.recommend.feedback_types.positive});
   jobs = std::make_unique<service::JobService>(*scheduler, *store);
   pipelines = std::make_unique<service::PipelineService>(
       [launcher = pipeline.get()](pipeline::RunRequest request) {
@@ -242,7 +252,8 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
                       .preview = preview.get(),
                       .experiments = experiments.get(),
                       .dataset = dataset.get(),
-                      .scenarios = scenarios.get()};
+                      .scenarios = scenarios.get(),
+                      .analytics = analytics.get()};
 }
 
 RecoServer::RecoServer(RecoServerOptions options, const Clock& clock)

@@ -1,9 +1,6 @@
 #include "experiment/exposures.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
-#include <fstream>
 
 namespace reco::experiment {
 namespace fs = std::filesystem;
@@ -13,66 +10,30 @@ Result<std::optional<ExposureEvent>> ParseExposureFor(std::string_view line,
   // Most lines of a busy log name no experiment or another one: a plain search skips them
   // before any parsing.
   if (line.find(experiment_id) == std::string_view::npos) return std::optional<ExposureEvent>();
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(line);
-  simdjson::dom::object o;
-  if (parser.parse(padded).get_object().get(o)) return InvalidArgument("not a JSON object");
-  simdjson::dom::object experiments;
-  if (o["experiments"].get_object().get(experiments)) return std::optional<ExposureEvent>();
-  std::string_view variant;
-  if (experiments[experiment_id].get_string().get(variant)) return std::optional<ExposureEvent>();
-  ExposureEvent e;
-  e.variant = std::string(variant);
-  std::string_view text;
-  if (o["ts"].get_string().get(text)) return InvalidArgument("field 'ts' is missing", "ts");
-  RECO_ASSIGN_OR_RETURN(e.ts, ParseTimestamp(text));
-  if (o["user_id"].get_string().get(text) || text.empty()) {
-    return InvalidArgument("field 'user_id' is missing", "user_id");
+  RECO_ASSIGN_OR_RETURN(ExposureLine parsed, ParseExposureLine(line));
+  for (ExposureExperiment& x : parsed.experiments) {
+    if (x.id != experiment_id) continue;
+    return std::optional<ExposureEvent>(ExposureEvent{.ts = parsed.ts,
+                                                      .user_id = std::move(parsed.user_id),
+                                                      .variant = std::move(x.variant),
+                                                      .items = std::move(parsed.items)});
   }
-  e.user_id = std::string(text);
-  simdjson::dom::array items;
-  if (o["items"].get_array().get(items))
-    return InvalidArgument("field 'items' is missing", "items");
-  for (simdjson::dom::element item : items) {
-    if (item.get_string().get(text))
-      return InvalidArgument("field 'items' holds a non-string", "items");
-    e.items.emplace_back(text);
-  }
-  return std::optional<ExposureEvent>(std::move(e));
-}
-
-std::vector<fs::path> ExposureLogFiles(const fs::path& live) {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (int i = 1;; ++i) {
-    fs::path rotated = live;
-    rotated += "." + std::to_string(i);
-    if (!fs::exists(rotated, ec)) break;
-    files.push_back(rotated);
-  }
-  std::reverse(files.begin(), files.end());
-  if (fs::exists(live, ec)) files.push_back(live);
-  return files;
+  return std::optional<ExposureEvent>();
 }
 
 Result<ReadStats> ReadExposures(const std::vector<fs::path>& files, std::string_view experiment_id,
                                 const std::function<void(ExposureEvent&&)>& fn) {
   ReadStats stats;
-  std::string line;
-  for (const fs::path& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return Internal("cannot read the exposure log " + file.string());
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      ++stats.lines;
-      auto parsed = ParseExposureFor(line, experiment_id);
-      if (!parsed.ok()) {
-        ++stats.bad_lines;
-        continue;
-      }
-      if (parsed->has_value()) fn(std::move(**parsed));
+  RECO_RETURN_IF_ERROR(ForEachExposureLine(files, [&](std::string_view line) {
+    ++stats.lines;
+    auto parsed = ParseExposureFor(line, experiment_id);
+    if (!parsed.ok()) {
+      ++stats.bad_lines;
+    } else if (parsed->has_value()) {
+      fn(std::move(**parsed));
     }
-  }
+    return true;
+  }));
   return stats;
 }
 

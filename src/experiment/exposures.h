@@ -22,6 +22,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "experiment/results.h"
+#include "store/exposure_line.h"
 
 namespace reco::experiment {
 
@@ -34,13 +35,13 @@ struct ExposureEvent {
 };
 
 // The line's exposure for `experiment_id`; nullopt when the line does not name the experiment;
-// InvalidArgument naming the field when the line is not a valid exposure line.
+// InvalidArgument naming the field when the line is not a valid exposure line
+// (ParseExposureLine, store/exposure_line.h, parses it).
 Result<std::optional<ExposureEvent>> ParseExposureFor(std::string_view line,
                                                       std::string_view experiment_id);
 
-// The live log and its rotated siblings (`live`.1 .. `live`.N, .N the oldest), oldest first;
-// only files that exist.
-std::vector<std::filesystem::path> ExposureLogFiles(const std::filesystem::path& live);
+// The live log and its rotated siblings, oldest first (store/exposure_line.h).
+using ::reco::ExposureLogFiles;
 
 struct ReadStats {
   int64_t lines = 0;

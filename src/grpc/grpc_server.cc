@@ -32,7 +32,7 @@ Status GrpcServer::Start() {
   guard_ = std::make_unique<CallGuard>(deps_, *deps_.metrics, tenancy_);
   const RpcContext context{.deps = &deps_, .guard = guard_.get()};
   for (auto* make : {&MakeDataServices, &MakeRecommendServices, &MakeScenarioServices,
-                     &MakeExperimentServices}) {
+                     &MakeExperimentServices, &MakeAnalyticsServices}) {
     for (auto& service : make(context)) services_.push_back(std::move(service));
   }
   // Debian's abseil is built with mutex deadlock detection on (a debug-build default): every

@@ -33,5 +33,7 @@ std::vector<std::unique_ptr<grpc::Service>> MakeDataServices(RpcContext context)
 std::vector<std::unique_ptr<grpc::Service>> MakeRecommendServices(RpcContext context);
 std::vector<std::unique_ptr<grpc::Service>> MakeScenarioServices(RpcContext context);
 std::vector<std::unique_ptr<grpc::Service>> MakeExperimentServices(RpcContext context);
+// AnalyticsService (services_analytics.cc).
+std::vector<std::unique_ptr<grpc::Service>> MakeAnalyticsServices(RpcContext context);
 
 }  // namespace reco::grpcapi

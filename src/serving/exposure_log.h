@@ -29,14 +29,10 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "store/exposure_line.h"  // ExposureExperiment; the format read back
 
 namespace reco {
 
-// An A/B experiment the user was in, and the variant of it that was served.
-struct ExposureExperiment {
-  std::string id;
-  std::string variant;
-};
 struct ExposureExperimentRef {
   std::string_view id;
   std::string_view variant;

@@ -47,6 +47,96 @@ TEST(ExposureLog, LineNamesTheExperimentsOfTheUserWhenThereAreAny) {
             "\"control\"},\"items\":[\"i1\",\"i2\"]}");
 }
 
+TEST(ExposureLine, ParsesWhatTheLogWrites) {
+  ExposureRecord record = Record(3);
+  record.ts += 250'000;
+  record.experiments = {{"exp1", "treatment"}, {"exp\"2", "control"}};
+  auto parsed = ParseExposureLine(ExposureToJson(record));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->ts, record.ts);
+  EXPECT_EQ(parsed->request_id, record.request_id);
+  EXPECT_EQ(parsed->user_id, record.user_id);
+  EXPECT_EQ(parsed->scenario, record.scenario);
+  EXPECT_EQ(parsed->model_version, record.model_version);
+  EXPECT_EQ(parsed->variant, record.variant);
+  EXPECT_EQ(parsed->experiments, record.experiments);
+  EXPECT_EQ(parsed->items, record.items);
+}
+
+TEST(ExposureLine, NamesTheFieldOfABadLine) {
+  auto field = [](std::string_view line) { return ParseExposureLine(line).status().field(); };
+  EXPECT_FALSE(ParseExposureLine(R"({"ts":"2026-11-24T03:00:00Z","user_id":)").ok());
+  EXPECT_EQ(field(R"({"user_id":"u","items":[]})"), "ts");
+  EXPECT_EQ(field(R"({"ts":"yesterday","user_id":"u","items":[]})"), "ts");
+  EXPECT_EQ(field(R"({"ts":"2026-11-24T03:00:00Z","user_id":"","items":[]})"), "user_id");
+  EXPECT_EQ(field(R"({"ts":"2026-11-24T03:00:00Z","user_id":"u","items":[1]})"), "items");
+  EXPECT_EQ(field(R"({"ts":"2026-11-24T03:00:00Z","user_id":"u","scenario":3,"items":[]})"),
+            "scenario");
+  EXPECT_EQ(field(R"({"ts":"2026-11-24T03:00:00Z","user_id":"u","experiments":["e"],"items":[]})"),
+            "experiments");
+  auto minimal = ParseExposureLine(R"({"ts":"2026-11-24T03:00:00Z","user_id":"u","items":[]})");
+  ASSERT_TRUE(minimal.ok());
+  EXPECT_EQ(minimal->scenario, "");
+  EXPECT_TRUE(minimal->experiments.empty());
+}
+
+TEST(ExposureLine, LogFilesAreListedOldestFirst) {
+  testing::TempDir dir("exposure_line");
+  const auto live = dir.path() / "exposure_log.jsonl";
+  EXPECT_TRUE(ExposureLogFiles(live).empty());
+  for (std::string suffix : {"", ".1", ".2", ".4"}) std::ofstream(live.string() + suffix) << "x\n";
+  // .4 is not listed: .3 is missing.
+  EXPECT_EQ(ExposureLogFiles(live),
+            (std::vector<std::filesystem::path>{live.string() + ".2", live.string() + ".1", live}));
+  std::vector<std::string> read;
+  ASSERT_TRUE(ForEachExposureLine(ExposureLogFiles(live), [&](std::string_view line) {
+                read.emplace_back(line);
+                return read.size() < 2;
+              }).ok());
+  EXPECT_EQ(read.size(), 2u) << "false stops the read";
+}
+
+TEST(ExposureLine, ReadingFromATimeSkipsTheLinesBeforeIt) {
+  testing::TempDir dir("exposure_line_from");
+  const auto live = dir.path() / "exposure_log.jsonl";
+  constexpr int kLines = 20000;
+  {
+    std::ofstream out(live);
+    for (int i = 0; i < kLines; ++i) {
+      ExposureRecord r = Record(i % 10);
+      r.ts += int64_t{i} * kMicrosPerSecond;
+      r.request_id = std::to_string(i);
+      out << ExposureToJson(r) << "\n";
+      if (i == 7000) out << "{\"cut\n";  // a bad line on the way does not mislead the search
+    }
+  }
+  auto first_read = [&](TimestampUs from) {
+    int first = -1, count = 0;
+    EXPECT_TRUE(ForEachExposureLine(
+                    {live},
+                    [&](std::string_view line) {
+                      auto e = ParseExposureLine(line);
+                      if (e.ok() && first < 0) first = std::stoi(e->request_id);
+                      ++count;
+                      return true;
+                    },
+                    from)
+                    .ok());
+    return std::pair{first, count};
+  };
+  const TimestampUs t0 = Record(0).ts;
+  for (int target : {0, 1, 6999, 7001, 15000, kLines - 1}) {
+    auto [first, count] = first_read(t0 + int64_t{target} * kMicrosPerSecond);
+    EXPECT_LE(first, target) << "no line at or after `from` is skipped";
+    // Lines are ~190 bytes: at most 64 KiB (~350 lines) before the target are read.
+    EXPECT_GE(first, target - 400) << target;
+    EXPECT_LE(count, kLines - target + 402) << target;
+  }
+  // After the last line: at most the last 64 KiB are read.
+  EXPECT_LE(first_read(t0 + int64_t{kLines} * kMicrosPerSecond).second, 400);
+  EXPECT_EQ(first_read(kMinTimestamp).second, kLines + 1) << "the whole file, the bad line too";
+}
+
 TEST(ExposureLog, TimestampsHaveTheSharedFormat) {
   // Whole seconds, fractions with trailing zeros dropped, seconds shared by consecutive lines,
   // and times before 1970.

@@ -40,6 +40,8 @@ import time
 import urllib.error
 import urllib.request
 
+from check_analytics import check_analytics
+
 FAILURES = []
 
 
@@ -183,6 +185,7 @@ def run(reco, work):
         bad_input(grpc, server, items, users, behavior, rec, models, item_pb2, common_pb2,
                   behavior_pb2, recommend_pb2, model_pb2)
         health_and_reflection(grpc, channel)
+        check_analytics(grpc, server, channel, check)
         dataset_round_trips(grpc, reco, work, server, channel)
         experiments(grpc, server, rec, recommend_pb2)
         log = open(server.log_path).read()

@@ -500,10 +500,13 @@ TEST_F(ApiRoutes, MetricsAndOpenApiDescribeEveryRoute) {
                            "/api/v1/scenarios",
                            "/api/v1/scenarios/{name}",
                            "/api/v1/templates",
-                           "/api/v1/templates/{name}"}) {
+                           "/api/v1/templates/{name}",
+                           "/api/v1/analytics/summary",
+                           "/api/v1/analytics/top-items",
+                           "/api/v1/analytics/coverage"}) {
     EXPECT_TRUE(paths.count(path)) << path << " missing from openapi.json";
   }
-  EXPECT_EQ(paths.size(), 74u);
+  EXPECT_EQ(paths.size(), 77u);
 }
 
 TEST(ApiKey, RequiredOnDataRoutesWhenConfiguredButNotOnHealth) {

@@ -129,6 +129,10 @@ std::vector<Row> IsolationTable() {
       {"GET", "/api/v1/dataset/export", "/api/v1/dataset/export?n=10000"},
       {"POST", "/api/v1/dataset/import", "/api/v1/dataset/import",
        R"({"User": {"UserId": "b_imported_user"}})"},
+      {"GET", "/api/v1/analytics/summary",
+       "/api/v1/analytics/summary?group_by=scenario,model_version,variant,experiment,day"},
+      {"GET", "/api/v1/analytics/top-items", "/api/v1/analytics/top-items?n=1000"},
+      {"GET", "/api/v1/analytics/coverage", "/api/v1/analytics/coverage"},
       {"GET", "/api/v1/experiments", "/api/v1/experiments"},
       {"POST", "/api/v1/experiments", "/api/v1/experiments", R"({"id":"b_exp"})"},
       {"GET", "/api/v1/experiments/{id}", "/api/v1/experiments/a_exp"},
@@ -394,6 +398,27 @@ TEST_F(TenantTest, TenantBCanNeverSeeOrChangeTenantAOrDefaultOnAnyRoute) {
   EXPECT_EQ(a_metrics.body.find("route=\"/api/v1/jobs/{name}/run\",method=\"POST\",status=\"202\""),
             std::string::npos)
       << "b's job triggers are not counted in a's metrics";
+}
+
+// Lists served on one tenant count in its analytics only (docs/analytics.md).
+TEST_F(TenantTest, AnalyticsCountTheTenantsOwnListsOnly) {
+  auto exposures = [&](const std::string& tenant_path, const std::string& key) {
+    HttpResult r = c().Get(tenant_path + "/api/v1/analytics/summary", Key(key));
+    EXPECT_EQ(r.status, 200) << r.body;
+    int64_t n = -1;
+    Json(r.body)["totals"]["exposures"].get_int64().get(n);
+    return n;
+  };
+  const int64_t a_before = exposures("/t/a", key_a_);
+  const int64_t b_before = exposures("/t/b", key_b_);
+  const int64_t d_before = exposures("", std::string(kAdminKey));
+  ASSERT_GE(a_before, 0);
+  ASSERT_EQ(c().Get("/t/a/api/recommend/a_analytics_user?n=3", Key(key_a_)).status, 200);
+  ASSERT_EQ(c().Get("/t/a/api/recommend/a_analytics_user?n=3", Key(key_a_)).status, 200);
+  EXPECT_EQ(exposures("/t/a", key_a_), a_before + 2);
+  EXPECT_EQ(exposures("/t/b", key_b_), b_before) << "a's lists are not b's";
+  EXPECT_EQ(exposures("", std::string(kAdminKey)), d_before) << "nor default's";
+  EXPECT_EQ(c().Get("/t/a/api/v1/analytics/summary", Key(key_b_)).status, 403);
 }
 
 TEST_F(TenantTest, KeysAreBoundToTheirTenantAndErrorsNameTheField) {
