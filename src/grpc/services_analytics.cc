@@ -49,59 +49,62 @@ class AnalyticsServiceImpl final : public v1::AnalyticsService::Service {
 
   grpc::Status Summary(grpc::ServerContext* ctx, const v1::SummaryRequest* req,
                        v1::AnalyticsSummary* res) override {
-    return c_.guard->Run(ctx, "AnalyticsService/Summary", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
-      if (d.analytics == nullptr) return Unavailable("this server has no analytics");
-      RECO_ASSIGN_OR_RETURN(
-          service::AnalyticsSummary s,
-          d.analytics->Summary(Strings(req->group_by()), FromProto(req->range())));
-      ToProto(s.basis, res->mutable_basis());
-      for (const auto& column : s.columns) res->add_columns(column);
-      for (const auto& row : s.rows) {
-        v1::SummaryRow* out = res->add_rows();
-        for (const auto& value : row.values) out->add_values(value);
-        ToProto(row.counts, out->mutable_counts());
-      }
-      ToProto(s.totals, res->mutable_totals());
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "AnalyticsService/Summary", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          if (d.analytics == nullptr) return Unavailable("this server has no analytics");
+          RECO_ASSIGN_OR_RETURN(
+              service::AnalyticsSummary s,
+              d.analytics->Summary(Strings(req->group_by()), FromProto(req->range())));
+          ToProto(s.basis, res->mutable_basis());
+          for (const auto& column : s.columns) res->add_columns(column);
+          for (const auto& row : s.rows) {
+            v1::SummaryRow* out = res->add_rows();
+            for (const auto& value : row.values) out->add_values(value);
+            ToProto(row.counts, out->mutable_counts());
+          }
+          ToProto(s.totals, res->mutable_totals());
+          return Status::Ok();
+        });
   }
 
   grpc::Status TopItems(grpc::ServerContext* ctx, const v1::TopItemsRequest* req,
                         v1::AnalyticsTopItems* res) override {
-    return c_.guard->Run(ctx, "AnalyticsService/TopItems", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
-      if (d.analytics == nullptr) return Unavailable("this server has no analytics");
-      RECO_ASSIGN_OR_RETURN(service::TopItems top,
-                            d.analytics->Top(req->by(), req->n(), FromProto(req->range())));
-      ToProto(top.basis, res->mutable_basis());
-      res->set_by(top.by);
-      for (const auto& item : top.items) {
-        v1::TopItem* out = res->add_items();
-        out->set_item_id(item.item_id);
-        out->set_exposures(item.exposures);
-        out->set_clicks(item.clicks);
-        out->set_ctr(item.ctr);
-      }
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "AnalyticsService/TopItems", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          if (d.analytics == nullptr) return Unavailable("this server has no analytics");
+          RECO_ASSIGN_OR_RETURN(service::TopItems top,
+                                d.analytics->Top(req->by(), req->n(), FromProto(req->range())));
+          ToProto(top.basis, res->mutable_basis());
+          res->set_by(top.by);
+          for (const auto& item : top.items) {
+            v1::TopItem* out = res->add_items();
+            out->set_item_id(item.item_id);
+            out->set_exposures(item.exposures);
+            out->set_clicks(item.clicks);
+            out->set_ctr(item.ctr);
+          }
+          return Status::Ok();
+        });
   }
 
   grpc::Status Coverage(grpc::ServerContext* ctx, const v1::CoverageRequest* req,
                         v1::AnalyticsCoverage* res) override {
-    return c_.guard->Run(ctx, "AnalyticsService/Coverage", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
-      if (d.analytics == nullptr) return Unavailable("this server has no analytics");
-      RECO_ASSIGN_OR_RETURN(service::Coverage c,
-                            d.analytics->CatalogueCoverage(FromProto(req->range())));
-      ToProto(c.basis, res->mutable_basis());
-      res->set_catalogue_items(c.catalogue_items);
-      res->set_exposed_items(c.exposed_items);
-      res->set_exposed_catalogue_items(c.exposed_catalogue_items);
-      res->set_coverage(c.coverage);
-      res->set_impressions(c.impressions);
-      res->set_gini(c.gini);
-      res->set_top_items(c.top_items);
-      res->set_top_share(c.top_share);
-      return Status::Ok();
-    });
+    return c_.guard->Run(
+        ctx, "AnalyticsService/Coverage", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          if (d.analytics == nullptr) return Unavailable("this server has no analytics");
+          RECO_ASSIGN_OR_RETURN(service::Coverage c,
+                                d.analytics->CatalogueCoverage(FromProto(req->range())));
+          ToProto(c.basis, res->mutable_basis());
+          res->set_catalogue_items(c.catalogue_items);
+          res->set_exposed_items(c.exposed_items);
+          res->set_exposed_catalogue_items(c.exposed_catalogue_items);
+          res->set_coverage(c.coverage);
+          res->set_impressions(c.impressions);
+          res->set_gini(c.gini);
+          res->set_top_items(c.top_items);
+          res->set_top_share(c.top_share);
+          return Status::Ok();
+        });
   }
 
  private:

@@ -214,7 +214,7 @@ class ExperimentServiceImpl final : public v1::ExperimentService::Service {
                                                  d.experiments->Assign(req->user_id()));
                            res->set_user_id(req->user_id());
                            for (const auto& a : assigned) {
-                             v1::ExperimentAssignment* out = res->add_assignments();
+                             v1::LayerAssignment* out = res->add_assignments();
                              out->set_experiment_id(a.experiment_id);
                              out->set_layer(a.layer);
                              out->set_variant(a.variant);

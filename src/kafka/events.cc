@@ -29,7 +29,8 @@ Result<ItemEvent> EventParser::ParseItemEvent(std::string_view payload) {
   bool has_op = false, has_item = false, has_item_id = false;
   for (auto field : obj) {
     std::string_view key;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS) return Malformed("message", "not JSON");
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS)
+      return Malformed("message", "not JSON");
     if (key == "op") {
       std::string_view v;
       if (field.value().get_string().get(v) != simdjson::SUCCESS) {

@@ -84,14 +84,14 @@ Result<rd_kafka_conf_t*> MakeConf(const KafkaIngestOptions& options) {
     rd_kafka_conf_destroy(conf);
     return st;
   }
-  rd_kafka_conf_set_log_cb(conf, [](const rd_kafka_t*, int level, const char* fac,
-                                    const char* buf) {
-    if (level <= 4) {
-      spdlog::warn("event=kafka_client facility={} message=\"{}\"", fac, buf);
-    } else {
-      spdlog::debug("event=kafka_client facility={} message=\"{}\"", fac, buf);
-    }
-  });
+  rd_kafka_conf_set_log_cb(
+      conf, [](const rd_kafka_t*, int level, const char* fac, const char* buf) {
+        if (level <= 4) {
+          spdlog::warn("event=kafka_client facility={} message=\"{}\"", fac, buf);
+        } else {
+          spdlog::debug("event=kafka_client facility={} message=\"{}\"", fac, buf);
+        }
+      });
   return conf;
 }
 
@@ -110,7 +110,7 @@ std::string TopicFor(std::string_view pattern, std::string_view tenant) {
 struct KafkaIngest::Impl {
   KafkaIngest* owner = nullptr;
   KafkaHandle consumer;
-  KafkaHandle producer;  // the dead-letter topic
+  KafkaHandle producer;                              // the dead-letter topic
   std::unordered_map<std::string, TopicRole> roles;  // topic -> tenant and kind
   std::vector<Pending> batch;
   EventParser parser;
@@ -205,8 +205,8 @@ Status KafkaIngest::Impl::WriteFeedback(const IngestTarget& target,
   if (written.ok()) return Status::Ok();
   if (Transient(written.status())) return written.status();
   for (size_t i = 0; i < rows.size(); ++i) {
-    auto one = target.feedback->Write(
-        {.rows = std::span<const Feedback>(&rows[i], 1), .overwrite = true});
+    auto one =
+        target.feedback->Write({.rows = std::span<const Feedback>(&rows[i], 1), .overwrite = true});
     if (one.ok()) continue;
     if (Transient(one.status())) return one.status();
     dead.push_back({row_messages[i], one.status().ToString()});
@@ -239,8 +239,7 @@ Status KafkaIngest::Impl::SendDeadLetters(const std::vector<DeadLetter>& dead) {
     const std::string partition = std::to_string(m.partition);
     const std::string offset = std::to_string(m.offset);
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_VALUE(const_cast<char*>(m.payload.data()), m.payload.size()),
         RD_KAFKA_V_KEY(m.key.data(), m.key.size()),
         RD_KAFKA_V_HEADER("reco-error", d.error.data(), static_cast<ssize_t>(d.error.size())),
@@ -288,15 +287,14 @@ Outcome KafkaIngest::Impl::Process() {
   }
   if (st.ok()) st = SendDeadLetters(dead);
   if (!st.ok()) {
-    spdlog::warn("event=kafka_batch_failed messages={} reason=\"{}\"", batch.size(),
-                 st.ToString());
+    spdlog::warn("event=kafka_batch_failed messages={} reason=\"{}\"", batch.size(), st.ToString());
     for (const Pending& m : batch) messages->WithLabels({m.topic, "retried"})->Inc();
     return Outcome::kRetry;
   }
   int64_t ok = 0;
   for (const Pending& m : batch) {
-    bool refused = std::any_of(dead.begin(), dead.end(),
-                               [&](const DeadLetter& d) { return d.message == &m; });
+    bool refused =
+        std::any_of(dead.begin(), dead.end(), [&](const DeadLetter& d) { return d.message == &m; });
     if (refused) continue;
     messages->WithLabels({m.topic, "written"})->Inc();
     ++ok;
@@ -409,11 +407,11 @@ Status KafkaIngest::Start() {
   auto impl = std::make_unique<Impl>();
   impl->owner = this;
   impl->messages = metrics_.AddCounter(
-      "kafka_messages_total",
-      "Kafka messages by topic and result: written, dead_letter, retried.", {"topic", "result"});
-  impl->lag = metrics_.AddGauge("kafka_consumer_lag",
-                                "Messages of an assigned partition not read yet.",
-                                {"topic", "partition"});
+      "kafka_messages_total", "Kafka messages by topic and result: written, dead_letter, retried.",
+      {"topic", "result"});
+  impl->lag =
+      metrics_.AddGauge("kafka_consumer_lag", "Messages of an assigned partition not read yet.",
+                        {"topic", "partition"});
   impl->commit_failures = metrics_.GetCounter(
       "kafka_commit_failures_total", "Offset commits that failed (the batch was written).");
   for (const std::string& tenant : options_.tenants) {
@@ -433,19 +431,17 @@ Status KafkaIngest::Start() {
            {"session.timeout.ms",
             std::to_string(static_cast<int>(options_.session_timeout_seconds * 1000))},
            {"heartbeat.interval.ms",
-            std::to_string(std::max(100, static_cast<int>(options_.session_timeout_seconds *
-                                                          1000 / 10)))}}) {
+            std::to_string(
+                std::max(100, static_cast<int>(options_.session_timeout_seconds * 1000 / 10)))}}) {
     if (rd_kafka_conf_set(conf, name, value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
       return InvalidArgument(std::string("kafka: ") + name + ": " + errstr);
     }
   }
   rd_kafka_conf_set_opaque(conf, impl.get());
-  rd_kafka_conf_set_rebalance_cb(conf, [](rd_kafka_t*, rd_kafka_resp_err_t err,
-                                          rd_kafka_topic_partition_list_t* partitions,
-                                          void* opaque) {
-    static_cast<Impl*>(opaque)->OnRebalance(err, partitions);
-  });
+  rd_kafka_conf_set_rebalance_cb(
+      conf, [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+               void* opaque) { static_cast<Impl*>(opaque)->OnRebalance(err, partitions); });
   impl->consumer.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr));
   if (impl->consumer == nullptr) return Unavailable(std::string("kafka: ") + errstr);
 
@@ -462,9 +458,9 @@ Status KafkaIngest::Start() {
 
   // A configured source that cannot be reached fails start-up (never a silent no-op).
   const rd_kafka_metadata_t* metadata = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(
-      impl->consumer.get(), /*all_topics=*/0, nullptr, &metadata,
-      static_cast<int>(options_.startup_seconds * 1000));
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(impl->consumer.get(), /*all_topics=*/0, nullptr, &metadata,
+                        static_cast<int>(options_.startup_seconds * 1000));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Unavailable("kafka.brokers=" + options_.brokers + ": no broker answered within " +
                        std::to_string(static_cast<int>(options_.startup_seconds)) + " s (" +
@@ -495,9 +491,8 @@ void KafkaIngest::Run() {
   double backoff = 0.5;
   Clock::time_point last_lag = Clock::now();
   while (!stop_) {
-    const auto deadline =
-        Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(options_.batch_seconds));
+    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                             std::chrono::duration<double>(options_.batch_seconds));
     while (!stop_ && static_cast<int>(s.batch.size()) < options_.batch_size) {
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -509,17 +504,17 @@ void KafkaIngest::Run() {
           spdlog::warn("event=kafka_consume_error reason=\"{}\"", rd_kafka_message_errstr(m));
         }
       } else {
-        s.batch.push_back(
-            {rd_kafka_topic_name(m->rkt), m->partition, m->offset,
-             std::string(static_cast<const char*>(m->key), m->key_len),
-             std::string(static_cast<const char*>(m->payload), m->len)});
+        s.batch.push_back({rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                           std::string(static_cast<const char*>(m->key), m->key_len),
+                           std::string(static_cast<const char*>(m->payload), m->len)});
       }
       rd_kafka_message_destroy(m);
     }
     if (s.Process() == Outcome::kRetry) {
       s.Rewind();
       std::unique_lock lock(s.wait_mu);
-      s.wait_cv.wait_for(lock, std::chrono::duration<double>(backoff), [this] { return stop_.load(); });
+      s.wait_cv.wait_for(lock, std::chrono::duration<double>(backoff),
+                         [this] { return stop_.load(); });
       backoff = std::min(backoff * 2, options_.max_backoff_seconds);
     } else {
       backoff = 0.5;

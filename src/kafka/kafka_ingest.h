@@ -39,9 +39,9 @@ struct KafkaIngestOptions {
   std::string feedback_topic = "behavior-events-{tenant}";  // "" = no behaviour topic
   std::string dead_letter_topic = "reco-dead-letter";
   std::vector<std::string> tenants = {"default"};
-  int batch_size = 500;           // messages written in one store batch at most
-  double batch_seconds = 0.2;     // ... or what arrived within this time
-  double startup_seconds = 10;    // Start() fails when no broker answers within this time
+  int batch_size = 500;         // messages written in one store batch at most
+  double batch_seconds = 0.2;   // ... or what arrived within this time
+  double startup_seconds = 10;  // Start() fails when no broker answers within this time
   // A consumer that stops heartbeating (killed) loses its partitions after this long; one
   // that stops cleanly leaves the group at once.
   double session_timeout_seconds = 45;

@@ -93,7 +93,8 @@ TEST_F(KafkaIngestTest, WritesItemEventsAndFeedbackInOrder) {
   kafka_.Produce("item-events-default", "i3",
                  R"({"op":"update","item":{"ItemId":"i3","IsHidden":true}})");
   kafka_.Produce("item-events-default", "i9", R"({"op":"delete","item_id":"i9"})");
-  for (int u = 0; u < 30; ++u) kafka_.Produce("behavior-events-default", "", FeedbackJson(u, u % 9));
+  for (int u = 0; u < 30; ++u)
+    kafka_.Produce("behavior-events-default", "", FeedbackJson(u, u % 9));
   kafka_.Flush();
 
   KafkaIngest ingest(Options(), Resolver(), metrics_);
@@ -147,21 +148,21 @@ TEST_F(KafkaIngestTest, MalformedMessagesGoToTheDeadLetterTopicWithTheirError) {
     EXPECT_EQ(d.headers.count("reco-topic"), 1u);
     EXPECT_EQ(d.headers.count("reco-offset"), 1u);
   }
-  EXPECT_NE(error_of["not json"].find("message: "), std::string::npos)
-      << error_of["not json"];
+  EXPECT_NE(error_of["not json"].find("message: "), std::string::npos) << error_of["not json"];
   EXPECT_NE(error_of[R"({"op":"upsert","item":{"Categories":[]}})"].find("item.ItemId"),
             std::string::npos);
-  EXPECT_NE(error_of[R"({"FeedbackType":"like","UserId":"u1","ItemId":"ok1","Timestamp":"never"})"]
-                .find("Timestamp"),
-            std::string::npos);
-  EXPECT_NE(error_of[R"({"op":"upsert","item":{"ItemId":"g1"}})"].find("ghost"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of[R"({"FeedbackType":"like","UserId":"u1","ItemId":"ok1","Timestamp":"never"})"].find(
+          "Timestamp"),
+      std::string::npos);
+  EXPECT_NE(error_of[R"({"op":"upsert","item":{"ItemId":"g1"}})"].find("ghost"), std::string::npos);
 }
 
 TEST_F(KafkaIngestTest, AnUnavailableStoreIsRetriedAndNothingIsLost) {
   kafka_.CreateTopic("behavior-events-default", 2);
   kafka_.CreateTopic("item-events-default", 1);
-  for (int u = 0; u < 200; ++u) kafka_.Produce("behavior-events-default", std::to_string(u), FeedbackJson(u, 1));
+  for (int u = 0; u < 200; ++u)
+    kafka_.Produce("behavior-events-default", std::to_string(u), FeedbackJson(u, 1));
   kafka_.Flush();
   unavailable_ = 3;  // the first three batches find the store unavailable
   KafkaIngest ingest(Options(), Resolver(), metrics_);
@@ -236,9 +237,8 @@ TEST(KafkaIngestStart, AnUnreachableBrokerFailsStartUpNamingIt) {
   KafkaIngestOptions options;
   options.brokers = "127.0.0.1:1";
   options.startup_seconds = 1;
-  KafkaIngest ingest(options, [](const std::string&) -> Result<IngestTarget> {
-    return IngestTarget{};
-  }, metrics);
+  KafkaIngest ingest(
+      options, [](const std::string&) -> Result<IngestTarget> { return IngestTarget{}; }, metrics);
   Status st = ingest.Start();
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), StatusCode::kUnavailable);

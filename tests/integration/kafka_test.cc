@@ -22,7 +22,8 @@ using namespace std::chrono_literals;
 double Written(HttpClient& http) {
   HttpResult r = http.Get("/metrics");
   if (r.status != 200) return -1;
-  static const std::regex kLine(R"(kafka_messages_total\{[^}]*result="written"[^}]*\} ([0-9.e+]+))");
+  static const std::regex kLine(
+      R"(kafka_messages_total\{[^}]*result="written"[^}]*\} ([0-9.e+]+))");
   double sum = 0;
   for (std::sregex_iterator it(r.body.begin(), r.body.end(), kLine), end; it != end; ++it) {
     sum += std::stod((*it)[1].str());
@@ -77,8 +78,8 @@ TEST(KafkaServe, AServerKilledMidStreamLosesAndDuplicatesNothing) {
     int after_kill = 0;
     for (int u = 0; u < 100000 && after_kill < 1000; ++u) {
       kafka.Produce("behavior-events-default", "u" + std::to_string(u),
-                    FeedbackJson("like", "u" + std::to_string(u),
-                                 "i" + std::to_string(u % kItems), "2026-11-24T03:00:00Z"));
+                    FeedbackJson("like", "u" + std::to_string(u), "i" + std::to_string(u % kItems),
+                                 "2026-11-24T03:00:00Z"));
       produced = u + 1;
       if (killed) ++after_kill;
       if (u % 100 == 99) {
