@@ -129,22 +129,15 @@ Result<service::RecommendRequest> ParseRecommend(const HttpRequest& req, const R
   return request;
 }
 
-constexpr size_t kMaxExclude = 1000;
-
-// ?exclude=a,b,c: item ids never served (empty entries are skipped).
-Result<std::vector<std::string_view>> ParseExclude(std::string_view text) {
+// ?exclude=a,b,c: item ids never served (empty entries are skipped; ScenarioService checks
+// them).
+std::vector<std::string_view> SplitExclude(std::string_view text) {
   std::vector<std::string_view> ids;
   while (!text.empty()) {
     const size_t comma = text.find(',');
     std::string_view id = text.substr(0, comma);
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-    if (id.empty()) continue;
-    RECO_RETURN_IF_ERROR(CheckId(id, "exclude"));
-    ids.push_back(id);
-    if (ids.size() > kMaxExclude) {
-      return InvalidArgument("exclude: more than " + std::to_string(kMaxExclude) + " item ids",
-                             "exclude");
-    }
+    if (!id.empty()) ids.push_back(id);
   }
   return ids;
 }
@@ -153,11 +146,9 @@ Result<std::vector<std::string_view>> ParseExclude(std::string_view text) {
 Result<service::ScenarioRecommendRequest> ParseScenarioRecommend(const HttpRequest& req,
                                                                  service::RecommendRequest base) {
   service::ScenarioRecommendRequest request{.base = base};
-  RECO_ASSIGN_OR_RETURN(request.exclude, ParseExclude(req.Query("exclude").value_or("")));
+  request.exclude = SplitExclude(req.Query("exclude").value_or(""));
   request.session = req.Query("session").value_or("");
-  if (!request.session.empty()) RECO_RETURN_IF_ERROR(CheckId(request.session, "session"));
   request.context_item = req.Query("item").value_or("");
-  if (!request.context_item.empty()) RECO_RETURN_IF_ERROR(CheckId(request.context_item, "item"));
   return request;
 }
 

@@ -82,9 +82,17 @@ class RecommendServiceImpl final : public v1::RecommendService::CallbackService 
                                            d.config->database.max_future_skew_seconds));
       }
       service::RecommendResponse served;
+      if (req->scenario().empty()) {
+        if (req->exclude_size() > 0) return InvalidArgument("exclude: only with scenario", "exclude");
+        if (!req->session().empty()) return InvalidArgument("session: only with scenario", "session");
+        if (!req->item().empty()) return InvalidArgument("item: only with scenario", "item");
+      }
       if (!req->scenario().empty()) {
         if (d.scenarios == nullptr) return Unavailable("this server has no scenarios");
-        RECO_ASSIGN_OR_RETURN(served, d.scenarios->Recommend(req->scenario(), {.base = request}));
+        service::ScenarioRecommendRequest scenario_request{
+            .base = request, .context_item = req->item(), .session = req->session()};
+        scenario_request.exclude.assign(req->exclude().begin(), req->exclude().end());
+        RECO_ASSIGN_OR_RETURN(served, d.scenarios->Recommend(req->scenario(), scenario_request));
       } else {
         RECO_ASSIGN_OR_RETURN(served, d.recommend->Recommend(request));
       }

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <utility>
 
+#include "store/id_check.h"
+
 namespace reco::service {
 namespace {
 
@@ -82,8 +84,20 @@ Result<const ScenarioTemplate*> ScenarioService::Template(std::string_view name)
   return t;
 }
 
+Status CheckScenarioRequest(const ScenarioRecommendRequest& request) {
+  if (request.exclude.size() > kMaxExclude) {
+    return InvalidArgument("exclude: more than " + std::to_string(kMaxExclude) + " item ids",
+                           "exclude");
+  }
+  for (std::string_view id : request.exclude) RECO_RETURN_IF_ERROR(CheckId(id, "exclude"));
+  if (!request.session.empty()) RECO_RETURN_IF_ERROR(CheckId(request.session, "session"));
+  if (!request.context_item.empty()) RECO_RETURN_IF_ERROR(CheckId(request.context_item, "item"));
+  return Status::Ok();
+}
+
 Result<RecommendResponse> ScenarioService::Recommend(std::string_view scenario,
                                                      const ScenarioRecommendRequest& request) {
+  RECO_RETURN_IF_ERROR(CheckScenarioRequest(request));
   // The requested scenario must exist whatever an experiment serves instead (404 otherwise).
   RECO_ASSIGN_OR_RETURN(std::shared_ptr<const ScenarioConfig> config, Lookup(scenario));
   const experiment::ServingPlan plan = recommend_.Plan(request.base.user_id, scenario);

@@ -23,6 +23,12 @@
 
 namespace reco::service {
 
+// The most ids a request's exclude list may name.
+inline constexpr size_t kMaxExclude = 1000;
+// InvalidArgument naming `exclude`, `session` or `item` when one is not a valid id (or the
+// exclude list is longer than kMaxExclude).
+Status CheckScenarioRequest(const ScenarioRecommendRequest& request);
+
 struct ScenarioInfo {
   ScenarioConfig config;
   TimestampUs created = 0;
@@ -44,7 +50,8 @@ class ScenarioService {
   const std::vector<ScenarioTemplate>& Templates() const { return BuiltInTemplates(); }
   Result<const ScenarioTemplate*> Template(std::string_view name) const;  // NotFound
 
-  // GET /api/recommend/{user_id}?scenario=NAME: NotFound naming the scenario when there is none.
+  // GET /api/recommend/{user_id}?scenario=NAME: NotFound naming the scenario when there is none;
+  // CheckScenarioRequest's errors.
   Result<RecommendResponse> Recommend(std::string_view scenario,
                                       const ScenarioRecommendRequest& request);
 

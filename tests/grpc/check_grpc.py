@@ -401,7 +401,40 @@ def experiments(grpc, server, rec, recommend_pb2):
         check(False, "Recommend with an unknown scenario succeeded")
     except grpc.RpcError as e:
         check(e.code() == grpc.StatusCode.NOT_FOUND, f"unknown scenario: {e.code()}")
-    print("experiments: 20 users served the same variant by REST and gRPC; stopped, none")
+    # The scenario's request fields: exclude over REST and gRPC gives the same list without the
+    # excluded items; bad ones are INVALID_ARGUMENT naming the field on both.
+    status, body, _ = server.rest("GET", "/api/recommend/u1?scenario=gs_a&n=5")
+    check(status == 200 and len(body) >= 2, f"scenario list: {status} {body}")
+    excluded = body[:2]
+    status, body, _ = server.rest(
+        "GET", "/api/recommend/u1?scenario=gs_a&n=5&exclude=" + ",".join(excluded))
+    g = rec.Recommend(recommend_pb2.RecommendRequest(user_id="u1", n=5, scenario="gs_a",
+                                                     exclude=excluded))
+    check(status == 200 and list(g.item_ids) == body and not set(excluded) & set(body),
+          f"exclude parity: REST {status} {body} gRPC {list(g.item_ids)} excluded {excluded}")
+    bad = [
+        ("exclude of a bad id", "exclude=" + "x" * 300, {"exclude": ["x" * 300]}, "exclude"),
+        ("session of a bad id", "session=" + "s" * 300, {"session": "s" * 300}, "session"),
+        ("item of a bad id", "item=" + "i" * 300, {"item": "i" * 300}, "item"),
+    ]
+    for name, query, fields, field in bad:
+        status, rest_body, _ = server.rest("GET", f"/api/recommend/u1?scenario=gs_a&{query}")
+        check(status == 400 and rest_body.get("error", {}).get("field") == field,
+              f"REST {name}: {status} {rest_body}")
+        try:
+            rec.Recommend(recommend_pb2.RecommendRequest(user_id="u1", scenario="gs_a", **fields))
+            check(False, f"gRPC {name}: accepted")
+        except grpc.RpcError as e:
+            check(e.code() == grpc.StatusCode.INVALID_ARGUMENT and field in e.details(),
+                  f"gRPC {name}: {e.code()} {e.details()}")
+        try:
+            rec.Recommend(recommend_pb2.RecommendRequest(user_id="u1", **fields))
+            check(False, f"gRPC {name} without a scenario: accepted")
+        except grpc.RpcError as e:
+            check(e.code() == grpc.StatusCode.INVALID_ARGUMENT and field in e.details(),
+                  f"gRPC {name} without a scenario: {e.code()} {e.details()}")
+    print("experiments: 20 users served the same variant by REST and gRPC; stopped, none; "
+          "exclude, session and item checked on both")
 
 
 def rest_export(server, page):
