@@ -33,4 +33,36 @@ Status CheckId(std::string_view id, std::string_view field) {
   return InvalidArgument(std::string(field) + ": " + problem, std::string(field));
 }
 
+Status CheckUserIds(std::span<const User> users) {
+  for (size_t i = 0; i < users.size(); ++i) {
+    RECO_RETURN_IF_ERROR(CheckBatchId(users[i].user_id, "users", i, "UserId"));
+  }
+  return Status::Ok();
+}
+
+Status CheckItemIds(std::span<const Item> items) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    RECO_RETURN_IF_ERROR(CheckBatchId(items[i].item_id, "items", i, "ItemId"));
+  }
+  return Status::Ok();
+}
+
+Status CheckFeedbackIds(std::span<const Feedback> feedback) {
+  for (size_t i = 0; i < feedback.size(); ++i) {
+    const Feedback& f = feedback[i];
+    RECO_RETURN_IF_ERROR(CheckBatchId(f.feedback_type, "feedback", i, "FeedbackType"));
+    RECO_RETURN_IF_ERROR(CheckBatchId(f.user_id, "feedback", i, "UserId"));
+    RECO_RETURN_IF_ERROR(CheckBatchId(f.item_id, "feedback", i, "ItemId"));
+  }
+  return Status::Ok();
+}
+
+Status UnknownFeedbackId(size_t row, std::string_view field, std::string_view kind,
+                         std::string_view id) {
+  std::string where = "[" + std::to_string(row) + "]." + std::string(field);
+  return InvalidArgument("feedback" + where + ": unknown " + std::string(kind) + " \"" +
+                             std::string(id) + "\" (auto-insert is off)",
+                         where);
+}
+
 }  // namespace reco

@@ -130,9 +130,7 @@ Status PostgresStore::WriteItems(PgConn& conn, std::span<const Item> items) {
 }
 
 Result<int64_t> PostgresStore::InsertUsers(std::span<const User> users) {
-  for (size_t i = 0; i < users.size(); ++i) {
-    RECO_RETURN_IF_ERROR(CheckBatchId(users[i].user_id, "users", i, "UserId"));
-  }
+  RECO_RETURN_IF_ERROR(CheckUserIds(users));
   return Write(
       [&](PgConn& conn) -> Result<int64_t> {
         RECO_RETURN_IF_ERROR(WriteUsers(conn, users));
@@ -192,9 +190,7 @@ Status PostgresStore::ScanUsers(const std::function<void(const User&)>& fn) {
 }
 
 Result<int64_t> PostgresStore::InsertItems(std::span<const Item> items) {
-  for (size_t i = 0; i < items.size(); ++i) {
-    RECO_RETURN_IF_ERROR(CheckBatchId(items[i].item_id, "items", i, "ItemId"));
-  }
+  RECO_RETURN_IF_ERROR(CheckItemIds(items));
   return Write(
       [&](PgConn& conn) -> Result<int64_t> {
         RECO_RETURN_IF_ERROR(WriteItems(conn, items));

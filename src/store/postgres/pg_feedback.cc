@@ -28,23 +28,6 @@ Result<std::vector<std::string>> DecodeFeedbackCursor(std::string_view cursor) {
   return std::move(key).value();
 }
 
-Status CheckFeedbackIds(std::span<const Feedback> feedback) {
-  for (size_t i = 0; i < feedback.size(); ++i) {
-    const Feedback& f = feedback[i];
-    RECO_RETURN_IF_ERROR(CheckBatchId(f.feedback_type, "feedback", i, "FeedbackType"));
-    RECO_RETURN_IF_ERROR(CheckBatchId(f.user_id, "feedback", i, "UserId"));
-    RECO_RETURN_IF_ERROR(CheckBatchId(f.item_id, "feedback", i, "ItemId"));
-  }
-  return Status::Ok();
-}
-
-Status UnknownId(int64_t row, std::string_view field, std::string_view kind, std::string_view id) {
-  std::string where = "[" + std::to_string(row) + "]." + std::string(field);
-  return InvalidArgument("feedback" + where + ": unknown " + std::string(kind) + " \"" +
-                             std::string(id) + "\" (auto-insert is off)",
-                         where);
-}
-
 // The first row of the batch whose user (or item) is not stored, or none.
 constexpr const char* kFirstUnknownUser =
     "SELECT s.first_ord, s.user_id FROM feedback_stage s"
@@ -199,9 +182,9 @@ Result<int64_t> PostgresStore::WriteFeedback(PgConn& conn, std::span<const Feedb
       if (res.Rows() > 0) item_row = res.Int(0, 0), item_id = res.Text(0, 1);
     }
     if (user_row >= 0 && (item_row < 0 || user_row <= item_row)) {
-      return UnknownId(user_row, "UserId", "user", user_id);
+      return UnknownFeedbackId(user_row, "UserId", "user", user_id);
     }
-    if (item_row >= 0) return UnknownId(item_row, "ItemId", "item", item_id);
+    if (item_row >= 0) return UnknownFeedbackId(item_row, "ItemId", "item", item_id);
   }
   // New ids in key order: concurrent writers of overlapping ids lock them in the same order.
   if (options.auto_insert_users) {
@@ -241,12 +224,8 @@ Result<int64_t> PostgresStore::InsertFeedback(std::span<const Feedback> feedback
 Status PostgresStore::Import(std::span<const User> users, std::span<const Item> items,
                              std::span<const Feedback> feedback,
                              const InsertFeedbackOptions& options) {
-  for (size_t i = 0; i < users.size(); ++i) {
-    RECO_RETURN_IF_ERROR(CheckBatchId(users[i].user_id, "users", i, "UserId"));
-  }
-  for (size_t i = 0; i < items.size(); ++i) {
-    RECO_RETURN_IF_ERROR(CheckBatchId(items[i].item_id, "items", i, "ItemId"));
-  }
+  RECO_RETURN_IF_ERROR(CheckUserIds(users));
+  RECO_RETURN_IF_ERROR(CheckItemIds(items));
   RECO_RETURN_IF_ERROR(CheckFeedbackIds(feedback));
   return Write(
              [&](PgConn& conn) -> Result<int64_t> {

@@ -142,9 +142,7 @@ Status SqliteStore::WriteItems(Connection& conn, std::span<const Item> items) {
 }
 
 Result<int64_t> SqliteStore::InsertUsers(std::span<const User> users) {
-  for (size_t i = 0; i < users.size(); ++i) {
-    RECO_RETURN_IF_ERROR(CheckBatchId(users[i].user_id, "users", i, "UserId"));
-  }
+  RECO_RETURN_IF_ERROR(CheckUserIds(users));
   return Write(
       [&](Connection& conn) -> Result<int64_t> {
         RECO_RETURN_IF_ERROR(WriteUsers(conn, users));
@@ -211,9 +209,7 @@ Status SqliteStore::ScanUsers(const std::function<void(const User&)>& fn) {
 }
 
 Result<int64_t> SqliteStore::InsertItems(std::span<const Item> items) {
-  for (size_t i = 0; i < items.size(); ++i) {
-    RECO_RETURN_IF_ERROR(CheckBatchId(items[i].item_id, "items", i, "ItemId"));
-  }
+  RECO_RETURN_IF_ERROR(CheckItemIds(items));
   return Write(
       [&](Connection& conn) -> Result<int64_t> {
         RECO_RETURN_IF_ERROR(WriteItems(conn, items));

@@ -55,23 +55,6 @@ struct RawFeedback {
   std::string comment;
 };
 
-Status CheckFeedbackIds(std::span<const Feedback> feedback) {
-  for (size_t i = 0; i < feedback.size(); ++i) {
-    const Feedback& f = feedback[i];
-    RECO_RETURN_IF_ERROR(CheckBatchId(f.feedback_type, "feedback", i, "FeedbackType"));
-    RECO_RETURN_IF_ERROR(CheckBatchId(f.user_id, "feedback", i, "UserId"));
-    RECO_RETURN_IF_ERROR(CheckBatchId(f.item_id, "feedback", i, "ItemId"));
-  }
-  return Status::Ok();
-}
-
-Status UnknownId(size_t row, std::string_view field, std::string_view kind, std::string_view id) {
-  std::string where = "[" + std::to_string(row) + "]." + std::string(field);
-  return InvalidArgument("feedback" + where + ": unknown " + std::string(kind) + " \"" +
-                             std::string(id) + "\" (auto-insert is off)",
-                         where);
-}
-
 // Reads the columns (user_idx, item_idx, type_idx, value, timestamp, comment) at `first`.
 void ReadRaw(const Stmt& stmt, int first, RawFeedback& out) {
   out.user = stmt.Int(first);
@@ -128,14 +111,14 @@ Result<std::vector<SqliteStore::KeyedRow>> SqliteStore::ResolveFeedback(
       if (prev == nullptr || f.user_id != prev->user_id) {
         user = users_.Find(f.user_id);
         if (user < 0) {
-          if (!options.auto_insert_users) return UnknownId(i, "UserId", "user", f.user_id);
+          if (!options.auto_insert_users) return UnknownFeedbackId(i, "UserId", "user", f.user_id);
           user = users_.Add(f.user_id);
         }
       }
       if (prev == nullptr || f.item_id != prev->item_id) {
         item = items_.Find(f.item_id);
         if (item < 0) {
-          if (!options.auto_insert_items) return UnknownId(i, "ItemId", "item", f.item_id);
+          if (!options.auto_insert_items) return UnknownFeedbackId(i, "ItemId", "item", f.item_id);
           item = items_.Add(f.item_id);
         }
       }
@@ -246,12 +229,8 @@ Result<int64_t> SqliteStore::InsertFeedback(std::span<const Feedback> feedback,
 Status SqliteStore::Import(std::span<const User> users, std::span<const Item> items,
                            std::span<const Feedback> feedback,
                            const InsertFeedbackOptions& options) {
-  for (size_t i = 0; i < users.size(); ++i) {
-    RECO_RETURN_IF_ERROR(CheckBatchId(users[i].user_id, "users", i, "UserId"));
-  }
-  for (size_t i = 0; i < items.size(); ++i) {
-    RECO_RETURN_IF_ERROR(CheckBatchId(items[i].item_id, "items", i, "ItemId"));
-  }
+  RECO_RETURN_IF_ERROR(CheckUserIds(users));
+  RECO_RETURN_IF_ERROR(CheckItemIds(items));
   RECO_RETURN_IF_ERROR(CheckFeedbackIds(feedback));
   auto result = Write(
       [&](Connection& conn) -> Result<int64_t> {
