@@ -19,29 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// RFC 3339 text of now + `offset_seconds` (UTC).
-std::string TimeText(int offset_seconds) {
-  const std::time_t t =
-      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) + offset_seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
-
-int64_t Int(JsonValue value) {
-  int64_t v = -1;
-  if (value.get_int64().get(v) != simdjson::SUCCESS) return -1;
-  return v;
-}
-
-double Number(JsonValue value) {
-  double v = -1;
-  if (value.get_double().get(v) != simdjson::SUCCESS) return -1;
-  return v;
-}
-
 class AnalyticsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -99,30 +76,30 @@ TEST_F(AnalyticsTest, ServedListsAndClicksGiveTheFigures) {
   HttpResult r = client_->Get("/api/v1/analytics/summary?group_by=scenario");
   ASSERT_EQ(r.status, 200) << r.body;
   Json s(r.body);
-  EXPECT_EQ(Int(s["log"]["files"]), 2) << r.body;
-  EXPECT_EQ(Int(s["log"]["bad_lines"]), 1) << r.body;
-  EXPECT_EQ(Int(s["totals"]["exposures"]), 5) << r.body;
-  EXPECT_EQ(Int(s["totals"]["exposed_users"]), 4);
-  EXPECT_EQ(Int(s["totals"]["impressions"]), 15);
-  EXPECT_EQ(Int(s["totals"]["clicks"]), 2);  // u1's list and old_user's second
-  EXPECT_EQ(Int(s["totals"]["clicked_items"]), 3);
-  EXPECT_DOUBLE_EQ(Number(s["totals"]["ctr"]), 2.0 / 5.0);
-  EXPECT_DOUBLE_EQ(Number(s["totals"]["item_ctr"]), 3.0 / 15.0);
+  EXPECT_EQ(JsonInt(s["log"]["files"]), 2) << r.body;
+  EXPECT_EQ(JsonInt(s["log"]["bad_lines"]), 1) << r.body;
+  EXPECT_EQ(JsonInt(s["totals"]["exposures"]), 5) << r.body;
+  EXPECT_EQ(JsonInt(s["totals"]["exposed_users"]), 4);
+  EXPECT_EQ(JsonInt(s["totals"]["impressions"]), 15);
+  EXPECT_EQ(JsonInt(s["totals"]["clicks"]), 2);  // u1's list and old_user's second
+  EXPECT_EQ(JsonInt(s["totals"]["clicked_items"]), 3);
+  EXPECT_DOUBLE_EQ(JsonNumber(s["totals"]["ctr"]), 2.0 / 5.0);
+  EXPECT_DOUBLE_EQ(JsonNumber(s["totals"]["item_ctr"]), 3.0 / 15.0);
   ASSERT_EQ(s["rows"].get_array().value().size(), 2u) << r.body;
   JsonValue legacy = s["rows"].at(0), served = s["rows"].at(1);
   EXPECT_EQ(StringField(legacy, "scenario"), "legacy");
-  EXPECT_EQ(Int(legacy["exposures"]), 2);
-  EXPECT_EQ(Int(legacy["clicks"]), 1);
-  EXPECT_EQ(Int(served["exposures"]), 3) << r.body;
-  EXPECT_EQ(Int(served["exposed_users"]), 3);
-  EXPECT_EQ(Int(served["clicks"]), 1);
-  EXPECT_EQ(Int(served["clicked_items"]), 2);
+  EXPECT_EQ(JsonInt(legacy["exposures"]), 2);
+  EXPECT_EQ(JsonInt(legacy["clicks"]), 1);
+  EXPECT_EQ(JsonInt(served["exposures"]), 3) << r.body;
+  EXPECT_EQ(JsonInt(served["exposed_users"]), 3);
+  EXPECT_EQ(JsonInt(served["clicks"]), 1);
+  EXPECT_EQ(JsonInt(served["clicked_items"]), 2);
 
   // Clicks counted only of type "read": u2's list; conversions of type click: u1's and x3's.
   r = client_->Get("/api/v1/analytics/summary?click_types=read&conversion_types=click");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(Int(Json(r.body)["totals"]["clicks"]), 1) << r.body;
-  EXPECT_EQ(Int(Json(r.body)["totals"]["conversions"]), 2) << r.body;
+  EXPECT_EQ(JsonInt(Json(r.body)["totals"]["clicks"]), 1) << r.body;
+  EXPECT_EQ(JsonInt(Json(r.body)["totals"]["conversions"]), 2) << r.body;
 
   r = client_->Get("/api/v1/analytics/top-items?by=clicks&n=2&scenario=" +
                    StringField(served, "scenario"));
@@ -132,23 +109,23 @@ TEST_F(AnalyticsTest, ServedListsAndClicksGiveTheFigures) {
   std::set<std::string> top_ids = {StringField(top["items"].at(0), "item_id"),
                                    StringField(top["items"].at(1), "item_id")};
   EXPECT_EQ(top_ids, (std::set<std::string>{lists[0][0], lists[0][1]})) << r.body;
-  EXPECT_GE(Int(top["items"].at(0)["clicks"]), 1);
+  EXPECT_GE(JsonInt(top["items"].at(0)["clicks"]), 1);
 
   r = client_->Get("/api/v1/analytics/coverage");
   ASSERT_EQ(r.status, 200) << r.body;
   Json c(r.body);
-  EXPECT_EQ(Int(c["exposed_items"]), static_cast<int64_t>(shown.size())) << r.body;
-  EXPECT_EQ(Int(c["impressions"]), 15);
-  EXPECT_GT(Int(c["catalogue_items"]), 0);
-  EXPECT_GT(Number(c["coverage"]), 0);
-  EXPECT_LE(Number(c["coverage"]), 1);
-  EXPECT_GE(Number(c["gini"]), 0);
-  EXPECT_LT(Number(c["gini"]), 1);
+  EXPECT_EQ(JsonInt(c["exposed_items"]), static_cast<int64_t>(shown.size())) << r.body;
+  EXPECT_EQ(JsonInt(c["impressions"]), 15);
+  EXPECT_GT(JsonInt(c["catalogue_items"]), 0);
+  EXPECT_GT(JsonNumber(c["coverage"]), 0);
+  EXPECT_LE(JsonNumber(c["coverage"]), 1);
+  EXPECT_GE(JsonNumber(c["gini"]), 0);
+  EXPECT_LT(JsonNumber(c["gini"]), 1);
 
   // A window before the lists: nothing.
   r = client_->Get("/api/v1/analytics/summary?from=2020-01-01&to=2020-01-02");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(Int(Json(r.body)["totals"]["exposures"]), 0) << r.body;
+  EXPECT_EQ(JsonInt(Json(r.body)["totals"]["exposures"]), 0) << r.body;
 }
 
 TEST_F(AnalyticsTest, BadInputIsA400NamingTheField) {

@@ -27,17 +27,6 @@ constexpr const char* kKey = "experiment-serving-key";
 const Headers kAdmin = {{"X-API-Key", kKey}};
 constexpr TimestampUs kT0 = 1'795'489'200LL * kMicrosPerSecond;  // 2026-11-24T03:00:00Z
 
-// RFC 3339 text of now + `offset_seconds` (UTC).
-std::string TimeText(int offset_seconds) {
-  const std::time_t t =
-      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) + offset_seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
-
 std::string Experiment(std::string_view id, std::string_view layer, std::string_view kind,
                        std::string_view target_a, std::string_view target_b) {
   auto variant = [&](std::string_view name, std::string_view target) {
@@ -49,12 +38,6 @@ std::string Experiment(std::string_view id, std::string_view layer, std::string_
          variant("B", target_b) + R"(],"click_types":["click"],"conversion_types":["purchase"]})";
 }
 
-int64_t Int(JsonValue value) {
-  int64_t v = -1;
-  if (value.get_int64().get(v) != simdjson::SUCCESS) return -1;
-  return v;
-}
-
 // Per variant of an experiment's results: {users, exposures, clicks}.
 std::map<std::string, std::vector<int64_t>> VariantCounts(const std::string& body) {
   std::map<std::string, std::vector<int64_t>> out;
@@ -62,7 +45,7 @@ std::map<std::string, std::vector<int64_t>> VariantCounts(const std::string& bod
   simdjson::dom::array variants;
   if (doc["variants"].get_array().get(variants) != simdjson::SUCCESS) return out;
   for (simdjson::dom::element v : variants) {
-    out[StringField(v, "name")] = {Int(v["users"]), Int(v["exposures"]), Int(v["clicks"])};
+    out[StringField(v, "name")] = {JsonInt(v["users"]), JsonInt(v["exposures"]), JsonInt(v["clicks"])};
   }
   return out;
 }

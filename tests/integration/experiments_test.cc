@@ -28,17 +28,6 @@ std::string Definition(std::string_view id, double traffic, std::string_view wei
          R"("conversion_types":["purchase"]})";
 }
 
-// RFC 3339 text of now + `offset_seconds` (UTC).
-std::string TimeText(int offset_seconds) {
-  const std::time_t t =
-      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) + offset_seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
-
 // Appends `lines` to the live exposure log the way the recommend path writes it (O_APPEND, whole
 // lines), while the server holds it open.
 void AppendExposureLines(const std::filesystem::path& data_dir, const std::string& lines) {
@@ -48,19 +37,6 @@ void AppendExposureLines(const std::filesystem::path& data_dir, const std::strin
   ASSERT_GE(fd, 0) << path;
   ASSERT_EQ(::write(fd, lines.data(), lines.size()), static_cast<ssize_t>(lines.size()));
   ::close(fd);
-}
-
-// The size of the array `value`; -1 when it is not an array.
-int64_t Count(JsonValue value) {
-  simdjson::dom::array array;
-  if (value.get_array().get(array) != simdjson::SUCCESS) return -1;
-  return static_cast<int64_t>(array.size());
-}
-
-double Number(JsonValue value) {
-  double v = -1;
-  if (value.get_double().get(v) != simdjson::SUCCESS) return -1;
-  return v;
 }
 
 class ExperimentsTest : public ::testing::Test {
@@ -96,7 +72,7 @@ TEST_F(ExperimentsTest, BadInputIsA400NamingTheFieldAndWritesNothing) {
   EXPECT_EQ(ErrorField(r.body), "body");
   r = client_->Get("/api/v1/experiments", kAdmin);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(Count(Json(r.body)["experiments"]), 0);
+  EXPECT_EQ(JsonArraySize(Json(r.body)["experiments"]), 0);
 }
 
 TEST_F(ExperimentsTest, ChangesNeedTheAdminKey) {
@@ -116,7 +92,7 @@ TEST_F(ExperimentsTest, LifecycleAssignmentAndResults) {
   // A draft is edited freely; the id comes from the path.
   r = client_->Put("/api/v1/experiments/exp1", Definition("exp1", 1.0), kAdmin);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_DOUBLE_EQ(Number(Json(r.body)["traffic"]), 1.0);
+  EXPECT_DOUBLE_EQ(JsonNumber(Json(r.body)["traffic"]), 1.0);
   EXPECT_EQ(client_->Put("/api/v1/experiments/exp1", Definition("other", 1.0), kAdmin).status, 400);
 
   r = client_->Post("/api/v1/experiments/exp1/start", "", kAdmin);
@@ -137,7 +113,7 @@ TEST_F(ExperimentsTest, LifecycleAssignmentAndResults) {
     r = client_->Get("/api/v1/experiments/assignment/" + user, kAdmin);
     ASSERT_EQ(r.status, 200) << r.body;
     Json body(r.body);
-    ASSERT_EQ(Count(body["assignments"]), 1) << r.body;
+    ASSERT_EQ(JsonArraySize(body["assignments"]), 1) << r.body;
     const std::string variant = StringField(body["assignments"].at(0), "variant");
     EXPECT_EQ(
         StringField(
@@ -163,7 +139,7 @@ TEST_F(ExperimentsTest, LifecycleAssignmentAndResults) {
   r = client_->Get("/api/v1/experiments/exp1/results", kAdmin);
   ASSERT_EQ(r.status, 200) << r.body;
   Json results(r.body);
-  ASSERT_EQ(Count(results["variants"]), 2) << r.body;
+  ASSERT_EQ(JsonArraySize(results["variants"]), 2) << r.body;
   int64_t users = 0, exposures = 0, clicks = 0;
   for (size_t v = 0; v < 2; ++v) {
     simdjson::dom::element summary = results["variants"].at(v).value();
@@ -174,22 +150,22 @@ TEST_F(ExperimentsTest, LifecycleAssignmentAndResults) {
   EXPECT_EQ(users, 40);
   EXPECT_EQ(exposures, 40);
   EXPECT_GE(clicks, 20);
-  EXPECT_DOUBLE_EQ(Number(results["variants"].at(1)["ctr"]), 1.0);
-  ASSERT_EQ(Count(results["comparisons"]), 1);
+  EXPECT_DOUBLE_EQ(JsonNumber(results["variants"].at(1)["ctr"]), 1.0);
+  ASSERT_EQ(JsonArraySize(results["comparisons"]), 1);
   EXPECT_EQ(StringField(results["comparisons"].at(0), "variant"), "treatment");
-  EXPECT_GT(Number(results["comparisons"].at(0)["ctr"]["difference"]), 0.3);
-  EXPECT_GE(Number(results["comparisons"].at(0)["ctr"]["sequential_p_value"]),
-            Number(results["comparisons"].at(0)["ctr"]["p_value"]));
-  EXPECT_DOUBLE_EQ(Number(results["variants"].at(1)["clicked_user_rate"]), 1.0);
-  EXPECT_GE(Number(results["comparisons"].at(0)["conversions_per_exposure"]["p_value"]), 0);
-  EXPECT_GE(Number(results["srm"]["p_value"]), 0);
+  EXPECT_GT(JsonNumber(results["comparisons"].at(0)["ctr"]["difference"]), 0.3);
+  EXPECT_GE(JsonNumber(results["comparisons"].at(0)["ctr"]["sequential_p_value"]),
+            JsonNumber(results["comparisons"].at(0)["ctr"]["p_value"]));
+  EXPECT_DOUBLE_EQ(JsonNumber(results["variants"].at(1)["clicked_user_rate"]), 1.0);
+  EXPECT_GE(JsonNumber(results["comparisons"].at(0)["conversions_per_exposure"]["p_value"]), 0);
+  EXPECT_GE(JsonNumber(results["srm"]["p_value"]), 0);
   EXPECT_EQ(results["log"]["lines"].get_int64().value(), 40);
 
   r = client_->Post("/api/v1/experiments/exp1/stop", "", kAdmin);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(StringField(Json(r.body).root(), "status"), "stopped");
   EXPECT_EQ(
-      Count(Json(client_->Get("/api/v1/experiments/assignment/u1", kAdmin).body)["assignments"]),
+      JsonArraySize(Json(client_->Get("/api/v1/experiments/assignment/u1", kAdmin).body)["assignments"]),
       0);
   EXPECT_EQ(client_->Get("/api/v1/experiments/exp1/results", kAdmin).status, 200);
   r = client_->Delete("/api/v1/experiments/exp1", kAdmin);

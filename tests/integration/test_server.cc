@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -425,6 +426,34 @@ std::string FeedbackJson(std::string_view type, std::string_view user, std::stri
   out.append(type).append(R"(","UserId":")").append(user).append(R"(","ItemId":")");
   out.append(item).append(R"(","Timestamp":")").append(timestamp).append("\"}");
   return out;
+}
+
+int64_t JsonInt(JsonValue value) {
+  int64_t v = -1;
+  if (value.get_int64().get(v) != simdjson::SUCCESS) return -1;
+  return v;
+}
+
+double JsonNumber(JsonValue value) {
+  double v = -1;
+  if (value.get_double().get(v) != simdjson::SUCCESS) return -1;
+  return v;
+}
+
+int64_t JsonArraySize(JsonValue value) {
+  simdjson::dom::array array;
+  if (value.get_array().get(array) != simdjson::SUCCESS) return -1;
+  return static_cast<int64_t>(array.size());
+}
+
+std::string TimeText(int offset_seconds) {
+  const std::time_t t =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) + offset_seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
 }
 
 }  // namespace reco::itest

@@ -120,9 +120,9 @@ class HttpClient {
 };
 
 struct ServerOptions {
-  Env env;          // extra environment of the child (RECO_SERVER_API_KEY, ...)
+  Env env;                        // extra environment of the child (RECO_SERVER_API_KEY, ...)
   std::vector<std::string> args;  // extra arguments of `reco serve` (--read-only, --host H)
-  int threads = 2;  // RECO_SERVER_THREADS
+  int threads = 2;                // RECO_SERVER_THREADS
   double start_deadline_seconds = 30;
   uint64_t open_files_limit = 0;  // > 0: the child's RLIMIT_NOFILE, soft and hard
 };
@@ -182,6 +182,14 @@ std::string ErrorField(std::string_view body);    // error.field
 std::string ErrorMessage(std::string_view body);  // error.message
 int64_t RowAffected(std::string_view body);       // -1 on mismatch
 int64_t ArraySize(std::string_view body);         // -1 when not an array
+
+// Numbers and array sizes of a JSON value; -1 on a shape mismatch.
+int64_t JsonInt(JsonValue value);
+double JsonNumber(JsonValue value);
+int64_t JsonArraySize(JsonValue value);
+
+// RFC 3339 text (UTC, seconds) of now + `offset_seconds`.
+std::string TimeText(int offset_seconds);
 
 // The JSON text of a Gorse feedback row.
 std::string FeedbackJson(std::string_view type, std::string_view user, std::string_view item,
