@@ -35,8 +35,6 @@ namespace reco::pg {
 namespace {
 
 // Bounds of one group commit.
-constexpr size_t kMaxGroupOps = 64;
-constexpr size_t kMaxGroupRows = 65'536;
 
 // Rows fetched per round trip by the scans.
 constexpr int kScanChunkRows = 20'000;
@@ -147,41 +145,14 @@ Result<int64_t> PostgresStore::RunQueued(WriteOp& op) {
     if (options_.on_write_failure) options_.on_write_failure(kWriteFailureReadOnly);
     return Unavailable("the PostgreSQL store " + masked_url_ + " was opened read-only");
   }
-  std::unique_lock lock(queue_mu_);
-  queue_.push_back(&op);
-  op.cv.wait(lock, [&] { return op.done || queue_.front() == &op; });
-  if (op.done) return std::move(*op.result);
-  lock.unlock();
-  const size_t n = RunGroup();
-  lock.lock();
-  for (size_t i = 0; i < n; ++i) {
-    WriteOp* member = queue_.front();
-    queue_.pop_front();
-    member->done = true;
-    if (member != &op) member->cv.notify_one();
-  }
-  if (!queue_.empty()) queue_.front()->cv.notify_one();
-  return std::move(*op.result);
-}
-
-std::vector<PostgresStore::WriteOp*> PostgresStore::TakeGroup() {
-  std::lock_guard lock(queue_mu_);
-  size_t n = 1;
-  size_t rows = queue_.front()->rows;
-  while (!queue_.front()->solo && n < queue_.size() && n < kMaxGroupOps) {
-    const WriteOp* next = queue_[n];
-    if (next->solo || rows + next->rows > kMaxGroupRows) break;
-    rows += next->rows;
-    ++n;
-  }
-  return std::vector<WriteOp*>(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
+  return queue_.Run(op, [this] { return RunGroup(); });
 }
 
 size_t PostgresStore::RunGroup() {
   std::lock_guard lock(writer_mu_);
   Status st = ReadyWriter();
   // Taken only now: the calls that queued up while the previous group committed join.
-  const std::vector<WriteOp*> group = TakeGroup();
+  const std::vector<WriteOp*> group = queue_.Take();
   if (st.ok()) {
     RunInTxn(group);
   } else {

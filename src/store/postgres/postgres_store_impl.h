@@ -1,7 +1,7 @@
 // PostgresStore: the Store implementation behind OpenPostgresStore (private to this directory).
 //
-// Concurrency: write calls queue up (queue_mu_); the call at the front leads a group of the
-// calls queued behind it and runs them in order on the writer connection (writer_mu_) in one
+// Concurrency: write calls queue up (store/group_commit_queue.h); the call at the front leads a
+// group of the calls queued behind it and runs them in order on the writer connection (writer_mu_) in one
 // transaction, each inside a savepoint (a failed call is rolled back alone), commits once and
 // hands each call its own result. Reads borrow a connection from the pool. Across processes,
 // PostgreSQL's row locks serialise what must be (the feedback sequence counter, leases, claims).
@@ -22,6 +22,7 @@
 
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/postgres_store.h"
+#include "store/group_commit_queue.h"
 #include "store/store.h"
 
 namespace reco::pg {
@@ -135,7 +136,7 @@ class PostgresStore final : public Store {
     size_t rows = 1;    // weight against the group's row bound
     bool solo = false;  // runs in a transaction of its own (bulk import)
     std::optional<Result<int64_t>> result;
-    bool done = false;  // result is set (guarded by queue_mu_)
+    bool done = false;  // result is set (guarded by the queue)
     std::condition_variable cv;
   };
 
@@ -148,7 +149,6 @@ class PostgresStore final : public Store {
     return RunQueued(op);
   }
   Result<int64_t> RunQueued(WriteOp& op);
-  std::vector<WriteOp*> TakeGroup();
   // Leads a group (takes writer_mu_): sets the result of each of its ops, returns their number.
   size_t RunGroup();
   // Runs the group in one transaction (writer_mu_ held).
@@ -183,8 +183,7 @@ class PostgresStore final : public Store {
   PostgresStoreOptions options_;
   std::string masked_url_;
 
-  std::mutex queue_mu_;
-  std::deque<WriteOp*> queue_;
+  GroupCommitQueue<WriteOp> queue_;
   std::atomic<int64_t> group_commits_{0};
 
   std::mutex writer_mu_;

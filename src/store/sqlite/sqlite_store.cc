@@ -23,8 +23,6 @@ namespace reco::sqlite {
 namespace {
 
 // Bounds of one group commit.
-constexpr size_t kMaxGroupOps = 64;
-constexpr size_t kMaxGroupRows = 65'536;
 
 std::string Pragma(std::string_view name, int64_t value) {
   return "PRAGMA " + std::string(name) + " = " + std::to_string(value);
@@ -37,39 +35,11 @@ Result<int64_t> SqliteStore::RunQueued(WriteOp& op) {
     ReportWriteFailure(kWriteFailureReadOnly);
     return Unavailable(read_only_message_);
   }
-  std::unique_lock lock(queue_mu_);
-  queue_.push_back(&op);
-  op.cv.wait(lock, [&] { return op.done || queue_.front() == &op; });
-  if (op.done) return std::move(*op.result);
-  lock.unlock();
-  const size_t n = RunGroup();
-  lock.lock();
-  for (size_t i = 0; i < n; ++i) {
-    WriteOp* member = queue_.front();
-    queue_.pop_front();
-    member->done = true;
-    if (member != &op) member->cv.notify_one();
-  }
-  if (!queue_.empty()) queue_.front()->cv.notify_one();
-  return std::move(*op.result);
+  return queue_.Run(op, [this] { return RunGroup(); });
 }
 
 size_t SqliteStore::QueuedWrites() {
-  std::lock_guard lock(queue_mu_);
   return queue_.size();
-}
-
-std::vector<SqliteStore::WriteOp*> SqliteStore::TakeGroup() {
-  std::lock_guard lock(queue_mu_);
-  size_t n = 1;
-  size_t rows = queue_.front()->rows;
-  while (!queue_.front()->solo && n < queue_.size() && n < kMaxGroupOps) {
-    const WriteOp* next = queue_[n];
-    if (next->solo || rows + next->rows > kMaxGroupRows) break;
-    rows += next->rows;
-    ++n;
-  }
-  return std::vector<WriteOp*>(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
 }
 
 Status SqliteStore::BeginGroup(WriteTxn& txn) {
@@ -83,7 +53,7 @@ size_t SqliteStore::RunGroup() {
   Status st = Unavailable("store is closed");
   if (writer_ != nullptr) st = BeginGroup(txn.emplace(*writer_));
   // Taken only now: the calls that queued up while the transaction waited for the lock join.
-  const std::vector<WriteOp*> group = TakeGroup();
+  const std::vector<WriteOp*> group = queue_.Take();
   std::vector<WriteOp*> pending = group;
   while (st.ok()) {
     pending = RunInTxn(*txn, pending);

@@ -1,7 +1,7 @@
 // SqliteStore: the Store implementation behind OpenSqliteStore (private to this directory).
 //
-// Concurrency: write calls queue up (queue_mu_); the call at the front leads a group of the
-// calls queued behind it, runs them in order on the writer connection (writer_mu_) in one
+// Concurrency: write calls queue up (store/group_commit_queue.h); the call at the front leads a
+// group of the calls queued behind it, runs them in order on the writer connection (writer_mu_) in one
 // transaction, commits once and hands each call its own result, exactly as if the calls had run
 // one after another. Reads borrow a connection from readers_. The interned id tables are guarded by
 // ids_mu_ (exclusive to modify — only ever done while holding writer_mu_ — shared to read).
@@ -25,6 +25,7 @@
 #include "store/sqlite/reader_pool.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/group_commit_queue.h"
 #include "store/store.h"
 
 namespace reco::sqlite {
@@ -131,7 +132,7 @@ class SqliteStore final : public Store {
     size_t rows = 1;    // weight against the group's row bound
     bool solo = false;  // runs in a transaction of its own (bulk import)
     std::optional<Result<int64_t>> result;
-    bool done = false;  // result is set (guarded by queue_mu_)
+    bool done = false;  // result is set (guarded by the queue)
     std::condition_variable cv;
   };
 
@@ -141,8 +142,6 @@ class SqliteStore final : public Store {
   template <typename Fn>
   Result<int64_t> Write(Fn&& fn, size_t rows = 1, bool solo = false);
   Result<int64_t> RunQueued(WriteOp& op);
-  // The group led by queue_.front(): that op and the groupable ops right behind it.
-  std::vector<WriteOp*> TakeGroup();
   // BEGIN IMMEDIATE and reload the id tables if another process wrote (writer_mu_ held).
   Status BeginGroup(WriteTxn& txn);
   // Leads a group (takes writer_mu_): sets the result of each of its ops, returns their number.
@@ -214,8 +213,7 @@ class SqliteStore final : public Store {
 
   SqliteStoreOptions options_;
 
-  std::mutex queue_mu_;
-  std::deque<WriteOp*> queue_;  // waiting and running write calls, in arrival order
+  GroupCommitQueue<WriteOp> queue_;
   std::atomic<int64_t> group_commits_{0};
 
   std::mutex writer_mu_;
