@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "kafka/events.h"
@@ -291,11 +292,11 @@ Outcome KafkaIngest::Impl::Process() {
     for (const Pending& m : batch) messages->WithLabels({m.topic, "retried"})->Inc();
     return Outcome::kRetry;
   }
+  std::unordered_set<const Pending*> refused;
+  for (const DeadLetter& d : dead) refused.insert(d.message);
   int64_t ok = 0;
   for (const Pending& m : batch) {
-    bool refused =
-        std::any_of(dead.begin(), dead.end(), [&](const DeadLetter& d) { return d.message == &m; });
-    if (refused) continue;
+    if (refused.count(&m) > 0) continue;
     messages->WithLabels({m.topic, "written"})->Inc();
     ++ok;
   }
@@ -443,7 +444,10 @@ Status KafkaIngest::Start() {
       conf, [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
                void* opaque) { static_cast<Impl*>(opaque)->OnRebalance(err, partitions); });
   impl->consumer.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr));
-  if (impl->consumer == nullptr) return Unavailable(std::string("kafka: ") + errstr);
+  if (impl->consumer == nullptr) {
+    rd_kafka_conf_destroy(conf);  // rd_kafka_new owns the configuration only when it succeeds
+    return Unavailable(std::string("kafka: ") + errstr);
+  }
 
   RECO_ASSIGN_OR_RETURN(rd_kafka_conf_t * pconf, MakeConf(options_));
   rd_kafka_conf_set_opaque(pconf, impl.get());
@@ -454,7 +458,10 @@ Status KafkaIngest::Start() {
     }
   });
   impl->producer.reset(rd_kafka_new(RD_KAFKA_PRODUCER, pconf, errstr, sizeof errstr));
-  if (impl->producer == nullptr) return Unavailable(std::string("kafka: ") + errstr);
+  if (impl->producer == nullptr) {
+    rd_kafka_conf_destroy(pconf);
+    return Unavailable(std::string("kafka: ") + errstr);
+  }
 
   // A configured source that cannot be reached fails start-up (never a silent no-op).
   const rd_kafka_metadata_t* metadata = nullptr;

@@ -163,9 +163,11 @@ Status ExperimentService::Delete(std::string_view id) {
 Status ExperimentService::Refresh() {
   RECO_ASSIGN_OR_RETURN(std::vector<ExperimentRecord> all, store_.ListExperiments());
   std::erase_if(all, [](const ExperimentRecord& e) { return e.status != ex::kRunning; });
+  const bool any = !all.empty();
   auto snapshot = std::make_shared<const std::vector<ExperimentRecord>>(std::move(all));
   std::lock_guard lock(snapshot_mu_);
   running_ = std::move(snapshot);
+  none_running_.store(!any, std::memory_order_release);
   return Status::Ok();
 }
 
@@ -180,12 +182,14 @@ Result<std::shared_ptr<const std::vector<ExperimentRecord>>> ExperimentService::
 }
 
 ex::ServingPlan ExperimentService::Plan(std::string_view user_id, std::string_view scenario) {
+  // The common case, read without the snapshot's lock or reference count.
+  if (none_running_.load(std::memory_order_acquire)) return {};
   Result<std::shared_ptr<const std::vector<ExperimentRecord>>> running = Running();
   if (!running.ok()) {
     spdlog::warn("event=experiments_unreadable reason=\"{}\"", running.status().ToString());
     return {};
   }
-  if ((*running)->empty()) return {};  // the common case: no allocation, no hashing
+  if ((*running)->empty()) return {};
   return ex::PlanServing(**running, user_id, scenario);
 }
 

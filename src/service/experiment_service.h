@@ -12,6 +12,7 @@
 // Lifetime: borrows the Store and Clock, which must outlive it.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -110,6 +111,8 @@ class ExperimentService {
   std::mutex write_mu_;
   std::mutex snapshot_mu_;  // guards running_
   std::shared_ptr<const std::vector<ExperimentRecord>> running_;
+  // True once a load found no running experiment, until one finds some (Plan's fast path).
+  std::atomic<bool> none_running_{false};
 };
 
 }  // namespace reco::service
