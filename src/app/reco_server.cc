@@ -520,8 +520,12 @@ Status RecoServer::Start() {
   tenancy_->registry = std::make_unique<service::TenantService>(options_.data_dir, clock_);
   tenancy_->gate = std::make_unique<service::TenantGate>(service::TenantGateOptions{
       .tenants = tenancy_->registry.get(), .admin_key = config.server.api_key, .clock = &clock_});
-  tenancy_->registry->SetBeforeDelete(
-      [t = tenancy_.get()](const std::string& name) { t->Close(name); });
+  tenancy_->registry->SetBeforeDelete([this, t = tenancy_.get()](const std::string& name) {
+    t->Close(name);
+    if (Status st = DeleteTenantStore(options_.config, name); !st.ok()) {
+      spdlog::warn("event=tenant_store_not_deleted tenant={} reason=\"{}\"", name, st.ToString());
+    }
+  });
   RECO_RETURN_IF_ERROR(p.Build(config, options_.data_dir, clock_, tenancy_->registry.get()));
   RECO_RETURN_IF_ERROR(p.StartHttp(config, MakeFront(p)));
   tenancy_->reload_base =

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/config_loader.h"
+#include "store/open_store.h"
 #include "core/time.h"
 #include "service/tenant_service.h"
 
@@ -76,6 +77,13 @@ void Show(const TenantFlags& flags) {
 
 void Delete(const TenantFlags& flags) {
   service::TenantService tenants = Open(flags, "reco tenant delete");
+  // With a PostgreSQL store the tenant's tables (its schema) go first: when they cannot be
+  // dropped, nothing is deleted.
+  OrFail(tenants.Get(flags.name), "reco tenant delete");
+  if (Status st = DeleteTenantStore(LoadCommandConfig("", flags.data_dir), flags.name); !st.ok()) {
+    throw CommandFailed{1, "reco tenant delete: the tenant's tables were not dropped (nothing "
+                           "deleted): " + st.ToString()};
+  }
   if (Status st = tenants.Delete(flags.name); !st.ok()) {
     throw CommandFailed{st.code() == StatusCode::kInvalidArgument ? 2 : 1,
                         "reco tenant delete: " + st.ToString()};

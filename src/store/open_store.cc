@@ -54,4 +54,9 @@ Result<std::unique_ptr<Store>> OpenStore(const RecoConfig& config,
   return OpenSqliteStore(options);
 }
 
+Status DeleteTenantStore(const RecoConfig& config, std::string_view tenant) {
+  if (config.store.url.empty()) return Status::Ok();
+  return DropTenantSchema(config.store.url, tenant);
+}
+
 }  // namespace reco

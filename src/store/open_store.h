@@ -29,4 +29,8 @@ Result<std::unique_ptr<Store>> OpenStore(const RecoConfig& config,
                                          const std::filesystem::path& data_dir,
                                          WriteFailureObserver on_write_failure = {});
 
+// What a deleted tenant leaves outside its data directory: with store.url, its PostgreSQL schema
+// is dropped; with SQLite nothing (its database is a file of the directory).
+Status DeleteTenantStore(const RecoConfig& config, std::string_view tenant);
+
 }  // namespace reco

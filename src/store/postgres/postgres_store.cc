@@ -29,6 +29,14 @@ std::string TenantSchema(std::string_view tenant) {
   return schema.substr(0, 50) + "_" + Sha256Hex(tenant).substr(0, 12);
 }
 
+Status DropTenantSchema(const std::string& url, std::string_view tenant) {
+  const std::string schema = TenantSchema(tenant);
+  if (schema.empty()) return InvalidArgument("tenant: the default tenant's tables are kept");
+  RECO_ASSIGN_OR_RETURN(std::unique_ptr<pg::PgConn> conn,
+                        pg::PgConn::Connect(url, pg::MaskUrl(url)));
+  return conn->Exec("DROP SCHEMA IF EXISTS " + pg::QuoteIdent(schema) + " CASCADE");
+}
+
 }  // namespace reco
 
 namespace reco::pg {

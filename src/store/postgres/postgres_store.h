@@ -43,4 +43,8 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresStoreOptions& opt
 // past PostgreSQL's 63-byte identifiers).
 std::string TenantSchema(std::string_view tenant);
 
+// Drops tenant `tenant`'s schema and every table in it (a tenant deleted); nothing when there is
+// none. InvalidArgument for the default tenant, whose tables are never dropped.
+Status DropTenantSchema(const std::string& url, std::string_view tenant);
+
 }  // namespace reco

@@ -134,6 +134,23 @@ TEST_F(PostgresStoreTest, TenantSchemasKeepTheirDataApart) {
   EXPECT_EQ(Sql("SELECT count(*) FROM t_acme.schema_migrations"), "3");
 }
 
+TEST_F(PostgresStoreTest, ADeletedTenantsSchemaIsDroppedAndNothingElse) {
+  auto main_store = Open();
+  auto tenant = Open(TenantSchema("acme"));
+  ASSERT_NE(main_store, nullptr);
+  ASSERT_NE(tenant, nullptr);
+  ASSERT_TRUE(main_store->InsertUsers(std::vector<User>{User{.user_id = "alice"}}).ok());
+  ASSERT_TRUE(tenant->InsertUsers(std::vector<User>{User{.user_id = "bob"}}).ok());
+  tenant->Close();
+  ASSERT_TRUE(DropTenantSchema(url_, "acme").ok());
+  EXPECT_EQ(Sql("SELECT count(*) FROM pg_namespace WHERE nspname = 't_acme'"), "0");
+  EXPECT_TRUE(main_store->GetUser("alice").ok());
+  // Again (nothing left) is no error; the default tenant's tables are never dropped.
+  EXPECT_TRUE(DropTenantSchema(url_, "acme").ok());
+  EXPECT_EQ(DropTenantSchema(url_, "default").code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(main_store->GetUser("alice").ok());
+}
+
 TEST_F(PostgresStoreTest, LostConnectionsAreReopenedByTheNextCalls) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
