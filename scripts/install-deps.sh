@@ -13,6 +13,7 @@ PACKAGES=(
   prometheus prometheus-alertmanager python3-yaml
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf
   librdkafka-dev
+  libjpeg-dev libpng-dev python3-torch python3-numpy
   docker-compose systemd dpkg-dev docker.io debootstrap iproute2
   chromium chromium-driver python3-selenium fonts-wqy-microhei
 )

@@ -202,8 +202,8 @@ CheckResult CheckClipModelPath(const RecoConfig& config, RunAs run_as) {
   const fs::path dir = config.content.clip_model_path;
   if (dir.empty()) {
     return Ok("clip_model_path",
-              "CLIP_MODEL_PATH not set (content understanding is not "
-              "implemented yet; nothing reads it)");
+              "CLIP_MODEL_PATH not set (reco embed-images and embed-text then need "
+              "--model)");
   }
   const std::string unset = "  # or unset CLIP_MODEL_PATH";
   std::error_code ec;

@@ -27,5 +27,6 @@ void RegisterReleaseCommand(CLI::App& app);   // cmd_release.cc
 void RegisterGatewayCommand(CLI::App& app);   // cmd_gateway.cc
 void RegisterDoctorCommand(CLI::App& app);    // cmd_doctor.cc
 void RegisterTenantCommand(CLI::App& app);    // cmd_tenant.cc
+void RegisterEmbedCommands(CLI::App& app);    // cmd_embed.cc: embed-images, embed-text
 
 }  // namespace reco::cli

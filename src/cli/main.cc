@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   reco::cli::RegisterGatewayCommand(app);
   reco::cli::RegisterDoctorCommand(app);
   reco::cli::RegisterTenantCommand(app);
+  reco::cli::RegisterEmbedCommands(app);
   app.parse_complete_callback([&] {
     if (auto st = reco::InitLogging(log_level); !st.ok()) {
       throw CLI::ValidationError("--log-level", st.message());

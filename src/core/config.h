@@ -154,10 +154,10 @@ struct ConsoleConfig {
   double history_hours = 24;      // the metrics history keeps this much
 };
 
-// Content understanding (issue 16, not implemented yet): where an image-text model is kept, read
-// now only by `reco doctor`, which checks that the directory is complete before it is used.
+// Content understanding: where the CLIP model folder is kept (docs/clip.md), read by
+// `reco embed-images` / `reco embed-text` when --model is absent and checked by `reco doctor`.
 struct ContentConfig {
-  std::string clip_model_path;  // CLIP_MODEL_PATH: a local model directory; "" = none
+  std::string clip_model_path;  // CLIP_MODEL_PATH: a local CLIP model folder; "" = none
   std::string hf_hub_offline;   // HF_HUB_OFFLINE as set ("1" keeps model libraries offline)
 };
 
