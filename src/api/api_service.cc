@@ -166,6 +166,7 @@ void ApiService::RegisterRoutes(Router& router) {
   AddConsoleRoutes(router);
   if (d_.experiments != nullptr) AddExperimentRoutes(router);
   if (d_.analytics != nullptr) AddAnalyticsRoutes(router);
+  if (d_.realtime != nullptr) AddRealtimeRoutes(router);
   if (d_.tenants != nullptr) AddTenantRoutes(router);
 }
 

@@ -39,6 +39,7 @@
 #include "service/model_service.h"
 #include "service/pipeline_service.h"
 #include "service/preview_service.h"
+#include "service/realtime_service.h"
 #include "service/recommend_service.h"
 #include "service/scenario_service.h"
 #include "service/tenant_service.h"
@@ -72,6 +73,9 @@ struct ApiDeps {
   service::ScenarioService* scenarios = nullptr;
   // /api/v1/analytics: summaries, top items, coverage of the exposure log (none when null).
   service::AnalyticsService* analytics = nullptr;
+  // /api/popular?window=, /api/non-personalized/{name}, /api/v1/analytics/realtime (none when
+  // null).
+  service::RealtimeService* realtime = nullptr;
 };
 
 // The console session a request's cookie names ("" when none).
@@ -162,6 +166,7 @@ class ApiService {
   service::ExperimentService& Experiments();
   void AddDatasetRoutes(Router& router);  // routes_dataset.cc
   void AddAnalyticsRoutes(Router& router);  // routes_analytics.cc
+  void AddRealtimeRoutes(Router& router);   // routes_realtime.cc
   void AddTenantRoutes(Router& router);  // routes_tenants.cc
   void AddTenantKeyRoutes(Router& router);
 

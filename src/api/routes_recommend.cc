@@ -170,6 +170,29 @@ void ServeScenario(service::ScenarioService* scenarios, std::string_view name,
 
 const std::vector<std::pair<std::string, std::string>> kPageQuery = {{"n", "number of items"},
                                                                      {"offset", "items to skip"}};
+const std::vector<std::pair<std::string, std::string>> kPopularQuery = {
+    {"n", "number of items"},
+    {"offset", "items to skip"},
+    {"window", "the hot items of a real-time window instead (realtime.windows, e.g. 1h, 24h, or "
+               "decay; docs/realtime.md); 400 naming window when not configured"},
+    {"user-id", "with window: leave out the items this user has given feedback to"}};
+
+// GET /api/popular[/{category}]?window=: the hot list of a real-time window.
+void ServeWindow(service::RealtimeService* realtime, std::string_view window,
+                 const HttpRequest& req, HttpResponse& res, const PageParams& page) {
+  if (realtime == nullptr) {
+    return SetStatusError(res, InvalidArgument("window: this server has no real-time windows",
+                                               "window"));
+  }
+  auto served = realtime->Popular({.request_id = req.request_id(),
+                                   .name = window,
+                                   .category = req.Param("category"),
+                                   .user_id = req.Query("user-id").value_or(""),
+                                   .n = page.n,
+                                   .offset = page.offset});
+  if (!served.ok()) return SetStatusError(res, served.status());
+  WriteScores(res, served->result.items);
+}
 
 }  // namespace
 
@@ -246,12 +269,15 @@ void ApiService::AddPopularRoutes(Router& r) {
            .summary = latest ? "Latest items (score = timestamp in seconds)."
                              : "Popular items (time-decayed positive feedback, live counters).",
            .tag = "recommendation",
-           .query = kPageQuery,
+           .query = latest ? kPageQuery : kPopularQuery,
            .response_schema = "Score[]",
            .recommendation = true},
           [this, latest](HttpRequest& req, HttpResponse& res) {
             auto page = ParsePage(req, d_.config->server.default_n, d_.config->server.max_n);
             if (!page.ok()) return SetStatusError(res, page.status());
+            if (auto window = req.Query("window"); window && !latest) {
+              return ServeWindow(d_.realtime, *window, req, res, *page);
+            }
             service::ListRequest request{.request_id = req.request_id(),
                                          .category = req.Param("category"),
                                          .n = page->n,

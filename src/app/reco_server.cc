@@ -30,12 +30,14 @@
 #include "service/job_service.h"
 #include "service/model_service.h"
 #include "service/pipeline_service.h"
+#include "service/realtime_service.h"
 #include "service/recommend_service.h"
 #include "service/scenario_service.h"
 #include "service/tenant_gate.h"
 #include "service/tenant_service.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
+#include "serving/realtime.h"
 #include "serving/recommender.h"
 #include "serving/rollout.h"
 #include "serving/user_profiles.h"
@@ -130,6 +132,7 @@ struct RecoServer::Parts {
   std::unique_ptr<ModelManager> models;
   std::unique_ptr<Recommender> recommender;
   std::unique_ptr<ExposureLog> exposure_log;  // null when the file cannot be opened
+  std::unique_ptr<Realtime> realtime;  // hot scores, real-time metrics; null when disabled
   std::unique_ptr<Rollout> rollout;           // canary/shadow split, click join, guardrails
   std::unique_ptr<service::FeedbackService> feedback;
   std::unique_ptr<service::CatalogueService> catalogue;
@@ -142,6 +145,7 @@ struct RecoServer::Parts {
   std::unique_ptr<VersionBundles> experiment_versions;  // model versions experiments serve
   std::unique_ptr<PeriodicTask> experiment_refresher;   // server.experiment_refresh_seconds
   std::unique_ptr<service::AnalyticsService> analytics;
+  std::unique_ptr<service::RealtimeService> realtime_service;
   api::ApiDeps deps;  // what the routes (and the gRPC services) call
   std::unique_ptr<api::ApiService> api;
   Router router;                 // a non-default tenant's routes, called by the tenant front
@@ -156,6 +160,7 @@ struct RecoServer::Parts {
   // Start-up steps, in order; each builds the parts it names from those built before.
   Status OpenState(const RecoConfig& config, const std::filesystem::path& data_dir);
   void LoadModels(const std::filesystem::path& data_dir, const Clock& clock);
+  Status BuildRealtime(const RecoConfig& config, const Clock& clock);  // [realtime]
   void BuildServing(const RecoConfig& config, const std::filesystem::path& data_dir,
                     const Clock& clock);
   Status BuildJobs(const RecoConfig& config, const std::filesystem::path& data_dir,
@@ -204,7 +209,8 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
       *store, *state, rollout.get(), metrics,
       service::FeedbackServiceOptions{.auto_insert_users = config.database.auto_insert_user,
                                       .auto_insert_items = config.database.auto_insert_item,
-                                      .limits = limits});
+                                      .limits = limits,
+                                      .realtime = realtime.get()});
   catalogue = std::make_unique<service::CatalogueService>(*store, *state, limits);
   experiments = std::make_unique<service::ExperimentService>(
       *store, clock, service::ExperimentServiceOptions{.exposure_log = ExposureLogPath(data_dir)});
@@ -227,6 +233,8 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
             if (log != nullptr) log->Flush();
           },
           .click_types = config.recommend.feedback_types.positive});
+  realtime_service = std::make_unique<service::RealtimeService>(realtime.get(), *state,
+                                                                models->bundles(), *rollout);
   jobs = std::make_unique<service::JobService>(*scheduler, *store);
   pipelines = std::make_unique<service::PipelineService>(
       [launcher = pipeline.get()](pipeline::RunRequest request) {
@@ -253,7 +261,8 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
                       .experiments = experiments.get(),
                       .dataset = dataset.get(),
                       .scenarios = scenarios.get(),
-                      .analytics = analytics.get()};
+                      .analytics = analytics.get(),
+                      .realtime = realtime_service.get()};
 }
 
 RecoServer::RecoServer(RecoServerOptions options, const Clock& clock)
@@ -328,7 +337,15 @@ void RecoServer::Parts::BuildServing(const RecoConfig& config,
       *models, *recommender, *state, RecommenderOptions{}, exposure_log.get(), metrics, clock,
       RolloutOptions{.guardrails = {.min_exposures = config.registry.canary_min_exposures,
                                     .max_error_rate = config.registry.canary_max_error_rate,
-                                    .min_ctr_ratio = config.registry.canary_min_ctr_ratio}});
+                                    .min_ctr_ratio = config.registry.canary_min_ctr_ratio},
+                     .realtime = realtime.get()});
+}
+
+Status RecoServer::Parts::BuildRealtime(const RecoConfig& config, const Clock& clock) {
+  if (!config.realtime.enabled) return Status::Ok();
+  RECO_ASSIGN_OR_RETURN(RealtimeOptions options, service::RealtimeOptionsFromConfig(config));
+  RECO_ASSIGN_OR_RETURN(realtime, Realtime::Create(std::move(options), clock));
+  return Status::Ok();
 }
 
 Status RecoServer::Parts::BuildJobs(const RecoConfig& config, const std::filesystem::path& data_dir,
@@ -379,6 +396,7 @@ Status RecoServer::Parts::Build(const RecoConfig& config, const std::filesystem:
                                 const Clock& clock, service::TenantService* registry) {
   RECO_RETURN_IF_ERROR(OpenState(config, data_dir));
   LoadModels(data_dir, clock);
+  RECO_RETURN_IF_ERROR(BuildRealtime(config, clock));
   BuildServing(config, data_dir, clock);
   RECO_RETURN_IF_ERROR(BuildJobs(config, data_dir, clock));
   deps = MakeServices(config, data_dir, clock);

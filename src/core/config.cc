@@ -2,10 +2,13 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <functional>
 #include <sstream>
 
+#include "core/durations.h"
 #include "core/toml_util.h"
 
 namespace reco {
@@ -151,6 +154,73 @@ KeySpec StringListKey(std::string path, std::vector<std::string>* target) {
   return k;
 }
 
+// [[realtime.leaderboards]]: TOML tables {name, window, feedback_types}; from the environment,
+// "name=window[:type|type],..." (e.g. "hot_1h=1h:click|like,trending=decay").
+KeySpec LeaderboardsKey(std::string path, std::vector<RealtimeLeaderboardConfig>* target) {
+  KeySpec k;
+  k.path = path;
+  k.from_toml = [path, target](const toml::node& n) -> Status {
+    const toml::array* arr = n.as_array();
+    if (arr == nullptr) return TypeError(path, "an array of tables ([[realtime.leaderboards]])");
+    std::vector<RealtimeLeaderboardConfig> out;
+    for (const auto& el : *arr) {
+      const toml::table* t = el.as_table();
+      if (t == nullptr) return TypeError(path, "an array of tables ([[realtime.leaderboards]])");
+      RealtimeLeaderboardConfig board;
+      for (const auto& [key, value] : *t) {
+        const std::string name(key.str());
+        if (name == "name" || name == "window") {
+          auto v = value.value<std::string>();
+          if (!v) return TypeError(path + "." + name, "a string");
+          (name == "name" ? board.name : board.window) = *v;
+        } else if (name == "feedback_types") {
+          const toml::array* types = value.as_array();
+          if (types == nullptr) return TypeError(path + ".feedback_types", "an array of strings");
+          for (const auto& type : *types) {
+            auto v = type.value<std::string>();
+            if (!v) return TypeError(path + ".feedback_types", "an array of strings");
+            board.feedback_types.push_back(*v);
+          }
+        } else {
+          return InvalidArgument("unknown key \"" + path + "." + name +
+                                     "\" (accepted: name, window, feedback_types)",
+                                 path + "." + name);
+        }
+      }
+      out.push_back(std::move(board));
+    }
+    *target = std::move(out);
+    return Status::Ok();
+  };
+  k.from_string = [target](std::string_view s) -> Status {
+    std::vector<RealtimeLeaderboardConfig> out;
+    std::string entry;
+    std::stringstream ss{std::string(s)};
+    while (std::getline(ss, entry, ',')) {
+      if (entry.empty()) continue;
+      RealtimeLeaderboardConfig board;
+      const size_t eq = entry.find('=');
+      board.name = entry.substr(0, eq);
+      if (eq != std::string::npos) {
+        std::string rest = entry.substr(eq + 1);
+        const size_t colon = rest.find(':');
+        board.window = rest.substr(0, colon);
+        if (colon != std::string::npos) {
+          std::string type;
+          std::stringstream types{rest.substr(colon + 1)};
+          while (std::getline(types, type, '|')) {
+            if (!type.empty()) board.feedback_types.push_back(type);
+          }
+        }
+      }
+      out.push_back(std::move(board));
+    }
+    *target = std::move(out);
+    return Status::Ok();
+  };
+  return k;
+}
+
 std::string DefaultEnvName(const std::string& path) {
   std::string env = "RECO_";
   for (char c : path) env.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(c)));
@@ -243,6 +313,15 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       StringListKey("kafka.tenants", &c.kafka.tenants),
       IntKey("kafka.batch_size", &c.kafka.batch_size),
       DoubleKey("kafka.session_timeout_seconds", &c.kafka.session_timeout_seconds),
+      BoolKey("realtime.enabled", &c.realtime.enabled),
+      StringListKey("realtime.windows", &c.realtime.windows),
+      IntKey("realtime.half_life_seconds", &c.realtime.half_life_seconds),
+      StringListKey("realtime.hot_feedback_types", &c.realtime.hot_feedback_types),
+      StringListKey("realtime.click_feedback_types", &c.realtime.click_feedback_types),
+      LeaderboardsKey("realtime.leaderboards", &c.realtime.leaderboards),
+      IntKey("realtime.max_keys", &c.realtime.max_keys),
+      IntKey("realtime.max_users", &c.realtime.max_users),
+      IntKey("realtime.exposures_per_user", &c.realtime.exposures_per_user),
   };
   for (auto& k : keys) k.env_names.push_back(DefaultEnvName(k.path));
   // The names operators already use.
@@ -297,6 +376,56 @@ bool InHalfOpen(double v, double lo, double hi) { return v > lo && v <= hi; }
 Status Range(bool ok, const std::string& key, const std::string& accepted) {
   if (ok) return Status::Ok();
   return InvalidArgument("config key " + key + " out of range (accepted: " + accepted + ")", key);
+}
+
+// A leaderboard's name is a path segment: letters, digits, '_', '-', '.'.
+bool IsLeaderboardName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status ValidateRealtime(const RealtimeConfig& realtime) {
+  std::vector<std::string> names;
+  for (const std::string& text : realtime.windows) {
+    RECO_ASSIGN_OR_RETURN(WindowSpec spec, ParseWindowSpec(text, "realtime.windows"));
+    for (const std::string& n : names) {
+      RECO_RETURN_IF_ERROR(Range(n != spec.name, "realtime.windows", "windows of different lengths"));
+    }
+    names.push_back(spec.name);
+  }
+  RECO_RETURN_IF_ERROR(Range(!realtime.enabled || !names.empty(), "realtime.windows",
+                             "at least one window, e.g. [\"1h/1m\", \"24h/10m\"]"));
+  RECO_RETURN_IF_ERROR(Range(realtime.half_life_seconds >= 1 &&
+                                 realtime.half_life_seconds <= 10LL * 366 * 86400,
+                             "realtime.half_life_seconds", "1..316224000 (10 years)"));
+  RECO_RETURN_IF_ERROR(
+      Range(realtime.max_keys >= 1 && realtime.max_keys <= 100'000'000, "realtime.max_keys",
+            "1..100000000"));
+  RECO_RETURN_IF_ERROR(Range(realtime.max_users >= 1 && realtime.max_users <= 10'000'000,
+                             "realtime.max_users", "1..10000000"));
+  RECO_RETURN_IF_ERROR(Range(realtime.exposures_per_user >= 1 && realtime.exposures_per_user <= 1000,
+                             "realtime.exposures_per_user", "1..1000"));
+  std::vector<std::string> boards;
+  for (const RealtimeLeaderboardConfig& b : realtime.leaderboards) {
+    RECO_RETURN_IF_ERROR(Range(IsLeaderboardName(b.name), "realtime.leaderboards",
+                               "names of 1..64 letters, digits, '_', '-' or '.', got \"" +
+                                   b.name.substr(0, 64) + "\""));
+    RECO_RETURN_IF_ERROR(Range(std::find(boards.begin(), boards.end(), b.name) == boards.end(),
+                               "realtime.leaderboards", "names used once, \"" + b.name +
+                                   "\" is repeated"));
+    boards.push_back(b.name);
+    const bool known = b.window == "decay" ||
+                       std::find(names.begin(), names.end(), b.window) != names.end();
+    RECO_RETURN_IF_ERROR(Range(known, "realtime.leaderboards",
+                               "a window of realtime.windows (by its length, e.g. 1h) or decay; "
+                               "leaderboard \"" + b.name + "\" names \"" + b.window + "\""));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -488,7 +617,7 @@ Status RecoConfig::Validate() const {
     RECO_RETURN_IF_ERROR(
         Range(!kafka.dead_letter_topic.empty(), "kafka.dead_letter_topic", "a topic name"));
   }
-  return Status::Ok();
+  return ValidateRealtime(realtime);
 }
 
 }  // namespace reco

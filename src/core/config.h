@@ -173,6 +173,27 @@ struct KafkaConfig {
   double session_timeout_seconds = 45;
 };
 
+// Real-time windows: hot scores and exposures/clicks/CTR over sliding windows in reco serve
+// (docs/realtime.md). Per process until the Redis cache shares them between replicas.
+struct RealtimeLeaderboardConfig {
+  std::string name;                         // GET /api/non-personalized/{name}
+  std::string window;                       // a window's name (its length, "1h") or "decay"
+  std::vector<std::string> feedback_types;  // empty: realtime.hot_feedback_types
+};
+
+struct RealtimeConfig {
+  bool enabled = true;
+  // "LENGTH/BUCKET" (core/durations.h); a window is named by its length: ?window=1h.
+  std::vector<std::string> windows = {"1h/1m", "24h/10m"};
+  int64_t half_life_seconds = 3600;  // of the decayed hot score (?window=decay)
+  std::vector<std::string> hot_feedback_types;    // empty: recommend.positive_feedback_types
+  std::vector<std::string> click_feedback_types;  // empty: recommend.positive_feedback_types
+  std::vector<RealtimeLeaderboardConfig> leaderboards;  // [[realtime.leaderboards]]
+  int max_keys = 1000000;       // keys (items, versions, scenarios) per counter series
+  int max_users = 20000;        // users whose recent exposures are kept for the click join
+  int exposures_per_user = 10;  // ... the newest this many lists each
+};
+
 struct RecoConfig {
   ServerConfig server;
   DatabaseConfig database;
@@ -185,6 +206,7 @@ struct RecoConfig {
   ConsoleConfig console;
   ContentConfig content;
   KafkaConfig kafka;
+  RealtimeConfig realtime;
   std::string log_level = "info";
 
   // Reads `path` (empty = only defaults + environment), applies the environment, validates.

@@ -200,5 +200,68 @@ auto_insert_item = false
   std::filesystem::remove(server_key);
 }
 
+TEST(RecoConfig, ReadsTheRealtimeSectionAndItsLeaderboards) {
+  auto path = WriteToml("realtime", R"([realtime]
+windows = ["30m/1m", "7d/1h"]
+half_life_seconds = 1800
+click_feedback_types = ["click"]
+
+[[realtime.leaderboards]]
+name = "hot_30m"
+window = "30m"
+feedback_types = ["click", "like"]
+
+[[realtime.leaderboards]]
+name = "trending"
+window = "decay"
+)");
+  auto c = RecoConfig::Load(path);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->realtime.windows, (std::vector<std::string>{"30m/1m", "7d/1h"}));
+  EXPECT_EQ(c->realtime.half_life_seconds, 1800);
+  ASSERT_EQ(c->realtime.leaderboards.size(), 2u);
+  EXPECT_EQ(c->realtime.leaderboards[0].name, "hot_30m");
+  EXPECT_EQ(c->realtime.leaderboards[0].feedback_types,
+            (std::vector<std::string>{"click", "like"}));
+  EXPECT_EQ(c->realtime.leaderboards[1].window, "decay");
+  EXPECT_TRUE(c->realtime.leaderboards[1].feedback_types.empty());
+
+  ::setenv("RECO_REALTIME_LEADERBOARDS", "a=30m:click|star,b=decay", 1);
+  auto env = RecoConfig::Load(path);
+  ::unsetenv("RECO_REALTIME_LEADERBOARDS");
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  ASSERT_EQ(env->realtime.leaderboards.size(), 2u);
+  EXPECT_EQ(env->realtime.leaderboards[0].name, "a");
+  EXPECT_EQ(env->realtime.leaderboards[0].window, "30m");
+  EXPECT_EQ(env->realtime.leaderboards[0].feedback_types,
+            (std::vector<std::string>{"click", "star"}));
+  EXPECT_EQ(env->realtime.leaderboards[1].name, "b");
+  std::filesystem::remove(path);
+}
+
+TEST(RecoConfig, BadRealtimeSettingsNameTheKey) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"[realtime]\nwindows = [\"1h/7m\"]\n", "realtime.windows"},
+      {"[realtime]\nwindows = [\"1h\", \"1h/1s\"]\n", "realtime.windows"},
+      {"[realtime]\nhalf_life_seconds = 0\n", "realtime.half_life_seconds"},
+      {"[realtime]\nexposures_per_user = 0\n", "realtime.exposures_per_user"},
+      {"[[realtime.leaderboards]]\nname = \"x\"\nwindow = \"2h\"\n", "realtime.leaderboards"},
+      {"[[realtime.leaderboards]]\nname = \"a b\"\nwindow = \"1h\"\n", "realtime.leaderboards"},
+      {"[[realtime.leaderboards]]\nname = \"x\"\nwindow = \"1h\"\n"
+       "[[realtime.leaderboards]]\nname = \"x\"\nwindow = \"24h\"\n",
+       "realtime.leaderboards"},
+      {"[[realtime.leaderboards]]\nname = \"x\"\nwindows = \"1h\"\n",
+       "realtime.leaderboards.windows"},
+  };
+  int i = 0;
+  for (const auto& [text, key] : cases) {
+    auto path = WriteToml("realtime_bad" + std::to_string(i++), text);
+    auto c = RecoConfig::Load(path);
+    std::filesystem::remove(path);
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().field(), key) << text << " -> " << c.status().ToString();
+  }
+}
+
 }  // namespace
 }  // namespace reco

@@ -209,6 +209,21 @@ class RecommendServiceImpl final : public v1::RecommendService::CallbackService 
     service::ListRequest request{.request_id = request_id, .category = req.category()};
     RECO_ASSIGN_OR_RETURN(request.n, PageSize(req.n(), d.config->server));
     RECO_ASSIGN_OR_RETURN(request.offset, Offset(req.offset()));
+    if (!req.window().empty()) {
+      if (latest) return InvalidArgument("window: Latest has no windows", "window");
+      if (d.realtime == nullptr) {
+        return InvalidArgument("window: this server has no real-time windows", "window");
+      }
+      RECO_ASSIGN_OR_RETURN(service::RecommendResponse hot,
+                            d.realtime->Popular({.request_id = request_id,
+                                                 .name = req.window(),
+                                                 .category = req.category(),
+                                                 .user_id = req.user_id(),
+                                                 .n = request.n,
+                                                 .offset = request.offset}));
+      SetScored(hot, request_id, res);
+      return Status::Ok();
+    }
     SetScored(latest ? d.recommend->Latest(request) : d.recommend->Popular(request), request_id,
               res);
     return Status::Ok();

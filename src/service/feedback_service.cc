@@ -34,6 +34,7 @@ Result<RowsAffected> FeedbackService::Write(const WriteFeedbackRequest& request)
   RECO_ASSIGN_OR_RETURN(int64_t n, store_.InsertFeedback(request.rows, insert));
   state_.ApplyFeedback(request.rows);
   if (rollout_ != nullptr) rollout_->OnFeedback(request.rows);
+  if (options_.realtime != nullptr) options_.realtime->OnFeedback(request.rows);
   CountIngested(request.rows);
   return RowsAffected{n};
 }

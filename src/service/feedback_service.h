@@ -18,6 +18,7 @@
 #include "core/status.h"
 #include "ops/metrics.h"
 #include "serving/online_state.h"
+#include "serving/realtime.h"
 #include "serving/rollout.h"
 #include "store/store.h"
 
@@ -45,6 +46,9 @@ struct FeedbackServiceOptions {
   // At a quota, unknown ids are no longer inserted: their rows are refused as without
   // auto-insert.
   CatalogueLimitsFn limits;
+  // Hot scores and real-time metrics fed with every accepted row (serving/realtime.h); null:
+  // none. Borrowed.
+  Realtime* realtime = nullptr;
 };
 
 struct WriteFeedbackRequest {

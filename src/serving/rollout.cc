@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/stable_hash.h"
+#include "serving/realtime.h"
 
 namespace reco {
 namespace {
@@ -289,6 +290,9 @@ void Rollout::Expose(std::string_view request_id, std::string_view user_id,
   std::span<const std::string_view> items = Ids(result);
   joiner_.Add(user_id, model_version, variant, items);
   Count(SeriesFor(model_version, variant), 0, 0, 1, 0, judged);
+  if (options_.realtime != nullptr && variant != ServingVariant::kShadow) {
+    options_.realtime->OnExposure(user_id, model_version, scenario, items);
+  }
   if (log_ == nullptr) return;
   const ExposureRef record{.ts = clock_.NowMicros(),
                            .request_id = request_id,

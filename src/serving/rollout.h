@@ -120,8 +120,12 @@ class ClickJoiner {
   std::deque<std::string> user_order_;  // first-seen order, for eviction
 };
 
+class Realtime;  // serving/realtime.h
+
 struct RolloutOptions {
   GuardrailOptions guardrails;
+  // Counts every list served (not the shadow's) in the real-time windows; null: none.
+  Realtime* realtime = nullptr;
   size_t exposures_per_user = 10;  // remembered for the click join
   size_t max_users = 20000;        // the users first seen longest ago are forgotten
 };

@@ -265,6 +265,14 @@ def parity(server, items, users, behavior, rec, models, item_pb2, common_pb2, be
         status, body, _ = server.rest("GET", f"/api/{route}/grpc?n=3")
         g = call(recommend_pb2.ListRequest(category="grpc", n=3))
         same(f"GET /api/{route}/{{category}}", [x["Id"] for x in body], [x.item_id for x in g.items])
+    # The hot items of a real-time window (docs/realtime.md) answer the same on both.
+    for query, request in (("window=1h&n=5", recommend_pb2.ListRequest(window="1h", n=5)),
+                           ("window=decay&n=4&user-id=gu0",
+                            recommend_pb2.ListRequest(window="decay", n=4, user_id="gu0"))):
+        status, body, _ = server.rest("GET", f"/api/popular?{query}")
+        g = rec.Popular(request)
+        same(f"GET /api/popular?{query}", scores((x["Id"], x["Score"]) for x in body),
+             scores((x.item_id, x.score) for x in g.items))
     status, body, _ = server.rest("GET", "/api/item/i3/neighbors?n=5")
     g = rec.ItemNeighbors(recommend_pb2.NeighborsRequest(id="i3", n=5))
     same("GET /api/item/{id}/neighbors", scores((x["Id"], x["Score"]) for x in body),
@@ -316,6 +324,11 @@ def bad_input(grpc, server, items, users, behavior, rec, models, item_pb2, commo
         ("InsertFeedback: an empty feedback type", lambda: behavior.InsertFeedback(iter(
             [common_pb2.Feedback(feedback_type="", user_id="gu0", item_id="g0")])),
          grpc.StatusCode.INVALID_ARGUMENT, "[0]"),
+        ("Popular: a window not configured", lambda: rec.Popular(
+            recommend_pb2.ListRequest(window="2h", n=3)), grpc.StatusCode.INVALID_ARGUMENT,
+         "window"),
+        ("Latest: a window", lambda: rec.Latest(recommend_pb2.ListRequest(window="1h", n=3)),
+         grpc.StatusCode.INVALID_ARGUMENT, "window"),
         ("Recommend: n above max_n", lambda: rec.Recommend(
             recommend_pb2.RecommendRequest(user_id="u1", n=100000)),
          grpc.StatusCode.INVALID_ARGUMENT, "n"),

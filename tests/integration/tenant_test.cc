@@ -133,6 +133,8 @@ std::vector<Row> IsolationTable() {
        "/api/v1/analytics/summary?group_by=scenario,model_version,variant,experiment,day"},
       {"GET", "/api/v1/analytics/top-items", "/api/v1/analytics/top-items?n=1000"},
       {"GET", "/api/v1/analytics/coverage", "/api/v1/analytics/coverage"},
+      {"GET", "/api/v1/analytics/realtime", "/api/v1/analytics/realtime?by=item&n=10000"},
+      {"GET", "/api/non-personalized/{name}", "/api/non-personalized/hot?n=1000"},
       {"GET", "/api/v1/experiments", "/api/v1/experiments"},
       {"POST", "/api/v1/experiments", "/api/v1/experiments", R"({"id":"b_exp"})"},
       {"GET", "/api/v1/experiments/{id}", "/api/v1/experiments/a_exp"},
@@ -231,7 +233,8 @@ class TenantTest : public ::testing::Test {
         << "[database]\nauto_insert_item = false\n";
     server_ = new TestServer();
     ASSERT_EQ(server_->Start(root_, {.env = {{"RECO_SERVER_API_KEY", std::string(kAdminKey)},
-                                             {"RECO_WORKER_IN_SERVE", "false"}}}),
+                                             {"RECO_WORKER_IN_SERVE", "false"},
+                                             {"RECO_REALTIME_LEADERBOARDS", "hot=1h"}}}),
               "");
   }
 
