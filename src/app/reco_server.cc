@@ -155,7 +155,9 @@ struct RecoServer::Parts {
   std::unique_ptr<service::JobService> jobs;             // borrow the scheduler and pipeline
   std::unique_ptr<service::PipelineService> pipelines;
   Cache* cache = nullptr;                 // the server's shared cache; null without cache.url
-  std::unique_ptr<ReplicaSync> replicas;  // with `cache`: this tenant's state across replicas
+  // With `cache`: this tenant's state across replicas. Declared last: destroyed (unsubscribed)
+  // before the parts its callbacks use.
+  std::unique_ptr<ReplicaSync> replicas;
 
   // Start-up steps, in order; each builds the parts it names from those built before.
   Status OpenState(const RecoConfig& config, const std::filesystem::path& data_dir);
@@ -462,7 +464,8 @@ Status RecoServer::Parts::StartReplicaSync(const RecoConfig& config) {
 }
 
 void RecoServer::Parts::Shutdown() {
-  replicas.reset();  // no more callbacks into the parts below
+  // `replicas` is left to the destructor (declared last, destroyed first): requests still in
+  // flight on a closing tenant may call it until the last reference to the parts goes.
   if (experiment_refresher) experiment_refresher->Stop();
   if (http) http->Stop();
   if (scheduler) scheduler->Stop();

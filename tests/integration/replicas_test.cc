@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -140,6 +141,7 @@ TEST_F(ReplicasTest, FeedbackThroughOneReplicaChangesTheOthersNextAnswerWithinAS
         << b_.log();
     const double seconds = std::chrono::duration<double>(SteadyClock::now() - written).count();
     EXPECT_LT(seconds, 1.0);
+    std::printf("feedback through A left B's recommendations after %.3f s\n", seconds);
   }
   // Feedback through B reaches A the same way.
   const std::string item = Recs(*ca_).front();
