@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -67,7 +68,12 @@ class ReplicasTest : public ::testing::Test {
   ReplicasTest() : dir_("replicas"), data_(dir_.path() / "data") {}
 
   void SetUp() override {
-    auto url = testing::TestPostgres::CreateDatabase("reco_itest_replicas");
+    // A database per test: ctest runs the tests of this file in parallel.
+    std::string db = "reco_itest_replicas_";
+    for (char c : std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+      db.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    auto url = testing::TestPostgres::CreateDatabase(db.substr(0, 63));
     ASSERT_TRUE(url.ok()) << url.status().ToString();
     pg_url_ = *url;
     ASSERT_TRUE(redis_.Start().ok());
@@ -101,8 +107,11 @@ class ReplicasTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (a_.running()) EXPECT_TRUE(a_.Stop(SIGTERM).Ok()) << a_.log();
-    if (b_.running()) EXPECT_TRUE(b_.Stop(SIGTERM).Ok()) << b_.log();
+    for (TestServer* server : {&a_, &b_}) {
+      if (server->running()) {
+        EXPECT_TRUE(server->Stop(SIGTERM).Ok()) << server->log();
+      }
+    }
   }
 
   std::vector<std::string> Recs(HttpClient& c) {
