@@ -332,6 +332,7 @@ DoctorReport RunChecks(const DoctorOptions& options) {
   report.checks.push_back(CheckHfHubOffline(config));
   report.checks.push_back(CheckDataJsonDir(config, options.run_as));
   report.checks.push_back(CheckMatomo(config));
+  report.checks.push_back(CheckCache(config));
   fs::path gateway_file = options.gateway_file;
   if (gateway_file.empty() && fs::is_regular_file(options.data_dir / "gateway.toml")) {
     gateway_file = options.data_dir / "gateway.toml";

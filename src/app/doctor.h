@@ -84,6 +84,8 @@ CheckResult CheckClipModelPath(const RecoConfig& config, RunAs run_as);
 CheckResult CheckHfHubOffline(const RecoConfig& config);
 CheckResult CheckDataJsonDir(const RecoConfig& config, RunAs run_as);
 CheckResult CheckMatomo(const RecoConfig& config);
+// cache.url set: the Redis server answers (with the URL's credentials and database).
+CheckResult CheckCache(const RecoConfig& config);
 // `gateway_file` "" = no file: alerting counts as configured only through WEIXIN_WEBHOOK_*.
 CheckResult CheckWecom(const std::filesystem::path& gateway_file);
 

@@ -5,6 +5,8 @@
 #include <array>
 
 #include "app/doctor.h"
+#include "cache/open_cache.h"
+#include "cache/redis/redis_cache.h"
 #include "core/time.h"
 #include "gateway/gateway_config.h"
 #include "pipeline/matomo_source.h"
@@ -296,6 +298,17 @@ CheckResult CheckMatomo(const RecoConfig& config) {
                           "/" + s.matomo_database + " answers and has the tables " +
                           s.matomo_table_prefix + "log_link_visit_action, " +
                           s.matomo_table_prefix + "log_action");
+}
+
+CheckResult CheckCache(const RecoConfig& config) {
+  if (config.cache.url.empty()) {
+    return Ok("cache", "cache.url not set (in-process memory cache; nothing shared, no Redis)");
+  }
+  const std::string masked = MaskRedisUrl(config.cache.url);
+  const std::string fix = "redis-cli -u '" + masked + "' PING  # then correct cache.url (RECO_CACHE_URL)";
+  Result<std::unique_ptr<Cache>> cache = OpenCache(config);
+  if (!cache.ok()) return Problem("cache", CheckStatus::kFailure, cache.status().message(), fix);
+  return Ok("cache", masked + " answers PING");
 }
 
 CheckResult CheckWecom(const fs::path& gateway_file) {

@@ -35,7 +35,8 @@ Result<std::unique_ptr<Scheduler>> MakeServeScheduler(const RecoConfig& config,
                                                       const std::filesystem::path& data_dir,
                                                       Store& store, ModelManager& models,
                                                       UserProfiles& profiles, const Clock& clock,
-                                                      MetricsRegistry* metrics) {
+                                                      MetricsRegistry* metrics,
+                                                      const CacheLeaderLock& lock) {
   RECO_RETURN_IF_ERROR(ValidateWorkerConfig(config.worker));
   JobCatalog catalog = PipelineJobCatalog(
       config, data_dir, store, clock, CountedPipelineEnv(config, data_dir, store, clock, metrics));
@@ -53,6 +54,8 @@ Result<std::unique_ptr<Scheduler>> MakeServeScheduler(const RecoConfig& config,
   SchedulerOptions options = SchedulerOptionsFromConfig(config.worker);
   options.take_lease = config.worker.in_serve;
   options.metrics = metrics;
+  options.lock_cache = lock.cache;
+  options.lock_name = lock.name;
   return Scheduler::Create(DefaultJobSpecs(config.worker, catalog), store, clock, options);
 }
 
@@ -60,7 +63,8 @@ Result<std::unique_ptr<Scheduler>> MakeWorkerScheduler(const RecoConfig& config,
                                                        const std::filesystem::path& data_dir,
                                                        Store& store, const Clock& clock,
                                                        const std::string& holder,
-                                                       MetricsRegistry* metrics) {
+                                                       MetricsRegistry* metrics,
+                                                       const CacheLeaderLock& lock) {
   RECO_RETURN_IF_ERROR(ValidateWorkerConfig(config.worker));
   const pipeline::PipelineEnv env = CountedPipelineEnv(config, data_dir, store, clock, metrics);
   JobCatalog catalog = PipelineJobCatalog(config, data_dir, store, clock, env);
@@ -82,6 +86,8 @@ Result<std::unique_ptr<Scheduler>> MakeWorkerScheduler(const RecoConfig& config,
   SchedulerOptions options = SchedulerOptionsFromConfig(config.worker);
   options.holder = holder;
   options.metrics = metrics;
+  options.lock_cache = lock.cache;
+  options.lock_name = lock.name;
   return Scheduler::Create(DefaultJobSpecs(config.worker, catalog), store, clock, options);
 }
 

@@ -22,6 +22,12 @@
 
 namespace reco::app {
 
+// Leadership through the shared cache's lock (cache.url) instead of the store's lease.
+struct CacheLeaderLock {
+  Cache* cache = nullptr;  // null: the store's lease
+  std::string name;        // the lock's full name, CacheKeys(tenant).lock("scheduler")
+};
+
 // reco serve: user_profiles refreshes this server's user histories; a train, item_vectors or
 // precompute run that succeeds reloads the serving models. The scheduler takes the leader lease
 // only with worker.in_serve (otherwise it lists jobs and queues manual runs for a worker).
@@ -30,7 +36,8 @@ Result<std::unique_ptr<Scheduler>> MakeServeScheduler(const RecoConfig& config,
                                                       const std::filesystem::path& data_dir,
                                                       Store& store, ModelManager& models,
                                                       UserProfiles& profiles, const Clock& clock,
-                                                      MetricsRegistry* metrics = nullptr);
+                                                      MetricsRegistry* metrics = nullptr,
+                                                      const CacheLeaderLock& lock = {});
 
 // reco worker: user_profiles asks the server at pipeline.reload_url to reload (which refreshes
 // its user histories); `holder` names this worker in the leader lease ("" = host:pid).
@@ -38,6 +45,7 @@ Result<std::unique_ptr<Scheduler>> MakeWorkerScheduler(const RecoConfig& config,
                                                        const std::filesystem::path& data_dir,
                                                        Store& store, const Clock& clock,
                                                        const std::string& holder,
-                                                       MetricsRegistry* metrics = nullptr);
+                                                       MetricsRegistry* metrics = nullptr,
+                                                       const CacheLeaderLock& lock = {});
 
 }  // namespace reco::app

@@ -13,6 +13,7 @@
 #include "api/api_service.h"
 #include "api/http/http_server.h"
 #include "api/tenant_front.h"
+#include "cache/open_cache.h"
 #include "app/jobs.h"
 #include "app/pipeline_env.h"
 #include "core/memory.h"
@@ -39,6 +40,7 @@
 #include "serving/online_state.h"
 #include "serving/realtime.h"
 #include "serving/recommender.h"
+#include "serving/replica_sync.h"
 #include "serving/rollout.h"
 #include "serving/user_profiles.h"
 #include "serving/version_bundles.h"
@@ -156,6 +158,10 @@ struct RecoServer::Parts {
   std::unique_ptr<pipeline::PipelineLauncher> pipeline;  // runs started over REST
   std::unique_ptr<service::JobService> jobs;             // borrow the scheduler and pipeline
   std::unique_ptr<service::PipelineService> pipelines;
+  Cache* cache = nullptr;                 // the server's shared cache; null without cache.url
+  // With `cache`: this tenant's state across replicas. Declared last: destroyed (unsubscribed)
+  // before the parts its callbacks use.
+  std::unique_ptr<ReplicaSync> replicas;
 
   // Start-up steps, in order; each builds the parts it names from those built before.
   Status OpenState(const RecoConfig& config, const std::filesystem::path& data_dir);
@@ -169,6 +175,8 @@ struct RecoServer::Parts {
   api::ApiDeps MakeServices(const RecoConfig& config, const std::filesystem::path& data_dir,
                             const Clock& clock);
   Status StartHttp(const RecoConfig& config, Router router);
+  // With `cache`: shares feedback and model changes with the other replicas.
+  Status StartReplicaSync(const RecoConfig& config);
   // Every step above but the HTTP server, for `data_dir` (the default tenant's or another's).
   // `registry`: the tenant registry, given to the default tenant's routes only.
   Status Build(const RecoConfig& config, const std::filesystem::path& data_dir,
@@ -180,6 +188,7 @@ struct RecoServer::Parts {
 // The tenants besides default (docs/tenants.md): the registry, the open tenants' parts and the
 // front that routes each request to its tenant.
 struct RecoServer::Tenancy {
+  Cache* cache = nullptr;  // the server's shared cache; null without cache.url
   std::unique_ptr<service::TenantService> registry;
   std::unique_ptr<service::TenantGate> gate;  // credentials and quotas of REST and gRPC alike
   std::unique_ptr<api::TenantFront> front;
@@ -210,7 +219,13 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
       service::FeedbackServiceOptions{.auto_insert_users = config.database.auto_insert_user,
                                       .auto_insert_items = config.database.auto_insert_item,
                                       .limits = limits,
-                                      .realtime = realtime.get()});
+                                      .realtime = realtime.get(),
+                                      .after_write = [this](std::span<const Feedback> rows) {
+                                        if (replicas) (void)replicas->OnFeedbackWritten(rows);
+                                      },
+                                      .after_delete = [this](std::string_view user_id) {
+                                        if (replicas) (void)replicas->OnUserFeedbackDeleted(user_id);
+                                      }});
   catalogue = std::make_unique<service::CatalogueService>(*store, *state, limits);
   experiments = std::make_unique<service::ExperimentService>(
       *store, clock, service::ExperimentServiceOptions{.exposure_log = ExposureLogPath(data_dir)});
@@ -221,6 +236,9 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
       *recommender, models->bundles(), *state, *rollout, *feedback, clock, experiments.get(),
       experiment_versions.get());
   model = std::make_unique<service::ModelService>(*models, rollout.get(), metrics, data_dir, clock);
+  model->SetOnServingChanged([this] {
+    if (replicas) (void)replicas->OnModelsChanged();
+  });
   preview = std::make_unique<service::PreviewService>(*rollout, models->bundles(), *catalogue,
                                                       *feedback);
   dataset = std::make_unique<service::DatasetService>(*store, *catalogue, *feedback);
@@ -350,8 +368,12 @@ Status RecoServer::Parts::BuildRealtime(const RecoConfig& config, const Clock& c
 
 Status RecoServer::Parts::BuildJobs(const RecoConfig& config, const std::filesystem::path& data_dir,
                                     const Clock& clock) {
+  app::CacheLeaderLock lock;
+  if (cache != nullptr && cache->shared()) {
+    lock = {.cache = cache, .name = CacheKeys(tenant).lock("scheduler")};
+  }
   RECO_ASSIGN_OR_RETURN(scheduler, app::MakeServeScheduler(config, data_dir, *store, *models,
-                                                           *profiles, clock, &metrics));
+                                                           *profiles, clock, &metrics, lock));
   pipeline::PipelineEnv env = app::MakePipelineEnv(config, data_dir, *store, clock);
   env.metrics = std::make_shared<pipeline::PipelineRunMetrics>(metrics);
   pipeline =
@@ -400,6 +422,7 @@ Status RecoServer::Parts::Build(const RecoConfig& config, const std::filesystem:
   BuildServing(config, data_dir, clock);
   RECO_RETURN_IF_ERROR(BuildJobs(config, data_dir, clock));
   deps = MakeServices(config, data_dir, clock);
+  RECO_RETURN_IF_ERROR(StartReplicaSync(config));
   deps.tenants = registry;
   deps.authorized_by_tenant_front = tenant != service::kDefaultTenant;
   api = std::make_unique<api::ApiService>(deps);
@@ -420,7 +443,47 @@ Status RecoServer::Parts::Build(const RecoConfig& config, const std::filesystem:
   return Status::Ok();
 }
 
+Status RecoServer::Parts::StartReplicaSync(const RecoConfig& config) {
+  if (cache == nullptr || !cache->shared()) return Status::Ok();
+  ReplicaSyncOptions options{
+      .tenant = tenant,
+      .history = {.max_recent = config.recommend.history_size},
+      .on_models_published =
+          [model = model.get(), name = tenant] {
+            if (auto followed = model->FollowRegistry(); !followed.ok()) {
+              spdlog::warn("event=registry_follow_failed tenant={} reason=\"{}\"", name,
+                           followed.status().ToString());
+            }
+          },
+      // Back after an outage (or connected for the first time): what the other replicas wrote
+      // meanwhile is in the store when they share it, and models may have changed.
+      .on_connected =
+          [profiles = profiles.get(), model = model.get(), name = tenant] {
+            if (auto refreshed = profiles->Refresh(); !refreshed.ok()) {
+              spdlog::warn("event=user_profiles_refresh_failed tenant={} reason=\"{}\"", name,
+                           refreshed.status().ToString());
+            }
+            if (auto followed = model->FollowRegistry(); !followed.ok()) {
+              spdlog::warn("event=registry_follow_failed tenant={} reason=\"{}\"", name,
+                           followed.status().ToString());
+            }
+          },
+      .on_user_reset =
+          [feedback = feedback.get(), name = tenant](const std::string& user_id) {
+            if (Status st = feedback->ReloadUser(user_id); !st.ok()) {
+              spdlog::warn("event=replica_user_reset_failed tenant={} reason=\"{}\"", name,
+                           st.ToString());
+            }
+          }};
+  RECO_ASSIGN_OR_RETURN(replicas, ReplicaSync::Start(*cache, *state, std::move(options)));
+  spdlog::info("event=replica_sync_started tenant={} cache={} origin={}", tenant,
+               cache->Describe(), replicas->origin());
+  return Status::Ok();
+}
+
 void RecoServer::Parts::Shutdown() {
+  // `replicas` is left to the destructor (declared last, destroyed first): requests still in
+  // flight on a closing tenant may call it until the last reference to the parts goes.
   if (experiment_refresher) experiment_refresher->Stop();
   if (http) http->Stop();
   if (scheduler) scheduler->Stop();
@@ -444,6 +507,7 @@ Result<std::shared_ptr<RecoServer::Parts>> RecoServer::Tenancy::Open(
   const std::filesystem::path dir = registry->DirOf(name);
   auto parts = std::make_shared<Parts>();
   parts->tenant = name;
+  parts->cache = cache;
   parts->created = info.created;
   parts->tenant_config = server_config;
   parts->tenant_config.console.enabled = false;  // the console acts on the default tenant
@@ -544,6 +608,8 @@ Status RecoServer::Start() {
       spdlog::warn("event=tenant_store_not_deleted tenant={} reason=\"{}\"", name, st.ToString());
     }
   });
+  RECO_RETURN_IF_ERROR(OpenSharedCache(p));
+  tenancy_->cache = cache_.get();
   RECO_RETURN_IF_ERROR(p.Build(config, options_.data_dir, clock_, tenancy_->registry.get()));
   RECO_RETURN_IF_ERROR(p.StartHttp(config, MakeFront(p)));
   tenancy_->reload_base =
@@ -593,6 +659,33 @@ Status RecoServer::Start() {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("reco serve listening on http://{}:{} ready_seconds={:.3f} models_loaded={}",
                config.server.host, p.http->port(), secs, p.models->models_loaded());
+  return Status::Ok();
+}
+
+Status RecoServer::OpenSharedCache(Parts& root) {
+  const RecoConfig& config = options_.config;
+  if (config.cache.url.empty()) return Status::Ok();
+  CounterFamily* errors = root.metrics.AddCounter(
+      "cache_errors_total",
+      "Calls to the shared cache (Redis) that failed, by operation; serving goes on from local "
+      "state meanwhile.",
+      {"op"});
+  for (std::string_view op : {"history", "counters", "lock", "publish", "subscribe", "ping"}) {
+    errors->WithLabels({std::string(op)});
+  }
+  Result<std::unique_ptr<Cache>> opened = OpenCache(config, [errors](std::string_view op) {
+    errors->WithLabels({std::string(op)})->Inc();
+  });
+  if (!opened.ok()) {
+    // The message names the URL, its password masked; never a fallback to the memory cache.
+    return Status(opened.status().code(),
+                  opened.status().message() +
+                      " (cache.url is set: reco serve does not start without that cache)",
+                  "cache.url");
+  }
+  cache_ = std::move(opened).value();
+  root.cache = cache_.get();
+  spdlog::info("event=cache_opened url={}", cache_->Describe());
   return Status::Ok();
 }
 

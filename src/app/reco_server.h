@@ -16,6 +16,7 @@
 #include "core/time.h"
 
 namespace reco {
+class Cache;
 namespace kafka {
 class KafkaIngest;
 }  // namespace kafka
@@ -41,12 +42,16 @@ class RecoServer {
   void OpenRegisteredTenants();
   // [kafka] with brokers: the Kafka source, writing through each tenant's services.
   Status StartKafka();
+  // cache.url set: the Redis cache every tenant's replica sync uses (cache_errors_total in the
+  // default tenant's metrics). Unreachable fails start-up naming the masked URL.
+  Status OpenSharedCache(Parts& root);
 
   RecoServerOptions options_;
   const Clock& clock_;
   std::unique_ptr<Parts> parts_;  // the default tenant's, with the HTTP server
   std::unique_ptr<Tenancy> tenancy_;
   std::unique_ptr<kafka::KafkaIngest> kafka_;  // null without [kafka] brokers
+  std::unique_ptr<Cache> cache_;               // null without cache.url; Stop() closes the parts first
 };
 
 }  // namespace reco

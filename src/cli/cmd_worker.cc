@@ -16,6 +16,7 @@
 
 #include "app/jobs.h"
 #include "app/metrics_server.h"
+#include "cache/open_cache.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
 #include "cli/stop_signals.h"
@@ -57,8 +58,9 @@ RecoConfig LoadWorkerConfig(const WorkerFlags& flags, const std::string& data_di
   return config;
 }
 
+// `cache`: the shared cache of cache.url (null without): the leader lock is then its lock.
 WorkerUnit OpenUnit(const WorkerFlags& flags, const std::string& data_dir,
-                    const std::string& holder) {
+                    const std::string& holder, Cache* cache) {
   const RecoConfig config = LoadWorkerConfig(flags, data_dir);
   WorkerUnit unit{.data_dir = data_dir, .metrics = std::make_unique<MetricsRegistry>()};
   Result<std::unique_ptr<Store>> store = OpenStore(config, data_dir);
@@ -66,8 +68,15 @@ WorkerUnit OpenUnit(const WorkerFlags& flags, const std::string& data_dir,
     Fail(1, "reco worker: cannot open the store in " + data_dir + ": " + store.status().ToString());
   }
   unit.store = std::move(store).value();
+  app::CacheLeaderLock lock;
+  if (cache != nullptr) {
+    const std::string tenant = data_dir == flags.data_dir
+                                   ? std::string(service::kDefaultTenant)
+                                   : std::filesystem::path(data_dir).filename().string();
+    lock = {.cache = cache, .name = CacheKeys(tenant).lock("scheduler")};
+  }
   Result<std::unique_ptr<Scheduler>> scheduler = app::MakeWorkerScheduler(
-      config, data_dir, *unit.store, SystemClock::Get(), holder, unit.metrics.get());
+      config, data_dir, *unit.store, SystemClock::Get(), holder, unit.metrics.get(), lock);
   if (!scheduler.ok()) Fail(2, "reco worker: " + scheduler.status().message());
   unit.scheduler = std::move(scheduler).value();
   return unit;
@@ -94,8 +103,20 @@ void RunWorker(const WorkerFlags& flags) {
   if (config.log_level != "info") spdlog::set_level(spdlog::level::from_str(config.log_level));
   const StopSignals stop;  // before any thread starts
 
+  std::unique_ptr<Cache> cache;  // outlives the schedulers
+  if (!config.cache.url.empty()) {
+    Result<std::unique_ptr<Cache>> opened = OpenCache(config);
+    if (!opened.ok()) {
+      Fail(1, "reco worker: " + opened.status().message() +
+                  " (cache.url is set: the leader lock is in that cache)");
+    }
+    cache = std::move(opened).value();
+    spdlog::info("event=cache_opened url={} leader_lock=cache", cache->Describe());
+  }
   std::vector<WorkerUnit> units;
-  for (const auto& [dir, holder] : WorkerDirs(flags)) units.push_back(OpenUnit(flags, dir, holder));
+  for (const auto& [dir, holder] : WorkerDirs(flags)) {
+    units.push_back(OpenUnit(flags, dir, holder, cache.get()));
+  }
   std::unique_ptr<HttpServer> metrics_server;
   if (flags.metrics_port >= 0) {  // the first directory's series (the default tenant's)
     Result<std::unique_ptr<HttpServer>> started = app::StartMetricsServer(

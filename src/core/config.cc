@@ -254,6 +254,8 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       BoolKey("database.read_only", &c.database.read_only),
       StringKey("store.url", &c.store.url),
       IntKey("store.pool_size", &c.store.pool_size),
+      StringKey("cache.url", &c.cache.url),
+      IntKey("cache.timeout_ms", &c.cache.timeout_ms),
       StringListKey("recommend.positive_feedback_types", &c.recommend.feedback_types.positive),
       StringListKey("recommend.read_feedback_types", &c.recommend.feedback_types.read),
       StringListKey("recommend.negative_feedback_types", &c.recommend.feedback_types.negative),
@@ -542,6 +544,10 @@ Status RecoConfig::Validate() const {
                              "store.url", "empty (SQLite) or a postgres:// URL"));
   RECO_RETURN_IF_ERROR(
       Range(store.pool_size >= 1 && store.pool_size <= 256, "store.pool_size", "1..256"));
+  RECO_RETURN_IF_ERROR(Range(cache.url.empty() || cache.url.starts_with("redis://"), "cache.url",
+                             "empty (in-process memory) or a redis:// URL"));
+  RECO_RETURN_IF_ERROR(
+      Range(cache.timeout_ms >= 10 && cache.timeout_ms <= 60000, "cache.timeout_ms", "10..60000"));
   RECO_RETURN_IF_ERROR(Range(recommend.itemcf_neighbors >= 1 && recommend.itemcf_neighbors <= 10000,
                              "recommend.itemcf_neighbors", "1..10000"));
   RECO_RETURN_IF_ERROR(

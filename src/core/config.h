@@ -72,6 +72,12 @@ struct StoreConfig {
   int pool_size = 4;  // PostgreSQL reader connections per process (plus one writer), 1..256
 };
 
+// The Cache shared by replicas (docs/scale-out.md); "" = in-process memory, nothing shared.
+struct CacheConfig {
+  std::string url;       // redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (env RECO_CACHE_URL)
+  int timeout_ms = 500;  // Redis connect and command timeout, 10..60000
+};
+
 struct RecommendConfig {
   FeedbackTypes feedback_types;            // positive_/read_/negative_feedback_types
   int itemcf_neighbors = 100;              // top-K neighbours kept per item
@@ -198,6 +204,7 @@ struct RecoConfig {
   ServerConfig server;
   DatabaseConfig database;
   StoreConfig store;
+  CacheConfig cache;
   RecommendConfig recommend;
   SourcesConfig sources;
   PipelineConfig pipeline;

@@ -128,6 +128,25 @@ TEST(RecoConfig, StoreUrlComesFromTheFileOrRecoStoreUrl) {
   std::filesystem::remove(path);
 }
 
+TEST(RecoConfig, CacheUrlComesFromTheFileOrRecoCacheUrlAndMustBeRedis) {
+  auto path = WriteToml("cache", "[cache]\nurl = \"redis://file:6379\"\ntimeout_ms = 200\n");
+  Result<RecoConfig> from_file = RecoConfig::Load(path);
+  ASSERT_TRUE(from_file.ok()) << from_file.status().ToString();
+  EXPECT_EQ(from_file->cache.url, "redis://file:6379");
+  EXPECT_EQ(from_file->cache.timeout_ms, 200);
+  ::setenv("RECO_CACHE_URL", "redis://env:6380/1", 1);
+  Result<RecoConfig> from_env = RecoConfig::Load(path);
+  ::setenv("RECO_CACHE_URL", "memcached://env:11211", 1);
+  Result<RecoConfig> bad = RecoConfig::Load(path);
+  ::unsetenv("RECO_CACHE_URL");
+  ASSERT_TRUE(from_env.ok()) << from_env.status().ToString();
+  EXPECT_EQ(from_env->cache.url, "redis://env:6380/1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "cache.url");
+  EXPECT_TRUE(RecoConfig::Load("")->cache.url.empty());  // the memory cache by default
+  std::filesystem::remove(path);
+}
+
 TEST(RecoConfig, ExampleFileLoadsWithTheDefaults) {
   Result<RecoConfig> loaded = RecoConfig::Load(RECO_SOURCE_DIR "/reco.toml.example");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();

@@ -208,7 +208,7 @@ void Scheduler::RenewLeaseLocked(TimestampUs now) {
   if (now < next_lease_check_) return;
   const int64_t ttl = SecondsToMicros(options_.lease_seconds);
   next_lease_check_ = now + std::max<int64_t>(ttl / 3, 1);
-  Result<bool> held = store_.TryAcquireLease(options_.lease_name, options_.holder, now, ttl);
+  Result<bool> held = AcquireLeadershipLocked(now, ttl);
   const bool was_leader = leader_;
   SetLeaderLocked(held.ok() && *held);
   if (!held.ok()) {
@@ -217,13 +217,43 @@ void Scheduler::RenewLeaseLocked(TimestampUs now) {
   }
   if (leader_) lease_expires_ = now + ttl;
   if (leader_ && !was_leader) {
-    spdlog::info("event=scheduler_leader holder={} lease_seconds={}", options_.holder,
-                 options_.lease_seconds);
+    spdlog::info("event=scheduler_leader holder={} lease_seconds={} lock={} fencing_token={}",
+                 options_.holder, options_.lease_seconds,
+                 options_.lock_cache != nullptr ? "cache" : "store", fencing_token_);
     next_poll_ = now;
     FailAbandonedRunsLocked(now);
   } else if (!leader_ && was_leader) {
     spdlog::warn("event=scheduler_lease_lost holder={}", options_.holder);
   }
+}
+
+Result<bool> Scheduler::AcquireLeadershipLocked(TimestampUs now, int64_t ttl_us) {
+  if (options_.lock_cache == nullptr) {
+    return store_.TryAcquireLease(options_.lease_name, options_.holder, now, ttl_us);
+  }
+  fencing_token_ = 0;
+  const std::string& name = options_.lock_name.empty() ? options_.lease_name : options_.lock_name;
+  RECO_ASSIGN_OR_RETURN(
+      std::optional<FencingToken> token,
+      options_.lock_cache->AcquireLock(name, options_.holder, std::max<int64_t>(ttl_us / 1000, 1)));
+  if (!token) return false;
+  fencing_token_ = *token;
+  return true;
+}
+
+Status Scheduler::ReleaseLeadershipLocked() {
+  if (options_.lock_cache == nullptr) {
+    return store_.ReleaseLease(options_.lease_name, options_.holder);
+  }
+  fencing_token_ = 0;
+  return options_.lock_cache->ReleaseLock(
+      options_.lock_name.empty() ? options_.lease_name : options_.lock_name, options_.holder);
+}
+
+std::optional<FencingToken> Scheduler::fencing_token() const {
+  std::lock_guard lock(mu_);
+  if (!leader_ || fencing_token_ == 0) return std::nullopt;
+  return fencing_token_;
 }
 
 void Scheduler::FailAbandonedRunsLocked(TimestampUs now) {
@@ -535,7 +565,7 @@ void Scheduler::Stop() {
   }
   active_.clear();
   if (leader_) {
-    Status st = store_.ReleaseLease(options_.lease_name, options_.holder);
+    Status st = ReleaseLeadershipLocked();
     if (!st.ok()) spdlog::warn("event=scheduler_release_failed error=\"{}\"", st.ToString());
     SetLeaderLocked(false);
   }

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "cache/cache.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "ops/metrics.h"
@@ -93,6 +94,11 @@ struct SchedulerOptions {
   double lease_seconds = 30;  // lease time-to-live; renewed every lease_seconds / 3
   double poll_seconds = 5;    // the leader looks for runs queued by other processes this often
   bool take_lease = true;     // false: never leads (lists jobs and queues manual runs only)
+  // When set, leadership is the lock `lock_name` in this cache (Cache::AcquireLock: SET NX PX,
+  // a new fencing token per leader) instead of the store's lease row: the Redis every process
+  // of a deployment shares. Must outlive the scheduler.
+  Cache* lock_cache = nullptr;
+  std::string lock_name;  // the lock's full name in the cache; "" = lease_name
   // Where the scheduler_* metrics go (runs by job and result, last success, consecutive
   // failures, next cron time, leadership); null = none. Must outlive the scheduler.
   MetricsRegistry* metrics = nullptr;
@@ -148,6 +154,10 @@ class Scheduler {
   Result<JobRunRecord> GetRun(int64_t id);  // NotFound
 
   bool is_leader() const;
+  // The fencing token of the cache lock while leading with SchedulerOptions::lock_cache (it
+  // grows with every new leader, so a write tagged with it can be refused when a newer leader
+  // exists); nullopt otherwise.
+  std::optional<FencingToken> fencing_token() const;
   const std::string& holder() const { return options_.holder; }
 
  private:
@@ -172,6 +182,9 @@ class Scheduler {
 
   Status TickLocked(TimestampUs now);
   void RenewLeaseLocked(TimestampUs now);
+  // Takes or renews leadership: the store's lease, or the cache's lock.
+  Result<bool> AcquireLeadershipLocked(TimestampUs now, int64_t ttl_us);
+  Status ReleaseLeadershipLocked();
   // Runs marked "running" by a holder that is no longer leader are failed (abandoned).
   void FailAbandonedRunsLocked(TimestampUs now);
   void CheckTimeoutsLocked(TimestampUs now);
@@ -203,6 +216,7 @@ class Scheduler {
   std::map<int64_t, std::unique_ptr<ActiveRun>> active_;  // by run id
   int executing_ = 0;                                     // bodies running now
   bool leader_ = false;
+  FencingToken fencing_token_ = 0;  // 0 = not leading through the cache lock
   TimestampUs lease_expires_ = 0;
   TimestampUs next_lease_check_ = 0;
   TimestampUs next_poll_ = 0;

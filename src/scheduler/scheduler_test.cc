@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "cache/memory_cache.h"
 #include "data/testing/temp_dir.h"
 #include "scheduler/default_jobs.h"
 #include "store/sqlite/sqlite_store.h"
@@ -285,6 +286,55 @@ TEST_F(SchedulerTest, ExactlyOneOfTwoSchedulersRunsEachDueJob) {
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].holder, "b");
   EXPECT_EQ(runs[0].scheduled_for, T("2026-11-24T04:00:00Z"));
+}
+
+// With a cache lock (Redis in production; the memory cache on the same fake clock here) the
+// store's lease row is never used, and each new leader gets a greater fencing token.
+TEST_F(SchedulerTest, CacheLockElectsOneLeaderWithAFencingToken) {
+  MemoryCache cache(clock_);
+  std::atomic<int> count{0};
+  auto make = [&](const std::string& holder) {
+    SchedulerOptions options;
+    options.holder = holder;
+    options.lease_seconds = 30;
+    options.lock_cache = &cache;
+    options.lock_name = "reco:default:lock:scheduler";
+    auto s = Scheduler::Create({Job("vectors", "0 * * * *", Counting(count))}, *store_, clock_,
+                               options);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return std::move(s).value();
+  };
+  auto a = make("a");
+  auto b = make("b");
+  Tick(*a);
+  Tick(*b);
+  ASSERT_TRUE(a->is_leader());
+  EXPECT_FALSE(b->is_leader());
+  const std::optional<FencingToken> token_a = a->fencing_token();
+  ASSERT_TRUE(token_a.has_value());
+  EXPECT_FALSE(b->fencing_token().has_value());
+  EXPECT_EQ(store_->GetLease("scheduler").status().code(), StatusCode::kNotFound);
+  clock_.Set(T("2026-11-24T02:59:45Z"));  // a renews every 10 s (lease 30 s / 3)
+  Tick(*a);
+  clock_.Set(T("2026-11-24T03:00:00Z"));
+  Tick(*a);
+  Tick(*b);
+  EXPECT_EQ(count.load(), 1);
+  EXPECT_EQ(a->fencing_token(), token_a);  // renewals keep the token
+
+  // a dies without releasing: b leads once the lock expired, with a greater token.
+  clock_.Set(T("2026-11-24T03:00:39Z"));
+  Tick(*b);
+  ASSERT_TRUE(b->is_leader());
+  ASSERT_TRUE(b->fencing_token().has_value());
+  EXPECT_GT(*b->fencing_token(), *token_a);
+  Tick(*a);  // a late tick of the old leader does not take the lock back
+  EXPECT_FALSE(a->is_leader());
+  // Stop releases the lock: a leads at its next check.
+  b->Stop();
+  clock_.Set(T("2026-11-24T03:00:50Z"));
+  Tick(*a);
+  EXPECT_TRUE(a->is_leader());
 }
 
 TEST_F(SchedulerTest, NewLeaderDoesNotRepeatARunThePreviousLeaderRecorded) {

@@ -36,6 +36,7 @@ Result<RowsAffected> FeedbackService::Write(const WriteFeedbackRequest& request)
   if (rollout_ != nullptr) rollout_->OnFeedback(request.rows);
   if (options_.realtime != nullptr) options_.realtime->OnFeedback(request.rows);
   CountIngested(request.rows);
+  if (options_.after_write) options_.after_write(request.rows);
   return RowsAffected{n};
 }
 
@@ -56,13 +57,19 @@ Result<RowsAffected> FeedbackService::Delete(const FeedbackKey& key) {
   filter.user_id = key.user_id;
   filter.item_id = key.item_id;
   RECO_ASSIGN_OR_RETURN(int64_t n, store_.DeleteFeedback(filter));
-  FeedbackFilter remaining;
-  remaining.user_id = key.user_id;
   // The delete is done; a failed re-read leaves the online history as it was until the next
   // profile refresh, as the routes always did.
-  if (auto rows = Find(remaining); rows.ok())
-    state_.ResetUserFeedback(key.user_id, std::move(*rows));
+  (void)ReloadUser(key.user_id);
+  if (options_.after_delete) options_.after_delete(key.user_id);
   return RowsAffected{n};
+}
+
+Status FeedbackService::ReloadUser(std::string_view user_id) {
+  FeedbackFilter remaining;
+  remaining.user_id = std::string(user_id);
+  RECO_ASSIGN_OR_RETURN(std::vector<Feedback> rows, Find(remaining));
+  state_.ResetUserFeedback(user_id, std::move(rows));
+  return Status::Ok();
 }
 
 Result<Page<Feedback>> FeedbackService::List(const ListFeedbackRequest& request) {

@@ -49,6 +49,12 @@ struct FeedbackServiceOptions {
   // Hot scores and real-time metrics fed with every accepted row (serving/realtime.h); null:
   // none. Borrowed.
   Realtime* realtime = nullptr;
+  // Called after every successful write, once the store and the online state have the rows
+  // (e.g. ReplicaSync shares them with the other replicas); empty = nothing. Its failures do
+  // not fail the write.
+  std::function<void(std::span<const Feedback>)> after_write;
+  // Called after a successful Delete with the user whose feedback was deleted.
+  std::function<void(std::string_view user_id)> after_delete;
 };
 
 struct WriteFeedbackRequest {
@@ -81,6 +87,9 @@ class FeedbackService {
   Result<RowsAffected> Write(const WriteFeedbackRequest& request);
   // Deletes the matching rows and rebuilds the user's online history from what remains.
   Result<RowsAffected> Delete(const FeedbackKey& key);
+  // Rebuilds the user's online history from the store's rows (after another process deleted
+  // some of them).
+  Status ReloadUser(std::string_view user_id);
 
   Result<Page<Feedback>> List(const ListFeedbackRequest& request);
   // Every row matching `filter` (at most kMaxFeedbackFound).

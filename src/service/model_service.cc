@@ -15,7 +15,17 @@ ModelService::ModelService(ModelManager& models, Rollout* rollout, MetricsRegist
       data_dir_(std::move(data_dir)),
       clock_(clock) {}
 
+void ModelService::SetOnServingChanged(std::function<void()> on_changed) {
+  on_changed_ = std::move(on_changed);
+}
+
 Result<ReloadReport> ModelService::Reload(const ReloadRequest& request) {
+  Result<ReloadReport> report = ReloadCounted(request);
+  if (report.ok() && on_changed_) on_changed_();
+  return report;
+}
+
+Result<ReloadReport> ModelService::ReloadCounted(const ReloadRequest& request) {
   Result<ReloadReport> report = models_.Reload(request);
   if (!report.ok()) {
     // DataLoss: a file or version failed its checks; anything else did not get that far.
@@ -67,9 +77,11 @@ Result<ReloadReport> ModelService::Rollback(std::string_view run_id) {
 }
 
 Status ModelService::Withdraw(std::string_view alias) {
-  if (alias == registry::kCanary) return models_.Withdraw(ServingVariant::kCanary, "operator");
-  if (alias == registry::kShadow) return models_.Withdraw(ServingVariant::kShadow, "operator");
-  return InvalidArgument("alias must be \"canary\" or \"shadow\"", "alias");
+  Status st = InvalidArgument("alias must be \"canary\" or \"shadow\"", "alias");
+  if (alias == registry::kCanary) st = models_.Withdraw(ServingVariant::kCanary, "operator");
+  if (alias == registry::kShadow) st = models_.Withdraw(ServingVariant::kShadow, "operator");
+  if (st.ok() && on_changed_) on_changed_();
+  return st;
 }
 
 Result<std::optional<ReloadReport>> ModelService::FollowRegistry() {
@@ -97,7 +109,8 @@ Result<std::optional<ReloadReport>> ModelService::FollowRegistry() {
   }
   spdlog::info("event=registry_changed production={} serving={}", production->run_id,
                primary == nullptr ? "" : primary->run_id());
-  Result<ReloadReport> report = Reload(ReloadRequest{});  // the primary: production
+  // Not announced: following is what the other processes do themselves.
+  Result<ReloadReport> report = ReloadCounted(ReloadRequest{});  // the primary: production
   if (!report.ok()) {
     follow_failed_run_ = production->run_id;
     return report.status();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -66,6 +67,10 @@ class ModelService {
   // Loads the version `request` names and swaps it in (ModelManager::Reload); the current
   // models keep serving when it fails. Counts model_reloads_total{result=ok|rejected|failed}.
   Result<ReloadReport> Reload(const ReloadRequest& request);
+  // Called after each change of the serving models made through this service (Reload,
+  // Promote, Rollback, Withdraw; not FollowRegistry), e.g. to tell the other replicas. Set it
+  // before the service is used.
+  void SetOnServingChanged(std::function<void()> on_changed);
   // A reload request the transport could not read: counted as a failed reload.
   void CountUnreadableReload();
 
@@ -99,6 +104,8 @@ class ModelService {
 
  private:
   Status CheckDataDir() const;
+  // Reload without announcing it (counted in model_reloads_total).
+  Result<ReloadReport> ReloadCounted(const ReloadRequest& request);
 
   ModelManager& models_;
   std::mutex follow_mu_;
@@ -108,6 +115,7 @@ class ModelService {
   CounterFamily* reloads_;
   std::filesystem::path data_dir_;
   const Clock& clock_;
+  std::function<void()> on_changed_;
 };
 
 }  // namespace reco::service

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <set>
 
+#include "cache/testing/test_redis.h"
 #include "pipeline/testing/mariadb_server.h"
 #include "tests/integration/test_server.h"
 
@@ -376,6 +377,32 @@ TEST(DoctorMatomo, UnreachableServerNamesItAndTheClientCommand) {
   EXPECT_NE(r.message.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << r.message;
   EXPECT_NE(r.fix.find("mariadb -h 127.0.0.1 -P " + std::to_string(port)), std::string::npos)
       << r.fix;
+}
+
+// cache.url: not set is fine; a real redis-server answers; stopped, the check fails naming the
+// URL with its password masked.
+TEST(DoctorCache, RealRedisAnswersAndStoppedFailsWithTheMaskedUrl) {
+  RecoConfig config;
+  EXPECT_EQ(CheckCache(config).status, CheckStatus::kOk);
+  reco::testing::TestRedis redis;
+  ASSERT_TRUE(redis.Start().ok());
+  config.cache.url = "redis://127.0.0.1:" + std::to_string(redis.port());
+  CheckResult up = CheckCache(config);
+  EXPECT_EQ(up.status, CheckStatus::kOk) << up.message;
+  // The test server has no password: one in the URL is refused, and named masked.
+  config.cache.url = "redis://:hunter2@127.0.0.1:" + std::to_string(redis.port());
+  CheckResult refused = CheckCache(config);
+  EXPECT_EQ(refused.status, CheckStatus::kFailure);
+  EXPECT_NE(refused.message.find("refused AUTH"), std::string::npos) << refused.message;
+  EXPECT_EQ(refused.message.find("hunter2"), std::string::npos) << refused.message;
+  redis.Stop();
+  CheckResult down = CheckCache(config);
+  EXPECT_EQ(down.status, CheckStatus::kFailure);
+  EXPECT_NE(down.message.find("redis://:***@127.0.0.1:" + std::to_string(redis.port())),
+            std::string::npos)
+      << down.message;
+  EXPECT_EQ(down.message.find("hunter2"), std::string::npos);
+  EXPECT_NE(down.fix.find("redis-cli"), std::string::npos) << down.fix;
 }
 
 // A real MariaDB: the check passes with Matomo's tables and names the one that is missing.

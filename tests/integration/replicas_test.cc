@@ -1,0 +1,243 @@
+// Two `reco serve` replicas sharing one PostgreSQL store (the ctest fixture "postgres"), one data
+// directory (models, registry) and one real redis-server (cache.url): feedback written through
+// replica A changes replica B's next recommendation within a second; Redis stopped and
+// restarted mid-test leaves both answering, is counted, and sharing recovers; a model change
+// through A is served by B without registry polling; the scheduler has one leader, by the lock
+// in Redis. And a configured Redis that cannot be reached stops reco serve naming the URL.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "cache/testing/test_redis.h"
+#include "store/testing/test_postgres.h"
+#include "tests/integration/test_server.h"
+
+namespace reco::itest {
+namespace {
+
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+const Headers kAuth = {{"Authorization", "Bearer tok"}};
+
+std::string Sql(const std::string& url, const std::string& sql) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  PGresult* res = PQexec(conn, sql.c_str());
+  std::string out;
+  if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0) out = PQgetvalue(res, 0, 0);
+  EXPECT_EQ(PQresultStatus(res), PGRES_TUPLES_OK) << PQresultErrorMessage(res);
+  PQclear(res);
+  PQfinish(conn);
+  return out;
+}
+
+// The value of the first metric line starting with `series` (-1 when absent).
+double Metric(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+// Polls `pred` every 20 ms until it holds or `seconds` passed; returns whether it held.
+bool WaitFor(double seconds, const std::function<bool()>& pred) {
+  const auto deadline = SteadyClock::now() + std::chrono::duration<double>(seconds);
+  while (SteadyClock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+bool Contains(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+class ReplicasTest : public ::testing::Test {
+ protected:
+  ReplicasTest() : dir_("replicas"), data_(dir_.path() / "data") {}
+
+  void SetUp() override {
+    // A database per test: ctest runs the tests of this file in parallel.
+    std::string db = "reco_itest_replicas_";
+    for (char c : std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+      db.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    auto url = testing::TestPostgres::CreateDatabase(db.substr(0, 63));
+    ASSERT_TRUE(url.ok()) << url.status().ToString();
+    pg_url_ = *url;
+    ASSERT_TRUE(redis_.Start().ok());
+    env_ = {{"RECO_STORE_URL", pg_url_},
+            {"RECO_CACHE_URL", redis_.url()},
+            {"MODEL_RELOAD_TOKEN", "tok"}};
+    const fs::path src = dir_.path() / "source";
+    const fs::path log = dir_.path() / "commands.log";
+    ASSERT_TRUE(RunReco({"demo-data", "--out", src.string(), "--users", "200", "--items", "300",
+                         "--seed", "7"},
+                        log)
+                    .Ok())
+        << ReadFile(log);
+    ASSERT_TRUE(RunReco({"import", "--data-dir", data_.string(), src.string()}, log, env_).Ok())
+        << ReadFile(log);
+    // Two registered versions: the model test moves production between them.
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(RunReco({"train", "--data-dir", data_.string()}, log, env_).Ok())
+          << ReadFile(log);
+    }
+    // Replicas follow the registry only when told (no polling), so that a model reaching B can
+    // only be the notification's doing.
+    std::ofstream(data_ / "reco.toml") << "[registry]\nfollow_seconds = 0\n";
+    ASSERT_EQ(a_.Start(data_, {.env = env_}), "");
+    ASSERT_EQ(b_.Start(data_, {.env = env_}), "");
+    ca_ = std::make_unique<HttpClient>(a_.port());
+    cb_ = std::make_unique<HttpClient>(b_.port());
+    user_ = Sql(pg_url_,
+                "SELECT user_id FROM feedback GROUP BY user_id ORDER BY count(*) DESC, 1 LIMIT 1");
+    ASSERT_FALSE(user_.empty());
+  }
+
+  void TearDown() override {
+    for (TestServer* server : {&a_, &b_}) {
+      if (server->running()) {
+        EXPECT_TRUE(server->Stop(SIGTERM).Ok()) << server->log();
+      }
+    }
+  }
+
+  std::vector<std::string> Recs(HttpClient& c) {
+    HttpResult r = c.Get("/api/recommend/" + user_ + "?n=20");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return StringArray(r.body);
+  }
+
+  int Like(HttpClient& c, const std::string& item) {
+    HttpResult r = c.Post("/api/feedback", "[" + FeedbackJson("like", user_, item) + "]");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status;
+  }
+
+  TempDataDir dir_;
+  fs::path data_;
+  std::string pg_url_;
+  testing::TestRedis redis_;
+  Env env_;
+  TestServer a_, b_;
+  std::unique_ptr<HttpClient> ca_, cb_;
+  std::string user_;
+};
+
+TEST_F(ReplicasTest, FeedbackThroughOneReplicaChangesTheOthersNextAnswerWithinASecond) {
+  const std::vector<std::string> before = Recs(*cb_);
+  ASSERT_GE(before.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const std::string& item = before[i];
+    ASSERT_TRUE(Contains(Recs(*cb_), item));
+    const auto written = SteadyClock::now();
+    ASSERT_EQ(Like(*ca_, item), 200);
+    // B filters what the user has now seen; polled, with the 1 s of the requirement as bound.
+    EXPECT_TRUE(WaitFor(1.0, [&] { return !Contains(Recs(*cb_), item); }))
+        << "B still recommends " << item << " 1 s after A's feedback\n"
+        << b_.log();
+    const double seconds = std::chrono::duration<double>(SteadyClock::now() - written).count();
+    EXPECT_LT(seconds, 1.0);
+    std::printf("feedback through A left B's recommendations after %.3f s\n", seconds);
+  }
+  // Feedback through B reaches A the same way.
+  const std::string item = Recs(*ca_).front();
+  ASSERT_EQ(Like(*cb_, item), 200);
+  EXPECT_TRUE(WaitFor(1.0, [&] { return !Contains(Recs(*ca_), item); })) << a_.log();
+}
+
+TEST_F(ReplicasTest, TheSchedulerHasOneLeaderByTheLockInRedis) {
+  auto leaders = [&] {
+    const double a = Metric(ca_->Get("/metrics").body, "scheduler_is_leader");
+    const double b = Metric(cb_->Get("/metrics").body, "scheduler_is_leader");
+    return std::make_pair(a, b);
+  };
+  ASSERT_TRUE(WaitFor(15, [&] {
+    auto [a, b] = leaders();
+    return a + b == 1.0;
+  })) << a_.log() << b_.log();
+  auto [a, b] = leaders();
+  EXPECT_TRUE((a == 1 && b == 0) || (a == 0 && b == 1)) << a << " " << b;
+  const std::string leader_log = a == 1 ? a_.log() : b_.log();
+  EXPECT_NE(leader_log.find("event=scheduler_leader"), std::string::npos);
+  EXPECT_NE(leader_log.find("lock=cache fencing_token="), std::string::npos) << leader_log;
+  // The store's lease table was not used.
+  EXPECT_EQ(Sql(pg_url_, "SELECT count(*) FROM leases"), "0");
+}
+
+TEST_F(ReplicasTest, RedisStoppedAndRestartedIsSurvivedAndSharingRecovers) {
+  const std::vector<std::string> before = Recs(*cb_);
+  ASSERT_GE(before.size(), 3u);
+  redis_.Stop();
+  // Writes and recommendations go on from the store and local state.
+  ASSERT_EQ(Like(*ca_, before[0]), 200);
+  EXPECT_FALSE(Contains(Recs(*ca_), before[0]));
+  EXPECT_EQ(Recs(*cb_).empty(), false);
+  EXPECT_GE(Metric(ca_->Get("/metrics").body, "cache_errors_total{op=\"publish\"}"), 1);
+  EXPECT_GE(Metric(ca_->Get("/metrics").body, "cache_errors_total{op=\"history\"}"), 1);
+
+  ASSERT_TRUE(redis_.Start().ok());  // same port, empty
+  // B catches up on what it missed (from the shared store) once Redis is back...
+  EXPECT_TRUE(WaitFor(15, [&] { return !Contains(Recs(*cb_), before[0]); })) << b_.log();
+  EXPECT_GE(Metric(cb_->Get("/metrics").body, "cache_errors_total{op=\"subscribe\"}"), 1);
+  // ... and feedback is shared again.
+  ASSERT_EQ(Like(*ca_, before[1]), 200);
+  EXPECT_TRUE(WaitFor(15, [&] { return !Contains(Recs(*cb_), before[1]); })) << b_.log();
+  ASSERT_EQ(Like(*ca_, before[2]), 200);
+  EXPECT_TRUE(WaitFor(5, [&] { return !Contains(Recs(*cb_), before[2]); })) << b_.log();
+}
+
+TEST_F(ReplicasTest, AModelChangeThroughOneReplicaIsServedByTheOther) {
+  HttpResult models = ca_->Get("/api/v1/models");
+  ASSERT_EQ(models.status, 200);
+  Json registry(models.body);
+  ASSERT_EQ(JsonArraySize(registry["versions"]), 2) << models.body;
+  simdjson::dom::array versions = registry["versions"].get_array().value();
+  const std::string first = StringField(versions.at(0), "run_id");
+  const std::string second = StringField(versions.at(1), "run_id");
+  auto serving = [](HttpClient& c, const std::string& run_id) {
+    const std::string series =
+        "reco_model_version_info{run_id=\"" + run_id + "\",variant=\"primary\"}";
+    return Metric(c.Get("/metrics").body, series) == 1;
+  };
+  ASSERT_TRUE(serving(*cb_, second)) << cb_->Get("/metrics").body;
+  HttpResult rolled = ca_->Post("/api/v1/models/rollback", "{\"run_id\": \"" + first + "\"}", kAuth);
+  ASSERT_EQ(rolled.status, 200) << rolled.body;
+  EXPECT_TRUE(serving(*ca_, first));
+  EXPECT_TRUE(WaitFor(10, [&] { return serving(*cb_, first); })) << b_.log();
+  EXPECT_NE(b_.log().find("event=replica_models_published"), std::string::npos);
+}
+
+TEST(ReplicasStartUp, AnUnreachableCacheStopsServeNamingTheMaskedUrl) {
+  testing::TestRedis redis;
+  ASSERT_TRUE(redis.Start().ok());
+  const int port = redis.port();
+  redis.Stop();  // nothing listens there now
+  TempDataDir dir("replicas_unreachable");
+  const fs::path data = dir.path() / "data";
+  fs::create_directories(data);
+  const std::string url = "redis://:hunter2@127.0.0.1:" + std::to_string(port);
+  const fs::path log = dir.path() / "serve.log";
+  ExitStatus st = RunReco({"serve", "--data-dir", data.string(), "--http-port", "0"}, log,
+                          {{"RECO_CACHE_URL", url}});
+  EXPECT_TRUE(st.exited && st.code != 0) << st.ToString();
+  const std::string out = ReadFile(log);
+  EXPECT_NE(out.find("redis://:***@127.0.0.1:" + std::to_string(port)), std::string::npos) << out;
+  EXPECT_EQ(out.find("hunter2"), std::string::npos) << out;
+  EXPECT_EQ(out.find("listening on"), std::string::npos) << out;  // no fallback to memory
+}
+
+}  // namespace
+}  // namespace reco::itest
