@@ -503,10 +503,12 @@ TEST_F(ApiRoutes, MetricsAndOpenApiDescribeEveryRoute) {
                            "/api/v1/templates/{name}",
                            "/api/v1/analytics/summary",
                            "/api/v1/analytics/top-items",
-                           "/api/v1/analytics/coverage"}) {
+                           "/api/v1/analytics/coverage",
+                           "/api/item/{item_id}/vector",
+                           "/api/items/vectors"}) {
     EXPECT_TRUE(paths.count(path)) << path << " missing from openapi.json";
   }
-  EXPECT_EQ(paths.size(), 77u);
+  EXPECT_EQ(paths.size(), 79u);
 }
 
 TEST(ApiKey, RequiredOnDataRoutesWhenConfiguredButNotOnHealth) {
