@@ -5,11 +5,11 @@
 //
 // synthetic: N vectors in DIM dimensions drawn around 1000 Gaussian cluster centres of norm 1 with
 // Gaussian noise of norm SPREAD (seeded), QUERIES fresh vectors of the same mixture; SPREAD 0
-// draws every vector from one isotropic Gaussian instead (no structure at all). movielens: the built-in text embedder
-// fitted on movies.csv (title + genres) with the default options of `reco train`, every movie's
-// vector indexed, and every movie as a query for its 10 neighbours (itself excluded). Prints
-// build times, then for ef_search 16..512 recall@10 of HNSW against the exhaustive scan and
-// per-query latency (median, p99) of both.
+// draws every vector from one isotropic Gaussian instead (no structure at all). movielens: the
+// built-in text embedder fitted on movies.csv (title + genres) with the default options of `reco
+// train`, every movie's vector indexed, and every movie as a query for its 10 neighbours (itself
+// excluded). Prints build times, then for ef_search 16..512 recall@10 of HNSW against the
+// exhaustive scan and per-query latency (median, p99) of both.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -53,9 +53,9 @@ Exact ExactAnswers(const AnnIndex& index, const std::vector<float>& queries, siz
   for (size_t q = 0; q < queries.size() / dim; ++q) {
     const uint32_t skip = self[q];
     auto t0 = Clock::now();
-    std::vector<AnnHit> exact = index.ExactSearch(
-        std::span<const float>(queries.data() + q * dim, dim), k,
-        [skip](uint32_t label) { return label != skip; });
+    std::vector<AnnHit> exact =
+        index.ExactSearch(std::span<const float>(queries.data() + q * dim, dim), k,
+                          [skip](uint32_t label) { return label != skip; });
     us.push_back(Seconds(t0) * 1e6);
     std::set<uint32_t> truth;
     for (const AnnHit& h : exact) truth.insert(h.label);
@@ -75,9 +75,8 @@ void Measure(const char* what, const AnnIndex& index, size_t n, size_t dim, doub
   for (size_t q = 0; q < queries.size() / dim; ++q) {
     const uint32_t skip = self[q];
     auto t0 = Clock::now();
-    std::vector<AnnHit> approx =
-        index.Search(std::span<const float>(queries.data() + q * dim, dim), k,
-                     [skip](uint32_t label) { return label != skip; });
+    std::vector<AnnHit> approx = index.Search(std::span<const float>(queries.data() + q * dim, dim),
+                                              k, [skip](uint32_t label) { return label != skip; });
     us.push_back(Seconds(t0) * 1e6);
     for (const AnnHit& h : approx) hits += exact.truth[q].count(h.label);
     total += exact.truth[q].size();
@@ -186,8 +185,7 @@ int MovieLens(const std::string& dir, int threads) {
   reco::content::TextEmbedderOptions options;  // the defaults of `reco train`
   options.num_threads = threads;
   auto t0 = Clock::now();
-  reco::Result<reco::content::TextEmbedder> model =
-      reco::content::TextEmbedder::Fit(docs, options);
+  reco::Result<reco::content::TextEmbedder> model = reco::content::TextEmbedder::Fit(docs, options);
   if (!model.ok()) {
     std::fprintf(stderr, "%s\n", model.status().ToString().c_str());
     return 1;
@@ -211,13 +209,15 @@ int MovieLens(const std::string& dir, int threads) {
     return 1;
   }
   const double build_s = Seconds(t0);
-  std::printf("movielens items=%zu vectors=%zu vocabulary=%zu fit_seconds=%.2f "
-              "embed_seconds=%.3f\n",
-              docs.size(), labels.size(), model->vocabulary_size(), fit_s, embed_s);
+  std::printf(
+      "movielens items=%zu vectors=%zu vocabulary=%zu fit_seconds=%.2f "
+      "embed_seconds=%.3f\n",
+      docs.size(), labels.size(), model->vocabulary_size(), fit_s, embed_s);
   Sweep("movielens", index, labels.size(), dim, build_s, data, labels);
   // What the neighbours look like: Toy Story's.
   std::vector<AnnHit> hits = index.Search(std::span<const float>(data.data(), dim), 6);
-  std::printf("neighbours of %s:", docs[labels[0]].text.substr(0, docs[labels[0]].text.find('\n')).c_str());
+  std::printf("neighbours of %s:",
+              docs[labels[0]].text.substr(0, docs[labels[0]].text.find('\n')).c_str());
   for (const AnnHit& h : hits) {
     const std::string& t = docs[h.label].text;
     std::printf(" [%s %.3f]", t.substr(0, t.find('\n')).c_str(), h.score);

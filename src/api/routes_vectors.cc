@@ -117,14 +117,14 @@ void ApiService::AddItemVectorRoutes(Router& r) {
         if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS ||
             root.get_object().get(object) != simdjson::SUCCESS) {
           return SetStatusError(
-              res, InvalidArgument(R"(body must be a JSON object like {"Vector": [0.1, 0.2]})",
-                                   "body"));
+              res,
+              InvalidArgument(R"(body must be a JSON object like {"Vector": [0.1, 0.2]})", "body"));
         }
         Result<service::ItemVector> vector = ParseItemVector(object, "", false);
         if (!vector.ok()) return SetStatusError(res, vector.status());
         vector->item_id = std::string(req.Param("item_id"));
-        WriteVectorRows(res,
-                        d_.catalogue->PutItemVectors(std::span<const service::ItemVector>(&*vector, 1)));
+        WriteVectorRows(
+            res, d_.catalogue->PutItemVectors(std::span<const service::ItemVector>(&*vector, 1)));
       });
   Add(r,
       {.method = "PUT",

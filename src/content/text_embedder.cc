@@ -52,8 +52,9 @@ Status ValidateTextEmbedderOptions(const TextEmbedderOptions& options) {
         "content.text_dimension");
   }
   if (options.min_df < 1) {
-    return InvalidArgument("content.text_min_df must be >= 1, got " + std::to_string(options.min_df),
-                           "content.text_min_df");
+    return InvalidArgument(
+        "content.text_min_df must be >= 1, got " + std::to_string(options.min_df),
+        "content.text_min_df");
   }
   if (options.max_features < 1) {
     return InvalidArgument(

@@ -30,13 +30,13 @@
 namespace reco::content {
 
 struct TextEmbedderOptions {
-  int dimension = 64;          // output dimension k (1..1024; capped by the catalogue's size)
-  int min_df = 2;              // features of fewer items are left out (>= 1)
-  int max_features = 200000;   // vocabulary size at most (>= 1)
+  int dimension = 64;         // output dimension k (1..1024; capped by the catalogue's size)
+  int min_df = 2;             // features of fewer items are left out (>= 1)
+  int max_features = 200000;  // vocabulary size at most (>= 1)
   TextFeatureOptions features;
-  int power_iterations = 3;    // randomized SVD
+  int power_iterations = 3;  // randomized SVD
   uint64_t seed = 1;
-  int num_threads = 0;         // 0 = number of cores
+  int num_threads = 0;  // 0 = number of cores
 };
 
 // InvalidArgument naming the content.text_* key.

@@ -94,9 +94,9 @@ TEST(TextEmbedder, SvdOfFullRankKeepsTheCosinesOfTfIdf) {
 }
 
 TEST(TextEmbedder, ALowDimensionIsCappedByTheCatalogueAndGroupsSimilarTexts) {
-  const std::vector<TextDocument> docs = {{"1", "机器学习 入门"},   {"2", "机器学习 实战"},
-                                          {"3", "深度学习 入门"},   {"4", "红楼梦 小说"},
-                                          {"5", "三国演义 小说"},   {"6", "西游记 小说"}};
+  const std::vector<TextDocument> docs = {{"1", "机器学习 入门"}, {"2", "机器学习 实战"},
+                                          {"3", "深度学习 入门"}, {"4", "红楼梦 小说"},
+                                          {"5", "三国演义 小说"}, {"6", "西游记 小说"}};
   TextEmbedderOptions o;
   o.dimension = 64;
   o.min_df = 1;
@@ -136,8 +136,8 @@ class TextEmbedderFileTest : public ::testing::Test {
 };
 
 TEST_F(TextEmbedderFileTest, SavesAndLoadsTheSameModel) {
-  const std::vector<TextDocument> docs = {{"1", "toy story"}, {"2", "toy soldiers"},
-                                          {"3", "space story"}};
+  const std::vector<TextDocument> docs = {
+      {"1", "toy story"}, {"2", "toy soldiers"}, {"3", "space story"}};
   TextEmbedderOptions o;
   o.dimension = 3;
   o.min_df = 1;

@@ -53,8 +53,8 @@ uint32_t NextCodePoint(std::string_view text, size_t& i) {
 // Punctuation and symbol blocks outside ASCII that separate words.
 bool IsSeparator(uint32_t cp) {
   if (cp < 0x80) {
-    const bool alnum = (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
-                       (cp >= 'A' && cp <= 'Z');
+    const bool alnum =
+        (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
     return !alnum;
   }
   return cp == kInvalid || (cp >= 0x80 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 ||
@@ -67,10 +67,10 @@ bool IsSeparator(uint32_t cp) {
 }
 
 bool IsCjk(uint32_t cp) {
-  return (cp >= 0x2E80 && cp <= 0x9FFF) ||    // radicals, kana, Han
-         (cp >= 0xAC00 && cp <= 0xD7AF) ||    // Hangul syllables
-         (cp >= 0xF900 && cp <= 0xFAFF) ||    // Han compatibility
-         (cp >= 0x20000 && cp <= 0x3FFFF);    // Han extensions
+  return (cp >= 0x2E80 && cp <= 0x9FFF) ||  // radicals, kana, Han
+         (cp >= 0xAC00 && cp <= 0xD7AF) ||  // Hangul syllables
+         (cp >= 0xF900 && cp <= 0xFAFF) ||  // Han compatibility
+         (cp >= 0x20000 && cp <= 0x3FFFF);  // Han extensions
 }
 
 void AppendUtf8(uint32_t cp, std::string& out) {
@@ -138,9 +138,9 @@ void AppendStrings(simdjson::dom::element value, std::string& out) {
 
 Status ValidateTextFeatureOptions(const TextFeatureOptions& options) {
   if (options.ngram_max < 1 || options.ngram_max > 8) {
-    return InvalidArgument("content.text_ngram_max must be in 1..8, got " +
-                               std::to_string(options.ngram_max),
-                           "content.text_ngram_max");
+    return InvalidArgument(
+        "content.text_ngram_max must be in 1..8, got " + std::to_string(options.ngram_max),
+        "content.text_ngram_max");
   }
   if (options.ngram_min < 1 || options.ngram_min > options.ngram_max) {
     return InvalidArgument("content.text_ngram_min must be in 1..content.text_ngram_max (" +

@@ -17,7 +17,9 @@ TEST(TextWords, SeparatesCjkRunsFromLatinAndAtChinesePunctuation) {
 }
 
 TEST(TextWords, SkipsInvalidUtf8BytesAlone) {
-  EXPECT_EQ(TextWords(std::string("ab\xff" "cd")), (Strings{"ab", "cd"}));
+  EXPECT_EQ(TextWords(std::string("ab\xff"
+                                  "cd")),
+            (Strings{"ab", "cd"}));
   EXPECT_EQ(TextWords(std::string("\xe6\x9c")), Strings{});  // truncated sequence
 }
 

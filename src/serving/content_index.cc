@@ -61,8 +61,8 @@ ContentOptions ContentOptionsFrom(const ContentConfig& config) {
 
 Result<NeighborSource> ParseNeighborSource(std::string_view text) {
   static constexpr std::pair<std::string_view, NeighborSource> kNames[] = {
-      {"auto", NeighborSource::kAuto},       {"collaborative", NeighborSource::kCollaborative},
-      {"content", NeighborSource::kContent}, {"text", NeighborSource::kText},
+      {"auto", NeighborSource::kAuto},         {"collaborative", NeighborSource::kCollaborative},
+      {"content", NeighborSource::kContent},   {"text", NeighborSource::kText},
       {"supplied", NeighborSource::kSupplied}, {"clip", NeighborSource::kClip}};
   if (text.empty()) return NeighborSource::kAuto;
   for (const auto& [name, source] : kNames) {
@@ -108,9 +108,10 @@ Status ContentIndexes::Reload(const std::filesystem::path& data_dir, std::string
   }
   Status installed = Install(model, model ? path : std::filesystem::path());
   if (!problem.ok()) {
-    return problem.WithPrefix("text model of version " +
-                              (run_id.empty() ? std::string("(newest files)") : std::string(run_id)) +
-                              " not loaded, serving without text vectors");
+    return problem.WithPrefix(
+        "text model of version " +
+        (run_id.empty() ? std::string("(newest files)") : std::string(run_id)) +
+        " not loaded, serving without text vectors");
   }
   return installed;
 }
@@ -219,13 +220,14 @@ Status ContentIndexes::CheckItems(std::span<const Item> items) const {
   return Status::Ok();
 }
 
-void ContentIndexes::ApplyItem(const Item& item, uint32_t label,
-                               const content::TextEmbedder* model, Indexes& indexes) {
+void ContentIndexes::ApplyItem(const Item& item, uint32_t label, const content::TextEmbedder* model,
+                               Indexes& indexes) {
   auto upsert = [&](std::string_view kind, const std::vector<float>& v) {
     auto it = indexes.find(kind);
     if (it == indexes.end()) {
-      it = indexes.emplace(std::string(kind), std::make_shared<content::AnnIndex>(v.size(),
-                                                                                  options_.ann))
+      it = indexes
+               .emplace(std::string(kind),
+                        std::make_shared<content::AnnIndex>(v.size(), options_.ann))
                .first;
     }
     if (Status st = it->second->Upsert(label, v); !st.ok()) {
@@ -314,8 +316,8 @@ std::optional<std::vector<float>> ContentIndexes::Vector(std::string_view kind,
   return index->Vector(item);
 }
 
-std::vector<ScoredIndex> ContentIndexes::Search(std::string_view kind,
-                                                std::span<const float> query, size_t k,
+std::vector<ScoredIndex> ContentIndexes::Search(std::string_view kind, std::span<const float> query,
+                                                size_t k,
                                                 const std::function<bool(uint32_t)>& accept) const {
   std::vector<ScoredIndex> out;
   std::shared_ptr<content::AnnIndex> index = Index(kind);
@@ -326,9 +328,8 @@ std::vector<ScoredIndex> ContentIndexes::Search(std::string_view kind,
   return out;
 }
 
-Result<RecommendResult> ContentIndexes::Similar(std::string_view item_id,
-                                                std::string_view category, int n, int offset,
-                                                std::string_view kind,
+Result<RecommendResult> ContentIndexes::Similar(std::string_view item_id, std::string_view category,
+                                                int n, int offset, std::string_view kind,
                                                 std::string* kind_used) const {
   auto view = state_.View(category);
   std::optional<uint32_t> item = view.Find(item_id);
@@ -345,7 +346,8 @@ Result<RecommendResult> ContentIndexes::Similar(std::string_view item_id,
     result.degraded.push_back("content_vector_missing");
     return result;
   }
-  const size_t want = static_cast<size_t>(std::max(offset, 0)) + static_cast<size_t>(std::max(n, 0));
+  const size_t want =
+      static_cast<size_t>(std::max(offset, 0)) + static_cast<size_t>(std::max(n, 0));
   const uint32_t self = *item;
   const std::vector<content::AnnHit> hits = index->Search(
       *query, want, [&](uint32_t label) { return label != self && view.IsRecommendable(label); });

@@ -59,8 +59,8 @@ class ContentTest : public ::testing::Test {
       for (int u = 0; u < 4; ++u) {
         for (int k = 1; k <= 6; ++k) {
           if (rows++) feedback += ",";
-          feedback += R"({"FeedbackType":"like","UserId":")" + genre + "_user" +
-                      std::to_string(u) + R"(","ItemId":")" + genre + std::to_string(k) +
+          feedback += R"({"FeedbackType":"like","UserId":")" + genre + "_user" + std::to_string(u) +
+                      R"(","ItemId":")" + genre + std::to_string(k) +
                       R"(","Timestamp":"2024-01-02T00:00:00Z"})";
         }
       }
@@ -137,13 +137,13 @@ TEST_F(ContentTest, SourceIsValidated) {
 TEST_F(ContentTest, SuppliedVectorsAreValidatedAndServed) {
   HttpResult r = client_->Put("/api/item/scifi1/vector", R"({"Vector":[1,0,0]})");
   ASSERT_EQ(r.status, 200) << r.body;
-  r = client_->Put("/api/items/vectors",
-                   R"([{"ItemId":"scifi2","Vector":[0.9,0.1,0]},)"
-                   R"({"ItemId":"animation1","Vector":[0,0,1]}])");
+  r = client_->Put("/api/items/vectors", R"([{"ItemId":"scifi2","Vector":[0.9,0.1,0]},)"
+                                         R"({"ItemId":"animation1","Vector":[0,0,1]}])");
   ASSERT_EQ(r.status, 200) << r.body;
   // Wrong dimension: 400 naming the field, and nothing of the batch is written.
-  r = client_->Put("/api/items/vectors",
-                   R"([{"ItemId":"animation2","Vector":[0,1,0]},{"ItemId":"animation3","Vector":[0,1]}])");
+  r = client_->Put(
+      "/api/items/vectors",
+      R"([{"ItemId":"animation2","Vector":[0,1,0]},{"ItemId":"animation3","Vector":[0,1]}])");
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(r.body.find("[1].Vector"), std::string::npos) << r.body;
   r = client_->Get("/api/item/animation2");
@@ -158,8 +158,7 @@ TEST_F(ContentTest, SuppliedVectorsAreValidatedAndServed) {
   r = client_->Put("/api/item/no_such_item/vector", R"({"Vector":[1,0,0]})");
   EXPECT_EQ(r.status, 404) << r.body;
   // Gorse's convention on an item write: the labels' embedding, validated the same way.
-  r = client_->Post("/api/item",
-                    R"({"ItemId":"toy9","Labels":{"title":"x","embedding":[0,0]}})");
+  r = client_->Post("/api/item", R"({"ItemId":"toy9","Labels":{"title":"x","embedding":[0,0]}})");
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(r.body.find("Labels.embedding"), std::string::npos) << r.body;
   r = client_->Post("/api/item",
