@@ -131,6 +131,7 @@ class ApiService {
   void AddItemRoutes(Router& router);
   void AddItemEditRoutes(Router& router);
   void AddItemCategoryRoutes(Router& router);
+  void AddItemVectorRoutes(Router& router);  // routes_vectors.cc
   void AddDataSummaryRoute(Router& router);
   void AddFeedbackRoutes(Router& router);
   void AddFeedbackFilterRoutes(Router& router);

@@ -232,6 +232,7 @@ void ApiService::AddItemEditRoutes(Router& r) {
         WriteRows(res, d_.catalogue->DeleteItem(req.Param("item_id")));
       });
   AddItemCategoryRoutes(r);
+  AddItemVectorRoutes(r);
   AddDataSummaryRoute(r);
   Add(r,
       {.method = "GET",

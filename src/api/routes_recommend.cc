@@ -295,9 +295,13 @@ void ApiService::AddNeighborRoutes(Router& r) {
     Add(r,
         {.method = "GET",
          .pattern = pattern,
-         .summary = "Similar items (item-CF neighbours).",
+         .summary = "Similar items: item-CF neighbours, or content neighbours (item vectors) "
+                    "with ?source=content|text|supplied; auto (default) answers an item without "
+                    "collaborative neighbours from its content. Header X-Reco-Source.",
          .tag = "recommendation",
-         .query = kPageQuery,
+         .query = {{"n", "number of items"},
+                   {"offset", "items to skip"},
+                   {"source", "auto (default), collaborative, content, text, supplied, clip"}},
          .response_schema = "Score[]",
          .recommendation = true},
         [this](HttpRequest& req, HttpResponse& res) {
@@ -307,9 +311,17 @@ void ApiService::AddNeighborRoutes(Router& r) {
           auto found = d_.recommend->ItemNeighbors({.id = req.Param("item_id"),
                                                     .category = req.Param("category"),
                                                     .n = page->n,
-                                                    .offset = page->offset});
-          // Like Gorse, an item without neighbours (or unknown) gives an empty list.
-          if (!found.ok()) return WriteScores(res, {});
+                                                    .offset = page->offset,
+                                                    .source = req.Query("source").value_or("")});
+          if (!found.ok()) {
+            const StatusCode code = found.status().code();
+            if (code == StatusCode::kInvalidArgument || code == StatusCode::kUnimplemented) {
+              return SetStatusError(res, found.status());
+            }
+            // Like Gorse, an item without neighbours (or unknown) gives an empty list.
+            return WriteScores(res, {});
+          }
+          if (!found->neighbor_source.empty()) res.AddHeader("X-Reco-Source", found->neighbor_source);
           WriteScoresOf(res, *found);
         });
   }

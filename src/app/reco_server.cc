@@ -36,6 +36,7 @@
 #include "service/scenario_service.h"
 #include "service/tenant_gate.h"
 #include "service/tenant_service.h"
+#include "serving/content_index.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
 #include "serving/realtime.h"
@@ -131,6 +132,7 @@ struct RecoServer::Parts {
   std::unique_ptr<PeriodicTask> registry_follower;  // registry.follow_seconds
   std::unique_ptr<OnlineState> state;
   std::unique_ptr<UserProfiles> profiles;  // refreshed by the user_profiles job and reloads
+  std::unique_ptr<ContentIndexes> content;  // item vectors; rebuilt by each primary reload
   std::unique_ptr<ModelManager> models;
   std::unique_ptr<Recommender> recommender;
   std::unique_ptr<ExposureLog> exposure_log;  // null when the file cannot be opened
@@ -226,7 +228,7 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
                                       .after_delete = [this](std::string_view user_id) {
                                         if (replicas) (void)replicas->OnUserFeedbackDeleted(user_id);
                                       }});
-  catalogue = std::make_unique<service::CatalogueService>(*store, *state, limits);
+  catalogue = std::make_unique<service::CatalogueService>(*store, *state, limits, content.get());
   experiments = std::make_unique<service::ExperimentService>(
       *store, clock, service::ExperimentServiceOptions{.exposure_log = ExposureLogPath(data_dir)});
   experiment_versions = std::make_unique<VersionBundles>(
@@ -234,7 +236,7 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
       &metrics);
   recommend = std::make_unique<service::RecommendService>(
       *recommender, models->bundles(), *state, *rollout, *feedback, clock, experiments.get(),
-      experiment_versions.get());
+      experiment_versions.get(), content.get());
   model = std::make_unique<service::ModelService>(*models, rollout.get(), metrics, data_dir, clock);
   model->SetOnServingChanged([this] {
     if (replicas) (void)replicas->OnModelsChanged();
@@ -311,8 +313,15 @@ void RecoServer::Parts::LoadModels(const std::filesystem::path& data_dir, const 
                        "written); 0 before any model is loaded.");
   models = std::make_unique<ModelManager>(
       data_dir / "models", *state, clock,
-      [loaded_ts, created_ts, profiles = profiles.get()](const ReloadReport& r) {
+      [loaded_ts, created_ts, profiles = profiles.get(), content = content.get(),
+       data_dir](const ReloadReport& r) {
         loaded_ts->Set(static_cast<double>(r.loaded_at) / kMicrosPerSecond);
+        if (r.variant == ServingVariant::kPrimary && content != nullptr) {
+          // The served version's text model; the indexes are rebuilt from the store.
+          if (Status st = content->Reload(data_dir, r.run_id); !st.ok()) {
+            spdlog::warn("event=content_reload_failed reason=\"{}\"", st.ToString());
+          }
+        }
         if (r.variant == ServingVariant::kPrimary) {
           created_ts->Set(static_cast<double>(r.created) / kMicrosPerSecond);
         }
@@ -325,6 +334,10 @@ void RecoServer::Parts::LoadModels(const std::filesystem::path& data_dir, const 
   auto report = models->Reload(/*fail_on_rejected=*/false);
   if (!report.ok()) {
     spdlog::warn("serving without models: {}", report.status().message());
+    // Supplied vectors need no model.
+    if (Status st = content->Rebuild(); !st.ok()) {
+      spdlog::warn("event=content_rebuild_failed reason=\"{}\"", st.ToString());
+    }
     return;
   }
   for (const auto& r : report->rejected) spdlog::warn("model file rejected: {}", r);
@@ -417,6 +430,8 @@ Status RecoServer::Parts::StartHttp(const RecoConfig& config, Router router) {
 Status RecoServer::Parts::Build(const RecoConfig& config, const std::filesystem::path& data_dir,
                                 const Clock& clock, service::TenantService* registry) {
   RECO_RETURN_IF_ERROR(OpenState(config, data_dir));
+  content =
+      std::make_unique<ContentIndexes>(*store, *state, clock, ContentOptionsFrom(config.content));
   LoadModels(data_dir, clock);
   RECO_RETURN_IF_ERROR(BuildRealtime(config, clock));
   BuildServing(config, data_dir, clock);

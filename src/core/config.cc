@@ -307,6 +307,17 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       StringKey("log.level", &c.log_level),
       StringKey("content.clip_model_path", &c.content.clip_model_path),
       StringKey("content.hf_hub_offline", &c.content.hf_hub_offline),
+      BoolKey("content.text_embedder", &c.content.text_embedder),
+      IntKey("content.text_dimension", &c.content.text_dimension),
+      IntKey("content.text_min_df", &c.content.text_min_df),
+      IntKey("content.text_max_features", &c.content.text_max_features),
+      IntKey("content.text_ngram_min", &c.content.text_ngram_min),
+      IntKey("content.text_ngram_max", &c.content.text_ngram_max),
+      StringKey("content.supplied_label", &c.content.supplied_label),
+      IntKey("content.supplied_dimension", &c.content.supplied_dimension),
+      IntKey("content.hnsw_m", &c.content.hnsw_m),
+      IntKey("content.hnsw_ef_construction", &c.content.hnsw_ef_construction),
+      IntKey("content.hnsw_ef_search", &c.content.hnsw_ef_search),
       StringKey("kafka.brokers", &c.kafka.brokers),
       StringKey("kafka.group_id", &c.kafka.group_id),
       StringKey("kafka.item_topic", &c.kafka.item_topic),
@@ -608,6 +619,27 @@ Status RecoConfig::Validate() const {
   bool level_ok = false;
   for (const char* l : kLevels) level_ok = level_ok || log_level == l;
   RECO_RETURN_IF_ERROR(Range(level_ok, "log.level", "trace, debug, info, warn, error, off"));
+  RECO_RETURN_IF_ERROR(Range(content.text_dimension >= 1 && content.text_dimension <= 1024,
+                             "content.text_dimension", "1..1024"));
+  RECO_RETURN_IF_ERROR(Range(content.text_min_df >= 1, "content.text_min_df", ">= 1"));
+  RECO_RETURN_IF_ERROR(
+      Range(content.text_max_features >= 1, "content.text_max_features", ">= 1"));
+  RECO_RETURN_IF_ERROR(Range(content.text_ngram_max >= 1 && content.text_ngram_max <= 8,
+                             "content.text_ngram_max", "1..8"));
+  RECO_RETURN_IF_ERROR(
+      Range(content.text_ngram_min >= 1 && content.text_ngram_min <= content.text_ngram_max,
+            "content.text_ngram_min", "1..content.text_ngram_max"));
+  RECO_RETURN_IF_ERROR(Range(!content.supplied_label.empty() && content.supplied_label.size() <= 64,
+                             "content.supplied_label", "a label name of 1..64 bytes"));
+  RECO_RETURN_IF_ERROR(Range(content.supplied_dimension >= 0 && content.supplied_dimension <= 4096,
+                             "content.supplied_dimension", "0..4096 (0 = the first vector's)"));
+  RECO_RETURN_IF_ERROR(
+      Range(content.hnsw_m >= 2 && content.hnsw_m <= 100, "content.hnsw_m", "2..100"));
+  RECO_RETURN_IF_ERROR(Range(content.hnsw_ef_construction >= content.hnsw_m &&
+                                 content.hnsw_ef_construction <= 10000,
+                             "content.hnsw_ef_construction", "content.hnsw_m..10000"));
+  RECO_RETURN_IF_ERROR(Range(content.hnsw_ef_search >= 1 && content.hnsw_ef_search <= 10000,
+                             "content.hnsw_ef_search", "1..10000"));
   RECO_RETURN_IF_ERROR(
       Range(kafka.batch_size >= 1 && kafka.batch_size <= 100000, "kafka.batch_size", "1..100000"));
   RECO_RETURN_IF_ERROR(

@@ -165,6 +165,22 @@ struct ConsoleConfig {
 struct ContentConfig {
   std::string clip_model_path;  // CLIP_MODEL_PATH: a local CLIP model folder; "" = none
   std::string hf_hub_offline;   // HF_HUB_OFFLINE as set ("1" keeps model libraries offline)
+  // Item vectors (docs/content.md). The built-in text embedder: fitted by `reco train` and the
+  // item_vectors job, served as the "text" vectors.
+  bool text_embedder = true;
+  int text_dimension = 64;         // 1..1024
+  int text_min_df = 2;             // features of fewer items are left out (>= 1)
+  int text_max_features = 200000;  // vocabulary size at most (>= 1)
+  int text_ngram_min = 2;          // character n-grams of each word: 1..text_ngram_max
+  int text_ngram_max = 3;          // ..8
+  // Supplied vectors: the item label holding them (Gorse's `embedding`) and their dimension
+  // (0 = the first vector's).
+  std::string supplied_label = "embedding";
+  int supplied_dimension = 0;
+  // The HNSW index of each vector kind.
+  int hnsw_m = 16;
+  int hnsw_ef_construction = 200;
+  int hnsw_ef_search = 64;
 };
 
 // The Kafka source of reco serve (docs/kafka.md); off while `brokers` is empty.

@@ -284,3 +284,36 @@ TEST(RecoConfig, BadRealtimeSettingsNameTheKey) {
 
 }  // namespace
 }  // namespace reco
+
+namespace reco {
+namespace {
+
+TEST(RecoConfig, ContentKeysAreReadFromTheFileAndTheEnvironmentAndValidated) {
+  auto path = WriteToml("content", "[content]\ntext_dimension = 32\nsupplied_label = \"vec\"\n");
+  ::setenv("RECO_CONTENT_HNSW_EF_SEARCH", "512", 1);
+  Result<RecoConfig> loaded = RecoConfig::Load(path);
+  ::unsetenv("RECO_CONTENT_HNSW_EF_SEARCH");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->content.text_dimension, 32);
+  EXPECT_EQ(loaded->content.supplied_label, "vec");
+  EXPECT_EQ(loaded->content.hnsw_ef_search, 512);
+  EXPECT_TRUE(loaded->content.text_embedder);  // on by default
+  std::filesystem::remove(path);
+
+  auto bad = WriteToml("content_bad", "[content]\ntext_ngram_min = 4\ntext_ngram_max = 3\n");
+  Result<RecoConfig> refused = RecoConfig::Load(bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("content.text_ngram_min"), std::string::npos)
+      << refused.status().message();
+  std::filesystem::remove(bad);
+
+  Result<RecoConfig> example = RecoConfig::Load(RECO_SOURCE_DIR "/reco.toml.example");
+  ASSERT_TRUE(example.ok()) << example.status().ToString();
+  RecoConfig defaults;
+  EXPECT_EQ(example->content.text_dimension, defaults.content.text_dimension);
+  EXPECT_EQ(example->content.hnsw_ef_construction, defaults.content.hnsw_ef_construction);
+  EXPECT_EQ(example->content.supplied_label, defaults.content.supplied_label);
+}
+
+}  // namespace
+}  // namespace reco

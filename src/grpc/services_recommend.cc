@@ -140,7 +140,8 @@ class RecommendServiceImpl final : public v1::RecommendService::CallbackService 
                                           v1::ScoredResponse* res) override {
     return Answer(ctx, "RecommendService/ItemNeighbors", [&](const api::ApiDeps& d) -> Status {
       RECO_RETURN_IF_ERROR(CheckId(req->id(), "id"));
-      service::NeighborsRequest request{.id = req->id(), .category = req->category()};
+      service::NeighborsRequest request{
+          .id = req->id(), .category = req->category(), .source = req->source()};
       RECO_ASSIGN_OR_RETURN(request.n, PageSize(req->n(), d.config->server));
       RECO_ASSIGN_OR_RETURN(request.offset, Offset(req->offset()));
       RECO_ASSIGN_OR_RETURN(service::RecommendResponse found, d.recommend->ItemNeighbors(request));

@@ -28,11 +28,12 @@ Status Cancelled(const JobContext& context, std::string_view step) {
 // `kind` replaced (or added), registered and promoted (the previous version stays one rollback
 // away). The new run has production's params without those starting with `drop_prefix` (none
 // when empty), plus `params`.
-Status PublishReplacedArtifact(const std::filesystem::path& data_dir, std::string_view job,
-                               std::string_view kind, const std::filesystem::path& file,
-                               std::string_view drop_prefix,
-                               const std::map<std::string, std::string>& params,
-                               const Clock& clock) {
+using ReplacedArtifacts = std::vector<std::pair<std::string, std::filesystem::path>>;  // kind, file
+
+Status PublishReplacedArtifacts(const std::filesystem::path& data_dir, std::string_view job,
+                                const ReplacedArtifacts& replaced, std::string_view drop_prefix,
+                                const std::map<std::string, std::string>& params,
+                                const Clock& clock) {
   registry::ModelRegistry reg(data_dir, clock);
   Result<registry::ModelVersion> production = reg.Resolve("production");
   if (!production.ok()) return Status::Ok();  // no registry or no production: files only
@@ -47,20 +48,28 @@ Status PublishReplacedArtifact(const std::filesystem::path& data_dir, std::strin
   RECO_ASSIGN_OR_RETURN(
       registry::RunRecord run,
       tracker.Start(production->algorithm + " (" + std::string(job) + " refresh)", run_params));
-  RECO_ASSIGN_OR_RETURN(
-      registry::RunArtifact fresh,
-      registry::DescribeArtifact(data_dir, file.lexically_relative(data_dir).generic_string(),
-                                 std::string(kind)));
-  for (const registry::RunArtifact& a : production->artifacts) {
-    if (a.kind != kind) run.artifacts.push_back(a);
+  std::vector<registry::RunArtifact> fresh;
+  std::string kinds;
+  for (const auto& [kind, file] : replaced) {
+    RECO_ASSIGN_OR_RETURN(
+        registry::RunArtifact artifact,
+        registry::DescribeArtifact(data_dir, file.lexically_relative(data_dir).generic_string(),
+                                   kind));
+    fresh.push_back(std::move(artifact));
+    kinds += (kinds.empty() ? "" : ",") + kind;
   }
-  run.artifacts.push_back(fresh);
+  for (const registry::RunArtifact& a : production->artifacts) {
+    bool is_replaced = false;
+    for (const auto& [kind, file] : replaced) is_replaced = is_replaced || a.kind == kind;
+    if (!is_replaced) run.artifacts.push_back(a);
+  }
+  for (registry::RunArtifact& a : fresh) run.artifacts.push_back(std::move(a));
   run.data = base.data;
   RECO_RETURN_IF_ERROR(tracker.Finish(run, Status::Ok()));
   RECO_RETURN_IF_ERROR(reg.Register(run).status());
   RECO_RETURN_IF_ERROR(reg.Promote(run.run_id, "production").status());
   spdlog::info("event={}_published run_id={} based_on={} kind={}", job, run.run_id,
-               production->run_id, kind);
+               production->run_id, kinds);
   return Status::Ok();
 }
 
@@ -98,24 +107,26 @@ std::function<Status(std::string_view)> CancelCheckpoint(const JobContext& conte
   };
 }
 
-// Refits the item-CF model alone on the store's snapshot, writes it and, with a model registry,
-// publishes it as a new production version.
+// Refits the item-CF model and the text embedder on the store's snapshot, writes them and,
+// with a model registry, publishes them as a new production version.
 Status RetrainItemVectors(Store& store, const RecoConfig& config,
                           const std::filesystem::path& models_dir, const Clock& clock,
                           const JobContext& context) {
   training::TrainOptions options;
-  options.builtin = {.popularity = false, .latest = false, .itemcf = true};
+  options.builtin = {.popularity = false, .latest = false, .itemcf = true, .text_vectors = true};
   // Old files stay while a registered version names them; cache_cleanup removes the others.
   options.keep_files = std::numeric_limits<size_t>::max();
   options.checkpoint = CancelCheckpoint(context);
   RECO_ASSIGN_OR_RETURN(training::TrainReport report,
                         training::TrainModels(store, config, models_dir, clock, options));
-  const training::ModelTrainStats& itemcf = report.models.back();
-  RECO_RETURN_IF_ERROR(PublishReplacedArtifact(models_dir.parent_path(), kJobItemVectors, "itemcf",
-                                               itemcf.file, "", {}, clock));
-  spdlog::info("event=item_vectors_written file={} items={} entries={}", itemcf.file.string(),
-               itemcf.items, itemcf.entries);
-  return Status::Ok();
+  ReplacedArtifacts replaced;
+  for (const training::ModelTrainStats& model : report.models) {
+    replaced.emplace_back(model.kind, model.file);
+    spdlog::info("event=item_vectors_written kind={} file={} items={} entries={}", model.kind,
+                 model.file.string(), model.items, model.entries);
+  }
+  return PublishReplacedArtifacts(models_dir.parent_path(), kJobItemVectors, replaced, "", {},
+                                  clock);
 }
 
 // Fits the algorithm of recommend.model_config on the store's snapshot, writes its per-user lists
@@ -129,7 +140,7 @@ Status PrecomputeRecs(Store& store, const RecoConfig& config, const std::filesys
         "precompute needs recommend.model_config (a CONFIG.toml from reco tune)");
   }
   training::TrainOptions options;
-  options.builtin = {.popularity = false, .latest = false, .itemcf = false};
+  options.builtin = {.popularity = false, .latest = false, .itemcf = false, .text_vectors = false};
   options.recs = *choice;
   // Old files stay while a registered version names them; cache_cleanup removes the others.
   options.keep_files = std::numeric_limits<size_t>::max();
@@ -137,9 +148,9 @@ Status PrecomputeRecs(Store& store, const RecoConfig& config, const std::filesys
   RECO_ASSIGN_OR_RETURN(training::TrainReport report,
                         training::TrainModels(store, config, data_dir / "models", clock, options));
   const training::ModelTrainStats& recs = report.models.back();
-  RECO_RETURN_IF_ERROR(PublishReplacedArtifact(data_dir, kJobPrecompute, UserRecsModel::kKind,
-                                               recs.file, "eval.", training::ChoiceParams(*choice),
-                                               clock));
+  RECO_RETURN_IF_ERROR(PublishReplacedArtifacts(
+      data_dir, kJobPrecompute, {{std::string(UserRecsModel::kKind), recs.file}}, "eval.",
+      training::ChoiceParams(*choice), clock));
   spdlog::info("event=precompute_written file={} algo={} users={} entries={} seconds={:.3f}",
                recs.file.string(), choice->algo, report.users, recs.entries, recs.seconds);
   return Status::Ok();

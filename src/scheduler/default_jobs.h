@@ -25,8 +25,9 @@ inline constexpr std::string_view kJobCacheCleanup = "cache_cleanup";
 
 // train: TrainModels into DATA_DIR/models (popularity, latest, item-CF; retention) — `reco
 // worker` and `reco serve` replace it with a pipeline run;
-// item_vectors: refits the item-CF model alone and writes it; with a model registry, publishes
-// it as a new production version (production's files with item-CF replaced);
+// item_vectors: refits the item-CF model and the text embedder (content.text_embedder) and writes
+// them; with a model registry, publishes them as a new production version (production's files
+// with item-CF and textvec replaced);
 // cache_cleanup: without a registry, the newest 3 model files per kind are kept; with one, the
 // registry's retention runs and files no version refers to are kept only among the newest 3.
 // precompute: fits the algorithm of recommend.model_config (a CONFIG.toml from `reco tune`,

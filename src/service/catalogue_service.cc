@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "content/vectors.h"
+
 namespace reco::service {
 
 Result<DataSummary> CatalogueService::Summary(int recent) {
@@ -21,8 +23,9 @@ Result<DataSummary> CatalogueService::Summary(int recent) {
   return summary;
 }
 
-CatalogueService::CatalogueService(Store& store, OnlineState& state, CatalogueLimitsFn limits)
-    : store_(store), state_(state), limits_(std::move(limits)) {}
+CatalogueService::CatalogueService(Store& store, OnlineState& state, CatalogueLimitsFn limits,
+                                   ContentIndexes* content)
+    : store_(store), state_(state), limits_(std::move(limits)), content_(content) {}
 
 Status CatalogueService::CheckLimits(size_t users, size_t items) {
   if (!limits_) return Status::Ok();
@@ -77,22 +80,62 @@ Result<Page<User>> CatalogueService::ListUsers(const ListPageRequest& request) {
 
 Result<RowsAffected> CatalogueService::PutItems(std::span<const Item> items) {
   RECO_RETURN_IF_ERROR(CheckLimits(0, items.size()));
+  if (content_ != nullptr) RECO_RETURN_IF_ERROR(content_->CheckItems(items));
   RECO_ASSIGN_OR_RETURN(int64_t n, store_.InsertItems(items));
   for (const Item& item : items) state_.UpsertItem(item);
+  if (content_ != nullptr) content_->ItemsWritten(items);
+  return RowsAffected{n};
+}
+
+Result<RowsAffected> CatalogueService::PutItemVectors(std::span<const ItemVector> vectors) {
+  if (content_ == nullptr) return FailedPrecondition("item vectors are not served here");
+  const std::string& label = content_->options().supplied_label;
+  std::vector<Item> items;
+  items.reserve(vectors.size());
+  size_t batch_dim = 0;
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    const std::string field =
+        vectors.size() > 1 ? "[" + std::to_string(i) + "].Vector" : std::string("Vector");
+    RECO_RETURN_IF_ERROR(content_->CheckSuppliedVector(vectors[i].vector, field));
+    if (batch_dim == 0) batch_dim = vectors[i].vector.size();
+    if (vectors[i].vector.size() != batch_dim) {
+      return InvalidArgument(field + ": the vector has " +
+                                 std::to_string(vectors[i].vector.size()) +
+                                 " values, the batch's first has " + std::to_string(batch_dim),
+                             field);
+    }
+    Result<Item> item = store_.GetItem(vectors[i].item_id);
+    if (!item.ok()) return item.status();
+    RECO_ASSIGN_OR_RETURN(item->labels_json,
+                          content::WithVectorLabel(item->labels_json, label, vectors[i].vector,
+                                                   field));
+    items.push_back(std::move(item).value());
+  }
+  // One atomic batch: every vector is written, or none.
+  RECO_ASSIGN_OR_RETURN(int64_t n, store_.InsertItems(items));
+  for (const Item& item : items) state_.UpsertItem(item);
+  content_->ItemsWritten(items);
   return RowsAffected{n};
 }
 
 Result<Item> CatalogueService::GetItem(std::string_view item_id) { return store_.GetItem(item_id); }
 
 Result<RowsAffected> CatalogueService::PatchItem(std::string_view item_id, const ItemPatch& patch) {
+  if (content_ != nullptr && patch.labels_json) {
+    Item labels;
+    labels.labels_json = *patch.labels_json;
+    RECO_RETURN_IF_ERROR(content_->CheckItems(std::span<const Item>(&labels, 1)));
+  }
   RECO_ASSIGN_OR_RETURN(int64_t n, store_.ModifyItem(item_id, patch));
   state_.PatchItem(item_id, patch);
+  if (content_ != nullptr) content_->ItemChanged(item_id);
   return RowsAffected{n};
 }
 
 Result<RowsAffected> CatalogueService::DeleteItem(std::string_view item_id) {
   RECO_ASSIGN_OR_RETURN(int64_t n, store_.DeleteItem(item_id));
   state_.DeleteItem(item_id);
+  if (content_ != nullptr) content_->ItemDeleted(item_id);
   return RowsAffected{n};
 }
 
@@ -116,6 +159,7 @@ void CatalogueService::MirrorCategories(std::string_view item_id) {
   // The store holds the merged list; an item it cannot read back keeps its online categories.
   if (Result<Item> item = store_.GetItem(item_id); item.ok()) {
     state_.SetItemCategories(item_id, item->categories);
+    if (content_ != nullptr) content_->ItemsWritten(std::span<const Item>(&*item, 1));
   }
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "service/feedback_service.h"
+#include "serving/content_index.h"
 #include "serving/online_state.h"
 #include "store/store.h"
 
@@ -21,6 +22,12 @@ namespace reco::service {
 struct ListPageRequest {
   std::string cursor;  // "" for the first page
   int n = 10;
+};
+
+// PUT /api/item/{id}/vector and PUT /api/items/vectors: an item's supplied vector.
+struct ItemVector {
+  std::string item_id;
+  std::vector<float> vector;
 };
 
 struct ItemCategoryRequest {
@@ -38,7 +45,10 @@ class CatalogueService {
  public:
   // `limits`: the tenant's max_users / max_items (a batch that could go past one is refused with
   // PermissionDenied naming the quota; every row of a batch counts as new).
-  CatalogueService(Store& store, OnlineState& state, CatalogueLimitsFn limits = {});
+  // `content`, when given, sees every item write at once (new and changed items get their
+  // vectors, deleted ones leave the indexes) and checks supplied vectors before the store does.
+  CatalogueService(Store& store, OnlineState& state, CatalogueLimitsFn limits = {},
+                   ContentIndexes* content = nullptr);
 
   // Counts of users, items and feedback, and the `recent` feedback rows written last (by write
   // order, newest first; 0..1000).
@@ -59,6 +69,12 @@ class CatalogueService {
   // Deletes the item and its feedback.
   Result<RowsAffected> DeleteItem(std::string_view item_id);
   Result<Page<Item>> ListItems(const ListPageRequest& request);
+  // Sets the supplied vector of existing items (the label content.supplied_label of their
+  // Labels, Gorse's `embedding`), all or none: InvalidArgument naming the field ("Vector",
+  // "[i].Vector") for a vector of the wrong dimension or with a value that is not finite,
+  // NotFound naming an unknown item; nothing is written then. FailedPrecondition without
+  // content indexes.
+  Result<RowsAffected> PutItemVectors(std::span<const ItemVector> vectors);
   Result<RowsAffected> AddItemCategory(const ItemCategoryRequest& request);
   Result<RowsAffected> RemoveItemCategory(const ItemCategoryRequest& request);
 
@@ -72,6 +88,7 @@ class CatalogueService {
   Store& store_;
   OnlineState& state_;
   CatalogueLimitsFn limits_;
+  ContentIndexes* content_;
 };
 
 }  // namespace reco::service

@@ -1,7 +1,10 @@
 #include "service/recommend_service.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
+
+#include "content/vectors.h"
 
 namespace reco::service {
 namespace {
@@ -21,7 +24,8 @@ std::vector<ExposureExperimentRef> ExposureNames(const experiment::ServingPlan& 
 RecommendService::RecommendService(const Recommender& recommender, const BundleHolder& primary,
                                    const OnlineState& state, Rollout& rollout,
                                    FeedbackService& feedback, const Clock& clock,
-                                   ExperimentService* experiments, VersionBundles* versions)
+                                   ExperimentService* experiments, VersionBundles* versions,
+                                   const ContentIndexes* content)
     : recommender_(recommender),
       primary_(primary),
       state_(state),
@@ -29,7 +33,8 @@ RecommendService::RecommendService(const Recommender& recommender, const BundleH
       feedback_(feedback),
       clock_(clock),
       experiments_(experiments),
-      versions_(versions) {}
+      versions_(versions),
+      content_(content) {}
 
 experiment::ServingPlan RecommendService::Plan(std::string_view user_id,
                                                std::string_view scenario) const {
@@ -181,10 +186,41 @@ void RecommendService::RecordServed(const ListRequest& request, std::string_view
 }
 
 Result<RecommendResponse> RecommendService::ItemNeighbors(const NeighborsRequest& request) {
+  RECO_ASSIGN_OR_RETURN(NeighborSource source, ParseNeighborSource(request.source));
+  if (source == NeighborSource::kClip) {
+    return Unimplemented(
+        "source clip: image-text (CLIP) vectors are not implemented yet (docs/content.md)");
+  }
   RecommendResponse response = Snapshot();
+  if (source == NeighborSource::kAuto) {
+    // Collaborative when the served model has neighbours for the item, else content.
+    const ModelBundle* bundle = response.bundle.get();
+    std::optional<uint32_t> item = state_.FindItem(request.id);
+    const bool collaborative = content_ == nullptr ||
+                               (bundle != nullptr && bundle->has_itemcf() && item &&
+                                !bundle->Neighbors(*item).empty());
+    source = collaborative ? NeighborSource::kCollaborative : NeighborSource::kContent;
+  }
+  if (source == NeighborSource::kCollaborative) {
+    RECO_ASSIGN_OR_RETURN(response.result,
+                          recommender_.Similar(response.bundle.get(), request.id, request.category,
+                                               request.n, request.offset));
+    response.neighbor_source = "collaborative";
+    return response;
+  }
+  std::string_view kind;  // kContent: the item's supplied vector, else its text vector
+  if (source == NeighborSource::kText) kind = content::kKindText;
+  if (source == NeighborSource::kSupplied) kind = content::kKindSupplied;
+  if (content_ == nullptr) {
+    if (!state_.FindItem(request.id)) {
+      return NotFound("item " + std::string(request.id) + " not found");
+    }
+    response.result.degraded.push_back("content_vector_missing");
+    return response;
+  }
   RECO_ASSIGN_OR_RETURN(response.result,
-                        recommender_.Similar(response.bundle.get(), request.id, request.category,
-                                             request.n, request.offset));
+                        content_->Similar(request.id, request.category, request.n, request.offset,
+                                          kind, &response.neighbor_source));
   return response;
 }
 

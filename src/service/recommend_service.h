@@ -28,6 +28,7 @@
 #include "service/experiment_service.h"
 #include "service/feedback_service.h"
 #include "serving/bundle.h"
+#include "serving/content_index.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
 #include "serving/recommender.h"
@@ -70,6 +71,8 @@ struct RecommendResponse {
   // The A/B experiments that applied to the request, with the user's variant, by layer
   // (X-Reco-Experiments); empty when none.
   std::vector<experiment::Assignment> experiments;
+  // Item neighbours: where they came from ("collaborative", "text", "supplied"; X-Reco-Source).
+  std::string neighbor_source;
   // The bundle's creation time as RFC 3339 text ("" without one): /similar's model_version.
   std::string_view created_text() const {
     return bundle == nullptr ? std::string_view() : std::string_view(bundle->created_text());
@@ -106,6 +109,9 @@ struct NeighborsRequest {
   std::string_view user_id;   // item-detail only: the viewing user ("" = anonymous)
   int n = 10;
   int offset = 0;
+  // Item neighbours only (serving/content_index.h, ParseNeighborSource): "" or "auto" =
+  // collaborative when the model has neighbours for the item, else content.
+  std::string_view source;
 };
 
 class RecommendService {
@@ -116,7 +122,7 @@ class RecommendService {
   RecommendService(const Recommender& recommender, const BundleHolder& primary,
                    const OnlineState& state, Rollout& rollout, FeedbackService& feedback,
                    const Clock& clock, ExperimentService* experiments = nullptr,
-                   VersionBundles* versions = nullptr);
+                   VersionBundles* versions = nullptr, const ContentIndexes* content = nullptr);
 
   // The canary answers users in its fraction, the primary the others, unless an experiment's
   // variant names a model version for the user; the list is logged. Errors are the
@@ -140,7 +146,8 @@ class RecommendService {
   // Popular and latest lists are logged as scenario "popular[/category]" / "latest[/category]".
   RecommendResponse Popular(const ListRequest& request);
   RecommendResponse Latest(const ListRequest& request);
-  // NotFound for an unknown item.
+  // NotFound for an unknown item; InvalidArgument naming "source"; Unimplemented for source
+  // "clip". Content neighbours come from `content` (none without it: an empty list).
   Result<RecommendResponse> ItemNeighbors(const NeighborsRequest& request);
   RecommendResponse UserNeighbors(const NeighborsRequest& request);
   // NotFound for an unknown item.
@@ -165,6 +172,7 @@ class RecommendService {
   const Clock& clock_;
   ExperimentService* experiments_;
   VersionBundles* versions_;
+  const ContentIndexes* content_;
   SessionPages sessions_;
 };
 

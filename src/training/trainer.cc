@@ -7,6 +7,8 @@
 #include <optional>
 
 #include "algo/scorer.h"
+#include "content/text_embedder.h"
+#include "content/text_features.h"
 #include "core/file_util.h"
 #include "data/dataset.h"
 #include "models/itemcf.h"
@@ -35,6 +37,7 @@ struct FittedModels {
   std::optional<LatestModel> latest;
   std::optional<ItemCfModel> itemcf;
   std::optional<UserRecsModel> recs;
+  std::optional<content::TextEmbedder> textvec;
 };
 
 Status Checkpoint(const TrainOptions& options, std::string_view step) {
@@ -105,6 +108,41 @@ Result<UserRecsModel> FitRecs(const Dataset& dataset, const AlgorithmChoice& cho
   return recs;
 }
 
+content::TextEmbedderOptions TextOptions(const ContentConfig& config, int num_threads) {
+  content::TextEmbedderOptions o;
+  o.dimension = config.text_dimension;
+  o.min_df = config.text_min_df;
+  o.max_features = config.text_max_features;
+  o.features = {.ngram_min = config.text_ngram_min, .ngram_max = config.text_ngram_max};
+  o.num_threads = num_threads;
+  return o;
+}
+
+// Fits the text embedder on every item's text (content/text_features.h, ItemText). A catalogue
+// without text enough for one feature gives no model (nullopt), not an error.
+Result<std::optional<content::TextEmbedder>> FitTextVectors(Store& store, const RecoConfig& config,
+                                                            const TrainOptions& options,
+                                                            TrainReport& report) {
+  Stopwatch watch;
+  std::vector<content::TextDocument> docs;
+  RECO_RETURN_IF_ERROR(store.ScanItems([&](const Item& item) {
+    docs.push_back({item.item_id, content::ItemText(item, config.content.supplied_label)});
+  }));
+  Result<content::TextEmbedder> model =
+      content::TextEmbedder::Fit(docs, TextOptions(config.content, options.num_threads));
+  if (!model.ok() && model.status().code() == StatusCode::kFailedPrecondition) {
+    spdlog::info("event=text_vectors_skipped reason=\"{}\"", model.status().message());
+    return std::optional<content::TextEmbedder>();
+  }
+  if (!model.ok()) return model.status().WithPrefix(content::TextEmbedder::kKind);
+  report.models.push_back({std::string(content::TextEmbedder::kKind),
+                           model->documents(),
+                           model->vocabulary_size(),
+                           watch.Seconds(),
+                           {}});
+  return std::optional<content::TextEmbedder>(std::move(model).value());
+}
+
 Result<FittedModels> FitAll(const Dataset& dataset, const RecommendConfig& config,
                             const TrainOptions& options, TimestampUs now, TrainReport& report) {
   FittedModels models;
@@ -145,6 +183,7 @@ Status WriteAll(const FittedModels& models, const std::filesystem::path& dir, Tr
   if (status.ok()) status = write(models.latest);
   if (status.ok()) status = write(models.itemcf);
   if (status.ok()) status = write(models.recs);
+  if (status.ok()) status = write(models.textvec);
   if (!status.ok()) {
     for (const std::filesystem::path& path : written) {
       std::error_code ec;
@@ -176,6 +215,15 @@ Result<TrainReport> TrainModels(Store& store, const RecoConfig& config,
 
   RECO_ASSIGN_OR_RETURN(FittedModels models,
                         FitAll(dataset, config.recommend, options, clock.NowMicros(), report));
+  if (options.builtin.text_vectors && config.content.text_embedder) {
+    RECO_ASSIGN_OR_RETURN(models.textvec, FitTextVectors(store, config, options, report));
+    if (models.textvec) {
+      models.textvec->set_info(ModelInfo{.snapshot_id = report.snapshot_id});
+      const ModelTrainStats& stats = report.models.back();
+      spdlog::info("event=model_fitted kind={} items={} entries={} seconds={:.3f}", stats.kind,
+                   stats.items, stats.entries, stats.seconds);
+    }
+  }
   report.created = clock.NowMicros();
   RECO_RETURN_IF_ERROR(Checkpoint(options, "before writing the model"));
   Stopwatch write_watch;

@@ -29,14 +29,17 @@ struct BuiltinModels {
   bool popularity = true;
   bool latest = true;
   bool itemcf = true;
+  // The built-in text embedder (content/text_embedder.h, kind "textvec"), fitted on the items'
+  // text when content.text_embedder is on; a catalogue without any text skips it (logged).
+  bool text_vectors = true;
 };
 
 struct TrainOptions {
   int num_threads = 0;         // item-CF and list threads; 0 = number of cores
   bool show_progress = false;  // progress lines on stderr
   size_t keep_files = 3;       // newest files kept per kind (retention)
-  // All three by default; the worker's item_vectors job refits item-CF alone and its precompute
-  // job only `recs`.
+  // All four by default; the worker's item_vectors job refits item-CF and the text vectors, its
+  // precompute job only `recs`.
   BuiltinModels builtin;
   // The algorithm whose per-user lists are precomputed (recommend.recs_per_user items each),
   // fitted with exactly these settings; none = no lists.
@@ -63,7 +66,7 @@ struct TrainReport {
   double dataset_seconds = 0;
   double write_seconds = 0;
   TimestampUs created = 0;
-  std::vector<ModelTrainStats> models;         // popularity, latest, itemcf, then recs
+  std::vector<ModelTrainStats> models;         // popularity, latest, itemcf, recs, then textvec
   std::vector<std::filesystem::path> removed;  // old files deleted by retention
 };
 

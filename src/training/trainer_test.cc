@@ -31,10 +31,13 @@ TEST(Trainer, TrainsWritesAndReloadsAllModels) {
   EXPECT_EQ(report->users, 8u);
   EXPECT_EQ(report->items, 6u);
   EXPECT_EQ(report->created, clock.NowMicros());
-  ASSERT_EQ(report->models.size(), 3u);
+  // The items' categories are text enough for the built-in text embedder (on by default).
+  ASSERT_EQ(report->models.size(), 4u);
   EXPECT_EQ(report->models[0].kind, "popularity");
   EXPECT_EQ(report->models[1].kind, "latest");
   EXPECT_EQ(report->models[2].kind, "itemcf");
+  EXPECT_EQ(report->models[3].kind, "textvec");
+  EXPECT_EQ(report->models[3].items, 6u);  // items with text
   EXPECT_EQ(report->models[1].entries, 5u);  // item5 is hidden
   for (const ModelTrainStats& stats : report->models) {
     EXPECT_TRUE(std::filesystem::exists(stats.file)) << stats.kind;
@@ -81,7 +84,7 @@ TEST(Trainer, RetentionKeepsThreeRunsPerKind) {
   }
   Result<std::vector<ModelFile>> files = ListModelFiles(dir.path());
   ASSERT_TRUE(files.ok());
-  EXPECT_EQ(files->size(), 9u);
+  EXPECT_EQ(files->size(), 12u);  // 3 per kind: popularity, latest, itemcf, textvec
 }
 
 TEST(Trainer, StoreFailureWritesNothing) {

@@ -34,7 +34,8 @@ Status RecordTrainReport(const TrainReport& report, const std::filesystem::path&
   run.artifacts.clear();
   std::string algorithm;
   for (const ModelTrainStats& m : report.models) {
-    algorithm += (algorithm.empty() ? "" : "+") + m.kind;
+    // The text embedder recommends nothing by itself: not part of the algorithm's name.
+    if (m.kind != "textvec") algorithm += (algorithm.empty() ? "" : "+") + m.kind;
     run.metrics[m.kind + ".items"] = static_cast<double>(m.items);
     run.metrics[m.kind + ".entries"] = static_cast<double>(m.entries);
     run.metrics[m.kind + ".fit_seconds"] = m.seconds;

@@ -505,10 +505,12 @@ TEST_F(ApiRoutes, MetricsAndOpenApiDescribeEveryRoute) {
                            "/api/v1/analytics/top-items",
                            "/api/v1/analytics/coverage",
                            "/api/v1/analytics/realtime",
-                           "/api/non-personalized/{name}"}) {
+                           "/api/non-personalized/{name}",
+                           "/api/item/{item_id}/vector",
+                           "/api/items/vectors"}) {
     EXPECT_TRUE(paths.count(path)) << path << " missing from openapi.json";
   }
-  EXPECT_EQ(paths.size(), 79u);
+  EXPECT_EQ(paths.size(), 81u);
 }
 
 TEST(ApiKey, RequiredOnDataRoutesWhenConfiguredButNotOnHealth) {
