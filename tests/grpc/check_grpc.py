@@ -835,8 +835,17 @@ def scenarios_and_experiments(grpc, server, channel):
     _, body, _ = server.rest("GET", "/api/v1/experiments/g_exp")
     same("POST /api/v1/experiments/{id}/stop", experiment_rest_view(body),
          experiment_grpc_view(stopped))
-    _, body, _ = server.rest("GET", "/api/v1/experiments/g_exp/results")
-    g = experiments.GetResults(E.ExperimentId(id="g_exp"))
+    # The exposure log is written behind the requests (a writer thread), so the served lists
+    # reach the results within a moment: read both transports until the log has them all and
+    # the two agree, then compare.
+    deadline = time.monotonic() + 10
+    while True:
+        _, body, _ = server.rest("GET", "/api/v1/experiments/g_exp/results")
+        g = experiments.GetResults(E.ExperimentId(id="g_exp"))
+        settled = body["log"]["lines"] > 0 and body["log"]["lines"] == g.log.lines
+        if settled or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     same("GET /api/v1/experiments/{id}/results", results_rest_view(body), results_grpc_view(g))
     check(g.HasField("computed_at") and g.HasField("srm") and g.HasField("log"),
           f"results without computed_at, srm or log: {g}")
