@@ -2,31 +2,19 @@
 // test PostgreSQL server: the data goes to the database, the model files to the data directory,
 // and an unreachable database stops every command naming the URL with its password masked.
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 #include <signal.h>
 
 #include <filesystem>
 #include <string>
 
 #include "store/testing/test_postgres.h"
+#include "tests/integration/pg_query.h"
 #include "tests/integration/test_server.h"
 
 namespace reco::itest {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The first column of the first row of `sql` on `url` ("" when none).
-std::string Sql(const std::string& url, const std::string& sql) {
-  PGconn* conn = PQconnectdb(url.c_str());
-  PGresult* res = PQexec(conn, sql.c_str());
-  std::string out;
-  if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0) out = PQgetvalue(res, 0, 0);
-  EXPECT_EQ(PQresultStatus(res), PGRES_TUPLES_OK) << PQresultErrorMessage(res);
-  PQclear(res);
-  PQfinish(conn);
-  return out;
-}
 
 TEST(PostgresEndToEnd, ImportTrainAndServeARecommendation) {
   auto url = testing::TestPostgres::CreateDatabase("reco_itest_e2e");
@@ -44,8 +32,8 @@ TEST(PostgresEndToEnd, ImportTrainAndServeARecommendation) {
   ASSERT_TRUE(RunReco({"import", "--data-dir", data.string(), src.string()}, log, env).Ok())
       << ReadFile(log);
   // The rows are in PostgreSQL, not in a SQLite file of the data directory.
-  EXPECT_EQ(Sql(*url, "SELECT count(*) FROM users"), "200");
-  EXPECT_GT(std::stoll(Sql(*url, "SELECT count(*) FROM feedback")), 1000);
+  EXPECT_EQ(PgQuery(*url, "SELECT count(*) FROM users"), "200");
+  EXPECT_GT(std::stoll(PgQuery(*url, "SELECT count(*) FROM feedback")), 1000);
   EXPECT_FALSE(fs::exists(data / "reco.db"));
   ASSERT_TRUE(RunReco({"train", "--data-dir", data.string()}, log, env).Ok()) << ReadFile(log);
   EXPECT_TRUE(fs::exists(data / "models"));  // model files stay on local disk
@@ -56,14 +44,14 @@ TEST(PostgresEndToEnd, ImportTrainAndServeARecommendation) {
   ASSERT_EQ(server.Start(data, options), "");
   HttpClient c(server.port());
   const std::string user =
-      Sql(*url, "SELECT user_id FROM feedback GROUP BY user_id ORDER BY count(*) DESC, 1 LIMIT 1");
+      PgQuery(*url, "SELECT user_id FROM feedback GROUP BY user_id ORDER BY count(*) DESC, 1 LIMIT 1");
   HttpResult recs = c.Get("/api/recommend/" + user + "?n=5");
   ASSERT_EQ(recs.status, 200) << recs.body;
   EXPECT_EQ(StringArray(recs.body).size(), 5u) << recs.body;
   // A write through the server lands in the database.
   HttpResult like = c.Post("/api/feedback", "[" + FeedbackJson("like", "pg_newcomer", "i1") + "]");
   ASSERT_EQ(like.status, 200) << like.body;
-  EXPECT_EQ(Sql(*url, "SELECT count(*) FROM feedback WHERE user_id = 'pg_newcomer'"), "1");
+  EXPECT_EQ(PgQuery(*url, "SELECT count(*) FROM feedback WHERE user_id = 'pg_newcomer'"), "1");
   EXPECT_EQ(c.Get("/api/health/ready").status, 200);
   EXPECT_TRUE(server.Stop(SIGTERM).Ok()) << server.log();
   EXPECT_FALSE(fs::exists(data / "reco.db"));

@@ -5,7 +5,6 @@
 // through A is served by B without registry polling; the scheduler has one leader, by the lock
 // in Redis. And a configured Redis that cannot be reached stops reco serve naming the URL.
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 
 #include "cache/testing/test_redis.h"
 #include "store/testing/test_postgres.h"
+#include "tests/integration/pg_query.h"
 #include "tests/integration/test_server.h"
 
 namespace reco::itest {
@@ -28,17 +28,6 @@ namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
 const Headers kAuth = {{"Authorization", "Bearer tok"}};
-
-std::string Sql(const std::string& url, const std::string& sql) {
-  PGconn* conn = PQconnectdb(url.c_str());
-  PGresult* res = PQexec(conn, sql.c_str());
-  std::string out;
-  if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0) out = PQgetvalue(res, 0, 0);
-  EXPECT_EQ(PQresultStatus(res), PGRES_TUPLES_OK) << PQresultErrorMessage(res);
-  PQclear(res);
-  PQfinish(conn);
-  return out;
-}
 
 // The value of the first metric line starting with `series` (-1 when absent).
 double Metric(const std::string& text, const std::string& series) {
@@ -101,7 +90,7 @@ class ReplicasTest : public ::testing::Test {
     ASSERT_EQ(b_.Start(data_, {.env = env_}), "");
     ca_ = std::make_unique<HttpClient>(a_.port());
     cb_ = std::make_unique<HttpClient>(b_.port());
-    user_ = Sql(pg_url_,
+    user_ = PgQuery(pg_url_,
                 "SELECT user_id FROM feedback GROUP BY user_id ORDER BY count(*) DESC, 1 LIMIT 1");
     ASSERT_FALSE(user_.empty());
   }
@@ -174,7 +163,7 @@ TEST_F(ReplicasTest, TheSchedulerHasOneLeaderByTheLockInRedis) {
   EXPECT_NE(leader_log.find("event=scheduler_leader"), std::string::npos);
   EXPECT_NE(leader_log.find("lock=cache fencing_token="), std::string::npos) << leader_log;
   // The store's lease table was not used.
-  EXPECT_EQ(Sql(pg_url_, "SELECT count(*) FROM leases"), "0");
+  EXPECT_EQ(PgQuery(pg_url_, "SELECT count(*) FROM leases"), "0");
 }
 
 TEST_F(ReplicasTest, RedisStoppedAndRestartedIsSurvivedAndSharingRecovers) {
