@@ -12,7 +12,7 @@ PACKAGES=(
   curl wrk nginx sqlite3 python3 ccache openssl
   prometheus prometheus-alertmanager python3-yaml
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf
-  librdkafka-dev libhiredis-dev redis-server
+  librdkafka-dev libhiredis-dev redis-server libhnswlib-dev
   libjpeg-dev libpng-dev python3-torch python3-numpy
   docker-compose systemd dpkg-dev docker.io debootstrap iproute2
   chromium chromium-driver python3-selenium fonts-wqy-microhei
