@@ -199,12 +199,19 @@ std::optional<std::vector<float>> AnnIndex::Vector(uint32_t label) const {
   return std::vector<float>(row, row + dimension_);
 }
 
+std::optional<std::vector<float>> AnnIndex::UnitQuery(std::span<const float> query,
+                                                      size_t k) const {
+  if (k == 0 || query.size() != dimension_) return std::nullopt;
+  std::vector<float> unit(query.begin(), query.end());
+  if (!NormalizeInPlace(unit)) return std::nullopt;
+  return unit;
+}
+
 std::vector<AnnHit> AnnIndex::Search(std::span<const float> query, size_t k,
                                      const std::function<bool(uint32_t)>& accept) const {
   std::vector<AnnHit> out;
-  if (k == 0 || query.size() != dimension_) return out;
-  std::vector<float> unit(query.begin(), query.end());
-  if (!NormalizeInPlace(unit)) return out;
+  std::optional<std::vector<float>> unit = UnitQuery(query, k);
+  if (!unit) return out;
   std::shared_lock lock(mu_);
   const size_t live = rows_.size();
   if (live == 0) return out;
@@ -213,7 +220,7 @@ std::vector<AnnHit> AnnIndex::Search(std::span<const float> query, size_t k,
     out.clear();
     std::priority_queue<std::pair<float, hnswlib::labeltype>> found;
     try {
-      found = graph_->searchKnn(unit.data(), fetch);
+      found = graph_->searchKnn(unit->data(), fetch);
     } catch (const std::exception&) {
       return {};
     }
@@ -235,16 +242,15 @@ std::vector<AnnHit> AnnIndex::Search(std::span<const float> query, size_t k,
 std::vector<AnnHit> AnnIndex::ExactSearch(std::span<const float> query, size_t k,
                                           const std::function<bool(uint32_t)>& accept) const {
   std::vector<AnnHit> out;
-  if (k == 0 || query.size() != dimension_) return out;
-  std::vector<float> unit(query.begin(), query.end());
-  if (!NormalizeInPlace(unit)) return out;
+  std::optional<std::vector<float>> unit = UnitQuery(query, k);
+  if (!unit) return out;
   std::shared_lock lock(mu_);
   for (size_t row = 0; row < row_labels_.size(); ++row) {
     const uint32_t label = row_labels_[row];
     if (label == kNoLabel || (accept && !accept(label))) continue;
     const float* v = vectors_.data() + row * dimension_;
     float dot = 0;
-    for (size_t j = 0; j < dimension_; ++j) dot += v[j] * unit[j];
+    for (size_t j = 0; j < dimension_; ++j) dot += v[j] * (*unit)[j];
     out.push_back({label, dot});
   }
   const size_t keep = std::min(k, out.size());

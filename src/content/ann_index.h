@@ -81,6 +81,9 @@ class AnnIndex {
                                   const std::function<bool(uint32_t)>& accept = {}) const;
 
  private:
+  // `query` as a unit vector, or nullopt when it cannot be searched (k = 0, wrong dimension,
+  // zero or non-finite).
+  std::optional<std::vector<float>> UnitQuery(std::span<const float> query, size_t k) const;
   void ReserveLocked(size_t more);
   Status UpsertLocked(uint32_t label, std::span<const float> unit);
 
