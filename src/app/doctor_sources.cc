@@ -7,6 +7,8 @@
 #include "app/doctor.h"
 #include "cache/open_cache.h"
 #include "cache/redis/redis_cache.h"
+#include "clip/clip_config.h"
+#include "clip/clip_model.h"
 #include "core/time.h"
 #include "gateway/gateway_config.h"
 #include "pipeline/matomo_source.h"
@@ -229,9 +231,36 @@ CheckResult CheckClipModelPath(const RecoConfig& config, RunAs run_as) {
                    "copy the whole model directory again into " + Quoted(dir) +
                        " (config.json, the weights, the tokenizer and preprocessor files)");
   }
+  // What reco's encoders read (clip/clip_model.h): a folder with only PyTorch or ONNX weights
+  // is a folder reco cannot load, whatever else it holds.
+  const std::string for_both = clip::MissingModelFile(dir, {.vision = true, .text = true});
+  if (!for_both.empty()) {
+    std::error_code exists_ec;
+    if (!fs::exists(dir / clip::kWeightsFile, exists_ec)) {
+      const bool bin = fs::exists(dir / "pytorch_model.bin", exists_ec);
+      return Problem("clip_model_path", CheckStatus::kFailure,
+                     "CLIP_MODEL_PATH " + dir.string() + " has no model.safetensors" +
+                         (bin ? " (only pytorch_model.bin, which reco does not read)" : ""),
+                     "convert the checkpoint once to model.safetensors on a machine with Python "
+                     "and copy it into " +
+                         Quoted(dir) + " (docs/clip.md)");
+    }
+    const bool images = clip::MissingModelFile(dir, {.vision = true, .text = false}).empty();
+    const bool texts = clip::MissingModelFile(dir, {.vision = false, .text = true}).empty();
+    if (!images && !texts) {
+      return Problem("clip_model_path", CheckStatus::kFailure,
+                     "CLIP_MODEL_PATH " + dir.string() + " is incomplete: missing " + for_both,
+                     "copy the whole model directory again into " + Quoted(dir));
+    }
+    return Problem("clip_model_path", CheckStatus::kWarning,
+                   "CLIP_MODEL_PATH " + dir.string() + " can embed " +
+                       (images ? "images" : "texts") + " only: missing " + for_both,
+                   "copy " + for_both + " into " + Quoted(dir) + " to embed " +
+                       (images ? "texts" : "images") + " too");
+  }
   return Ok("clip_model_path", "CLIP_MODEL_PATH " + dir.string() + ": " +
                                    std::to_string(files.size()) +
-                                   " files, config.json and weights present");
+                                   " files, the image and text encoders' files present");
 }
 
 CheckResult CheckHfHubOffline(const RecoConfig& config) {

@@ -1,5 +1,7 @@
 #include "app/jobs.h"
 
+#include <spdlog/spdlog.h>
+
 #include <string_view>
 
 #include "app/pipeline_env.h"
@@ -36,10 +38,20 @@ Result<std::unique_ptr<Scheduler>> MakeServeScheduler(const RecoConfig& config,
                                                       Store& store, ModelManager& models,
                                                       UserProfiles& profiles, const Clock& clock,
                                                       MetricsRegistry* metrics,
-                                                      const CacheLeaderLock& lock) {
+                                                      const CacheLeaderLock& lock,
+                                                      ContentIndexes* content) {
   RECO_RETURN_IF_ERROR(ValidateWorkerConfig(config.worker));
   JobCatalog catalog = PipelineJobCatalog(
       config, data_dir, store, clock, CountedPipelineEnv(config, data_dir, store, clock, metrics));
+  catalog[std::string(kJobItemImages)] = [&store, config, data_dir,
+                                          content](const JobContext& context) -> Status {
+    RECO_ASSIGN_OR_RETURN(content::ImageVectorReport report,
+                          RunItemImages(store, config, data_dir, context));
+    if (content != nullptr) {
+      for (const std::string& id : report.changed) content->ItemChanged(id);
+    }
+    return Status::Ok();
+  };
   catalog[std::string(kJobUserProfiles)] = [&profiles](const JobContext&) {
     return profiles.Refresh().status();
   };
@@ -79,6 +91,25 @@ Result<std::unique_ptr<Scheduler>> MakeWorkerScheduler(const RecoConfig& config,
     RECO_ASSIGN_OR_RETURN(int status, env.post(env.reload_url, "", env.reload_token));
     if (status / 100 != 2) {
       return Unavailable("user_profiles: " + env.reload_url + " answered HTTP " +
+                         std::to_string(status));
+    }
+    return Status::Ok();
+  };
+  catalog[std::string(kJobItemImages)] = [&store, config, data_dir,
+                                          env](const JobContext& context) -> Status {
+    RECO_ASSIGN_OR_RETURN(content::ImageVectorReport report,
+                          RunItemImages(store, config, data_dir, context));
+    if (report.changed.empty()) return Status::Ok();
+    if (env.reload_url.empty()) {
+      spdlog::info("event=item_images_written items={} note=\"reco serve reads them at its next "
+                   "reload; set MODEL_RELOAD_URL to tell it at once\"",
+                   report.changed.size());
+      return Status::Ok();
+    }
+    RECO_ASSIGN_OR_RETURN(int status, env.post(env.reload_url, "", env.reload_token));
+    if (status / 100 != 2) {
+      return Unavailable("item_images wrote " + std::to_string(report.changed.size()) +
+                         " vectors, but " + env.reload_url + " answered HTTP " +
                          std::to_string(status));
     }
     return Status::Ok();

@@ -16,6 +16,7 @@
 #include "core/time.h"
 #include "ops/metrics.h"
 #include "scheduler/scheduler.h"
+#include "serving/content_index.h"
 #include "serving/model_manager.h"
 #include "serving/user_profiles.h"
 #include "store/store.h"
@@ -31,16 +32,19 @@ struct CacheLeaderLock {
 // reco serve: user_profiles refreshes this server's user histories; a train, item_vectors or
 // precompute run that succeeds reloads the serving models. The scheduler takes the leader lease
 // only with worker.in_serve (otherwise it lists jobs and queues manual runs for a worker).
-// `metrics` (may be null) receives the scheduler_* and pipeline_* metrics of its runs.
+// `metrics` (may be null) receives the scheduler_* and pipeline_* metrics of its runs. The items
+// an item_images run rewrote are applied to `content` (may be null) at once.
 Result<std::unique_ptr<Scheduler>> MakeServeScheduler(const RecoConfig& config,
                                                       const std::filesystem::path& data_dir,
                                                       Store& store, ModelManager& models,
                                                       UserProfiles& profiles, const Clock& clock,
                                                       MetricsRegistry* metrics = nullptr,
-                                                      const CacheLeaderLock& lock = {});
+                                                      const CacheLeaderLock& lock = {},
+                                                      ContentIndexes* content = nullptr);
 
 // reco worker: user_profiles asks the server at pipeline.reload_url to reload (which refreshes
-// its user histories); `holder` names this worker in the leader lease ("" = host:pid).
+// its user histories), and so does an item_images run that wrote vectors (the reload rebuilds
+// the server's content indexes); `holder` names this worker in the leader lease ("" = host:pid).
 Result<std::unique_ptr<Scheduler>> MakeWorkerScheduler(const RecoConfig& config,
                                                        const std::filesystem::path& data_dir,
                                                        Store& store, const Clock& clock,

@@ -386,7 +386,8 @@ Status RecoServer::Parts::BuildJobs(const RecoConfig& config, const std::filesys
     lock = {.cache = cache, .name = CacheKeys(tenant).lock("scheduler")};
   }
   RECO_ASSIGN_OR_RETURN(scheduler, app::MakeServeScheduler(config, data_dir, *store, *models,
-                                                           *profiles, clock, &metrics, lock));
+                                                           *profiles, clock, &metrics, lock,
+                                                           content.get()));
   pipeline::PipelineEnv env = app::MakePipelineEnv(config, data_dir, *store, clock);
   env.metrics = std::make_shared<pipeline::PipelineRunMetrics>(metrics);
   pipeline =

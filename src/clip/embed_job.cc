@@ -204,17 +204,11 @@ class AtomicLineWriter {
   std::FILE* file_ = nullptr;
 };
 
-// One item's outcome.
-struct Outcome {
-  std::vector<float> embedding;  // empty when it failed
-  std::string error;
-};
-
 // Embeds items [begin, end) of `inputs` into `out` (indexed from `begin`) with up to `threads`
 // threads, `batch` items per task.
 void EmbedWindow(const ClipModel& model, EmbedKind kind, const std::vector<EmbedInput>& inputs,
                  size_t begin, size_t end, int threads, int batch, Progress& progress,
-                 std::vector<Outcome>& out) {
+                 std::vector<EmbedOutcome>& out) {
   out.assign(end - begin, {});
   const size_t tasks = (end - begin + batch - 1) / batch;
   std::atomic<size_t> next{0};
@@ -252,7 +246,7 @@ void EmbedWindow(const ClipModel& model, EmbedKind kind, const std::vector<Embed
       if (!decoded.empty()) {
         auto e = model.EncodeImages(pixels, decoded.size());
         for (size_t k = 0; k < decoded.size(); ++k) {
-          Outcome& o = out[decoded[k] - begin];
+          EmbedOutcome& o = out[decoded[k] - begin];
           if (e.ok()) {
             o.embedding.assign(e->begin() + k * dim, e->begin() + (k + 1) * dim);
           } else {
@@ -289,6 +283,26 @@ Result<std::vector<EmbedInput>> ReadEmbedInputs(const fs::path& input, EmbedKind
                          "input");
 }
 
+Status EmbedInputs(const ClipModel& model, EmbedKind kind, const std::vector<EmbedInput>& inputs,
+                   int threads, int batch_size, std::string_view progress_label,
+                   const std::function<Status(size_t, std::span<const EmbedOutcome>)>& sink) {
+  if (inputs.empty()) return Status::Ok();
+  const int n = ThreadCount(threads, inputs.size());
+  const int batch = kind == EmbedKind::kImage ? std::max(batch_size, 1) : 1;
+  // Windows bound the memory held for ordering the output (the input order is kept).
+  const size_t window = static_cast<size_t>(n) * batch * 16;
+  Progress progress(std::string(progress_label), inputs.size(),
+                    kind == EmbedKind::kImage ? "images" : "texts", !progress_label.empty());
+  std::vector<EmbedOutcome> outcomes;
+  for (size_t begin = 0; begin < inputs.size(); begin += window) {
+    const size_t end = std::min(inputs.size(), begin + window);
+    EmbedWindow(model, kind, inputs, begin, end, n, batch, progress, outcomes);
+    RECO_RETURN_IF_ERROR(sink(begin, outcomes));
+  }
+  progress.Finish();
+  return Status::Ok();
+}
+
 Result<EmbedJobReport> RunEmbedJob(const EmbedJobOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const ClipLoadOptions load{.vision = options.kind == EmbedKind::kImage,
@@ -319,36 +333,32 @@ Result<EmbedJobReport> RunEmbedJob(const EmbedJobOptions& options) {
 
   EmbedJobReport report;
   report.dimension = model->embedding_dim();
-  const int threads = ThreadCount(options.threads, inputs.size());
-  const int batch = options.kind == EmbedKind::kImage ? std::max(options.batch_size, 1) : 1;
-  // Windows bound the memory held for ordering the output (the input order is kept).
-  const size_t window = static_cast<size_t>(threads) * batch * 16;
-  Progress progress(options.kind == EmbedKind::kImage ? "embed-images" : "embed-text",
-                    inputs.size(), unit, options.progress);
-  std::vector<Outcome> outcomes;
+  const char* progress_name = options.kind == EmbedKind::kImage ? "embed-images" : "embed-text";
   std::string line;
-  for (size_t begin = 0; begin < inputs.size(); begin += window) {
-    const size_t end = std::min(inputs.size(), begin + window);
-    EmbedWindow(*model, options.kind, inputs, begin, end, threads, batch, progress, outcomes);
-    for (size_t i = begin; i < end; ++i) {
-      const Outcome& o = outcomes[i - begin];
-      if (o.embedding.empty()) {
-        spdlog::warn("event=clip_embed_skipped item_id={} error={}",
-                     EscapeLogText(inputs[i].item_id), EscapeLogText(o.error));
-        report.failed.push_back(inputs[i].item_id + ": " + o.error);
-        continue;
-      }
-      JsonWriter w(std::move(line));
-      w.BeginObject().Key("item_id").String(inputs[i].item_id).Key("embedding").BeginArray();
-      for (float v : o.embedding) w.Float(v);
-      w.EndArray().EndObject();
-      line = w.Take();
-      line += '\n';
-      RECO_RETURN_IF_ERROR(writer.Write(line));
-      ++report.embedded;
-    }
-  }
-  progress.Finish();
+  RECO_RETURN_IF_ERROR(EmbedInputs(
+      *model, options.kind, inputs, options.threads, options.batch_size,
+      options.progress ? progress_name : "",
+      [&](size_t first, std::span<const EmbedOutcome> outcomes) -> Status {
+        for (size_t j = 0; j < outcomes.size(); ++j) {
+          const EmbedInput& input = inputs[first + j];
+          const EmbedOutcome& o = outcomes[j];
+          if (o.embedding.empty()) {
+            spdlog::warn("event=clip_embed_skipped item_id={} error={}",
+                         EscapeLogText(input.item_id), EscapeLogText(o.error));
+            report.failed.push_back(input.item_id + ": " + o.error);
+            continue;
+          }
+          JsonWriter w(std::move(line));
+          w.BeginObject().Key("item_id").String(input.item_id).Key("embedding").BeginArray();
+          for (float v : o.embedding) w.Float(v);
+          w.EndArray().EndObject();
+          line = w.Take();
+          line += '\n';
+          RECO_RETURN_IF_ERROR(writer.Write(line));
+          ++report.embedded;
+        }
+        return Status::Ok();
+      }));
   if (report.embedded == 0) {
     return FailedPrecondition("none of the " + std::to_string(inputs.size()) + " " + unit +
                               " could be embedded; the first: " + report.failed.front());

@@ -12,7 +12,10 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -54,6 +57,23 @@ struct EmbedJobReport {
   std::vector<std::string> failed;
   double seconds = 0;
 };
+
+class ClipModel;
+
+// One input's outcome.
+struct EmbedOutcome {
+  std::vector<float> embedding;  // L2-normalised; empty when it failed
+  std::string error;
+};
+
+// Embeds `inputs` (image paths or texts, as `kind`) with `threads` threads (0 = one per core),
+// `batch_size` images encoded together. `sink` receives the outcomes window by window in input
+// order — (index of the window's first input, its outcomes) — so memory stays bounded; an error
+// from `sink` stops the work and is returned. A progress line on stderr unless `progress_label`
+// is "".
+Status EmbedInputs(const ClipModel& model, EmbedKind kind, const std::vector<EmbedInput>& inputs,
+                   int threads, int batch_size, std::string_view progress_label,
+                   const std::function<Status(size_t, std::span<const EmbedOutcome>)>& sink);
 
 // Runs the job. Fails (nothing written) when the model folder is missing or incomplete (the
 // message names the missing file), the input list is malformed or empty, or no item at all

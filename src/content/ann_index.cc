@@ -1,6 +1,8 @@
 #include "content/ann_index.h"
 
 #include <hnswlib/hnswlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -169,6 +171,119 @@ Status AnnIndex::AddBatch(std::span<const uint32_t> labels, std::span<const floa
   for (std::thread& t : pool) t.join();
   if (failed) return Internal("hnsw add failed: " + failure);
   return Status::Ok();
+}
+
+namespace {
+
+// An anonymous in-memory file: hnswlib saves and loads graphs by path only.
+class MemFile {
+ public:
+  MemFile() : fd_(::memfd_create("reco-hnsw", MFD_CLOEXEC)) {}
+  ~MemFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  MemFile(const MemFile&) = delete;
+  MemFile& operator=(const MemFile&) = delete;
+  bool ok() const { return fd_ >= 0; }
+  std::string path() const { return "/proc/self/fd/" + std::to_string(fd_); }
+  bool Write(std::string_view bytes) const {
+    for (size_t done = 0; done < bytes.size();) {
+      const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done,
+                                 static_cast<off_t>(done));
+      if (n <= 0) return false;
+      done += static_cast<size_t>(n);
+    }
+    return true;
+  }
+  bool Read(std::string& out) const {
+    const off_t size = ::lseek(fd_, 0, SEEK_END);
+    if (size < 0) return false;
+    out.resize(static_cast<size_t>(size));
+    for (size_t done = 0; done < out.size();) {
+      const ssize_t n =
+          ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(done));
+      if (n <= 0) return false;
+      done += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+Result<std::string> AnnIndex::SaveGraph() const {
+  MemFile file;
+  if (!file.ok()) return Internal("memfd_create failed while saving the HNSW graph");
+  std::shared_lock lock(mu_);
+  try {
+    graph_->saveIndex(file.path());
+  } catch (const std::exception& e) {
+    return Internal(std::string("saving the HNSW graph: ") + e.what());
+  }
+  std::string bytes;
+  if (!file.Read(bytes)) return Internal("reading back the saved HNSW graph failed");
+  return bytes;
+}
+
+Result<std::unique_ptr<AnnIndex>> AnnIndex::LoadGraph(
+    size_t dimension, AnnOptions options, std::string_view bytes,
+    const std::function<std::optional<uint32_t>(uint32_t)>& relabel) {
+  MemFile file;
+  if (!file.ok() || !file.Write(bytes)) return Internal("memfd write failed while loading");
+  auto index = std::make_unique<AnnIndex>(dimension, options);
+  auto& graph = index->graph_;
+  try {
+    graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(index->space_.get(), file.path());
+  } catch (const std::exception& e) {
+    return DataLoss(std::string("the saved HNSW graph does not load: ") + e.what());
+  }
+  // hnswlib takes the vector size from the space, the layout from the file: they must agree.
+  const size_t saved_bytes = graph->label_offset_ - graph->offsetData_;
+  if (saved_bytes != dimension * sizeof(float)) {
+    return DataLoss("the saved HNSW graph has vectors of " +
+                    std::to_string(saved_bytes / sizeof(float)) + " dimensions, expected " +
+                    std::to_string(dimension));
+  }
+  graph->setEf(static_cast<size_t>(options.ef_search));
+  index->capacity_ = graph->max_elements_;
+  // New labels; a dropped or repeated vector gets a label no caller uses (above 32 bits) and is
+  // marked deleted.
+  const size_t count = graph->cur_element_count;
+  constexpr size_t kDropped = size_t{1} << 40;
+  std::vector<bool> keep(count, false);
+  graph->label_lookup_.clear();
+  for (size_t i = 0; i < count; ++i) {
+    const auto internal = static_cast<hnswlib::tableint>(i);
+    std::optional<uint32_t> to;
+    if (!graph->isMarkedDeleted(internal)) {
+      const size_t old_label = graph->getExternalLabel(internal);
+      if (old_label <= 0xFFFFFFFFu) to = relabel(static_cast<uint32_t>(old_label));
+    }
+    size_t label = kDropped + i;
+    if (to && *to != kNoLabel && !graph->label_lookup_.count(*to)) {
+      label = *to;
+      keep[i] = true;
+    }
+    graph->setExternalLabel(internal, label);
+    graph->label_lookup_[label] = internal;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (keep[i] || graph->isMarkedDeleted(static_cast<hnswlib::tableint>(i))) continue;
+    graph->markDelete(kDropped + i);
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (!keep[i]) continue;
+    const auto internal = static_cast<hnswlib::tableint>(i);
+    const uint32_t label = static_cast<uint32_t>(graph->getExternalLabel(internal));
+    const auto* data = reinterpret_cast<const float*>(graph->getDataByInternalId(internal));
+    index->rows_.emplace(label, static_cast<uint32_t>(index->row_labels_.size()));
+    index->row_labels_.push_back(label);
+    index->vectors_.insert(index->vectors_.end(), data, data + dimension);
+  }
+  return index;
 }
 
 bool AnnIndex::Remove(uint32_t label) {

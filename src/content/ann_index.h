@@ -17,6 +17,8 @@
 #include <optional>
 #include <shared_mutex>
 #include <span>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -70,6 +72,17 @@ class AnnIndex {
   bool Contains(uint32_t label) const;
   // The stored (unit) vector of `label`.
   std::optional<std::vector<float>> Vector(uint32_t label) const;
+
+  // The graph and its vectors in hnswlib's own format (saveIndex), for persisting with a model
+  // version. Deleted vectors stay in it, marked.
+  Result<std::string> SaveGraph() const;
+  // An index from SaveGraph()'s bytes with the same `dimension`; each saved label is mapped
+  // through `relabel` (nullopt = the vector is dropped: marked deleted, never returned). Labels
+  // that map to the same new label keep only the first. DataLoss when the bytes are not such a
+  // graph.
+  static Result<std::unique_ptr<AnnIndex>> LoadGraph(
+      size_t dimension, AnnOptions options, std::string_view bytes,
+      const std::function<std::optional<uint32_t>(uint32_t)>& relabel);
 
   // The k best accepted labels by cosine with `query` (size dimension; normalised here), best
   // first; empty for a zero query.

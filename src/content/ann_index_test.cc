@@ -116,6 +116,68 @@ TEST(AnnIndex, RejectsBadVectorsAndDuplicateBatchLabels) {
   EXPECT_EQ(index.size(), 1u);
 }
 
+TEST(AnnIndex, ASavedGraphLoadsWithNewLabelsAndDropsWhatIsGone) {
+  const size_t n = 600, d = 16;
+  const std::vector<float> data = RandomVectors(n, d, 11);
+  AnnIndex index(d);
+  ASSERT_TRUE(index.AddBatch(Labels(n), data, 2).ok());
+  ASSERT_TRUE(index.Remove(7));
+  Result<std::string> bytes = index.SaveGraph();
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+
+  // The serving process numbers the items differently: label l becomes l + 1000, and every
+  // tenth item no longer exists.
+  auto relabel = [](uint32_t l) -> std::optional<uint32_t> {
+    if (l % 10 == 3) return std::nullopt;
+    return l + 1000;
+  };
+  Result<std::unique_ptr<AnnIndex>> loaded = AnnIndex::LoadGraph(d, {}, *bytes, relabel);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  AnnIndex& copy = **loaded;
+  EXPECT_EQ(copy.size(), n - 1 - n / 10);
+  EXPECT_FALSE(copy.Contains(1007));  // removed before saving
+  EXPECT_FALSE(copy.Contains(1003));  // dropped
+  ASSERT_TRUE(copy.Contains(1005));
+  const std::vector<float> five = *index.Vector(5);
+  EXPECT_EQ(*copy.Vector(1005), five);
+
+  // Same answers as the original under the new labels, and never a dropped vector.
+  size_t same = 0, total = 0;
+  for (uint32_t q = 0; q < 50; ++q) {
+    const std::span<const float> query(data.data() + q * d, d);
+    std::vector<AnnHit> before = index.Search(query, 10);
+    std::vector<AnnHit> after = copy.Search(query, 10);
+    ASSERT_EQ(after.size(), 10u);
+    std::set<uint32_t> expected;
+    for (const AnnHit& h : before) {
+      if (h.label % 10 != 3) expected.insert(h.label + 1000);
+    }
+    for (const AnnHit& h : after) {
+      EXPECT_NE(h.label % 10, 3u) << h.label;
+      EXPECT_GE(h.label, 1000u);
+      same += expected.count(h.label);
+    }
+    total += expected.size();
+  }
+  ASSERT_GT(total, 400u);
+  EXPECT_GE(static_cast<double>(same) / total, 0.95);
+
+  // Still incremental: it grows past what was saved.
+  const std::vector<float> more = RandomVectors(50, d, 12);
+  for (uint32_t i = 0; i < 50; ++i) {
+    ASSERT_TRUE(copy.Upsert(5000 + i, std::span<const float>(more.data() + i * d, d)).ok());
+  }
+  EXPECT_EQ(copy.Search(std::span<const float>(more.data() + 3 * d, d), 1)[0].label, 5003u);
+  EXPECT_EQ(copy.size(), n - 1 - n / 10 + 50);
+
+  // Another dimension or other bytes: DataLoss, never a half-loaded index.
+  Result<std::unique_ptr<AnnIndex>> wrong = AnnIndex::LoadGraph(d * 2, {}, *bytes, relabel);
+  EXPECT_EQ(wrong.status().code(), StatusCode::kDataLoss) << wrong.status().ToString();
+  Result<std::unique_ptr<AnnIndex>> junk =
+      AnnIndex::LoadGraph(d, {}, bytes->substr(0, bytes->size() / 3), relabel);
+  EXPECT_EQ(junk.status().code(), StatusCode::kDataLoss) << junk.status().ToString();
+}
+
 TEST(AnnIndexOptions, ValidationNamesTheKey) {
   EXPECT_EQ(ValidateAnnOptions({.m = 1}).field(), "content.hnsw_m");
   EXPECT_EQ(ValidateAnnOptions({.m = 16, .ef_construction = 8}).field(),

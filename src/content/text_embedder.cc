@@ -159,7 +159,7 @@ std::vector<float> TextEmbedder::Embed(std::string_view text) const {
 
 std::string TextEmbedder::Serialize() const {
   BinaryWriter w;
-  w.U32(1);
+  w.U32(graph_.empty() ? 1 : 2);
   w.U32(static_cast<uint32_t>(features_.ngram_min));
   w.U32(static_cast<uint32_t>(features_.ngram_max));
   w.U32(static_cast<uint32_t>(dimension_));
@@ -167,6 +167,12 @@ std::string TextEmbedder::Serialize() const {
   w.StringArray(vocabulary_);
   w.F32Array(idf_);
   w.F32Array(projection_);
+  if (!graph_.empty()) {
+    w.U32(static_cast<uint32_t>(graph_options_.m));
+    w.U32(static_cast<uint32_t>(graph_options_.ef_construction));
+    w.StringArray(graph_items_);
+    w.String(graph_);
+  }
   return w.Take();
 }
 
@@ -175,7 +181,9 @@ Result<TextEmbedder> TextEmbedder::Deserialize(std::string_view payload) {
   uint32_t version = 0, ngram_min = 0, ngram_max = 0, dimension = 0;
   uint64_t documents = 0;
   RECO_RETURN_IF_ERROR(r.U32(version));
-  if (version != 1) return r.Corrupt("unsupported payload version " + std::to_string(version));
+  if (version != 1 && version != 2) {
+    return r.Corrupt("unsupported payload version " + std::to_string(version));
+  }
   RECO_RETURN_IF_ERROR(r.U32(ngram_min));
   RECO_RETURN_IF_ERROR(r.U32(ngram_max));
   RECO_RETURN_IF_ERROR(r.U32(dimension));
@@ -190,6 +198,16 @@ Result<TextEmbedder> TextEmbedder::Deserialize(std::string_view payload) {
   RECO_RETURN_IF_ERROR(r.StringArray(model.vocabulary_));
   RECO_RETURN_IF_ERROR(r.F32Array(model.idf_));
   RECO_RETURN_IF_ERROR(r.F32Array(model.projection_));
+  if (version == 2) {
+    uint32_t m = 0, ef_construction = 0;
+    RECO_RETURN_IF_ERROR(r.U32(m));
+    RECO_RETURN_IF_ERROR(r.U32(ef_construction));
+    model.graph_options_.m = static_cast<int>(m);
+    model.graph_options_.ef_construction = static_cast<int>(ef_construction);
+    RECO_RETURN_IF_ERROR(r.StringArray(model.graph_items_));
+    RECO_RETURN_IF_ERROR(r.String(model.graph_, payload.size()));
+    if (model.graph_.empty() || model.graph_items_.empty()) return r.Corrupt("empty graph");
+  }
   RECO_RETURN_IF_ERROR(r.ExpectEnd());
   if (model.idf_.size() != model.vocabulary_.size() ||
       model.projection_.size() != model.vocabulary_.size() * model.dimension_) {

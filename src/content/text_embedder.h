@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "content/ann_index.h"
 #include "content/text_features.h"
 #include "core/status.h"
 #include "models/model_io.h"
@@ -70,8 +71,22 @@ class TextEmbedder {
   // The unit vector of `text` (size dimension()); empty when the text has no known feature.
   std::vector<float> Embed(std::string_view text) const;
 
+  // The HNSW graph of the catalogue's text vectors as fitted (AnnIndex::SaveGraph; its label i is
+  // the item graph_items()[i]), built with `graph_options()`' m and ef_construction. Saved with
+  // the model, so a server loads it instead of building it; empty when not built.
+  const std::string& graph() const { return graph_; }
+  const std::vector<std::string>& graph_items() const { return graph_items_; }
+  const AnnOptions& graph_options() const { return graph_options_; }
+  void set_graph(std::string graph, std::vector<std::string> items, AnnOptions options) {
+    graph_ = std::move(graph);
+    graph_items_ = std::move(items);
+    graph_options_ = options;
+  }
+
   // Payload version 1: u32 1, u32 ngram_min, u32 ngram_max, u32 dimension, u64 documents,
   // vocabulary (strings), idf (f32, one per feature), projection (f32, V × dimension, row-major).
+  // Version 2 (with a graph): the same after u32 2, then u32 m, u32 ef_construction, the graph's
+  // items (strings) and the graph (bytes).
   std::string Serialize() const;
   static Result<TextEmbedder> Deserialize(std::string_view payload);
   Status Save(const std::filesystem::path& path, TimestampUs created) const {
@@ -94,6 +109,9 @@ class TextEmbedder {
   std::vector<float> idf_;
   std::vector<float> projection_;  // V × dimension, row-major
   ModelInfo info_;
+  std::string graph_;
+  std::vector<std::string> graph_items_;
+  AnnOptions graph_options_;
 };
 
 }  // namespace reco::content

@@ -100,6 +100,38 @@ Result<std::string> WithVectorLabel(std::string_view labels_json, std::string_vi
   return w.Take();
 }
 
+std::string WithoutLabel(std::string_view labels_json, std::string_view label) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::object object;
+  if (labels_json.empty() ||
+      parser.parse(labels_json.data(), labels_json.size()).get(root) != simdjson::SUCCESS ||
+      root.get_object().get(object) != simdjson::SUCCESS) {
+    return std::string(labels_json);
+  }
+  simdjson::dom::element unused;
+  if (object[label].get(unused) != simdjson::SUCCESS) return std::string(labels_json);
+  JsonWriter w;
+  w.BeginObject();
+  for (auto f : object) {
+    if (f.key != label) w.Key(f.key).Raw(simdjson::minify(f.value));
+  }
+  w.EndObject();
+  return w.Take();
+}
+
+std::optional<std::string> StringLabel(std::string_view labels_json, std::string_view label) {
+  if (labels_json.empty() || labels_json.front() != '{') return std::nullopt;
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::string_view value;
+  if (parser.parse(labels_json.data(), labels_json.size()).get(root) != simdjson::SUCCESS ||
+      root[label].get_string().get(value) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  return std::string(value);
+}
+
 bool NormalizeInPlace(std::span<float> values) {
   double norm = 0;
   for (float v : values) norm += static_cast<double>(v) * v;

@@ -16,7 +16,7 @@
 namespace reco::content {
 
 // Vector kinds (one ANN index each): "text" (the built-in embedder), "supplied" (labels or the
-// vectors route) and "clip" (an image-text encoder; reserved).
+// vectors route) and "clip" (CLIP image vectors written by the item_images job).
 inline constexpr std::string_view kKindText = "text";
 inline constexpr std::string_view kKindSupplied = "supplied";
 inline constexpr std::string_view kKindClip = "clip";
@@ -39,6 +39,13 @@ Result<std::optional<std::vector<float>>> SuppliedVector(std::string_view labels
 // that is not an object (an array of strings has no place for a vector).
 Result<std::string> WithVectorLabel(std::string_view labels_json, std::string_view label,
                                     std::span<const float> values, std::string_view field);
+
+// `labels_json` without label `label` (the text unchanged when it has none or is no object).
+std::string WithoutLabel(std::string_view labels_json, std::string_view label);
+
+// The string value of label `label`; nullopt when absent, not a string, or the labels are no
+// object.
+std::optional<std::string> StringLabel(std::string_view labels_json, std::string_view label);
 
 // Scales `values` to unit length in place; false (unchanged) when its norm is 0.
 bool NormalizeInPlace(std::span<float> values);

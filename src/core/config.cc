@@ -288,6 +288,7 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       StringKey("worker.item_vectors_cron", &c.worker.item_vectors_cron),
       StringKey("worker.user_profiles_cron", &c.worker.user_profiles_cron),
       StringKey("worker.precompute_cron", &c.worker.precompute_cron),
+      StringKey("worker.item_images_cron", &c.worker.item_images_cron),
       StringKey("worker.cache_cleanup_cron", &c.worker.cache_cleanup_cron),
       IntKey("worker.max_retries", &c.worker.max_retries),
       DoubleKey("worker.retry_backoff_seconds", &c.worker.retry_backoff_seconds),
@@ -315,6 +316,9 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       IntKey("content.text_ngram_max", &c.content.text_ngram_max),
       StringKey("content.supplied_label", &c.content.supplied_label),
       IntKey("content.supplied_dimension", &c.content.supplied_dimension),
+      StringKey("content.image_label", &c.content.image_label),
+      StringKey("content.image_dir", &c.content.image_dir),
+      StringKey("content.clip_label", &c.content.clip_label),
       IntKey("content.hnsw_m", &c.content.hnsw_m),
       IntKey("content.hnsw_ef_construction", &c.content.hnsw_ef_construction),
       IntKey("content.hnsw_ef_search", &c.content.hnsw_ef_search),
@@ -633,6 +637,14 @@ Status RecoConfig::Validate() const {
                              "content.supplied_label", "a label name of 1..64 bytes"));
   RECO_RETURN_IF_ERROR(Range(content.supplied_dimension >= 0 && content.supplied_dimension <= 4096,
                              "content.supplied_dimension", "0..4096 (0 = the first vector's)"));
+  RECO_RETURN_IF_ERROR(Range(!content.image_label.empty() && content.image_label.size() <= 64,
+                             "content.image_label", "a label name of 1..64 bytes"));
+  RECO_RETURN_IF_ERROR(Range(!content.clip_label.empty() && content.clip_label.size() <= 64 &&
+                                 content.clip_label != content.supplied_label &&
+                                 content.clip_label != content.image_label,
+                             "content.clip_label",
+                             "a label name of 1..64 bytes, other than content.supplied_label and "
+                             "content.image_label"));
   RECO_RETURN_IF_ERROR(
       Range(content.hnsw_m >= 2 && content.hnsw_m <= 100, "content.hnsw_m", "2..100"));
   RECO_RETURN_IF_ERROR(Range(content.hnsw_ef_construction >= content.hnsw_m &&

@@ -131,6 +131,7 @@ struct WorkerConfig {
   std::string user_profiles_cron = "0 */2 * * *";
   std::string precompute_cron = "0 */4 * * *";
   std::string cache_cleanup_cron = "0 4 * * *";
+  std::string item_images_cron;  // "" = run on request only (needs content.clip_model_path)
   int max_retries = 3;
   double retry_backoff_seconds = 60;  // doubled after each failed attempt
   double job_timeout_seconds = 3600;
@@ -177,6 +178,12 @@ struct ContentConfig {
   // (0 = the first vector's).
   std::string supplied_label = "embedding";
   int supplied_dimension = 0;
+  // CLIP image vectors (the item_images job): the item label holding an item's image (a path
+  // under image_dir, or a URL whose path is looked up under image_dir), the folder, and the
+  // label the job writes the vector to.
+  std::string image_label = "image";
+  std::string image_dir;  // "" = DATA_DIR/images
+  std::string clip_label = "clip_embedding";
   // The HNSW index of each vector kind.
   int hnsw_m = 16;
   int hnsw_ef_construction = 200;

@@ -156,6 +156,24 @@ Status PrecomputeRecs(Store& store, const RecoConfig& config, const std::filesys
   return Status::Ok();
 }
 
+}  // namespace
+
+Result<content::ImageVectorReport> RunItemImages(Store& store, const RecoConfig& config,
+                                                 const std::filesystem::path& data_dir,
+                                                 const JobContext& context) {
+  content::ImageVectorOptions options;
+  options.model_dir = config.content.clip_model_path;
+  options.image_dir = config.content.image_dir.empty() ? data_dir / "images"
+                                                       : std::filesystem::path(config.content.image_dir);
+  options.image_label = config.content.image_label;
+  options.clip_label = config.content.clip_label;
+  options.state_file = data_dir / "content" / "item_images.tsv";
+  options.checkpoint = CancelCheckpoint(context);
+  return content::EmbedCatalogueImages(store, options);
+}
+
+namespace {
+
 JobBody NoBody(std::string_view name) {
   return [name = std::string(name)](const JobContext&) {
     return Unimplemented("job " + name + " has no body in this version of reco");
@@ -178,6 +196,9 @@ JobCatalog BuiltinJobCatalog(Store& store, const RecoConfig& config,
   catalog.emplace(kJobPrecompute, [&store, &config, &clock, data_dir](const JobContext& context) {
     return PrecomputeRecs(store, config, data_dir, clock, context);
   });
+  catalog.emplace(kJobItemImages, [&store, &config, data_dir](const JobContext& context) {
+    return RunItemImages(store, config, data_dir, context).status();
+  });
   catalog.emplace(kJobCacheCleanup, [data_dir, &clock](const JobContext&) -> Status {
     RECO_ASSIGN_OR_RETURN(size_t removed,
                           CleanModelFiles(data_dir, training::TrainOptions{}.keep_files, clock));
@@ -194,6 +215,7 @@ std::vector<JobSpec> DefaultJobSpecs(const WorkerConfig& worker, const JobCatalo
       {kJobUserProfiles, &worker.user_profiles_cron},
       {kJobPrecompute, &worker.precompute_cron},
       {kJobCacheCleanup, &worker.cache_cleanup_cron},
+      {kJobItemImages, &worker.item_images_cron},
   };
   std::vector<JobSpec> specs;
   for (const auto& [name, cron] : crons) {
@@ -217,6 +239,7 @@ Status ValidateWorkerConfig(const WorkerConfig& worker) {
       {"worker.user_profiles_cron", &worker.user_profiles_cron},
       {"worker.precompute_cron", &worker.precompute_cron},
       {"worker.cache_cleanup_cron", &worker.cache_cleanup_cron},
+      {"worker.item_images_cron", &worker.item_images_cron},
   };
   for (const auto& [key, cron] : keys) {
     if (cron->empty()) continue;  // manual trigger only

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "content/image_vectors.h"
 #include "core/config.h"
 #include "core/time.h"
 #include "scheduler/scheduler.h"
@@ -22,6 +23,7 @@ inline constexpr std::string_view kJobItemVectors = "item_vectors";
 inline constexpr std::string_view kJobUserProfiles = "user_profiles";
 inline constexpr std::string_view kJobPrecompute = "precompute";
 inline constexpr std::string_view kJobCacheCleanup = "cache_cleanup";
+inline constexpr std::string_view kJobItemImages = "item_images";
 
 // train: TrainModels into DATA_DIR/models (popularity, latest, item-CF; retention) — `reco
 // worker` and `reco serve` replace it with a pipeline run;
@@ -34,12 +36,20 @@ inline constexpr std::string_view kJobCacheCleanup = "cache_cleanup";
 // relative to the data dir) and writes its per-user lists (kind "recs"); with a model registry,
 // publishes them as a new production version (production's files with the recs file replaced).
 // Without recommend.model_config each run fails with FailedPrecondition naming the key;
+// item_images: CLIP image vectors of new and changed item images into their labels
+// (content/image_vectors.h; RunItemImages); fails naming content.clip_model_path without one;
 // user_profiles has no built-in body: `reco serve` refreshes its own user histories
 // (serving/user_profiles.h) and `reco worker` asks the server to (a reload).
 JobCatalog BuiltinJobCatalog(Store& store, const RecoConfig& config,
                              const std::filesystem::path& data_dir, const Clock& clock);
 
-// The five default jobs with worker.*_cron, max_retries, retry_backoff_seconds and
+// One run of item_images with the configuration's content.* keys (image_dir "" =
+// DATA_DIR/images; state in DATA_DIR/content/item_images.tsv).
+Result<content::ImageVectorReport> RunItemImages(Store& store, const RecoConfig& config,
+                                                 const std::filesystem::path& data_dir,
+                                                 const JobContext& context);
+
+// The six default jobs with worker.*_cron, max_retries, retry_backoff_seconds and
 // job_timeout_seconds; bodies from `catalog`. A job without a body in the catalogue is still
 // listed and scheduled, and each run fails with Unimplemented naming the job.
 std::vector<JobSpec> DefaultJobSpecs(const WorkerConfig& worker, const JobCatalog& catalog);

@@ -452,7 +452,7 @@ TEST_F(SchedulerTest, DefaultJobsFollowTheWorkerConfig) {
   JobCatalog catalog;
   catalog["train"] = [](const JobContext&) { return Status::Ok(); };
   std::vector<JobSpec> specs = DefaultJobSpecs(worker, catalog);
-  ASSERT_EQ(specs.size(), 5u);
+  ASSERT_EQ(specs.size(), 6u);
   EXPECT_EQ(specs[0].name, "train");
   EXPECT_EQ(specs[0].cron, "15 2 * * *");
   EXPECT_EQ(specs[0].max_retries, 5);
@@ -466,6 +466,8 @@ TEST_F(SchedulerTest, DefaultJobsFollowTheWorkerConfig) {
   EXPECT_EQ(specs[3].cron, "0 */4 * * *");
   EXPECT_EQ(specs[4].name, "cache_cleanup");
   EXPECT_EQ(specs[4].cron, "0 4 * * *");
+  EXPECT_EQ(specs[5].name, "item_images");
+  EXPECT_EQ(specs[5].cron, "");  // on request only
   JobContext context(1, "user_profiles", 1, 0, std::make_shared<std::atomic<bool>>(false));
   Status st = specs[2].body(context);
   EXPECT_EQ(st.code(), StatusCode::kUnimplemented);

@@ -187,10 +187,6 @@ void RecommendService::RecordServed(const ListRequest& request, std::string_view
 
 Result<RecommendResponse> RecommendService::ItemNeighbors(const NeighborsRequest& request) {
   RECO_ASSIGN_OR_RETURN(NeighborSource source, ParseNeighborSource(request.source));
-  if (source == NeighborSource::kClip) {
-    return Unimplemented(
-        "source clip: image-text (CLIP) vectors are not implemented yet (docs/content.md)");
-  }
   RecommendResponse response = Snapshot();
   if (source == NeighborSource::kAuto) {
     // Collaborative when the served model has neighbours for the item, else content.
@@ -208,9 +204,10 @@ Result<RecommendResponse> RecommendService::ItemNeighbors(const NeighborsRequest
     response.neighbor_source = "collaborative";
     return response;
   }
-  std::string_view kind;  // kContent: the item's supplied vector, else its text vector
+  std::string_view kind;  // kContent: the item's supplied vector, else its clip, else its text
   if (source == NeighborSource::kText) kind = content::kKindText;
   if (source == NeighborSource::kSupplied) kind = content::kKindSupplied;
+  if (source == NeighborSource::kClip) kind = content::kKindClip;
   if (content_ == nullptr) {
     if (!state_.FindItem(request.id)) {
       return NotFound("item " + std::string(request.id) + " not found");

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 
 #include "content/text_features.h"
 #include "content/vectors.h"
@@ -46,6 +47,15 @@ std::shared_ptr<const content::TextEmbedder> NewestTextModel(const std::filesyst
   return nullptr;
 }
 
+// True when `a` and `b` are the same unit vector (up to float noise).
+bool SameVector(std::span<const float> a, std::span<const float> b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::abs(a[i] - b[i]) > 1e-5f) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 ContentOptions ContentOptionsFrom(const ContentConfig& config) {
@@ -53,6 +63,7 @@ ContentOptions ContentOptionsFrom(const ContentConfig& config) {
   o.text_embedder = config.text_embedder;
   o.supplied_label = config.supplied_label;
   o.supplied_dimension = config.supplied_dimension;
+  o.clip_label = config.clip_label;
   o.ann = {.m = config.hnsw_m,
            .ef_construction = config.hnsw_ef_construction,
            .ef_search = config.hnsw_ef_search};
@@ -77,7 +88,11 @@ Result<NeighborSource> ParseNeighborSource(std::string_view text) {
 ContentIndexes::ContentIndexes(Store& store, OnlineState& state, const Clock& clock,
                                ContentOptions options)
     : store_(store), state_(state), clock_(clock), options_(std::move(options)) {
-  supplied_dimension_ = static_cast<size_t>(std::max(options_.supplied_dimension, 0));
+  label_kinds_ = {
+      LabelKind{content::kKindSupplied, options_.supplied_label,
+                static_cast<size_t>(std::max(options_.supplied_dimension, 0))},
+      LabelKind{content::kKindClip, options_.clip_label, 0}};
+  for (size_t k = 0; k < kLabelKinds; ++k) label_dimensions_[k] = label_kinds_[k].fixed_dimension;
 }
 
 Status ContentIndexes::Reload(const std::filesystem::path& data_dir, std::string_view run_id) {
@@ -136,28 +151,61 @@ Status ContentIndexes::Install(std::shared_ptr<const content::TextEmbedder> mode
     rebuilding_ = true;
     pending_.clear();
   }
-  size_t supplied_dim = static_cast<size_t>(std::max(options_.supplied_dimension, 0));
-  Batch text, supplied;
-  size_t mismatched = 0, malformed = 0;
-  const std::string field = "Labels." + options_.supplied_label;
+  std::array<size_t, kLabelKinds> dims;
+  std::array<Batch, kLabelKinds> labelled;
+  std::array<size_t, kLabelKinds> mismatched{}, malformed{};
+  for (size_t k = 0; k < kLabelKinds; ++k) dims[k] = label_kinds_[k].fixed_dimension;
+  Batch text;
+  // The graph saved with the text model (built by the training over the same vectors), when it
+  // was built with this server's m and ef_construction: only items whose text vector changed
+  // since are added again (text), and those that lost theirs removed (stale).
+  std::shared_ptr<content::AnnIndex> saved;
+  std::vector<uint32_t> stale;
+  if (model != nullptr && !model->graph().empty() &&
+      model->graph_options().m == options_.ann.m &&
+      model->graph_options().ef_construction == options_.ann.ef_construction) {
+    const std::vector<std::string>& items = model->graph_items();
+    Result<std::unique_ptr<content::AnnIndex>> loaded = content::AnnIndex::LoadGraph(
+        model->dimension(), options_.ann, model->graph(),
+        [&](uint32_t label) -> std::optional<uint32_t> {
+          if (label >= items.size()) return std::nullopt;
+          return state_.FindItem(items[label]);
+        });
+    if (loaded.ok()) {
+      saved = std::move(loaded).value();
+    } else {
+      spdlog::warn("event=content_saved_graph_rejected model={} reason=\"{}\"",
+                   model_path.string(), loaded.status().ToString());
+    }
+  }
   Status scanned = store_.ScanItems([&](const Item& item) {
     std::optional<uint32_t> label = state_.FindItem(item.item_id);
     if (!label) return;
-    Result<std::optional<std::vector<float>>> vector =
-        content::SuppliedVector(item.labels_json, options_.supplied_label, 0, field);
-    if (!vector.ok()) {
-      ++malformed;
-    } else if (vector->has_value()) {
-      if (supplied_dim == 0) supplied_dim = (*vector)->size();
-      if ((*vector)->size() != supplied_dim) {
-        ++mismatched;
-      } else {
-        supplied.labels.push_back(*label);
-        supplied.data.insert(supplied.data.end(), (*vector)->begin(), (*vector)->end());
+    for (size_t k = 0; k < kLabelKinds; ++k) {
+      Result<std::optional<std::vector<float>>> vector =
+          content::SuppliedVector(item.labels_json, label_kinds_[k].label, 0, "Labels");
+      if (!vector.ok()) {
+        ++malformed[k];
+      } else if (vector->has_value()) {
+        if (dims[k] == 0) dims[k] = (*vector)->size();
+        if ((*vector)->size() != dims[k]) {
+          ++mismatched[k];
+        } else {
+          labelled[k].labels.push_back(*label);
+          labelled[k].data.insert(labelled[k].data.end(), (*vector)->begin(), (*vector)->end());
+        }
       }
     }
     if (model != nullptr) {
       std::vector<float> v = model->Embed(content::ItemText(item, options_.supplied_label));
+      if (saved != nullptr) {
+        std::optional<std::vector<float>> before = saved->Vector(*label);
+        if (v.empty()) {
+          if (before) stale.push_back(*label);
+          return;
+        }
+        if (before && SameVector(*before, v)) return;
+      }
       if (!v.empty()) {
         text.labels.push_back(*label);
         text.data.insert(text.data.end(), v.begin(), v.end());
@@ -166,15 +214,26 @@ Status ContentIndexes::Install(std::shared_ptr<const content::TextEmbedder> mode
   });
   Indexes fresh;
   Status built = scanned;
-  if (built.ok() && model != nullptr) {
+  const bool from_saved = saved != nullptr;
+  if (built.ok() && saved != nullptr) {
+    for (uint32_t label : stale) saved->Remove(label);
+    const size_t dim = model->dimension();
+    for (size_t i = 0; i < text.labels.size() && built.ok(); ++i) {
+      built = saved->Upsert(text.labels[i], std::span<const float>(text.data).subspan(i * dim, dim));
+    }
+    spdlog::info("event=content_saved_graph_loaded vectors={} updated={} removed={}",
+                 saved->size(), text.labels.size(), stale.size());
+    fresh.emplace(content::kKindText, std::move(saved));
+  } else if (built.ok() && model != nullptr) {
     auto index = std::make_shared<content::AnnIndex>(model->dimension(), options_.ann);
     built = index->AddBatch(text.labels, text.data, options_.num_threads);
     fresh.emplace(content::kKindText, std::move(index));
   }
-  if (built.ok() && supplied_dim != 0) {
-    auto index = std::make_shared<content::AnnIndex>(supplied_dim, options_.ann);
-    built = index->AddBatch(supplied.labels, supplied.data, options_.num_threads);
-    fresh.emplace(content::kKindSupplied, std::move(index));
+  for (size_t k = 0; k < kLabelKinds && built.ok(); ++k) {
+    if (dims[k] == 0) continue;
+    auto index = std::make_shared<content::AnnIndex>(dims[k], options_.ann);
+    built = index->AddBatch(labelled[k].labels, labelled[k].data, options_.num_threads);
+    fresh.emplace(label_kinds_[k].kind, std::move(index));
   }
   std::lock_guard lock(write_mu_);
   rebuilding_ = false;
@@ -182,40 +241,48 @@ Status ContentIndexes::Install(std::shared_ptr<const content::TextEmbedder> mode
     pending_.clear();
     return built.WithPrefix("rebuilding the content indexes");
   }
+  const auto text_index = fresh.find(content::kKindText);
+  const size_t text_vectors = text_index == fresh.end() ? 0 : text_index->second->size();
   {
     std::unique_lock swap(mu_);
     indexes_ = std::move(fresh);
     text_model_ = std::move(model);
     text_model_path_ = model_path.string();
-    supplied_dimension_ = supplied_dim;
+    for (size_t k = 0; k < kLabelKinds; ++k) label_dimensions_[k] = dims[k];
     rebuild_seconds_ = SecondsSince(start);
+    text_index_ = text_vectors == 0 && !from_saved ? "" : from_saved ? "saved" : "built";
   }
   for (const std::string& id : pending_) ApplyLocked(id);
   pending_.clear();
-  if (mismatched + malformed > 0) {
-    spdlog::warn("event=content_supplied_vectors_skipped mismatched={} malformed={} dimension={}",
-                 mismatched, malformed, supplied_dim);
+  for (size_t k = 0; k < kLabelKinds; ++k) {
+    if (mismatched[k] + malformed[k] == 0) continue;
+    spdlog::warn("event=content_{}_vectors_skipped label={} mismatched={} malformed={} dimension={}",
+                 label_kinds_[k].kind, label_kinds_[k].label, mismatched[k], malformed[k], dims[k]);
   }
-  spdlog::info("event=content_indexes_built text_vectors={} supplied_vectors={} seconds={:.3f}",
-               text.labels.size(), supplied.labels.size(), SecondsSince(start));
+  spdlog::info(
+      "event=content_indexes_built text_vectors={} supplied_vectors={} clip_vectors={} "
+      "seconds={:.3f}",
+      text_vectors, labelled[0].labels.size(), labelled[1].labels.size(), SecondsSince(start));
   return Status::Ok();
 }
 
 Status ContentIndexes::CheckSuppliedVector(std::span<const float> vector,
                                            std::string_view field) const {
-  return content::ValidateVector(vector, supplied_dimension_.load(), field);
+  return content::ValidateVector(vector, label_dimensions_[0].load(), field);
 }
 
 Status ContentIndexes::CheckItems(std::span<const Item> items) const {
-  const size_t dim = supplied_dimension_.load();
-  size_t batch_dim = dim;  // a batch that starts an empty set must agree with itself
-  for (size_t i = 0; i < items.size(); ++i) {
-    std::string field = "Labels." + options_.supplied_label;
-    if (items.size() > 1) field = "[" + std::to_string(i) + "]." + field;
-    Result<std::optional<std::vector<float>>> vector =
-        content::SuppliedVector(items[i].labels_json, options_.supplied_label, batch_dim, field);
-    if (!vector.ok()) return vector.status();
-    if (vector->has_value() && batch_dim == 0) batch_dim = (*vector)->size();
+  for (size_t k = 0; k < kLabelKinds; ++k) {
+    // A batch that starts an empty set must agree with itself.
+    size_t batch_dim = label_dimensions_[k].load();
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string field = "Labels." + label_kinds_[k].label;
+      if (items.size() > 1) field = "[" + std::to_string(i) + "]." + field;
+      Result<std::optional<std::vector<float>>> vector = content::SuppliedVector(
+          items[i].labels_json, label_kinds_[k].label, batch_dim, field);
+      if (!vector.ok()) return vector.status();
+      if (vector->has_value() && batch_dim == 0) batch_dim = (*vector)->size();
+    }
   }
   return Status::Ok();
 }
@@ -238,14 +305,16 @@ void ContentIndexes::ApplyItem(const Item& item, uint32_t label, const content::
   auto remove = [&](std::string_view kind) {
     if (auto it = indexes.find(kind); it != indexes.end()) it->second->Remove(label);
   };
-  Result<std::optional<std::vector<float>>> supplied = content::SuppliedVector(
-      item.labels_json, options_.supplied_label, supplied_dimension_.load(), "Labels.embedding");
-  if (supplied.ok() && supplied->has_value()) {
-    size_t expected = 0;
-    supplied_dimension_.compare_exchange_strong(expected, (*supplied)->size());
-    upsert(content::kKindSupplied, **supplied);
-  } else {
-    remove(content::kKindSupplied);
+  for (size_t k = 0; k < kLabelKinds; ++k) {
+    Result<std::optional<std::vector<float>>> vector = content::SuppliedVector(
+        item.labels_json, label_kinds_[k].label, label_dimensions_[k].load(), "Labels");
+    if (vector.ok() && vector->has_value()) {
+      size_t expected = 0;
+      label_dimensions_[k].compare_exchange_strong(expected, (*vector)->size());
+      upsert(label_kinds_[k].kind, **vector);
+    } else {
+      remove(label_kinds_[k].kind);
+    }
   }
   if (model != nullptr) {
     std::vector<float> v = model->Embed(content::ItemText(item, options_.supplied_label));
@@ -335,7 +404,9 @@ Result<RecommendResult> ContentIndexes::Similar(std::string_view item_id, std::s
   std::optional<uint32_t> item = view.Find(item_id);
   if (!item) return NotFound("item " + std::string(item_id) + " not found");
   if (kind.empty()) {
-    kind = HasVector(content::kKindSupplied, *item) ? content::kKindSupplied : content::kKindText;
+    kind = HasVector(content::kKindSupplied, *item) ? content::kKindSupplied
+           : HasVector(content::kKindClip, *item)   ? content::kKindClip
+                                                    : content::kKindText;
   }
   if (kind_used != nullptr) *kind_used = std::string(kind);
   RecommendResult result;
@@ -367,8 +438,13 @@ ContentStats ContentIndexes::Stats() const {
   if (auto it = indexes_.find(content::kKindSupplied); it != indexes_.end()) {
     stats.supplied_vectors = it->second->size();
   }
-  stats.supplied_dimension = supplied_dimension_.load();
+  if (auto it = indexes_.find(content::kKindClip); it != indexes_.end()) {
+    stats.clip_vectors = it->second->size();
+  }
+  stats.supplied_dimension = label_dimensions_[0].load();
+  stats.clip_dimension = label_dimensions_[1].load();
   stats.rebuild_seconds = rebuild_seconds_;
+  stats.text_index = text_index_;
   return stats;
 }
 

@@ -1,7 +1,9 @@
 // ContentIndexes: one tenant's item vectors, by kind — "text" (the built-in text embedder of the
 // served model version), "supplied" (the catalogue's own vectors, in the label
-// content.supplied_label, Gorse's `embedding`) and, later, "clip" — each in an ANN index
-// (content/ann_index.h) keyed by catalogue index. Answers the content neighbours of an item.
+// content.supplied_label, Gorse's `embedding`) and "clip" (CLIP image vectors in the label
+// content.clip_label, written by the item_images job, content/image_vectors.h) — each in an ANN
+// index (content/ann_index.h) keyed by catalogue index. Answers the content neighbours of an
+// item.
 //
 // Freshness without retraining: every item write the CatalogueService accepts is applied here at
 // once — a new or changed item is embedded with the served text model's vocabulary and projection
@@ -14,6 +16,7 @@
 // OnlineState and the Clock, which must outlive it.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -43,6 +46,7 @@ struct ContentOptions {
   bool text_embedder = true;                 // content.text_embedder: serve "text" vectors
   std::string supplied_label = "embedding";  // content.supplied_label
   int supplied_dimension = 0;                // content.supplied_dimension; 0 = the first vector's
+  std::string clip_label = "clip_embedding";  // content.clip_label; its dimension: the first's
   content::AnnOptions ann;                   // content.hnsw_*
   int num_threads = 0;                       // index building; 0 = number of cores
 };
@@ -60,8 +64,11 @@ Result<NeighborSource> ParseNeighborSource(std::string_view text);
 struct ContentStats {
   std::string text_model;  // path of the installed text model ("" = none)
   size_t text_vectors = 0;
+  std::string text_index;  // "saved": the text model's graph was loaded; "built"; "" = none
   size_t supplied_vectors = 0;
   size_t supplied_dimension = 0;
+  size_t clip_vectors = 0;
+  size_t clip_dimension = 0;
   double rebuild_seconds = 0;  // the last rebuild
 };
 
@@ -81,8 +88,9 @@ class ContentIndexes {
                  std::filesystem::path model_path = {});
   Status Rebuild();
 
-  // InvalidArgument naming "Labels.<supplied_label>" (with the item's position in a batch) when
-  // an item's supplied vector is malformed or of another dimension than the set's.
+  // InvalidArgument naming "Labels.<supplied_label>" or "Labels.<clip_label>" (with the item's
+  // position in a batch) when an item's vector is malformed or of another dimension than the
+  // set's.
   Status CheckItems(std::span<const Item> items) const;
   // InvalidArgument naming `field` unless `vector` fits the supplied set.
   Status CheckSuppliedVector(std::span<const float> vector, std::string_view field) const;
@@ -91,10 +99,10 @@ class ContentIndexes {
   void ItemChanged(std::string_view item_id);  // re-read from the store
   void ItemDeleted(std::string_view item_id);
 
-  // The vector kinds an item has ("supplied", "text").
+  // The vector kinds an item has ("supplied", "clip", "text").
   bool HasVector(std::string_view kind, uint32_t item) const;
-  // The content neighbours of `item_id` from the vectors of `kind` ("" = supplied when the item
-  // has a supplied vector, else text), best first, without the item itself and items the
+  // The content neighbours of `item_id` from the vectors of `kind` ("" = the item's supplied
+  // vector when it has one, else its clip vector, else its text vector), best first, without the item itself and items the
   // catalogue does not recommend (hidden, deleted, outside `category`). NotFound for an unknown
   // item. An item without a vector of the kind answers an empty list with the degraded reason
   // "content_vector_missing".
@@ -110,10 +118,16 @@ class ContentIndexes {
 
  private:
   using Indexes = std::map<std::string, std::shared_ptr<content::AnnIndex>, std::less<>>;
-  struct Built;
+  // The kinds read from an item label: supplied (0) and clip (1).
+  struct LabelKind {
+    std::string_view kind;
+    std::string label;
+    size_t fixed_dimension;  // 0 = the first vector's
+  };
+  static constexpr size_t kLabelKinds = 2;
 
   std::shared_ptr<content::AnnIndex> Index(std::string_view kind) const;
-  // Applies one item (or its absence) to `indexes`; `dim` is the supplied dimension in force.
+  // Applies one item (or its absence) to `indexes`.
   void ApplyItem(const Item& item, uint32_t label, const content::TextEmbedder* model,
                  Indexes& indexes);
   void ApplyLocked(std::string_view item_id);
@@ -132,8 +146,10 @@ class ContentIndexes {
   Indexes indexes_;
   std::shared_ptr<const content::TextEmbedder> text_model_;
   std::string text_model_path_;
-  std::atomic<size_t> supplied_dimension_{0};
+  std::array<LabelKind, kLabelKinds> label_kinds_;
+  std::array<std::atomic<size_t>, kLabelKinds> label_dimensions_{};  // in force
   double rebuild_seconds_ = 0;
+  std::string text_index_;
 };
 
 }  // namespace reco

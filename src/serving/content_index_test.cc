@@ -167,6 +167,63 @@ TEST_F(ContentIndexesTest, ReloadVerifiesTheTextModelFile) {
   EXPECT_EQ(content_->Stats().text_model, "");
 }
 
+TEST_F(ContentIndexesTest, ASavedGraphIsLoadedAndOnlyChangedItemsAreEmbeddedAgain) {
+  content::TextEmbedder model = Fit();
+  // The graph as the training builds it: every item with a vector, labels in scan order.
+  std::vector<uint32_t> labels;
+  std::vector<float> data;
+  std::vector<std::string> items;
+  ASSERT_TRUE(store_
+                  ->ScanItems([&](const Item& item) {
+                    std::vector<float> v = model.Embed(content::ItemText(item));
+                    if (v.empty()) return;
+                    labels.push_back(static_cast<uint32_t>(items.size()));
+                    items.push_back(item.item_id);
+                    data.insert(data.end(), v.begin(), v.end());
+                  })
+                  .ok());
+  ASSERT_EQ(items.size(), 12u);
+  content::AnnIndex graph(model.dimension(), content_->options().ann);
+  ASSERT_TRUE(graph.AddBatch(labels, data, 1).ok());
+  Result<std::string> bytes = graph.SaveGraph();
+  ASSERT_TRUE(bytes.ok());
+  model.set_graph(*bytes, items, content_->options().ann);
+  // Round trip through the model file: the graph is saved with the model.
+  const std::filesystem::path path = dir_.path() / "textvec.rmdl";
+  ASSERT_TRUE(model.Save(path, 1000000).ok());
+  Result<content::TextEmbedder> loaded = content::TextEmbedder::Load(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->graph(), *bytes);
+  EXPECT_EQ(loaded->graph_items(), items);
+
+  // Since the training: war1 is now a Toy Story title, hlm4 was deleted, toy9 is new.
+  ASSERT_TRUE(store_->InsertItems(std::vector<Item>{MakeItem("war1", "Toy Story Part 1b")}).ok());
+  ASSERT_TRUE(store_->DeleteItem("hlm4").ok());
+  state_.DeleteItem("hlm4");
+  Write({MakeItem("toy9", "Toy Story Part 9")});
+
+  ASSERT_TRUE(
+      content_->Install(std::make_shared<const content::TextEmbedder>(std::move(loaded).value()),
+                        path)
+          .ok());
+  EXPECT_EQ(content_->Stats().text_index, "saved");
+  EXPECT_EQ(content_->Stats().text_vectors, 12u);  // 12 - hlm4 + toy9
+  const std::vector<std::string> war1 = Ids(Similar("war1", "text", 3));
+  ASSERT_EQ(war1.size(), 3u);
+  for (const std::string& id : war1) EXPECT_EQ(id.rfind("toy", 0), 0u) << id;
+  const std::vector<std::string> hlm = Ids(Similar("hlm1", "text", 10));
+  EXPECT_EQ(std::find(hlm.begin(), hlm.end(), "hlm4"), hlm.end());
+  EXPECT_FALSE(Ids(Similar("toy9", "text", 3)).empty());
+
+  // A server configured with another graph degree builds its own.
+  ContentOptions other;
+  other.ann.m = 8;
+  ContentIndexes rebuilt(*store_, state_, clock_, other);
+  ASSERT_TRUE(rebuilt.Install(std::make_shared<const content::TextEmbedder>(model)).ok());
+  EXPECT_EQ(rebuilt.Stats().text_index, "built");
+  EXPECT_EQ(rebuilt.Stats().text_vectors, 12u);
+}
+
 TEST(NeighborSource, ParsesTheNamesAndNamesTheField) {
   EXPECT_EQ(*ParseNeighborSource(""), NeighborSource::kAuto);
   EXPECT_EQ(*ParseNeighborSource("collaborative"), NeighborSource::kCollaborative);

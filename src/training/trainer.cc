@@ -118,6 +118,34 @@ content::TextEmbedderOptions TextOptions(const ContentConfig& config, int num_th
   return o;
 }
 
+// The HNSW graph of the fitted text vectors of `docs`, saved with the model so that a server
+// loads it instead of building it (serving/content_index.h).
+Status BuildTextGraph(content::TextEmbedder& model, std::span<const content::TextDocument> docs,
+                      const ContentConfig& config, int num_threads) {
+  Stopwatch watch;
+  std::vector<uint32_t> labels;
+  std::vector<float> data;
+  std::vector<std::string> items;
+  for (const content::TextDocument& doc : docs) {
+    std::vector<float> v = model.Embed(doc.text);
+    if (v.empty()) continue;
+    labels.push_back(static_cast<uint32_t>(items.size()));
+    items.push_back(doc.id);
+    data.insert(data.end(), v.begin(), v.end());
+  }
+  if (items.empty()) return Status::Ok();
+  const content::AnnOptions ann{.m = config.hnsw_m,
+                                .ef_construction = config.hnsw_ef_construction,
+                                .ef_search = config.hnsw_ef_search};
+  content::AnnIndex index(model.dimension(), ann);
+  RECO_RETURN_IF_ERROR(index.AddBatch(labels, data, num_threads).WithPrefix("text graph"));
+  RECO_ASSIGN_OR_RETURN(std::string graph, index.SaveGraph());
+  spdlog::info("event=text_graph_built vectors={} bytes={} seconds={:.3f}", items.size(),
+               graph.size(), watch.Seconds());
+  model.set_graph(std::move(graph), std::move(items), ann);
+  return Status::Ok();
+}
+
 // Fits the text embedder on every item's text (content/text_features.h, ItemText). A catalogue
 // without text enough for one feature gives no model (nullopt), not an error.
 Result<std::optional<content::TextEmbedder>> FitTextVectors(Store& store, const RecoConfig& config,
@@ -135,6 +163,7 @@ Result<std::optional<content::TextEmbedder>> FitTextVectors(Store& store, const 
     return std::optional<content::TextEmbedder>();
   }
   if (!model.ok()) return model.status().WithPrefix(content::TextEmbedder::kKind);
+  RECO_RETURN_IF_ERROR(BuildTextGraph(*model, docs, config.content, options.num_threads));
   report.models.push_back({std::string(content::TextEmbedder::kKind),
                            model->documents(),
                            model->vocabulary_size(),

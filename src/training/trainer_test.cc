@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "content/text_embedder.h"
 #include "data/testing/shop_store.h"
 #include "data/testing/temp_dir.h"
 #include "models/model_files.h"
@@ -38,6 +39,12 @@ TEST(Trainer, TrainsWritesAndReloadsAllModels) {
   EXPECT_EQ(report->models[2].kind, "itemcf");
   EXPECT_EQ(report->models[3].kind, "textvec");
   EXPECT_EQ(report->models[3].items, 6u);  // items with text
+  // The text model carries the HNSW graph of its vectors, for the server to load.
+  Result<content::TextEmbedder> textvec = content::TextEmbedder::Load(report->models[3].file);
+  ASSERT_TRUE(textvec.ok()) << textvec.status().ToString();
+  EXPECT_FALSE(textvec->graph().empty());
+  EXPECT_EQ(textvec->graph_items().size(), 6u);
+  EXPECT_EQ(textvec->graph_options().m, config.content.hnsw_m);
   EXPECT_EQ(report->models[1].entries, 5u);  // item5 is hidden
   for (const ModelTrainStats& stats : report->models) {
     EXPECT_TRUE(std::filesystem::exists(stats.file)) << stats.kind;

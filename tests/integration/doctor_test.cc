@@ -320,8 +320,35 @@ TEST(DoctorClip, MissingIncompleteAndComplete) {
   EXPECT_NE(r.message.find("partial download"), std::string::npos) << r.message;
 
   fs::remove(dir.path() / "clip" / "model.safetensors.incomplete");
+  // Weights, but nothing else the encoders read: neither images nor texts can be embedded.
+  r = CheckClipModelPath(config, RunAs::Current());
+  EXPECT_EQ(r.status, CheckStatus::kFailure) << r.message;
+  EXPECT_NE(r.message.find("incomplete: missing preprocessor_config.json, vocab.json, merges.txt"),
+            std::string::npos)
+      << r.message;
+
+  WriteText(dir.path() / "clip" / "preprocessor_config.json", "{}");
+  r = CheckClipModelPath(config, RunAs::Current());
+  EXPECT_EQ(r.status, CheckStatus::kWarning) << r.message;
+  EXPECT_NE(r.message.find("can embed images only: missing vocab.json, merges.txt"),
+            std::string::npos)
+      << r.message;
+
+  WriteText(dir.path() / "clip" / "vocab.json", "{}");
+  WriteText(dir.path() / "clip" / "merges.txt", "#version: 0.2\n");
   r = CheckClipModelPath(config, RunAs::Current());
   EXPECT_EQ(r.status, CheckStatus::kOk) << r.message;
+
+  // PyTorch weights alone: reco reads safetensors only.
+  fs::remove(dir.path() / "clip" / "model.safetensors");
+  WriteText(dir.path() / "clip" / "pytorch_model.bin", "weights");
+  r = CheckClipModelPath(config, RunAs::Current());
+  EXPECT_EQ(r.status, CheckStatus::kFailure) << r.message;
+  EXPECT_NE(r.message.find("only pytorch_model.bin, which reco does not read"), std::string::npos)
+      << r.message;
+  EXPECT_NE(r.fix.find("convert the checkpoint once to model.safetensors"), std::string::npos);
+  fs::remove(dir.path() / "clip" / "pytorch_model.bin");
+  WriteText(dir.path() / "clip" / "model.safetensors", "weights");
 
   fs::permissions(dir.path() / "clip", fs::perms::owner_all);  // 0700: not for another account
   r = CheckClipModelPath(config, kOther);
