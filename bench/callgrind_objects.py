@@ -7,7 +7,7 @@ Counts each function's own instructions (Ir, callees excluded) and divides by RE
 number of requests the load generator completed between `callgrind_control -i on` and
 `callgrind_control -d`. Unlike CPU seconds, the count does not move with other load on the
 machine, so two server configurations can be compared on a busy machine; it leaves out the
-kernel and the cost of cache misses (see docs/benchmarks.md, "gRPC: where the time goes").
+kernel and the cost of cache misses (docs/benchmarks.md, "gRPC: where the cost of a call goes").
 """
 import argparse
 import collections
