@@ -5,8 +5,9 @@
 //
 // CONCURRENCY calls are in flight at all times (each completion starts the next call on its
 // slot) over CHANNELS HTTP/2 connections (default 8, 1..CONCURRENCY), driven by THREADS
-// completion-queue threads (default 2, like wrk -t2); a channel may serve calls of both threads. User ids are taken from USERS_FILE in turn. Prints one line
-// "RECO_BENCH_JSON {...}" with the fields serve_bench.py reads from its wrk script.
+// completion-queue threads (default 2, like wrk -t2); a channel may carry calls of both threads.
+// User ids are taken from USERS_FILE in turn. Prints one line "RECO_BENCH_JSON {...}" with the
+// fields serve_bench.py reads from its wrk script.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -114,9 +115,11 @@ int main(int argc, char** argv) {
   for (std::string line; std::getline(in, line);) {
     if (!line.empty()) users.push_back(line);
   }
-  if (users.empty() || concurrency < threads || channels < 1 || channels > concurrency) {
+  if (users.empty() || threads < 1 || concurrency < threads || channels < 1 ||
+      channels > concurrency) {
     std::cerr << "reco_grpc_load: no users in " << argv[2]
-              << ", or CONCURRENCY below THREADS, or CHANNELS not in 1..CONCURRENCY\n";
+              << ", or THREADS below 1, or CONCURRENCY below THREADS, or CHANNELS not in "
+                 "1..CONCURRENCY\n";
     return 2;
   }
   Load load;
