@@ -4,9 +4,10 @@
 //   reco_grpc_load HOST:PORT USERS_FILE CONCURRENCY SECONDS N [CHANNELS] [THREADS]
 //
 // CONCURRENCY calls are in flight at all times (each completion starts the next call on its
-// slot) over CHANNELS HTTP/2 connections (default 8), driven by THREADS completion-queue threads
-// (default 2, like wrk -t2). User ids are taken from USERS_FILE in turn. Prints one line
-// "RECO_BENCH_JSON {...}" with the fields serve_bench.py reads from its wrk script.
+// slot) over CHANNELS HTTP/2 connections (default 8, 1..CONCURRENCY), driven by THREADS
+// completion-queue threads (default 2, like wrk -t2); a channel may carry calls of both threads.
+// User ids are taken from USERS_FILE in turn. Prints one line "RECO_BENCH_JSON {...}" with the
+// fields serve_bench.py reads from its wrk script.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -63,10 +64,11 @@ void StartCall(Load& load, grpc::CompletionQueue& cq, size_t stub) {
   call->reader->Finish(&call->response, &call->status, call);
 }
 
-void Drive(Load& load, size_t first_stub, size_t stub_count, int in_flight, ThreadResult& out) {
+// Drives the call slots `slots` (each bound to one channel) on this thread's completion queue.
+void Drive(Load& load, const std::vector<size_t>& slots, ThreadResult& out) {
   grpc::CompletionQueue cq;
-  for (int i = 0; i < in_flight; ++i) StartCall(load, cq, first_stub + i % stub_count);
-  int outstanding = in_flight;
+  for (size_t stub : slots) StartCall(load, cq, stub);
+  int outstanding = static_cast<int>(slots.size());
   void* tag = nullptr;
   bool ok = false;
   while (outstanding > 0 && cq.Next(&tag, &ok)) {
@@ -113,9 +115,11 @@ int main(int argc, char** argv) {
   for (std::string line; std::getline(in, line);) {
     if (!line.empty()) users.push_back(line);
   }
-  if (users.empty() || concurrency < threads || channels < threads) {
+  if (users.empty() || threads < 1 || concurrency < threads || channels < 1 ||
+      channels > concurrency) {
     std::cerr << "reco_grpc_load: no users in " << argv[2]
-              << ", or CONCURRENCY/CHANNELS below THREADS\n";
+              << ", or THREADS below 1, or CONCURRENCY below THREADS, or CHANNELS not in "
+                 "1..CONCURRENCY\n";
     return 2;
   }
   Load load;
@@ -133,12 +137,12 @@ int main(int argc, char** argv) {
   const auto started = Clock::now();
   std::vector<ThreadResult> results(threads);
   std::vector<std::thread> workers;
-  const size_t stubs_per_thread = static_cast<size_t>(channels / threads);
+  // Call slot s runs on thread s % THREADS over channel s % CHANNELS: every channel carries
+  // CONCURRENCY / CHANNELS calls in flight, whatever the number of threads.
+  std::vector<std::vector<size_t>> slots(threads);
+  for (int s = 0; s < concurrency; ++s) slots[s % threads].push_back(s % channels);
   for (int t = 0; t < threads; ++t) {
-    const int in_flight = concurrency / threads + (t < concurrency % threads ? 1 : 0);
-    workers.emplace_back([&, t, in_flight] {
-      Drive(load, t * stubs_per_thread, stubs_per_thread, in_flight, results[t]);
-    });
+    workers.emplace_back([&, t] { Drive(load, slots[t], results[t]); });
   }
   for (auto& w : workers) w.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();

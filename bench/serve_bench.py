@@ -100,6 +100,10 @@ def parse_args():
                    "recommend load, with build/reco_grpc_load; binaries without --grpc-port skip it")
     p.add_argument("--grpc-load", default=str(REPO / "build" / "reco_grpc_load"),
                    help="the gRPC load generator (default build/reco_grpc_load)")
+    p.add_argument("--grpc-channels", type=int, default=8,
+                   help="HTTP/2 connections the gRPC load spreads its --connections calls over "
+                   "(default 8; 1 is one multiplexed connection, --connections matches wrk's one "
+                   "call per connection)")
     p.add_argument("--scenario", action="store_true",
                    help="also measure GET /api/recommend under a scenario (item-CF and popular "
                    "recall, a category filter, the diversity rerank) next to the plain route, on "
@@ -340,10 +344,11 @@ def run_wrk(server, script, args, threads, connections, duration):
 
 
 def run_grpc_load(server, a, ids_file, duration):
-    """reco_grpc_load against the server's gRPC port: --connections calls in flight over 8
-    HTTP/2 connections, --threads completion-queue threads, n=20 as the REST load."""
+    """reco_grpc_load against the server's gRPC port: --connections calls in flight over
+    --grpc-channels HTTP/2 connections, --threads completion-queue threads, n=20 as the REST
+    load."""
     cmd = [a.grpc_load, f"127.0.0.1:{server.grpc_port}", str(ids_file), str(a.connections),
-           str(duration), "20", "8", str(a.threads)]
+           str(duration), "20", str(a.grpc_channels), str(a.threads)]
     return run_measured(server, cmd, "reco_grpc_load")
 
 
@@ -361,7 +366,7 @@ def record_load(results, figures, key, prefix, r):
 def grpc_phase(ctx, server, results, figures):
     a = ctx.a
     log(f"4d. gRPC RecommendService/Recommend n=20 over {len(ctx.users):,} users, "
-        f"{a.connections} calls in flight, {a.duration} s")
+        f"{a.connections} calls in flight over {a.grpc_channels} connections, {a.duration} s")
     if a.warmup > 0:
         run_grpc_load(server, a, ctx.users_file, a.warmup)
     r = run_grpc_load(server, a, ctx.users_file, a.duration)
