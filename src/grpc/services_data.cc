@@ -121,6 +121,42 @@ class ItemServiceImpl final : public v1::ItemService::Service {
         });
   }
 
+  grpc::Status PutItemVector(grpc::ServerContext* ctx, const v1::ItemVector* req,
+                             v1::RowsAffected* res) override {
+    return c_.guard->Run(
+        ctx, "ItemService/PutItemVector", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          RECO_RETURN_IF_ERROR(CheckId(req->item_id(), "item_id"));
+          const service::ItemVector vector{req->item_id(),
+                                           {req->vector().begin(), req->vector().end()}};
+          RECO_ASSIGN_OR_RETURN(
+              service::RowsAffected rows,
+              d.catalogue->PutItemVectors(std::span<const service::ItemVector>(&vector, 1)));
+          SetRows(rows, res);
+          return Status::Ok();
+        });
+  }
+
+  grpc::Status PutItemVectors(grpc::ServerContext* ctx,
+                              grpc::ServerReader<v1::ItemVector>* reader,
+                              v1::RowsAffected* res) override {
+    return c_.guard->Run(
+        ctx, "ItemService/PutItemVectors", Access::kApiKey, [&](const api::ApiDeps& d) -> Status {
+          // Fields are named as REST names them ("[i].Vector"): the service checks them.
+          RECO_ASSIGN_OR_RETURN(
+              std::vector<service::ItemVector> vectors,
+              ReadBatch<service::ItemVector>(
+                  reader, "vectors",
+                  d, [](const v1::ItemVector& m, const std::string& w) -> Result<service::ItemVector> {
+                    RECO_RETURN_IF_ERROR(CheckId(m.item_id(), w + ".item_id"));
+                    return service::ItemVector{m.item_id(), {m.vector().begin(), m.vector().end()}};
+                  }));
+          RECO_RETURN_IF_ERROR(CheckDeadline(ctx));
+          RECO_ASSIGN_OR_RETURN(service::RowsAffected rows, d.catalogue->PutItemVectors(vectors));
+          SetRows(rows, res);
+          return Status::Ok();
+        });
+  }
+
   grpc::Status DeleteItem(grpc::ServerContext* ctx, const v1::ItemId* req,
                           v1::RowsAffected* res) override {
     return c_.guard->Run(ctx, "ItemService/DeleteItem", Access::kApiKey,
