@@ -81,10 +81,9 @@ std::vector<size_t> ThompsonTop(std::span<const ArmCounts> arms, size_t k, BetaP
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   k = std::min(k, order.size());
   // Ties (equal draws) go to the lower index, so a seed gives one answer.
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                    [&theta](size_t x, size_t y) {
-                      return theta[x] != theta[y] ? theta[x] > theta[y] : x < y;
-                    });
+  std::partial_sort(
+      order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+      [&theta](size_t x, size_t y) { return theta[x] != theta[y] ? theta[x] > theta[y] : x < y; });
   order.resize(k);
   return order;
 }

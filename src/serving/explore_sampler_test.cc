@@ -55,8 +55,8 @@ TEST(SampleBeta, MeansMatchTheDistributionsIncludingShapesBelowOne) {
   struct Case {
     double a, b;
   };
-  for (const Case& c : {Case{1, 1}, Case{2, 8}, Case{30, 70}, Case{0.5, 0.5}, Case{0.3, 3},
-                        Case{101, 1}}) {
+  for (const Case& c :
+       {Case{1, 1}, Case{2, 8}, Case{30, 70}, Case{0.5, 0.5}, Case{0.3, 3}, Case{101, 1}}) {
     SplitMixSource rng(7);
     const int kDraws = 20000;
     double sum = 0;
@@ -97,10 +97,11 @@ TEST(PosteriorMean, CountsPlusPriorAndClampsClicks) {
 }
 
 TEST(ThompsonTop, AverageDrawsAreThePosteriorMeans) {
-  const std::vector<ArmCounts> arms = {
-      {.exposures = 100, .clicks = 50}, {.exposures = 100, .clicks = 10},
-      {.exposures = 100, .clicks = 90}, {.exposures = 0, .clicks = 0},
-      {.exposures = 1000, .clicks = 0}};
+  const std::vector<ArmCounts> arms = {{.exposures = 100, .clicks = 50},
+                                       {.exposures = 100, .clicks = 10},
+                                       {.exposures = 100, .clicks = 90},
+                                       {.exposures = 0, .clicks = 0},
+                                       {.exposures = 1000, .clicks = 0}};
   const BetaPrior prior{1, 1};
   SplitMixSource rng(11);
   std::vector<double> sums(arms.size(), 0);

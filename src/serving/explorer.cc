@@ -119,9 +119,9 @@ Explorer::Explorer(const OnlineState& state, const Recommender& recommender, con
       counts_(std::move(counts)),
       chosen_(std::move(chosen)),
       on_degraded_(std::move(on_degraded)),
-      seed_(options_.seed != 0 ? options_.seed
-                               : (static_cast<uint64_t>(std::random_device{}()) << 32) ^
-                                     std::random_device{}()) {}
+      seed_(options_.seed != 0
+                ? options_.seed
+                : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()) {}
 
 bool Explorer::Applies(std::string_view user_id) const {
   return state_.UserPositiveCount(user_id) < static_cast<size_t>(options_.min_history);
@@ -233,8 +233,8 @@ std::vector<std::pair<std::string, double>> Explorer::Taste(std::string_view use
   std::vector<std::string> chosen = chosen_ ? chosen_(user_id) : std::vector<std::string>();
   std::vector<std::pair<std::string, double>> taste;
   auto add = [&taste](std::string_view name) {
-    auto it = std::find_if(taste.begin(), taste.end(),
-                           [name](const auto& t) { return t.first == name; });
+    auto it =
+        std::find_if(taste.begin(), taste.end(), [name](const auto& t) { return t.first == name; });
     if (it == taste.end()) {
       taste.emplace_back(std::string(name), 1.0);
     } else {
@@ -271,7 +271,9 @@ void Explorer::AppendPopular(const ModelBundle* bundle, std::string_view user_id
     return added;
   };
   // Enough candidates that the taken ones (seen, or already in the list) cannot starve a list.
-  auto ask = [&](size_t more) { return static_cast<int>(std::min<size_t>(more + taken.size(), 100000)); };
+  auto ask = [&](size_t more) {
+    return static_cast<int>(std::min<size_t>(more + taken.size(), 100000));
+  };
   auto popular = [&](std::string_view name, size_t more) {
     RecommendResult list = recommender_.Popular(bundle, name, ask(more), 0);
     for (const std::string& reason : list.degraded) Degraded(result, reason.c_str());
@@ -303,7 +305,8 @@ RecommendResult Explorer::Recommend(const ModelBundle* bundle, std::string_view 
   // Inner answers are parts of this one: their reasons are counted once, by Degraded() here.
   const Recommender::QuietScope quiet;
   RecommendResult result;
-  const size_t want = static_cast<size_t>(std::max(offset, 0)) + static_cast<size_t>(std::max(n, 0));
+  const size_t want =
+      static_cast<size_t>(std::max(offset, 0)) + static_cast<size_t>(std::max(n, 0));
   SplitMixSource rng(seed_ ^ StableHash64(user_id) ^
                      (sequence_.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull));
   const UserSnapshot user = state_.GetUser(user_id);

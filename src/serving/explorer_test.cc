@@ -108,7 +108,8 @@ TEST(ExploreSlots, FreshShareIsExactOnAverage) {
   EXPECT_EQ(Explorer::FreshSlots(3, 0.2, 0.5), 1u);  // 0.6 + 0.5
   // Over evenly spread u, the mean is mix * share.
   double sum = 0;
-  for (int i = 0; i < 1000; ++i) sum += static_cast<double>(Explorer::FreshSlots(3, 0.2, (i + 0.5) / 1000));
+  for (int i = 0; i < 1000; ++i)
+    sum += static_cast<double>(Explorer::FreshSlots(3, 0.2, (i + 0.5) / 1000));
   EXPECT_NEAR(sum / 1000, 0.6, 1e-9);
 }
 
@@ -292,7 +293,8 @@ TEST_F(ExplorerTest, CollaborativeSignalsTakeOverAsTheHistoryGrows) {
     // The collaborative answer's own items (not its fallbacks), in its order.
     std::vector<std::string> cf_ids;
     for (size_t i = 0; i < cf.items.size(); ++i) {
-      if (cf.SourceOf(i) == "itemcf" || cf.SourceOf(i) == "precomputed") cf_ids.push_back(cf.items[i].id);
+      if (cf.SourceOf(i) == "itemcf" || cf.SourceOf(i) == "precomputed")
+        cf_ids.push_back(cf.items[i].id);
     }
     const size_t slots = Explorer::CollaborativeSlots(10, liked, 5);
     ASSERT_GE(cf_ids.size(), slots) << liked;

@@ -36,10 +36,12 @@ class ExploreTest : public ::testing::Test {
     // category added recently and never shown.
     std::string items = "[";
     for (int k = 0; k < 10; ++k) {
-      items += (k > 0 ? "," : "") + ItemJson("book" + std::to_string(k), "books", "2020-01-01T00:00:00Z");
+      items += (k > 0 ? "," : "") +
+               ItemJson("book" + std::to_string(k), "books", "2020-01-01T00:00:00Z");
       items += "," + ItemJson("song" + std::to_string(k), "music", "2020-01-01T00:00:00Z");
     }
-    for (int k = 0; k < 3; ++k) items += "," + ItemJson("news" + std::to_string(k), "news", TimeText(-60 + k));
+    for (int k = 0; k < 3; ++k)
+      items += "," + ItemJson("news" + std::to_string(k), "news", TimeText(-60 + k));
     ASSERT_EQ(client_->Post("/api/items", items + "]").status, 200);
     std::string feedback = "[";
     for (int k = 0; k < 10; ++k) {
@@ -67,8 +69,7 @@ TEST_F(ExploreTest, ANewUserGetsTheChosenCategoriesAndFreshItems) {
   // Onboarding: the user picks a category; the labels are the user's own (Gorse's PATCH).
   ASSERT_EQ(client_->Post("/api/user", R"({"UserId":"alice","Labels":null,"Comment":""})").status,
             200);
-  HttpResult patched =
-      client_->Patch("/api/user/alice", R"({"Labels":{"categories":["books"]}})");
+  HttpResult patched = client_->Patch("/api/user/alice", R"({"Labels":{"categories":["books"]}})");
   ASSERT_EQ(patched.status, 200) << patched.body;
 
   HttpResult r = client_->Get("/api/recommend/alice?n=10");
@@ -129,11 +130,17 @@ TEST_F(ExploreTest, AUserWithEnoughHistoryGetsTheCollaborativeAnswer) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("X-Reco-Policy"), "");
   // One like is not enough yet: still the mix.
-  ASSERT_EQ(client_->Post("/api/feedback", "[" + FeedbackJson("like", "carol", "song3", TimeText(-1)) + "]").status,
-            200);
+  ASSERT_EQ(
+      client_
+          ->Post("/api/feedback", "[" + FeedbackJson("like", "carol", "song3", TimeText(-1)) + "]")
+          .status,
+      200);
   EXPECT_EQ(client_->Get("/api/recommend/carol?n=5").Header("X-Reco-Policy"), "explore");
-  ASSERT_EQ(client_->Post("/api/feedback", "[" + FeedbackJson("like", "carol", "song4", TimeText(-1)) + "]").status,
-            200);
+  ASSERT_EQ(
+      client_
+          ->Post("/api/feedback", "[" + FeedbackJson("like", "carol", "song4", TimeText(-1)) + "]")
+          .status,
+      200);
   EXPECT_EQ(client_->Get("/api/recommend/carol?n=5").Header("X-Reco-Policy"), "");
 }
 
