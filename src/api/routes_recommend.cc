@@ -71,6 +71,7 @@ void MarkDegraded(HttpResponse& res, const RecommendResult& result) {
 // when any applied) and the degraded reasons.
 void WriteServedHeaders(HttpResponse& res, const service::RecommendResponse& served) {
   if (!served.scenario.empty()) res.AddHeader("X-Reco-Scenario", served.scenario);
+  if (!served.policy.empty()) res.AddHeader("X-Reco-Policy", served.policy);
   res.AddHeader("X-Reco-Model-Version", served.model_version);
   res.AddHeader("X-Reco-Variant", VariantName(served.variant));
   if (!served.experiments.empty()) {
@@ -204,7 +205,8 @@ void ApiService::AddRecommendRoutes(Router& r) {
          .summary = "Recommend items to a user (item-CF over recent history; falls back to "
                     "popular, then latest). Returns item ids. Headers: X-Reco-Model-Version, "
                     "X-Reco-Variant, X-Reco-Scenario (with scenario), X-Reco-Experiments "
-                    "(exp=variant,... when the user is in running A/B experiments).",
+                    "(exp=variant,... when the user is in running A/B experiments), "
+                    "X-Reco-Policy (explore: a new user's exploration mix).",
          .tag = "recommendation",
          .query = {{"n", "number of items (1..max_n)"},
                    {"offset", "items to skip"},

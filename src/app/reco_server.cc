@@ -37,6 +37,7 @@
 #include "service/tenant_gate.h"
 #include "service/tenant_service.h"
 #include "serving/content_index.h"
+#include "serving/explorer.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
 #include "serving/realtime.h"
@@ -137,6 +138,7 @@ struct RecoServer::Parts {
   std::unique_ptr<Recommender> recommender;
   std::unique_ptr<ExposureLog> exposure_log;  // null when the file cannot be opened
   std::unique_ptr<Realtime> realtime;  // hot scores, real-time metrics; null when disabled
+  std::unique_ptr<Explorer> explorer;  // new users' exploration mix; null unless explore.enabled
   std::unique_ptr<Rollout> rollout;           // canary/shadow split, click join, guardrails
   std::unique_ptr<service::FeedbackService> feedback;
   std::unique_ptr<service::CatalogueService> catalogue;
@@ -169,6 +171,8 @@ struct RecoServer::Parts {
   Status OpenState(const RecoConfig& config, const std::filesystem::path& data_dir);
   void LoadModels(const std::filesystem::path& data_dir, const Clock& clock);
   Status BuildRealtime(const RecoConfig& config, const Clock& clock);  // [realtime]
+  // [explore], after the rollout: the new users' exploration mix.
+  void BuildExplorer(const RecoConfig& config, const Clock& clock, CounterFamily* degraded);
   void BuildServing(const RecoConfig& config, const std::filesystem::path& data_dir,
                     const Clock& clock);
   Status BuildJobs(const RecoConfig& config, const std::filesystem::path& data_dir,
@@ -237,6 +241,7 @@ api::ApiDeps RecoServer::Parts::MakeServices(const RecoConfig& config,
   recommend = std::make_unique<service::RecommendService>(
       *recommender, models->bundles(), *state, *rollout, *feedback, clock, experiments.get(),
       experiment_versions.get(), content.get());
+  if (explorer != nullptr) recommend->SetExplorer(explorer.get());
   model = std::make_unique<service::ModelService>(*models, rollout.get(), metrics, data_dir, clock);
   model->SetOnServingChanged([this] {
     if (replicas) (void)replicas->OnModelsChanged();
@@ -370,6 +375,40 @@ void RecoServer::Parts::BuildServing(const RecoConfig& config,
                                     .max_error_rate = config.registry.canary_max_error_rate,
                                     .min_ctr_ratio = config.registry.canary_min_ctr_ratio},
                      .realtime = realtime.get()});
+  if (config.explore.enabled) BuildExplorer(config, clock, degraded);
+}
+
+void RecoServer::Parts::BuildExplorer(const RecoConfig& config, const Clock& clock,
+                                      CounterFamily* degraded) {
+  const ExploreConfig& c = config.explore;
+  ItemCountsFn counts;
+  if (realtime == nullptr) {
+    spdlog::warn("event=explore_without_counts reason=\"realtime.enabled is false: the bandit "
+                 "draws fresh items from its prior alone\"");
+  } else if (Result<ItemCountsFn> found = RealtimeItemCounts(*realtime, c.window); found.ok()) {
+    counts = std::move(found).value();
+  } else {
+    spdlog::warn("event=explore_without_counts reason=\"{}\"", found.status().ToString());
+  }
+  explorer = std::make_unique<Explorer>(
+      *state, *recommender, clock,
+      ExploreOptions{.min_history = c.min_history,
+                     .share = c.share,
+                     .max_categories = static_cast<size_t>(c.max_categories),
+                     .fresh_candidates = static_cast<size_t>(c.fresh_candidates),
+                     .fresh_max_age_s = static_cast<int64_t>(c.fresh_max_age_hours * 3600),
+                     .prior = {.alpha = c.prior_alpha, .beta = c.prior_beta},
+                     .refresh_seconds = c.refresh_seconds,
+                     .seed = static_cast<uint64_t>(c.seed)},
+      std::move(counts),
+      // Onboarding: the categories the user picked, in the user's labels (docs/content.md).
+      [store = store.get(), key = c.label_key](std::string_view user_id) {
+        Result<User> user = store->GetUser(user_id);
+        return user.ok() ? ChosenCategories(user->labels_json, key) : std::vector<std::string>();
+      },
+      [degraded](std::string_view reason) { degraded->WithLabels({std::string(reason)})->Inc(); });
+  spdlog::info("event=explore_enabled tenant={} min_history={} share={} fresh_candidates={}",
+               tenant, c.min_history, c.share, c.fresh_candidates);
 }
 
 Status RecoServer::Parts::BuildRealtime(const RecoConfig& config, const Clock& clock) {

@@ -339,6 +339,18 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       IntKey("realtime.max_keys", &c.realtime.max_keys),
       IntKey("realtime.max_users", &c.realtime.max_users),
       IntKey("realtime.exposures_per_user", &c.realtime.exposures_per_user),
+      BoolKey("explore.enabled", &c.explore.enabled),
+      IntKey("explore.min_history", &c.explore.min_history),
+      DoubleKey("explore.share", &c.explore.share),
+      StringKey("explore.label_key", &c.explore.label_key),
+      IntKey("explore.max_categories", &c.explore.max_categories),
+      IntKey("explore.fresh_candidates", &c.explore.fresh_candidates),
+      DoubleKey("explore.fresh_max_age_hours", &c.explore.fresh_max_age_hours),
+      DoubleKey("explore.prior_alpha", &c.explore.prior_alpha),
+      DoubleKey("explore.prior_beta", &c.explore.prior_beta),
+      StringKey("explore.window", &c.explore.window),
+      DoubleKey("explore.refresh_seconds", &c.explore.refresh_seconds),
+      IntKey("explore.seed", &c.explore.seed),
   };
   for (auto& k : keys) k.env_names.push_back(DefaultEnvName(k.path));
   // The names operators already use.
@@ -472,11 +484,45 @@ Result<RecoConfig> RecoConfig::Load(const std::filesystem::path& path) {
 
 namespace {
 
+Status ValidateExplore(const ExploreConfig& explore, const RealtimeConfig& realtime) {
+  RECO_RETURN_IF_ERROR(Range(explore.min_history >= 1 && explore.min_history <= 1000,
+                             "explore.min_history", "1..1000"));
+  RECO_RETURN_IF_ERROR(
+      Range(explore.share >= 0 && explore.share <= 1, "explore.share", "0..1"));
+  RECO_RETURN_IF_ERROR(Range(!explore.label_key.empty() && explore.label_key.size() <= 64,
+                             "explore.label_key", "a label name of 1..64 bytes"));
+  RECO_RETURN_IF_ERROR(Range(explore.max_categories >= 1 && explore.max_categories <= 100,
+                             "explore.max_categories", "1..100"));
+  RECO_RETURN_IF_ERROR(Range(explore.fresh_candidates >= 1 && explore.fresh_candidates <= 100000,
+                             "explore.fresh_candidates", "1..100000"));
+  RECO_RETURN_IF_ERROR(Range(explore.fresh_max_age_hours >= 0 &&
+                                 explore.fresh_max_age_hours <= kMaxHours,
+                             "explore.fresh_max_age_hours", "0..87600 hours, 0 = any age"));
+  RECO_RETURN_IF_ERROR(Range(InHalfOpen(explore.prior_alpha, 0, 1e6), "explore.prior_alpha",
+                             "> 0 and <= 1000000"));
+  RECO_RETURN_IF_ERROR(
+      Range(InHalfOpen(explore.prior_beta, 0, 1e6), "explore.prior_beta", "> 0 and <= 1000000"));
+  RECO_RETURN_IF_ERROR(Range(explore.refresh_seconds >= 0 && explore.refresh_seconds <= 3600,
+                             "explore.refresh_seconds", "0..3600 seconds, 0 = every request"));
+  if (!explore.window.empty()) {
+    bool known = false;
+    for (const std::string& text : realtime.windows) {
+      auto spec = ParseWindowSpec(text, "realtime.windows");
+      known = known || (spec.ok() && spec->name == explore.window);
+    }
+    RECO_RETURN_IF_ERROR(Range(known, "explore.window",
+                               "\"\" (the longest) or a window of realtime.windows by its length, "
+                               "e.g. 24h"));
+  }
+  return Status::Ok();
+}
+
 bool TenantMayOverride(std::string_view key) {
   static constexpr std::string_view kKeys[] = {
       "database.auto_insert_user", "database.auto_insert_item", "pipeline.min_data_quality",
       "pipeline.gate_metric", "pipeline.gate_min_ratio", "pipeline.reload_url"};
   if (key.starts_with("recommend.")) return true;
+  if (key.starts_with("explore.")) return true;
   for (std::string_view k : kKeys) {
     if (k == key) return true;
   }
@@ -495,7 +541,7 @@ Status RecoConfig::ApplyTenantFile(const std::filesystem::path& path) {
     if (!TenantMayOverride(k.path)) {
       return InvalidArgument(path.string() + ": config key " + k.path +
                                  " is set for the whole server, not per tenant (per tenant: "
-                                 "[recommend], database.auto_insert_*, pipeline gate keys, pipeline.reload_url)",
+                                 "[recommend], [explore], database.auto_insert_*, pipeline gate keys, pipeline.reload_url)",
                              k.path);
     }
     RECO_RETURN_IF_ERROR(k.from_toml(*n).WithPrefix(path.string()));
@@ -667,6 +713,7 @@ Status RecoConfig::Validate() const {
     RECO_RETURN_IF_ERROR(
         Range(!kafka.dead_letter_topic.empty(), "kafka.dead_letter_topic", "a topic name"));
   }
+  RECO_RETURN_IF_ERROR(ValidateExplore(explore, realtime));
   return ValidateRealtime(realtime);
 }
 

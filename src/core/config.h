@@ -223,6 +223,24 @@ struct RealtimeConfig {
   int exposures_per_user = 10;  // ... the newest this many lists each
 };
 
+// The exploration mix for new users (serving/explorer.h, docs/content.md): users with fewer
+// positive feedbacks than min_history get popular items of their chosen or inferred categories
+// plus fresh items a Thompson-sampling bandit picks over the real-time exposure/click counts.
+struct ExploreConfig {
+  bool enabled = false;
+  int min_history = 5;                  // 1..1000 positive feedbacks
+  double share = 0.2;                   // of the mix given to fresh items, 0..1
+  std::string label_key = "categories"; // the user label naming the categories picked
+  int max_categories = 4;               // 1..100
+  int fresh_candidates = 500;           // the bandit's arms: the newest items, 1..100000
+  double fresh_max_age_hours = 0;       // ... added at most this long ago (0 = any age)
+  double prior_alpha = 1;               // Beta prior of every item's CTR, > 0
+  double prior_beta = 1;                // > 0
+  std::string window;                   // realtime window of the counts ("" = the longest)
+  double refresh_seconds = 10;          // fresh candidates and counts reused this long, 0..3600
+  int64_t seed = 0;                     // non-zero: reproducible draws (tests); 0 = random
+};
+
 struct RecoConfig {
   ServerConfig server;
   DatabaseConfig database;
@@ -237,6 +255,7 @@ struct RecoConfig {
   ContentConfig content;
   KafkaConfig kafka;
   RealtimeConfig realtime;
+  ExploreConfig explore;
   std::string log_level = "info";
 
   // Reads `path` (empty = only defaults + environment), applies the environment, validates.

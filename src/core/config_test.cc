@@ -317,3 +317,55 @@ TEST(RecoConfig, ContentKeysAreReadFromTheFileAndTheEnvironmentAndValidated) {
 
 }  // namespace
 }  // namespace reco
+
+namespace reco {
+namespace {
+
+TEST(RecoConfig, ExploreKeysComeFromTheFileTheEnvironmentAndTheExample) {
+  Result<RecoConfig> example = RecoConfig::Load(RECO_SOURCE_DIR "/reco.toml.example");
+  ASSERT_TRUE(example.ok()) << example.status().ToString();
+  RecoConfig defaults;
+  EXPECT_FALSE(example->explore.enabled);
+  EXPECT_EQ(example->explore.min_history, defaults.explore.min_history);
+  EXPECT_DOUBLE_EQ(example->explore.share, defaults.explore.share);
+  EXPECT_EQ(example->explore.label_key, defaults.explore.label_key);
+  EXPECT_EQ(example->explore.fresh_candidates, defaults.explore.fresh_candidates);
+  EXPECT_DOUBLE_EQ(example->explore.refresh_seconds, defaults.explore.refresh_seconds);
+  EXPECT_EQ(example->explore.seed, defaults.explore.seed);
+
+  auto path = WriteToml("explore", "[explore]\nenabled = true\nshare = 0.5\nwindow = \"24h\"\n");
+  ::setenv("RECO_EXPLORE_MIN_HISTORY", "3", 1);
+  ::setenv("RECO_EXPLORE_SEED", "42", 1);
+  Result<RecoConfig> loaded = RecoConfig::Load(path);
+  ::unsetenv("RECO_EXPLORE_MIN_HISTORY");
+  ::unsetenv("RECO_EXPLORE_SEED");
+  std::filesystem::remove(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_TRUE(loaded->explore.enabled);
+  EXPECT_DOUBLE_EQ(loaded->explore.share, 0.5);
+  EXPECT_EQ(loaded->explore.window, "24h");
+  EXPECT_EQ(loaded->explore.min_history, 3);
+  EXPECT_EQ(loaded->explore.seed, 42);
+}
+
+TEST(RecoConfig, BadExploreValuesAreNamed) {
+  struct Case {
+    const char* toml;
+    const char* field;
+  };
+  for (const Case& c : {Case{"share = 1.5", "explore.share"},
+                        Case{"min_history = 0", "explore.min_history"},
+                        Case{"prior_beta = 0", "explore.prior_beta"},
+                        Case{"fresh_candidates = 0", "explore.fresh_candidates"},
+                        Case{"window = \"2h\"", "explore.window"},
+                        Case{"label_key = \"\"", "explore.label_key"}}) {
+    auto path = WriteToml("explore_bad", std::string("[explore]\n") + c.toml + "\n");
+    Result<RecoConfig> refused = RecoConfig::Load(path);
+    std::filesystem::remove(path);
+    ASSERT_FALSE(refused.ok()) << c.toml;
+    EXPECT_EQ(refused.status().field(), c.field) << refused.status().ToString();
+  }
+}
+
+}  // namespace
+}  // namespace reco

@@ -39,6 +39,7 @@ void SetServedBy(const service::RecommendResponse& r, std::string_view request_i
   for (const auto& reason : r.result.degraded) out->add_degraded_reasons(reason);
   out->set_model_created(std::string(r.created_text()));
   out->set_scenario(r.scenario);
+  out->set_policy(std::string(r.policy));
   for (const experiment::Assignment& a : r.experiments) {
     v1::ExperimentAssignment* e = out->add_experiments();
     e->set_experiment_id(a.experiment_id);

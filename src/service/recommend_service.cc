@@ -68,6 +68,9 @@ RecommendResponse RecommendService::Snapshot() const {
 
 Result<RecommendResponse> RecommendService::Recommend(const RecommendRequest& request) {
   experiment::ServingPlan plan = Plan(request.user_id, "");
+  if (explorer_ != nullptr && explorer_->Applies(request.user_id)) {
+    return Explore(request, std::move(plan));
+  }
   std::vector<std::string> degraded;
   const std::vector<ExposureExperimentRef> names = ExposureNames(plan);
   Rollout::Served served = rollout_.Recommend(
@@ -83,6 +86,34 @@ Result<RecommendResponse> RecommendService::Recommend(const RecommendRequest& re
   response.bundle = std::move(served.bundle);
   response.variant = served.variant;
   response.experiments = std::move(plan.applied);
+  return response;
+}
+
+Result<RecommendResponse> RecommendService::Explore(const RecommendRequest& request,
+                                                   experiment::ServingPlan plan) {
+  std::vector<std::string> degraded;
+  RecommendResponse response;
+  if (std::shared_ptr<const ModelBundle> version = ExperimentVersion(plan, degraded)) {
+    response.bundle = std::move(version);
+    response.model_version = response.bundle->version_label();
+    response.variant = ServingVariant::kExperiment;
+  } else {
+    response = Snapshot();
+  }
+  response.result = explorer_->Recommend(response.bundle.get(), request.user_id, request.category,
+                                         request.n, request.offset);
+  for (std::string& reason : degraded) response.result.degraded.push_back(std::move(reason));
+  // Logged under the route's name, as the collaborative answers of the route are.
+  std::string route = "recommend";
+  if (!request.category.empty()) route += "/" + std::string(request.category);
+  const std::vector<ExposureExperimentRef> names = ExposureNames(plan);
+  rollout_.RecordServed(response.bundle.get(), request.request_id, request.user_id, route,
+                        response.result, response.variant, names);
+  response.policy = kExplorePolicy;
+  response.experiments = std::move(plan.applied);
+  if (!request.write_back_type.empty()) {
+    RECO_RETURN_IF_ERROR(WriteBack(request, response.result));
+  }
   return response;
 }
 

@@ -29,6 +29,7 @@
 #include "service/feedback_service.h"
 #include "serving/bundle.h"
 #include "serving/content_index.h"
+#include "serving/explorer.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
 #include "serving/recommender.h"
@@ -45,6 +46,8 @@ inline constexpr std::string_view kExperimentVersionUnavailable =
     "experiment_model_version_unavailable";
 // ... and of one whose variant's scenario does not exist (the requested one answered).
 inline constexpr std::string_view kExperimentScenarioMissing = "experiment_scenario_missing";
+// The policy of an answer the new users' exploration mix produced (X-Reco-Policy).
+inline constexpr std::string_view kExplorePolicy = "explore";
 
 // The request fields are views: the caller keeps the text alive for the call.
 struct RecommendRequest {
@@ -71,6 +74,9 @@ struct RecommendResponse {
   // The A/B experiments that applied to the request, with the user's variant, by layer
   // (X-Reco-Experiments); empty when none.
   std::vector<experiment::Assignment> experiments;
+  // Which policy produced the list (X-Reco-Policy): kExplorePolicy for a new user's
+  // exploration mix (serving/explorer.h); "" for the collaborative chain.
+  std::string_view policy;
   // Item neighbours: where they came from ("collaborative", "text", "supplied"; X-Reco-Source).
   std::string neighbor_source;
   // The bundle's creation time as RFC 3339 text ("" without one): /similar's model_version.
@@ -124,6 +130,12 @@ class RecommendService {
                    const Clock& clock, ExperimentService* experiments = nullptr,
                    VersionBundles* versions = nullptr, const ContentIndexes* content = nullptr);
 
+  // With an Explorer, the users it applies to (fewer positive feedbacks than
+  // explore.min_history) get its exploration mix on the plain route instead: answered from the
+  // primary (or an experiment's model version; canaries judge collaborative answers), logged
+  // like a list of another route (not counted by the canary guardrails), with policy
+  // kExplorePolicy. Null (the default): none.
+  void SetExplorer(const Explorer* explorer) { explorer_ = explorer; }
   // The canary answers users in its fraction, the primary the others, unless an experiment's
   // variant names a model version for the user; the list is logged. Errors are the
   // write-back's (the list is not returned then).
@@ -157,6 +169,9 @@ class RecommendService {
   // The request's snapshot of the primary bundle, with its version label.
   RecommendResponse Snapshot() const;
   Status WriteBack(const RecommendRequest& request, const RecommendResult& result);
+  // Recommend for a user the Explorer applies to.
+  Result<RecommendResponse> Explore(const RecommendRequest& request,
+                                    experiment::ServingPlan plan);
   void RecordServed(const ListRequest& request, std::string_view route,
                     const RecommendResponse& response);
   // The bundle of the model version `plan` names; null when it names none, or when it cannot
@@ -173,6 +188,7 @@ class RecommendService {
   ExperimentService* experiments_;
   VersionBundles* versions_;
   const ContentIndexes* content_;
+  const Explorer* explorer_ = nullptr;
   SessionPages sessions_;
 };
 

@@ -250,3 +250,37 @@ TEST_F(RecommendServiceTest, ExperimentsChangedByAnotherProcessApplyAfterTheRefr
 
 }  // namespace
 }  // namespace reco::service
+
+namespace reco::service {
+namespace {
+
+TEST_F(RecommendServiceTest, NewUsersGetTheExplorationMixLoggedUnderTheRoute) {
+  primary_.Set(MakeBundle(*state_, "v1", /*popularity=*/true));
+  // u1 liked i1 (one positive: enough with min_history 1); "newcomer" has none.
+  Explorer explorer(*state_, *recommender_, clock_,
+                    ExploreOptions{.min_history = 1, .share = 0, .refresh_seconds = 0, .seed = 3},
+                    /*counts=*/{}, /*chosen=*/{});
+  recommend_->SetExplorer(&explorer);
+
+  auto mixed = recommend_->Recommend({.request_id = "req-new", .user_id = "newcomer", .n = 2});
+  auto usual = recommend_->Recommend({.request_id = "req-old", .user_id = "u1", .n = 2});
+  recommend_->SetExplorer(nullptr);  // the explorer dies first
+
+  ASSERT_TRUE(mixed.ok()) << mixed.status().ToString();
+  EXPECT_EQ(mixed->policy, kExplorePolicy);
+  EXPECT_EQ(mixed->model_version, "v1");
+  ASSERT_EQ(mixed->result.items.size(), 2u);
+  EXPECT_EQ(mixed->result.items[0].id, "i1");  // the most liked book
+  ASSERT_TRUE(usual.ok()) << usual.status().ToString();
+  EXPECT_EQ(usual->policy, "");
+  std::vector<std::string> lines = ExposureLines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(Has(lines[0], "\"request_id\":\"req-new\"")) << lines[0];
+  EXPECT_TRUE(Has(lines[0], "\"scenario\":\"recommend\"")) << lines[0];
+  EXPECT_TRUE(Has(lines[0], "\"user_id\":\"newcomer\"")) << lines[0];
+  // Logged, but only the collaborative answer counts for the canary guardrails.
+  EXPECT_EQ(rollout_->Counts("v1", ServingVariant::kPrimary).exposures, 1);
+}
+
+}  // namespace
+}  // namespace reco::service

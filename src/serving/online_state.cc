@@ -328,6 +328,13 @@ std::vector<uint32_t> OnlineState::UserPositiveItems(std::string_view user_id) c
   return it == shard.users.end() ? std::vector<uint32_t>{} : it->second.positive_all;
 }
 
+size_t OnlineState::UserPositiveCount(std::string_view user_id) const {
+  UserShard& shard = ShardFor(user_id);
+  std::shared_lock lock(shard.mu);
+  auto it = shard.users.find(user_id);
+  return it == shard.users.end() ? 0 : it->second.positive_all.size();
+}
+
 std::vector<std::string> OnlineState::ItemUsers(uint32_t item, size_t limit) const {
   std::shared_lock lock(index_mu_);
   std::vector<std::string> out;

@@ -129,6 +129,8 @@ class OnlineState {
   // Users (by id) who gave positive feedback to `item`, newest last; at most `limit`.
   std::vector<std::string> ItemUsers(uint32_t item, size_t limit) const;
   std::vector<uint32_t> UserPositiveItems(std::string_view user_id) const;
+  // How many distinct items the user gave positive feedback to (0 for an unknown user); no copy.
+  size_t UserPositiveCount(std::string_view user_id) const;
   // Positive feedback counted since start-up / the last ResetLiveCounts (hot counters).
   double LiveCount(uint32_t item) const;
   // (item, live count) of every item with one, for merging into popularity lists; into `out`
