@@ -41,6 +41,7 @@
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
 #include "serving/realtime.h"
+#include "serving/shared_window_counters.h"
 #include "serving/recommender.h"
 #include "serving/replica_sync.h"
 #include "serving/rollout.h"
@@ -137,6 +138,9 @@ struct RecoServer::Parts {
   std::unique_ptr<ModelManager> models;
   std::unique_ptr<Recommender> recommender;
   std::unique_ptr<ExposureLog> exposure_log;  // null when the file cannot be opened
+  // With `cache`: the canary guardrails' counts shared by the replicas (before `rollout`, which
+  // borrows it).
+  std::unique_ptr<SharedCounts> guardrail_counts;
   std::unique_ptr<Realtime> realtime;  // hot scores, real-time metrics; null when disabled
   std::unique_ptr<Explorer> explorer;  // new users' exploration mix; null unless explore.enabled
   std::unique_ptr<Rollout> rollout;           // canary/shadow split, click join, guardrails
@@ -374,7 +378,8 @@ void RecoServer::Parts::BuildServing(const RecoConfig& config,
       RolloutOptions{.guardrails = {.min_exposures = config.registry.canary_min_exposures,
                                     .max_error_rate = config.registry.canary_max_error_rate,
                                     .min_ctr_ratio = config.registry.canary_min_ctr_ratio},
-                     .realtime = realtime.get()});
+                     .realtime = realtime.get(),
+                     .shared_counts = guardrail_counts.get()});
   if (config.explore.enabled) BuildExplorer(config, clock, degraded);
 }
 
@@ -412,9 +417,27 @@ void RecoServer::Parts::BuildExplorer(const RecoConfig& config, const Clock& clo
 }
 
 Status RecoServer::Parts::BuildRealtime(const RecoConfig& config, const Clock& clock) {
+  if (cache != nullptr && cache->shared()) {
+    // Kept 30 days after the last write: longer than any canary stays a canary.
+    guardrail_counts = std::make_unique<SharedCounts>(
+        *cache, SharedCountersOptions{.prefix = CacheKeys(tenant).counters("guardrails")},
+        30LL * 86400 * 1000);
+    if (Status st = guardrail_counts->Sync(); !st.ok()) {
+      spdlog::warn("event=shared_counts_sync_failed tenant={} reason=\"{}\"", tenant,
+                   st.ToString());
+    }
+  }
   if (!config.realtime.enabled) return Status::Ok();
   RECO_ASSIGN_OR_RETURN(RealtimeOptions options, service::RealtimeOptionsFromConfig(config));
-  RECO_ASSIGN_OR_RETURN(realtime, Realtime::Create(std::move(options), clock));
+  WindowCountersFactory factory;
+  if (cache != nullptr && cache->shared()) {
+    // The windows are shared by the replicas through the cache (docs/realtime.md#replicas).
+    factory = [cache = cache, &clock, root = CacheKeys(tenant).counters("rt")](
+                  WindowCountersOptions o) {
+      return NewSharedWindowCounters(std::move(o), *cache, clock, {.prefix = root + ":"});
+    };
+  }
+  RECO_ASSIGN_OR_RETURN(realtime, Realtime::Create(std::move(options), clock, factory));
   return Status::Ok();
 }
 

@@ -58,6 +58,15 @@ struct SubscribeOptions {
   std::function<void()> on_connected;
 };
 
+// The deltas of one counter hash, for Cache::AddCountersMany.
+struct CounterDeltas {
+  std::string name;
+  std::vector<std::pair<std::string, double>> deltas;
+  int64_t ttl_ms = 0;  // > 0: the hash expires this long after the write (each write moves it on)
+};
+
+using CounterFields = std::vector<std::pair<std::string, double>>;
+
 // A live subscription; destroying it unsubscribes and joins its thread.
 class Subscription {
  public:
@@ -91,6 +100,11 @@ class Cache {
   virtual Result<std::vector<std::pair<std::string, double>>> ReadCounters(
       std::string_view name) = 0;
   virtual Status DeleteCounters(std::string_view name) = 0;
+  // Many hashes in one round trip (the real-time windows share their buckets this way).
+  // Applies each entry as AddCounters does, and its ttl_ms. Backends without it: Unimplemented.
+  virtual Status AddCountersMany(std::span<const CounterDeltas> updates);
+  // ReadCounters of each of `names`, in their order, in one round trip.
+  virtual Result<std::vector<CounterFields>> ReadCountersMany(std::span<const std::string> names);
 
   // ---- leader lock
   // Takes lock `name` for `holder` for ttl_ms when it is free (SET NX PX), or renews it when
@@ -111,6 +125,14 @@ class Cache {
                                                           MessageHandler handler,
                                                           SubscribeOptions options = {}) = 0;
 };
+
+inline Status Cache::AddCountersMany(std::span<const CounterDeltas>) {
+  return Unimplemented("this cache backend does not implement AddCountersMany");
+}
+
+inline Result<std::vector<CounterFields>> Cache::ReadCountersMany(std::span<const std::string>) {
+  return Unimplemented("this cache backend does not implement ReadCountersMany");
+}
 
 // Told about each failed call of a cache whose backend can fail (`op`: "history", "counters",
 // "lock", "publish", "subscribe", "ping"); called on the calling thread, must be cheap and

@@ -134,6 +134,32 @@ TEST_P(CacheConformanceTest, CountersAddReadAndDelete) {
   EXPECT_TRUE(read->empty());
 }
 
+TEST_P(CacheConformanceTest, CountersManyAddAndReadSeveralHashesAtOnce) {
+  const std::vector<CounterDeltas> updates = {
+      {Name("one"), {{"a", 1}, {"b", 2}}, 60000},
+      {Name("two"), {{"a", 5}}, 0},
+      {Name("one"), {{"a", 1}}, 60000}};
+  ASSERT_TRUE(cache_->AddCountersMany(updates).ok());
+  const std::vector<std::string> names = {Name("two"), Name("absent"), Name("one")};
+  Result<std::vector<CounterFields>> read = cache_->ReadCountersMany(names);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->size(), 3u);
+  EXPECT_EQ((*read)[0], (Counters{{"a", 5.0}}));
+  EXPECT_TRUE((*read)[1].empty());
+  EXPECT_EQ((*read)[2], (Counters{{"a", 2.0}, {"b", 2.0}}));
+}
+
+TEST(MemoryCacheCounters, ATtlExpiresTheHashOnTheInjectedClock) {
+  FakeClock clock(1'000'000);
+  MemoryCache cache(clock);
+  const std::vector<CounterDeltas> updates = {{"h", {{"a", 1}}, 1000}};
+  ASSERT_TRUE(cache.AddCountersMany(updates).ok());
+  clock.Advance(999'999);
+  EXPECT_EQ(*cache.ReadCounters("h"), (Counters{{"a", 1.0}}));
+  clock.Advance(1);
+  EXPECT_TRUE(cache.ReadCounters("h")->empty());
+}
+
 TEST_P(CacheConformanceTest, LockHasOneHolderAndANewTokenPerHolder) {
   const std::string lock = Name("lock");
   auto a = cache_->AcquireLock(lock, "host-a:1", 60000);

@@ -112,6 +112,7 @@ Result<UserHistory> MemoryCache::ReadHistory(std::string_view prefix, std::strin
 Status MemoryCache::AddCounters(std::string_view name,
                                 std::span<const std::pair<std::string, double>> deltas) {
   std::lock_guard lock(mu_);
+  ExpireCountersLocked(name);
   auto& hash = counters_[std::string(name)];
   for (const auto& [field, delta] : deltas) hash[field] += delta;
   return Status::Ok();
@@ -120,6 +121,7 @@ Status MemoryCache::AddCounters(std::string_view name,
 Result<std::vector<std::pair<std::string, double>>> MemoryCache::ReadCounters(
     std::string_view name) {
   std::lock_guard lock(mu_);
+  ExpireCountersLocked(name);
   std::vector<std::pair<std::string, double>> out;
   if (auto it = counters_.find(name); it != counters_.end()) {
     out.assign(it->second.begin(), it->second.end());
@@ -130,7 +132,37 @@ Result<std::vector<std::pair<std::string, double>>> MemoryCache::ReadCounters(
 Status MemoryCache::DeleteCounters(std::string_view name) {
   std::lock_guard lock(mu_);
   if (auto it = counters_.find(name); it != counters_.end()) counters_.erase(it);
+  if (auto it = counter_expiry_.find(name); it != counter_expiry_.end()) counter_expiry_.erase(it);
   return Status::Ok();
+}
+
+void MemoryCache::ExpireCountersLocked(std::string_view name) {
+  auto it = counter_expiry_.find(name);
+  if (it == counter_expiry_.end() || it->second > clock_.NowMicros()) return;
+  if (auto c = counters_.find(name); c != counters_.end()) counters_.erase(c);
+  counter_expiry_.erase(it);
+}
+
+Status MemoryCache::AddCountersMany(std::span<const CounterDeltas> updates) {
+  for (const CounterDeltas& u : updates) {
+    if (u.deltas.empty()) continue;
+    RECO_RETURN_IF_ERROR(AddCounters(u.name, u.deltas));
+    if (u.ttl_ms <= 0) continue;
+    std::lock_guard lock(mu_);
+    counter_expiry_[u.name] = clock_.NowMicros() + u.ttl_ms * 1000;
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<CounterFields>> MemoryCache::ReadCountersMany(
+    std::span<const std::string> names) {
+  std::vector<CounterFields> out;
+  out.reserve(names.size());
+  for (const std::string& name : names) {
+    RECO_ASSIGN_OR_RETURN(CounterFields fields, ReadCounters(name));
+    out.push_back(std::move(fields));
+  }
+  return out;
 }
 
 Result<std::optional<FencingToken>> MemoryCache::AcquireLock(std::string_view name,

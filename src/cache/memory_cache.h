@@ -36,6 +36,8 @@ class MemoryCache final : public Cache {
   Result<std::vector<std::pair<std::string, double>>> ReadCounters(
       std::string_view name) override;
   Status DeleteCounters(std::string_view name) override;
+  Status AddCountersMany(std::span<const CounterDeltas> updates) override;
+  Result<std::vector<CounterFields>> ReadCountersMany(std::span<const std::string> names) override;
 
   Result<std::optional<FencingToken>> AcquireLock(std::string_view name, std::string_view holder,
                                                   int64_t ttl_ms) override;
@@ -61,11 +63,14 @@ class MemoryCache final : public Cache {
   friend class MemorySubscription;
 
   void Unsubscribe(MemorySubscription* subscription);
+  // Drops hash `name` when its TTL has passed. Under mu_.
+  void ExpireCountersLocked(std::string_view name);
 
   const Clock& clock_;
   std::mutex mu_;
   std::map<std::string, History, std::less<>> histories_;
   std::map<std::string, std::map<std::string, double>, std::less<>> counters_;
+  std::map<std::string, TimestampUs, std::less<>> counter_expiry_;  // hashes given a TTL
   std::map<std::string, Lock, std::less<>> locks_;
   std::map<std::string, FencingToken, std::less<>> fences_;  // last token per lock name
   std::vector<MemorySubscription*> subscriptions_;

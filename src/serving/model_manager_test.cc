@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <set>
 #include <utility>
 
@@ -13,6 +15,7 @@
 #include "registry/model_registry.h"
 #include "registry/testing/record_run.h"
 #include "serving/rollout.h"
+#include "serving/window_counters.h"
 
 namespace reco {
 namespace {
@@ -199,6 +202,61 @@ TEST_F(ModelManagerTest, CanarySplitsUsersAndIsWithdrawnByTheGuardrails) {
   // Everyone gets the primary now.
   EXPECT_EQ(rollout.Recommend(models.bundles().Get(), "r", testing::Id('v', 0), "", 2, 0).variant,
             ServingVariant::kPrimary);
+}
+
+// Counts shared with other replicas, held in memory (SharedCounts keeps them in Redis; its own
+// tests run on a real redis-server).
+class MapCounts final : public NamedCounts {
+ public:
+  void Add(std::string_view field, double delta) override {
+    std::lock_guard lock(mu_);
+    counts_[std::string(field)] += delta;
+  }
+  double Get(std::string_view field) const override {
+    std::lock_guard lock(mu_);
+    auto it = counts_.find(std::string(field));
+    return it == counts_.end() ? 0 : it->second;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, double> counts_;
+};
+
+TEST_F(ModelManagerTest, WithSharedCountsTheGuardrailsJudgeEveryReplicasFigures) {
+  const auto [run_a, run_b] = ProductionAndCandidate();
+  ModelManager models(data() / "models", *state_, clock_);
+  ASSERT_TRUE(models.Reload(true).ok());
+  ASSERT_TRUE(models
+                  .Reload(ReloadRequest{.run_id = run_b,
+                                        .mode = ServingVariant::kCanary,
+                                        .rollout = 1.0})
+                  .ok());
+  // The other replicas served the canary 30 times without a click, the primary 30 times with
+  // 15 clicks.
+  MapCounts shared;
+  shared.Add("canary:" + run_b + ":requests", 30);
+  shared.Add("canary:" + run_b + ":exposures", 30);
+  shared.Add("primary:" + run_a + ":requests", 30);
+  shared.Add("primary:" + run_a + ":exposures", 30);
+  shared.Add("primary:" + run_a + ":clicks", 15);
+  MetricsRegistry metrics;
+  Recommender primary(*state_, models.bundles(), {}, {});
+  Rollout rollout(models, primary, *state_, {}, nullptr, metrics, clock_,
+                  {.guardrails = {.min_exposures = 20, .max_error_rate = 0.5,
+                                  .min_ctr_ratio = 0.8},
+                   .shared_counts = &shared});
+  EXPECT_EQ(rollout.Counts(run_b, ServingVariant::kCanary).exposures, 30);
+  // This replica's first canary list: its own count is 1, far below min_exposures, but the
+  // deployment's CTR 0 is below 0.8 x 0.5.
+  Rollout::Served served =
+      rollout.Recommend(models.bundles().Get(), "r1", testing::Id('v', 1), "", 2, 0);
+  EXPECT_EQ(served.variant, ServingVariant::kCanary);
+  EXPECT_EQ(shared.Get("canary:" + run_b + ":exposures"), 31);
+  EXPECT_EQ(shared.Get("canary:" + run_b + ":requests"), 31);
+  EXPECT_EQ(models.canary_bundles().Get(), nullptr);
+  EXPECT_NE(metrics.RenderText().find("canary_rollbacks_total{reason=\"ctr\"} 1"),
+            std::string::npos);
 }
 
 // recommendations_served_degraded_total counts the answers with a degraded reason (here every

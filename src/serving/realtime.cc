@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <deque>
+#include <atomic>
 #include <optional>
 
+#include "serving/hash_slots.h"
 #include "serving/rollout.h"  // HashId
 
 namespace reco {
@@ -70,7 +71,11 @@ std::string_view RealtimeDimensionName(RealtimeDimension by) {
 
 // Each user's newest exposures (bounded), for crediting clicks to the exposure that showed the
 // item. Items are kept as 64-bit hashes; a credited item's hash is zeroed so that an exposure
-// counts at most one click per item. Sharded by user.
+// counts at most one click per item. Sharded by user. Nothing is allocated per list in steady
+// state: a user's exposures are a ring whose slots (and their items' capacity) are reused, users
+// live in dense records found through a HashSlots index, and when a shard is full the record
+// of the user first seen longest ago is handed to the new one (records are taken in turn, so
+// the next to reuse is always the oldest).
 class Realtime::Joiner {
  public:
   struct Credit {
@@ -81,29 +86,26 @@ class Realtime::Joiner {
   Joiner(size_t max_users, size_t per_user, int64_t max_age_us)
       : per_user_(std::max<size_t>(1, per_user)),
         max_users_per_shard_(std::max<size_t>(1, (max_users + kShards - 1) / kShards)),
-        max_age_us_(max_age_us) {}
+        max_age_us_(max_age_us),
+        instance_(next_instance_.fetch_add(1, std::memory_order_relaxed)) {}
 
   void Add(std::string_view user_id, std::string_view model_version, std::string_view scenario,
            std::span<const std::string_view> items, TimestampUs now) {
     const uint32_t source = SourceIndex(model_version, scenario);
-    Shard& shard = shards_[HashId(user_id) % kShards];
+    thread_local std::vector<uint64_t> hashes;
+    hashes.clear();
+    for (std::string_view item : items) hashes.push_back(HashId(item));
+    const uint64_t user_hash = HashId(user_id);
+    Shard& shard = shards_[ShardOf(user_hash)];
     std::lock_guard lock(shard.mu);
-    auto it = shard.users.find(user_id);
-    if (it == shard.users.end()) {
-      if (shard.users.size() >= max_users_per_shard_) {  // forget the user first seen longest ago
-        shard.users.erase(shard.order.front());
-        shard.order.pop_front();
-      }
-      it = shard.users.emplace(std::string(user_id), std::deque<Entry>{}).first;
-      shard.order.emplace_back(user_id);
-    }
-    std::deque<Entry>& ring = it->second;
-    if (ring.size() >= per_user_) ring.pop_front();
-    Entry& entry = ring.emplace_back();
+    User& user = shard.users[UserRecord(shard, user_id, user_hash)];
+    if (user.next == user.ring.size()) user.ring.emplace_back();
+    Entry& entry = user.ring[user.next];
     entry.ts = now;
     entry.source = source;
-    entry.items.reserve(items.size());
-    for (std::string_view item : items) entry.items.push_back(HashId(item));
+    entry.items.assign(hashes.begin(), hashes.end());
+    user.next = (user.next + 1) % per_user_;
+    user.count = std::min(user.count + 1, per_user_);
   }
 
   // The exposure credited with a click of `user_id` on `item_id` at `now`: the newest one within
@@ -111,19 +113,22 @@ class Realtime::Joiner {
   std::optional<Credit> Click(std::string_view user_id, std::string_view item_id,
                               TimestampUs now) {
     const uint64_t item = HashId(item_id);
+    const uint64_t user_hash = HashId(user_id);
     uint32_t source = 0;
     {
-      Shard& shard = shards_[HashId(user_id) % kShards];
+      Shard& shard = shards_[ShardOf(user_hash)];
       std::lock_guard lock(shard.mu);
-      auto it = shard.users.find(user_id);
-      if (it == shard.users.end()) return std::nullopt;
+      const uint32_t p = Find(shard, user_id, user_hash);
+      if (p == HashSlots::kNone) return std::nullopt;
+      User& user = shard.users[p];
       bool found = false;
-      for (auto e = it->second.rbegin(); e != it->second.rend() && !found; ++e) {
-        if (e->ts <= now - max_age_us_) break;
-        for (uint64_t& h : e->items) {
+      for (size_t k = 1; k <= user.count && !found; ++k) {  // newest first
+        Entry& e = user.ring[(user.next + per_user_ - k) % per_user_];
+        if (e.ts <= now - max_age_us_) break;
+        for (uint64_t& h : e.items) {
           if (h != item) continue;
           h = 0;
-          source = e->source;
+          source = e.source;
           found = true;
           break;
         }
@@ -141,30 +146,93 @@ class Realtime::Joiner {
     uint32_t source = 0;
     std::vector<uint64_t> items;
   };
+  struct User {
+    std::string id;
+    uint64_t hash = 0;
+    std::vector<Entry> ring;  // at most per_user_ slots
+    size_t count = 0;         // slots in use
+    size_t next = 0;          // slot of the next exposure
+  };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, std::deque<Entry>, StringHash, std::equal_to<>> users;
-    std::deque<std::string> order;  // first-seen order, for forgetting
+    HashSlots index;          // user hash -> position in users
+    std::vector<User> users;  // in first-seen order until full, then reused in turn
+    size_t reuse_next = 0;    // the record of the user first seen longest ago, once full
   };
 
+  static size_t ShardOf(uint64_t user_hash) { return static_cast<size_t>(user_hash >> 60); }
+
+  static uint32_t Find(const Shard& shard, std::string_view user_id, uint64_t hash) {
+    return shard.index.Find(hash, [&](uint32_t p) { return shard.users[p].id == user_id; });
+  }
+
+  // The position of `user_id`'s record, created (or taken over from the user first seen longest
+  // ago) when it has none. Under the shard's lock.
+  uint32_t UserRecord(Shard& shard, std::string_view user_id, uint64_t hash) {
+    uint32_t p = Find(shard, user_id, hash);
+    if (p != HashSlots::kNone) return p;
+    if (shard.users.size() < max_users_per_shard_) {
+      p = static_cast<uint32_t>(shard.users.size());
+      shard.users.emplace_back();
+    } else {
+      p = static_cast<uint32_t>(shard.reuse_next);
+      shard.reuse_next = (shard.reuse_next + 1) % shard.users.size();
+      shard.index.Erase(shard.users[p].hash, p);
+    }
+    User& user = shard.users[p];
+    user.id.assign(user_id);
+    user.hash = hash;
+    user.count = 0;
+    user.next = 0;
+    shard.index.Insert(hash, p);
+    return p;
+  }
+
   uint32_t SourceIndex(std::string_view model_version, std::string_view scenario) {
+    // Most lists of a thread come from the same (version, scenario): remember the last one.
+    struct Last {
+      uint64_t instance = 0;
+      std::string version;
+      std::string scenario;
+      uint32_t index = 0;
+    };
+    thread_local Last last;
+    if (last.instance == instance_ && last.version == model_version &&
+        last.scenario == scenario) {
+      return last.index;
+    }
     thread_local std::string key;
     key.assign(model_version);
     key.push_back('\n');
     key.append(scenario);
+    uint32_t index = 0;
+    bool found = false;
     {
       std::shared_lock lock(sources_mu_);
-      if (auto it = source_index_.find(key); it != source_index_.end()) return it->second;
+      if (auto it = source_index_.find(key); it != source_index_.end()) {
+        index = it->second;
+        found = true;
+      }
     }
-    std::lock_guard lock(sources_mu_);
-    auto [it, inserted] = source_index_.emplace(key, static_cast<uint32_t>(sources_.size()));
-    if (inserted) sources_.push_back({std::string(model_version), std::string(scenario)});
-    return it->second;
+    if (!found) {
+      std::lock_guard lock(sources_mu_);
+      auto [it, inserted] = source_index_.emplace(key, static_cast<uint32_t>(sources_.size()));
+      if (inserted) sources_.push_back({std::string(model_version), std::string(scenario)});
+      index = it->second;
+    }
+    last.instance = instance_;
+    last.version.assign(model_version);
+    last.scenario.assign(scenario);
+    last.index = index;
+    return index;
   }
+
+  static inline std::atomic<uint64_t> next_instance_{1};
 
   size_t per_user_;
   size_t max_users_per_shard_;
   int64_t max_age_us_;
+  const uint64_t instance_;  // tells Joiners apart in the per-thread cache of SourceIndex
   std::array<Shard, kShards> shards_;
   std::shared_mutex sources_mu_;
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> source_index_;
@@ -178,12 +246,9 @@ Result<std::unique_ptr<Realtime>> Realtime::Create(RealtimeOptions options, cons
   }
   std::unique_ptr<Realtime> realtime(new Realtime(std::move(options), clock));
   const RealtimeOptions& o = realtime->options_;
-  std::vector<CounterSeriesSpec> specs = {{"exposures:item", false},
-                                          {"clicks:item", false},
-                                          {"exposures:model_version", true},
-                                          {"clicks:model_version", true},
-                                          {"exposures:scenario", true},
-                                          {"clicks:scenario", true}};
+  std::vector<CounterSeriesSpec> specs = {{"exposures:item"},          {"clicks:item"},
+                                          {"exposures:model_version"}, {"clicks:model_version"},
+                                          {"exposures:scenario"},      {"clicks:scenario"}};
   realtime->hot_series_ = realtime->HotSeries(o.hot_types, specs);
   for (const LeaderboardSpec& spec : o.leaderboards) {
     if (realtime->HasLeaderboard(spec.name)) {
@@ -226,7 +291,7 @@ size_t Realtime::HotSeries(std::vector<std::string> types, std::vector<CounterSe
     if (key == joined) return series;
   }
   const size_t series = specs.size();
-  specs.push_back({"hot:" + joined, false});
+  specs.push_back({"hot:" + joined});
   hot_by_types_.emplace_back(joined, series);
   for (const std::string& t : types) {
     std::vector<size_t>& list = by_type_[t];

@@ -126,6 +126,36 @@ TEST(Realtime, UnknownWindowsNameTheParameter) {
   EXPECT_FALSE(Realtime::Create(bad, clock).ok());
 }
 
+TEST(Realtime, TheClickJoinForgetsOldListsAndTheUsersSeenLongestAgo) {
+  FakeClock clock(kT0);
+  RealtimeOptions o = Options();
+  o.exposures_per_user = 2;
+  o.max_users = 16;  // one user per shard of the join
+  auto r = Make(clock, o);
+  ASSERT_NE(r, nullptr);
+  Expose(*r, "u1", "v1", "home", {"a"});
+  Expose(*r, "u1", "v1", "home", {"b"});
+  Expose(*r, "u1", "v1", "home", {"c"});  // u1's ring holds the lists of b and c
+  r->OnFeedback(std::vector<Feedback>{Row("click", "u1", "a"), Row("click", "u1", "c")});
+  EXPECT_EQ(r->Report("1h", RealtimeDimension::kItem, 10)->totals.clicks, 1);
+  // 200 users shown "x": each shard remembers only the last of its users.
+  for (int i = 0; i < 200; ++i) Expose(*r, "user" + std::to_string(i), "v1", "home", {"x"});
+  std::vector<Feedback> clicks;
+  for (int i = 0; i < 200; ++i) clicks.push_back(Row("click", "user" + std::to_string(i), "x"));
+  r->OnFeedback(clicks);
+  Result<RealtimeReport> items = r->Report("1h", RealtimeDimension::kItem, 10);
+  ASSERT_TRUE(items.ok());
+  ASSERT_FALSE(items->rows.empty());
+  EXPECT_EQ(items->rows[0].key, "x");
+  EXPECT_EQ(items->rows[0].impressions, 200);
+  EXPECT_GE(items->rows[0].clicks, 1);   // the last user shown "x" is remembered
+  EXPECT_LE(items->rows[0].clicks, 16);  // at most one user per shard
+  // The last user's record was reused from another: its clicks count once.
+  r->OnFeedback(std::vector<Feedback>{Row("click", "user199", "x")});
+  EXPECT_EQ(r->Report("1h", RealtimeDimension::kItem, 10)->rows[0].clicks,
+            items->rows[0].clicks);
+}
+
 TEST(Realtime, ClicksAreCreditedToTheExposureThatShowedTheItem) {
   FakeClock clock(kT0);
   auto r = Make(clock);

@@ -20,6 +20,15 @@ bool MissingModels(const RecommendResult& result) {
                      [](const std::string& r) { return r.ends_with("_model_missing"); });
 }
 
+// The fields of (version, variant) in RolloutOptions::shared_counts start with it.
+std::string SharedPrefix(std::string_view model_version, ServingVariant variant) {
+  std::string prefix(VariantName(variant));
+  prefix.push_back(':');
+  prefix.append(model_version);
+  prefix.push_back(':');
+  return prefix;
+}
+
 // Views of the result's item ids, in a per-thread vector (no allocation once warm).
 std::span<const std::string_view> Ids(const RecommendResult& result) {
   thread_local std::vector<std::string_view> ids;
@@ -352,6 +361,7 @@ Rollout::Series& Rollout::SeriesFor(std::string_view model_version, ServingVaria
       it->second.clicks_total = clicks_total_->WithLabels(labels);
       it->second.errors_total = errors_total_->WithLabels(labels);
       it->second.degraded_total = degraded_total_->WithLabels(labels);
+      it->second.shared_prefix = SharedPrefix(model_version, variant);
     }
     series = &it->second;
   }
@@ -362,6 +372,20 @@ Rollout::Series& Rollout::SeriesFor(std::string_view model_version, ServingVaria
 
 void Rollout::Count(Series& s, int64_t requests, int64_t errors, int64_t exposures, int64_t clicks,
                     bool judged) {
+  if (judged && options_.shared_counts != nullptr) {
+    NamedCounts& shared = *options_.shared_counts;
+    thread_local std::string field;
+    auto add = [&](std::string_view what, int64_t n) {
+      if (n <= 0) return;
+      field.assign(s.shared_prefix);
+      field.append(what);
+      shared.Add(field, static_cast<double>(n));
+    };
+    add("requests", requests);
+    add("errors", errors);
+    add("exposures", exposures);
+    add("clicks", clicks);
+  }
   if (judged) {
     if (requests > 0) s.requests.fetch_add(requests, std::memory_order_relaxed);
     if (errors > 0) s.errors.fetch_add(errors, std::memory_order_relaxed);
@@ -376,6 +400,20 @@ void Rollout::Count(Series& s, int64_t requests, int64_t errors, int64_t exposur
 
 VariantCounts Rollout::Counts(std::string_view model_version, ServingVariant variant) const {
   std::lock_guard lock(mu_);
+  return JudgedCounts(model_version, variant);
+}
+
+VariantCounts Rollout::JudgedCounts(std::string_view model_version, ServingVariant variant) const {
+  if (options_.shared_counts != nullptr) {
+    const std::string prefix = SharedPrefix(model_version, variant);
+    auto get = [&](std::string_view what) {
+      return static_cast<int64_t>(options_.shared_counts->Get(prefix + std::string(what)));
+    };
+    return {.requests = get("requests"),
+            .errors = get("errors"),
+            .exposures = get("exposures"),
+            .clicks = get("clicks")};
+  }
   auto it = series_.find(std::make_pair(model_version, variant));
   return it == series_.end() ? VariantCounts{} : it->second.Load();
 }
@@ -390,12 +428,14 @@ void Rollout::ApplyGuardrails() {
   {
     std::lock_guard lock(mu_);
     if (withdrawn_ == canary_version) return;
-    auto c = series_.find(Key(canary_version, ServingVariant::kCanary));
-    if (c == series_.end()) return;
-    auto p = series_.find(Key(primary_version, ServingVariant::kPrimary));
-    decision =
-        JudgeCanary(c->second.Load(), p == series_.end() ? VariantCounts{} : p->second.Load(),
-                    options_.guardrails);
+    // Shared counts: the canary may have been served by the other replicas only.
+    if (options_.shared_counts == nullptr &&
+        series_.find(Key(canary_version, ServingVariant::kCanary)) == series_.end()) {
+      return;
+    }
+    decision = JudgeCanary(JudgedCounts(canary_version, ServingVariant::kCanary),
+                           JudgedCounts(primary_version, ServingVariant::kPrimary),
+                           options_.guardrails);
     if (!decision.withdraw) return;
     withdrawn_ = canary_version;
   }

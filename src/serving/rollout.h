@@ -120,12 +120,17 @@ class ClickJoiner {
   std::deque<std::string> user_order_;  // first-seen order, for eviction
 };
 
-class Realtime;  // serving/realtime.h
+class Realtime;     // serving/realtime.h
+class NamedCounts;  // serving/window_counters.h
 
 struct RolloutOptions {
   GuardrailOptions guardrails;
   // Counts every list served (not the shadow's) in the real-time windows; null: none.
   Realtime* realtime = nullptr;
+  // The guardrails' counts shared by the replicas (cache.url set): every replica adds its
+  // judged requests, errors, exposures and clicks, and judges the canary on the sums. Null: this
+  // process's own counts.
+  NamedCounts* shared_counts = nullptr;
   size_t exposures_per_user = 10;  // remembered for the click join
   size_t max_users = 20000;        // the users first seen longest ago are forgotten
 };
@@ -208,6 +213,7 @@ class Rollout {
     Counter* clicks_total = nullptr;
     Counter* errors_total = nullptr;
     Counter* degraded_total = nullptr;  // answers with at least one degraded reason
+    std::string shared_prefix;          // "{variant}:{version}:", its fields in shared_counts
     VariantCounts Load() const;
   };
   // The series of (version, variant): a per-thread cache in front of series_ (mu_).
@@ -215,6 +221,9 @@ class Rollout {
   void Count(Series& s, int64_t requests, int64_t errors, int64_t exposures, int64_t clicks,
              bool judged = true);
   void ApplyGuardrails();
+  // The guardrails' counts of (version, variant): the shared ones when configured. Under mu_
+  // (it reads series_).
+  VariantCounts JudgedCounts(std::string_view model_version, ServingVariant variant) const;
 
   ModelManager& models_;
   const Recommender& primary_;

@@ -15,9 +15,9 @@
 // beyond that are dropped and counted (stats().dropped). Each key keeps at most one entry per
 // bucket it had events in, per window (<= WindowSpec::buckets()).
 //
-// This file holds the interface and its in-process implementation; a Redis implementation
-// (replicas sharing their counters) belongs with the Redis cache. Thread-safety: every method
-// of every implementation is safe to call concurrently. Lifetime: plain owned objects.
+// This file holds the interface and its in-process implementation; the one shared by replicas
+// through the cache is serving/shared_window_counters.h. Thread-safety: every method of every
+// implementation is safe to call concurrently. Lifetime: plain owned objects.
 #pragma once
 
 #include <cstdint>
@@ -37,10 +37,6 @@ inline constexpr int kDecayWindow = -1;
 
 struct CounterSeriesSpec {
   std::string name;  // e.g. "exposures:item"; a shared store names its keys after it
-  // Few keys written by every request (model versions, scenarios): the in-process store spreads
-  // their writes over its shards by writing thread instead of by key, so that concurrent
-  // requests do not wait on one lock; reads add the shards up.
-  bool few_keys = false;
 };
 
 struct WindowCountersOptions {
@@ -76,9 +72,23 @@ class WindowCounters {
   virtual WindowCounterStats stats() const = 0;
 };
 
-// The in-process store: 64 shards, each behind its own mutex; keys of a series are sharded by
-// hash (few_keys series by writing thread). A shard drops its keys with no event in the longest
-// window when a write finds its last sweep one bucket of the shortest window old.
+// Named cumulative counts (no windows) that the replicas of a deployment may share: the canary
+// guardrails' requests, errors, exposures and clicks per model version. SharedCounts
+// (serving/shared_window_counters.h) keeps them in the cache. Thread-safe.
+class NamedCounts {
+ public:
+  virtual ~NamedCounts() = default;
+  virtual void Add(std::string_view field, double delta) = 0;
+  // Every replica's count of `field` as last read, plus this one's not read back yet.
+  virtual double Get(std::string_view field) const = 0;
+};
+
+// The in-process store: 64 shards, each behind its own mutex, written by thread: a thread
+// always writes to the same shard, so that a served list takes one lock that no other request
+// thread holds, and the misses of its keys overlap. A key written by several threads has a
+// record in each of their shards (max_keys counts records: max_keys / 64 per shard); reads add
+// the shards up. A shard drops its keys with no event in the longest window when a write finds
+// its last sweep one bucket of the shortest window old.
 std::unique_ptr<WindowCounters> NewMemoryWindowCounters(WindowCountersOptions options);
 
 // 2^(-elapsed / half_life): the factor a decayed score is multiplied by after `elapsed_us`.

@@ -17,11 +17,11 @@ constexpr int64_t kHour = 60 * kMinute;
 // A time on a minute boundary, far from 0.
 constexpr TimestampUs kT0 = 1'000'000 * kHour;
 
-WindowCountersOptions Options(bool few_keys = false, size_t max_keys = 1'000'000) {
+WindowCountersOptions Options(size_t max_keys = 1'000'000) {
   return {.windows = {*ParseWindowSpec("1h/1m", "w"), *ParseWindowSpec("24h/10m", "w")},
           .half_life_s = 3600,
           .max_keys = max_keys,
-          .series = {{"s", few_keys}}};
+          .series = {{"s"}}};
 }
 
 double ValueOf(const WindowCounters& c, std::string_view key, int window, TimestampUs now) {
@@ -97,9 +97,24 @@ TEST(WindowCounters, KeysWithoutEventsInTheLongestWindowAreDropped) {
   EXPECT_EQ(values.size(), 2000u);
 }
 
+TEST(WindowCounters, KeysThatSurviveASweepKeepTheirCounts) {
+  auto c = NewMemoryWindowCounters(Options());
+  for (int i = 0; i < 300; ++i) Add(*c, "gone" + std::to_string(i), kT0);
+  for (int i = 0; i < 300; ++i) Add(*c, "kept" + std::to_string(i), kT0 + 23 * kHour, i + 1);
+  // A day after the first keys: every shard written to sweeps the old keys out.
+  for (int i = 0; i < 300; ++i) Add(*c, "kept" + std::to_string(i), kT0 + 24 * kHour);
+  EXPECT_EQ(c->stats().keys, 300u);
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = "kept" + std::to_string(i);
+    ASSERT_EQ(ValueOf(*c, key, 1, kT0 + 24 * kHour), i + 2) << key;
+    ASSERT_EQ(ValueOf(*c, key, 0, kT0 + 24 * kHour), 1) << key;
+  }
+  EXPECT_EQ(ValueOf(*c, "gone7", 1, kT0 + 24 * kHour), 0);
+}
+
 TEST(WindowCounters, AFullSeriesDropsNewKeysAndCountsThem) {
-  // 64 keys at most: one per shard; a few_keys series writes to this thread's shard only.
-  auto c = NewMemoryWindowCounters(Options(/*few_keys=*/true, /*max_keys=*/64));
+  // 64 keys at most: one per shard; a thread writes to its own shard only.
+  auto c = NewMemoryWindowCounters(Options(/*max_keys=*/64));
   Add(*c, "v1", kT0);
   Add(*c, "v2", kT0);
   Add(*c, "v1", kT0);
@@ -109,15 +124,20 @@ TEST(WindowCounters, AFullSeriesDropsNewKeysAndCountsThem) {
 }
 
 TEST(WindowCounters, ConcurrentWritersAreAllCounted) {
-  for (bool few_keys : {false, true}) {
-    auto c = NewMemoryWindowCounters(Options(few_keys));
+  for (bool one_by_one : {false, true}) {  // keys in one list, or each key alone
+    auto c = NewMemoryWindowCounters(Options());
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
-      threads.emplace_back([&c] {
+      threads.emplace_back([&c, one_by_one] {
         for (int i = 0; i < 5000; ++i) {
           const std::string key = "k" + std::to_string(i % 7);
           const std::string_view keys[] = {key, "shared"};
-          c->Add(0, keys, 1, kT0 + i * kSecond / 10);
+          if (one_by_one) {
+            c->Add(0, std::span(keys, 1), 1, kT0 + i * kSecond / 10);
+            c->Add(0, std::span(keys + 1, 1), 1, kT0 + i * kSecond / 10);
+          } else {
+            c->Add(0, keys, 1, kT0 + i * kSecond / 10);
+          }
         }
       });
     }
@@ -126,17 +146,17 @@ TEST(WindowCounters, ConcurrentWritersAreAllCounted) {
     c->Values(0, 0, kT0 + 10 * kMinute, values);
     std::sort(values.begin(), values.end(),
               [](const KeyValue& a, const KeyValue& b) { return a.key < b.key; });
-    ASSERT_EQ(values.size(), 8u) << few_keys;
+    ASSERT_EQ(values.size(), 8u) << one_by_one;
     double keyed = 0;
     for (const KeyValue& v : values) {
       if (v.key == "shared") {
-        EXPECT_EQ(v.value, 20000) << few_keys;
+        EXPECT_EQ(v.value, 20000) << one_by_one;
       } else {
         keyed += v.value;
       }
     }
-    EXPECT_EQ(keyed, 20000) << few_keys;
-    EXPECT_EQ(c->Value(0, "shared", 0, kT0 + 10 * kMinute), 20000) << few_keys;
+    EXPECT_EQ(keyed, 20000) << one_by_one;
+    EXPECT_EQ(c->Value(0, "shared", 0, kT0 + 10 * kMinute), 20000) << one_by_one;
   }
 }
 

@@ -359,6 +359,41 @@ class RedisCache final : public Cache {
     return out;
   }
 
+  Status AddCountersMany(std::span<const CounterDeltas> updates) override {
+    std::vector<Command> cmds;
+    for (const CounterDeltas& u : updates) {
+      if (u.deltas.empty()) continue;
+      for (const auto& [field, delta] : u.deltas) {
+        cmds.push_back({"HINCRBYFLOAT", u.name, field, fmt::format("{}", delta)});
+      }
+      if (u.ttl_ms > 0) cmds.push_back({"PEXPIRE", u.name, std::to_string(u.ttl_ms)});
+    }
+    if (cmds.empty()) return Status::Ok();
+    RECO_ASSIGN_OR_RETURN(std::vector<Reply> replies, Run("counters", cmds));
+    return Status::Ok();
+  }
+
+  Result<std::vector<CounterFields>> ReadCountersMany(
+      std::span<const std::string> names) override {
+    std::vector<CounterFields> out;
+    if (names.empty()) return out;
+    std::vector<Command> cmds;
+    cmds.reserve(names.size());
+    for (const std::string& name : names) cmds.push_back({"HGETALL", name});
+    RECO_ASSIGN_OR_RETURN(std::vector<Reply> replies, Run("counters", cmds));
+    out.reserve(names.size());
+    for (const Reply& reply : replies) {
+      CounterFields& fields = out.emplace_back();
+      const redisReply* r = reply.get();
+      for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        fields.emplace_back(ReplyText(r->element[i]),
+                            std::strtod(ReplyText(r->element[i + 1]).c_str(), nullptr));
+      }
+      std::sort(fields.begin(), fields.end());
+    }
+    return out;
+  }
+
   Status DeleteCounters(std::string_view name) override {
     RECO_ASSIGN_OR_RETURN(std::vector<Reply> replies,
                           Run("counters", {{"DEL", std::string(name)}}));
