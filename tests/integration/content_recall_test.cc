@@ -75,9 +75,10 @@ class VectorRecallTest : public ::testing::Test {
 
 TEST_F(VectorRecallTest, ScenarioRecallsANewItemCloseToTheUsersLikes) {
   ASSERT_NO_FATAL_FAILURE(Start());
-  HttpResult r = client_->Put("/api/v1/scenarios/similar_content",
-                              R"({"recall":[{"source":"vector","quota":50}],"fallback":[]})");
-  ASSERT_EQ(r.status, 200) << r.body;
+  HttpResult r = client_->Post(
+      "/api/v1/scenarios",
+      R"({"name":"similar_content","recall":[{"source":"vector","quota":50}],"fallback":[]})");
+  ASSERT_EQ(r.status, 201) << r.body;
   // A new user who liked two Star Wars episodes; then a brand-new episode, in no model.
   ASSERT_EQ(client_->Post("/api/feedback", "[" + Like("fan", "scifi1") + "," +
                                                Like("fan", "scifi2") + "]")
