@@ -6,6 +6,7 @@
 
 #include "algo/algorithm_options.h"
 #include "algo/algorithms.h"
+#include "algo/content_eval.h"
 #include "rank/ranker.h"
 
 namespace reco::algo {
@@ -13,10 +14,14 @@ namespace {
 
 constexpr std::string_view kRankerKeys =
     "ranker.sources, ranker.quota, ranker.rounds, ranker.depth, ranker.eta, "
-    "ranker.label_fraction, ranker.recent_items, ranker.seed, ranker.threads, and <source>.*";
+    "ranker.label_fraction, ranker.recent_items, ranker.seed, ranker.threads, ranker.item_text, "
+    "and <source>.*";
 
 struct RankerSettings {
   rank::RankerOptions model;
+  // ranker.item_text: a folder or file of item texts (algo/content_eval.h ItemTexts, e.g. a
+  // MovieLens folder) for the content features; "" = none (those columns are missing values).
+  std::string item_text;
   std::vector<std::vector<Setting>> source_settings;  // per source
 };
 
@@ -85,6 +90,13 @@ Result<RankerSettings> ParseRankerSettings(const std::vector<Setting>& settings)
   RankerSettings r;
   RECO_ASSIGN_OR_RETURN(std::vector<Setting> rest,
                         TakeOwnSettings(settings, "ranker.", [&r](const Setting& s) {
+                          if (s.first == "ranker.item_text") {
+                            if (s.second.empty()) {
+                              return InvalidArgument("--set ranker.item_text: a path", s.first);
+                            }
+                            r.item_text = s.second;
+                            return Status::Ok();
+                          }
                           return ParseRankerKey(s, r.model);
                         }));
   if (Status st = rank::CheckRankerOptions(r.model); !st.ok()) {
@@ -131,6 +143,22 @@ rank::SourceFitter TableFitter(const RankerSettings& r, bool show_progress) {
   };
 }
 
+// The content of the features from ranker.item_text: the built-in text embedder fitted on
+// those texts (default content.text_* options) and each item's vector and words.
+Result<std::shared_ptr<const rank::ItemContent>> FitItemContent(const Dataset& train,
+                                                                 const std::string& path,
+                                                                 int num_threads) {
+  Result<std::vector<content::TextDocument>> texts =
+      ItemTexts(path, ingest::ImportFormat::kAuto);
+  if (!texts.ok()) return texts.status().WithPrefix("ranker.item_text");
+  content::TextEmbedderOptions options;
+  options.num_threads = num_threads;
+  Result<content::TextEmbedder> embedder = content::TextEmbedder::Fit(*texts, options);
+  if (!embedder.ok()) return embedder.status().WithPrefix("ranker.item_text");
+  return std::make_shared<const rank::ItemContent>(
+      rank::BuildItemContent(train, *texts, *embedder));
+}
+
 class RankerScorer final : public Scorer {
  public:
   explicit RankerScorer(rank::RankerModel model) : model_(std::move(model)) {}
@@ -160,6 +188,7 @@ std::vector<Setting> EffectiveSettings(const RankerSettings& r) {
       {"ranker.label_fraction", FormatDouble(o.label_fraction)},
       {"ranker.recent_items", std::to_string(o.recent_items)},
       {"ranker.seed", std::to_string(o.seed)}};
+  if (!r.item_text.empty()) out.emplace_back("ranker.item_text", r.item_text);
   for (const std::vector<Setting>& source : r.source_settings) {
     for (const Setting& s : source) {
       if (s.first.find(".threads") == std::string::npos) out.push_back(s);
@@ -181,6 +210,9 @@ Algorithm RankerAlgorithm() {
         rank::RankerOptions o = r.model;
         o.show_progress = show_progress;
         o.fit_source = TableFitter(r, show_progress);
+        if (!r.item_text.empty()) {
+          RECO_ASSIGN_OR_RETURN(o.content, FitItemContent(train, r.item_text, o.num_threads));
+        }
         Result<rank::RankerModel> model = rank::RankerModel::Fit(train, o);
         if (!model.ok()) return model.status();
         if (show_progress) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,42 @@ TEST(RankerAlgorithm, FitsThroughTheTableAndSavesAModelThatScoresTheSame) {
     EXPECT_EQ(a, b);
     for (uint32_t h : d.UserItems(u)) EXPECT_EQ(a[h], rank::RankerModel::kNotCandidate);
   }
+}
+
+TEST(RankerAlgorithm, ItemTextGivesTheContentFeaturesTheirInputs) {
+  Dataset d = testing::RandomLikesDataset(60, 30, 8, 5);
+  testing::TempDir dir("algo_ranker_text");
+  {
+    std::ofstream movies(dir.path() / "movies.csv");
+    movies << "movieId,title,genres\n";
+    const char* words[] = {"Star Wars", "Toy Story", "Red Mansions"};
+    for (int i = 0; i < 30; ++i) {
+      movies << "i" << i << ",\"" << words[i % 3] << " " << i << " (2000)\",Drama\n";
+    }
+    std::ofstream ratings(dir.path() / "ratings.csv");
+    ratings << "userId,movieId,rating,timestamp\nu0,i0,4.0,946684800\n";
+  }
+  std::vector<Setting> s = Small();
+  s.emplace_back("ranker.item_text", dir.path().string());
+  Result<FittedScorer> fitted = FitScorer("ranker", d, s);
+  ASSERT_TRUE(fitted.ok()) << fitted.status().ToString();
+  ASSERT_TRUE(fitted->scorer->Save(dir.path() / "r.model", 7).ok());
+  Result<rank::RankerModel> loaded = rank::RankerModel::Load(dir.path() / "r.model");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_NE(loaded->content(), nullptr);
+  size_t with_vectors = 0;
+  for (uint8_t v : loaded->content()->has_vector) with_vectors += v;
+  EXPECT_EQ(with_vectors, 30u);
+  EXPECT_FALSE(loaded->content()->Words(0).empty());
+
+  // A path that holds no item texts fails the fit, naming the setting.
+  s.back().second = (dir.path() / "absent").string();
+  Result<FittedScorer> bad = FitScorer("ranker", d, s);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().ToString().find("ranker.item_text"), std::string::npos)
+      << bad.status().ToString();
+  EXPECT_EQ(CheckScorerSettings("ranker", {{"ranker.item_text", ""}}).code(),
+            StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -38,6 +38,7 @@
 #include "service/tenant_service.h"
 #include "serving/content_index.h"
 #include "serving/explorer.h"
+#include "serving/vector_recall.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
 #include "serving/realtime.h"
@@ -135,6 +136,7 @@ struct RecoServer::Parts {
   std::unique_ptr<OnlineState> state;
   std::unique_ptr<UserProfiles> profiles;  // refreshed by the user_profiles job and reloads
   std::unique_ptr<ContentIndexes> content;  // item vectors; rebuilt by each primary reload
+  std::unique_ptr<VectorRecall> vector_recall;  // user-to-item recall over `content`
   std::unique_ptr<ModelManager> models;
   std::unique_ptr<Recommender> recommender;
   std::unique_ptr<ExposureLog> exposure_log;  // null when the file cannot be opened
@@ -361,6 +363,11 @@ void RecoServer::Parts::BuildServing(const RecoConfig& config,
   recommender = std::make_unique<Recommender>(
       *state, models->bundles(), RecommenderOptions{},
       [degraded](std::string_view reason) { degraded->WithLabels({std::string(reason)})->Inc(); });
+  if (content != nullptr) {
+    vector_recall =
+        std::make_unique<VectorRecall>(*content, VectorRecallOptionsFrom(config.content));
+    recommender->SetVectorRecall(vector_recall.get());
+  }
   if (tenant == service::kDefaultTenant) {  // the process's, shown with the default tenant's
     metrics.AddCallbackGauge("process_resident_memory_bytes", "Resident memory size in bytes.",
                              ResidentBytes);

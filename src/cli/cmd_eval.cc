@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "algo/content_eval.h"
 #include "algo/scorer.h"
 #include "algo/tuned_config.h"
 #include "cli/commands.h"
@@ -168,7 +169,55 @@ std::pair<std::string, std::vector<eval::Setting>> ModelFromFlags(const EvalFlag
   return {algo, settings};
 }
 
+void PrintContentRows(const std::vector<algo::ContentEvalRow>& rows, size_t k) {
+  std::printf("| method | Recall@%zu | NDCG@%zu | HitRate@%zu |\n|---|---|---|---|\n", k, k, k);
+  for (const algo::ContentEvalRow& row : rows) {
+    std::printf("| %s | %.4f | %.4f | %.4f |\n", row.method.c_str(), row.recall, row.ndcg,
+                row.hit_rate);
+  }
+}
+
+// --protocol cold-items: user-to-item vector recall on withheld items (algo/content_eval.h);
+// with --algo or --config also the warm-start effect of its share of the plain route.
+void RunColdItems(const EvalFlags& flags) {
+  if (flags.data.empty()) Fail("--protocol cold-items reads --data (e.g. ml-latest-small)");
+  algo::ContentEvalOptions options;
+  options.item_fraction = flags.test_fraction;
+  options.test_fraction = flags.test_fraction;
+  options.seed = flags.seed;
+  options.k = flags.ks.empty() ? 20 : flags.ks.front();
+  if (options.k == 0) Fail("--k: cut-offs must be > 0");
+  options.text.num_threads = flags.threads;
+  const ingest::ImportFormat format = OrFail(ingest::ParseImportFormat(flags.format));
+  Dataset all = OrFail(LoadDataset(flags.data, format));
+  std::vector<content::TextDocument> texts = OrFail(algo::ItemTexts(flags.data, format));
+  auto start = std::chrono::steady_clock::now();
+  algo::ColdItemsReport cold = OrFail(algo::EvaluateColdItems(all, texts, options));
+  std::printf(
+      "cold items: %zu of %zu items withheld (%zu with text), %zu users, %zu positives on "
+      "them (%.1f s)\n",
+      cold.withheld_items, cold.items, cold.withheld_with_text, cold.users, cold.test_positives,
+      SecondsSince(start));
+  PrintContentRows(cold.rows, options.k);
+  if (flags.algo.empty() && flags.config.empty()) return;
+  const std::pair<std::string, std::vector<eval::Setting>> model = ModelFromFlags(flags);
+  start = std::chrono::steady_clock::now();
+  algo::ScorerFit fit = [&model](const Dataset& train) -> Result<std::unique_ptr<eval::Scorer>> {
+    RECO_ASSIGN_OR_RETURN(algo::FittedScorer fitted,
+                          algo::FitScorer(model.first, train, model.second));
+    return std::move(fitted.scorer);
+  };
+  algo::WarmStartReport warm = OrFail(algo::EvaluateWarmStart(all, texts, fit, options));
+  std::printf("warm start: %s on the random split, %zu test users (%.1f s)\n",
+              model.first.c_str(), warm.users, SecondsSince(start));
+  PrintContentRows(warm.rows, options.k);
+}
+
 void RunEval(const EvalFlags& flags) {
+  if (flags.protocol == "cold-items") {
+    RunColdItems(flags);
+    return;
+  }
   const eval::ProtocolOptions protocol = ProtocolFromFlags(flags);
   const auto [algo, settings] = ModelFromFlags(flags);
   for (size_t k : flags.ks) {
@@ -223,7 +272,8 @@ void RegisterEvalCommand(CLI::App& app) {
   cmd->add_option("--format", flags->format, "auto, lightgcn, movielens, csv, json")
       ->capture_default_str();
   cmd->add_option("--protocol", flags->protocol,
-                  "fixed (with --train/--test), random, temporal, strong (default: random)");
+                  "fixed (with --train/--test), random, temporal, strong (default: random); "
+                  "cold-items: vector recall on withheld items (docs/quality.md)");
   cmd->add_option("--test-fraction", flags->test_fraction,
                   "random: share of each user's positives held out; strong: share of users")
       ->capture_default_str();

@@ -322,6 +322,8 @@ std::vector<KeySpec> Keys(RecoConfig& c) {
       IntKey("content.hnsw_m", &c.content.hnsw_m),
       IntKey("content.hnsw_ef_construction", &c.content.hnsw_ef_construction),
       IntKey("content.hnsw_ef_search", &c.content.hnsw_ef_search),
+      IntKey("content.user_recall_history", &c.content.user_recall_history),
+      DoubleKey("content.user_recall_share", &c.content.user_recall_share),
       StringKey("kafka.brokers", &c.kafka.brokers),
       StringKey("kafka.group_id", &c.kafka.group_id),
       StringKey("kafka.item_topic", &c.kafka.item_topic),
@@ -698,6 +700,11 @@ Status RecoConfig::Validate() const {
                              "content.hnsw_ef_construction", "content.hnsw_m..10000"));
   RECO_RETURN_IF_ERROR(Range(content.hnsw_ef_search >= 1 && content.hnsw_ef_search <= 10000,
                              "content.hnsw_ef_search", "1..10000"));
+  RECO_RETURN_IF_ERROR(
+      Range(content.user_recall_history >= 1 && content.user_recall_history <= 1000,
+            "content.user_recall_history", "1..1000"));
+  RECO_RETURN_IF_ERROR(Range(content.user_recall_share >= 0 && content.user_recall_share <= 1,
+                             "content.user_recall_share", "0..1"));
   RECO_RETURN_IF_ERROR(
       Range(kafka.batch_size >= 1 && kafka.batch_size <= 100000, "kafka.batch_size", "1..100000"));
   RECO_RETURN_IF_ERROR(

@@ -188,6 +188,11 @@ struct ContentConfig {
   int hnsw_m = 16;
   int hnsw_ef_construction = 200;
   int hnsw_ef_search = 64;
+  // User-to-item vector recall (the scenario source "vector"): the user's most recent positive
+  // items whose vectors make the query, and the share of the plain recommend list it fills
+  // (0 = not part of the plain route; docs/quality.md measures why 0 is the default).
+  int user_recall_history = 20;    // 1..1000
+  double user_recall_share = 0.0;  // 0..1
 };
 
 // The Kafka source of reco serve (docs/kafka.md); off while `brokers` is empty.

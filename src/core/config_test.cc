@@ -367,5 +367,32 @@ TEST(RecoConfig, BadExploreValuesAreNamed) {
   }
 }
 
+TEST(RecoConfig, UserRecallKeysAreReadAndValidated) {
+  RecoConfig defaults;
+  EXPECT_EQ(defaults.content.user_recall_history, 20);
+  EXPECT_EQ(defaults.content.user_recall_share, 0.0);
+  auto path = WriteToml("user_recall", "[content]\nuser_recall_history = 5\n");
+  ::setenv("RECO_CONTENT_USER_RECALL_SHARE", "0.25", 1);
+  Result<RecoConfig> loaded = RecoConfig::Load(path);
+  ::unsetenv("RECO_CONTENT_USER_RECALL_SHARE");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->content.user_recall_history, 5);
+  EXPECT_DOUBLE_EQ(loaded->content.user_recall_share, 0.25);
+  std::filesystem::remove(path);
+  for (const char* body : {"[content]\nuser_recall_share = 1.5\n",
+                           "[content]\nuser_recall_history = 0\n"}) {
+    auto bad = WriteToml("user_recall_bad", body);
+    Result<RecoConfig> refused = RecoConfig::Load(bad);
+    ASSERT_FALSE(refused.ok()) << body;
+    EXPECT_NE(refused.status().message().find("content.user_recall_"), std::string::npos)
+        << refused.status().message();
+    std::filesystem::remove(bad);
+  }
+  Result<RecoConfig> example = RecoConfig::Load(RECO_SOURCE_DIR "/reco.toml.example");
+  ASSERT_TRUE(example.ok()) << example.status().ToString();
+  EXPECT_EQ(example->content.user_recall_history, defaults.content.user_recall_history);
+  EXPECT_EQ(example->content.user_recall_share, defaults.content.user_recall_share);
+}
+
 }  // namespace
 }  // namespace reco

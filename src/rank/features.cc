@@ -21,12 +21,17 @@ enum Common : size_t {
   kCategoryMatch,
   kSimRecentMax,
   kSimRecentMean,
+  kContentSimRecentMax,
+  kContentSimRecentMean,
+  kTextMatch,
   kNumCommon,
 };
+constexpr size_t kNumCommonV1 = kContentSimRecentMax;  // payload version 1: no content columns
 
 constexpr const char* kCommonNames[kNumCommon] = {
-    "num_sources",   "item_popularity", "item_age_days",  "item_last_seen_days",
-    "user_activity", "category_match",  "sim_recent_max", "sim_recent_mean"};
+    "num_sources",    "item_popularity",        "item_age_days",           "item_last_seen_days",
+    "user_activity",  "category_match",         "sim_recent_max",          "sim_recent_mean",
+    "content_sim_recent_max", "content_sim_recent_mean", "text_match"};
 
 float DaysBefore(TimestampUs cut, TimestampUs t) {
   if (cut == 0 || t == 0) return kNaN;
@@ -73,6 +78,54 @@ SimTable RecentSimilarities(const ItemCfModel& model, std::span<const uint32_t> 
     }
   }
   return table;
+}
+
+// The user's recent items as content: their vectors and the idf-weighted set of their words.
+struct RecentContent {
+  std::vector<std::span<const float>> vectors;
+  std::unordered_map<uint32_t, float> words;  // word id -> idf
+};
+
+RecentContent RecentOf(const ItemContent& content, std::span<const uint32_t> recent) {
+  RecentContent r;
+  for (uint32_t h : recent) {
+    if (h >= content.num_items()) continue;
+    std::span<const float> v = content.Vector(h);
+    if (!v.empty()) r.vectors.push_back(v);
+    for (uint32_t w : content.Words(h)) r.words.emplace(w, content.word_idf[w]);
+  }
+  return r;
+}
+
+// content_sim_recent_max / _mean: cosine of the candidate's vector with each recent item's;
+// text_match: the idf share of the candidate's words found in the recent items' texts. NaN
+// when either side has nothing to compare.
+void ContentFeatures(const ItemContent& content, const RecentContent& recent, uint32_t item,
+                     float* out) {
+  if (item >= content.num_items()) return;
+  std::span<const float> v = content.Vector(item);
+  if (!v.empty() && !recent.vectors.empty()) {
+    float max = -1.0f;
+    float sum = 0.0f;
+    for (std::span<const float> h : recent.vectors) {
+      float dot = 0.0f;
+      for (size_t d = 0; d < v.size(); ++d) dot += v[d] * h[d];
+      max = std::max(max, dot);
+      sum += dot;
+    }
+    out[kContentSimRecentMax] = max;
+    out[kContentSimRecentMean] = sum / static_cast<float>(recent.vectors.size());
+  }
+  std::span<const uint32_t> words = content.Words(item);
+  if (!words.empty() && !recent.words.empty()) {
+    float total = 0.0f;
+    float matched = 0.0f;
+    for (uint32_t w : words) {
+      total += content.word_idf[w];
+      if (recent.words.count(w) > 0) matched += content.word_idf[w];
+    }
+    if (total > 0) out[kTextMatch] = matched / total;
+  }
 }
 
 void ItemFeatures(const ItemStats& items, uint32_t item, float* out) {
@@ -151,13 +204,78 @@ Result<ItemStats> ItemStats::Read(BinaryReader& r) {
   return s;
 }
 
-FeatureSchema::FeatureSchema(std::vector<std::string> source_kinds)
-    : num_sources_(source_kinds.size()) {
+std::span<const float> ItemContent::Vector(uint32_t item) const {
+  if (item >= has_vector.size() || has_vector[item] == 0) return {};
+  return std::span<const float>(vectors).subspan(item * dimension, dimension);
+}
+
+std::span<const uint32_t> ItemContent::Words(uint32_t item) const {
+  if (item + 1 >= word_offsets.size()) return {};
+  return std::span<const uint32_t>(words).subspan(word_offsets[item],
+                                                  word_offsets[item + 1] - word_offsets[item]);
+}
+
+void ItemContent::Write(BinaryWriter& w) const {
+  w.U64(dimension);
+  std::vector<uint32_t> present;
+  std::vector<float> rows;
+  for (uint32_t i = 0; i < has_vector.size(); ++i) {
+    if (has_vector[i] == 0) continue;
+    present.push_back(i);
+    std::span<const float> v = Vector(i);
+    rows.insert(rows.end(), v.begin(), v.end());
+  }
+  w.U64(has_vector.size());
+  w.U32Array(present);
+  w.F32Array(rows);
+  w.U64Array(word_offsets);
+  w.U32Array(words);
+  w.F32Array(word_idf);
+}
+
+Result<ItemContent> ItemContent::Read(BinaryReader& r) {
+  ItemContent c;
+  uint64_t dimension = 0;
+  uint64_t items = 0;
+  std::vector<uint32_t> present;
+  std::vector<float> rows;
+  RECO_RETURN_IF_ERROR(r.U64(dimension));
+  RECO_RETURN_IF_ERROR(r.U64(items));
+  RECO_RETURN_IF_ERROR(r.U32Array(present));
+  RECO_RETURN_IF_ERROR(r.F32Array(rows));
+  RECO_RETURN_IF_ERROR(r.U64Array(c.word_offsets));
+  RECO_RETURN_IF_ERROR(r.U32Array(c.words));
+  RECO_RETURN_IF_ERROR(r.F32Array(c.word_idf));
+  if (dimension > 4096 || items > (1ull << 32) || rows.size() != present.size() * dimension) {
+    return r.Corrupt("item content vectors disagree");
+  }
+  if (c.word_offsets.size() != items + 1 || c.word_offsets.front() != 0 ||
+      c.word_offsets.back() != c.words.size() ||
+      !std::is_sorted(c.word_offsets.begin(), c.word_offsets.end()) ||
+      std::any_of(c.words.begin(), c.words.end(),
+                  [&](uint32_t w) { return w >= c.word_idf.size(); })) {
+    return r.Corrupt("item content words disagree");
+  }
+  c.dimension = dimension;
+  c.has_vector.assign(items, 0);
+  c.vectors.assign(items * dimension, 0.0f);
+  for (size_t k = 0; k < present.size(); ++k) {
+    if (present[k] >= items) return r.Corrupt("item content index out of range");
+    c.has_vector[present[k]] = 1;
+    std::copy(rows.begin() + k * dimension, rows.begin() + (k + 1) * dimension,
+              c.vectors.begin() + present[k] * dimension);
+  }
+  return c;
+}
+
+FeatureSchema::FeatureSchema(std::vector<std::string> source_kinds, bool content_features)
+    : num_sources_(source_kinds.size()), content_features_(content_features) {
   for (const std::string& kind : source_kinds) {
     names_.push_back(kind + "_score");
     names_.push_back(kind + "_rank");
   }
-  for (const char* name : kCommonNames) names_.emplace_back(name);
+  const size_t common = content_features ? kNumCommon : kNumCommonV1;
+  for (size_t c = 0; c < common; ++c) names_.emplace_back(kCommonNames[c]);
 }
 
 std::vector<float> ComputeFeatures(const FeatureSchema& schema, const CandidateSet& candidates,
@@ -171,6 +289,9 @@ std::vector<float> ComputeFeatures(const FeatureSchema& schema, const CandidateS
   const bool has_sims = inputs.similarity != nullptr && !user.recent.empty();
   if (has_sims) sims = RecentSimilarities(*inputs.similarity, user.recent);
   const float activity = std::log1p(static_cast<float>(user.history.size()));
+  const bool has_content = inputs.content != nullptr && schema.content_features();
+  RecentContent recent;
+  if (has_content) recent = RecentOf(*inputs.content, user.recent);
   for (size_t r = 0; r < candidates.size(); ++r) {
     float* row = out.data() + r * width;
     float* common = row + schema.first_common();
@@ -194,6 +315,7 @@ std::vector<float> ComputeFeatures(const FeatureSchema& schema, const CandidateS
       common[kSimRecentMax] = max;
       common[kSimRecentMean] = sum / static_cast<float>(user.recent.size());
     }
+    if (has_content) ContentFeatures(*inputs.content, recent, item, common);
   }
   return out;
 }

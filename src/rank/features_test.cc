@@ -54,7 +54,13 @@ TEST(FeatureSchema, NamesPerSourceThenCommonFeatures) {
             (std::vector<std::string>{"itemcf_score", "itemcf_rank", "popular_score",
                                       "popular_rank", "num_sources", "item_popularity",
                                       "item_age_days", "item_last_seen_days", "user_activity",
-                                      "category_match", "sim_recent_max", "sim_recent_mean"}));
+                                      "category_match", "sim_recent_max", "sim_recent_mean",
+                                      "content_sim_recent_max", "content_sim_recent_mean",
+                                      "text_match"}));
+  // The columns of version 1 ranker payloads, which had no content features.
+  FeatureSchema v1({"itemcf"}, /*content_features=*/false);
+  EXPECT_EQ(v1.size(), 2u + 8u);
+  EXPECT_EQ(v1.names().back(), "sim_recent_mean");
 }
 
 TEST(ItemStats, TakesPopularityAndTimesAtTheCut) {

@@ -13,7 +13,9 @@
 namespace reco::rank {
 namespace {
 
-constexpr uint32_t kPayloadVersion = 1;
+// Version 2 added the content features (their columns, and the item content after the recent
+// lists); version 1 payloads load with the columns they were trained with.
+constexpr uint32_t kPayloadVersion = 2;
 
 // The candidates of the training users, their features and labels, grouped by user.
 struct TrainingRows {
@@ -91,7 +93,7 @@ TrainingRows BuildRows(const LabelSplit& split, const std::vector<RecallSource>&
                        const RankerOptions& options) {
   const ItemStats items = ItemStats::FromDataset(split.earlier);
   const RecentItems recent = LatestItems(split.earlier, options.recent_items);
-  const FeatureInputs inputs{&items, SimilarityModel(sources)};
+  const FeatureInputs inputs{&items, SimilarityModel(sources), options.content.get()};
   const std::vector<const RecallSource*> ptrs = Pointers(sources);
   const size_t num_users = split.earlier.num_users();
   std::vector<UserRows> per_user(num_users);
@@ -189,14 +191,61 @@ Status CheckRankerOptions(const RankerOptions& o) {
 }
 
 RankerModel::RankerModel(std::vector<RecallSource> sources, XgbBooster booster,
-                         std::string booster_bytes)
+                         std::string booster_bytes, bool content_features)
     : sources_(std::move(sources)),
-      schema_(SourceKinds(sources_)),
+      schema_(SourceKinds(sources_), content_features),
       booster_(std::make_unique<XgbBooster>(std::move(booster))),
       booster_bytes_(std::move(booster_bytes)) {}
 
+ItemContent BuildItemContent(const Dataset& dataset, std::span<const content::TextDocument> texts,
+                             const content::TextEmbedder& embedder) {
+  ItemContent c;
+  const size_t n = dataset.num_items();
+  c.dimension = embedder.dimension();
+  c.vectors.assign(n * c.dimension, 0.0f);
+  c.has_vector.assign(n, 0);
+  c.word_idf.assign(embedder.idf().begin(), embedder.idf().end());
+  std::vector<std::vector<uint32_t>> words(n);
+  for (const content::TextDocument& doc : texts) {
+    const uint32_t item = dataset.ItemIndex(doc.id);
+    if (item == Dataset::kNoIndex) continue;
+    std::vector<float> v = embedder.Embed(doc.text);
+    if (v.size() == c.dimension) {
+      std::copy(v.begin(), v.end(), c.vectors.begin() + item * c.dimension);
+      c.has_vector[item] = 1;
+    }
+    words[item].clear();
+    for (const auto& [feature, weight] : embedder.Weights(doc.text)) {
+      if (embedder.vocabulary()[feature].starts_with("w:")) words[item].push_back(feature);
+    }
+    std::sort(words[item].begin(), words[item].end());
+  }
+  c.word_offsets.assign(n + 1, 0);
+  for (size_t i = 0; i < n; ++i) {
+    c.words.insert(c.words.end(), words[i].begin(), words[i].end());
+    c.word_offsets[i + 1] = c.words.size();
+  }
+  return c;
+}
+
+Status RankerModel::SetContent(std::shared_ptr<const ItemContent> content) {
+  if (content != nullptr && content->num_items() != num_items()) {
+    return InvalidArgument("ranker content covers " + std::to_string(content->num_items()) +
+                               " items, the model " + std::to_string(num_items()),
+                           "content");
+  }
+  content_ = std::move(content);
+  return Status::Ok();
+}
+
 Result<RankerModel> RankerModel::Fit(const Dataset& dataset, const RankerOptions& options) {
   RECO_RETURN_IF_ERROR(CheckRankerOptions(options));
+  if (options.content != nullptr && options.content->num_items() != dataset.num_items()) {
+    return InvalidArgument("ranker content covers " +
+                               std::to_string(options.content->num_items()) +
+                               " items, the data " + std::to_string(dataset.num_items()),
+                           "content");
+  }
   const std::vector<int> quotas = EffectiveQuotas(options);
   LabelSplit split = SplitLatest(dataset, options.label_fraction);
   RankerFitStats stats;
@@ -227,11 +276,14 @@ Result<RankerModel> RankerModel::Fit(const Dataset& dataset, const RankerOptions
   model.recent_items_ = options.recent_items;
   model.recent_ = LatestItems(dataset, options.recent_items);
   model.fit_stats_ = stats;
+  model.content_ = options.content;
   model.info_.snapshot_id = dataset.snapshot_id();
   return model;
 }
 
-FeatureInputs RankerModel::Inputs() const { return {&items_, SimilarityModel(sources_)}; }
+FeatureInputs RankerModel::Inputs() const {
+  return {&items_, SimilarityModel(sources_), content_.get()};
+}
 
 CandidateSet RankerModel::Candidates(std::span<const uint32_t> history) const {
   return GenerateCandidates(Pointers(sources_), quotas_, history);
@@ -273,6 +325,8 @@ std::string RankerModel::Serialize() const {
   w.U64(fit_stats_.groups);
   w.U64(fit_stats_.rows);
   w.U64(fit_stats_.positive_rows);
+  w.U8(content_ != nullptr ? 1 : 0);
+  if (content_ != nullptr) content_->Write(w);
   w.String(booster_bytes_);
   return w.Take();
 }
@@ -282,7 +336,7 @@ Result<RankerModel> RankerModel::Deserialize(std::string_view payload) {
   uint32_t version = 0;
   uint32_t num_sources = 0;
   RECO_RETURN_IF_ERROR(r.U32(version));
-  if (version != kPayloadVersion)
+  if (version != 1 && version != kPayloadVersion)
     return r.Corrupt("unsupported version " + std::to_string(version));
   RECO_RETURN_IF_ERROR(r.U32(num_sources));
   if (num_sources == 0 || num_sources > 64) return r.Corrupt("bad number of sources");
@@ -306,6 +360,17 @@ Result<RankerModel> RankerModel::Deserialize(std::string_view payload) {
   RECO_RETURN_IF_ERROR(r.U64(groups));
   RECO_RETURN_IF_ERROR(r.U64(rows));
   RECO_RETURN_IF_ERROR(r.U64(positive_rows));
+  std::shared_ptr<const ItemContent> content;
+  if (version >= 2) {
+    uint8_t has_content = 0;
+    RECO_RETURN_IF_ERROR(r.U8(has_content));
+    if (has_content > 1) return r.Corrupt("bad content flag");
+    if (has_content == 1) {
+      RECO_ASSIGN_OR_RETURN(ItemContent c, ItemContent::Read(r));
+      if (c.num_items() != items.num_items()) return r.Corrupt("content item count");
+      content = std::make_shared<const ItemContent>(std::move(c));
+    }
+  }
   std::string booster_bytes;
   RECO_RETURN_IF_ERROR(r.String(booster_bytes, r.remaining()));
   RECO_RETURN_IF_ERROR(r.ExpectEnd());
@@ -322,7 +387,8 @@ Result<RankerModel> RankerModel::Deserialize(std::string_view payload) {
   }
   Result<XgbBooster> booster = XgbBooster::LoadFromBuffer(booster_bytes);
   if (!booster.ok()) return booster.status().WithPrefix("ranker payload booster");
-  RankerModel model(std::move(sources), std::move(booster).value(), std::move(booster_bytes));
+  RankerModel model(std::move(sources), std::move(booster).value(), std::move(booster_bytes),
+                    /*content_features=*/version >= 2);
   RECO_ASSIGN_OR_RETURN(uint64_t features, model.booster_->NumFeatures());
   if (features != model.schema_.size()) return r.Corrupt("booster feature count mismatch");
   model.quotas_.assign(quotas.begin(), quotas.end());
@@ -330,6 +396,7 @@ Result<RankerModel> RankerModel::Deserialize(std::string_view payload) {
   model.recent_ = std::move(recent);
   model.recent_items_ = static_cast<int>(recent_items);
   model.fit_stats_ = {groups, rows, positive_rows};
+  model.content_ = std::move(content);
   return model;
 }
 

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "content/text_embedder.h"
 #include "core/status.h"
 #include "data/dataset.h"
 #include "models/model_io.h"
@@ -45,7 +46,16 @@ struct RankerOptions {
   bool show_progress = false;    // progress lines on stderr
   SourceOptions source_options;  // used when fit_source is empty
   SourceFitter fit_source;       // empty = RecallSource::Fit(kind, data, source_options)
+  // Item vectors and words of the content features, by item index of the data given to Fit
+  // (BuildItemContent); null: those columns are missing values (NaN), the schema is the same.
+  std::shared_ptr<const ItemContent> content;
 };
+
+// The content of the dataset's items from their texts (by item id; items without one have no
+// vector and no words) with a fitted text embedder: its unit vector and its "w:" features.
+ItemContent BuildItemContent(const Dataset& dataset,
+                             std::span<const content::TextDocument> texts,
+                             const content::TextEmbedder& embedder);
 
 // InvalidArgument naming the first option out of range.
 Status CheckRankerOptions(const RankerOptions& options);
@@ -78,6 +88,11 @@ class RankerModel {
   const std::vector<RecallSource>& sources() const { return sources_; }
   const std::vector<int>& quotas() const { return quotas_; }
   const RankerFitStats& fit_stats() const { return fit_stats_; }
+  // The item content the content features read (null: none; they are NaN). Serving may attach
+  // newer content than the training's, or none: the columns stay the same.
+  const std::shared_ptr<const ItemContent>& content() const { return content_; }
+  // InvalidArgument unless `content` covers num_items() items (null is accepted).
+  Status SetContent(std::shared_ptr<const ItemContent> content);
 
   std::string Serialize() const;
   static Result<RankerModel> Deserialize(std::string_view payload);
@@ -91,7 +106,8 @@ class RankerModel {
   void set_info(ModelInfo info) { info_ = std::move(info); }
 
  private:
-  RankerModel(std::vector<RecallSource> sources, XgbBooster booster, std::string booster_bytes);
+  RankerModel(std::vector<RecallSource> sources, XgbBooster booster, std::string booster_bytes,
+              bool content_features = true);
   FeatureInputs Inputs() const;
 
   std::vector<RecallSource> sources_;
@@ -100,6 +116,7 @@ class RankerModel {
   ItemStats items_;
   RecentItems recent_;
   int recent_items_ = 0;
+  std::shared_ptr<const ItemContent> content_;
   std::unique_ptr<XgbBooster> booster_;
   std::string booster_bytes_;  // the booster as saved (UBJSON)
   RankerFitStats fit_stats_;

@@ -84,7 +84,8 @@ TEST_F(ScenarioServiceTest, SessionPagesAndTheExposureLogNameTheScenario) {
 }
 
 TEST_F(ScenarioServiceTest, AStoredScenarioThatNoLongerParsesIsAnInternalError) {
-  ASSERT_TRUE(store_->InsertScenario({"old", R"({"recall":[{"source":"vector"}]})", 1, 1}).ok());
+  ASSERT_TRUE(
+      store_->InsertScenario({"old", R"({"recall":[{"source":"retired_source"}]})", 1, 1}).ok());
   Result<ScenarioInfo> got = scenarios_->Get("old");
   EXPECT_EQ(got.status().code(), StatusCode::kInternal);
   EXPECT_NE(got.status().message().find("\"old\""), std::string::npos);

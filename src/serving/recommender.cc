@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "serving/recommender_internal.h"
+#include "serving/vector_recall.h"
 
 namespace reco {
 
@@ -238,19 +239,39 @@ RecommendResult Recommender::RecommendFromHistory(const ModelBundle* bundle,
   Request r(bundle, view, category, history, static_cast<size_t>(offset) + static_cast<size_t>(n),
             result);
   for (uint32_t item : exclude) r.Take(item);
+  // With content.user_recall_share, the last `vector_quota` places of the list are vector
+  // recall's (0 without it: the chain below is the plain one).
+  const size_t vector_quota =
+      vector_recall_ != nullptr && !history.empty() ? vector_recall_->PlainQuota(r.want) : 0;
+  const size_t first = r.want - vector_quota;
   // The precomputed list of the tuned algorithm comes first, minus what was seen since.
-  if (bundle != nullptr && !user_id.empty()) r.AppendList(bundle->UserRecs(user_id), r.want);
+  if (bundle != nullptr && !user_id.empty()) r.AppendList(bundle->UserRecs(user_id), first);
   r.Mark("precomputed");
-  if (r.full()) {
+  std::span<uint64_t> cf;
+  if (r.size() >= first) {
     // answered in full from the precomputed list
   } else if (bundle == nullptr || !bundle->has_itemcf()) {
     Degraded(result, "itemcf_model_missing");
   } else if (history.empty()) {
     Degraded(result, known_user ? "no_positive_history" : "cold_user");
   } else {
-    r.AppendRanked(ScoreHistory(*bundle, history, exclude, r.s.cf_keys), r.want);
+    cf = ScoreHistory(*bundle, history, exclude, r.s.cf_keys);
+    r.AppendRanked(cf, first);
     r.Mark("itemcf");
-    if (!r.full()) Degraded(result, "itemcf_insufficient");
+    if (r.size() < first) Degraded(result, "itemcf_insufficient");
+  }
+  if (vector_quota > 0) {
+    AppendVector(r, r.want, nullptr);
+    r.Mark("vector");
+    // What vector recall could not fill goes back to the lists above.
+    if (!r.full() && bundle != nullptr && !user_id.empty()) {
+      r.AppendList(bundle->UserRecs(user_id), r.want);
+      r.Mark("precomputed");
+    }
+    if (!r.full() && !cf.empty()) {
+      r.AppendRanked(cf, r.want);
+      r.Mark("itemcf");
+    }
   }
   FillFromTaste(r);
   r.Mark("category_popular");

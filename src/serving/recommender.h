@@ -26,6 +26,8 @@
 
 namespace reco {
 
+class VectorRecall;  // serving/vector_recall.h
+
 struct ScoredId {
   std::string id;
   double score = 0;
@@ -98,6 +100,10 @@ class Recommender {
     bool was_quiet_;
   };
 
+  // User-to-item vector recall (the scenario source "vector", and its share of the plain route:
+  // VectorRecallOptions::share); null = none. Set once, before the first request.
+  void SetVectorRecall(const VectorRecall* recall) { vector_recall_ = recall; }
+
   // GET /api/recommend/{user}[/{category}]
   RecommendResult Recommend(std::string_view user_id, std::string_view category, int n,
                             int offset) const;
@@ -161,6 +167,9 @@ class Recommender {
   // are held; returns how many. `seen` is the user's (sorted), for item-CF's exclusion.
   size_t AppendSource(Request& r, RecallSourceKind kind, size_t limit, std::string_view user_id,
                       const std::vector<uint32_t>& seen, bool known_user) const;
+  // Appends vector recall candidates (recommender_vector.cc) until `limit` items are held;
+  // returns how many. `no_vectors` (when not null) is set when no history item has a vector.
+  size_t AppendVector(Request& r, size_t limit, bool* no_vectors) const;
   // The learned ranker's order (its precomputed list) over the assembled candidates.
   void ApplyRanker(Request& r, std::string_view user_id) const;
   void ApplyRerank(Request& r, const RerankSpec& rerank) const;
@@ -179,6 +188,7 @@ class Recommender {
   const BundleHolder& bundles_;
   RecommenderOptions options_;
   DegradedHook on_degraded_;
+  const VectorRecall* vector_recall_ = nullptr;
 };
 
 }  // namespace reco

@@ -156,6 +156,11 @@ struct Recommender::Request {
       s.taken_list.push_back(item);
     }
   }
+  // Whether Offer would take `item` (not taken, recommendable, through the filter).
+  bool Acceptable(uint32_t item) const {
+    return item < s.taken.size() && s.taken[item] == 0 && view.IsRecommendable(item) &&
+           (filter == nullptr || filter->Keep(item));
+  }
   void Offer(uint64_t key) {
     const uint32_t item = recommender_internal::ItemOf(key);
     if (item < s.taken.size() && s.taken[item] == 0 && view.IsRecommendable(item) &&

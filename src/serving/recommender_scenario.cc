@@ -88,6 +88,8 @@ const char* FallbackReason(RecallSourceKind kind) {
       return "fallback_category_popular";
     case RecallSourceKind::kLatest:
       return "fallback_latest";
+    case RecallSourceKind::kVector:
+      return "fallback_vector";
   }
   return "fallback_popular";
 }
@@ -128,6 +130,14 @@ size_t Recommender::AppendSource(Request& r, RecallSourceKind kind, size_t limit
     case RecallSourceKind::kLatest:
       LatestKeys(r.view, r.s.keys);
       return r.AppendRanked(r.s.keys, limit);
+    case RecallSourceKind::kVector: {
+      if (vector_recall_ == nullptr) return missing("content_index_missing");
+      if (r.history.empty()) return missing(known_user ? "no_positive_history" : "cold_user");
+      bool no_vectors = false;
+      const size_t added = AppendVector(r, limit, &no_vectors);
+      if (no_vectors) missing("content_vector_missing");
+      return added;
+    }
   }
   return 0;
 }

@@ -21,10 +21,10 @@ constexpr SourceName kSourceNames[] = {
     {"recs", RecallSourceKind::kUserRecs}, {"swing", RecallSourceKind::kSwing},
     {"itemcf", RecallSourceKind::kItemCf}, {"popular", RecallSourceKind::kPopular},
     {"hot", RecallSourceKind::kPopular},   {"category_popular", RecallSourceKind::kCategoryPopular},
-    {"latest", RecallSourceKind::kLatest},
+    {"latest", RecallSourceKind::kLatest}, {"vector", RecallSourceKind::kVector},
 };
 constexpr std::string_view kSourceList =
-    "recs, swing, itemcf, popular (or hot), category_popular, latest";
+    "recs, swing, itemcf, popular (or hot), category_popular, latest, vector";
 
 Status FieldError(const std::string& field, const std::string& problem) {
   return InvalidArgument(field + ": " + problem, field);
@@ -36,12 +36,6 @@ Result<RecallSourceKind> ParseSource(element value, const std::string& field) {
   std::string_view text;
   if (value.get_string().get(text) != simdjson::SUCCESS) {
     return FieldError(field, "must be a string naming a recall source");
-  }
-  if (text == "vector") {
-    return FieldError(field,
-                      "source \"vector\" is not available yet (vector recall does not exist in "
-                      "this version); use one of " +
-                          std::string(kSourceList));
   }
   for (const SourceName& s : kSourceNames) {
     if (s.name == text) return s.kind;
@@ -321,6 +315,8 @@ std::string_view RecallSourceName(RecallSourceKind kind) {
       return "category_popular";
     case RecallSourceKind::kLatest:
       return "latest";
+    case RecallSourceKind::kVector:
+      return "vector";
   }
   return "popular";
 }

@@ -27,6 +27,7 @@ enum class RecallSourceKind {
   kPopular,          // "popular" (also "hot"): popularity model plus live counters
   kCategoryPopular,  // "category_popular": popular items of the user's favourite categories
   kLatest,           // "latest": the newest items of the catalogue
+  kVector,           // "vector": items closest to the vectors of the user's recent positives
 };
 
 // The name a source is written with ("hot" reads as kPopular and is written "popular").

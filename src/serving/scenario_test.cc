@@ -22,7 +22,8 @@ TEST(ScenarioParse, BadInputNamesTheField) {
   const BadCase cases[] = {
       {R"({"recall":[{"source":"popular"},{"source":"itemcf"},{"source":"foo"}]})",
        "recall[2].source", "unknown source \"foo\""},
-      {R"({"recall":[{"source":"vector","quota":10}]})", "recall[0].source", "not available yet"},
+      {R"({"recall":[{"source":"vectors","quota":10}]})", "recall[0].source",
+       "unknown source \"vectors\""},
       {R"({"filters":{}})", "recall", "is required"},
       {R"({"recall":[]})", "recall", "at least one source"},
       {R"({"recall":{"source":"popular"}})", "recall", "must be an array"},
@@ -48,8 +49,8 @@ TEST(ScenarioParse, BadInputNamesTheField) {
        "[0, 1]"},
       {R"({"recall":[{"source":"popular"}],"rerank":{"window":0}})", "rerank.window", "1..1000"},
       {R"({"recall":[{"source":"popular"}],"ranker":"deep"})", "ranker", "unknown ranker"},
-      {R"({"recall":[{"source":"popular"}],"fallback":["vector"]})", "fallback[0]",
-       "not available yet"},
+      {R"({"recall":[{"source":"popular"}],"fallback":["clip"]})", "fallback[0]",
+       "unknown source"},
       {R"({"recall":[{"source":"popular"}],"fallback":["latest","latest"]})", "fallback[1]",
        "listed twice"},
       {R"({"recall":[{"source":"popular"}],"colour":"red"})", "colour", "unknown field"},
@@ -65,6 +66,19 @@ TEST(ScenarioParse, BadInputNamesTheField) {
     EXPECT_NE(r.status().message().find(c.message_part), std::string::npos)
         << c.json << " -> " << r.status().message();
   }
+}
+
+TEST(ScenarioParse, VectorSourceRoundTrips) {
+  Result<ScenarioConfig> s = ParseScenario(
+      R"({"recall":[{"source":"vector","quota":30}],"fallback":["vector","popular"]})", "v");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_EQ(s->recall.size(), 1u);
+  EXPECT_EQ(s->recall[0].source, RecallSourceKind::kVector);
+  EXPECT_EQ(s->recall[0].quota, 30);
+  EXPECT_EQ(s->fallback.front(), RecallSourceKind::kVector);
+  Result<ScenarioConfig> back = ParseScenario(ScenarioToJson(*s), "v");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->recall[0].source, RecallSourceKind::kVector);
 }
 
 TEST(ScenarioParse, NamesAreChecked) {

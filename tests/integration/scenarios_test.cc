@@ -216,7 +216,7 @@ TEST_F(Scenarios, BadInputIsRefusedNamingTheFieldAndWritesNothing) {
       {"POST", "/api/v1/scenarios",
        R"({"name":"x","recall":[{"source":"popular"},{"source":"latest"},{"source":"foo"}]})", 400,
        "recall[2].source"},
-      {"POST", "/api/v1/scenarios", R"({"name":"x","recall":[{"source":"vector"}]})", 400,
+      {"POST", "/api/v1/scenarios", R"({"name":"x","recall":[{"source":"retired_source"}]})", 400,
        "recall[0].source"},
       {"POST", "/api/v1/scenarios", R"({"recall":[{"source":"latest"}]})", 400, "name"},
       {"POST", "/api/v1/scenarios", R"({"name":"bad name","recall":[{"source":"latest"}]})", 400,
