@@ -103,6 +103,7 @@ class Recommender {
   // User-to-item vector recall (the scenario source "vector", and its share of the plain route:
   // VectorRecallOptions::share); null = none. Set once, before the first request.
   void SetVectorRecall(const VectorRecall* recall) { vector_recall_ = recall; }
+  const VectorRecall* vector_recall() const { return vector_recall_; }
 
   // GET /api/recommend/{user}[/{category}]
   RecommendResult Recommend(std::string_view user_id, std::string_view category, int n,

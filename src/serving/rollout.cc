@@ -162,6 +162,9 @@ Rollout::Rollout(ModelManager& models, const Recommender& primary, const OnlineS
                                           Recommender::DegradedHook{});
   shadow_ = std::make_unique<Recommender>(state, models.shadow_bundles(), recommender_options,
                                           Recommender::DegradedHook{});
+  // The canary and the shadow answer the plain route as the primary does, vector share included.
+  canary_->SetVectorRecall(primary.vector_recall());
+  shadow_->SetVectorRecall(primary.vector_recall());
   const std::vector<std::string> labels = {"run_id", "variant"};
   served_total_ = metrics.AddCounter("recommendations_served_total",
                                      "Recommendation lists answered, by model version.", labels);
