@@ -40,8 +40,8 @@ class ImportStreamTest : public ::testing::Test {
   ImportOptions Options(std::vector<std::filesystem::path> paths) {
     ImportOptions options;
     options.paths = std::move(paths);
-    options.chunk_rows = 3;        // many chunks
-    options.read_block_bytes = 50; // blocks end mid-line
+    options.chunk_rows = 3;         // many chunks
+    options.read_block_bytes = 50;  // blocks end mid-line
     return options;
   }
 
@@ -53,13 +53,15 @@ class ImportStreamTest : public ::testing::Test {
 TEST_F(ImportStreamTest, ChunksOfOneTransactionKeepTheFirstRowOfARepeatedKey) {
   std::string text;
   for (int u = 0; u < 10; ++u) {
-    for (int i = 0; i < 4; ++i) text += FeedbackLine("u" + std::to_string(u), "i" + std::to_string(i), 1);
+    for (int i = 0; i < 4; ++i)
+      text += FeedbackLine("u" + std::to_string(u), "i" + std::to_string(i), 1);
   }
   text += FeedbackLine("u0", "i0", 7);  // the key of the first row, many chunks later
   text += "{not json\n";                // line 42
   text += FeedbackLine("u10", "i9", 2);
   in_.Write("feedback.jsonl", text);
-  in_.Write("items.jsonl", R"({"ItemId":"i0","Categories":["x"]})" "\n");
+  in_.Write("items.jsonl", R"({"ItemId":"i0","Categories":["x"]})"
+                           "\n");
   ImportResult result;
   Status st = ImportPaths(*store_, Options({in_.path()}), result);
   ASSERT_TRUE(st.ok()) << st.ToString();
@@ -100,7 +102,8 @@ TEST_F(ImportStreamTest, ChunksOfOneTransactionKeepTheFirstRowOfARepeatedKey) {
 TEST_F(ImportStreamTest, StrictBadLineInALaterChunkLeavesNothingWritten) {
   std::string text;
   for (int i = 0; i < 20; ++i) text += FeedbackLine("u" + std::to_string(i), "i1", 1);
-  text += R"({"FeedbackType":"like","UserId":"","ItemId":"i1"})" "\n";  // line 21
+  text += R"({"FeedbackType":"like","UserId":"","ItemId":"i1"})"
+          "\n";  // line 21
   text += FeedbackLine("u99", "i2", 1);
   in_.Write("feedback.jsonl", text);
   ImportOptions options = Options({in_.path() / "feedback.jsonl"});
@@ -128,8 +131,7 @@ TEST_F(ImportStreamTest, AMissingSecondPathUndoesTheFirst) {
   in_.Write("feedback.jsonl", FeedbackLine("u1", "i1", 1) + FeedbackLine("u2", "i1", 1) +
                                   FeedbackLine("u3", "i1", 1) + FeedbackLine("u4", "i1", 1));
   ImportResult result;
-  Status st =
-      ImportPaths(*store_, Options({in_.path(), in_.path() / "missing.jsonl"}), result);
+  Status st = ImportPaths(*store_, Options({in_.path(), in_.path() / "missing.jsonl"}), result);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), StatusCode::kNotFound);
   EXPECT_NE(st.message().find("missing.jsonl"), std::string::npos);

@@ -27,8 +27,9 @@ class OnlineStateSnapshotTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(testing::OpenTempSqliteStore(dir_.path(), &store_));
-    ASSERT_TRUE(store_->InsertItems(std::vector<Item>{Item{.item_id = "a"}, Item{.item_id = "b"},
-                                                      Item{.item_id = "c"}})
+    ASSERT_TRUE(store_
+                    ->InsertItems(std::vector<Item>{Item{.item_id = "a"}, Item{.item_id = "b"},
+                                                    Item{.item_id = "c"}})
                     .ok());
     Write({{"like", "u1", "a", 1, 1, ""},
            {"like", "u1", "b", 1, 2, ""},
@@ -200,8 +201,7 @@ TEST_F(OnlineStateSnapshotTest, OtherVersionTenantStoreOrFeedbackTypesAreNotUsed
     OnlineState s{shorter};
     StateLoadReport r = Load(s, options_);
     EXPECT_FALSE(r.from_snapshot);
-    EXPECT_NE(r.fallback.find("feedback types or history size"), std::string::npos)
-        << r.fallback;
+    EXPECT_NE(r.fallback.find("feedback types or history size"), std::string::npos) << r.fallback;
     EXPECT_EQ(s.GetUser("u1").recent_positive.size(), 1u);
   }
   Load(first, options_);
@@ -231,9 +231,8 @@ TEST_F(OnlineStateSnapshotTest, RowsDeletedOrRewrittenSinceTheSnapshotForceTheFu
   // The newest row rewritten (it moves to a new seq): the row at the watermark is gone.
   InsertFeedbackOptions overwrite;
   overwrite.overwrite = true;
-  ASSERT_TRUE(store_->InsertFeedback(std::vector<Feedback>{{"like", "u3", "c", 2, 9, ""}},
-                                     overwrite)
-                  .ok());
+  ASSERT_TRUE(
+      store_->InsertFeedback(std::vector<Feedback>{{"like", "u3", "c", 2, 9, ""}}, overwrite).ok());
   OnlineState third{OnlineStateOptions{}};
   r = Load(third, options_);
   EXPECT_FALSE(r.from_snapshot);
