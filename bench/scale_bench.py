@@ -11,6 +11,8 @@ scripts/pg-test-server.sh --durable and stops):
      precomputed per-user lists): wall seconds, the seconds loading the dataset and fitting
      item-CF from its summary, peak RSS;
   3. `reco serve`: seconds from start until GET /health says models_loaded, and the RSS then;
+     after the load below, a second start of the same data directory (from the online state
+     snapshot the first start wrote);
   4. wrk on GET /api/recommend/{user}?n=20 over a sample of the users: req/s, p99, server CPU
      per request, RSS after the load.
 
@@ -43,8 +45,8 @@ sys.path.insert(0, str(BENCH_DIR))
 import serve_bench  # noqa: E402  (Server, wrk loads, machine description)
 
 # Targets of the 50M SQLite row (issue: a 2-core 24 GiB machine).
-TARGETS_50M = {"import_s": 180, "itemcf_train_s": 300, "ready_s": 15, "serve_rss_mb": 6144,
-               "recommend_vs_gowalla": 0.70}
+TARGETS_50M = {"import_s": 180, "itemcf_train_s": 300, "ready_s": 15, "restart_ready_s": 15,
+               "serve_rss_mb": 6144, "recommend_vs_gowalla": 0.70}
 
 
 def log(msg):
@@ -150,6 +152,25 @@ def measure_serve(reco, data_dir, env, users_file, a, work, name):
         server.stop()
 
 
+def measure_restart(reco, data_dir, env, work, name, suffix=""):
+    """A second start of the same data directory: from the state snapshot the first start wrote
+    (when the binary writes one; a binary without snapshots replays the store again)."""
+    server = serve_bench.Server(reco, data_dir, 0, work / f"{name}.log")
+    server.env.update(env)
+    server.start()
+    try:
+        ready, _ = server.wait_ready(timeout=600)
+        mem = server.memory_mb()
+        log(f"  restart{suffix} ready in {ready:.2f} s, RSS {mem.get('VmRSS')} MB")
+        snapshot = Path(data_dir, "online_state.snapshot")
+        return {f"restart{suffix}_ready_s": round(ready, 2),
+                f"restart{suffix}_rss_mb": mem.get("VmRSS"),
+                f"restart{suffix}_hwm_mb": mem.get("VmHWM"),
+                "snapshot_mb": round(snapshot.stat().st_size / 2**20) if snapshot.exists() else None}
+    finally:
+        server.stop()
+
+
 def gowalla_reference(reco, a, work):
     data = Path(a.gowalla)
     if not (data / "train.txt").exists():
@@ -243,6 +264,11 @@ def run_size(reco, a, work, interactions, stores, pg):
                    train_summary=train_out.strip()[-2000:])
         log(f"  [{store}] train {secs:.1f} s (fit {row['itemcf_fit_s']} s), peak RSS {rss:.0f} MB")
         row.update(measure_serve(reco, d, env, users_file, a, work, f"serve-{interactions}-{store}"))
+        row.update(measure_restart(reco, d, env, work, f"restart-{interactions}-{store}"))
+        # The same without the text-vector index (content.text_embedder = false): what the
+        # start costs besides building the HNSW graph of every item.
+        row.update(measure_restart(reco, d, dict(env, RECO_CONTENT_TEXT_EMBEDDER="false"), work,
+                                   f"restart-notext-{interactions}-{store}", "_no_text"))
         row["disk_mb"] = round(sum(f.stat().st_size for f in d.rglob("*") if f.is_file()) / 2**20)
         out.append(row)
         shutil.rmtree(d, ignore_errors=True)
@@ -257,7 +283,9 @@ def print_table(rows, gowalla):
     cols = [("size", "interactions"), ("store", "store"), ("import_s", "import s"),
             ("import_rss_mb", "import RSS MB"), ("itemcf_train_s", "train s"),
             ("train_dataset_s", "of which load s"), ("itemcf_fit_s", "item-CF fit s"), ("train_rss_mb", "train RSS MB"),
-            ("ready_s", "ready s"), ("serve_rss_mb", "serve RSS MB"),
+            ("ready_s", "ready s"), ("restart_ready_s", "restart ready s"),
+            ("restart_no_text_ready_s", "restart without text index s"),
+            ("serve_rss_mb", "serve RSS MB"),
             ("recommend_req_per_s", "recommend req/s"), ("recommend_p99_ms", "p99 ms"),
             ("recommend_vs_gowalla", "vs Gowalla"), ("disk_mb", "disk MB")]
     print("| " + " | ".join(h for _, h in cols) + " |")

@@ -1,6 +1,6 @@
 // `reco import --data-dir DIR [--format auto|json|csv|movielens|lightgcn] [--strict] PATH...`:
-// reads the files, reports bad lines as `file:line: reason`, then writes every row in one
-// all-or-nothing Store::Import call and prints a summary.
+// reads the files and writes their rows as they come, in one all-or-nothing transaction
+// (Store::ImportStream), reports bad lines as `file:line: reason` and prints a summary.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -87,25 +87,24 @@ void RunImport(const ImportFlags& flags) {
   }
   RecoConfig config = LoadCommandConfig(flags.config, flags.data_dir);
   options.max_future_skew_seconds = config.database.max_future_skew_seconds;
-  Progress progress("import: read", 0, "rows");
-  options.progress = &progress;
-  Result<ingest::ImportRead> read = ingest::ReadImport(options);
-  progress.Finish();
-  if (!read.ok()) Fail("import: " + read.status().message());
-  PrintIssues(read->issues);
-  if (flags.strict && !read->issues.empty()) {
-    Fail("import: " + std::to_string(read->issues.size()) +
-         " bad lines; nothing imported (--strict)");
-  }
   Result<std::unique_ptr<Store>> store = OpenStore(config, flags.data_dir);
   if (!store.ok()) {
     Fail("import: cannot open the store in " + flags.data_dir + ": " + store.status().ToString());
   }
-  std::fprintf(stderr, "import: writing %zu rows\n", read->batch.rows());
-  Status written = ingest::WriteImport(**store, *read, options);
+  // Rows are written as they are read, in one transaction (nothing is visible before the end).
+  Progress progress("import: read and write", 0, "rows");
+  options.progress = &progress;
+  ingest::ImportResult result;
+  Status imported = ingest::ImportPaths(**store, options, result);
+  progress.Finish();
   (*store)->Close();
-  if (!written.ok()) Fail("import: " + written.ToString());
-  PrintSummary(read->stats);
+  PrintIssues(result.issues);
+  if (flags.strict && !result.issues.empty()) {
+    Fail("import: " + std::to_string(result.issues.size()) +
+         " bad lines; nothing imported (--strict)");
+  }
+  if (!imported.ok()) Fail("import: " + imported.ToString());
+  PrintSummary(result.stats);
 }
 
 }  // namespace

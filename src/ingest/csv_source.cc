@@ -258,7 +258,7 @@ Status ReadCsvSource(const fs::path& path, const SourceOptions& options, ImportB
   }
   RECO_ASSIGN_OR_RETURN(ColumnMap map, BuildColumnMap(csv, header));
   RECO_RETURN_IF_ERROR(CheckRequired(map, csv));
-  if (csv.kind == "feedback") {
+  if (csv.kind == "feedback" && !batch.spill) {
     batch.feedback.reserve(batch.feedback.size() + std::count(text.begin(), text.end(), '\n'));
   }
   RowParser parser(map, csv, options);
@@ -266,6 +266,7 @@ Status ReadCsvSource(const fs::path& path, const SourceOptions& options, ImportB
     std::string reason = reader.error();
     if (reason.empty()) reason = parser.Parse(fields, batch);
     if (!reason.empty()) issues.push_back({name, reader.line_number(), std::move(reason)});
+    if (!batch.Spill()) break;
   }
   return Status::Ok();
 }

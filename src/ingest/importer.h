@@ -1,5 +1,8 @@
-// Importer: the library behind `reco import`. Reads every path into one ImportBatch (bad lines
-// become issues), then writes it with a single Store::Import call: all rows or none.
+// Importer: the library behind `reco import`. ImportPaths streams: one thread reads the paths
+// (bad lines become issues) in chunks of `chunk_rows` rows while the calling thread writes them
+// with Store::ImportStream, all in one transaction: all rows or none, in bounded memory
+// (JSON-lines files are read block by block; other files are read whole, their rows streamed).
+// ReadImport + WriteImport read everything first, then write it with one Store::Import call.
 // Users and items that only feedback mentions are created by the store (auto-insert on).
 //
 // Thread-safety: calls are independent; the Store handles its own synchronisation.
@@ -32,6 +35,10 @@ struct ImportOptions {
   int64_t max_future_skew_seconds = 86400;
   // Counts rows as each path is read; may be null.
   Progress* progress = nullptr;
+  // ImportPaths: rows handed to the store at a time (memory holds a few such chunks).
+  size_t chunk_rows = 200'000;
+  // ImportPaths: JSON-lines files are read in blocks of this many bytes.
+  size_t read_block_bytes = 16 << 20;
 };
 
 struct ImportStats {
@@ -65,7 +72,10 @@ Result<ImportRead> ReadImport(const ImportOptions& options);
 // with InvalidArgument and nothing is written.
 Status WriteImport(Store& store, ImportRead& read, const ImportOptions& options);
 
-// ReadImport + WriteImport. The strict failure message lists the first bad lines.
+// Reads and writes the paths, streamed (see above). The strict failure message lists the first
+// bad lines; nothing is written then.
 Result<ImportResult> ImportPaths(Store& store, const ImportOptions& options);
+// The same, also giving the issues and counts when the import fails (e.g. under --strict).
+Status ImportPaths(Store& store, const ImportOptions& options, ImportResult& result);
 
 }  // namespace reco::ingest

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,13 @@ struct ImportBatch {
   std::vector<Feedback> feedback;
 
   size_t rows() const { return users.size() + items.size() + feedback.size(); }
+
+  // Streaming (ingest/importer.cc): when `spill` is set, sources call Spill() as rows come and
+  // it hands the rows over (emptying the batch) once there are `spill_rows` of them. `spill`
+  // returns false when reading should stop (the import failed): the source then returns early.
+  size_t spill_rows = 0;
+  std::function<bool(ImportBatch&)> spill;
+  bool Spill() { return !spill || rows() < spill_rows || spill(*this); }
 };
 
 struct ImportIssue {
@@ -56,6 +64,8 @@ struct SourceOptions {
   TimestampUs latest_timestamp = kMaxTimestamp;
   double positive_threshold = 4.0;    // MovieLens: rating >= this is "like", else "read"
   CsvOptions csv;
+  // A streamed batch (ImportBatch::spill) reads JSON-lines files in blocks of this many bytes.
+  size_t read_block_bytes = 16 << 20;
 };
 
 // Appends what `path` (file or directory) holds in `format` (not kAuto) to `batch`.

@@ -32,6 +32,13 @@ OnlineState::UserShard& OnlineState::ShardFor(std::string_view user_id) const {
 }
 
 Result<int64_t> OnlineState::LoadFromStore(Store& store) {
+  int64_t rows = 0;
+  Feedback last;
+  return ReplayStore(store, rows, last);
+}
+
+Result<int64_t> OnlineState::ReplayStore(Store& store, int64_t& rows, Feedback& last) {
+  rows = 0;
   Status st = store.ScanItems([this](const Item& item) { UpsertItem(item); });
   if (!st.ok()) return st.WithPrefix("loading items");
   // Start-up is single-threaded: take every lock once instead of once per row.
@@ -54,7 +61,11 @@ Result<int64_t> OnlineState::LoadFromStore(Store& store) {
     if (kind == FeedbackKind::kPositive) {
       IndexPositiveLocked(f.user_id, item, new_positive, /*count_live=*/false);
     }
-    max_seq = std::max(max_seq, rec.seq);
+    if (rec.seq >= max_seq) {
+      max_seq = rec.seq;
+      last = f;
+    }
+    ++rows;
   });
   if (!st.ok()) return st.WithPrefix("loading feedback");
   live_counts_.clear();

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -29,6 +30,31 @@ namespace reco {
 struct OnlineStateOptions {
   FeedbackTypes feedback_types;
   int history_size = 50;  // recent positive items kept per user
+};
+
+// The state snapshot's file name in a tenant's data directory.
+inline constexpr std::string_view kStateSnapshotFile = "online_state.snapshot";
+
+// Where the start-up state comes from (LoadWithSnapshot, serving/online_state_snapshot.cc).
+struct StateSnapshotOptions {
+  std::filesystem::path path;  // empty = no snapshot: always replay the store
+  // What the snapshot must have been written for; a snapshot of another tenant or store is
+  // not used.
+  std::string tenant;
+  std::string store;
+  // After a start from the snapshot, a new one is written when at least this many rows (and a
+  // tenth of the snapshot's rows) had to be replayed after it.
+  int64_t rewrite_after_rows = 100'000;
+};
+
+struct StateLoadReport {
+  bool from_snapshot = false;
+  int64_t max_seq = 0;         // the highest feedback seq in the state
+  int64_t snapshot_rows = 0;   // feedback rows the snapshot covered
+  int64_t replayed_rows = 0;   // feedback rows read from the store
+  std::string fallback;        // why the snapshot was not used ("" when it was, or none asked)
+  bool snapshot_written = false;
+  double seconds = 0;
 };
 
 // How a feedback type counts.
@@ -53,6 +79,17 @@ class OnlineState {
 
   // Replaces everything with the store's contents (start-up). Returns the max feedback seq read.
   Result<int64_t> LoadFromStore(Store& store);
+  // Start-up through a snapshot of this state (serving/online_state_snapshot.cc): restores the
+  // snapshot at `options.path` when it is intact and still matches the store, then applies the
+  // feedback written after it; otherwise (missing, corrupt, other version, tenant, store or
+  // feedback types, or rows deleted or rewritten since) replays the whole store like
+  // LoadFromStore, logs why at warn, and writes a new snapshot.
+  Result<StateLoadReport> LoadWithSnapshot(Store& store, const StateSnapshotOptions& options);
+  // Writes the state as a snapshot that covers the store's feedback up to `max_seq` (`rows`
+  // rows; the row at `max_seq` is `last`), atomically. Only meaningful when the state holds
+  // exactly those rows, i.e. right after loading.
+  Status WriteSnapshot(const StateSnapshotOptions& options, int64_t max_seq, int64_t rows,
+                       const Feedback& last) const;
 
   FeedbackKind KindOf(std::string_view feedback_type) const;
 
@@ -158,6 +195,14 @@ class OnlineState {
   static constexpr size_t kShards = 64;
 
   UserShard& ShardFor(std::string_view user_id) const;
+  // Snapshot internals (online_state_snapshot.cc).
+  struct SnapshotHeader;
+  Status RestoreSnapshot(std::string_view data, const StateSnapshotOptions& options,
+                         SnapshotHeader& header);
+  void ClearLocked();
+  uint64_t OptionsFingerprint() const;
+  // LoadFromStore, also returning the rows read and the last of them.
+  Result<int64_t> ReplayStore(Store& store, int64_t& rows, Feedback& last);
   uint32_t FindOrAddItemLocked(std::string_view item_id);
   uint32_t CategoryIndexLocked(std::string_view category);
   void SetLabelsLocked(ItemState& item, std::string_view labels_json);

@@ -23,11 +23,14 @@ constexpr int kFeedbackColumns = 7;
 // Rows per statement when appending to an empty table (fewer statement executions).
 constexpr size_t kAppendRowsPerStatement = 64;
 
-// "INSERT INTO feedback(...) VALUES(...), ..." for `rows` rows. Only for a table without
-// rows or secondary indexes: no conflict is possible there.
+// "INSERT OR IGNORE INTO feedback(...) VALUES(...), ..." for `rows` rows. Only for a table
+// that had no rows and has no item index (a bulk load): without the key index no conflict is
+// possible; with it (a streamed import), a key an earlier chunk wrote is kept and this row
+// ignored, as InsertFeedback does with overwrite = false.
 std::string AppendSql(size_t rows) {
   std::string sql =
-      "INSERT INTO feedback(user_idx, item_idx, type_idx, value, timestamp, comment, seq) VALUES";
+      "INSERT OR IGNORE INTO feedback(user_idx, item_idx, type_idx, value, timestamp, comment,"
+      " seq) VALUES";
   for (size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?)";
   return sql;
 }
@@ -195,6 +198,7 @@ Result<int64_t> SqliteStore::WriteFeedback(Connection& conn, std::span<const Fee
 
 Result<int64_t> SqliteStore::AppendFeedback(Connection& conn, std::span<const Feedback> feedback,
                                             const std::vector<KeyedRow>& rows) {
+  const int64_t changes_before = sqlite3_total_changes64(conn.db());
   RECO_ASSIGN_OR_RETURN(Stmt many, conn.Prepare(AppendSql(kAppendRowsPerStatement)));
   RECO_ASSIGN_OR_RETURN(Stmt one, conn.Prepare(AppendSql(1)));
   size_t i = 0;
@@ -213,7 +217,8 @@ Result<int64_t> SqliteStore::AppendFeedback(Connection& conn, std::span<const Fe
     if (rc != SQLITE_DONE) return one.Error(rc, "write feedback");
     one.Reset();
   }
-  return static_cast<int64_t>(rows.size());
+  // Ignored rows (keys of earlier chunks) leave a gap in seq, as a rolled-back write does.
+  return sqlite3_total_changes64(conn.db()) - changes_before;
 }
 
 Result<int64_t> SqliteStore::InsertFeedback(std::span<const Feedback> feedback,
@@ -249,6 +254,43 @@ Status SqliteStore::Import(std::span<const User> users, std::span<const Item> it
         return written;
       },
       users.size() + items.size() + feedback.size(), /*solo=*/true);
+  return result.status();
+}
+
+Status SqliteStore::ImportStream(const ImportChunkFn& next, const InsertFeedbackOptions& options) {
+  if (options.overwrite) return InvalidArgument("a streamed import never overwrites", "overwrite");
+  auto result = Write(
+      [&](Connection& conn) -> Result<int64_t> {
+        // Into an empty table, the item index is built once at the end (a sort, instead of
+        // random inserts into a B-tree larger than the cache); the key index stays, so that a
+        // key repeated in a later chunk is ignored like within one chunk. Rows of a chunk are
+        // written in key order and files usually group rows by user, so the key index mostly
+        // grows at its end.
+        RECO_ASSIGN_OR_RETURN(int64_t any, conn.QueryInt("SELECT count(*) FROM"
+                                                         " (SELECT 1 FROM feedback LIMIT 1)"));
+        const bool bulk = any == 0;
+        if (bulk) RECO_RETURN_IF_ERROR(conn.Exec("DROP INDEX feedback_by_item"));
+        int64_t written = 0;
+        ImportChunk chunk;
+        for (bool more = true; more;) {
+          chunk.clear();
+          RECO_ASSIGN_OR_RETURN(more, next(chunk));
+          RECO_RETURN_IF_ERROR(CheckUserIds(chunk.users));
+          RECO_RETURN_IF_ERROR(CheckItemIds(chunk.items));
+          RECO_RETURN_IF_ERROR(CheckFeedbackIds(chunk.feedback));
+          RECO_RETURN_IF_ERROR(WriteUsers(conn, chunk.users));
+          RECO_RETURN_IF_ERROR(WriteItems(conn, chunk.items));
+          RECO_ASSIGN_OR_RETURN(int64_t n,
+                                WriteFeedback(conn, chunk.feedback, options, /*into_empty=*/bulk));
+          written += n;
+        }
+        if (bulk) {
+          RECO_RETURN_IF_ERROR(
+              conn.Exec("CREATE INDEX feedback_by_item ON feedback(item_idx, user_idx, type_idx)"));
+        }
+        return written;
+      },
+      1, /*solo=*/true);
   return result.status();
 }
 

@@ -26,11 +26,12 @@
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/group_commit_queue.h"
+#include "store/import_stream.h"
 #include "store/store.h"
 
 namespace reco::sqlite {
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public StreamingImport {
  public:
   explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
   ~SqliteStore() override { Close(); }
@@ -62,6 +63,7 @@ class SqliteStore final : public Store {
                 std::span<const Feedback> feedback, const InsertFeedbackOptions& options) override;
   Status ScanUsers(const std::function<void(const User&)>& fn) override;
   Status ScanItems(const std::function<void(const Item&)>& fn) override;
+  Status ImportStream(const ImportChunkFn& next, const InsertFeedbackOptions& options) override;
   Status ScanFeedback(int64_t after_seq,
                       const std::function<void(const FeedbackRecord&)>& fn) override;
   Result<int64_t> MaxFeedbackSeq() override;
