@@ -15,6 +15,19 @@
 namespace reco::ingest {
 namespace {
 
+// What every source of one import is read with: the clock's now for rows without a time, the
+// latest time accepted, the positive threshold and the CSV dialect.
+SourceOptions SourceOptionsOf(const ImportOptions& options) {
+  const Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Get();
+  SourceOptions source;
+  source.default_timestamp = clock.NowMicros();
+  source.latest_timestamp =
+      LatestAcceptedTimestamp(source.default_timestamp, options.max_future_skew_seconds);
+  source.positive_threshold = options.positive_threshold;
+  source.csv = options.csv;
+  return source;
+}
+
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -34,13 +47,7 @@ Status StrictFailure(const std::vector<ImportIssue>& issues) {
 Result<ImportRead> ReadImport(const ImportOptions& options) {
   if (options.paths.empty()) return InvalidArgument("no input paths given", "PATH");
   auto start = std::chrono::steady_clock::now();
-  const Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Get();
-  SourceOptions source;
-  source.default_timestamp = clock.NowMicros();
-  source.latest_timestamp =
-      LatestAcceptedTimestamp(source.default_timestamp, options.max_future_skew_seconds);
-  source.positive_threshold = options.positive_threshold;
-  source.csv = options.csv;
+  const SourceOptions source = SourceOptionsOf(options);
   ImportRead read;
   for (const auto& path : options.paths) {
     size_t before = read.batch.rows();
@@ -141,13 +148,7 @@ Status ImportPaths(Store& store, const ImportOptions& options, ImportResult& res
   result = ImportResult{};
   if (options.paths.empty()) return InvalidArgument("no input paths given", "PATH");
   const auto start = std::chrono::steady_clock::now();
-  const Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Get();
-  SourceOptions source;
-  source.default_timestamp = clock.NowMicros();
-  source.latest_timestamp =
-      LatestAcceptedTimestamp(source.default_timestamp, options.max_future_skew_seconds);
-  source.positive_threshold = options.positive_threshold;
-  source.csv = options.csv;
+  SourceOptions source = SourceOptionsOf(options);
   source.read_block_bytes = options.read_block_bytes;
 
   // The reading thread owns `issues` and `stats` until it finished (queue.Finish).

@@ -52,6 +52,19 @@ std::shared_ptr<const ModelBundle> RecommendService::ExperimentVersion(
   return nullptr;
 }
 
+RecommendResponse RecommendService::PlannedVersion(const experiment::ServingPlan& plan,
+                                                   std::vector<std::string>& degraded) {
+  RecommendResponse response;
+  if (std::shared_ptr<const ModelBundle> version = ExperimentVersion(plan, degraded)) {
+    response.bundle = std::move(version);
+    response.model_version = response.bundle->version_label();
+    response.variant = ServingVariant::kExperiment;
+  } else {
+    response = Snapshot();
+  }
+  return response;
+}
+
 Status RecommendService::RefreshExperiments() {
   if (experiments_ == nullptr) return Status::Ok();
   RECO_RETURN_IF_ERROR(experiments_->Refresh());
@@ -92,14 +105,7 @@ Result<RecommendResponse> RecommendService::Recommend(const RecommendRequest& re
 Result<RecommendResponse> RecommendService::Explore(const RecommendRequest& request,
                                                    experiment::ServingPlan plan) {
   std::vector<std::string> degraded;
-  RecommendResponse response;
-  if (std::shared_ptr<const ModelBundle> version = ExperimentVersion(plan, degraded)) {
-    response.bundle = std::move(version);
-    response.model_version = response.bundle->version_label();
-    response.variant = ServingVariant::kExperiment;
-  } else {
-    response = Snapshot();
-  }
+  RecommendResponse response = PlannedVersion(plan, degraded);
   response.result = explorer_->Recommend(response.bundle.get(), request.user_id, request.category,
                                          request.n, request.offset);
   for (std::string& reason : degraded) response.result.degraded.push_back(std::move(reason));
@@ -139,14 +145,7 @@ Result<RecommendResponse> RecommendService::RecommendScenario(
     }
   }
   std::vector<std::string> degraded;
-  RecommendResponse response;
-  if (std::shared_ptr<const ModelBundle> version = ExperimentVersion(plan, degraded)) {
-    response.bundle = std::move(version);
-    response.model_version = response.bundle->version_label();
-    response.variant = ServingVariant::kExperiment;
-  } else {
-    response = Snapshot();
-  }
+  RecommendResponse response = PlannedVersion(plan, degraded);
   response.result = recommender_.RecommendScenario(response.bundle.get(), run);
   for (std::string& reason : degraded) response.result.degraded.push_back(std::move(reason));
   const std::vector<ExposureExperimentRef> names = ExposureNames(plan);

@@ -178,6 +178,10 @@ class RecommendService {
   // be loaded (then `degraded` gets kExperimentVersionUnavailable).
   std::shared_ptr<const ModelBundle> ExperimentVersion(const experiment::ServingPlan& plan,
                                                        std::vector<std::string>& degraded);
+  // A response holding the experiment's version when `plan` names one that loads (see
+  // ExperimentVersion), else the current snapshot.
+  RecommendResponse PlannedVersion(const experiment::ServingPlan& plan,
+                                   std::vector<std::string>& degraded);
 
   const Recommender& recommender_;
   const BundleHolder& primary_;

@@ -14,19 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Recommendations are answered as item ids (Gorse's format).
-std::vector<std::string> Strings(const std::string& body) {
-  std::vector<std::string> out;
-  Json doc(body);
-  simdjson::dom::array array;
-  if (doc.root().get_array().get(array) != simdjson::SUCCESS) return out;
-  for (simdjson::dom::element e : array) {
-    std::string_view id;
-    if (e.get_string().get(id) == simdjson::SUCCESS) out.emplace_back(id);
-  }
-  return out;
-}
-
 std::string ItemJson(const std::string& id, const std::string& title, const std::string& genre) {
   return R"({"ItemId":")" + id + R"(","Categories":[")" + genre + R"("],"Labels":{"title":")" +
          title + R"("},"Timestamp":"2024-01-01T00:00:00Z"})";
@@ -88,7 +75,7 @@ TEST_F(VectorRecallTest, ScenarioRecallsANewItemCloseToTheUsersLikes) {
   ASSERT_EQ(r.status, 200) << r.body;
   r = client_->Get("/api/recommend/fan?scenario=similar_content&n=5");
   ASSERT_EQ(r.status, 200) << r.body;
-  std::vector<std::string> ids = Strings(r.body);
+  std::vector<std::string> ids = StringArray(r.body);
   ASSERT_EQ(ids.size(), 5u) << r.body;
   for (const std::string& id : ids) {
     EXPECT_EQ(id.rfind("scifi", 0), 0u) << r.body;
@@ -100,13 +87,13 @@ TEST_F(VectorRecallTest, ScenarioRecallsANewItemCloseToTheUsersLikes) {
   ASSERT_EQ(client_->Patch("/api/item/scifi_new", R"({"IsHidden":true})").status, 200);
   r = client_->Get("/api/recommend/fan?scenario=similar_content&n=5");
   ASSERT_EQ(r.status, 200) << r.body;
-  ids = Strings(r.body);
+  ids = StringArray(r.body);
   ASSERT_FALSE(ids.empty()) << r.body;
   EXPECT_EQ(std::find(ids.begin(), ids.end(), "scifi_new"), ids.end()) << r.body;
   // A user without history: empty, and the reason says why.
   r = client_->Get("/api/recommend/stranger?scenario=similar_content&n=5");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_TRUE(Strings(r.body).empty()) << r.body;
+  EXPECT_TRUE(StringArray(r.body).empty()) << r.body;
   EXPECT_NE(r.Header("x-reco-degraded").find("cold_user"), std::string::npos)
       << r.Header("x-reco-degraded");
 }
@@ -127,7 +114,7 @@ TEST_F(VectorRecallTest, ShareOfThePlainRouteIsConfigurable) {
   ASSERT_EQ(r.status, 200) << r.body;
   r = client_->Get("/api/recommend/kid?n=4");
   ASSERT_EQ(r.status, 200) << r.body;
-  std::vector<std::string> ids = Strings(r.body);
+  std::vector<std::string> ids = StringArray(r.body);
   ASSERT_EQ(ids.size(), 4u) << r.body;
   EXPECT_EQ(ids[0], "animation_new") << r.body;
 }

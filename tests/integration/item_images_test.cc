@@ -22,18 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
-std::vector<std::string> Ids(const std::string& body) {
-  std::vector<std::string> out;
-  Json doc(body);
-  simdjson::dom::array array;
-  if (doc.root().get_array().get(array) != simdjson::SUCCESS) return out;
-  for (simdjson::dom::element e : array) {
-    std::string_view id;
-    if (e["Id"].get_string().get(id) == simdjson::SUCCESS) out.emplace_back(id);
-  }
-  return out;
-}
-
 // The clip_embedding label of an item as numbers (empty when absent).
 std::vector<double> ClipVector(HttpClient& client, const std::string& item) {
   std::vector<double> out;
@@ -128,7 +116,7 @@ TEST_F(ItemImagesTest, EmbedsChangedImagesAndServesClipNeighbours) {
   // Before any run: no clip vectors, a clear degraded answer (not an error).
   r = client_->Get("/api/item/red/neighbors?source=clip");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_TRUE(Ids(r.body).empty()) << r.body;
+  EXPECT_TRUE(ScoreIds(r.body).empty()) << r.body;
   EXPECT_NE(r.Header("x-reco-degraded").find("content_vector_missing"), std::string::npos);
 
   std::string run = RunItemImages(*client_);
@@ -153,7 +141,7 @@ TEST_F(ItemImagesTest, EmbedsChangedImagesAndServesClipNeighbours) {
   r = client_->Get("/api/item/red/neighbors?source=clip&n=10");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("x-reco-source"), "clip");
-  std::vector<std::string> ids = Ids(r.body);
+  std::vector<std::string> ids = ScoreIds(r.body);
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(ids, (std::vector<std::string>{"grey", "pal", "red2", "web"})) << r.body;
   // `content` takes the clip vector for an item without a supplied one.
@@ -186,7 +174,7 @@ TEST_F(ItemImagesTest, EmbedsChangedImagesAndServesClipNeighbours) {
   for (size_t i = 0; i < pal.size(); ++i) EXPECT_NEAR(red_after[i], pal[i], 1e-5) << i;
   EXPECT_TRUE(ClipVector(*client_, "grey").empty());
   r = client_->Get("/api/item/red/neighbors?source=clip&n=10");
-  ids = Ids(r.body);
+  ids = ScoreIds(r.body);
   ASSERT_FALSE(ids.empty()) << r.body;
   EXPECT_EQ(ids.front(), "pal") << r.body;  // the same picture now
   EXPECT_EQ(std::find(ids.begin(), ids.end(), "grey"), ids.end()) << r.body;

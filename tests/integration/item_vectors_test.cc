@@ -15,18 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> Ids(const std::string& body) {
-  std::vector<std::string> out;
-  Json doc(body);
-  simdjson::dom::array array;
-  if (doc.root().get_array().get(array) != simdjson::SUCCESS) return out;
-  for (simdjson::dom::element e : array) {
-    std::string_view id;
-    if (e["Id"].get_string().get(id) == simdjson::SUCCESS) out.emplace_back(id);
-  }
-  return out;
-}
-
 std::string ItemJson(const std::string& id, const std::string& title, const std::string& genre) {
   return R"({"ItemId":")" + id + R"(","Categories":[")" + genre + R"("],"Labels":{"title":")" +
          title + R"("},"Timestamp":"2024-01-01T00:00:00Z"})";
@@ -87,7 +75,7 @@ TEST_F(ContentTest, ANewItemGetsContentNeighboursWithoutRetraining) {
   HttpResult r = client_->Get("/api/item/scifi1/neighbors?n=5");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("x-reco-source"), "collaborative");
-  ASSERT_FALSE(Ids(r.body).empty()) << r.body;
+  ASSERT_FALSE(ScoreIds(r.body).empty()) << r.body;
 
   // A brand-new item: no feedback, not in any model.
   r = client_->Post("/api/item", ItemJson("scifi_new", "Star Wars Episode 7", "scifi"));
@@ -95,20 +83,20 @@ TEST_F(ContentTest, ANewItemGetsContentNeighboursWithoutRetraining) {
   r = client_->Get("/api/item/scifi_new/neighbors?n=5");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("x-reco-source"), "text");
-  std::vector<std::string> ids = Ids(r.body);
+  std::vector<std::string> ids = ScoreIds(r.body);
   ASSERT_EQ(ids.size(), 5u) << r.body;
   for (const std::string& id : ids) EXPECT_EQ(id.rfind("scifi", 0), 0u) << r.body;
   // Collaborative alone has nothing for it.
   r = client_->Get("/api/item/scifi_new/neighbors?n=5&source=collaborative");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_TRUE(Ids(r.body).empty()) << r.body;
+  EXPECT_TRUE(ScoreIds(r.body).empty()) << r.body;
 
   // Chinese titles without a word segmenter.
   r = client_->Post("/api/item", ItemJson("novel_new", "红楼梦 第 9", "novel"));
   ASSERT_EQ(r.status, 200) << r.body;
   r = client_->Get("/api/item/novel_new/neighbors?n=3&source=content");
   ASSERT_EQ(r.status, 200) << r.body;
-  ids = Ids(r.body);
+  ids = ScoreIds(r.body);
   ASSERT_EQ(ids.size(), 3u) << r.body;
   for (const std::string& id : ids) EXPECT_EQ(id.rfind("novel", 0), 0u) << r.body;
 
@@ -117,7 +105,7 @@ TEST_F(ContentTest, ANewItemGetsContentNeighboursWithoutRetraining) {
   ASSERT_EQ(client_->Delete("/api/item/scifi3").status, 200);
   r = client_->Get("/api/item/scifi_new/neighbors?n=10&source=text");
   ASSERT_EQ(r.status, 200) << r.body;
-  ids = Ids(r.body);
+  ids = ScoreIds(r.body);
   ASSERT_FALSE(ids.empty()) << r.body;
   for (const std::string& id : ids) {
     EXPECT_NE(id, "scifi2") << r.body;
@@ -132,7 +120,7 @@ TEST_F(ContentTest, SourceIsValidated) {
   // No item has a CLIP vector here (tests/integration/item_images_test.cc writes some).
   r = client_->Get("/api/item/scifi1/neighbors?source=clip");
   EXPECT_EQ(r.status, 200) << r.body;
-  EXPECT_TRUE(Ids(r.body).empty()) << r.body;
+  EXPECT_TRUE(ScoreIds(r.body).empty()) << r.body;
   EXPECT_EQ(r.Header("x-reco-degraded"), "content_vector_missing");
 }
 
@@ -171,7 +159,7 @@ TEST_F(ContentTest, SuppliedVectorsAreValidatedAndServed) {
   r = client_->Get("/api/item/scifi1/neighbors?n=2&source=supplied");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("x-reco-source"), "supplied");
-  EXPECT_EQ(Ids(r.body), (std::vector<std::string>{"scifi2", "toy9"})) << r.body;
+  EXPECT_EQ(ScoreIds(r.body), (std::vector<std::string>{"scifi2", "toy9"})) << r.body;
   // And the labels hold them, the title kept.
   r = client_->Get("/api/item/scifi1");
   ASSERT_EQ(r.status, 200) << r.body;
