@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "app/pipeline_env.h"
+#include "core/json_writer.h"
 #include "pipeline/launcher.h"
 #include "scheduler/default_jobs.h"
 
@@ -15,9 +16,17 @@ namespace {
 JobCatalog PipelineJobCatalog(const RecoConfig& config, const std::filesystem::path& data_dir,
                               Store& store, const Clock& clock, pipeline::PipelineEnv env) {
   JobCatalog catalog = BuiltinJobCatalog(store, config, data_dir, clock);
-  catalog[std::string(kJobTrain)] = [env = std::move(env),
-                                     retries = config.pipeline.task_retries](const JobContext&) {
-    return pipeline::RunPipelineJob(env, retries, "scheduler");
+  catalog[std::string(kJobTrain)] = [env = std::move(env), retries = config.pipeline.task_retries](
+                                        const JobContext& context) {
+    pipeline::PipelineEnv run_env = env;
+    // A leader deposed while the run trained publishes nothing: its successor's runs decide.
+    run_env.before_publish = [store = env.store, token = context.fencing_token()]() -> Status {
+      if (token <= 0) return Status::Ok();
+      RECO_ASSIGN_OR_RETURN(int64_t current, store->CurrentFencingToken());
+      if (current > token) return StaleFencingToken(token, current);
+      return Status::Ok();
+    };
+    return pipeline::RunPipelineJob(run_env, retries, "scheduler");
   };
   return catalog;
 }
@@ -78,7 +87,19 @@ Result<std::unique_ptr<Scheduler>> MakeWorkerScheduler(const RecoConfig& config,
                                                        MetricsRegistry* metrics,
                                                        const CacheLeaderLock& lock) {
   RECO_RETURN_IF_ERROR(ValidateWorkerConfig(config.worker));
-  const pipeline::PipelineEnv env = CountedPipelineEnv(config, data_dir, store, clock, metrics);
+  pipeline::PipelineEnv env = CountedPipelineEnv(config, data_dir, store, clock, metrics);
+  if (lock.cache != nullptr && !lock.models_channel.empty()) {
+    // Every replica on the cache follows the registry at once (serving/replica_sync.h).
+    env.after_publish = [cache = lock.cache, channel = lock.models_channel,
+                         origin = "worker:" + holder](const std::string& run_id) {
+      JsonWriter w;
+      w.BeginObject().Key("origin").String(origin).Key("run_id").String(run_id).EndObject();
+      if (Status st = cache->Publish(channel, w.Take()); !st.ok()) {
+        spdlog::warn("event=models_notification_failed run_id={} error=\"{}\"", run_id,
+                     st.ToString());
+      }
+    };
+  }
   JobCatalog catalog = PipelineJobCatalog(config, data_dir, store, clock, env);
   // The server's user histories live in its memory: a reload of the production models refreshes
   // them (serving/user_profiles.h).

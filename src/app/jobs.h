@@ -27,6 +27,9 @@ namespace reco::app {
 struct CacheLeaderLock {
   Cache* cache = nullptr;  // null: the store's lease
   std::string name;        // the lock's full name, CacheKeys(tenant).lock("scheduler")
+  // reco worker: where a train run that published a new version tells the replicas
+  // (CacheKeys(tenant).models_channel()); "" = nobody.
+  std::string models_channel;
 };
 
 // reco serve: user_profiles refreshes this server's user histories; a train, item_vectors or

@@ -4,7 +4,7 @@
 // the default tenant and every tenant registered at start, one scheduler each. Several workers may
 // run on one store: only the holder of the "scheduler" lease starts runs; the others stand by and
 // take over when it stops renewing. With --metrics-port it serves GET /metrics (the scheduler_* and
-// pipeline_* metrics of its runs) for Prometheus.
+// pipeline_* metrics of its runs, and cache_errors_total with cache.url) for Prometheus.
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -44,6 +44,9 @@ struct WorkerFlags {
 // The scheduler of one data directory (the default tenant's or another tenant's).
 struct WorkerUnit {
   std::string data_dir;
+  // The jobs borrow the configuration (the pipeline's and the built-in bodies' settings): it
+  // lives as long as the scheduler, at a stable address (units move into a vector).
+  std::unique_ptr<const RecoConfig> config;
   std::unique_ptr<Store> store;
   std::unique_ptr<MetricsRegistry> metrics;  // outlives the scheduler (declared first)
   std::unique_ptr<Scheduler> scheduler;
@@ -59,10 +62,15 @@ RecoConfig LoadWorkerConfig(const WorkerFlags& flags, const std::string& data_di
 }
 
 // `cache`: the shared cache of cache.url (null without): the leader lock is then its lock.
+// `metrics`: the unit's registry (a new one when null).
 WorkerUnit OpenUnit(const WorkerFlags& flags, const std::string& data_dir,
-                    const std::string& holder, Cache* cache) {
-  const RecoConfig config = LoadWorkerConfig(flags, data_dir);
-  WorkerUnit unit{.data_dir = data_dir, .metrics = std::make_unique<MetricsRegistry>()};
+                    const std::string& holder, Cache* cache,
+                    std::unique_ptr<MetricsRegistry> metrics) {
+  if (!metrics) metrics = std::make_unique<MetricsRegistry>();
+  WorkerUnit unit{.data_dir = data_dir,
+                  .config = std::make_unique<const RecoConfig>(LoadWorkerConfig(flags, data_dir)),
+                  .metrics = std::move(metrics)};
+  const RecoConfig& config = *unit.config;
   Result<std::unique_ptr<Store>> store = OpenStore(config, data_dir);
   if (!store.ok()) {
     Fail(1, "reco worker: cannot open the store in " + data_dir + ": " + store.status().ToString());
@@ -73,7 +81,9 @@ WorkerUnit OpenUnit(const WorkerFlags& flags, const std::string& data_dir,
     const std::string tenant = data_dir == flags.data_dir
                                    ? std::string(service::kDefaultTenant)
                                    : std::filesystem::path(data_dir).filename().string();
-    lock = {.cache = cache, .name = CacheKeys(tenant).lock("scheduler")};
+    lock = {.cache = cache,
+            .name = CacheKeys(tenant).lock("scheduler"),
+            .models_channel = CacheKeys(tenant).models_channel()};
   }
   Result<std::unique_ptr<Scheduler>> scheduler = app::MakeWorkerScheduler(
       config, data_dir, *unit.store, SystemClock::Get(), holder, unit.metrics.get(), lock);
@@ -103,9 +113,19 @@ void RunWorker(const WorkerFlags& flags) {
   if (config.log_level != "info") spdlog::set_level(spdlog::level::from_str(config.log_level));
   const StopSignals stop;  // before any thread starts
 
+  // The default tenant's registry (its /metrics) also counts the shared cache's failures.
+  auto first_metrics = std::make_unique<MetricsRegistry>();
   std::unique_ptr<Cache> cache;  // outlives the schedulers
   if (!config.cache.url.empty()) {
-    Result<std::unique_ptr<Cache>> opened = OpenCache(config);
+    CounterFamily* errors = first_metrics->AddCounter(
+        "cache_errors_total",
+        "Calls to the shared cache (Redis) that failed, by operation: the leader lock and the "
+        "model notifications.",
+        {"op"});
+    for (std::string_view op : {"lock", "publish", "ping"}) errors->WithLabels({std::string(op)});
+    Result<std::unique_ptr<Cache>> opened = OpenCache(config, [errors](std::string_view op) {
+      errors->WithLabels({std::string(op)})->Inc();
+    });
     if (!opened.ok()) {
       Fail(1, "reco worker: " + opened.status().message() +
                   " (cache.url is set: the leader lock is in that cache)");
@@ -115,7 +135,7 @@ void RunWorker(const WorkerFlags& flags) {
   }
   std::vector<WorkerUnit> units;
   for (const auto& [dir, holder] : WorkerDirs(flags)) {
-    units.push_back(OpenUnit(flags, dir, holder, cache.get()));
+    units.push_back(OpenUnit(flags, dir, holder, cache.get(), std::move(first_metrics)));
   }
   std::unique_ptr<HttpServer> metrics_server;
   if (flags.metrics_port >= 0) {  // the first directory's series (the default tenant's)

@@ -450,10 +450,12 @@ Status PublishTask(const PipelineEnv& env, TaskContext& ctx) {
   }
   std::string_view alias =
       ctx.request().mode == "canary" ? registry::kCanary : registry::kProduction;
+  if (env.before_publish) RECO_RETURN_IF_ERROR(env.before_publish());
   registry::ModelRegistry registry(env.data_dir, *env.clock,
                                    {.keep_versions = env.config->registry.keep_versions});
   RECO_RETURN_IF_ERROR(registry.Promote(*run_id, alias).status());
   ctx.Log(fmt::format("run {} is now {}", *run_id, alias));
+  if (env.after_publish) env.after_publish(*run_id);
   if (!env.reload_url.empty()) {
     if (!env.post) return Internal("a reload URL is set but no HTTP client was given");
     std::string body = ReloadBody(*run_id, ctx.request());

@@ -43,6 +43,12 @@ struct PipelineEnv {
   // A list counts as clicked when its user gives positive feedback on one of its items within
   // this many seconds of the exposure.
   double click_window_seconds = 24 * 3600.0;
+  // Called by publish just before it moves the alias: an error stops the publication (e.g. a
+  // scheduler leader deposed since the run started; see JobContext::fencing_token). Null = none.
+  std::function<Status()> before_publish;
+  // Called by publish after it moved the alias to `run_id` (e.g. to tell the serving replicas
+  // through the shared cache). Null = nobody.
+  std::function<void(const std::string& run_id)> after_publish;
   // Where the launcher and RunPipelineJob count the runs they carry out; null = not counted.
   std::shared_ptr<const PipelineRunMetrics> metrics;
 };

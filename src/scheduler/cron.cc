@@ -3,6 +3,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <optional>
 #include <vector>
 
 namespace reco {
@@ -176,9 +177,39 @@ std::vector<std::string_view> SplitFields(std::string_view text) {
   return out;
 }
 
+// `@every N<s|m|h>` as microseconds; nullopt when `expression` is not an @every schedule.
+std::optional<Result<int64_t>> ParseEvery(std::string_view expression) {
+  constexpr std::string_view kEvery = "@every";
+  if (!expression.starts_with(kEvery)) return std::nullopt;
+  const std::string quoted = "cron \"" + std::string(expression) + "\": ";
+  std::string_view rest = expression.substr(kEvery.size());
+  while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) {
+    rest.remove_prefix(1);
+  }
+  int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), n);
+  const std::string_view unit(ptr, static_cast<size_t>(rest.data() + rest.size() - ptr));
+  int64_t unit_us = 0;
+  if (unit == "s") unit_us = kMicrosPerSecond;
+  if (unit == "m") unit_us = kMicrosPerMinute;
+  if (unit == "h") unit_us = 60 * kMicrosPerMinute;
+  if (ec != std::errc() || unit_us == 0 || n <= 0 || n * unit_us > 24 * 60 * kMicrosPerMinute) {
+    return Result<int64_t>(InvalidArgument(
+        quoted + "expected @every N followed by s, m or h, from 1s to 24h", "every"));
+  }
+  return Result<int64_t>(n * unit_us);
+}
+
 }  // namespace
 
 Result<CronSchedule> CronSchedule::Parse(std::string_view expression) {
+  if (std::optional<Result<int64_t>> every = ParseEvery(expression)) {
+    RECO_ASSIGN_OR_RETURN(int64_t interval, std::move(*every));
+    CronSchedule s;
+    s.expression_ = std::string(expression);
+    s.interval_us_ = interval;
+    return s;
+  }
   std::string_view expanded = ExpandShorthand(expression);
   std::vector<std::string_view> fields = SplitFields(expanded);
   if (fields.size() != 5) {
@@ -227,6 +258,7 @@ bool CronSchedule::DayMatches(int day_of_month, int day_of_week) const {
 }
 
 bool CronSchedule::Matches(TimestampUs t) const {
+  if (interval_us_ > 0) return true;
   const int64_t minute = FloorDiv(t, kMicrosPerMinute);
   const int64_t day = FloorDiv(minute, kMinutesPerDay);
   const int64_t minute_of_day = minute - day * kMinutesPerDay;
@@ -238,6 +270,7 @@ bool CronSchedule::Matches(TimestampUs t) const {
 }
 
 std::optional<TimestampUs> CronSchedule::NextAfter(TimestampUs t) const {
+  if (interval_us_ > 0) return (FloorDiv(t, interval_us_) + 1) * interval_us_;
   int64_t minute = FloorDiv(t, kMicrosPerMinute) + 1;
   const int64_t limit = minute + 8 * 366 * kMinutesPerDay;
   while (minute <= limit) {

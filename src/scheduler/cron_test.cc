@@ -64,6 +64,18 @@ TEST(CronSchedule, MatchesTheWholeMinute) {
   EXPECT_FALSE(cron.Matches(T("2026-11-24T04:00:00Z")));
 }
 
+TEST(CronSchedule, EveryIntervalIsAlignedToTheEpoch) {
+  CronSchedule cron = CronSchedule::Parse("@every 10s").value();
+  EXPECT_EQ(cron.NextAfter(T("2026-11-24T03:00:00Z")), T("2026-11-24T03:00:10Z"));
+  EXPECT_EQ(cron.NextAfter(T("2026-11-24T03:00:03Z")), T("2026-11-24T03:00:10Z"));
+  EXPECT_EQ(cron.NextAfter(T("2026-11-24T03:00:09Z") + 999'999), T("2026-11-24T03:00:10Z"));
+  EXPECT_TRUE(cron.Matches(T("2026-11-24T03:00:07Z")));
+  EXPECT_EQ(CronSchedule::Parse("@every 15m")->NextAfter(T("2026-11-24T03:07:00Z")),
+            T("2026-11-24T03:15:00Z"));
+  EXPECT_EQ(CronSchedule::Parse("@every 2h")->NextAfter(T("2026-11-24T03:07:00Z")),
+            T("2026-11-24T04:00:00Z"));
+}
+
 struct ErrorCase {
   const char* cron;
   const char* message;  // expected part of the error message
@@ -85,6 +97,11 @@ constexpr ErrorCase kErrorCases[] = {
     {"* * * *", "cron \"* * * *\": expected 5 fields", ""},
     {"", "expected 5 fields", ""},
     {"@often", "expected 5 fields", ""},
+    {"@every", "expected @every N followed by s, m or h", "every"},
+    {"@every 0s", "expected @every N followed by s, m or h", "every"},
+    {"@every 10d", "expected @every N followed by s, m or h", "every"},
+    {"@every 25h", "from 1s to 24h", "every"},
+    {"@every -5s", "expected @every N", "every"},
 };
 
 TEST(CronSchedule, ParseErrorsNameTheFieldAndTheExpression) {

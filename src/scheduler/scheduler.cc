@@ -216,10 +216,24 @@ void Scheduler::RenewLeaseLocked(TimestampUs now) {
                  held.status().ToString());
   }
   if (leader_) lease_expires_ = now + ttl;
+  // A standby checks twice as often as the leader renews: a dead leader is replaced within the
+  // lease plus a sixth of it, not a third.
+  if (!leader_) next_lease_check_ = now + std::max<int64_t>(ttl / 6, 1);
   if (leader_ && !was_leader) {
-    spdlog::info("event=scheduler_leader holder={} lease_seconds={} lock={} fencing_token={}",
-                 options_.holder, options_.lease_seconds,
-                 options_.lock_cache != nullptr ? "cache" : "store", fencing_token_);
+    // A new term: its token fences the previous leader's job-run writes out of the store.
+    Result<int64_t> term = store_.NextFencingToken();
+    if (!term.ok()) {
+      spdlog::warn("event=scheduler_fencing_token_error holder={} error=\"{}\"", options_.holder,
+                   term.status().ToString());
+      SetLeaderLocked(false);  // cannot fence: no writes, try again at the next check
+      return;
+    }
+    term_token_ = *term;
+    spdlog::info(
+        "event=scheduler_leader holder={} lease_seconds={} lock={} fencing_token={} "
+        "store_fencing_token={}",
+        options_.holder, options_.lease_seconds,
+        options_.lock_cache != nullptr ? "cache" : "store", fencing_token_, term_token_);
     next_poll_ = now;
     FailAbandonedRunsLocked(now);
   } else if (!leader_ && was_leader) {
@@ -248,6 +262,23 @@ Status Scheduler::ReleaseLeadershipLocked() {
   fencing_token_ = 0;
   return options_.lock_cache->ReleaseLock(
       options_.lock_name.empty() ? options_.lease_name : options_.lock_name, options_.holder);
+}
+
+std::optional<int64_t> Scheduler::term_token() const {
+  std::lock_guard lock(mu_);
+  if (!leader_) return std::nullopt;
+  return term_token_;
+}
+
+void Scheduler::StepDownLocked(const Status& refused) {
+  if (!leader_) return;
+  spdlog::warn("event=scheduler_fenced_out holder={} store_fencing_token={} error=\"{}\"",
+               options_.holder, term_token_, refused.ToString());
+  SetLeaderLocked(false);
+  for (auto& [id, run] : active_) run->cancelled->store(true, std::memory_order_release);
+  if (Status st = ReleaseLeadershipLocked(); !st.ok()) {
+    spdlog::warn("event=scheduler_release_failed error=\"{}\"", st.ToString());
+  }
 }
 
 std::optional<FencingToken> Scheduler::fencing_token() const {
@@ -317,8 +348,13 @@ Status Scheduler::ClaimQueuedRunsLocked(TimestampUs now) {
   for (JobRunRecord& record : queued) {
     Job* job = FindJob(record.job);
     if (job == nullptr || BusyLocked(*job)) continue;  // another catalogue, or runs after
-    RECO_ASSIGN_OR_RETURN(bool claimed, store_.ClaimJobRun(record.id, options_.holder, now));
-    if (!claimed) continue;
+    Result<bool> claimed = store_.ClaimJobRun(record.id, options_.holder, now, term_token_);
+    if (!claimed.ok() && IsStaleFencingToken(claimed.status())) {
+      StepDownLocked(claimed.status());
+      return Status::Ok();
+    }
+    RECO_RETURN_IF_ERROR(claimed.status());
+    if (!*claimed) continue;
     auto run = std::make_unique<ActiveRun>();
     run->job = job;
     run->record = std::move(record);
@@ -363,7 +399,13 @@ Status Scheduler::StartDueScheduledRunsLocked(TimestampUs now) {
     run->record.created = now;
     run->record.started = now;
     run->record.holder = options_.holder;
-    RECO_ASSIGN_OR_RETURN(run->record.id, store_.InsertJobRun(run->record));
+    run->record.fencing_token = term_token_;
+    Result<int64_t> id = store_.InsertJobRun(run->record);
+    if (!id.ok() && IsStaleFencingToken(id.status())) {
+      StepDownLocked(id.status());
+      return Status::Ok();
+    }
+    RECO_ASSIGN_OR_RETURN(run->record.id, std::move(id));
     ActiveRun& ref = *run;
     active_[ref.record.id] = std::move(run);
     StartAttemptLocked(ref, now);
@@ -389,7 +431,7 @@ void Scheduler::StartAttemptLocked(ActiveRun& run, TimestampUs now) {
   spdlog::info("event=job_started id={} job={} trigger={} attempt={}", run.record.id,
                run.record.job, run.record.trigger, run.record.attempts);
   JobContext context(run.record.id, run.record.job, run.record.attempts, run.deadline,
-                     run.cancelled);
+                     run.cancelled, term_token_);
   const JobBody* body = &run.job->spec.body;
   const int64_t id = run.record.id;
   std::thread([this, body, id, context = std::move(context)] {
@@ -452,9 +494,14 @@ void Scheduler::OnAttemptDone(int64_t run_id, Status status) {
   active_.erase(it);
 }
 
-void Scheduler::WriteRunLocked(const JobRunRecord& record) {
+void Scheduler::WriteRunLocked(JobRunRecord& record) {
+  if (options_.take_lease) record.fencing_token = term_token_;
   Status st = store_.UpdateJobRun(record);
-  if (!st.ok()) {
+  if (IsStaleFencingToken(st)) {
+    spdlog::warn("event=job_run_write_fenced id={} job={} status={}", record.id, record.job,
+                 record.status);
+    StepDownLocked(st);
+  } else if (!st.ok()) {
     spdlog::error("event=job_run_write_failed id={} job={} error=\"{}\"", record.id, record.job,
                   st.ToString());
   }

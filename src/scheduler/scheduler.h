@@ -2,7 +2,9 @@
 // history kept in the store, so every process sharing the store sees every run. Among the
 // schedulers sharing a store only the holder of the lease `SchedulerOptions::lease_name` starts
 // runs (scheduled and manually queued); a leader that stops renewing is replaced once the lease
-// expires. Time comes from an injected Clock; Tick() is one explicit step, Start() a background
+// expires. Each leadership term takes a fencing token from the store (Store::NextFencingToken)
+// and writes every job run under it: a deposed leader's late writes are refused by the store,
+// and it steps down. Time comes from an injected Clock; Tick() is one explicit step, Start() a background
 // loop that ticks whenever something is due.
 //
 // Thread-safety: every public method is thread-safe. Bodies run on threads of their own.
@@ -50,18 +52,23 @@ inline constexpr std::string_view kTriggerManual = "manual";
 class JobContext {
  public:
   JobContext(int64_t run_id, std::string job, int attempt, TimestampUs deadline,
-             std::shared_ptr<const std::atomic<bool>> cancelled)
+             std::shared_ptr<const std::atomic<bool>> cancelled, int64_t fencing_token = 0)
       : run_id_(run_id),
         job_(std::move(job)),
         attempt_(attempt),
         deadline_(deadline),
-        cancelled_(std::move(cancelled)) {}
+        cancelled_(std::move(cancelled)),
+        fencing_token_(fencing_token) {}
 
   int64_t run_id() const { return run_id_; }
   const std::string& job() const { return job_; }
   int attempt() const { return attempt_; }            // 1 for the first attempt
   TimestampUs deadline() const { return deadline_; }  // by the scheduler's clock
   bool cancelled() const { return cancelled_->load(std::memory_order_acquire); }
+  // The store fencing token of the leadership term that started the attempt (0 = none): a body
+  // that publishes something outside the store checks first that it is still the newest
+  // (Store::CurrentFencingToken), so that a deposed leader does not publish.
+  int64_t fencing_token() const { return fencing_token_; }
 
  private:
   int64_t run_id_;
@@ -69,6 +76,7 @@ class JobContext {
   int attempt_;
   TimestampUs deadline_;
   std::shared_ptr<const std::atomic<bool>> cancelled_;
+  int64_t fencing_token_;
 };
 
 // A job body: ok on success. InvalidArgument, FailedPrecondition and Unimplemented are final
@@ -158,6 +166,10 @@ class Scheduler {
   // grows with every new leader, so a write tagged with it can be refused when a newer leader
   // exists); nullopt otherwise.
   std::optional<FencingToken> fencing_token() const;
+  // The store fencing token of this leadership term (Store::NextFencingToken, taken each time
+  // this scheduler becomes leader; every job-run write of the term carries it); nullopt when
+  // not leading.
+  std::optional<int64_t> term_token() const;
   const std::string& holder() const { return options_.holder; }
 
  private:
@@ -185,6 +197,9 @@ class Scheduler {
   // Takes or renews leadership: the store's lease, or the cache's lock.
   Result<bool> AcquireLeadershipLocked(TimestampUs now, int64_t ttl_us);
   Status ReleaseLeadershipLocked();
+  // A job-run write was refused for a stale fencing token: a newer leader exists. Stops leading,
+  // releases the lock and cancels this process's runs.
+  void StepDownLocked(const Status& refused);
   // Runs marked "running" by a holder that is no longer leader are failed (abandoned).
   void FailAbandonedRunsLocked(TimestampUs now);
   void CheckTimeoutsLocked(TimestampUs now);
@@ -198,7 +213,8 @@ class Scheduler {
   // The wake-up time of the background loop.
   TimestampUs NextWakeLocked(TimestampUs now) const;
   void Loop();
-  void WriteRunLocked(const JobRunRecord& record);
+  // Writes the run under this term's fencing token (steps down when refused as stale).
+  void WriteRunLocked(JobRunRecord& record);
   void RegisterMetrics();
   // Counts a run that ended (status succeeded, failed or timed_out) in the job's metrics.
   void RecordRunEnd(const Job& job, std::string_view status, TimestampUs now);
@@ -217,6 +233,7 @@ class Scheduler {
   int executing_ = 0;                                     // bodies running now
   bool leader_ = false;
   FencingToken fencing_token_ = 0;  // 0 = not leading through the cache lock
+  int64_t term_token_ = 0;          // the store fencing token of the current (or last) term
   TimestampUs lease_expires_ = 0;
   TimestampUs next_lease_check_ = 0;
   TimestampUs next_poll_ = 0;

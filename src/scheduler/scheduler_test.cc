@@ -386,9 +386,61 @@ TEST_F(SchedulerTest, FormerLeaderDoesNotRetryARunAfterLosingTheLease) {
   Tick(*a);
   EXPECT_FALSE(a->is_leader());
   EXPECT_EQ(attempts.load(), 1);
+  // a's own record of the dropped retry is refused (b's term fenced it out): b's stands.
   JobRunRecord run = Run(id);
   EXPECT_EQ(run.status, kRunFailed);
-  EXPECT_EQ(run.error, "INTERNAL: flaky; scheduler lost the leader lease before the next attempt");
+  EXPECT_EQ(run.error, "abandoned: scheduler a stopped leading before the run finished");
+  EXPECT_EQ(run.fencing_token, *b->term_token());
+}
+
+// A leader that stalls past its lease while a body runs is replaced; when the body returns, the
+// store refuses the deposed leader's record (its fencing token is older than the new term's),
+// the run keeps the new leader's verdict, and the deposed scheduler steps down.
+TEST_F(SchedulerTest, ADeposedLeaderCannotRecordARunAfterItsSuccessorTookOver) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> started;
+  std::atomic<int> count{0};
+  auto slow = [&, released](const JobContext&) {
+    if (++count == 1) started.set_value();
+    released.wait();
+    return Status::Ok();
+  };
+  auto a = Make({Job("train", "0 3 * * *", slow)}, "a");
+  auto b = Make({Job("train", "0 3 * * *", slow)}, "b");
+  Tick(*a);
+  Tick(*b);
+  ASSERT_TRUE(a->is_leader());
+  ASSERT_FALSE(b->is_leader());
+  const int64_t term_a = *a->term_token();
+  clock_.Set(T("2026-11-24T02:59:45Z"));  // a renews (every 10 s)
+  Tick(*a);
+  clock_.Set(T("2026-11-24T03:00:00Z"));
+  ASSERT_TRUE(a->Tick().ok());  // starts the 03:00 run, which blocks
+  ASSERT_EQ(started.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  ASSERT_EQ(*a->term_token(), term_a);
+  std::vector<JobRunRecord> runs = store_->ListJobRuns({}).value();
+  ASSERT_EQ(runs.size(), 1u);
+  const int64_t id = runs[0].id;
+  EXPECT_EQ(runs[0].fencing_token, term_a);
+
+  clock_.Set(T("2026-11-24T03:00:45Z"));  // a stalled past its lease: b takes over
+  Tick(*b);
+  ASSERT_TRUE(b->is_leader());
+  EXPECT_GT(*b->term_token(), term_a);
+  EXPECT_EQ(Run(id).status, kRunFailed);  // abandoned, in b's term
+  EXPECT_EQ(count.load(), 1);             // b does not run 03:00 again
+
+  release.set_value();  // a's body returns; a tries to record success under its old term
+  a->WaitIdle();
+  JobRunRecord run = Run(id);
+  EXPECT_EQ(run.status, kRunFailed);
+  EXPECT_EQ(run.error, "abandoned: scheduler a stopped leading before the run finished");
+  EXPECT_EQ(run.fencing_token, *b->term_token());
+  EXPECT_FALSE(a->is_leader());
+  ASSERT_TRUE(a->Tick().ok());
+  EXPECT_FALSE(a->is_leader());
+  EXPECT_EQ(store_->ListJobRuns({})->size(), 1u);
 }
 
 TEST_F(SchedulerTest, StopReleasesTheLeaseAndFailsRunsWaitingForARetry) {

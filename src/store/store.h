@@ -81,6 +81,9 @@ struct JobRunRecord {
   TimestampUs finished = 0;  // 0 until the run ends
   std::string holder;        // the scheduler instance that runs it ("" while queued)
   std::string error;         // the last attempt's error, "" when none
+  // The leadership term of the scheduler that wrote it (Store::NextFencingToken); 0 = not fenced
+  // (a queued manual run, or a writer outside the scheduler).
+  int64_t fencing_token = 0;
 };
 
 // Selects job runs; unset fields match everything.
@@ -90,6 +93,18 @@ struct JobRunFilter {
   std::optional<std::string> status;
   int limit = 100;  // newest `limit` rows
 };
+
+// The refusal of a job-run write under a fencing token older than the store's newest
+// (Store::NextFencingToken): FailedPrecondition with field "fencing_token".
+inline Status StaleFencingToken(int64_t token, int64_t current) {
+  return Status(StatusCode::kFailedPrecondition,
+                "stale fencing token " + std::to_string(token) +
+                    ": a newer scheduler leader took token " + std::to_string(current),
+                "fencing_token");
+}
+inline bool IsStaleFencingToken(const Status& st) {
+  return st.code() == StatusCode::kFailedPrecondition && st.field() == "fencing_token";
+}
 
 // One arm of an A/B experiment (experiment/experiment.h validates it).
 struct ExperimentVariantRecord {
@@ -199,13 +214,24 @@ class Store {
   // Drops the lease when `holder` holds it; a no-op otherwise.
   virtual Status ReleaseLease(std::string_view name, std::string_view holder) = 0;
   virtual Result<LeaseRecord> GetLease(std::string_view name) = 0;  // NotFound when not held
-  // Returns the new run's id (run.id is ignored).
+  // Fencing of the job runs: each scheduler leadership term takes a token, strictly greater
+  // than every token taken before on this store (it survives a restart of the lock's Redis).
+  // InsertJobRun, UpdateJobRun and ClaimJobRun with a token > 0 are refused with
+  // FailedPrecondition (IsStaleFencingToken) once a greater token was taken, atomically with the
+  // write: a deposed leader can no longer record a run after its successor took over.
+  virtual Result<int64_t> NextFencingToken() = 0;
+  // The greatest token taken so far (0 when none).
+  virtual Result<int64_t> CurrentFencingToken() = 0;
+  // Returns the new run's id (run.id is ignored). Fenced by run.fencing_token.
   virtual Result<int64_t> InsertJobRun(const JobRunRecord& run) = 0;
-  // Replaces every field of run `run.id`; NotFound when there is no such run.
+  // Replaces every field of run `run.id`; NotFound when there is no such run. Fenced by
+  // run.fencing_token.
   virtual Status UpdateJobRun(const JobRunRecord& run) = 0;
-  // Moves run `id` from "queued" to "running" for `holder` (started = now, when unset).
-  // Returns false when the run is not queued (e.g. another process claimed it first).
-  virtual Result<bool> ClaimJobRun(int64_t id, std::string_view holder, TimestampUs now) = 0;
+  // Moves run `id` from "queued" to "running" for `holder` (started = now, when unset) under
+  // `fencing_token` (0 = not fenced). Returns false when the run is not queued (e.g. another
+  // process claimed it first).
+  virtual Result<bool> ClaimJobRun(int64_t id, std::string_view holder, TimestampUs now,
+                                   int64_t fencing_token) = 0;
   virtual Result<JobRunRecord> GetJobRun(int64_t id) = 0;  // NotFound
   // Matching runs, newest (highest id) first.
   virtual Result<std::vector<JobRunRecord>> ListJobRuns(const JobRunFilter& filter) = 0;

@@ -572,13 +572,13 @@ TEST_P(StoreConformanceTest, JobRunsInsertUpdateGetAndList) {
 
 TEST_P(StoreConformanceTest, ClaimJobRunSucceedsOnceWhileQueued) {
   int64_t id = store_->InsertJobRun(QueuedRun("train")).value();
-  EXPECT_TRUE(store_->ClaimJobRun(id, "worker-1", 500).value());
-  EXPECT_FALSE(store_->ClaimJobRun(id, "worker-2", 501).value());
+  EXPECT_TRUE(store_->ClaimJobRun(id, "worker-1", 500, 0).value());
+  EXPECT_FALSE(store_->ClaimJobRun(id, "worker-2", 501, 0).value());
   JobRunRecord run = store_->GetJobRun(id).value();
   EXPECT_EQ(run.status, "running");
   EXPECT_EQ(run.holder, "worker-1");
   EXPECT_EQ(run.started, 500);
-  EXPECT_FALSE(store_->ClaimJobRun(id + 1, "worker-1", 500).value());  // no such run
+  EXPECT_FALSE(store_->ClaimJobRun(id + 1, "worker-1", 500, 0).value());  // no such run
 }
 
 TEST_P(StoreConformanceTest, TwoHandlesOnOneDatabaseShareLeasesAndRuns) {
@@ -597,12 +597,58 @@ TEST_P(StoreConformanceTest, TwoHandlesOnOneDatabaseShareLeasesAndRuns) {
   EXPECT_EQ(other->GetJobRun(id)->job, "train");
   // Exactly one of two concurrent claimers wins.
   std::atomic<int> wins{0};
-  std::thread t1([&] { wins += store_->ClaimJobRun(id, "a", 1).value() ? 1 : 0; });
-  std::thread t2([&] { wins += other->ClaimJobRun(id, "b", 1).value() ? 1 : 0; });
+  std::thread t1([&] { wins += store_->ClaimJobRun(id, "a", 1, 0).value() ? 1 : 0; });
+  std::thread t2([&] { wins += other->ClaimJobRun(id, "b", 1, 0).value() ? 1 : 0; });
   t1.join();
   t2.join();
   EXPECT_EQ(wins.load(), 1);
   EXPECT_EQ(store_->ListJobRuns({})->size(), 2u);
+  other->Close();
+}
+
+// A deposed scheduler leader (an older fencing token) can no longer record runs once a newer
+// term took its token, through any handle on the database; writes under the newest token, and
+// unfenced ones (token 0, queued manual runs), go on.
+TEST_P(StoreConformanceTest, JobRunWritesUnderAStaleFencingTokenAreRefused) {
+  auto other_or = GetParam().open(dir_);
+  ASSERT_TRUE(other_or.ok()) << other_or.status().ToString();
+  std::unique_ptr<Store> other = std::move(other_or).value();
+  EXPECT_EQ(store_->CurrentFencingToken().value(), 0);
+  const int64_t old_term = store_->NextFencingToken().value();
+  const int64_t new_term = other->NextFencingToken().value();
+  EXPECT_GT(new_term, old_term);
+  EXPECT_EQ(store_->CurrentFencingToken().value(), new_term);
+
+  JobRunRecord run = QueuedRun("train");
+  run.status = "running";
+  run.fencing_token = old_term;
+  Result<int64_t> refused = store_->InsertJobRun(run);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(IsStaleFencingToken(refused.status())) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("stale fencing token " + std::to_string(old_term)),
+            std::string::npos)
+      << refused.status().ToString();
+  EXPECT_EQ(store_->ListJobRuns({})->size(), 0u);  // nothing half-written
+
+  run.fencing_token = new_term;
+  const int64_t id = other->InsertJobRun(run).value();
+  EXPECT_EQ(store_->GetJobRun(id)->fencing_token, new_term);
+  JobRunRecord late = store_->GetJobRun(id).value();
+  late.status = "succeeded";
+  late.fencing_token = old_term;
+  EXPECT_TRUE(IsStaleFencingToken(store_->UpdateJobRun(late)));
+  EXPECT_EQ(store_->GetJobRun(id)->status, "running");
+  late.fencing_token = new_term;
+  EXPECT_TRUE(store_->UpdateJobRun(late).ok());
+  EXPECT_EQ(store_->GetJobRun(id)->status, "succeeded");
+
+  const int64_t queued = store_->InsertJobRun(QueuedRun("cleanup")).value();  // unfenced
+  Result<bool> stale_claim = store_->ClaimJobRun(queued, "old", 10, old_term);
+  ASSERT_FALSE(stale_claim.ok());
+  EXPECT_TRUE(IsStaleFencingToken(stale_claim.status()));
+  EXPECT_EQ(store_->GetJobRun(queued)->status, "queued");
+  EXPECT_TRUE(other->ClaimJobRun(queued, "new", 11, new_term).value());
+  EXPECT_EQ(store_->GetJobRun(queued)->fencing_token, new_term);
   other->Close();
 }
 

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "cache/testing/test_redis.h"
-#include "store/testing/test_postgres.h"
+#include "tests/integration/cluster.h"
 #include "tests/integration/pg_query.h"
 #include "tests/integration/test_server.h"
 
@@ -25,32 +25,8 @@ namespace reco::itest {
 namespace {
 
 namespace fs = std::filesystem;
-using SteadyClock = std::chrono::steady_clock;
 
 const Headers kAuth = {{"Authorization", "Bearer tok"}};
-
-// The value of the first metric line starting with `series` (-1 when absent).
-double Metric(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
-
-// Polls `pred` every 20 ms until it holds or `seconds` passed; returns whether it held.
-bool WaitFor(double seconds, const std::function<bool()>& pred) {
-  const auto deadline = SteadyClock::now() + std::chrono::duration<double>(seconds);
-  while (SteadyClock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
-
-bool Contains(const std::vector<std::string>& ids, const std::string& id) {
-  return std::find(ids.begin(), ids.end(), id) != ids.end();
-}
 
 class ReplicasTest : public ::testing::Test {
  protected:
@@ -58,13 +34,8 @@ class ReplicasTest : public ::testing::Test {
 
   void SetUp() override {
     // A database per test: ctest runs the tests of this file in parallel.
-    std::string db = "reco_itest_replicas_";
-    for (char c : std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())) {
-      db.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    }
-    auto url = testing::TestPostgres::CreateDatabase(db.substr(0, 63));
-    ASSERT_TRUE(url.ok()) << url.status().ToString();
-    pg_url_ = *url;
+    pg_url_ = CreateTestDatabase("reco_itest_replicas_");
+    ASSERT_FALSE(pg_url_.empty());
     ASSERT_TRUE(redis_.Start().ok());
     env_ = {{"RECO_STORE_URL", pg_url_},
             {"RECO_CACHE_URL", redis_.url()},

@@ -14,7 +14,9 @@ constexpr const char* kAcquireLease =
     " WHERE leases.holder = excluded.holder OR leases.expires_at <= $4";
 constexpr const char* kRunColumns =
     "SELECT id, job, trigger_kind, status, attempts, scheduled_for, created, started, finished,"
-    " holder, error FROM job_runs";
+    " holder, error, fencing_token FROM job_runs";
+// The fence of the job runs (Store::NextFencingToken).
+constexpr const char* kFence = "job_runs";
 
 JobRunRecord ReadRun(const PgResult& res, int row) {
   JobRunRecord run;
@@ -29,10 +31,11 @@ JobRunRecord ReadRun(const PgResult& res, int row) {
   run.finished = res.Int(row, 8);
   run.holder = res.Text(row, 9);
   run.error = res.Text(row, 10);
+  run.fencing_token = res.Int(row, 11);
   return run;
 }
 
-// The fields after the id as parameters $1..$10, in kRunColumns order.
+// The fields after the id as parameters $1..$11, in kRunColumns order.
 Params RunParams(const JobRunRecord& run) {
   Params p;
   p.Add(run.job)
@@ -44,8 +47,22 @@ Params RunParams(const JobRunRecord& run) {
       .Add(static_cast<int64_t>(run.started))
       .Add(static_cast<int64_t>(run.finished))
       .Add(run.holder)
-      .Add(run.error);
+      .Add(run.error)
+      .Add(run.fencing_token);
   return p;
+}
+
+// Inside the write's transaction: refuses a token older than the fence. The row is read FOR
+// SHARE, so NextFencingToken waits for this transaction: once it returns, every write under an
+// older token is either committed (and visible to the new leader) or refused.
+Status CheckFence(PgConn& conn, int64_t token) {
+  if (token <= 0) return Status::Ok();
+  RECO_ASSIGN_OR_RETURN(PgResult res,
+                        conn.Query("SELECT token FROM fences WHERE name = $1 FOR SHARE",
+                                   Params().Add(kFence)));
+  const int64_t current = res.Rows() == 0 ? 0 : res.Int(0, 0);
+  if (token < current) return StaleFencingToken(token, current);
+  return Status::Ok();
 }
 
 Status CheckName(std::string_view value, const char* what) {
@@ -89,14 +106,34 @@ Result<LeaseRecord> PostgresStore::GetLease(std::string_view name) {
   });
 }
 
-Result<int64_t> PostgresStore::InsertJobRun(const JobRunRecord& run) {
-  RECO_RETURN_IF_ERROR(CheckName(run.job, "job"));
+Result<int64_t> PostgresStore::NextFencingToken() {
   return Write([&](PgConn& conn) -> Result<int64_t> {
     RECO_ASSIGN_OR_RETURN(
         PgResult res,
+        conn.Query("INSERT INTO fences(name, token) VALUES($1, 1) ON CONFLICT (name)"
+                   " DO UPDATE SET token = fences.token + 1 RETURNING token",
+                   Params().Add(kFence)));
+    return res.Int(0, 0);
+  });
+}
+
+Result<int64_t> PostgresStore::CurrentFencingToken() {
+  return Read<int64_t>([&](PgConn& conn) -> Result<int64_t> {
+    RECO_ASSIGN_OR_RETURN(
+        PgResult res, conn.Query("SELECT token FROM fences WHERE name = $1", Params().Add(kFence)));
+    return res.Rows() == 0 ? int64_t{0} : res.Int(0, 0);
+  });
+}
+
+Result<int64_t> PostgresStore::InsertJobRun(const JobRunRecord& run) {
+  RECO_RETURN_IF_ERROR(CheckName(run.job, "job"));
+  return Write([&](PgConn& conn) -> Result<int64_t> {
+    RECO_RETURN_IF_ERROR(CheckFence(conn, run.fencing_token));
+    RECO_ASSIGN_OR_RETURN(
+        PgResult res,
         conn.Query("INSERT INTO job_runs(job, trigger_kind, status, attempts, scheduled_for,"
-                   " created, started, finished, holder, error)"
-                   " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                   " created, started, finished, holder, error, fencing_token)"
+                   " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
                    RunParams(run)));
     return res.Int(0, 0);
   });
@@ -105,11 +142,13 @@ Result<int64_t> PostgresStore::InsertJobRun(const JobRunRecord& run) {
 Status PostgresStore::UpdateJobRun(const JobRunRecord& run) {
   RECO_RETURN_IF_ERROR(CheckName(run.job, "job"));
   return Write([&](PgConn& conn) -> Result<int64_t> {
+           RECO_RETURN_IF_ERROR(CheckFence(conn, run.fencing_token));
            RECO_ASSIGN_OR_RETURN(
                int64_t changed,
                conn.Command("UPDATE job_runs SET job = $1, trigger_kind = $2, status = $3,"
                             " attempts = $4, scheduled_for = $5, created = $6, started = $7,"
-                            " finished = $8, holder = $9, error = $10 WHERE id = $11",
+                            " finished = $8, holder = $9, error = $10, fencing_token = $11"
+                            " WHERE id = $12",
                             RunParams(run).Add(run.id)));
            if (changed == 0) return NotFound("job run " + std::to_string(run.id) + " not found");
            return int64_t{1};
@@ -117,14 +156,20 @@ Status PostgresStore::UpdateJobRun(const JobRunRecord& run) {
       .status();
 }
 
-Result<bool> PostgresStore::ClaimJobRun(int64_t id, std::string_view holder, TimestampUs now) {
+Result<bool> PostgresStore::ClaimJobRun(int64_t id, std::string_view holder, TimestampUs now,
+                                        int64_t fencing_token) {
   RECO_RETURN_IF_ERROR(CheckName(holder, "holder"));
-  RECO_ASSIGN_OR_RETURN(int64_t changed, Write([&](PgConn& conn) {
+  RECO_ASSIGN_OR_RETURN(int64_t changed, Write([&](PgConn& conn) -> Result<int64_t> {
+                          RECO_RETURN_IF_ERROR(CheckFence(conn, fencing_token));
                           return conn.Command(
                               "UPDATE job_runs SET status = 'running', holder = $1,"
-                              " started = CASE WHEN started = 0 THEN $2 ELSE started END"
-                              " WHERE id = $3 AND status = 'queued'",
-                              Params().Add(holder).Add(static_cast<int64_t>(now)).Add(id));
+                              " started = CASE WHEN started = 0 THEN $2 ELSE started END,"
+                              " fencing_token = $3 WHERE id = $4 AND status = 'queued'",
+                              Params()
+                                  .Add(holder)
+                                  .Add(static_cast<int64_t>(now))
+                                  .Add(fencing_token)
+                                  .Add(id));
                         }));
   return changed > 0;
 }

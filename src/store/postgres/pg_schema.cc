@@ -59,6 +59,10 @@ constexpr Migration kMigrations[] = {
      "CREATE TABLE scenarios("
      "  name text COLLATE \"C\" PRIMARY KEY, config text NOT NULL,"
      "  created bigint NOT NULL, updated bigint NOT NULL);"},
+    {4,
+     // Fencing of the job runs: the newest scheduler leadership term, and the term of each run.
+     "CREATE TABLE fences(name text PRIMARY KEY, token bigint NOT NULL);"
+     "ALTER TABLE job_runs ADD COLUMN fencing_token bigint NOT NULL DEFAULT 0;"},
 };
 
 Result<int> CurrentVersion(PgConn& conn) {

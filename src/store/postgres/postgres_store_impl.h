@@ -107,7 +107,10 @@ class PostgresStore final : public Store {
   Result<LeaseRecord> GetLease(std::string_view name) override;
   Result<int64_t> InsertJobRun(const JobRunRecord& run) override;
   Status UpdateJobRun(const JobRunRecord& run) override;
-  Result<bool> ClaimJobRun(int64_t id, std::string_view holder, TimestampUs now) override;
+  Result<int64_t> NextFencingToken() override;
+  Result<int64_t> CurrentFencingToken() override;
+  Result<bool> ClaimJobRun(int64_t id, std::string_view holder, TimestampUs now,
+                           int64_t fencing_token) override;
   Result<JobRunRecord> GetJobRun(int64_t id) override;
   Result<std::vector<JobRunRecord>> ListJobRuns(const JobRunFilter& filter) override;
 

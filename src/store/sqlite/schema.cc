@@ -84,6 +84,10 @@ constexpr Migration kMigrations[] = {
      "CREATE TABLE scenarios("
      "  name TEXT PRIMARY KEY, config TEXT NOT NULL,"
      "  created INTEGER NOT NULL, updated INTEGER NOT NULL);"},
+    {7,
+     // Fencing of the job runs: the newest scheduler leadership term, and the term of each run.
+     "CREATE TABLE fences(name TEXT PRIMARY KEY, token INTEGER NOT NULL);"
+     "ALTER TABLE job_runs ADD COLUMN fencing_token INTEGER NOT NULL DEFAULT 0;"},
 };
 
 constexpr const char* kCreateMigrationsTable =

@@ -13,7 +13,9 @@ constexpr const char* kAcquireLease =
     " WHERE leases.holder = excluded.holder OR leases.expires_at <= ?4";
 constexpr const char* kRunColumns =
     "SELECT id, job, trigger_kind, status, attempts, scheduled_for, created, started, finished,"
-    " holder, error FROM job_runs";
+    " holder, error, fencing_token FROM job_runs";
+// The fence of the job runs (Store::NextFencingToken).
+constexpr const char* kFence = "job_runs";
 
 JobRunRecord ReadRun(const Stmt& stmt) {
   JobRunRecord run;
@@ -28,10 +30,11 @@ JobRunRecord ReadRun(const Stmt& stmt) {
   run.finished = stmt.Int(8);
   run.holder = stmt.Text(9);
   run.error = stmt.Text(10);
+  run.fencing_token = stmt.Int(11);
   return run;
 }
 
-// Binds the fields after the id as parameters 1..10, in kRunColumns order.
+// Binds the fields after the id as parameters 1..11, in kRunColumns order.
 void BindRun(Stmt& stmt, const JobRunRecord& run) {
   stmt.BindText(1, run.job);
   stmt.BindText(2, run.trigger);
@@ -43,6 +46,25 @@ void BindRun(Stmt& stmt, const JobRunRecord& run) {
   stmt.Bind(8, static_cast<int64_t>(run.finished));
   stmt.BindText(9, run.holder);
   stmt.BindText(10, run.error);
+  stmt.Bind(11, run.fencing_token);
+}
+
+// The newest token of the job runs' fence (0 when none was taken).
+Result<int64_t> FenceToken(Connection& conn) {
+  RECO_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("SELECT token FROM fences WHERE name = ?"));
+  stmt.BindText(1, kFence);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return int64_t{0};
+  if (rc != SQLITE_ROW) return stmt.Error(rc, "read fencing token");
+  return stmt.Int(0);
+}
+
+// Inside the write transaction (one writer at a time): refuses a token older than the fence.
+Status CheckFence(Connection& conn, int64_t token) {
+  if (token <= 0) return Status::Ok();
+  RECO_ASSIGN_OR_RETURN(int64_t current, FenceToken(conn));
+  if (token < current) return StaleFencingToken(token, current);
+  return Status::Ok();
 }
 
 Status CheckName(std::string_view value, const char* what) {
@@ -93,14 +115,33 @@ Result<LeaseRecord> SqliteStore::GetLease(std::string_view name) {
   });
 }
 
+Result<int64_t> SqliteStore::NextFencingToken() {
+  return Write([&](Connection& conn) -> Result<int64_t> {
+    RECO_ASSIGN_OR_RETURN(
+        Stmt stmt, conn.Prepare("INSERT INTO fences(name, token) VALUES(?, 1) ON CONFLICT(name)"
+                                " DO UPDATE SET token = token + 1 RETURNING token"));
+    stmt.BindText(1, kFence);
+    int rc = stmt.Step();
+    if (rc != SQLITE_ROW) return stmt.Error(rc, "take fencing token");
+    const int64_t token = stmt.Int(0);
+    RECO_RETURN_IF_ERROR(stmt.Run("take fencing token"));
+    return token;
+  });
+}
+
+Result<int64_t> SqliteStore::CurrentFencingToken() {
+  return Read<int64_t>([&](Connection& conn) { return FenceToken(conn); });
+}
+
 Result<int64_t> SqliteStore::InsertJobRun(const JobRunRecord& run) {
   RECO_RETURN_IF_ERROR(CheckName(run.job, "job"));
   return Write([&](Connection& conn) -> Result<int64_t> {
+    RECO_RETURN_IF_ERROR(CheckFence(conn, run.fencing_token));
     RECO_ASSIGN_OR_RETURN(
         Stmt stmt,
         conn.Prepare("INSERT INTO job_runs(job, trigger_kind, status, attempts, scheduled_for,"
-                     " created, started, finished, holder, error)"
-                     " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                     " created, started, finished, holder, error, fencing_token)"
+                     " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     BindRun(stmt, run);
     RECO_RETURN_IF_ERROR(stmt.Run("insert job run"));
     return static_cast<int64_t>(sqlite3_last_insert_rowid(conn.db()));
@@ -110,12 +151,14 @@ Result<int64_t> SqliteStore::InsertJobRun(const JobRunRecord& run) {
 Status SqliteStore::UpdateJobRun(const JobRunRecord& run) {
   RECO_RETURN_IF_ERROR(CheckName(run.job, "job"));
   return Write([&](Connection& conn) -> Result<int64_t> {
+           RECO_RETURN_IF_ERROR(CheckFence(conn, run.fencing_token));
            RECO_ASSIGN_OR_RETURN(
-               Stmt stmt, conn.Prepare("UPDATE job_runs SET job = ?, trigger_kind = ?, status = ?,"
-                                       " attempts = ?, scheduled_for = ?, created = ?, started = ?,"
-                                       " finished = ?, holder = ?, error = ? WHERE id = ?"));
+               Stmt stmt,
+               conn.Prepare("UPDATE job_runs SET job = ?, trigger_kind = ?, status = ?,"
+                            " attempts = ?, scheduled_for = ?, created = ?, started = ?,"
+                            " finished = ?, holder = ?, error = ?, fencing_token = ? WHERE id = ?"));
            BindRun(stmt, run);
-           stmt.Bind(11, run.id);
+           stmt.Bind(12, run.id);
            RECO_RETURN_IF_ERROR(stmt.Run("update job run"));
            if (conn.Changes() == 0) {
              return NotFound("job run " + std::to_string(run.id) + " not found");
@@ -125,17 +168,20 @@ Status SqliteStore::UpdateJobRun(const JobRunRecord& run) {
       .status();
 }
 
-Result<bool> SqliteStore::ClaimJobRun(int64_t id, std::string_view holder, TimestampUs now) {
+Result<bool> SqliteStore::ClaimJobRun(int64_t id, std::string_view holder, TimestampUs now,
+                                      int64_t fencing_token) {
   RECO_RETURN_IF_ERROR(CheckName(holder, "holder"));
   RECO_ASSIGN_OR_RETURN(
       int64_t changed, Write([&](Connection& conn) -> Result<int64_t> {
+        RECO_RETURN_IF_ERROR(CheckFence(conn, fencing_token));
         RECO_ASSIGN_OR_RETURN(
             Stmt stmt, conn.Prepare("UPDATE job_runs SET status = 'running', holder = ?,"
-                                    " started = CASE WHEN started = 0 THEN ? ELSE started END"
-                                    " WHERE id = ? AND status = 'queued'"));
+                                    " started = CASE WHEN started = 0 THEN ? ELSE started END,"
+                                    " fencing_token = ? WHERE id = ? AND status = 'queued'"));
         stmt.BindText(1, holder);
         stmt.Bind(2, static_cast<int64_t>(now));
-        stmt.Bind(3, id);
+        stmt.Bind(3, fencing_token);
+        stmt.Bind(4, id);
         RECO_RETURN_IF_ERROR(stmt.Run("claim job run"));
         return conn.Changes();
       }));

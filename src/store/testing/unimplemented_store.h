@@ -59,7 +59,9 @@ class UnimplementedStore : public Store {
   Result<LeaseRecord> GetLease(std::string_view) override { return No("GetLease"); }
   Result<int64_t> InsertJobRun(const JobRunRecord&) override { return No("InsertJobRun"); }
   Status UpdateJobRun(const JobRunRecord&) override { return No("UpdateJobRun"); }
-  Result<bool> ClaimJobRun(int64_t, std::string_view, TimestampUs) override {
+  Result<int64_t> NextFencingToken() override { return No("NextFencingToken"); }
+  Result<int64_t> CurrentFencingToken() override { return No("CurrentFencingToken"); }
+  Result<bool> ClaimJobRun(int64_t, std::string_view, TimestampUs, int64_t) override {
     return No("ClaimJobRun");
   }
   Result<JobRunRecord> GetJobRun(int64_t) override { return No("GetJobRun"); }
