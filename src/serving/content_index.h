@@ -9,7 +9,9 @@
 // once — a new or changed item is embedded with the served text model's vocabulary and projection
 // and its supplied vector read from its labels, a deleted item leaves every index. A reload of the
 // primary model version installs its text model and rebuilds the indexes from the store (the
-// index is rebuilt at load, not persisted: docs/content.md gives the times); writes that arrive
+// text index starts from the graph saved in the text model when it has one and fits this
+// server's HNSW options, re-inserting only items whose text changed; docs/content.md gives the
+// times); writes that arrive
 // during a rebuild are replayed onto the new indexes before they are swapped in.
 //
 // Thread-safety: every method is safe to call concurrently. Lifetime: borrows the Store, the
