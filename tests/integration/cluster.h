@@ -70,6 +70,23 @@ inline std::string CreateTestDatabase(const std::string& prefix) {
 }
 
 // A `reco worker --data-dir D --holder H --metrics-port 0` child process.
+// Fills the store `env` names (RECO_STORE_URL, ...) with the demo data every cluster test uses
+// (200 users, 300 items, seed 7), written under `work` and imported into `data`. "" on success,
+// else the commands' log.
+inline std::string ImportClusterDemoData(const std::filesystem::path& work,
+                                         const std::filesystem::path& data, const Env& env) {
+  const std::filesystem::path src = work / "source";
+  const std::filesystem::path log = work / "commands.log";
+  if (!RunReco({"demo-data", "--out", src.string(), "--users", "200", "--items", "300", "--seed",
+                "7"},
+               log)
+           .Ok() ||
+      !RunReco({"import", "--data-dir", data.string(), src.string()}, log, env).Ok()) {
+    return ReadFile(log);
+  }
+  return "";
+}
+
 class TestWorker {
  public:
   TestWorker() = default;

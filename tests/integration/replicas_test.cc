@@ -40,15 +40,8 @@ class ReplicasTest : public ::testing::Test {
     env_ = {{"RECO_STORE_URL", pg_url_},
             {"RECO_CACHE_URL", redis_.url()},
             {"MODEL_RELOAD_TOKEN", "tok"}};
-    const fs::path src = dir_.path() / "source";
+    ASSERT_EQ(ImportClusterDemoData(dir_.path(), data_, env_), "");
     const fs::path log = dir_.path() / "commands.log";
-    ASSERT_TRUE(RunReco({"demo-data", "--out", src.string(), "--users", "200", "--items", "300",
-                         "--seed", "7"},
-                        log)
-                    .Ok())
-        << ReadFile(log);
-    ASSERT_TRUE(RunReco({"import", "--data-dir", data_.string(), src.string()}, log, env_).Ok())
-        << ReadFile(log);
     // Two registered versions: the model test moves production between them.
     for (int i = 0; i < 2; ++i) {
       ASSERT_TRUE(RunReco({"train", "--data-dir", data_.string()}, log, env_).Ok())
