@@ -133,12 +133,12 @@ Result<BlendOptions> ParseBlendOptions(const std::vector<Setting>& settings) {
 }
 
 // Fits every component on `train`; `fitted` receives them in order.
-Status FitComponents(const BlendOptions& o, const Dataset& train, bool show_progress,
+Status FitComponents(const BlendOptions& o, const Dataset& train, const FitContext& context,
                      std::vector<FittedScorer>& fitted) {
   fitted.clear();
   for (size_t c = 0; c < o.components.size(); ++c) {
     Result<FittedScorer> f =
-        FitScorer(o.components[c], train, o.component_settings[c], show_progress);
+        FitScorer(o.components[c], train, o.component_settings[c], context);
     if (!f.ok()) return f.status().WithPrefix("blend component " + o.components[c]);
     fitted.push_back(std::move(f).value());
   }
@@ -146,12 +146,12 @@ Status FitComponents(const BlendOptions& o, const Dataset& train, bool show_prog
 }
 
 Result<std::vector<double>> LearnWeights(const BlendOptions& o, const Dataset& train,
-                                         bool show_progress) {
+                                         const FitContext& context) {
   RECO_ASSIGN_OR_RETURN(eval::EvalSplit split,
                         eval::SplitRandom(train, o.validation_fraction, o.seed));
   SubsampleUsers(split, static_cast<size_t>(o.validation_users), o.seed);
   std::vector<FittedScorer> fitted;
-  RECO_RETURN_IF_ERROR(FitComponents(o, split.train, show_progress, fitted));
+  RECO_RETURN_IF_ERROR(FitComponents(o, split.train, context, fitted));
   std::vector<const Scorer*> scorers;
   for (const FittedScorer& f : fitted) scorers.push_back(f.scorer.get());
   RECO_ASSIGN_OR_RETURN(TargetMetric target, ParseTargetMetric(o.metric));
@@ -162,7 +162,7 @@ Result<std::vector<double>> LearnWeights(const BlendOptions& o, const Dataset& t
   learn.candidates = std::max<size_t>(static_cast<size_t>(o.candidates), target.k);
   learn.num_threads = o.threads;
   RECO_ASSIGN_OR_RETURN(LearnedWeights learned, LearnBlendWeights(split, scorers, learn));
-  if (show_progress) {
+  if (context.show_progress) {
     std::fprintf(stderr, "blend: learned weights %s (%s %.4f on %zu validation users)\n",
                  JoinNumbers(learned.weights).c_str(), o.metric.c_str(), learned.value,
                  split.users.size());
@@ -171,14 +171,14 @@ Result<std::vector<double>> LearnWeights(const BlendOptions& o, const Dataset& t
 }
 
 Result<FittedScorer> FitBlend(const Dataset& train, const std::vector<Setting>& settings,
-                              bool show_progress) {
+                              const FitContext& context) {
   RECO_ASSIGN_OR_RETURN(BlendOptions o, ParseBlendOptions(settings));
   auto start = std::chrono::steady_clock::now();
   if (o.weights.empty()) {
-    RECO_ASSIGN_OR_RETURN(o.weights, LearnWeights(o, train, show_progress));
+    RECO_ASSIGN_OR_RETURN(o.weights, LearnWeights(o, train, context));
   }
   std::vector<FittedScorer> fitted;
-  RECO_RETURN_IF_ERROR(FitComponents(o, train, show_progress, fitted));
+  RECO_RETURN_IF_ERROR(FitComponents(o, train, context, fitted));
   FittedScorer out;
   out.algo = "blend";
   out.options = {{"blend.components", JoinComponents(o.components)},

@@ -114,7 +114,7 @@ Algorithm PopularAlgorithm() {
             return settings.empty() ? Status::Ok()
                                     : UnknownKey(settings.front(), "popular", "none");
           },
-          [](const Dataset& train, const std::vector<Setting>&, bool) -> Result<FittedScorer> {
+          [](const Dataset& train, const std::vector<Setting>&, const FitContext&) -> Result<FittedScorer> {
             auto start = std::chrono::steady_clock::now();
             FittedScorer fitted;
             fitted.scorer = std::make_unique<PopularityScorer>(train);
@@ -130,9 +130,9 @@ Algorithm ItemCfAlgorithm() {
       "itemcf",
       [](const std::vector<Setting>& settings) { return ParseItemCfOptions(settings).status(); },
       [](const Dataset& train, const std::vector<Setting>& settings,
-         bool show_progress) -> Result<FittedScorer> {
+         const FitContext& context) -> Result<FittedScorer> {
         RECO_ASSIGN_OR_RETURN(ItemCfOptions o, ParseItemCfOptions(settings));
-        o.show_progress = show_progress;
+        o.show_progress = context.show_progress;
         return FitWith<ItemCfModel, ItemCfScorer>(
             "itemcf", train, o,
             {{"itemcf.neighbors", std::to_string(o.neighbors)},
@@ -150,9 +150,9 @@ Algorithm Rp3betaAlgorithm() {
       "rp3beta",
       [](const std::vector<Setting>& settings) { return ParseRp3betaOptions(settings).status(); },
       [](const Dataset& train, const std::vector<Setting>& settings,
-         bool show_progress) -> Result<FittedScorer> {
+         const FitContext& context) -> Result<FittedScorer> {
         RECO_ASSIGN_OR_RETURN(Rp3betaOptions o, ParseRp3betaOptions(settings));
-        o.show_progress = show_progress;
+        o.show_progress = context.show_progress;
         return FitWith<Rp3betaModel, Rp3betaScorer>(
             "rp3beta", train, o,
             {{"rp3beta.alpha", FormatDouble(o.alpha)},
@@ -165,9 +165,9 @@ Algorithm EaseAlgorithm() {
   return {"ease",
           [](const std::vector<Setting>& settings) { return ParseEaseOptions(settings).status(); },
           [](const Dataset& train, const std::vector<Setting>& settings,
-             bool show_progress) -> Result<FittedScorer> {
+             const FitContext& context) -> Result<FittedScorer> {
             RECO_ASSIGN_OR_RETURN(EaseOptions o, ParseEaseOptions(settings));
-            o.show_progress = show_progress;
+            o.show_progress = context.show_progress;
             return FitWith<EaseModel, EaseScorer>(
                 "ease", train, o,
                 {{"ease.lambda", FormatDouble(o.lambda)},
@@ -179,9 +179,9 @@ Algorithm IalsAlgorithm() {
   return {"ials",
           [](const std::vector<Setting>& settings) { return ParseIalsOptions(settings).status(); },
           [](const Dataset& train, const std::vector<Setting>& settings,
-             bool show_progress) -> Result<FittedScorer> {
+             const FitContext& context) -> Result<FittedScorer> {
             RECO_ASSIGN_OR_RETURN(IalsOptions o, ParseIalsOptions(settings));
-            o.show_progress = show_progress;
+            o.show_progress = context.show_progress;
             return FitWith<IalsModel, IalsScorer>(
                 "ials", train, o,
                 {{"ials.factors", std::to_string(o.factors)},

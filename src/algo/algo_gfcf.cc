@@ -32,9 +32,9 @@ Algorithm GfcfAlgorithm() {
       "gfcf",
       [](const std::vector<Setting>& settings) { return ParseGfcfOptions(settings).status(); },
       [](const Dataset& train, const std::vector<Setting>& settings,
-         bool show_progress) -> Result<FittedScorer> {
+         const FitContext& context) -> Result<FittedScorer> {
         RECO_ASSIGN_OR_RETURN(GfcfOptions o, ParseGfcfOptions(settings));
-        o.show_progress = show_progress;
+        o.show_progress = context.show_progress;
         return FitWith<GfcfModel, GfcfScorer>(
             "gfcf", train, o,
             {{"gfcf.factors", std::to_string(o.factors)},

@@ -20,7 +20,8 @@ constexpr std::string_view kRankerKeys =
 struct RankerSettings {
   rank::RankerOptions model;
   // ranker.item_text: a folder or file of item texts (algo/content_eval.h ItemTexts, e.g. a
-  // MovieLens folder) for the content features; "" = none (those columns are missing values).
+  // MovieLens folder) for the content features; "" = the catalogue's texts the fit is given
+  // (FitContext::item_texts), if any, else none (those columns are missing values).
   std::string item_text;
   std::vector<std::vector<Setting>> source_settings;  // per source
 };
@@ -125,8 +126,8 @@ Result<rank::RecallSource> ToRecallSource(const FittedScorer& fitted) {
 
 // Fits each source through the algorithm table with its routed settings; ranker.threads
 // bounds the sources that train in parallel unless their own <source>.threads is set.
-rank::SourceFitter TableFitter(const RankerSettings& r, bool show_progress) {
-  return [r, show_progress](std::string_view kind,
+rank::SourceFitter TableFitter(const RankerSettings& r, const FitContext& context) {
+  return [r, context](std::string_view kind,
                             const Dataset& data) -> Result<rank::RecallSource> {
     if (kind == "popular") return rank::RecallSource::Popular(data);
     const size_t i = static_cast<size_t>(
@@ -138,23 +139,41 @@ rank::SourceFitter TableFitter(const RankerSettings& r, bool show_progress) {
     if (!has_threads && r.model.num_threads > 0) {
       settings.emplace_back(threads_key, std::to_string(r.model.num_threads));
     }
-    RECO_ASSIGN_OR_RETURN(FittedScorer fitted, FitScorer(kind, data, settings, show_progress));
+    RECO_ASSIGN_OR_RETURN(FittedScorer fitted, FitScorer(kind, data, settings, context));
     return ToRecallSource(fitted);
   };
 }
 
-// The content of the features from ranker.item_text: the built-in text embedder fitted on
-// those texts (default content.text_* options) and each item's vector and words.
+// The content of the features: each item's vector and words from the texts of ranker.item_text
+// or else the catalogue's (context.item_texts), embedded with the context's embedder or, for a
+// file or without one, the built-in text embedder fitted on those texts (default options).
+// Null when there are no texts.
 Result<std::shared_ptr<const rank::ItemContent>> FitItemContent(const Dataset& train,
-                                                                 const std::string& path,
-                                                                 int num_threads) {
-  Result<std::vector<content::TextDocument>> texts =
-      ItemTexts(path, ingest::ImportFormat::kAuto);
-  if (!texts.ok()) return texts.status().WithPrefix("ranker.item_text");
-  content::TextEmbedderOptions options;
-  options.num_threads = num_threads;
-  Result<content::TextEmbedder> embedder = content::TextEmbedder::Fit(*texts, options);
-  if (!embedder.ok()) return embedder.status().WithPrefix("ranker.item_text");
+                                                                 const RankerSettings& r,
+                                                                 const FitContext& context) {
+  const std::string_view what = r.item_text.empty() ? "ranker content" : "ranker.item_text";
+  std::shared_ptr<const std::vector<content::TextDocument>> texts = context.item_texts;
+  std::shared_ptr<const content::TextEmbedder> embedder = context.text_embedder;
+  if (!r.item_text.empty()) {
+    Result<std::vector<content::TextDocument>> read =
+        ItemTexts(r.item_text, ingest::ImportFormat::kAuto);
+    if (!read.ok()) return read.status().WithPrefix(what);
+    texts = std::make_shared<const std::vector<content::TextDocument>>(std::move(read).value());
+    embedder = nullptr;
+  }
+  if (texts == nullptr || texts->empty()) return std::shared_ptr<const rank::ItemContent>();
+  if (embedder == nullptr) {
+    content::TextEmbedderOptions options;
+    options.num_threads = r.model.num_threads;
+    Result<content::TextEmbedder> fitted = content::TextEmbedder::Fit(*texts, options);
+    // A catalogue without text enough for one feature: the columns stay missing values.
+    if (!fitted.ok() && r.item_text.empty() &&
+        fitted.status().code() == StatusCode::kFailedPrecondition) {
+      return std::shared_ptr<const rank::ItemContent>();
+    }
+    if (!fitted.ok()) return fitted.status().WithPrefix(what);
+    embedder = std::make_shared<const content::TextEmbedder>(std::move(fitted).value());
+  }
   return std::make_shared<const rank::ItemContent>(
       rank::BuildItemContent(train, *texts, *embedder));
 }
@@ -204,21 +223,24 @@ Algorithm RankerAlgorithm() {
       "ranker",
       [](const std::vector<Setting>& settings) { return ParseRankerSettings(settings).status(); },
       [](const Dataset& train, const std::vector<Setting>& settings,
-         bool show_progress) -> Result<FittedScorer> {
+         const FitContext& context) -> Result<FittedScorer> {
         RECO_ASSIGN_OR_RETURN(RankerSettings r, ParseRankerSettings(settings));
         auto start = std::chrono::steady_clock::now();
         rank::RankerOptions o = r.model;
-        o.show_progress = show_progress;
-        o.fit_source = TableFitter(r, show_progress);
-        if (!r.item_text.empty()) {
-          RECO_ASSIGN_OR_RETURN(o.content, FitItemContent(train, r.item_text, o.num_threads));
-        }
+        o.show_progress = context.show_progress;
+        o.fit_source = TableFitter(r, context);
+        RECO_ASSIGN_OR_RETURN(o.content, FitItemContent(train, r, context));
         Result<rank::RankerModel> model = rank::RankerModel::Fit(train, o);
         if (!model.ok()) return model.status();
-        if (show_progress) {
+        if (context.show_progress) {
           const rank::RankerFitStats& st = model->fit_stats();
-          std::fprintf(stderr, "ranker: trained on %zu users, %zu candidates (%zu positive)\n",
-                       st.groups, st.rows, st.positive_rows);
+          std::fprintf(stderr,
+                       "ranker: trained on %zu users, %zu candidates (%zu positive), content "
+                       "features %s\n",
+                       st.groups, st.rows, st.positive_rows,
+                       o.content == nullptr ? "missing (no item texts)"
+                       : r.item_text.empty() ? "from the catalogue's texts"
+                                             : "from ranker.item_text");
         }
         FittedScorer fitted;
         fitted.train_seconds =

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "algo/scorer.h"
+#include "content/text_embedder.h"
 #include "data/testing/synthetic_dataset.h"
 #include "data/testing/temp_dir.h"
 #include "rank/ranker.h"
@@ -88,6 +89,53 @@ TEST(RankerAlgorithm, ItemTextGivesTheContentFeaturesTheirInputs) {
       << bad.status().ToString();
   EXPECT_EQ(CheckScorerSettings("ranker", {{"ranker.item_text", ""}}).code(),
             StatusCode::kInvalidArgument);
+}
+
+// The catalogue's texts a training gives the fit (FitContext), with or without the text embedder
+// the model version serves: the content features get their inputs with no ranker.item_text.
+TEST(RankerAlgorithm, CatalogueTextsFromTheFitContextGiveTheContentFeaturesTheirInputs) {
+  Dataset d = testing::RandomLikesDataset(60, 30, 8, 5);
+  auto texts = std::make_shared<std::vector<content::TextDocument>>();
+  const char* words[] = {"星球大战 Star Wars", "Toy Story", "红楼梦 Red Mansions"};
+  for (int i = 0; i < 20; ++i) {  // items i20..i29 have no text
+    texts->push_back({"i" + std::to_string(i), std::string(words[i % 3]) + " " +
+                                                   std::to_string(i)});
+  }
+  testing::TempDir dir("algo_ranker_context");
+  ASSERT_NE(d.ItemIndex("i0"), Dataset::kNoIndex);
+  ASSERT_NE(d.ItemIndex("i25"), Dataset::kNoIndex);
+  auto with_vectors = [&](const FitContext& context) -> size_t {
+    Result<FittedScorer> fitted = FitScorer("ranker", d, Small(), context);
+    EXPECT_TRUE(fitted.ok()) << fitted.status().ToString();
+    if (!fitted.ok()) return 0;
+    EXPECT_TRUE(fitted->scorer->Save(dir.path() / "r.model", 7).ok());
+    Result<rank::RankerModel> loaded = rank::RankerModel::Load(dir.path() / "r.model");
+    EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
+    if (!loaded.ok() || loaded->content() == nullptr) return 0;
+    size_t n = 0;
+    for (uint8_t v : loaded->content()->has_vector) n += v;
+    EXPECT_FALSE(loaded->content()->Words(d.ItemIndex("i0")).empty());
+    EXPECT_TRUE(loaded->content()->Words(d.ItemIndex("i25")).empty());
+    return n;
+  };
+  EXPECT_EQ(with_vectors(FitContext{.item_texts = texts}), 20u);  // embedder fitted by the ranker
+
+  content::TextEmbedderOptions options;
+  options.dimension = 4;
+  Result<content::TextEmbedder> embedder = content::TextEmbedder::Fit(*texts, options);
+  ASSERT_TRUE(embedder.ok()) << embedder.status().ToString();
+  FitContext context{.item_texts = texts,
+                     .text_embedder =
+                         std::make_shared<const content::TextEmbedder>(std::move(*embedder))};
+  EXPECT_EQ(with_vectors(context), 20u);
+
+  // No texts anywhere: the columns are missing values, the model has no content.
+  Result<FittedScorer> plain = FitScorer("ranker", d, Small(), FitContext{});
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  ASSERT_TRUE(plain->scorer->Save(dir.path() / "p.model", 7).ok());
+  Result<rank::RankerModel> loaded = rank::RankerModel::Load(dir.path() / "p.model");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->content(), nullptr);
 }
 
 }  // namespace

@@ -48,9 +48,9 @@ Algorithm SwingAlgorithm() {
   return {"swing",
           [](const std::vector<Setting>& settings) { return ParseSwingOptions(settings).status(); },
           [](const Dataset& train, const std::vector<Setting>& settings,
-             bool show_progress) -> Result<FittedScorer> {
+             const FitContext& context) -> Result<FittedScorer> {
             RECO_ASSIGN_OR_RETURN(SwingOptions o, ParseSwingOptions(settings));
-            o.show_progress = show_progress;
+            o.show_progress = context.show_progress;
             return FitWith<SwingModel, SwingScorer>(
                 "swing", train, o,
                 {{"swing.alpha", FormatDouble(o.alpha)},

@@ -130,10 +130,15 @@ Status CheckScorerSettings(std::string_view algo, const std::vector<Setting>& se
 
 Result<FittedScorer> FitScorer(std::string_view algo, const Dataset& train,
                                const std::vector<Setting>& settings, bool show_progress) {
+  return FitScorer(algo, train, settings, FitContext{.show_progress = show_progress});
+}
+
+Result<FittedScorer> FitScorer(std::string_view algo, const Dataset& train,
+                               const std::vector<Setting>& settings, const FitContext& context) {
   const Algorithm* a = FindAlgorithm(algo);
   if (a == nullptr) return UnknownAlgorithm(algo);
   RECO_RETURN_IF_ERROR(a->check(settings));
-  return a->fit(train, settings, show_progress);
+  return a->fit(train, settings, context);
 }
 
 Result<Setting> ParseSetting(std::string_view text) {

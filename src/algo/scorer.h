@@ -27,6 +27,11 @@
 #include "models/itemcf.h"
 #include "models/rp3beta.h"
 
+namespace reco::content {
+struct TextDocument;
+class TextEmbedder;
+}  // namespace reco::content
+
 namespace reco::algo {
 
 // The interface every algorithm implements and the type of its options belong to the evaluator,
@@ -113,13 +118,25 @@ struct FittedScorer {
   double train_seconds = 0;
 };
 
+// What a fit may use besides the interactions and the settings.
+struct FitContext {
+  bool show_progress = false;  // progress lines on stderr
+  // The catalogue's item texts by item id (content/text_features.h ItemText) for the content
+  // features of the algorithms that have them (the ranker's, unless ranker.item_text names a
+  // file); null = none, those features are missing values.
+  std::shared_ptr<const std::vector<content::TextDocument>> item_texts;
+  // The text embedder fitted on item_texts (the text vectors the model version serves); null =
+  // the algorithm fits one on item_texts with the default options.
+  std::shared_ptr<const content::TextEmbedder> text_embedder;
+};
+
 // One algorithm that can be fitted by name. `check` validates settings without fitting; `fit`
-// fits on `train` (settings already checked), printing progress on stderr when asked.
+// fits on `train` (settings already checked) with what `context` offers.
 struct Algorithm {
   std::string name;
   std::function<Status(const std::vector<Setting>&)> check;
   std::function<Result<FittedScorer>(const Dataset& train, const std::vector<Setting>& settings,
-                                     bool show_progress)>
+                                     const FitContext& context)>
       fit;
 };
 
@@ -135,6 +152,9 @@ std::vector<std::string> KnownAlgorithms();
 // (ease.max_memory_gib) is ResourceExhausted. `show_progress` prints progress lines on stderr.
 Result<FittedScorer> FitScorer(std::string_view algo, const Dataset& train,
                                const std::vector<Setting>& settings, bool show_progress = false);
+// The same with the catalogue's content (FitContext) for the algorithms that use it.
+Result<FittedScorer> FitScorer(std::string_view algo, const Dataset& train,
+                               const std::vector<Setting>& settings, const FitContext& context);
 
 // The checks of FitScorer on the algorithm name and settings, without fitting anything.
 Status CheckScorerSettings(std::string_view algo, const std::vector<Setting>& settings);

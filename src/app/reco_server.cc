@@ -13,12 +13,12 @@
 #include "api/api_service.h"
 #include "api/http/http_server.h"
 #include "api/tenant_front.h"
+#include "app/state_snapshot.h"
 #include "cache/open_cache.h"
 #include "app/jobs.h"
 #include "app/pipeline_env.h"
 #include "core/memory.h"
 #include "core/periodic_task.h"
-#include "core/stable_hash.h"
 #include "grpc/grpc_server.h"
 #include "kafka/kafka_ingest.h"
 #include "ops/metrics.h"
@@ -114,13 +114,6 @@ void LogOpenFileLimit(const OpenFileLimit& limit, int max_connections) {
         "model files; raise the limit (ulimit -n, LimitNOFILE=) or lower the cap",
         max_connections, limit.now);
   }
-}
-
-// Which store a state snapshot belongs to: the data directory's SQLite file, or the PostgreSQL
-// database (by a hash of its URL, so that no password reaches the file).
-std::string StateSnapshotStoreName(const RecoConfig& config) {
-  if (config.store.url.empty()) return "sqlite";
-  return "postgres:" + std::to_string(StableHash64(config.store.url));
 }
 
 // The live exposure log of a tenant's data directory (serving/exposure_log.h).
@@ -314,13 +307,10 @@ int RecoServer::port() const { return parts_ && parts_->http ? parts_->http->por
 Status RecoServer::Parts::OpenState(const RecoConfig& config,
                                     const std::filesystem::path& data_dir) {
   RECO_ASSIGN_OR_RETURN(store, OpenServingStore(config, data_dir, metrics));
-  state = std::make_unique<OnlineState>(
-      OnlineStateOptions{.feedback_types = config.recommend.feedback_types,
-                         .history_size = config.recommend.history_size});
+  state = std::make_unique<OnlineState>(app::OnlineStateOptionsFor(config));
   // A snapshot of the state spares the replay of every feedback row (minutes at 50M rows).
-  StateSnapshotOptions snapshot{.path = data_dir / kStateSnapshotFile, .tenant = tenant,
-                                .store = StateSnapshotStoreName(config)};
-  RECO_ASSIGN_OR_RETURN(StateLoadReport loaded, state->LoadWithSnapshot(*store, snapshot));
+  RECO_ASSIGN_OR_RETURN(StateLoadReport loaded,
+                        state->LoadWithSnapshot(*store, app::StateSnapshotFor(config, data_dir, tenant)));
   const int64_t max_seq = loaded.max_seq;
   spdlog::info(
       "online state loaded items={} feedback_seq={} from_snapshot={} snapshot_rows={} "

@@ -1,7 +1,9 @@
 // `reco train --data-dir DIR [--config FILE] [--algo NAME [--set key=value]...] [--threads N]`:
 // fits the popularity, latest and item-CF models from the store in DIR and writes them to
 // DIR/models; with --algo (or a tuned config from `reco tune`) also fits that algorithm and
-// writes its precomputed per-user lists ("recs"), which `reco serve` answers from first.
+// writes its precomputed per-user lists ("recs"), which `reco serve` answers from first. Then it
+// brings the online state's snapshot up to date (app/state_snapshot.h), so that the next
+// `reco serve` start restores it instead of replaying every feedback row.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,10 +13,12 @@
 #include <vector>
 
 #include "algo/scorer.h"
+#include "app/state_snapshot.h"
 #include "cli/commands.h"
 #include "cli/config_loader.h"
 #include "core/time.h"
 #include "registry/model_registry.h"
+#include "service/tenant_service.h"
 #include "store/open_store.h"
 #include "training/algorithm_choice.h"
 #include "training/training_run.h"
@@ -29,6 +33,8 @@ struct TrainFlags {
   std::vector<std::string> sets;
   int threads = 0;
   bool no_promote = false;
+  bool no_state_snapshot = false;
+  std::string tenant{service::kDefaultTenant};
 };
 
 [[noreturn]] void Fail(const std::string& message) { throw CommandFailed{1, message}; }
@@ -99,6 +105,25 @@ Status Promote(const TrainFlags& flags, const training::TrainedVersion& trained)
   return Status::Ok();
 }
 
+// The state snapshot `reco serve` starts from. The models are written by then: a failure here
+// only costs the next start a replay of the store, so it is reported and the command succeeds.
+void WriteStateSnapshot(Store& store, const RecoConfig& config, const TrainFlags& flags) {
+  std::fprintf(stderr, "train: bringing the online state snapshot up to date for reco serve\n");
+  Result<StateLoadReport> loaded =
+      app::RefreshStateSnapshot(store, config, flags.data_dir, flags.tenant);
+  if (!loaded.ok()) {
+    std::fprintf(stderr,
+                 "train: warning: the state snapshot was not written (%s); the next reco serve "
+                 "start replays the store\n",
+                 loaded.status().ToString().c_str());
+    return;
+  }
+  std::printf("state snapshot: %lld feedback rows (%lld read from the store), %s in %.2f s\n",
+              static_cast<long long>(loaded->snapshot_rows + loaded->replayed_rows),
+              static_cast<long long>(loaded->replayed_rows),
+              loaded->snapshot_written ? "written" : "already up to date", loaded->seconds);
+}
+
 void RunTrain(const TrainFlags& flags) {
   RequireDataDir("train", flags.data_dir);
   // --config takes either reco's configuration or a CONFIG.toml written by `reco tune`.
@@ -126,9 +151,10 @@ void RunTrain(const TrainFlags& flags) {
   }
   Result<training::TrainedVersion> trained = training::TrainAndRegister(
       **store, config, flags.data_dir, SystemClock::Get(), options, inputs);
-  (*store)->Close();
   if (!trained.ok()) Fail("train: " + trained.status().ToString());
   PrintSummary(trained->report);
+  if (!flags.no_state_snapshot) WriteStateSnapshot(**store, config, flags);
+  (*store)->Close();
   Status promoted = Promote(flags, *trained);
   if (!promoted.ok()) Fail("train: " + promoted.ToString());
 }
@@ -151,10 +177,14 @@ void RegisterTrainCommand(CLI::App& app) {
                 "Register the new version without making it production (e.g. for a canary)");
   cmd->add_option("--threads", flags->threads, "Training threads (0 = number of cores)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--no-state-snapshot", flags->no_state_snapshot,
+                "Do not bring the online state snapshot (DATA_DIR/online_state.snapshot) up to "
+                "date; the next reco serve start then replays the store");
   auto tenant = std::make_shared<std::string>();
   cmd->add_option("--tenant", *tenant, "Train tenant NAME (its directory DATA_DIR/tenants/NAME)");
   cmd->callback([flags, tenant] {
     flags->data_dir = TenantDataDir("train", flags->data_dir, *tenant);
+    if (!tenant->empty()) flags->tenant = *tenant;
     RunTrain(*flags);
   });
 }

@@ -231,9 +231,12 @@ Status TrainModelsTask(const PipelineEnv& env, TaskContext& ctx) {
 Result<std::map<std::string, double>> FitAndEvaluate(const PipelineEnv& env,
                                                      const eval::EvalSplit& split,
                                                      const ModelChoice& choice) {
-  RECO_ASSIGN_OR_RETURN(
-      algo::FittedScorer fitted,
-      algo::FitScorer(choice.algo, split.train, choice.settings, env.show_progress));
+  // The catalogue's texts, as the training gives them (content features of the ranker).
+  algo::FitContext context{.show_progress = env.show_progress};
+  RECO_ASSIGN_OR_RETURN(context.item_texts,
+                        training::ReadItemTexts(*env.store, env.config->content));
+  RECO_ASSIGN_OR_RETURN(algo::FittedScorer fitted,
+                        algo::FitScorer(choice.algo, split.train, choice.settings, context));
   eval::EvalOptions options;
   options.ks = {10, 20};
   options.num_threads = env.threads;

@@ -42,9 +42,10 @@ struct StateSnapshotOptions {
   // not used.
   std::string tenant;
   std::string store;
-  // After a start from the snapshot, a new one is written when at least this many rows (and a
-  // tenth of the snapshot's rows) had to be replayed after it.
+  // After a start from the snapshot, a new one is written when at least this many rows (and
+  // this share of the snapshot's rows) had to be replayed after it.
   int64_t rewrite_after_rows = 100'000;
+  double rewrite_after_share = 0.1;
 };
 
 struct StateLoadReport {

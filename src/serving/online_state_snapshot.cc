@@ -500,7 +500,9 @@ Result<StateLoadReport> OnlineState::LoadWithSnapshot(Store& store,
   report.replayed_rows = after;
   // Many rows since the snapshot: a new one spares the next start the same replay. The state
   // holds exactly the store's rows now (just checked).
-  if (after >= options.rewrite_after_rows && after >= header.rows / 10) {
+  if (after > 0 && after >= options.rewrite_after_rows &&
+      static_cast<double>(after) >=
+          options.rewrite_after_share * static_cast<double>(header.rows)) {
     Feedback last;
     Status scan = store.ScanFeedback(report.max_seq - 1, [&](const FeedbackRecord& rec) {
       if (rec.seq == report.max_seq) last = rec.feedback;

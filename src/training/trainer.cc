@@ -4,7 +4,10 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "algo/scorer.h"
 #include "content/text_embedder.h"
@@ -37,7 +40,7 @@ struct FittedModels {
   std::optional<LatestModel> latest;
   std::optional<ItemCfModel> itemcf;
   std::optional<UserRecsModel> recs;
-  std::optional<content::TextEmbedder> textvec;
+  std::shared_ptr<content::TextEmbedder> textvec;
 };
 
 Status Checkpoint(const TrainOptions& options, std::string_view step) {
@@ -91,10 +94,11 @@ Status FitBuiltins(const Dataset& dataset, const RecommendConfig& config,
 // Fits the chosen algorithm and precomputes every user's list with it. Their errors name the
 // model kind ("recs: ..."); a checkpoint's status is returned as it is.
 Result<UserRecsModel> FitRecs(const Dataset& dataset, const AlgorithmChoice& choice,
-                              size_t list_size, const TrainOptions& options) {
+                              size_t list_size, const TrainOptions& options,
+                              const algo::FitContext& context) {
   const std::string kind(UserRecsModel::kKind);
   Result<algo::FittedScorer> fitted =
-      algo::FitScorer(choice.algo, dataset, choice.settings, options.show_progress);
+      algo::FitScorer(choice.algo, dataset, choice.settings, context);
   if (!fitted.ok()) return fitted.status().WithPrefix(kind);
   spdlog::info("event=algorithm_fitted algo={} seconds={:.3f}", choice.algo, fitted->train_seconds);
   RECO_RETURN_IF_ERROR(Checkpoint(options, "after fitting " + choice.algo));
@@ -146,42 +150,39 @@ Status BuildTextGraph(content::TextEmbedder& model, std::span<const content::Tex
   return Status::Ok();
 }
 
-// Fits the text embedder on every item's text (content/text_features.h, ItemText). A catalogue
-// without text enough for one feature gives no model (nullopt), not an error.
-Result<std::optional<content::TextEmbedder>> FitTextVectors(Store& store, const RecoConfig& config,
-                                                            const TrainOptions& options,
-                                                            TrainReport& report) {
+// Fits the text embedder on the items' texts and its graph; `stats` receives what it learned. A
+// catalogue without text enough for one feature gives no model (null), not an error.
+Result<std::shared_ptr<content::TextEmbedder>> FitTextVectors(
+    std::span<const content::TextDocument> docs, const RecoConfig& config,
+    const TrainOptions& options, std::optional<ModelTrainStats>& stats) {
   Stopwatch watch;
-  std::vector<content::TextDocument> docs;
-  RECO_RETURN_IF_ERROR(store.ScanItems([&](const Item& item) {
-    docs.push_back({item.item_id, content::ItemText(item, config.content.supplied_label)});
-  }));
   Result<content::TextEmbedder> model =
       content::TextEmbedder::Fit(docs, TextOptions(config.content, options.num_threads));
   if (!model.ok() && model.status().code() == StatusCode::kFailedPrecondition) {
     spdlog::info("event=text_vectors_skipped reason=\"{}\"", model.status().message());
-    return std::optional<content::TextEmbedder>();
+    return std::shared_ptr<content::TextEmbedder>();
   }
   if (!model.ok()) return model.status().WithPrefix(content::TextEmbedder::kKind);
   RECO_RETURN_IF_ERROR(BuildTextGraph(*model, docs, config.content, options.num_threads));
-  report.models.push_back({std::string(content::TextEmbedder::kKind),
-                           model->documents(),
-                           model->vocabulary_size(),
-                           watch.Seconds(),
-                           {}});
-  return std::optional<content::TextEmbedder>(std::move(model).value());
+  stats = ModelTrainStats{std::string(content::TextEmbedder::kKind),
+                          model->documents(),
+                          model->vocabulary_size(),
+                          watch.Seconds(),
+                          {}};
+  return std::make_shared<content::TextEmbedder>(std::move(model).value());
 }
 
-Result<FittedModels> FitAll(const Dataset& dataset, const RecommendConfig& config,
-                            const TrainOptions& options, TimestampUs now, TrainReport& report) {
-  FittedModels models;
+Status FitAll(const Dataset& dataset, const RecommendConfig& config, const TrainOptions& options,
+              const algo::FitContext& context, TimestampUs now, FittedModels& models,
+              TrainReport& report) {
   RECO_RETURN_IF_ERROR(FitBuiltins(dataset, config, options, now, models, report));
   if (options.recs) {
     ModelTrainStats stats;
     stats.kind = std::string(UserRecsModel::kKind);
     Stopwatch watch;
-    RECO_ASSIGN_OR_RETURN(models.recs, FitRecs(dataset, *options.recs,
-                                               static_cast<size_t>(config.recs_per_user), options));
+    RECO_ASSIGN_OR_RETURN(models.recs,
+                          FitRecs(dataset, *options.recs,
+                                  static_cast<size_t>(config.recs_per_user), options, context));
     stats.items = models.recs->item_ids().size();
     stats.entries = models.recs->num_entries();
     stats.seconds = watch.Seconds();
@@ -191,7 +192,7 @@ Result<FittedModels> FitAll(const Dataset& dataset, const RecommendConfig& confi
     spdlog::info("event=model_fitted kind={} items={} entries={} seconds={:.3f}", stats.kind,
                  stats.items, stats.entries, stats.seconds);
   }
-  return models;
+  return Status::Ok();
 }
 
 // Writes every model; on the first failure removes the files this call already wrote.
@@ -225,6 +226,15 @@ Status WriteAll(const FittedModels& models, const std::filesystem::path& dir, Tr
 
 }  // namespace
 
+Result<std::shared_ptr<const std::vector<content::TextDocument>>> ReadItemTexts(
+    Store& store, const ContentConfig& config) {
+  auto docs = std::make_shared<std::vector<content::TextDocument>>();
+  RECO_RETURN_IF_ERROR(store.ScanItems([&](const Item& item) {
+    docs->push_back({item.item_id, content::ItemText(item, config.supplied_label)});
+  }));
+  return std::shared_ptr<const std::vector<content::TextDocument>>(std::move(docs));
+}
+
 Result<TrainReport> TrainModels(Store& store, const RecoConfig& config,
                                 const std::filesystem::path& models_dir, const Clock& clock,
                                 const TrainOptions& options) {
@@ -242,16 +252,27 @@ Result<TrainReport> TrainModels(Store& store, const RecoConfig& config,
                report.dataset_seconds);
   RECO_RETURN_IF_ERROR(Checkpoint(options, "after loading the dataset"));
 
-  RECO_ASSIGN_OR_RETURN(FittedModels models,
-                        FitAll(dataset, config.recommend, options, clock.NowMicros(), report));
-  if (options.builtin.text_vectors && config.content.text_embedder) {
-    RECO_ASSIGN_OR_RETURN(models.textvec, FitTextVectors(store, config, options, report));
-    if (models.textvec) {
-      models.textvec->set_info(ModelInfo{.snapshot_id = report.snapshot_id});
-      const ModelTrainStats& stats = report.models.back();
-      spdlog::info("event=model_fitted kind={} items={} entries={} seconds={:.3f}", stats.kind,
-                   stats.items, stats.entries, stats.seconds);
-    }
+  // The catalogue's texts feed the text vectors and the recs algorithm's content features (the
+  // ranker's), which then embed with the same model the version serves.
+  const bool text_vectors = options.builtin.text_vectors && config.content.text_embedder;
+  algo::FitContext context{.show_progress = options.show_progress};
+  if (text_vectors || options.recs) {
+    RECO_ASSIGN_OR_RETURN(context.item_texts, ReadItemTexts(store, config.content));
+  }
+  FittedModels models;
+  std::optional<ModelTrainStats> text_stats;
+  if (text_vectors) {
+    RECO_ASSIGN_OR_RETURN(models.textvec,
+                          FitTextVectors(*context.item_texts, config, options, text_stats));
+    context.text_embedder = models.textvec;
+  }
+  RECO_RETURN_IF_ERROR(
+      FitAll(dataset, config.recommend, options, context, clock.NowMicros(), models, report));
+  if (models.textvec) {
+    models.textvec->set_info(ModelInfo{.snapshot_id = report.snapshot_id});
+    report.models.push_back(*text_stats);  // written last (WriteAll)
+    spdlog::info("event=model_fitted kind={} items={} entries={} seconds={:.3f}", text_stats->kind,
+                 text_stats->items, text_stats->entries, text_stats->seconds);
   }
   report.created = clock.NowMicros();
   RECO_RETURN_IF_ERROR(Checkpoint(options, "before writing the model"));

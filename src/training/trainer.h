@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "content/text_embedder.h"
 #include "core/config.h"
 #include "core/status.h"
 #include "core/time.h"
@@ -69,6 +71,11 @@ struct TrainReport {
   std::vector<ModelTrainStats> models;         // popularity, latest, itemcf, recs, then textvec
   std::vector<std::filesystem::path> removed;  // old files deleted by retention
 };
+
+// Every item's text (content/text_features.h ItemText with content.supplied_label), as the text
+// vectors and the content features of the recs algorithm read them.
+Result<std::shared_ptr<const std::vector<content::TextDocument>>> ReadItemTexts(
+    Store& store, const ContentConfig& config);
 
 Result<TrainReport> TrainModels(Store& store, const RecoConfig& config,
                                 const std::filesystem::path& models_dir, const Clock& clock,

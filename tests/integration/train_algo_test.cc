@@ -108,5 +108,79 @@ TEST(TrainAlgorithm, AlgoFlagTrainsAnyAlgorithmAndBadSettingsAreClearErrors) {
   EXPECT_NE(ReadFile(broken).find("no_such_algo"), std::string::npos) << ReadFile(broken);
 }
 
+// `reco train` leaves the online state snapshot up to date: the next `reco serve` restores it
+// instead of replaying the store, and a second training finds it current.
+TEST(TrainAlgorithm, TrainingLeavesTheStateSnapshotTheServerStartsFrom) {
+  TempDataDir dir("train_snapshot");
+  auto data = ImportSmallData(dir);
+  auto log = dir.path() / "train.log";
+  ExitStatus st = RunReco({"train", "--data-dir", data.string()}, log);
+  ASSERT_TRUE(st.Ok()) << st.ToString() << ReadFile(log);
+  EXPECT_NE(ReadFile(log).find("state snapshot: 17 feedback rows (17 read from the store), "
+                               "written"),
+            std::string::npos)
+      << ReadFile(log);
+  ASSERT_TRUE(std::filesystem::exists(data / "online_state.snapshot"));
+  {
+    TestServer server;
+    ASSERT_EQ(server.Start(data), "");
+    EXPECT_NE(server.log().find("from_snapshot=true snapshot_rows=17 replayed_rows=0"),
+              std::string::npos)
+        << server.log();
+    HttpClient client(server.port());
+    EXPECT_EQ(RecommendIds(client, "10", 1), std::vector<std::string>{"1"});
+  }
+  auto again = dir.path() / "again.log";
+  st = RunReco({"train", "--data-dir", data.string()}, again);
+  ASSERT_TRUE(st.Ok()) << st.ToString() << ReadFile(again);
+  EXPECT_NE(ReadFile(again).find("state snapshot: 17 feedback rows (0 read from the store), "
+                                 "already up to date"),
+            std::string::npos)
+      << ReadFile(again);
+
+  std::filesystem::remove(data / "online_state.snapshot");
+  auto skipped = dir.path() / "skipped.log";
+  st = RunReco({"train", "--data-dir", data.string(), "--no-state-snapshot"}, skipped);
+  ASSERT_TRUE(st.Ok()) << st.ToString() << ReadFile(skipped);
+  EXPECT_EQ(ReadFile(skipped).find("state snapshot"), std::string::npos) << ReadFile(skipped);
+  EXPECT_FALSE(std::filesystem::exists(data / "online_state.snapshot"));
+}
+
+// The ranker trained by `reco train` gets its content features from the catalogue's own texts
+// (the items' comments here), with no ranker.item_text file.
+TEST(TrainAlgorithm, RankerContentFeaturesComeFromTheCatalogue) {
+  TempDataDir dir("train_ranker_content");
+  auto in = dir.path() / "in";
+  std::filesystem::create_directories(in);
+  {
+    std::ofstream items(in / "items.jsonl");
+    const char* words[] = {"星球大战 space opera", "toy story animation", "红楼梦 classic novel"};
+    for (int i = 0; i < 30; ++i) {
+      items << R"({"ItemId":"i)" << i << R"(","Comment":")" << words[i % 3] << " " << i
+            << R"(","Categories":["c)" << i % 3 << R"("]})" << "\n";
+    }
+    std::ofstream feedback(in / "feedback.jsonl");
+    for (int u = 0; u < 40; ++u) {
+      for (int k = 0; k < 8; ++k) {
+        feedback << R"({"FeedbackType":"like","UserId":"u)" << u << R"(","ItemId":"i)"
+                 << (u * 7 + k * 3) % 30 << R"(","Timestamp":"2026-01-0)" << 1 + k % 9
+                 << R"(T00:00:00Z"})" << "\n";
+      }
+    }
+  }
+  auto data = dir.path() / "data";
+  std::filesystem::create_directories(data);
+  ExitStatus st = RunReco({"import", "--data-dir", data.string(), "--format", "json", in.string()},
+                          dir.path() / "import.log");
+  ASSERT_TRUE(st.Ok()) << st.ToString() << ReadFile(dir.path() / "import.log");
+  auto log = dir.path() / "train.log";
+  st = RunReco({"train", "--data-dir", data.string(), "--algo", "ranker", "--set",
+                "ranker.sources=itemcf,popular", "--set", "ranker.rounds=5"},
+               log);
+  ASSERT_TRUE(st.Ok()) << st.ToString() << ReadFile(log);
+  EXPECT_NE(ReadFile(log).find("content features from the catalogue's texts"), std::string::npos)
+      << ReadFile(log);
+}
+
 }  // namespace
 }  // namespace reco::itest
