@@ -86,6 +86,20 @@ void SortByKey(std::vector<Row>& rows, Less less) {
   }
 }
 
+// Builds the indexes of freshly imported rows (`create`) with SQLite's external merge sort:
+// sorted runs of 8 MiB in temporary files (the writer's temp_store = FILE), sorted and merged
+// by worker threads, instead of one sort of every row in memory on one thread — 2.1 times
+// faster and 0.44 times the peak memory of a 10M-row import (docs/import.md). The temporary
+// files hold about 20 bytes a row while the index is built. The writer's settings are restored.
+Status CreateIndexesSorted(Connection& conn, const char* create, int writer_cache_mib) {
+  RECO_RETURN_IF_ERROR(conn.Exec("PRAGMA threads = 4; PRAGMA cache_size = -8192"));
+  Status built = conn.Exec(create);
+  Status restored = conn.Exec("PRAGMA threads = 0; PRAGMA cache_size = " +
+                              std::to_string(-1024LL * writer_cache_mib));
+  RECO_RETURN_IF_ERROR(built);
+  return restored;
+}
+
 }  // namespace
 
 void SqliteStore::BindFeedback(Stmt& stmt, int first, const KeyedRow& r, const Feedback& f,
@@ -250,7 +264,10 @@ Status SqliteStore::Import(std::span<const User> users, std::span<const Item> it
         if (defer_indexes) RECO_RETURN_IF_ERROR(conn.Exec(kDropFeedbackIndexes));
         RECO_ASSIGN_OR_RETURN(int64_t written,
                               WriteFeedback(conn, feedback, options, /*into_empty=*/defer_indexes));
-        if (defer_indexes) RECO_RETURN_IF_ERROR(conn.Exec(kCreateFeedbackIndexes));
+        if (defer_indexes) {
+          RECO_RETURN_IF_ERROR(
+              CreateIndexesSorted(conn, kCreateFeedbackIndexes, options_.writer_cache_mib));
+        }
         return written;
       },
       users.size() + items.size() + feedback.size(), /*solo=*/true);
@@ -285,8 +302,9 @@ Status SqliteStore::ImportStream(const ImportChunkFn& next, const InsertFeedback
           written += n;
         }
         if (bulk) {
-          RECO_RETURN_IF_ERROR(
-              conn.Exec("CREATE INDEX feedback_by_item ON feedback(item_idx, user_idx, type_idx)"));
+          RECO_RETURN_IF_ERROR(CreateIndexesSorted(
+              conn, "CREATE INDEX feedback_by_item ON feedback(item_idx, user_idx, type_idx)",
+              options_.writer_cache_mib));
         }
         return written;
       },

@@ -142,7 +142,10 @@ Status SqliteStore::ConfigureWriter() {
   }
   RECO_RETURN_IF_ERROR(conn.Exec("PRAGMA synchronous = NORMAL"));
   RECO_RETURN_IF_ERROR(conn.Exec(Pragma("cache_size", -1024LL * options_.writer_cache_mib)));
-  RECO_RETURN_IF_ERROR(conn.Exec("PRAGMA temp_store = MEMORY"));
+  // The writer's large sorts (an import's index build, a migration's copy) spill sorted runs to
+  // temporary files (SQLITE_TMPDIR, else /var/tmp or /tmp) instead of holding every row in
+  // memory; it can only be set outside a transaction.
+  RECO_RETURN_IF_ERROR(conn.Exec("PRAGMA temp_store = FILE"));
   RECO_RETURN_IF_ERROR(conn.Exec(Pragma("journal_size_limit", 64LL << 20)));
   RECO_RETURN_IF_ERROR(conn.Exec(Pragma("wal_autocheckpoint", options_.wal_autocheckpoint_pages)));
   if (options_.max_pages > 0) {
