@@ -1,11 +1,13 @@
-// The streamed import on a real SQLite store: chunks written in one transaction.
+// The streamed import on real stores (SQLite, and a PostgreSQL 15 server): chunks written in one
+// transaction.
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "ingest/importer.h"
 #include "ingest/testing/temp_dir.h"
-#include "store/testing/temp_sqlite_store.h"
+#include "store/import_stream.h"
+#include "store/testing/store_fixture.h"
 
 namespace reco::ingest {
 namespace {
@@ -31,12 +33,13 @@ std::map<std::pair<std::string, std::string>, double> AllFeedback(Store& store) 
   return out;
 }
 
-class ImportStreamTest : public ::testing::Test {
+class ImportStreamTest : public reco::testing::StoreFixture {
  protected:
   void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(reco::testing::OpenTempSqliteStore(db_.path(), &store_));
+    StoreFixture::SetUp();
+    // Both backends stream: the importer never falls back to collecting every row.
+    ASSERT_NE(dynamic_cast<StreamingImport*>(store_.get()), nullptr);
   }
-  void TearDown() override { store_.reset(); }
   ImportOptions Options(std::vector<std::filesystem::path> paths) {
     ImportOptions options;
     options.paths = std::move(paths);
@@ -45,12 +48,10 @@ class ImportStreamTest : public ::testing::Test {
     return options;
   }
 
-  TempDir db_{"import_stream_db"};
   TempDir in_{"import_stream_in"};
-  std::unique_ptr<Store> store_;
 };
 
-TEST_F(ImportStreamTest, ChunksOfOneTransactionKeepTheFirstRowOfARepeatedKey) {
+TEST_P(ImportStreamTest, ChunksOfOneTransactionKeepTheFirstRowOfARepeatedKey) {
   std::string text;
   for (int u = 0; u < 10; ++u) {
     for (int i = 0; i < 4; ++i)
@@ -99,7 +100,7 @@ TEST_F(ImportStreamTest, ChunksOfOneTransactionKeepTheFirstRowOfARepeatedKey) {
   EXPECT_EQ((rows[{"u0", "i5"}]), 3.0);
 }
 
-TEST_F(ImportStreamTest, StrictBadLineInALaterChunkLeavesNothingWritten) {
+TEST_P(ImportStreamTest, StrictBadLineInALaterChunkLeavesNothingWritten) {
   std::string text;
   for (int i = 0; i < 20; ++i) text += FeedbackLine("u" + std::to_string(i), "i1", 1);
   text += R"({"FeedbackType":"like","UserId":"","ItemId":"i1"})"
@@ -127,7 +128,7 @@ TEST_F(ImportStreamTest, StrictBadLineInALaterChunkLeavesNothingWritten) {
   EXPECT_EQ(AllFeedback(*store_).size(), 1u);
 }
 
-TEST_F(ImportStreamTest, AMissingSecondPathUndoesTheFirst) {
+TEST_P(ImportStreamTest, AMissingSecondPathUndoesTheFirst) {
   in_.Write("feedback.jsonl", FeedbackLine("u1", "i1", 1) + FeedbackLine("u2", "i1", 1) +
                                   FeedbackLine("u3", "i1", 1) + FeedbackLine("u4", "i1", 1));
   ImportResult result;
@@ -140,6 +141,11 @@ TEST_F(ImportStreamTest, AMissingSecondPathUndoesTheFirst) {
   EXPECT_EQ(counts->feedback, 0);
   EXPECT_EQ(counts->users, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ImportStreamTest,
+                         ::testing::Values(reco::testing::SqliteBackend(),
+                                           reco::testing::PostgresBackend()),
+                         reco::testing::BackendName);
 
 }  // namespace
 }  // namespace reco::ingest

@@ -1,6 +1,6 @@
 // StreamingImport: a bulk import written chunk by chunk inside one transaction, for stores that
-// can (sqlite). `reco import` uses it when the store implements it (dynamic_cast), and otherwise
-// collects every chunk and makes one Store::Import call.
+// can (SQLite, PostgreSQL). `reco import` uses it when the store implements it (dynamic_cast),
+// and otherwise collects every chunk and makes one Store::Import call.
 //
 // Thread-safety: as the store's other writes. Lifetime: `next` is called on the calling thread
 // only, during the call.

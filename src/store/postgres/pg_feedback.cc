@@ -237,6 +237,43 @@ Status PostgresStore::Import(std::span<const User> users, std::span<const Item> 
       .status();
 }
 
+Status PostgresStore::ImportStream(const ImportChunkFn& next,
+                                   const InsertFeedbackOptions& options) {
+  if (options.overwrite) return InvalidArgument("a streamed import never overwrites", "overwrite");
+  return Write(
+             [&](PgConn& conn) -> Result<int64_t> {
+               // Into an empty table, the item index is built once after the last chunk; the key
+               // constraint stays, so that a key repeated in a later chunk is ignored like
+               // within one chunk (ON CONFLICT DO NOTHING).
+               RECO_ASSIGN_OR_RETURN(PgResult any,
+                                     conn.Query("SELECT EXISTS (SELECT 1 FROM feedback)"));
+               const bool bulk = !any.Bool(0, 0);
+               if (bulk) RECO_RETURN_IF_ERROR(conn.Exec("DROP INDEX feedback_by_item"));
+               int64_t written = 0;
+               ImportChunk chunk;
+               for (bool more = true; more;) {
+                 chunk.clear();
+                 RECO_ASSIGN_OR_RETURN(more, next(chunk));
+                 RECO_RETURN_IF_ERROR(CheckUserIds(chunk.users));
+                 RECO_RETURN_IF_ERROR(CheckItemIds(chunk.items));
+                 RECO_RETURN_IF_ERROR(CheckFeedbackIds(chunk.feedback));
+                 RECO_RETURN_IF_ERROR(WriteUsers(conn, chunk.users));
+                 RECO_RETURN_IF_ERROR(WriteItems(conn, chunk.items));
+                 RECO_ASSIGN_OR_RETURN(int64_t n,
+                                       WriteFeedback(conn, chunk.feedback, options, false));
+                 written += n;
+               }
+               if (bulk) {
+                 RECO_RETURN_IF_ERROR(conn.Exec(
+                     "SET LOCAL maintenance_work_mem = '256MB';"
+                     "CREATE INDEX feedback_by_item ON feedback(item_id, user_id, feedback_type)"));
+               }
+               return written;
+             },
+             1, /*solo=*/true)
+      .status();
+}
+
 Result<Page<Feedback>> PostgresStore::ListFeedback(const FeedbackFilter& filter,
                                                    std::string_view cursor, int n) {
   if (n <= 0) return InvalidArgument("n must be positive, got " + std::to_string(n), "n");

@@ -23,6 +23,7 @@
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/postgres_store.h"
 #include "store/group_commit_queue.h"
+#include "store/import_stream.h"
 #include "store/store.h"
 
 namespace reco::pg {
@@ -63,7 +64,7 @@ class ConnPool {
   bool closed_ = false;
 };
 
-class PostgresStore final : public Store {
+class PostgresStore final : public Store, public StreamingImport {
  public:
   explicit PostgresStore(PostgresStoreOptions options);
   ~PostgresStore() override { Close(); }
@@ -93,6 +94,7 @@ class PostgresStore final : public Store {
   Result<int64_t> DeleteFeedback(const FeedbackFilter& filter) override;
   Status Import(std::span<const User> users, std::span<const Item> items,
                 std::span<const Feedback> feedback, const InsertFeedbackOptions& options) override;
+  Status ImportStream(const ImportChunkFn& next, const InsertFeedbackOptions& options) override;
   Status ScanUsers(const std::function<void(const User&)>& fn) override;
   Status ScanItems(const std::function<void(const Item&)>& fn) override;
   Status ScanFeedback(int64_t after_seq,
