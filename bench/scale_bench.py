@@ -206,6 +206,12 @@ def dataset_seconds(train_out):
     return float(m.group(1)) if m else None
 
 
+def snapshot_seconds(train_out):
+    """Seconds `reco train` spent bringing the online state snapshot up to date."""
+    m = re.search(r"^state snapshot: .* in ([\d.]+) s$", train_out, re.M)
+    return float(m.group(1)) if m else None
+
+
 class Postgres:
     def __init__(self):
         self.dir = f"/tmp/reco-scale-pg-{os.getpid()}"  # short: it holds the server's socket
@@ -260,9 +266,11 @@ def run_size(reco, a, work, interactions, stores, pg):
         log(f"  [{store}] train item-CF")
         secs, rss, train_out = run_rusage([reco, "train", "--data-dir", d], env, "train")
         row.update(itemcf_train_s=round(secs, 1), itemcf_fit_s=itemcf_fit_seconds(train_out),
-                   train_dataset_s=dataset_seconds(train_out), train_rss_mb=round(rss),
+                   train_dataset_s=dataset_seconds(train_out),
+                   train_snapshot_s=snapshot_seconds(train_out), train_rss_mb=round(rss),
                    train_summary=train_out.strip()[-2000:])
-        log(f"  [{store}] train {secs:.1f} s (fit {row['itemcf_fit_s']} s), peak RSS {rss:.0f} MB")
+        log(f"  [{store}] train {secs:.1f} s (fit {row['itemcf_fit_s']} s, state snapshot "
+            f"{row['train_snapshot_s']} s), peak RSS {rss:.0f} MB")
         row.update(measure_serve(reco, d, env, users_file, a, work, f"serve-{interactions}-{store}"))
         row.update(measure_restart(reco, d, env, work, f"restart-{interactions}-{store}"))
         # The same without the text-vector index (content.text_embedder = false): what the

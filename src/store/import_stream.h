@@ -6,6 +6,7 @@
 // only, during the call.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -27,6 +28,12 @@ struct ImportChunk {
 
 // Refills `chunk` (cleared before each call) with the next rows; false once there are none left.
 using ImportChunkFn = std::function<Result<bool>(ImportChunk& chunk)>;
+
+// The loop of every ImportStream: takes each chunk from `next`, checks its ids (id_check.h) and
+// hands it to `write`, which returns the feedback rows it wrote; returns their sum. Stops at the
+// first error, which the caller's transaction then undoes.
+Result<int64_t> WriteImportChunks(const ImportChunkFn& next,
+                                  const std::function<Result<int64_t>(const ImportChunk&)>& write);
 
 class StreamingImport {
  public:

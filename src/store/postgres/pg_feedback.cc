@@ -43,9 +43,10 @@ constexpr const char* kFirstUnknownItem =
 constexpr size_t kDeferIndexRows = 100'000;
 constexpr const char* kDropFeedbackIndexes =
     "ALTER TABLE feedback DROP CONSTRAINT feedback_key; DROP INDEX feedback_by_item;";
-constexpr const char* kCreateFeedbackIndexes =
-    "ALTER TABLE feedback ADD CONSTRAINT feedback_key UNIQUE (user_id, item_id, feedback_type);"
-    "CREATE INDEX feedback_by_item ON feedback(item_id, user_id, feedback_type);";
+constexpr const char* kAddFeedbackKey =
+    "ALTER TABLE feedback ADD CONSTRAINT feedback_key UNIQUE (user_id, item_id, feedback_type)";
+constexpr const char* kCreateItemIndex =
+    "CREATE INDEX feedback_by_item ON feedback(item_id, user_id, feedback_type)";
 
 // Writes the staged rows (one per key), row `ord` of the batch numbered $1 + 1 + ord; returns
 // how many were written and the highest number. `into_empty`: the table is empty and has no key
@@ -152,10 +153,33 @@ Status SaveSeq(PgConn& conn, int64_t seq) {
       .status();
 }
 
+// After a streamed import into an empty table: the key constraint and the item index, built
+// once. A key repeated across chunks (each chunk is deduplicated on its own) makes the key
+// constraint fail; then the later rows of each key are deleted — the first row is kept, as on
+// SQLite and within one chunk — and the constraint is built again. Returns the rows deleted.
+Result<int64_t> BuildImportedIndexes(PgConn& conn) {
+  RECO_RETURN_IF_ERROR(conn.Exec("SET LOCAL maintenance_work_mem = '256MB'; SAVEPOINT keys"));
+  int64_t repeated = 0;
+  if (!conn.Exec(kAddFeedbackKey).ok()) {
+    RECO_RETURN_IF_ERROR(conn.Exec("ROLLBACK TO SAVEPOINT keys"));
+    RECO_ASSIGN_OR_RETURN(
+        repeated,
+        conn.Command("DELETE FROM feedback f USING ("
+                     "  SELECT seq FROM (SELECT seq, row_number() OVER (PARTITION BY user_id,"
+                     "    item_id, feedback_type ORDER BY seq) AS n FROM feedback) numbered"
+                     "  WHERE n > 1) later WHERE f.seq = later.seq"));
+    RECO_RETURN_IF_ERROR(conn.Exec(kAddFeedbackKey));
+  }
+  RECO_RETURN_IF_ERROR(conn.Exec("RELEASE SAVEPOINT keys"));
+  RECO_RETURN_IF_ERROR(conn.Exec(kCreateItemIndex));
+  return repeated;
+}
+
 }  // namespace
 
 Result<int64_t> PostgresStore::WriteFeedback(PgConn& conn, std::span<const Feedback> feedback,
-                                             const InsertFeedbackOptions& options, bool bulk) {
+                                             const InsertFeedbackOptions& options,
+                                             KeyIndexes indexes) {
   if (feedback.empty()) return int64_t{0};
   const std::vector<KeptRow> kept = Deduplicate(feedback, options.overwrite);
   std::string data;
@@ -200,15 +224,20 @@ Result<int64_t> PostgresStore::WriteFeedback(PgConn& conn, std::span<const Feedb
   RECO_ASSIGN_OR_RETURN(const int64_t base, LockSeq(conn));
   // A large import into an empty table builds the key indexes once, after the rows.
   bool defer_indexes = false;
-  if (bulk && kept.size() >= kDeferIndexRows) {
+  if (indexes == KeyIndexes::kDeferred && kept.size() >= kDeferIndexRows) {
     RECO_ASSIGN_OR_RETURN(PgResult any, conn.Query("SELECT EXISTS (SELECT 1 FROM feedback)"));
     defer_indexes = !any.Bool(0, 0);
   }
   if (defer_indexes) RECO_RETURN_IF_ERROR(conn.Exec(kDropFeedbackIndexes));
   RECO_ASSIGN_OR_RETURN(
       PgResult written,
-      conn.Query(WriteStagedSql(options.overwrite, defer_indexes), Params().Add(base)));
-  if (defer_indexes) RECO_RETURN_IF_ERROR(conn.Exec(kCreateFeedbackIndexes));
+      conn.Query(WriteStagedSql(options.overwrite,
+                                defer_indexes || indexes == KeyIndexes::kDropped),
+                 Params().Add(base)));
+  if (defer_indexes) {
+    RECO_RETURN_IF_ERROR(conn.Exec(kAddFeedbackKey));
+    RECO_RETURN_IF_ERROR(conn.Exec(kCreateItemIndex));
+  }
   const int64_t count = written.Int(0, 0);
   if (count > 0) RECO_RETURN_IF_ERROR(SaveSeq(conn, written.Int(0, 1)));
   return count;
@@ -217,7 +246,8 @@ Result<int64_t> PostgresStore::WriteFeedback(PgConn& conn, std::span<const Feedb
 Result<int64_t> PostgresStore::InsertFeedback(std::span<const Feedback> feedback,
                                               const InsertFeedbackOptions& options) {
   RECO_RETURN_IF_ERROR(CheckFeedbackIds(feedback));
-  return Write([&](PgConn& conn) { return WriteFeedback(conn, feedback, options, false); },
+  return Write(
+      [&](PgConn& conn) { return WriteFeedback(conn, feedback, options, KeyIndexes::kKept); },
                feedback.size());
 }
 
@@ -231,7 +261,7 @@ Status PostgresStore::Import(std::span<const User> users, std::span<const Item> 
              [&](PgConn& conn) -> Result<int64_t> {
                RECO_RETURN_IF_ERROR(WriteUsers(conn, users));
                RECO_RETURN_IF_ERROR(WriteItems(conn, items));
-               return WriteFeedback(conn, feedback, options, /*bulk=*/true);
+               return WriteFeedback(conn, feedback, options, KeyIndexes::kDeferred);
              },
              users.size() + items.size() + feedback.size(), /*solo=*/true)
       .status();
@@ -242,31 +272,25 @@ Status PostgresStore::ImportStream(const ImportChunkFn& next,
   if (options.overwrite) return InvalidArgument("a streamed import never overwrites", "overwrite");
   return Write(
              [&](PgConn& conn) -> Result<int64_t> {
-               // Into an empty table, the item index is built once after the last chunk; the key
-               // constraint stays, so that a key repeated in a later chunk is ignored like
-               // within one chunk (ON CONFLICT DO NOTHING).
+               // Into an empty table, the key constraint and the item index are built once after
+               // the last chunk (row-by-row upkeep of the key halves the import's speed).
                RECO_ASSIGN_OR_RETURN(PgResult any,
                                      conn.Query("SELECT EXISTS (SELECT 1 FROM feedback)"));
-               const bool bulk = !any.Bool(0, 0);
-               if (bulk) RECO_RETURN_IF_ERROR(conn.Exec("DROP INDEX feedback_by_item"));
-               int64_t written = 0;
-               ImportChunk chunk;
-               for (bool more = true; more;) {
-                 chunk.clear();
-                 RECO_ASSIGN_OR_RETURN(more, next(chunk));
-                 RECO_RETURN_IF_ERROR(CheckUserIds(chunk.users));
-                 RECO_RETURN_IF_ERROR(CheckItemIds(chunk.items));
-                 RECO_RETURN_IF_ERROR(CheckFeedbackIds(chunk.feedback));
-                 RECO_RETURN_IF_ERROR(WriteUsers(conn, chunk.users));
-                 RECO_RETURN_IF_ERROR(WriteItems(conn, chunk.items));
-                 RECO_ASSIGN_OR_RETURN(int64_t n,
-                                       WriteFeedback(conn, chunk.feedback, options, false));
-                 written += n;
+               const KeyIndexes indexes = any.Bool(0, 0) ? KeyIndexes::kKept
+                                                         : KeyIndexes::kDropped;
+               if (indexes == KeyIndexes::kDropped) {
+                 RECO_RETURN_IF_ERROR(conn.Exec(kDropFeedbackIndexes));
                }
-               if (bulk) {
-                 RECO_RETURN_IF_ERROR(conn.Exec(
-                     "SET LOCAL maintenance_work_mem = '256MB';"
-                     "CREATE INDEX feedback_by_item ON feedback(item_id, user_id, feedback_type)"));
+               RECO_ASSIGN_OR_RETURN(
+                   int64_t written,
+                   WriteImportChunks(next, [&](const ImportChunk& chunk) -> Result<int64_t> {
+                     RECO_RETURN_IF_ERROR(WriteUsers(conn, chunk.users));
+                     RECO_RETURN_IF_ERROR(WriteItems(conn, chunk.items));
+                     return WriteFeedback(conn, chunk.feedback, options, indexes);
+                   }));
+               if (indexes == KeyIndexes::kDropped) {
+                 RECO_ASSIGN_OR_RETURN(int64_t repeated, BuildImportedIndexes(conn));
+                 written -= repeated;
                }
                return written;
              },

@@ -178,11 +178,16 @@ class PostgresStore final : public Store, public StreamingImport {
   // Upserts through the staging tables (COPY); the later of duplicate ids wins.
   Status WriteUsers(PgConn& conn, std::span<const User> users);
   Status WriteItems(PgConn& conn, std::span<const Item> items);
+  // How WriteFeedback meets the table's key indexes.
+  enum class KeyIndexes {
+    kKept,      // maintained row by row; a stored key is a conflict (ignored or overwritten)
+    kDeferred,  // Import: a large batch into an empty table builds them after the rows
+    kDropped,   // ImportStream into an empty table: the caller dropped them and builds them
+  };
   // Stages, checks (auto-insert off), inserts missing users/items, writes the rows with the
-  // next sequence numbers. Returns the rows written. `bulk` (Import): a large batch into an
-  // empty table builds the key indexes after the rows.
+  // next sequence numbers. Returns the rows written.
   Result<int64_t> WriteFeedback(PgConn& conn, std::span<const Feedback> feedback,
-                                const InsertFeedbackOptions& options, bool bulk);
+                                const InsertFeedbackOptions& options, KeyIndexes indexes);
   Result<int64_t> EditItemCategories(std::string_view item_id, std::string_view category, bool add);
 
   PostgresStoreOptions options_;

@@ -287,20 +287,13 @@ Status SqliteStore::ImportStream(const ImportChunkFn& next, const InsertFeedback
                                                          " (SELECT 1 FROM feedback LIMIT 1)"));
         const bool bulk = any == 0;
         if (bulk) RECO_RETURN_IF_ERROR(conn.Exec("DROP INDEX feedback_by_item"));
-        int64_t written = 0;
-        ImportChunk chunk;
-        for (bool more = true; more;) {
-          chunk.clear();
-          RECO_ASSIGN_OR_RETURN(more, next(chunk));
-          RECO_RETURN_IF_ERROR(CheckUserIds(chunk.users));
-          RECO_RETURN_IF_ERROR(CheckItemIds(chunk.items));
-          RECO_RETURN_IF_ERROR(CheckFeedbackIds(chunk.feedback));
-          RECO_RETURN_IF_ERROR(WriteUsers(conn, chunk.users));
-          RECO_RETURN_IF_ERROR(WriteItems(conn, chunk.items));
-          RECO_ASSIGN_OR_RETURN(int64_t n,
-                                WriteFeedback(conn, chunk.feedback, options, /*into_empty=*/bulk));
-          written += n;
-        }
+        RECO_ASSIGN_OR_RETURN(
+            int64_t written,
+            WriteImportChunks(next, [&](const ImportChunk& chunk) -> Result<int64_t> {
+              RECO_RETURN_IF_ERROR(WriteUsers(conn, chunk.users));
+              RECO_RETURN_IF_ERROR(WriteItems(conn, chunk.items));
+              return WriteFeedback(conn, chunk.feedback, options, /*into_empty=*/bulk);
+            }));
         if (bulk) {
           RECO_RETURN_IF_ERROR(CreateIndexesSorted(
               conn, "CREATE INDEX feedback_by_item ON feedback(item_idx, user_idx, type_idx)",
