@@ -73,6 +73,11 @@ Result<Page<T>> ListById(PgConn& conn, const std::string& columns, const char* i
 
 }  // namespace
 
+Status ClearStage(PgConn& conn, std::string_view table, size_t rows) {
+  constexpr size_t kTruncateRows = 10'000;
+  return conn.Exec((rows >= kTruncateRows ? "TRUNCATE " : "DELETE FROM ") + std::string(table));
+}
+
 Status PostgresStore::WriteUsers(PgConn& conn, std::span<const User> users) {
   if (users.empty()) return Status::Ok();
   std::string data;
@@ -86,7 +91,7 @@ Status PostgresStore::WriteUsers(PgConn& conn, std::span<const User> users) {
     AppendCopyText(data, users[i].comment);
     data.push_back('\n');
   }
-  RECO_RETURN_IF_ERROR(conn.Exec("DELETE FROM users_stage"));
+  RECO_RETURN_IF_ERROR(ClearStage(conn, "users_stage", users.size()));
   RECO_RETURN_IF_ERROR(conn.CopyIn("COPY users_stage FROM STDIN", data));
   return conn
       .Command(
@@ -116,7 +121,7 @@ Status PostgresStore::WriteItems(PgConn& conn, std::span<const Item> items) {
     AppendCopyText(data, item.comment);
     data.push_back('\n');
   }
-  RECO_RETURN_IF_ERROR(conn.Exec("DELETE FROM items_stage"));
+  RECO_RETURN_IF_ERROR(ClearStage(conn, "items_stage", items.size()));
   RECO_RETURN_IF_ERROR(conn.CopyIn("COPY items_stage FROM STDIN", data));
   return conn
       .Command(

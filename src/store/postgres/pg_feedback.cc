@@ -188,7 +188,7 @@ Result<int64_t> PostgresStore::WriteFeedback(PgConn& conn, std::span<const Feedb
     AppendFeedbackRow(data, std::to_string(k.row) + "\t" + std::to_string(k.first_row) + "\t",
                       feedback[k.row]);
   }
-  RECO_RETURN_IF_ERROR(conn.Exec("DELETE FROM feedback_stage"));
+  RECO_RETURN_IF_ERROR(ClearStage(conn, "feedback_stage", kept.size()));
   RECO_RETURN_IF_ERROR(conn.CopyIn("COPY feedback_stage FROM STDIN", data));
   if (!options.auto_insert_users || !options.auto_insert_items) {
     // The row SQLite's row-by-row check would name first: the lowest row with an unknown id,

@@ -64,6 +64,12 @@ class ConnPool {
   bool closed_ = false;
 };
 
+// Empties the session's staging table `table` before a batch of `rows` is copied into it. Large
+// batches TRUNCATE: in a long transaction (a streamed import) DELETE would leave every earlier
+// chunk's rows as dead tuples that each later scan of the table walks again; small batches (one
+// feedback write) DELETE, which costs less for a few rows.
+Status ClearStage(PgConn& conn, std::string_view table, size_t rows);
+
 class PostgresStore final : public Store, public StreamingImport {
  public:
   explicit PostgresStore(PostgresStoreOptions options);
