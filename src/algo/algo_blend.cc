@@ -137,8 +137,7 @@ Status FitComponents(const BlendOptions& o, const Dataset& train, const FitConte
                      std::vector<FittedScorer>& fitted) {
   fitted.clear();
   for (size_t c = 0; c < o.components.size(); ++c) {
-    Result<FittedScorer> f =
-        FitScorer(o.components[c], train, o.component_settings[c], context);
+    Result<FittedScorer> f = FitScorer(o.components[c], train, o.component_settings[c], context);
     if (!f.ok()) return f.status().WithPrefix("blend component " + o.components[c]);
     fitted.push_back(std::move(f).value());
   }

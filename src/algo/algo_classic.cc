@@ -114,7 +114,8 @@ Algorithm PopularAlgorithm() {
             return settings.empty() ? Status::Ok()
                                     : UnknownKey(settings.front(), "popular", "none");
           },
-          [](const Dataset& train, const std::vector<Setting>&, const FitContext&) -> Result<FittedScorer> {
+          [](const Dataset& train, const std::vector<Setting>&,
+             const FitContext&) -> Result<FittedScorer> {
             auto start = std::chrono::steady_clock::now();
             FittedScorer fitted;
             fitted.scorer = std::make_unique<PopularityScorer>(train);

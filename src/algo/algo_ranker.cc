@@ -127,8 +127,7 @@ Result<rank::RecallSource> ToRecallSource(const FittedScorer& fitted) {
 // Fits each source through the algorithm table with its routed settings; ranker.threads
 // bounds the sources that train in parallel unless their own <source>.threads is set.
 rank::SourceFitter TableFitter(const RankerSettings& r, const FitContext& context) {
-  return [r, context](std::string_view kind,
-                            const Dataset& data) -> Result<rank::RecallSource> {
+  return [r, context](std::string_view kind, const Dataset& data) -> Result<rank::RecallSource> {
     if (kind == "popular") return rank::RecallSource::Popular(data);
     const size_t i = static_cast<size_t>(
         std::find(r.model.sources.begin(), r.model.sources.end(), kind) - r.model.sources.begin());
@@ -149,8 +148,8 @@ rank::SourceFitter TableFitter(const RankerSettings& r, const FitContext& contex
 // file or without one, the built-in text embedder fitted on those texts (default options).
 // Null when there are no texts.
 Result<std::shared_ptr<const rank::ItemContent>> FitItemContent(const Dataset& train,
-                                                                 const RankerSettings& r,
-                                                                 const FitContext& context) {
+                                                                const RankerSettings& r,
+                                                                const FitContext& context) {
   const std::string_view what = r.item_text.empty() ? "ranker content" : "ranker.item_text";
   std::shared_ptr<const std::vector<content::TextDocument>> texts = context.item_texts;
   std::shared_ptr<const content::TextEmbedder> embedder = context.text_embedder;
@@ -238,7 +237,7 @@ Algorithm RankerAlgorithm() {
                        "ranker: trained on %zu users, %zu candidates (%zu positive), content "
                        "features %s\n",
                        st.groups, st.rows, st.positive_rows,
-                       o.content == nullptr ? "missing (no item texts)"
+                       o.content == nullptr  ? "missing (no item texts)"
                        : r.item_text.empty() ? "from the catalogue's texts"
                                              : "from ranker.item_text");
         }

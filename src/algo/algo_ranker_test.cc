@@ -98,8 +98,8 @@ TEST(RankerAlgorithm, CatalogueTextsFromTheFitContextGiveTheContentFeaturesTheir
   auto texts = std::make_shared<std::vector<content::TextDocument>>();
   const char* words[] = {"星球大战 Star Wars", "Toy Story", "红楼梦 Red Mansions"};
   for (int i = 0; i < 20; ++i) {  // items i20..i29 have no text
-    texts->push_back({"i" + std::to_string(i), std::string(words[i % 3]) + " " +
-                                                   std::to_string(i)});
+    texts->push_back(
+        {"i" + std::to_string(i), std::string(words[i % 3]) + " " + std::to_string(i)});
   }
   testing::TempDir dir("algo_ranker_context");
   ASSERT_NE(d.ItemIndex("i0"), Dataset::kNoIndex);
@@ -124,9 +124,9 @@ TEST(RankerAlgorithm, CatalogueTextsFromTheFitContextGiveTheContentFeaturesTheir
   options.dimension = 4;
   Result<content::TextEmbedder> embedder = content::TextEmbedder::Fit(*texts, options);
   ASSERT_TRUE(embedder.ok()) << embedder.status().ToString();
-  FitContext context{.item_texts = texts,
-                     .text_embedder =
-                         std::make_shared<const content::TextEmbedder>(std::move(*embedder))};
+  FitContext context{
+      .item_texts = texts,
+      .text_embedder = std::make_shared<const content::TextEmbedder>(std::move(*embedder))};
   EXPECT_EQ(with_vectors(context), 20u);
 
   // No texts anywhere: the columns are missing values, the model has no content.

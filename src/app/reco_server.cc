@@ -13,10 +13,10 @@
 #include "api/api_service.h"
 #include "api/http/http_server.h"
 #include "api/tenant_front.h"
-#include "app/state_snapshot.h"
-#include "cache/open_cache.h"
 #include "app/jobs.h"
 #include "app/pipeline_env.h"
+#include "app/state_snapshot.h"
+#include "cache/open_cache.h"
 #include "core/memory.h"
 #include "core/periodic_task.h"
 #include "grpc/grpc_server.h"
@@ -39,15 +39,15 @@
 #include "service/tenant_service.h"
 #include "serving/content_index.h"
 #include "serving/explorer.h"
-#include "serving/vector_recall.h"
 #include "serving/model_manager.h"
 #include "serving/online_state.h"
 #include "serving/realtime.h"
-#include "serving/shared_window_counters.h"
 #include "serving/recommender.h"
 #include "serving/replica_sync.h"
 #include "serving/rollout.h"
+#include "serving/shared_window_counters.h"
 #include "serving/user_profiles.h"
+#include "serving/vector_recall.h"
 #include "serving/version_bundles.h"
 #include "store/open_store.h"
 
@@ -309,8 +309,9 @@ Status RecoServer::Parts::OpenState(const RecoConfig& config,
   RECO_ASSIGN_OR_RETURN(store, OpenServingStore(config, data_dir, metrics));
   state = std::make_unique<OnlineState>(app::OnlineStateOptionsFor(config));
   // A snapshot of the state spares the replay of every feedback row (minutes at 50M rows).
-  RECO_ASSIGN_OR_RETURN(StateLoadReport loaded,
-                        state->LoadWithSnapshot(*store, app::StateSnapshotFor(config, data_dir, tenant)));
+  RECO_ASSIGN_OR_RETURN(
+      StateLoadReport loaded,
+      state->LoadWithSnapshot(*store, app::StateSnapshotFor(config, data_dir, tenant)));
   const int64_t max_seq = loaded.max_seq;
   spdlog::info(
       "online state loaded items={} feedback_seq={} from_snapshot={} snapshot_rows={} "

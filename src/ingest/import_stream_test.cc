@@ -1,12 +1,13 @@
 // The streamed import on real stores (SQLite, and a PostgreSQL 15 server): chunks written in one
 // transaction.
+#include "store/import_stream.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "ingest/importer.h"
 #include "ingest/testing/temp_dir.h"
-#include "store/import_stream.h"
 #include "store/testing/store_fixture.h"
 
 namespace reco::ingest {

@@ -181,8 +181,8 @@ Status FitAll(const Dataset& dataset, const RecommendConfig& config, const Train
     stats.kind = std::string(UserRecsModel::kKind);
     Stopwatch watch;
     RECO_ASSIGN_OR_RETURN(models.recs,
-                          FitRecs(dataset, *options.recs,
-                                  static_cast<size_t>(config.recs_per_user), options, context));
+                          FitRecs(dataset, *options.recs, static_cast<size_t>(config.recs_per_user),
+                                  options, context));
     stats.items = models.recs->item_ids().size();
     stats.entries = models.recs->num_entries();
     stats.seconds = watch.Seconds();

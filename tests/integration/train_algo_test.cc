@@ -157,14 +157,16 @@ TEST(TrainAlgorithm, RankerContentFeaturesComeFromTheCatalogue) {
     const char* words[] = {"星球大战 space opera", "toy story animation", "红楼梦 classic novel"};
     for (int i = 0; i < 30; ++i) {
       items << R"({"ItemId":"i)" << i << R"(","Comment":")" << words[i % 3] << " " << i
-            << R"(","Categories":["c)" << i % 3 << R"("]})" << "\n";
+            << R"(","Categories":["c)" << i % 3 << R"("]})"
+            << "\n";
     }
     std::ofstream feedback(in / "feedback.jsonl");
     for (int u = 0; u < 40; ++u) {
       for (int k = 0; k < 8; ++k) {
         feedback << R"({"FeedbackType":"like","UserId":"u)" << u << R"(","ItemId":"i)"
                  << (u * 7 + k * 3) % 30 << R"(","Timestamp":"2026-01-0)" << 1 + k % 9
-                 << R"(T00:00:00Z"})" << "\n";
+                 << R"(T00:00:00Z"})"
+                 << "\n";
       }
     }
   }

@@ -229,11 +229,10 @@ Result<int64_t> PostgresStore::WriteFeedback(PgConn& conn, std::span<const Feedb
     defer_indexes = !any.Bool(0, 0);
   }
   if (defer_indexes) RECO_RETURN_IF_ERROR(conn.Exec(kDropFeedbackIndexes));
-  RECO_ASSIGN_OR_RETURN(
-      PgResult written,
-      conn.Query(WriteStagedSql(options.overwrite,
-                                defer_indexes || indexes == KeyIndexes::kDropped),
-                 Params().Add(base)));
+  RECO_ASSIGN_OR_RETURN(PgResult written,
+                        conn.Query(WriteStagedSql(options.overwrite,
+                                                  defer_indexes || indexes == KeyIndexes::kDropped),
+                                   Params().Add(base)));
   if (defer_indexes) {
     RECO_RETURN_IF_ERROR(conn.Exec(kAddFeedbackKey));
     RECO_RETURN_IF_ERROR(conn.Exec(kCreateItemIndex));
@@ -248,7 +247,7 @@ Result<int64_t> PostgresStore::InsertFeedback(std::span<const Feedback> feedback
   RECO_RETURN_IF_ERROR(CheckFeedbackIds(feedback));
   return Write(
       [&](PgConn& conn) { return WriteFeedback(conn, feedback, options, KeyIndexes::kKept); },
-               feedback.size());
+      feedback.size());
 }
 
 Status PostgresStore::Import(std::span<const User> users, std::span<const Item> items,
@@ -276,8 +275,7 @@ Status PostgresStore::ImportStream(const ImportChunkFn& next,
                // the last chunk (row-by-row upkeep of the key halves the import's speed).
                RECO_ASSIGN_OR_RETURN(PgResult any,
                                      conn.Query("SELECT EXISTS (SELECT 1 FROM feedback)"));
-               const KeyIndexes indexes = any.Bool(0, 0) ? KeyIndexes::kKept
-                                                         : KeyIndexes::kDropped;
+               const KeyIndexes indexes = any.Bool(0, 0) ? KeyIndexes::kKept : KeyIndexes::kDropped;
                if (indexes == KeyIndexes::kDropped) {
                  RECO_RETURN_IF_ERROR(conn.Exec(kDropFeedbackIndexes));
                }

@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "store/postgres/pg_conn.h"
-#include "store/postgres/postgres_store.h"
 #include "store/group_commit_queue.h"
 #include "store/import_stream.h"
+#include "store/postgres/pg_conn.h"
+#include "store/postgres/postgres_store.h"
 #include "store/store.h"
 
 namespace reco::pg {
