@@ -60,13 +60,22 @@ Result<std::string> PipelineLauncher::Start(RunRequest request) {
       announced = true;
       started->set_value(r.run_id);
     });
-    if (!announced) started->set_value(run.status());
+    if (!announced) {
+      // The run never started (e.g. another holds the lock): idle again before the caller
+      // hears so, or its next Start could still find this one busy.
+      std::lock_guard<std::mutex> lock(mu_);
+      busy_ = false;
+      current_run_id_.clear();
+      idle_.notify_all();
+      started->set_value(run.status());
+      return;
+    }
     if (run.ok()) {
       spdlog::info("event=pipeline_run_finished run_id={} status={} published={} reason=\"{}\"",
                    run->run_id, TaskStateName(run->state), run->published, run->reason);
       if (env_.metrics) env_.metrics->Record(*run);
       if (on_finished_) on_finished_(*run);
-    } else if (announced) {
+    } else {
       spdlog::error("event=pipeline_run_error reason=\"{}\"", run.status().ToString());
     }
     std::lock_guard<std::mutex> lock(mu_);
