@@ -404,6 +404,11 @@ Result<int64_t> SqliteStore::DeleteFeedback(const FeedbackFilter& filter) {
 
 Status SqliteStore::ScanFeedback(int64_t after_seq,
                                  const std::function<void(const FeedbackRecord&)>& fn) {
+  // A scan of at most scan_buffer_rows rows gives its reader back to the pool before any
+  // callback (they may be slow); a larger one (start-up, training, analytics over every row)
+  // hands each full buffer to the callbacks while its reader keeps the scan's snapshot, so
+  // memory stays bounded instead of growing ~56 bytes a row.
+  const size_t buffer_rows = std::max<size_t>(1, options_.scan_buffer_rows);
   std::vector<ScannedRow> rows;
   std::string comments;
   {
@@ -418,10 +423,14 @@ Status SqliteStore::ScanFeedback(int64_t after_seq,
                                 stmt.Int(5), static_cast<uint32_t>(comments.size()),
                                 static_cast<uint32_t>(comment.size())});
       comments.append(comment);
+      if (rows.size() == buffer_rows) {
+        RECO_RETURN_IF_ERROR(EmitScanned(rows, comments, fn));
+        rows.clear();
+        comments.clear();
+      }
     }
     if (rc != SQLITE_DONE) return stmt.Error(rc, "scan feedback");
   }
-  // The reader is back in the pool before the callbacks run (they may be slow).
   return EmitScanned(rows, comments, fn);
 }
 

@@ -27,6 +27,10 @@ struct SqliteStoreOptions {
   // Checkpoint the WAL into the main file past this many pages (256 MiB at 4 KiB pages):
   // fewer checkpoints of a page that many write batches dirty.
   int wal_autocheckpoint_pages = 65536;
+  // Feedback rows a scan reads before its callbacks run (ScanFeedback): a smaller scan gives its
+  // reader back first; a larger one hands each full buffer over while the reader keeps the
+  // scan's snapshot, so its memory stays bounded (~60 MB at the default).
+  size_t scan_buffer_rows = size_t{1} << 20;
   const Clock* clock = nullptr;          // records migration times; nullptr = system clock
   // Open the existing database read-only: reads are served, every write call fails with
   // Unavailable naming the cause, no migration is applied (an older schema is refused).

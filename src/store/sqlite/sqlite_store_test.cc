@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include "core/config.h"
 #include "store/open_store.h"
@@ -145,6 +146,48 @@ TEST_F(SqliteStoreTest, BulkImportIntoEmptyStoreRebuildsTheKeyIndexes) {
   ASSERT_EQ(page->rows.size(), 1u);
   EXPECT_EQ(page->rows[0].user_id, "u" + std::to_string(99999 % 331));
   EXPECT_EQ(page->rows[0].timestamp, 99999);
+}
+
+// A scan larger than its buffer hands the rows over buffer by buffer, still every row once,
+// in seq order, from the snapshot the scan started on.
+TEST_F(SqliteStoreTest, AScanLargerThanItsBufferGivesEveryRowOnceInOrder) {
+  options_.scan_buffer_rows = 3;
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  std::vector<Feedback> fb;
+  for (int i = 0; i < 10; ++i) {
+    fb.push_back({"like", "u" + std::to_string(i % 4), "i" + std::to_string(i), 1.0 + i, i,
+                  i % 2 ? "c" + std::to_string(i) : ""});
+  }
+  ASSERT_TRUE(store->InsertFeedback(fb, {}).ok());
+  auto scan = [&](int64_t after) {
+    std::vector<FeedbackRecord> seen;
+    EXPECT_TRUE(
+        store->ScanFeedback(after, [&](const FeedbackRecord& r) { seen.push_back(r); }).ok());
+    return seen;
+  };
+  const std::vector<FeedbackRecord> all = scan(0);
+  ASSERT_EQ(all.size(), fb.size());
+  std::map<std::string, const Feedback*> by_item;
+  for (const Feedback& f : fb) by_item[f.item_id] = &f;
+  for (size_t k = 0; k < all.size(); ++k) {
+    EXPECT_EQ(all[k].seq, static_cast<int64_t>(k) + 1);
+    const Feedback* want = by_item[all[k].feedback.item_id];
+    ASSERT_NE(want, nullptr) << all[k].feedback.item_id;
+    EXPECT_EQ(all[k].feedback.user_id, want->user_id);
+    EXPECT_EQ(all[k].feedback.value, want->value);
+    EXPECT_EQ(all[k].feedback.comment, want->comment);
+    by_item.erase(all[k].feedback.item_id);  // each row once
+  }
+  EXPECT_TRUE(by_item.empty());
+  for (int64_t after : {4, 9, 10}) {
+    const std::vector<FeedbackRecord> tail = scan(after);
+    ASSERT_EQ(tail.size(), all.size() - static_cast<size_t>(after)) << "after " << after;
+    for (size_t k = 0; k < tail.size(); ++k) {
+      EXPECT_EQ(tail[k].seq, all[static_cast<size_t>(after) + k].seq);
+      EXPECT_EQ(tail[k].feedback.item_id, all[static_cast<size_t>(after) + k].feedback.item_id);
+    }
+  }
 }
 
 TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerVersion) {
