@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <random>
 
@@ -107,12 +109,41 @@ ReplicaSync::ReplicaSync(Cache& cache, OnlineState& state, ReplicaSyncOptions op
   if (options_.origin.empty()) options_.origin = DefaultOrigin();
 }
 
-ReplicaSync::~ReplicaSync() { subscription_.reset(); }
+ReplicaSync::~ReplicaSync() {
+  {
+    std::lock_guard lock(retry_mu_);
+    stopping_ = true;
+  }
+  retry_cv_.notify_all();
+  if (retry_.joinable()) retry_.join();
+  subscription_.reset();
+}
+
+void ReplicaSync::MarkResyncPending() {
+  {
+    std::lock_guard lock(retry_mu_);
+    resync_pending_.store(true);
+  }
+  retry_cv_.notify_all();
+}
+
+void ReplicaSync::RetryLoop() {
+  const auto every = std::chrono::milliseconds(std::max(1, options_.resync_retry_ms));
+  std::unique_lock lock(retry_mu_);
+  while (!stopping_) {
+    retry_cv_.wait(lock, [this] { return stopping_ || resync_pending_.load(); });
+    if (retry_cv_.wait_for(lock, every, [this] { return stopping_; })) break;
+    lock.unlock();
+    (void)FlushResync();  // a failure leaves it pending: tried again after `every`
+    lock.lock();
+  }
+}
 
 Result<std::unique_ptr<ReplicaSync>> ReplicaSync::Start(Cache& cache, OnlineState& state,
                                                         ReplicaSyncOptions options) {
   std::unique_ptr<ReplicaSync> sync(new ReplicaSync(cache, state, std::move(options)));
   ReplicaSync* self = sync.get();
+  sync->retry_ = std::thread([self] { self->RetryLoop(); });
   RECO_ASSIGN_OR_RETURN(
       sync->subscription_,
       cache.Subscribe(
@@ -156,7 +187,7 @@ Status ReplicaSync::FlushResync() {
   w.BeginObject().Key("origin").String(options_.origin).Key("resync").Bool(true).EndObject();
   Status st = cache_.Publish(keys_.feedback_channel(), w.str());
   if (!st.ok()) {
-    resync_pending_.store(true);
+    MarkResyncPending();
     return st;
   }
   spdlog::info("event=replica_resync_published tenant={}", options_.tenant);
@@ -166,7 +197,7 @@ Status ReplicaSync::FlushResync() {
 Status ReplicaSync::PublishCounted(const std::string& channel, const std::string& message) {
   RECO_RETURN_IF_ERROR(FlushResync());
   Status st = cache_.Publish(channel, message);
-  if (!st.ok()) resync_pending_.store(true);
+  if (!st.ok()) MarkResyncPending();
   return st;
 }
 

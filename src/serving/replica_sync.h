@@ -11,9 +11,10 @@
 // observer (cache_errors_total); serving goes on from the local state. When the subscription is
 // established again `on_connected` runs: the owner re-reads the store's feedback written in
 // between (UserProfiles::Refresh) and follows the registry. A replica whose publication failed
-// also publishes a "resync" message once the cache takes messages again (from its own
-// reconnection, or before its next publication), and every other replica runs `on_connected`
-// then: rows a peer missed while it was still connected are read from the shared store.
+// also publishes a "resync" message once the cache takes messages again (retried every
+// `resync_retry_ms` in the background, and tried on its own reconnection and before its next
+// publication), and every other replica runs `on_connected` then: rows a peer missed while it
+// was still connected are read from the shared store.
 //
 // Thread-safety: OnFeedbackWritten / OnModelsChanged are safe from any thread; the callbacks
 // run on the subscription's thread. Lifetime: borrows the Cache and the OnlineState, which
@@ -21,10 +22,13 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
+#include <thread>
 
 #include "cache/cache.h"
 #include "core/status.h"
@@ -44,6 +48,8 @@ struct ReplicaSyncOptions {
   std::function<void()> on_connected;
   // Another replica deleted feedback of this user: rebuild the user's state from the store.
   std::function<void(const std::string& user_id)> on_user_reset;
+  // After a failed publication, how often the pending resync is tried until the cache takes it.
+  int resync_retry_ms = 250;
 };
 
 class ReplicaSync {
@@ -82,6 +88,9 @@ class ReplicaSync {
   // Publishes, first flushing a pending resync; a failure leaves one pending.
   Status PublishCounted(const std::string& channel, const std::string& message);
   Status FlushResync();
+  void MarkResyncPending();
+  // The background thread that tries a pending resync every resync_retry_ms.
+  void RetryLoop();
 
   Cache& cache_;
   OnlineState& state_;
@@ -89,6 +98,10 @@ class ReplicaSync {
   CacheKeys keys_;
   std::unique_ptr<Subscription> subscription_;
   std::atomic<bool> resync_pending_{false};
+  std::mutex retry_mu_;
+  std::condition_variable retry_cv_;
+  bool stopping_ = false;  // guarded by retry_mu_
+  std::thread retry_;
 };
 
 }  // namespace reco

@@ -149,6 +149,29 @@ TEST(ReplicaSync, AFailedPublicationMakesThePeersCatchUpOnceTheCacheIsBack) {
   EXPECT_EQ(b_catch_ups, 2);
 }
 
+// With no further publication, the pending resync goes out by itself once the cache is back: a
+// row published while the cache was down reaches the peers (through the store) within the
+// retry period, not only at the replica's next write.
+TEST(ReplicaSync, APendingResyncIsRetriedWithoutAnotherPublication) {
+  SwitchableCache cache;
+  OnlineState a_state(OnlineStateOptions{}), b_state(OnlineStateOptions{});
+  std::atomic<int> b_catch_ups = 0;
+  auto a = ReplicaSync::Start(cache, a_state, {.origin = "a", .resync_retry_ms = 20});
+  auto b = ReplicaSync::Start(cache, b_state,
+                              {.origin = "b", .on_connected = [&] { ++b_catch_ups; }});
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(WaitUntil([&] { return b_catch_ups == 1; }));
+  cache.down = true;
+  const std::vector<Feedback> lost = {{"like", "u", "i1", 1, 10, ""}};
+  EXPECT_EQ((*a)->OnFeedbackWritten(lost).code(), StatusCode::kUnavailable);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // retries fail meanwhile
+  EXPECT_EQ(b_catch_ups, 1);
+  cache.down = false;
+  ASSERT_TRUE(WaitUntil([&] { return b_catch_ups == 2; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // sent once, not again
+  EXPECT_EQ(b_catch_ups, 2);
+}
+
 TEST(ReplicaSync, ADeleteThroughOneReplicaMakesTheOthersRebuildTheUser) {
   MemoryCache cache;
   OnlineState a_state(OnlineStateOptions{}), b_state(OnlineStateOptions{});
