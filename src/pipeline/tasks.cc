@@ -7,8 +7,10 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "algo/scorer.h"
+#include "content/text_embedder.h"
 #include "core/file_util.h"
 #include "core/json_writer.h"
 #include "data/dataset.h"
@@ -34,6 +36,8 @@ namespace {
 struct SharedState {
   std::optional<Dataset> dataset;
   std::optional<eval::EvalSplit> split;
+  // The catalogue's item texts, as the training gives them to the ranker's content features.
+  std::shared_ptr<const std::vector<content::TextDocument>> item_texts;
 };
 
 int64_t ToInt(const std::optional<std::string>& text, int64_t fallback = 0) {
@@ -150,13 +154,15 @@ Status CheckDataQuality(const PipelineEnv& env, TaskContext& ctx) {
 }
 
 Status BuildSplit(const PipelineEnv& env, SharedState& state, TaskContext& ctx) {
-  if (state.dataset && state.split) return Status::Ok();
+  if (state.dataset && state.split && state.item_texts) return Status::Ok();
   RECO_ASSIGN_OR_RETURN(Dataset dataset,
                         Dataset::FromStore(*env.store, env.config->recommend.feedback_types));
   Result<eval::EvalSplit> split = eval::SplitLeaveLastN(dataset, env.holdout_last);
   if (!split.ok()) return split.status().WithPrefix("holdout of the snapshot");
   ctx.Log(fmt::format("snapshot {}: {} users, {} items, {} positives", dataset.snapshot_id(),
                       dataset.num_users(), dataset.num_items(), dataset.num_positives()));
+  RECO_ASSIGN_OR_RETURN(state.item_texts,
+                        training::ReadItemTexts(*env.store, env.config->content));
   state.dataset = std::move(dataset);
   state.split = std::move(split).value();
   return Status::Ok();
@@ -229,12 +235,11 @@ Status TrainModelsTask(const PipelineEnv& env, TaskContext& ctx) {
 
 // Fits `choice` on the split's training part and evaluates it on the holdout.
 Result<std::map<std::string, double>> FitAndEvaluate(const PipelineEnv& env,
-                                                     const eval::EvalSplit& split,
+                                                     const SharedState& state,
                                                      const ModelChoice& choice) {
-  // The catalogue's texts, as the training gives them (content features of the ranker).
-  algo::FitContext context{.show_progress = env.show_progress};
-  RECO_ASSIGN_OR_RETURN(context.item_texts,
-                        training::ReadItemTexts(*env.store, env.config->content));
+  const eval::EvalSplit& split = *state.split;
+  const algo::FitContext context{.show_progress = env.show_progress,
+                                 .item_texts = state.item_texts};
   RECO_ASSIGN_OR_RETURN(algo::FittedScorer fitted,
                         algo::FitScorer(choice.algo, split.train, choice.settings, context));
   eval::EvalOptions options;
@@ -296,7 +301,7 @@ Result<std::optional<Evaluated>> EvaluateProduction(const PipelineEnv& env,
   Evaluated out{prod->run_id,
                 ChoiceFromParams(run.ok() ? run->params : std::map<std::string, std::string>{}),
                 {}};
-  RECO_ASSIGN_OR_RETURN(out.metrics, FitAndEvaluate(env, *state.split, out.choice));
+  RECO_ASSIGN_OR_RETURN(out.metrics, FitAndEvaluate(env, state, out.choice));
   const std::string& metric = env.config->pipeline.gate_metric;
   ctx.Log(fmt::format("production {} ({}): {} = {:.5f}", out.run_id, out.choice.algo, metric,
                       out.metrics[metric]));
@@ -350,7 +355,7 @@ Status EvaluateTask(const PipelineEnv& env, SharedState& state, TaskContext& ctx
   RECO_ASSIGN_OR_RETURN(registry::RunRecord candidate_run, tracker.Get(*candidate_id));
   Evaluated candidate{*candidate_id, ChoiceFromParams(candidate_run.params), {}};
   RECO_RETURN_IF_ERROR(BuildSplit(env, state, ctx));
-  RECO_ASSIGN_OR_RETURN(candidate.metrics, FitAndEvaluate(env, *state.split, candidate.choice));
+  RECO_ASSIGN_OR_RETURN(candidate.metrics, FitAndEvaluate(env, state, candidate.choice));
   if (!candidate.metrics.contains(metric)) {
     return InvalidArgument("pipeline.gate_metric \"" + metric +
                                "\" is not computed by the evaluation (e.g. ndcg@10, recall@20)",

@@ -15,6 +15,7 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <sstream>
@@ -22,7 +23,9 @@
 #include <thread>
 #include <vector>
 
+#include "cache/testing/test_redis.h"
 #include "store/testing/test_postgres.h"
+#include "tests/integration/pg_query.h"
 #include "tests/integration/test_server.h"
 
 namespace reco::itest {
@@ -69,7 +72,6 @@ inline std::string CreateTestDatabase(const std::string& prefix) {
   return url.ok() ? *url : "";
 }
 
-// A `reco worker --data-dir D --holder H --metrics-port 0` child process.
 // Fills the store `env` names (RECO_STORE_URL, ...) with the demo data every cluster test uses
 // (200 users, 300 items, seed 7), written under `work` and imported into `data`. "" on success,
 // else the commands' log.
@@ -87,6 +89,7 @@ inline std::string ImportClusterDemoData(const std::filesystem::path& work,
   return "";
 }
 
+// A `reco worker --data-dir D --holder H --metrics-port 0` child process.
 class TestWorker {
  public:
   TestWorker() = default;
@@ -157,6 +160,61 @@ class TestWorker {
   std::string holder_;
   std::filesystem::path log_path_;
   std::unique_ptr<HttpClient> client_;
+};
+
+// What every cluster test starts from: a PostgreSQL database of its own (ctest runs a file's
+// tests in parallel), a redis-server, the demo data imported and `trainings` versions trained,
+// `config` as the data directory's reco.toml, replicas A and B started on it, and user_, the
+// user with the most feedback. Derived fixtures call StartCluster from SetUp.
+class ClusterTest : public ::testing::Test {
+ protected:
+  explicit ClusterTest(std::string_view tag) : dir_(tag), data_(dir_.path() / "data") {}
+
+  void StartCluster(const std::string& db_prefix, int trainings, std::string_view config) {
+    pg_url_ = CreateTestDatabase(db_prefix);
+    ASSERT_FALSE(pg_url_.empty());
+    ASSERT_TRUE(redis_.Start().ok());
+    env_ = {{"RECO_STORE_URL", pg_url_},
+            {"RECO_CACHE_URL", redis_.url()},
+            {"MODEL_RELOAD_TOKEN", "tok"}};
+    ASSERT_EQ(ImportClusterDemoData(dir_.path(), data_, env_), "");
+    const std::filesystem::path log = dir_.path() / "commands.log";
+    for (int i = 0; i < trainings; ++i) {
+      ASSERT_TRUE(RunReco({"train", "--data-dir", data_.string()}, log, env_).Ok())
+          << ReadFile(log);
+    }
+    std::ofstream(data_ / "reco.toml") << config;
+    ASSERT_EQ(a_.Start(data_, {.env = env_}), "");
+    ASSERT_EQ(b_.Start(data_, {.env = env_}), "");
+    ca_ = std::make_unique<HttpClient>(a_.port());
+    cb_ = std::make_unique<HttpClient>(b_.port());
+    user_ = PgQuery(pg_url_,
+                    "SELECT user_id FROM feedback GROUP BY user_id ORDER BY count(*) DESC, 1 "
+                    "LIMIT 1");
+    ASSERT_FALSE(user_.empty());
+  }
+
+  void TearDown() override {
+    for (TestServer* server : {&a_, &b_}) {
+      if (server->running()) EXPECT_TRUE(server->Stop(SIGTERM).Ok()) << server->log();
+    }
+  }
+
+  // A like of `item` by user_ through `c`; its HTTP status.
+  int Like(HttpClient& c, const std::string& item) {
+    HttpResult r = c.Post("/api/feedback", "[" + FeedbackJson("like", user_, item) + "]");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status;
+  }
+
+  TempDataDir dir_;
+  std::filesystem::path data_;
+  std::string pg_url_;
+  testing::TestRedis redis_;
+  Env env_;
+  TestServer a_, b_;
+  std::unique_ptr<HttpClient> ca_, cb_;
+  std::string user_;
 };
 
 }  // namespace reco::itest

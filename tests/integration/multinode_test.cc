@@ -61,37 +61,18 @@ gate_min_ratio = 0
 min_data_quality = 0
 )toml";
 
-class MultiNodeTest : public ::testing::Test {
+class MultiNodeTest : public ClusterTest {
  protected:
-  MultiNodeTest() : dir_("multinode"), data_(dir_.path() / "data") {}
+  MultiNodeTest() : ClusterTest("multinode") {}
 
   void SetUp() override {
-    pg_url_ = CreateTestDatabase("reco_itest_multinode_");
-    ASSERT_FALSE(pg_url_.empty());
-    ASSERT_TRUE(redis_.Start().ok());
-    env_ = {{"RECO_STORE_URL", pg_url_},
-            {"RECO_CACHE_URL", redis_.url()},
-            {"MODEL_RELOAD_TOKEN", "tok"}};
-    ASSERT_EQ(ImportClusterDemoData(dir_.path(), data_, env_), "");
-    const fs::path log = dir_.path() / "commands.log";
-    ASSERT_TRUE(RunReco({"train", "--data-dir", data_.string()}, log, env_).Ok()) << ReadFile(log);
-    std::ofstream(data_ / "reco.toml") << kConfig;
-    ASSERT_EQ(a_.Start(data_, {.env = env_}), "");
-    ASSERT_EQ(b_.Start(data_, {.env = env_}), "");
-    ca_ = std::make_unique<HttpClient>(a_.port());
-    cb_ = std::make_unique<HttpClient>(b_.port());
-    user_ = PgQuery(pg_url_,
-                    "SELECT user_id FROM feedback GROUP BY user_id ORDER BY count(*) DESC, 1 "
-                    "LIMIT 1");
-    ASSERT_FALSE(user_.empty());
+    ASSERT_NO_FATAL_FAILURE(StartCluster("reco_itest_multinode_", 1, kConfig));
     initial_version_ = Production();
     ASSERT_FALSE(initial_version_.empty());
   }
 
   void TearDown() override {
-    for (TestServer* server : {&a_, &b_}) {
-      if (server->running()) EXPECT_TRUE(server->Stop(SIGTERM).Ok()) << server->log();
-    }
+    ClusterTest::TearDown();
     for (TestWorker* worker : {&w1_, &w2_}) {
       if (worker->running()) worker->Kill(SIGTERM);
     }
@@ -111,11 +92,6 @@ class MultiNodeTest : public ::testing::Test {
     Answer answer = Recommend(c);
     EXPECT_EQ(answer.status, 200);
     return answer.items;
-  }
-  int Like(HttpClient& c, const std::string& item) {
-    HttpResult r = c.Post("/api/feedback", "[" + FeedbackJson("like", user_, item) + "]");
-    EXPECT_EQ(r.status, 200) << r.body;
-    return r.status;
   }
   // The run id of the registry's production version, through replica A ("" when none).
   std::string Production() {
@@ -169,15 +145,7 @@ class MultiNodeTest : public ::testing::Test {
     return leader;
   }
 
-  TempDataDir dir_;
-  fs::path data_;
-  std::string pg_url_;
-  testing::TestRedis redis_;
-  Env env_;
-  TestServer a_, b_;
   TestWorker w1_, w2_;
-  std::unique_ptr<HttpClient> ca_, cb_;
-  std::string user_;
   std::string initial_version_;
 };
 

@@ -28,43 +28,15 @@ namespace fs = std::filesystem;
 
 const Headers kAuth = {{"Authorization", "Bearer tok"}};
 
-class ReplicasTest : public ::testing::Test {
+class ReplicasTest : public ClusterTest {
  protected:
-  ReplicasTest() : dir_("replicas"), data_(dir_.path() / "data") {}
+  ReplicasTest() : ClusterTest("replicas") {}
 
   void SetUp() override {
-    // A database per test: ctest runs the tests of this file in parallel.
-    pg_url_ = CreateTestDatabase("reco_itest_replicas_");
-    ASSERT_FALSE(pg_url_.empty());
-    ASSERT_TRUE(redis_.Start().ok());
-    env_ = {{"RECO_STORE_URL", pg_url_},
-            {"RECO_CACHE_URL", redis_.url()},
-            {"MODEL_RELOAD_TOKEN", "tok"}};
-    ASSERT_EQ(ImportClusterDemoData(dir_.path(), data_, env_), "");
-    const fs::path log = dir_.path() / "commands.log";
-    // Two registered versions: the model test moves production between them.
-    for (int i = 0; i < 2; ++i) {
-      ASSERT_TRUE(RunReco({"train", "--data-dir", data_.string()}, log, env_).Ok())
-          << ReadFile(log);
-    }
-    // Replicas follow the registry only when told (no polling), so that a model reaching B can
-    // only be the notification's doing.
-    std::ofstream(data_ / "reco.toml") << "[registry]\nfollow_seconds = 0\n";
-    ASSERT_EQ(a_.Start(data_, {.env = env_}), "");
-    ASSERT_EQ(b_.Start(data_, {.env = env_}), "");
-    ca_ = std::make_unique<HttpClient>(a_.port());
-    cb_ = std::make_unique<HttpClient>(b_.port());
-    user_ = PgQuery(pg_url_,
-                "SELECT user_id FROM feedback GROUP BY user_id ORDER BY count(*) DESC, 1 LIMIT 1");
-    ASSERT_FALSE(user_.empty());
-  }
-
-  void TearDown() override {
-    for (TestServer* server : {&a_, &b_}) {
-      if (server->running()) {
-        EXPECT_TRUE(server->Stop(SIGTERM).Ok()) << server->log();
-      }
-    }
+    // Two registered versions: the model test moves production between them. Replicas follow
+    // the registry only when told (no polling), so that a model reaching B can only be the
+    // notification's doing.
+    StartCluster("reco_itest_replicas_", 2, "[registry]\nfollow_seconds = 0\n");
   }
 
   std::vector<std::string> Recs(HttpClient& c) {
@@ -72,21 +44,6 @@ class ReplicasTest : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << r.body;
     return StringArray(r.body);
   }
-
-  int Like(HttpClient& c, const std::string& item) {
-    HttpResult r = c.Post("/api/feedback", "[" + FeedbackJson("like", user_, item) + "]");
-    EXPECT_EQ(r.status, 200) << r.body;
-    return r.status;
-  }
-
-  TempDataDir dir_;
-  fs::path data_;
-  std::string pg_url_;
-  testing::TestRedis redis_;
-  Env env_;
-  TestServer a_, b_;
-  std::unique_ptr<HttpClient> ca_, cb_;
-  std::string user_;
 };
 
 TEST_F(ReplicasTest, FeedbackThroughOneReplicaChangesTheOthersNextAnswerWithinASecond) {
