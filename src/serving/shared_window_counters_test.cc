@@ -68,6 +68,21 @@ class SharedCountersTest : public ::testing::Test {
     return opened.ok() ? std::move(opened).value() : nullptr;
   }
 
+  // One replica's counters over a connection of its own (their first sync, at creation, reads
+  // what Redis holds); `*r` and `r->` are its WindowCounters.
+  struct Replica {
+    std::unique_ptr<Cache> cache;
+    std::unique_ptr<WindowCounters> counters;
+    WindowCounters& operator*() const { return *counters; }
+    WindowCounters* operator->() const { return counters.get(); }
+    SharedWindowCounters& shared() const { return static_cast<SharedWindowCounters&>(*counters); }
+  };
+  Replica NewReplica(const Clock& clock) {
+    Replica r{.cache = Connect()};
+    if (r.cache) r.counters = NewSharedWindowCounters(Options(), *r.cache, clock, Shared());
+    return r;
+  }
+
   // A prefix no other test uses (the Redis server is shared by the suite).
   static SharedCountersOptions Shared() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -84,11 +99,9 @@ Status SharedCountersTest::redis_status_ = Status::Ok();
 
 TEST_F(SharedCountersTest, TwoReplicasSharingOneRedisAgree) {
   FakeClock clock(kT0);
-  auto cache_a = Connect(), cache_b = Connect();
-  ASSERT_NE(cache_a, nullptr);
-  ASSERT_NE(cache_b, nullptr);
-  auto a = NewSharedWindowCounters(Options(), *cache_a, clock, Shared());
-  auto b = NewSharedWindowCounters(Options(), *cache_b, clock, Shared());
+  Replica a = NewReplica(clock), b = NewReplica(clock);
+  ASSERT_NE(a.counters, nullptr);
+  ASSERT_NE(b.counters, nullptr);
   Add(*a, {"x", "y"}, kT0);
   Add(*b, {"x"}, kT0 + 10 * kSecond);
   Add(*a, {"home"}, kT0, 1);
@@ -97,8 +110,8 @@ TEST_F(SharedCountersTest, TwoReplicasSharingOneRedisAgree) {
             (std::map<std::string, double>{{"x", 1}, {"y", 1}}));
   EXPECT_EQ(ValuesOf(*b, 0, 0, kT0 + 10 * kSecond), (std::map<std::string, double>{{"x", 1}}));
   // ... and the other's once both synced (b's deltas reach a at a's next sync).
-  auto& shared_a = static_cast<SharedWindowCounters&>(*a);
-  auto& shared_b = static_cast<SharedWindowCounters&>(*b);
+  SharedWindowCounters& shared_a = a.shared();
+  SharedWindowCounters& shared_b = b.shared();
   ASSERT_TRUE(shared_a.Sync().ok());
   ASSERT_TRUE(shared_b.Sync().ok());
   ASSERT_TRUE(shared_a.Sync().ok());
@@ -122,16 +135,15 @@ TEST_F(SharedCountersTest, TwoReplicasSharingOneRedisAgree) {
 
 TEST_F(SharedCountersTest, AFreshReplicaStartsWithTheCountsSoFar) {
   FakeClock clock(kT0);
-  auto cache_a = Connect(), cache_b = Connect();
-  ASSERT_NE(cache_a, nullptr);
-  ASSERT_NE(cache_b, nullptr);
-  auto a = NewSharedWindowCounters(Options(), *cache_a, clock, Shared());
+  Replica a = NewReplica(clock);
+  ASSERT_NE(a.counters, nullptr);
   for (int m = 0; m < 90; ++m) Add(*a, {"x"}, kT0 + m * kMinute);
   clock.Set(kT0 + 89 * kMinute);
-  ASSERT_TRUE(static_cast<SharedWindowCounters&>(*a).Sync().ok());
+  ASSERT_TRUE(a.shared().Sync().ok());
   // b starts now: its first sync (at creation) reads every bucket of every window.
-  auto b = NewSharedWindowCounters(Options(), *cache_b, clock, Shared());
-  EXPECT_TRUE(static_cast<SharedWindowCounters&>(*b).shared_view());
+  Replica b = NewReplica(clock);
+  ASSERT_NE(b.counters, nullptr);
+  EXPECT_TRUE(b.shared().shared_view());
   EXPECT_EQ(b->Value(0, "x", 0, clock.NowMicros()), 60);  // minutes 30..89
   EXPECT_EQ(b->Value(0, "x", 1, clock.NowMicros()), 90);
   EXPECT_EQ(b->stats().keys, 0u);  // none of its own
@@ -139,15 +151,13 @@ TEST_F(SharedCountersTest, AFreshReplicaStartsWithTheCountsSoFar) {
 
 TEST_F(SharedCountersTest, WithRedisDownLocalCountingGoesOnAndErrorsAreCounted) {
   FakeClock clock(kT0);
-  auto cache_a = Connect(), cache_b = Connect();
-  ASSERT_NE(cache_a, nullptr);
-  ASSERT_NE(cache_b, nullptr);
-  auto a = NewSharedWindowCounters(Options(), *cache_a, clock, Shared());
-  auto b = NewSharedWindowCounters(Options(), *cache_b, clock, Shared());
-  auto& shared_a = static_cast<SharedWindowCounters&>(*a);
+  Replica a = NewReplica(clock), b = NewReplica(clock);
+  ASSERT_NE(a.counters, nullptr);
+  ASSERT_NE(b.counters, nullptr);
+  SharedWindowCounters& shared_a = a.shared();
   Add(*a, {"x"}, kT0);
   Add(*b, {"x"}, kT0);
-  ASSERT_TRUE(static_cast<SharedWindowCounters&>(*b).Sync().ok());
+  ASSERT_TRUE(b.shared().Sync().ok());
   ASSERT_TRUE(shared_a.Sync().ok());
   EXPECT_EQ(a->Value(0, "x", 0, kT0), 2);
 
@@ -168,9 +178,8 @@ TEST_F(SharedCountersTest, WithRedisDownLocalCountingGoesOnAndErrorsAreCounted) 
     synced = shared_a.Sync();
   }
   ASSERT_TRUE(synced.ok()) << synced.ToString();
-  auto cache_c = Connect();
-  ASSERT_NE(cache_c, nullptr);
-  auto c = NewSharedWindowCounters(Options(), *cache_c, clock, Shared());
+  Replica c = NewReplica(clock);
+  ASSERT_NE(c.counters, nullptr);
   EXPECT_EQ(ValuesOf(*c, 0, 0, kT0 + kSecond), (std::map<std::string, double>{{"x", 1}, {"y", 1}}));
 }
 

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -197,6 +198,33 @@ class ClusterTest : public ::testing::Test {
   void TearDown() override {
     for (TestServer* server : {&a_, &b_}) {
       if (server->running()) EXPECT_TRUE(server->Stop(SIGTERM).Ok()) << server->log();
+    }
+  }
+
+  // user_'s recommendation through `c` (20 items).
+  std::vector<std::string> Recs(HttpClient& c) {
+    HttpResult r = c.Get("/api/recommend/" + user_ + "?n=20");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return StringArray(r.body);
+  }
+
+  // Likes, through A, each of the first `n` items B recommends to user_: B must stop
+  // recommending it within 1 s (polled every `poll_ms`). Prints each delay.
+  void ExpectFeedbackThroughAReachesB(size_t n, int poll_ms = 20) {
+    const std::vector<std::string> before = Recs(*cb_);
+    ASSERT_GE(before.size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& item = before[i];
+      ASSERT_TRUE(Contains(Recs(*cb_), item));
+      const auto written = SteadyClock::now();
+      ASSERT_EQ(Like(*ca_, item), 200);
+      // B filters what the user has now seen; polled, with the 1 s of the requirement as bound.
+      EXPECT_TRUE(WaitFor(1.0, [&] { return !Contains(Recs(*cb_), item); }, poll_ms))
+          << "B still recommends " << item << " 1 s after A's feedback\n"
+          << b_.log();
+      const double delay = SecondsSince(written);
+      EXPECT_LT(delay, 1.0);
+      std::printf("feedback through A left B's recommendations after %.3f s\n", delay);
     }
   }
 

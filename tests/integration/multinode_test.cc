@@ -88,11 +88,6 @@ class MultiNodeTest : public ClusterTest {
     HttpResult r = c.Get("/api/recommend/" + user_ + "?n=20");
     return {r.status, StringArray(r.body), r.Header("x-reco-model-version")};
   }
-  std::vector<std::string> Recs(HttpClient& c) {
-    Answer answer = Recommend(c);
-    EXPECT_EQ(answer.status, 200);
-    return answer.items;
-  }
   // The run id of the registry's production version, through replica A ("" when none).
   std::string Production() {
     HttpResult models = ca_->Get("/api/v1/models");
@@ -151,22 +146,7 @@ class MultiNodeTest : public ClusterTest {
 
 TEST_F(MultiNodeTest, ReplicasAndWorkersSurviveKilledNodesAndARedisRestart) {
   // ---- 1. Feedback through A reaches B within 1 s (before the workers retrain anything).
-  {
-    const std::vector<std::string> before = Recs(*cb_);
-    ASSERT_GE(before.size(), 3u);
-    for (size_t i = 0; i < 3; ++i) {
-      const std::string& item = before[i];
-      ASSERT_TRUE(Contains(Recs(*cb_), item));
-      const auto written = SteadyClock::now();
-      ASSERT_EQ(Like(*ca_, item), 200);
-      EXPECT_TRUE(WaitFor(1.0, [&] { return !Contains(Recs(*cb_), item); }, 5))
-          << "B still recommends " << item << " 1 s after A's feedback\n"
-          << b_.log();
-      const double delay = SecondsSince(written);
-      EXPECT_LT(delay, 1.0);
-      std::printf("feedback through A reflected by B after %.3f s\n", delay);
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectFeedbackThroughAReachesB(3, 5));
 
   // ---- 2. Two workers, one leader; its scheduled train publishes a version both replicas serve.
   ASSERT_EQ(w1_.Start(data_, "w1", env_), "");

@@ -38,30 +38,10 @@ class ReplicasTest : public ClusterTest {
     // notification's doing.
     StartCluster("reco_itest_replicas_", 2, "[registry]\nfollow_seconds = 0\n");
   }
-
-  std::vector<std::string> Recs(HttpClient& c) {
-    HttpResult r = c.Get("/api/recommend/" + user_ + "?n=20");
-    EXPECT_EQ(r.status, 200) << r.body;
-    return StringArray(r.body);
-  }
 };
 
 TEST_F(ReplicasTest, FeedbackThroughOneReplicaChangesTheOthersNextAnswerWithinASecond) {
-  const std::vector<std::string> before = Recs(*cb_);
-  ASSERT_GE(before.size(), 3u);
-  for (size_t i = 0; i < 3; ++i) {
-    const std::string& item = before[i];
-    ASSERT_TRUE(Contains(Recs(*cb_), item));
-    const auto written = SteadyClock::now();
-    ASSERT_EQ(Like(*ca_, item), 200);
-    // B filters what the user has now seen; polled, with the 1 s of the requirement as bound.
-    EXPECT_TRUE(WaitFor(1.0, [&] { return !Contains(Recs(*cb_), item); }))
-        << "B still recommends " << item << " 1 s after A's feedback\n"
-        << b_.log();
-    const double seconds = std::chrono::duration<double>(SteadyClock::now() - written).count();
-    EXPECT_LT(seconds, 1.0);
-    std::printf("feedback through A left B's recommendations after %.3f s\n", seconds);
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectFeedbackThroughAReachesB(3));
   // Feedback through B reaches A the same way.
   const std::string item = Recs(*ca_).front();
   ASSERT_EQ(Like(*cb_, item), 200);
